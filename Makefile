@@ -1,0 +1,129 @@
+# antimetal-agent: `make` builds build/antimetal-agent with every BPF object embedded.
+# See README.md for the targets; ebpf/Makefile owns the kernel side.
+
+CC      ?= cc
+PKGS    := libbpf libelf zlib libdw libprotobuf-c libmicrohttpd yaml-0.1
+BUILD   ?= build
+EBPF_BUILD := ebpf/build
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -std=gnu11 -fno-omit-frame-pointer -D_GNU_SOURCE
+CPPFLAGS += -Isrc -Iebpf/include -I$(EBPF_BUILD) -I$(BUILD)/gen \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+# SAN=1: the ASan + UBSan build the test suite also runs, kept in its own tree.
+ifeq ($(SAN),1)
+BUILD   := build/asan
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PROTOS    := $(wildcard src/export/*.proto)
+PROTO_C   := $(PROTOS:src/export/%.proto=$(BUILD)/gen/%.pb-c.c)
+LIB_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(PROTO_C:%.c=%.o)
+MAIN_OBJ  := $(BUILD)/obj/src/cli/main.o
+LIB       := $(BUILD)/libantimetal.a
+AGENT     := $(BUILD)/antimetal-agent
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+INTEG_SRCS:= $(wildcard tests/integration/test_*.c)
+TEST_COMMON := $(wildcard tests/common/*.c)
+TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(BUILD)/obj/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+INTEG_BINS:= $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/integration/%)
+# Workloads are the programs integration tests trace and profile; built with frame pointers
+# and symbols so user stacks and names are exact.
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOADS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(BUILD)/tests/workloads/%)
+
+.PHONY: all build-ebpf generate-ebpf-bindings generate-ebpf-types tests test run bench \
+	hardware-tests deps clean fuzz
+all: $(AGENT)
+
+deps:
+	scripts/install-deps.sh
+
+build-ebpf:
+	$(MAKE) -C ebpf build-ebpf
+
+generate-ebpf-bindings:
+	$(MAKE) -C ebpf generate-ebpf-bindings
+
+# C needs no translated types: instead the layout of every shared struct is checked against the
+# compiled objects' BTF, so kernel and user side cannot disagree silently.
+generate-ebpf-types: generate-ebpf-bindings
+	ebpf/scripts/gen_layout_checks.sh $(BUILD)/gen/ebpf_layout_checks.c $(EBPF_BUILD)/*.bpf.o
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsyntax-only $(BUILD)/gen/ebpf_layout_checks.c
+	@echo "generate-ebpf-types: user-side layouts match the BPF objects' BTF"
+
+$(EBPF_BUILD)/.stamp: $(wildcard ebpf/src/*.bpf.c ebpf/include/*.h ebpf/scripts/*.sh) ebpf/Makefile
+	$(MAKE) -C ebpf all
+	touch $@
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: src/export/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=src/export --c_out=$(BUILD)/gen $<
+
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(EBPF_BUILD)/.stamp $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(if $(filter tests/%,$<),$(TEST_DEFS)) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(AGENT): $(MAIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+TEST_DEFS = -Itests/common -DAM_BUILD_DIR='"$(abspath $(BUILD))"' -DAM_SRC_DIR='"$(CURDIR)"'
+TEST_LINK = $(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(LDFLAGS) $< $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -lcriterion -o $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) $(TEST_COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) $(TEST_COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
+
+# Built separately, as the spec asks: they only mean something on a machine with a PMU.
+HW_SRCS := $(wildcard tests/hardware/*.c)
+$(BUILD)/hardware-tests: $(HW_SRCS) $(LIB) $(TEST_COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(LDFLAGS) $(HW_SRCS) $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -lcriterion -o $@
+
+$(BUILD)/tests/workloads/%: tests/workloads/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@ -lpthread -lm
+
+tests: $(AGENT) $(UNIT_BINS) $(INTEG_BINS) $(WORKLOADS)
+
+# The README's test command: normal build (unit + integration), then the sanitizer build.
+test:
+	$(MAKE) tests
+	$(MAKE) SAN=1 tests
+	$(MAKE) generate-ebpf-types
+	scripts/run-tests.sh
+
+run: $(AGENT)
+	$(AGENT) run
+
+bench: $(AGENT) $(WORKLOADS)
+	bench/run.sh
+
+hardware-tests: $(BUILD)/hardware-tests $(AGENT) $(WORKLOADS)
+
+fuzz:
+	$(MAKE) -C tests/fuzz
+
+clean:
+	rm -rf build
+	$(MAKE) -C ebpf clean
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

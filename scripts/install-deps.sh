@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages the build, the tests and the benchmarks need, when missing.
+set -euo pipefail
+PKGS=(
+	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
+	libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libyaml-dev libcriterion-dev
+	binutils elfutils kmod procps
+	prometheus prometheus-node-exporter golang-go linux-perf
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run every Criterion test binary (normal and sanitizer builds), then check that no BPF program
+# of ours is left loaded. Ends with one line: "tests: N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+tapdir=$(mktemp -d)
+trap 'rm -rf "$tapdir"' EXIT
+passed=0 failed=0 skipped=0
+failures=()
+
+run_binary() { # BIN JOBS
+	local bin=$1 jobs=$2 tap rc p f s
+	tap="$tapdir/$(echo "$bin" | tr / _).tap"
+	echo "=== $bin"
+	"$bin" -j"$jobs" --tap="$tap"
+	rc=$?
+	p=$(grep -cE '^ok ' "$tap" 2>/dev/null)
+	s=$(grep -cE '^ok .*# SKIP' "$tap" 2>/dev/null)
+	f=$(grep -cE '^not ok ' "$tap" 2>/dev/null)
+	p=$((p - s))
+	grep -E '^ok .*# SKIP' "$tap" | sed 's/^ok - /    skip: /'
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # crashed before reporting, or an exit status the TAP output does not show
+		echo "    $bin exited with status $rc"
+	fi
+	[ "$f" -gt 0 ] && failures+=("$bin")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+for bin in build/tests/unit/test_* build/asan/tests/unit/test_*; do
+	[ -x "$bin" ] && run_binary "$bin" 2
+done
+# Integration tests share the kernel (exec counts, perf events): one at a time.
+for bin in build/tests/integration/test_* build/asan/tests/integration/test_*; do
+	[ -x "$bin" ] && run_binary "$bin" 1
+done
+
+# Every exit path must release what it attached: nothing of ours may remain loaded.
+if [ "$(id -u)" -eq 0 ] && command -v bpftool >/dev/null; then
+	names=$(grep -ho '^int [A-Za-z0-9_]*' ebpf/src/*.bpf.c | awk '{print substr($2,1,15)}' | sort -u)
+	left=""
+	for n in $names; do
+		bpftool prog show 2>/dev/null | grep -q " name $n " && left="$left $n"
+	done
+	if [ -n "$left" ]; then
+		echo "=== bpf leak check: FAILED, still loaded:$left"
+		failed=$((failed + 1))
+		failures+=("bpf leak check")
+	else
+		echo "=== bpf leak check: no program of ours left loaded"
+		passed=$((passed + 1))
+	fi
+else
+	echo "=== bpf leak check: skipped: needs root and bpftool"
+	skipped=$((skipped + 1))
+fi
+
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,44 @@
+/* Helpers shared by the test binaries: skips with reasons, running the agent, temp dirs. */
+#ifndef ANTIMETAL_TESTS_TESTUTIL_H
+#define ANTIMETAL_TESTS_TESTUTIL_H
+
+#include <criterion/criterion.h>
+#include <stddef.h>
+
+#include "util/strbuf.h"
+
+/* Absolute path of the build tree the test binary belongs to (build/ or build/asan/). */
+#define AM_TEST_BUILD_DIR AM_BUILD_DIR
+/* Absolute path of the source tree. */
+#define AM_TEST_SRC_DIR AM_SRC_DIR
+
+/* Empty string when BPF programs can be loaded here, else the reason (not root, no bpf()). */
+const char *am_test_bpf_unavailable(void);
+
+/* Skip the calling test, with the reason, when BPF is not usable. */
+#define AM_REQUIRE_BPF()                                                   \
+	do {                                                               \
+		const char *am__why = am_test_bpf_unavailable();           \
+		if (*am__why)                                              \
+			cr_skip_test("skipped: %s", am__why);              \
+	} while (0)
+
+/* Run ARGV (argv[0] a path) to completion, capturing stdout and stderr (either may be NULL).
+ * stdin is /dev/null. Returns the wait status, or -1. */
+int am_test_run(char *const argv[], struct am_strbuf *out, struct am_strbuf *err);
+
+/* Start ARGV in the background with stdout and stderr to files in DIR (out.txt, err.txt);
+ * returns the pid or -1. */
+int am_test_spawn(char *const argv[], const char *dir);
+
+/* Create a fresh temporary directory under /tmp; returns a malloc'd path. */
+char *am_test_mkdtemp(const char *tag);
+/* Remove a directory tree created by am_test_mkdtemp. */
+void am_test_rmtree(const char *path);
+
+/* Write LEN bytes to PATH (creating parent directories). Returns 0 or -errno. */
+int am_test_write_file(const char *path, const void *data, size_t len);
+/* Read a whole file into B. Returns 0 or -errno. */
+int am_test_read_file(const char *path, struct am_strbuf *b);
+
+#endif
