@@ -40,7 +40,7 @@ WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOADS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(BUILD)/tests/workloads/%)
 
 .PHONY: all build-ebpf generate-ebpf-bindings generate-ebpf-types tests test run bench \
-	hardware-tests deps clean fuzz
+	hardware-tests deps clean fuzz test-kernels btfgen
 all: $(AGENT)
 
 deps:
@@ -121,6 +121,14 @@ hardware-tests: $(BUILD)/hardware-tests $(AGENT) $(WORKLOADS)
 
 fuzz:
 	$(MAKE) -C tests/fuzz
+
+# Boot other kernels under qemu and run the smoke tests inside (slow: not part of `make test`).
+test-kernels: $(AGENT)
+	tests/kernels/run.sh
+
+# Reduce full kernel BTF files to what our objects need (bpftool gen min_core_btf).
+btfgen: build-ebpf
+	ebpf/scripts/btfgen.sh
 
 clean:
 	rm -rf build
