@@ -5,6 +5,7 @@ CC      ?= cc
 PKGS    := libbpf libelf zlib libdw libprotobuf-c libmicrohttpd yaml-0.1
 BUILD   ?= build
 EBPF_BUILD := ebpf/build
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
@@ -22,6 +23,8 @@ endif
 
 PROTOS    := $(wildcard src/export/*.proto)
 PROTO_C   := $(PROTOS:src/export/%.proto=$(BUILD)/gen/%.pb-c.c)
+# Generated sources are kept: deleting them as intermediates relinks everything on each make.
+.SECONDARY: $(PROTO_C)
 LIB_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(PROTO_C:%.c=%.o)
 MAIN_OBJ  := $(BUILD)/obj/src/cli/main.o
@@ -59,7 +62,7 @@ generate-ebpf-types: generate-ebpf-bindings
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fsyntax-only $(BUILD)/gen/ebpf_layout_checks.c
 	@echo "generate-ebpf-types: user-side layouts match the BPF objects' BTF"
 
-$(EBPF_BUILD)/.stamp: $(wildcard ebpf/src/*.bpf.c ebpf/include/*.h ebpf/scripts/*.sh) ebpf/Makefile
+$(EBPF_BUILD)/.stamp: $(wildcard ebpf/src/*.bpf.c ebpf/include/*.h) ebpf/scripts/verify_btf.sh ebpf/Makefile
 	$(MAKE) -C ebpf all
 	touch $@
 
@@ -106,12 +109,15 @@ tests: $(AGENT) $(UNIT_BINS) $(INTEG_BINS) $(WORKLOADS)
 
 # The README's test command: normal build (unit + integration), then the sanitizer build.
 test:
-	$(MAKE) tests
-	$(MAKE) SAN=1 tests
+	scripts/install-deps.sh
+	$(MAKE) -j$(NPROC) tests
+	$(MAKE) -j$(NPROC) SAN=1 tests
 	$(MAKE) generate-ebpf-types
 	scripts/run-tests.sh
 
-run: $(AGENT)
+run:
+	scripts/install-deps.sh
+	$(MAKE) all
 	$(AGENT) run
 
 bench: $(AGENT) $(WORKLOADS)

@@ -4,7 +4,7 @@ set -euo pipefail
 PKGS=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libyaml-dev libcriterion-dev
-	binutils elfutils kmod procps
+	binutils elfutils kmod procps xz-utils
 	prometheus prometheus-node-exporter golang-go linux-perf
 )
 missing=()

@@ -48,6 +48,27 @@ void am_metric_add(struct am_metric_set *s, const char *name, const char *help,
 	s->n++;
 }
 
+void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, double value)
+{
+	struct am_metric *c = grow(s);
+	int j;
+
+	if (!c)
+		return;
+	*c = (struct am_metric){ .name = m->name, .help = m->help, .type = m->type,
+				 .value = value };
+	for (j = 0; j < m->nlabels; j++) {
+		c->labels[j].name = m->labels[j].name;
+		c->labels[j].value = strdup(m->labels[j].value);
+		if (!c->labels[j].value) {
+			s->oom = 1;
+			break;
+		}
+		c->nlabels++;
+	}
+	s->n++;
+}
+
 static void free_labels(struct am_metric_set *s)
 {
 	size_t i;
@@ -56,6 +77,18 @@ static void free_labels(struct am_metric_set *s)
 	for (i = 0; i < s->n; i++)
 		for (j = 0; j < s->items[i].nlabels; j++)
 			free(s->items[i].labels[j].value);
+}
+
+void am_metric_set_truncate(struct am_metric_set *s, size_t n)
+{
+	size_t i;
+	int j;
+
+	for (i = n; i < s->n; i++)
+		for (j = 0; j < s->items[i].nlabels; j++)
+			free(s->items[i].labels[j].value);
+	if (n < s->n)
+		s->n = n;
 }
 
 void am_metric_set_reset(struct am_metric_set *s)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AM_METRIC_MAX_LABELS 4
+#define AM_METRIC_MAX_LABELS 8
 
 enum am_metric_type { AM_METRIC_GAUGE, AM_METRIC_COUNTER };
 
@@ -35,6 +35,10 @@ struct am_metric_set {
  * Label values are copied. */
 void am_metric_add(struct am_metric_set *s, const char *name, const char *help,
 		   enum am_metric_type type, double value, ...) __attribute__((sentinel));
+/* Append a copy of M (labels copied) with VALUE. */
+void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, double value);
+/* Drop the metrics appended after the first N (a collector undoing a half-parsed file). */
+void am_metric_set_truncate(struct am_metric_set *s, size_t n);
 /* Drop every metric, keeping the memory. */
 void am_metric_set_reset(struct am_metric_set *s);
 /* Free everything. */

@@ -4,8 +4,14 @@
 
 #include "collectors/collector.h"
 
+extern const struct am_collector am_collector_load, am_collector_cpu, am_collector_memory,
+    am_collector_disk, am_collector_network, am_collector_tcp, am_collector_pressure,
+    am_collector_processes, am_collector_cgroup, am_collector_kmsg, am_collector_hardware;
+
 const struct am_collector *const am_collectors[] = {
-	NULL,
+    &am_collector_load,	   &am_collector_cpu,  &am_collector_memory,   &am_collector_disk,
+    &am_collector_network, &am_collector_tcp,  &am_collector_pressure, &am_collector_processes,
+    &am_collector_cgroup,  &am_collector_kmsg, &am_collector_hardware, NULL,
 };
 
 const struct am_collector *am_collector_find(const char *name)

@@ -56,7 +56,16 @@ static void put_escaped(struct am_strbuf *b, const unsigned char *p, size_t len)
 	am_strbuf_putc(b, '"');
 	while (i < len) {
 		unsigned c = p[i];
+		size_t run = i;
 
+		/* Plain printable ASCII is copied in runs: this runs for every exec argument. */
+		while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			am_strbuf_append(b, p + i, run - i);
+			i = run;
+			continue;
+		}
 		n = utf8_seq_len(p + i, len - i);
 		if (!n) {
 			am_strbuf_puts(b, "\\ufffd");

@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The log level is process-wide by nature (set once by main); it is the one piece of mutable
@@ -32,12 +33,31 @@ void am_log(enum am_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The one libbpf message a user needs without -v: a CO-RE relocation the BTF in use cannot
+ * satisfy, naming the type and field (an external BTF of another kernel, or reduced for other
+ * objects). It sits inside the verifier log libbpf prints on a failed load. */
+static void report_core_failure(const char *fmt, va_list ap)
+{
+	char *msg = NULL, *p, *end;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	for (p = msg; (p = strstr(p, "failed to resolve CO-RE relocation")); p = end) {
+		end = p + strcspn(p, "\n");
+		am_log(AM_LOG_ERROR, "%.*s", (int)(end - p), p);
+	}
+	free(msg);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf's warnings are mostly probe noise that we report ourselves in context; show
 	 * them (and the verifier log) only at debug level. */
-	if (max_level < AM_LOG_DEBUG)
+	if (max_level < AM_LOG_DEBUG) {
+		if (level == LIBBPF_WARN)
+			report_core_failure(fmt, ap);
 		return 0;
+	}
 	(void)level;
 	fputs("antimetal-agent: libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);

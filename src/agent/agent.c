@@ -1,0 +1,641 @@
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/collector_runner.h"
+#include "agent/exec_source.h"
+#include "agent/profile_source.h"
+#include "agent/loop.h"
+#include "export/jsonl.h"
+#include "export/metrics_json.h"
+#include "export/prom_text.h"
+#include "export/prometheus.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#ifndef AM_VERSION
+#define AM_VERSION "0.1.0"
+#endif
+
+struct agent;
+
+/* What a collector's timer callback needs: the agent and which runner entry. */
+struct timer_ctx {
+	struct agent *a;
+	size_t index;
+};
+
+struct agent {
+	const struct am_agent_options *opts;
+	struct am_config cfg;
+	char host[256];
+	struct am_loop loop;
+	int sigfd;
+	struct am_loop_source *sig_src;
+
+	struct am_runner runner;
+	struct timer_ctx *tctx;
+	struct am_loop_source *stats_timer;
+
+	struct am_prom_server http;
+	struct am_loop_source *http_src;
+
+	struct am_jsonl jsonl;
+	bool jsonl_on;
+	struct am_strbuf line;
+
+	struct am_exec_source exec;
+	struct am_profile_source prof;
+
+	uint64_t start_ns;
+	uint64_t reloads_ok, reloads_failed;
+};
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int am_agent_load_config(const struct am_agent_options *o, struct am_config *out, char *err,
+			 size_t errlen)
+{
+	const char *path = o->config_path ? o->config_path : AM_CONFIG_DEFAULT_PATH;
+	struct am_config c;
+	size_t i;
+	int rc;
+
+	am_config_defaults(&c);
+	rc = am_config_load_file(&c, path, err, errlen);
+	/* Only the default file may be absent: a path someone typed must exist. */
+	if (rc == -ENOENT && !o->config_path) {
+		am_config_defaults(&c);
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	for (i = 0; i < o->noverrides; i++) {
+		const char *kv = o->overrides[i], *eq = strchr(kv, '=');
+		char key[128], msg[512];
+
+		if (!eq || (size_t)(eq - kv) >= sizeof(key)) {
+			snprintf(err, errlen, "bad override '%s': expected key=value", kv);
+			return -EINVAL;
+		}
+		memcpy(key, kv, (size_t)(eq - kv));
+		key[eq - kv] = '\0';
+		if (am_config_set(&c, key, eq + 1, msg, sizeof(msg))) {
+			snprintf(err, errlen, "command line: %s", msg);
+			return -EINVAL;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+static void resolve_host(const struct am_config *cfg, char *host, size_t len)
+{
+	struct utsname u;
+
+	if (cfg->hostname[0])
+		snprintf(host, len, "%s", cfg->hostname);
+	else if (!uname(&u))
+		snprintf(host, len, "%s", u.nodename);
+	else
+		snprintf(host, len, "unknown");
+}
+
+/* ---- JSON lines ---- */
+
+static void write_line(struct agent *a)
+{
+	if (a->line.oom) {
+		am_err("jsonl: out of memory building a line; dropped");
+		a->jsonl.errors++;
+	} else {
+		am_jsonl_write(&a->jsonl, a->line.data, a->line.len);
+	}
+	am_strbuf_reset(&a->line);
+	a->line.oom = 0;
+}
+
+static void metric_line(struct am_strbuf *b, const char *host, const struct am_runner_entry *e)
+{
+	am_jsonl_begin(b, "metric", host, e->latest.timestamp_ns);
+	am_json_kv_str(b, "collector", e->col->name, false);
+	am_json_key(b, "metrics", false);
+	am_metrics_json_array(&e->latest, b);
+	am_jsonl_end(b);
+}
+
+/* A stats line up to its last field: the caller may add more, then ends it. */
+static void stats_fields(struct am_strbuf *b, const char *host, const struct am_runner *r,
+		       uint64_t scrapes, uint64_t jsonl_errors)
+{
+	size_t i;
+
+	am_jsonl_begin(b, "stats", host, realtime_ns());
+	am_json_key(b, "collectors", false);
+	am_strbuf_putc(b, '[');
+	for (i = 0; i < r->n; i++) {
+		const struct am_runner_entry *e = &r->entries[i];
+
+		if (i)
+			am_strbuf_putc(b, ',');
+		am_strbuf_putc(b, '{');
+		am_json_kv_str(b, "name", e->col->name, true);
+		am_json_kv_bool(b, "running", !e->init_error, false);
+		if (e->init_error)
+			am_json_kv_str(b, "init_error", strerror(-e->init_error), false);
+		am_json_kv_u64(b, "runs", e->runs, false);
+		am_json_kv_u64(b, "errors", e->errors, false);
+		if (e->last_error)
+			am_json_kv_str(b, "last_error", strerror(-e->last_error), false);
+		am_json_kv_u64(b, "last_success_ns", e->last_success_ns, false);
+		am_json_kv_double(b, "duration_seconds", e->last_duration_s, false);
+		am_strbuf_putc(b, '}');
+	}
+	am_strbuf_putc(b, ']');
+	am_json_kv_u64(b, "scrapes", scrapes, false);
+	am_json_kv_u64(b, "jsonl_write_errors", jsonl_errors, false);
+}
+
+/* ---- /metrics and /healthz ---- */
+
+static void agent_metrics(struct agent *a, struct am_metric_set *out)
+{
+	am_runner_health(&a->runner, out);
+	am_metric_add(out, "antimetal_agent_start_time_seconds", "Unix time the agent started.",
+		      AM_METRIC_GAUGE, (double)a->start_ns / 1e9, NULL);
+	am_metric_add(out, "antimetal_agent_build_info", "The agent's version, as a label.",
+		      AM_METRIC_GAUGE, 1, "version", AM_VERSION, NULL);
+	am_metric_add(out, "antimetal_agent_config_reloads_total",
+		      "SIGHUP reloads, by result (a failed reload keeps the running config).",
+		      AM_METRIC_COUNTER, (double)a->reloads_ok, "result", "success", NULL);
+	am_metric_add(out, "antimetal_agent_config_reloads_total",
+		      "SIGHUP reloads, by result (a failed reload keeps the running config).",
+		      AM_METRIC_COUNTER, (double)a->reloads_failed, "result", "failure", NULL);
+	am_metric_add(out, "antimetal_agent_scrapes_total", "/metrics requests answered.",
+		      AM_METRIC_COUNTER, (double)a->http.scrapes, NULL);
+	if (a->cfg.execsnoop_enabled)
+		am_exec_source_metrics(&a->exec, out);
+	if (a->cfg.profiler_enabled)
+		am_profile_source_metrics(&a->prof, out);
+	if (a->jsonl_on) {
+		am_metric_add(out, "antimetal_agent_jsonl_lines_total",
+			      "JSON lines written since the output was (re)opened.",
+			      AM_METRIC_COUNTER, (double)a->jsonl.lines, NULL);
+		am_metric_add(out, "antimetal_agent_jsonl_write_errors_total",
+			      "JSON lines lost to write errors since the output was (re)opened.",
+			      AM_METRIC_COUNTER, (double)a->jsonl.errors, NULL);
+	}
+}
+
+static void render_metrics(void *ctx, struct am_strbuf *out)
+{
+	struct agent *a = ctx;
+	struct am_metric_set view, own = {0}, all = {0};
+
+	if (am_runner_view(&a->runner, &view)) {
+		out->oom = 1;
+		return;
+	}
+	agent_metrics(a, &own);
+	/* One set, so families from every collector and the agent's own are sorted together. */
+	all.items = malloc((view.n + own.n + 1) * sizeof(*all.items));
+	if (!all.items || own.oom) {
+		out->oom = 1;
+	} else {
+		if (view.n)
+			memcpy(all.items, view.items, view.n * sizeof(*all.items));
+		memcpy(all.items + view.n, own.items, own.n * sizeof(*all.items));
+		all.n = all.cap = view.n + own.n;
+		am_prom_text_render(&all, out);
+	}
+	free(all.items);
+	am_metric_set_free(&own);
+	am_runner_view_free(&view);
+}
+
+static int render_health(void *ctx, struct am_strbuf *out)
+{
+	struct agent *a = ctx;
+	size_t i;
+
+	for (i = 0; i < a->runner.n; i++) {
+		const struct am_runner_entry *e = &a->runner.entries[i];
+
+		am_strbuf_printf(out, "collector %s: %s\n", e->col->name,
+				 e->init_error	 ? "not running"
+				 : e->last_error ? "failing"
+				 : e->runs	 ? "ok"
+						 : "starting");
+	}
+	if (a->runner.n && !a->runner.nrunning) {
+		am_strbuf_puts(out, "unhealthy: no collector is running\n");
+		return 503;
+	}
+	am_strbuf_puts(out, "ok\n");
+	return 200;
+}
+
+/* ---- collectors and timers ---- */
+
+static void on_collector_timer(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct timer_ctx *t = ctx;
+	struct agent *a = t->a;
+	struct am_runner_entry *e = &a->runner.entries[t->index];
+
+	(void)events;
+	/* Missed ticks (a stalled host) collapse into one collection: rates use real deltas. */
+	(void)expirations;
+	if (am_runner_collect(&a->runner, t->index) || !a->jsonl_on)
+		return;
+	metric_line(&a->line, a->host, e);
+	write_line(a);
+}
+
+/* The daemon's stats line: the system collectors' health, then the continuous ones'. */
+static void agent_stats_line(struct agent *a)
+{
+	struct am_execsnoop_stats st = {0};
+
+	stats_fields(&a->line, a->host, &a->runner, a->http.scrapes, a->jsonl.errors);
+	if (a->cfg.execsnoop_enabled) {
+		if (a->exec.snoop)
+			am_execsnoop_stats(a->exec.snoop, &st);
+		am_json_key(&a->line, "execsnoop", false);
+		am_strbuf_putc(&a->line, '{');
+		am_json_kv_bool(&a->line, "running", a->exec.snoop != NULL, true);
+		am_json_kv_u64(&a->line, "execs", a->exec.execs, false);
+		am_json_kv_u64(&a->line, "exec_failures", a->exec.failed_execs, false);
+		am_json_kv_u64(&a->line, "drops", a->exec.base_drops + st.drops, false);
+		am_strbuf_putc(&a->line, '}');
+	}
+	if (a->cfg.profiler_enabled) {
+		am_json_key(&a->line, "profiler", false);
+		am_strbuf_putc(&a->line, '{');
+		am_json_kv_bool(&a->line, "running", a->prof.prof != NULL, true);
+		am_json_kv_u64(&a->line, "profiles_written", a->prof.profiles_written, false);
+		am_json_kv_u64(&a->line, "samples", a->prof.samples, false);
+		am_json_kv_u64(&a->line, "lost", a->prof.lost, false);
+		am_strbuf_putc(&a->line, '}');
+	}
+	am_jsonl_end(&a->line);
+	write_line(a);
+}
+
+static void on_stats_timer(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct agent *a = ctx;
+
+	(void)events;
+	(void)expirations;
+	agent_stats_line(a);
+}
+
+static void stop_collectors(struct agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->runner.n; i++)
+		am_loop_remove(&a->loop, a->runner.entries[i].timer);
+	am_loop_remove(&a->loop, a->stats_timer);
+	a->stats_timer = NULL;
+	am_runner_destroy(&a->runner);
+	free(a->tctx);
+	a->tctx = NULL;
+}
+
+static int start_collectors(struct agent *a)
+{
+	size_t i;
+	int err = am_runner_init(&a->runner, &a->cfg);
+
+	if (err) {
+		am_err("collectors: %s", strerror(-err));
+		return err;
+	}
+	a->tctx = calloc(a->runner.n ? a->runner.n : 1, sizeof(*a->tctx));
+	if (!a->tctx)
+		return -ENOMEM;
+	for (i = 0; i < a->runner.n; i++) {
+		struct am_runner_entry *e = &a->runner.entries[i];
+
+		if (e->init_error)
+			continue;
+		a->tctx[i] = (struct timer_ctx){a, i};
+		/* The first collection now, before the loop answers anything: the first scrape
+		 * already has data. */
+		on_collector_timer(&a->tctx[i], 0, 1);
+		e->timer = am_loop_add_timer(&a->loop, e->interval_ms, e->interval_ms,
+					     on_collector_timer, &a->tctx[i]);
+		if (!e->timer)
+			return -ENOMEM;
+	}
+	if (a->jsonl_on) {
+		a->stats_timer = am_loop_add_timer(&a->loop, a->cfg.interval_ms, a->cfg.interval_ms,
+						   on_stats_timer, a);
+		if (!a->stats_timer)
+			return -ENOMEM;
+	}
+	am_info("collectors: %zu of %zu enabled running", a->runner.nrunning, a->runner.n);
+	return 0;
+}
+
+/* ---- HTTP ---- */
+
+static void on_http(void *ctx, uint32_t events, uint64_t expirations)
+{
+	(void)events;
+	(void)expirations;
+	am_prom_server_run(ctx);
+}
+
+static int http_timeout(void *ctx)
+{
+	return am_prom_server_timeout_ms(ctx);
+}
+
+static void http_run(void *ctx)
+{
+	am_prom_server_run(ctx);
+}
+
+static void stop_http(struct agent *a)
+{
+	am_loop_remove(&a->loop, a->http_src);
+	a->http_src = NULL;
+	am_loop_set_hook(&a->loop, NULL, NULL, NULL);
+	am_prom_server_stop(&a->http);
+}
+
+/* Start serving on CFG's address into a->http. Returns 0 or -errno (logged). */
+static int start_http(struct agent *a, const struct am_config *cfg)
+{
+	int err;
+
+	if (!cfg->http_enabled)
+		return 0;
+	err = am_prom_server_start(&a->http, cfg->http_address, cfg->http_port, render_metrics,
+				   render_health, a);
+	if (err)
+		return err;
+	a->http_src = am_loop_add(&a->loop, am_prom_server_fd(&a->http), on_http, &a->http);
+	if (!a->http_src) {
+		am_prom_server_stop(&a->http);
+		return -ENOMEM;
+	}
+	am_loop_set_hook(&a->loop, http_timeout, http_run, &a->http);
+	return 0;
+}
+
+static bool http_changed(const struct am_config *x, const struct am_config *y)
+{
+	return x->http_enabled != y->http_enabled || x->http_port != y->http_port ||
+	       strcmp(x->http_address, y->http_address);
+}
+
+/* ---- JSON lines output ---- */
+
+static int open_jsonl(struct am_jsonl *w, const struct am_config *cfg)
+{
+	if (!cfg->jsonl_path[0])
+		return 0;
+	return am_jsonl_open(w, cfg->jsonl_path, cfg->jsonl_max_bytes, cfg->jsonl_keep);
+}
+
+/* ---- continuous eBPF collectors ---- */
+
+/* Bring execsnoop and the profiler in line with CFG; a collector that failed to start is
+ * tried again at each reload. Event lines follow the JSON lines output. */
+static void apply_continuous(struct agent *a, const struct am_config *cfg)
+{
+	am_exec_source_set_output(&a->exec, a->jsonl_on ? &a->jsonl : NULL, a->host);
+	if (cfg->execsnoop_enabled && !a->exec.snoop)
+		am_exec_source_start(&a->exec, &a->loop);
+	else if (!cfg->execsnoop_enabled && a->exec.snoop)
+		am_exec_source_stop(&a->exec);
+	if (a->prof.prof && (!cfg->profiler_enabled || !am_profile_source_same(&a->prof, cfg)))
+		am_profile_source_stop(&a->prof, 1);
+	if (cfg->profiler_enabled && !a->prof.prof)
+		am_profile_source_start(&a->prof, &a->loop, cfg);
+}
+
+/* Flush what they hold (buffered events, the partial profile window), then detach. */
+static void stop_continuous(struct agent *a)
+{
+	am_exec_source_stop(&a->exec);
+	am_profile_source_stop(&a->prof, 1);
+}
+
+/* ---- reload and signals ---- */
+
+static void reload(struct agent *a)
+{
+	struct am_config next;
+	struct am_jsonl w;
+	char err[768];
+	int rc;
+
+	rc = am_agent_load_config(a->opts, &next, err, sizeof(err));
+	if (rc) {
+		am_err("reload failed, keeping the running configuration: %s", err);
+		a->reloads_failed++;
+		return;
+	}
+	am_log_init(next.log_level);
+	/* The listener moves only when asked, and only once the new one is bound. */
+	if (http_changed(&a->cfg, &next)) {
+		struct am_prom_server old = a->http;
+		struct am_loop_source *old_src = a->http_src;
+
+		a->http = (struct am_prom_server){0};
+		a->http_src = NULL;
+		if (start_http(a, &next)) {
+			am_err("reload: keeping the previous HTTP listener");
+			a->http = old;
+			a->http_src = old_src;
+			next.http_enabled = a->cfg.http_enabled;
+			next.http_port = a->cfg.http_port;
+			strcpy(next.http_address, a->cfg.http_address);
+			if (a->http.daemon)
+				am_loop_set_hook(&a->loop, http_timeout, http_run, &a->http);
+		} else {
+			am_loop_remove(&a->loop, old_src);
+			am_prom_server_stop(&old);
+			if (!a->http.daemon)
+				am_loop_set_hook(&a->loop, NULL, NULL, NULL);
+		}
+	}
+	/* Reopen even an unchanged path, so an externally rotated file is let go. */
+	w = (struct am_jsonl){.fd = -1};
+	if (open_jsonl(&w, &next)) {
+		am_err("reload: keeping the previous JSON lines output");
+		strcpy(next.jsonl_path, a->cfg.jsonl_path);
+		next.jsonl_max_bytes = a->cfg.jsonl_max_bytes;
+		next.jsonl_keep = a->cfg.jsonl_keep;
+	} else {
+		am_jsonl_close(&a->jsonl);
+		a->jsonl = w;
+		a->jsonl_on = next.jsonl_path[0] != '\0';
+	}
+	stop_collectors(a);
+	a->cfg = next;
+	resolve_host(&a->cfg, a->host, sizeof(a->host));
+	if (start_collectors(a))
+		am_err("reload: some collectors could not be scheduled");
+	apply_continuous(a, &a->cfg);
+	a->reloads_ok++;
+	am_info("configuration reloaded");
+}
+
+static void on_signal(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct agent *a = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)expirations;
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			am_info("SIGHUP: reloading %s", a->opts->config_path
+							    ? a->opts->config_path
+							    : AM_CONFIG_DEFAULT_PATH);
+			reload(a);
+		} else {
+			am_info("%s: shutting down", strsignal((int)si.ssi_signo));
+			am_loop_stop(&a->loop);
+		}
+	}
+}
+
+static int setup_signals(struct agent *a, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* A closed stdout or scraper must be an EPIPE error, not death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, old)) {
+		am_err("sigprocmask: %s", strerror(errno));
+		return -errno;
+	}
+	a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->sigfd < 0) {
+		am_err("signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	a->sig_src = am_loop_add(&a->loop, a->sigfd, on_signal, a);
+	return a->sig_src ? 0 : -ENOMEM;
+}
+
+int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	sigset_t old;
+	int status = 1, err;
+
+	if (!a) {
+		am_err("out of memory");
+		return 1;
+	}
+	a->opts = o;
+	a->cfg = *cfg;
+	a->sigfd = -1;
+	a->jsonl.fd = -1;
+	a->start_ns = realtime_ns();
+	am_log_init(a->cfg.log_level);
+	resolve_host(&a->cfg, a->host, sizeof(a->host));
+	sigemptyset(&old);
+	if (am_loop_init(&a->loop)) {
+		free(a);
+		return 1;
+	}
+	if (setup_signals(a, &old))
+		goto out;
+	if (start_http(a, &a->cfg))
+		goto out;
+	if (open_jsonl(&a->jsonl, &a->cfg))
+		goto out;
+	a->jsonl_on = a->cfg.jsonl_path[0] != '\0';
+	if (start_collectors(a))
+		goto out;
+	apply_continuous(a, &a->cfg);
+	am_info("running as host '%s'", a->host);
+	err = am_loop_run(&a->loop);
+	status = err ? 1 : 0;
+	stop_continuous(a);
+	/* Writes are unbuffered: the last stats line is all there is left to flush. */
+	if (a->jsonl_on)
+		agent_stats_line(a);
+out:
+	stop_continuous(a);
+	am_exec_source_free(&a->exec);
+	stop_collectors(a);
+	stop_http(a);
+	am_jsonl_close(&a->jsonl);
+	am_loop_close(&a->loop);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	am_strbuf_free(&a->line);
+	free(a);
+	if (!status)
+		am_info("stopped");
+	return status;
+}
+
+int am_agent_once(const struct am_config *cfg)
+{
+	struct am_runner r;
+	struct am_jsonl out;
+	struct am_strbuf b = {0};
+	char host[256];
+	size_t i, ok = 0;
+
+	am_log_init(cfg->log_level);
+	resolve_host(cfg, host, sizeof(host));
+	if (am_runner_init(&r, cfg)) {
+		am_err("out of memory");
+		return 1;
+	}
+	am_jsonl_open(&out, "-", 0, 0);
+	for (i = 0; i < r.n; i++) {
+		if (am_runner_collect(&r, i))
+			continue;
+		ok++;
+		metric_line(&b, host, &r.entries[i]);
+		am_jsonl_write(&out, b.data, b.len);
+		am_strbuf_reset(&b);
+	}
+	stats_fields(&b, host, &r, 0, out.errors);
+	am_jsonl_end(&b);
+	am_jsonl_write(&out, b.data, b.len);
+	am_strbuf_free(&b);
+	am_runner_destroy(&r);
+	if (out.errors) {
+		am_jsonl_close(&out);
+		return 1;
+	}
+	am_jsonl_close(&out);
+	if (!ok) {
+		am_err("--once: no collector produced a snapshot");
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,569 @@
+#include "agent/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "collectors/collector.h"
+
+enum kind { K_STR, K_PATH, K_ADDR, K_BOOL, K_UINT, K_DURATION, K_SIZE, K_LOGLEVEL };
+
+/* One settable key: where it lives in struct am_config and what it accepts. */
+struct key {
+	const char *path;
+	enum kind kind;
+	size_t off, size;
+	uint64_t min, max; /* K_UINT and K_DURATION (milliseconds) and K_SIZE bounds */
+};
+
+#define F(field) offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field)
+#define DAY_MS	 (24ull * 3600 * 1000)
+
+static const struct key keys[] = {
+    {"hostname", K_STR, F(hostname), 0, 0},
+    {"log_level", K_LOGLEVEL, F(log_level), 0, 0},
+    {"paths.procfs", K_PATH, F(procfs), 0, 0},
+    {"paths.sysfs", K_PATH, F(sysfs), 0, 0},
+    {"paths.devfs", K_PATH, F(devfs), 0, 0},
+    {"http.enabled", K_BOOL, F(http_enabled), 0, 0},
+    {"http.address", K_ADDR, F(http_address), 0, 0},
+    {"http.port", K_UINT, F(http_port), 1, 65535},
+    {"jsonl.path", K_STR, F(jsonl_path), 0, 0},
+    {"jsonl.max_size", K_SIZE, F(jsonl_max_bytes), 4096, 1ull << 40},
+    {"jsonl.keep", K_UINT, F(jsonl_keep), 0, 1000},
+    {"collectors.enabled", K_BOOL, F(collectors_enabled), 0, 0},
+    {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS},
+    {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0},
+    {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0},
+    {"profiler.frequency", K_UINT, F(profiler_frequency_hz), 1, 10000},
+    {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS},
+    {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0},
+    {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
+};
+
+/* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
+static const char *const sections[] = {"paths",	     "http",	  "jsonl",
+				       "collectors", "execsnoop", "profiler"};
+
+void am_config_defaults(struct am_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = AM_LOG_INFO;
+	strcpy(c->procfs, "/proc");
+	strcpy(c->sysfs, "/sys");
+	strcpy(c->devfs, "/dev");
+	c->http_enabled = true;
+	strcpy(c->http_address, "127.0.0.1");
+	c->http_port = AM_CONFIG_DEFAULT_PORT;
+	c->jsonl_max_bytes = 10ull << 20;
+	c->jsonl_keep = 5;
+	c->collectors_enabled = true;
+	c->interval_ms = 15000;
+	c->execsnoop_enabled = true;
+	c->profiler_enabled = true;
+	c->profiler_frequency_hz = 19;
+	c->profiler_window_ms = 60000;
+	strcpy(c->profiler_dir, "/var/lib/antimetal-agent/profiles");
+	c->profiler_retention = 60;
+}
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int parse_u64(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t x = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (x > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*v = x;
+	*end = s;
+	return 0;
+}
+
+int am_config_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"", 1000}, {"m", 60000}, {"h", 3600000}};
+	const char *end;
+	uint64_t v;
+	size_t i;
+
+	if (parse_u64(s, &v, &end))
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > UINT64_MAX / units[i].ms)
+			return -EINVAL;
+		*ms = v * units[i].ms;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *unit;
+		unsigned shift;
+	} units[] = {{"", 0},	{"B", 0},    {"K", 10}, {"KiB", 10},
+		     {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30}};
+	const char *end;
+	uint64_t v;
+	size_t i;
+
+	if (parse_u64(s, &v, &end))
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > (UINT64_MAX >> units[i].shift))
+			return -EINVAL;
+		*bytes = v << units[i].shift;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_bool(const char *s, bool *b)
+{
+	static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
+									       "off"};
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*b = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_level(const char *s, enum am_log_level *l)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!strcasecmp(s, names[i])) {
+			*l = (enum am_log_level)i;
+			return 0;
+		}
+	if (!strcasecmp(s, "warn")) {
+		*l = AM_LOG_WARN;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Store text VALUE into the field K describes; the reason goes to ERR on failure. */
+static int set_value(struct am_config *c, const struct key *k, const char *v, char *err,
+		     size_t errlen)
+{
+	char *field = (char *)c + k->off;
+	struct in6_addr a6;
+	uint64_t u;
+	bool b;
+
+	switch (k->kind) {
+	case K_STR:
+	case K_PATH:
+	case K_ADDR:
+		if (strlen(v) >= k->size) {
+			errf(err, errlen, "%s: value is longer than %zu bytes", k->path,
+			     k->size - 1);
+			return -EINVAL;
+		}
+		if (k->kind == K_PATH && !*v) {
+			errf(err, errlen, "%s: a path is required", k->path);
+			return -EINVAL;
+		}
+		if (k->kind == K_ADDR && inet_pton(AF_INET, v, &a6) != 1 &&
+		    inet_pton(AF_INET6, v, &a6) != 1) {
+			errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", k->path, v);
+			return -EINVAL;
+		}
+		strcpy(field, v);
+		return 0;
+	case K_BOOL:
+		if (parse_bool(v, &b)) {
+			errf(err, errlen, "%s: '%s' is not a boolean (true or false)", k->path, v);
+			return -EINVAL;
+		}
+		*(bool *)field = b;
+		return 0;
+	case K_LOGLEVEL:
+		if (parse_level(v, (enum am_log_level *)field)) {
+			errf(err, errlen, "%s: '%s' is not one of error, warning, info, debug",
+			     k->path, v);
+			return -EINVAL;
+		}
+		return 0;
+	case K_UINT: {
+		const char *end;
+
+		if (parse_u64(v, &u, &end) || *end || u < k->min || u > k->max) {
+			errf(err, errlen, "%s: '%s' is not an integer from %llu to %llu", k->path,
+			     v, (unsigned long long)k->min, (unsigned long long)k->max);
+			return -EINVAL;
+		}
+		*(unsigned *)field = (unsigned)u;
+		return 0;
+	}
+	case K_DURATION:
+		if (am_config_parse_duration(v, &u) || u < k->min || u > k->max) {
+			errf(err, errlen,
+			     "%s: '%s' is not a duration from %llums to %llums (like 500ms, 15s, "
+			     "2m)",
+			     k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			return -EINVAL;
+		}
+		*(uint64_t *)field = u;
+		return 0;
+	case K_SIZE:
+		if (parse_size(v, &u) || u < k->min || u > k->max) {
+			errf(err, errlen,
+			     "%s: '%s' is not a size from %llu to %llu bytes (suffixes K, M, G)",
+			     k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			return -EINVAL;
+		}
+		*(uint64_t *)field = u;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct key *find_key(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].path, path))
+			return &keys[i];
+	return NULL;
+}
+
+static struct am_collector_config *collector_slot(struct am_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncollectors; i++)
+		if (!strcmp(c->collectors[i].name, name))
+			return &c->collectors[i];
+	if (c->ncollectors == AM_CONFIG_MAX_COLLECTORS ||
+	    strlen(name) >= sizeof(c->collectors[0].name))
+		return NULL;
+	c->collectors[c->ncollectors] = (struct am_collector_config){.enabled = -1};
+	strcpy(c->collectors[c->ncollectors].name, name);
+	return &c->collectors[c->ncollectors++];
+}
+
+/* collectors.<name>.<field>: NAME must be a registered system collector. */
+static int set_collector(struct am_config *c, const char *key, const char *v, char *err,
+			 size_t errlen)
+{
+	const char *name = key + strlen("collectors."), *dot = strchr(name, '.');
+	struct am_collector_config *cc;
+	char cname[64];
+	bool b;
+
+	if (!dot || (size_t)(dot - name) >= sizeof(cname)) {
+		errf(err, errlen, "unknown key '%s'", key);
+		return -EINVAL;
+	}
+	memcpy(cname, name, (size_t)(dot - name));
+	cname[dot - name] = '\0';
+	if (!am_collector_find(cname)) {
+		errf(err, errlen, "unknown collector '%s' in '%s'", cname, key);
+		return -EINVAL;
+	}
+	if (strcmp(dot + 1, "enabled") && strcmp(dot + 1, "interval")) {
+		errf(err, errlen, "unknown key '%s' (a collector takes enabled and interval)", key);
+		return -EINVAL;
+	}
+	cc = collector_slot(c, cname);
+	if (!cc) {
+		errf(err, errlen, "%s: too many collector entries", key);
+		return -EINVAL;
+	}
+	if (!strcmp(dot + 1, "enabled")) {
+		if (parse_bool(v, &b)) {
+			errf(err, errlen, "%s: '%s' is not a boolean (true or false)", key, v);
+			return -EINVAL;
+		}
+		cc->enabled = b;
+		return 0;
+	}
+	if (am_config_parse_duration(v, &cc->interval_ms) || cc->interval_ms < 100 ||
+	    cc->interval_ms > DAY_MS) {
+		cc->interval_ms = 0;
+		errf(err, errlen,
+		     "%s: '%s' is not a duration from 100ms to 24h (like 500ms, 15s, 2m)", key, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int am_config_set(struct am_config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	const struct key *k = find_key(key);
+
+	if (k)
+		return set_value(c, k, value, err, errlen);
+	if (!strncmp(key, "collectors.", 11))
+		return set_collector(c, key, value, err, errlen);
+	errf(err, errlen, "unknown key '%s'", key);
+	return -EINVAL;
+}
+
+static const struct am_collector_config *collector_cfg(const struct am_config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncollectors; i++)
+		if (!strcmp(c->collectors[i].name, name))
+			return &c->collectors[i];
+	return NULL;
+}
+
+bool am_config_collector_enabled(const struct am_config *c, const char *name)
+{
+	const struct am_collector_config *cc = collector_cfg(c, name);
+
+	return cc && cc->enabled >= 0 ? cc->enabled : c->collectors_enabled;
+}
+
+uint64_t am_config_collector_interval_ms(const struct am_config *c, const char *name)
+{
+	const struct am_collector_config *cc = collector_cfg(c, name);
+
+	return cc && cc->interval_ms ? cc->interval_ms : c->interval_ms;
+}
+
+/* ---- YAML ---- */
+
+struct walk {
+	struct am_config *c;
+	yaml_document_t *doc;
+	const char *name;
+	char *err;
+	size_t errlen;
+};
+
+static int at(struct walk *w, yaml_mark_t m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int at(struct walk *w, yaml_mark_t m, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	errf(w->err, w->errlen, "%s:%zu:%zu: %s", w->name, m.line + 1, m.column + 1, msg);
+	return -EINVAL;
+}
+
+static bool is_section(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (!strcmp(sections[i], path))
+			return true;
+	/* collectors.<name> is a section when NAME is a collector; an unknown name is reported
+	 * by set_collector at the first key below it, or here when the section is empty. */
+	return !strncmp(path, "collectors.", 11) && !strchr(path + 11, '.') && !find_key(path);
+}
+
+/* collectors.<name>.enabled or .interval (the name is checked when its section opens). */
+static bool is_collector_key(const char *path)
+{
+	const char *dot;
+
+	if (strncmp(path, "collectors.", 11))
+		return false;
+	dot = strchr(path + 11, '.');
+	return dot && (!strcmp(dot, ".enabled") || !strcmp(dot, ".interval"));
+}
+
+static bool is_null_scalar(const yaml_node_t *n)
+{
+	const char *s = (const char *)n->data.scalar.value;
+
+	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (!*s || !strcmp(s, "~") || !strcmp(s, "null"));
+}
+
+static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix);
+
+static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_node_t *val)
+{
+	char msg[512];
+
+	if (is_section(path)) {
+		if (!strncmp(path, "collectors.", 11) && !am_collector_find(path + 11))
+			return at(w, key->start_mark, "unknown collector '%s'", path + 11);
+		if (val->type == YAML_MAPPING_NODE)
+			return walk_mapping(w, val, path);
+		if (is_null_scalar(val))
+			return 0;
+		return at(w, val->start_mark, "'%s' is a section: expected a mapping of keys",
+			  path);
+	}
+	if (!find_key(path) && !is_collector_key(path))
+		return at(w, key->start_mark, "unknown key '%s'", path);
+	if (val->type != YAML_SCALAR_NODE)
+		return at(w, val->start_mark, "%s: expected a single value, not a %s", path,
+			  val->type == YAML_MAPPING_NODE ? "mapping" : "list");
+	{
+		const struct key *k = find_key(path);
+		const char *v = (const char *)val->data.scalar.value;
+
+		if (is_null_scalar(val) && (!k || k->kind != K_STR))
+			return at(w, val->start_mark, "%s: missing value", path);
+		if (is_null_scalar(val))
+			v = "";
+		if (am_config_set(w->c, path, v, msg, sizeof(msg)))
+			return at(w, val->start_mark, "%s", msg);
+	}
+	return 0;
+}
+
+static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
+{
+	yaml_node_pair_t *p, *q;
+	char path[256];
+	int err;
+
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
+		const char *ks;
+
+		if (!k || !v)
+			continue;
+		if (k->type != YAML_SCALAR_NODE)
+			return at(w, k->start_mark, "keys must be plain names");
+		ks = (const char *)k->data.scalar.value;
+		for (q = map->data.mapping.pairs.start; q < p; q++) {
+			yaml_node_t *k2 = yaml_document_get_node(w->doc, q->key);
+
+			if (k2 && k2->type == YAML_SCALAR_NODE &&
+			    !strcmp((const char *)k2->data.scalar.value, ks))
+				return at(w, k->start_mark, "duplicate key '%s'", ks);
+		}
+		if (!*ks || strchr(ks, '.'))
+			return at(w, k->start_mark, "unknown key '%s%s%s'", prefix,
+				  *prefix ? "." : "", ks);
+		if (snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", ks) >=
+		    (int)sizeof(path))
+			return at(w, k->start_mark, "key too long");
+		err = walk_value(w, path, k, v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int load(struct am_config *c, yaml_parser_t *parser, const char *name, char *err,
+		size_t errlen)
+{
+	struct walk w = {c, NULL, name, err, errlen};
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc = 0;
+
+	if (!yaml_parser_load(parser, &doc)) {
+		const char *what = parser->problem ? parser->problem : "cannot be parsed";
+
+		if (parser->error == YAML_READER_ERROR)
+			errf(err, errlen, "%s:%zu:%zu: YAML error: %s", name,
+			     parser->problem_mark.line + 1, parser->problem_mark.column + 1, what);
+		else
+			errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name,
+			     parser->problem_mark.line + 1, parser->problem_mark.column + 1, what,
+			     parser->context ? " " : "", parser->context ? parser->context : "");
+		return -EINVAL;
+	}
+	w.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (root && root->type == YAML_MAPPING_NODE)
+		rc = walk_mapping(&w, root, "");
+	else if (root && !is_null_scalar(root))
+		rc = at(&w, root->start_mark, "the configuration must be a mapping of keys");
+	yaml_document_delete(&doc);
+	return rc;
+}
+
+int am_config_load_string(struct am_config *c, const char *text, size_t len, const char *name,
+			  char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	int rc;
+
+	if (!yaml_parser_initialize(&parser)) {
+		errf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	rc = load(c, &parser, name, err, errlen);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int am_config_load_file(struct am_config *c, const char *path, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	FILE *f = fopen(path, "rb");
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		errf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		errf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	rc = load(c, &parser, path, err, errlen);
+	yaml_parser_delete(&parser);
+	if (ferror(f) && !rc) {
+		errf(err, errlen, "%s: read error", path);
+		rc = -EIO;
+	}
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* The daemon's configuration: defaults, a YAML file (libyaml), and `key=value` overrides from
+ * flags, all validated through one key table so a bad value is reported the same way
+ * wherever it came from. */
+#ifndef ANTIMETAL_AGENT_CONFIG_H
+#define ANTIMETAL_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/log.h"
+
+#define AM_CONFIG_DEFAULT_PATH "/etc/antimetal-agent/config.yaml"
+/* Not node_exporter's 9100, nor OpenTelemetry's 9464, nor Prometheus' own 9090-9094. */
+#define AM_CONFIG_DEFAULT_PORT	 9840
+#define AM_CONFIG_MAX_COLLECTORS 32
+#define AM_CONFIG_PATH_MAX	 1024
+
+/* Per-collector settings; unset fields fall back to the collectors-wide defaults. */
+struct am_collector_config {
+	char name[32];
+	int enabled;	      /* -1 unset, else 0/1 */
+	uint64_t interval_ms; /* 0 unset */
+};
+
+struct am_config {
+	char hostname[256]; /* "" = the kernel's host name */
+	enum am_log_level log_level;
+
+	char procfs[AM_CONFIG_PATH_MAX];
+	char sysfs[AM_CONFIG_PATH_MAX];
+	char devfs[AM_CONFIG_PATH_MAX];
+
+	bool http_enabled;
+	char http_address[256];
+	unsigned http_port;
+
+	char jsonl_path[AM_CONFIG_PATH_MAX]; /* "" = off, "-" = stdout */
+	uint64_t jsonl_max_bytes;	     /* rotate when a file would grow past this */
+	unsigned jsonl_keep;		     /* rotated files kept: path.1 .. path.N */
+
+	bool collectors_enabled; /* default for every system collector */
+	uint64_t interval_ms;	 /* default interval of every system collector */
+	struct am_collector_config collectors[AM_CONFIG_MAX_COLLECTORS];
+	size_t ncollectors;
+
+	bool execsnoop_enabled;
+
+	bool profiler_enabled;
+	unsigned profiler_frequency_hz;
+	uint64_t profiler_window_ms;
+	char profiler_dir[AM_CONFIG_PATH_MAX];
+	unsigned profiler_retention; /* pprof files kept in profiler_dir */
+};
+
+/* Fill C with the documented defaults. */
+void am_config_defaults(struct am_config *c);
+
+/* Apply the YAML file PATH on top of C. A missing file is -ENOENT (C untouched), which callers
+ * treat as "defaults" only for the default path. Any other problem is -EINVAL (or -errno) with
+ * "PATH:LINE:COLUMN: reason" written to ERR; C may then be partly changed, so load into a copy. */
+int am_config_load_file(struct am_config *c, const char *path, char *err, size_t errlen);
+
+/* As am_config_load_file, from TEXT; NAME stands for the file in messages. */
+int am_config_load_string(struct am_config *c, const char *text, size_t len, const char *name,
+			  char *err, size_t errlen);
+
+/* Set one dotted KEY ("http.port", "collectors.cpu.interval") from its text form, as a flag
+ * override does. Returns 0 or -EINVAL with the reason in ERR. */
+int am_config_set(struct am_config *c, const char *key, const char *value, char *err,
+		  size_t errlen);
+
+/* Whether system collector NAME runs under C. */
+bool am_config_collector_enabled(const struct am_config *c, const char *name);
+/* The collection interval of system collector NAME under C, in milliseconds. */
+uint64_t am_config_collector_interval_ms(const struct am_config *c, const char *name);
+
+/* Parse a duration ("500ms", "15s", "2m", "1h"; a bare number is seconds) into milliseconds.
+ * Returns 0 or -EINVAL. */
+int am_config_parse_duration(const char *s, uint64_t *ms);
+
+#endif

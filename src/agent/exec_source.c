@@ -1,0 +1,125 @@
+#include "agent/exec_source.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "export/exec_render.h"
+#include "util/json.h"
+#include "util/log.h"
+
+static void on_record(const struct am_exec_record *r, void *ctx)
+{
+	struct am_exec_source *x = ctx;
+
+	if (r->kind != AM_EXEC_EVENT)
+		return;
+	x->execs++;
+	if (r->ret < 0)
+		x->failed_execs++;
+	if (!x->out)
+		return;
+	/* execsnoop's own JSON object, nested in the daemon's self-describing envelope. */
+	am_strbuf_reset(&x->event);
+	am_exec_render_json(&x->event, r);
+	if (x->event.len && x->event.data[x->event.len - 1] == '\n')
+		x->event.data[--x->event.len] = '\0';
+	am_strbuf_reset(&x->line);
+	am_jsonl_begin(&x->line, "event", x->host, r->ts_real_ns);
+	am_json_kv_str(&x->line, "source", "execsnoop", false);
+	am_json_key(&x->line, "event", false);
+	am_strbuf_append(&x->line, x->event.data, x->event.len);
+	am_jsonl_end(&x->line);
+	if (!x->line.oom && !x->event.oom)
+		am_jsonl_write(x->out, x->line.data, x->line.len);
+	x->line.oom = x->event.oom = 0;
+}
+
+static void on_ready(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct am_exec_source *x = ctx;
+	int n;
+
+	(void)events;
+	(void)expirations;
+	n = am_execsnoop_consume(x->snoop);
+	if (n < 0 && n != -EINTR)
+		am_warn("execsnoop: reading events failed: %s", strerror(-n));
+}
+
+int am_exec_source_start(struct am_exec_source *x, struct am_loop *loop)
+{
+	struct am_execsnoop_opts o = {0};
+	int err;
+
+	x->loop = loop;
+	o.cb = on_record;
+	o.ctx = x;
+	o.resolve_cgroups = true;
+	err = am_execsnoop_open(&o, &x->snoop);
+	if (err) {
+		x->snoop = NULL;
+		x->start_error = err;
+		am_warn("execsnoop: cannot start (%s); the daemon runs without it", strerror(-err));
+		return err;
+	}
+	x->src = am_loop_add(loop, am_execsnoop_fd(x->snoop), on_ready, x);
+	if (!x->src) {
+		am_execsnoop_close(x->snoop);
+		x->snoop = NULL;
+		x->start_error = -ENOMEM;
+		return -ENOMEM;
+	}
+	x->start_error = 0;
+	am_info("execsnoop: tracing every exec (%s)",
+		am_execsnoop_uses_ringbuf(x->snoop) ? "ring buffer" : "perf buffer");
+	return 0;
+}
+
+void am_exec_source_set_output(struct am_exec_source *x, struct am_jsonl *out, const char *host)
+{
+	x->out = out;
+	x->host = host;
+}
+
+void am_exec_source_metrics(struct am_exec_source *x, struct am_metric_set *set)
+{
+	struct am_execsnoop_stats st = {0};
+
+	if (x->snoop)
+		am_execsnoop_stats(x->snoop, &st);
+	am_metric_add(set, "antimetal_agent_continuous_collector_up",
+		      "Whether a continuous eBPF collector is running (1) or not (0).",
+		      AM_METRIC_GAUGE, x->snoop ? 1 : 0, "collector", "execsnoop", NULL);
+	am_metric_add(set, "antimetal_execsnoop_execs_total",
+		      "Execs seen by execsnoop, successful or not.", AM_METRIC_COUNTER,
+		      (double)x->execs, NULL);
+	am_metric_add(set, "antimetal_execsnoop_exec_failures_total",
+		      "Execs that returned an error.", AM_METRIC_COUNTER, (double)x->failed_execs,
+		      NULL);
+	am_metric_add(set, "antimetal_agent_bpf_events_lost_total",
+		      "Events a BPF collector lost (buffer full, overwritten, malformed).",
+		      AM_METRIC_COUNTER, (double)(x->base_drops + st.drops), "collector",
+		      "execsnoop", NULL);
+}
+
+void am_exec_source_stop(struct am_exec_source *x)
+{
+	struct am_execsnoop_stats st;
+
+	if (!x->snoop)
+		return;
+	/* Flush: what the kernel already buffered is delivered before detaching. */
+	am_execsnoop_consume(x->snoop);
+	am_execsnoop_stats(x->snoop, &st);
+	x->base_drops += st.drops;
+	am_loop_remove(x->loop, x->src);
+	x->src = NULL;
+	am_execsnoop_close(x->snoop);
+	x->snoop = NULL;
+}
+
+void am_exec_source_free(struct am_exec_source *x)
+{
+	am_strbuf_free(&x->line);
+	am_strbuf_free(&x->event);
+}

@@ -1,0 +1,262 @@
+#include "agent/profile_source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "export/pprof.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#define PREFIX "cpu-"
+#define SUFFIX ".pb.gz"
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int mkdirs(const char *path)
+{
+	char tmp[AM_CONFIG_PATH_MAX];
+	char *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int open_profiler(const struct am_profile_source *x, struct am_profiler **out)
+{
+	struct am_profiler_opts o = {0};
+
+	o.freq = x->frequency_hz;
+	o.kernel_stacks = true;
+	o.user_stacks = true;
+	return am_profiler_open(&o, out);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Keep the newest RETENTION profiles: names sort by their UTC timestamps. */
+static void prune(struct am_profile_source *x)
+{
+	DIR *d = opendir(x->dir);
+	char **names = NULL, path[AM_CONFIG_PATH_MAX + 300];
+	size_t n = 0, cap = 0, i;
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (strncmp(e->d_name, PREFIX, strlen(PREFIX)) || len < strlen(SUFFIX) ||
+		    strcmp(e->d_name + len - strlen(SUFFIX), SUFFIX))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+
+			if (!nn)
+				break;
+			names = nn;
+		}
+		names[n] = strdup(e->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	if (n > x->retention) {
+		qsort(names, n, sizeof(*names), by_name);
+		for (i = 0; i < n - x->retention; i++) {
+			snprintf(path, sizeof(path), "%s/%s", x->dir, names[i]);
+			if (unlink(path) && errno != ENOENT)
+				am_warn("profiler: cannot remove %s: %s", path, strerror(errno));
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Read the window's stacks and write them as DIR/cpu-<UTC start>.pb.gz (via a temporary
+ * name, so readers never see a partial file). */
+static int write_window(struct am_profile_source *x, struct am_profiler *p)
+{
+	struct am_profile prof;
+	struct am_strbuf out = {0};
+	char stamp[32], path[AM_CONFIG_PATH_MAX + 64], tmp[AM_CONFIG_PATH_MAX + 80];
+	struct tm tm;
+	time_t secs;
+	FILE *f;
+	int err;
+
+	err = am_profiler_collect(p, &prof);
+	if (err)
+		return err;
+	x->samples += prof.total;
+	x->lost += prof.stats[PROFILER_STAT_COUNTS_FULL];
+	err = am_pprof_render(&prof, &out);
+	secs = (time_t)(prof.start_ns / 1000000000ull);
+	if (err || out.oom) {
+		am_profile_free(&prof);
+		am_strbuf_free(&out);
+		return err ? err : -ENOMEM;
+	}
+	gmtime_r(&secs, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	/* Milliseconds too: a final partial window may start in the same second as the last. */
+	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%03lluZ",
+		 (unsigned long long)(prof.start_ns / 1000000ull % 1000));
+	snprintf(path, sizeof(path), "%s/" PREFIX "%s" SUFFIX, x->dir, stamp);
+	am_profile_free(&prof);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	err = mkdirs(x->dir);
+	f = err ? NULL : fopen(tmp, "wb");
+	if (!f) {
+		err = err ? err : -errno;
+		am_err("profiler: cannot write %s: %s", tmp, strerror(-err));
+		am_strbuf_free(&out);
+		return err;
+	}
+	if (fwrite(out.data, 1, out.len, f) != out.len || fclose(f)) {
+		err = -EIO;
+		unlink(tmp);
+		am_err("profiler: writing %s failed", tmp);
+	} else if (rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		am_err("profiler: cannot rename %s: %s", tmp, strerror(-err));
+	}
+	am_strbuf_free(&out);
+	if (!err) {
+		x->profiles_written++;
+		prune(x);
+	}
+	return err;
+}
+
+static void on_window(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct am_profile_source *x = ctx;
+	struct am_profiler *done = x->prof;
+	double t0 = mono_s();
+	int err;
+
+	(void)events;
+	(void)expirations;
+	if (!done)
+		return;
+	/* The next window's profiler is attached before this one is read (which detaches it),
+	 * so no time goes unsampled; the overlap is the few microseconds in between. */
+	err = open_profiler(x, &x->prof);
+	if (err) {
+		x->prof = NULL;
+		x->start_error = err;
+		am_err("profiler: cannot restart (%s); continuous profiling stopped",
+		       strerror(-err));
+		am_loop_remove(x->loop, x->timer);
+		x->timer = NULL;
+	}
+	if (write_window(x, done))
+		x->write_errors++;
+	am_profiler_close(done);
+	x->last_write_s = mono_s() - t0;
+}
+
+int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
+			    const struct am_config *cfg)
+{
+	int err;
+
+	x->loop = loop;
+	x->frequency_hz = cfg->profiler_frequency_hz;
+	x->window_ms = cfg->profiler_window_ms;
+	x->retention = cfg->profiler_retention;
+	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
+	err = mkdirs(x->dir);
+	if (err) {
+		am_warn("profiler: cannot create %s (%s); the daemon runs without it", x->dir,
+			strerror(-err));
+		x->start_error = err;
+		return err;
+	}
+	err = open_profiler(x, &x->prof);
+	if (err) {
+		x->prof = NULL;
+		x->start_error = err;
+		am_warn("profiler: cannot start (%s); the daemon runs without it", strerror(-err));
+		return err;
+	}
+	x->timer = am_loop_add_timer(loop, x->window_ms, x->window_ms, on_window, x);
+	if (!x->timer) {
+		am_profiler_close(x->prof);
+		x->prof = NULL;
+		x->start_error = -ENOMEM;
+		return -ENOMEM;
+	}
+	x->start_error = 0;
+	am_info("profiler: %u Hz, one pprof every %llu ms into %s (newest %u kept)",
+		x->frequency_hz, (unsigned long long)x->window_ms, x->dir, x->retention);
+	return 0;
+}
+
+int am_profile_source_same(const struct am_profile_source *x, const struct am_config *cfg)
+{
+	return x->frequency_hz == cfg->profiler_frequency_hz &&
+	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
+	       !strcmp(x->dir, cfg->profiler_dir);
+}
+
+void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)
+{
+	am_metric_add(set, "antimetal_agent_continuous_collector_up",
+		      "Whether a continuous eBPF collector is running (1) or not (0).",
+		      AM_METRIC_GAUGE, x->prof ? 1 : 0, "collector", "profiler", NULL);
+	am_metric_add(set, "antimetal_profiler_profiles_written_total",
+		      "pprof files the continuous profiler wrote.", AM_METRIC_COUNTER,
+		      (double)x->profiles_written, NULL);
+	am_metric_add(set, "antimetal_profiler_write_errors_total",
+		      "Profiling windows that could not be read or written.", AM_METRIC_COUNTER,
+		      (double)x->write_errors, NULL);
+	am_metric_add(set, "antimetal_profiler_samples_total",
+		      "Stack samples in the written windows.", AM_METRIC_COUNTER,
+		      (double)x->samples, NULL);
+	am_metric_add(set, "antimetal_profiler_window_write_seconds",
+		      "Wall time switching windows took (attach the next, read, symbolize and "
+		      "write the last).",
+		      AM_METRIC_GAUGE, x->last_write_s, NULL);
+	am_metric_add(set, "antimetal_agent_bpf_events_lost_total",
+		      "Events a BPF collector lost (buffer full, overwritten, malformed).",
+		      AM_METRIC_COUNTER, (double)x->lost, "collector", "profiler", NULL);
+}
+
+void am_profile_source_stop(struct am_profile_source *x, int flush)
+{
+	if (x->prof && flush && write_window(x, x->prof))
+		x->write_errors++;
+	am_loop_remove(x->loop, x->timer);
+	x->timer = NULL;
+	am_profiler_close(x->prof);
+	x->prof = NULL;
+}

@@ -1,0 +1,39 @@
+/* The continuous profiler inside the daemon: the profiler collector runs at a low frequency
+ * and, at the end of every window (a loop timer), its stacks are read, symbolized and written
+ * as one gzipped pprof file into a directory that keeps the newest N. The next window's
+ * profiler is attached first, so windows follow each other without a gap. */
+#ifndef ANTIMETAL_AGENT_PROFILE_SOURCE_H
+#define ANTIMETAL_AGENT_PROFILE_SOURCE_H
+
+#include <stdint.h>
+
+#include "agent/config.h"
+#include "agent/loop.h"
+#include "collectors/metric.h"
+#include "collectors/profiler.h"
+
+struct am_profile_source {
+	struct am_profiler *prof; /* NULL when not running */
+	struct am_loop *loop;
+	struct am_loop_source *timer;
+	unsigned frequency_hz;
+	uint64_t window_ms;
+	unsigned retention;
+	char dir[AM_CONFIG_PATH_MAX];
+	uint64_t profiles_written, write_errors, samples, lost;
+	double last_write_s; /* wall time the last window switch took */
+	int start_error;
+};
+
+/* Start profiling with CFG's profiler settings and arm the window timer in LOOP.
+ * Returns 0 or -errno (logged; the daemon goes on without it). */
+int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
+			    const struct am_config *cfg);
+/* Whether the running profiler already matches CFG (no restart needed on reload). */
+int am_profile_source_same(const struct am_profile_source *x, const struct am_config *cfg);
+/* Append the profiler's counters (profiles written, samples, lost samples) to SET. */
+void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set);
+/* Write the current partial window (when FLUSH), then detach and close. Safe when stopped. */
+void am_profile_source_stop(struct am_profile_source *x, int flush);
+
+#endif

@@ -1,0 +1,693 @@
+#include "collectors/profiler.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/bpf_load.h"
+#include "profiler.skel.h"
+#include "symbolize/kallsyms.h"
+#include "symbolize/usym.h"
+#include "util/log.h"
+
+#define DEFAULT_ENTRIES 16384
+
+struct am_profiler {
+	struct am_profiler_opts opts;
+	uint32_t *pids;
+	struct profiler_bpf *skel;
+	struct am_bpf_open_state st;
+	struct am_perf_attachment *att;
+	int natt;
+	struct perf_buffer *pb;
+	struct am_usym *usym;
+	struct am_profile meta;   /* event, attach mode...: copied into the collected profile */
+	uint64_t start_mono_ns;
+	uint64_t newpid_lost;
+	bool detached;
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *am_profiler_stat_name(enum profiler_stat s)
+{
+	static const char *const names[PROFILER_STAT_MAX] = {
+		[PROFILER_STAT_SEEN] = "samples seen",
+		[PROFILER_STAT_IDLE] = "idle samples skipped",
+		[PROFILER_STAT_FILTERED] = "samples filtered out (pid/cgroup)",
+		[PROFILER_STAT_COUNTED] = "samples counted",
+		[PROFILER_STAT_COUNTS_FULL] = "samples lost: counts map full",
+		[PROFILER_STAT_KSTACK_EMPTY] = "no kernel stack (sample in user mode)",
+		[PROFILER_STAT_KSTACK_FULL] = "kernel stack lost: stacks map full",
+		[PROFILER_STAT_KSTACK_OTHER] = "kernel stack lost: other error",
+		[PROFILER_STAT_USTACK_KTHREAD] = "no user stack (kernel thread)",
+		[PROFILER_STAT_USTACK_EFAULT] = "user stack lost: walk failed",
+		[PROFILER_STAT_USTACK_FULL] = "user stack lost: stacks map full",
+		[PROFILER_STAT_USTACK_OTHER] = "user stack lost: other error",
+		[PROFILER_STAT_NEWPID_LOST] = "new-process notifications not sent",
+	};
+
+	return s < PROFILER_STAT_MAX && names[s] ? names[s] : "?";
+}
+
+/* Parse a kernel CPU list ("0-3,8,10-11") into a bitmap of up to MAX CPUs. */
+static int online_cpus(bool *online, int max)
+{
+	char buf[1024], *p, *end;
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	for (p = buf; *p && *p != '\n';) {
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (; a <= b && a < max; a++, n++)
+			online[a] = true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static void on_newpid(void *ctx, int cpu, void *data, __u32 size)
+{
+	struct am_profiler *p = ctx;
+	uint32_t pid;
+	int err;
+
+	(void)cpu;
+	if (size < sizeof(pid))
+		return;
+	memcpy(&pid, data, sizeof(pid));
+	/* Announced again means it called exec: its mappings changed. */
+	err = am_usym_refresh(p->usym, pid);
+	if (err)
+		am_debug("pid %u: mappings not captured: %s", pid, strerror(-err));
+}
+
+static void on_newpid_lost(void *ctx, int cpu, __u64 cnt)
+{
+	struct am_profiler *p = ctx;
+
+	(void)cpu;
+	p->newpid_lost += cnt;
+}
+
+static void perf_open_error(const char *event, int err)
+{
+	char paranoid[32] = "?";
+	FILE *f;
+
+	if (err != -EACCES && err != -EPERM) {
+		am_err("perf_event_open(%s) failed: %s", event, strerror(-err));
+		return;
+	}
+	f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	if (f) {
+		if (fgets(paranoid, sizeof(paranoid), f))
+			paranoid[strcspn(paranoid, "\n")] = '\0';
+		fclose(f);
+	}
+	am_err("perf_event_open(%s) not permitted: system-wide sampling needs CAP_PERFMON (or "
+	       "CAP_SYS_ADMIN), or the sysctl kernel.perf_event_paranoid <= 0 (it is %s)",
+	       event, paranoid);
+}
+
+static void fill_attr(struct perf_event_attr *attr, const struct am_perf_event_desc *ev,
+		      const struct am_profiler_opts *o)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	attr->type = ev->type;
+	attr->config = ev->config;
+	if (o->freq) {
+		attr->freq = 1;
+		attr->sample_freq = o->freq;
+	} else {
+		attr->sample_period = o->period;
+	}
+	/* The BPF program reads what it needs from the registers, but an event without a sample
+	 * type and wakeup never delivers overflows on some kernels (the spec's "hanging tests"). */
+	attr->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID;
+	attr->wakeup_events = 1;
+	attr->disabled = 1; /* enabled by the attach, once the program is on it */
+}
+
+/* Open and attach EV on every online CPU. -ENOENT/-EOPNOTSUPP/-ENODEV from the first CPU mean
+ * the event does not exist here (no PMU) and are returned unlogged for the fallback. */
+static int open_events(struct am_profiler *p, const struct am_perf_event_desc *ev)
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu, err, fd;
+	struct perf_event_attr attr;
+	bool *online;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	online = calloc((size_t)ncpus, sizeof(*online));
+	if (!p->att) /* kept across the fallback's second call */
+		p->att = calloc((size_t)ncpus, sizeof(*p->att));
+	if (!online || !p->att) {
+		free(online);
+		return -ENOMEM;
+	}
+	err = online_cpus(online, ncpus);
+	if (err < 0) {
+		am_err("cannot read /sys/devices/system/cpu/online: %s", strerror(-err));
+		free(online);
+		return err;
+	}
+	fill_attr(&attr, ev, &p->opts);
+	err = 0;
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		if (!online[cpu])
+			continue;
+		fd = am_perf_event_open(&attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd == -ENODEV)
+			continue; /* went offline meanwhile */
+		if (fd < 0) {
+			err = fd;
+			if (p->natt == 0 && am_perf_event_is_hw(ev) &&
+			    (err == -ENOENT || err == -EOPNOTSUPP))
+				break;
+			perf_open_error(ev->name, err);
+			break;
+		}
+		err = am_perf_attach(p->skel->progs.profile_sample, fd, p->meta.attach,
+				     &p->att[p->natt]);
+		if (err) {
+			am_err("attaching the profiler to %s on CPU %d (%s) failed: %s", ev->name,
+			       cpu, am_attach_mode_name(p->meta.attach), strerror(-err));
+			break;
+		}
+		p->natt++;
+	}
+	free(online);
+	if (err) {
+		while (p->natt > 0)
+			am_perf_detach(&p->att[--p->natt]);
+		return err;
+	}
+	if (!p->natt) {
+		am_err("no online CPU to profile");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int load(struct am_profiler *p)
+{
+	const struct am_profiler_opts *o = &p->opts;
+	struct profiler_bpf *s;
+	uint32_t nstacks;
+	__u8 one = 1;
+	size_t i;
+	int err;
+
+	s = p->skel = AM_SKEL_OPEN(profiler_bpf, "profiler", o->btf_path, &p->st);
+	if (!s)
+		return -EINVAL;
+	s->rodata->filter_pids = o->npids > 0;
+	s->rodata->filter_cgroup = o->filter_cgroup;
+	s->rodata->cgroup_id = o->cgroup_id;
+	s->rodata->kernel_stacks = o->kernel_stacks;
+	s->rodata->user_stacks = o->user_stacks;
+	s->rodata->include_idle = o->include_idle;
+	nstacks = o->stack_entries ? o->stack_entries : DEFAULT_ENTRIES;
+	bpf_map__set_max_entries(s->maps.stacks, nstacks);
+	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries
+								 : 4 * nstacks);
+	err = profiler_bpf__load(s);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			am_err("loading the profiler's BPF program was not permitted: needs CAP_BPF "
+			       "and CAP_PERFMON (or CAP_SYS_ADMIN)");
+		else
+			am_err("loading the profiler's BPF program failed: %s (run with -v for the "
+			       "verifier log)", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < o->npids; i++) {
+		err = bpf_map__update_elem(s->maps.pids, &o->pids[i], sizeof(o->pids[i]), &one,
+					   sizeof(one), BPF_ANY);
+		if (err) {
+			am_err("cannot add pid %u to the profiler's filter: %s", o->pids[i],
+			       strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **out)
+{
+	const struct am_perf_event_desc *ev, *clock = am_perf_event_find("cpu-clock");
+	struct am_profiler *p;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	ev = am_perf_event_find(opts->event ? opts->event : "cpu-clock");
+	if (!ev) {
+		am_err("unknown event '%s' (known: %s)", opts->event, am_perf_event_names());
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->opts = *opts;
+	if (opts->npids) {
+		p->pids = calloc(opts->npids, sizeof(*p->pids));
+		if (!p->pids) {
+			free(p);
+			return -ENOMEM;
+		}
+		memcpy(p->pids, opts->pids, opts->npids * sizeof(*p->pids));
+		p->opts.pids = p->pids;
+	}
+	p->usym = am_usym_new(NULL, NULL);
+	if (!p->usym) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = load(p);
+	if (err)
+		goto fail;
+	err = am_attach_mode_resolve(opts->attach, bpf_program__fd(p->skel->progs.profile_sample),
+				     &p->meta.attach);
+	if (err)
+		goto fail;
+	p->pb = perf_buffer__new(bpf_map__fd(p->skel->maps.newpids), 8, on_newpid,
+				 on_newpid_lost, p, NULL);
+	if (!p->pb) {
+		err = -errno;
+		am_err("cannot create the profiler's perf buffer: %s", strerror(-err));
+		goto fail;
+	}
+	/* Processes named with -p are alive now: capture them before they can exit. */
+	for (i = 0; i < opts->npids; i++)
+		am_usym_snapshot(p->usym, opts->pids[i]);
+
+	snprintf(p->meta.requested_event, sizeof(p->meta.requested_event), "%s", ev->name);
+	err = open_events(p, ev);
+	if ((err == -ENOENT || err == -EOPNOTSUPP) && am_perf_event_is_hw(ev)) {
+		if (opts->no_fallback) {
+			am_err("event '%s' is not available on this machine (no hardware PMU: %s) "
+			       "and --no-fallback was given", ev->name, strerror(-err));
+			err = -EOPNOTSUPP;
+			goto fail;
+		}
+		am_warn("event '%s' is not available on this machine (no hardware PMU: %s); "
+			"falling back to the software event cpu-clock", ev->name, strerror(-err));
+		p->meta.fell_back = true;
+		ev = clock;
+		err = open_events(p, ev);
+	}
+	if (err)
+		goto fail;
+	snprintf(p->meta.event, sizeof(p->meta.event), "%s", ev->name);
+	p->meta.freq = opts->freq;
+	p->meta.period = opts->freq ? 0 : opts->period;
+	p->meta.ncpus = p->natt;
+	p->meta.start_ns = now_ns(CLOCK_REALTIME);
+	p->start_mono_ns = now_ns(CLOCK_MONOTONIC);
+	*out = p;
+	return 0;
+fail:
+	am_profiler_close(p);
+	return err;
+}
+
+static uint64_t stat_sum(struct am_profiler *p, enum profiler_stat idx)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	__u32 key = idx;
+	uint64_t sum = 0;
+	__u64 *vals;
+
+	if (n <= 0)
+		return 0;
+	vals = calloc((size_t)n, sizeof(*vals));
+	if (vals && !bpf_map__lookup_elem(p->skel->maps.stats, &key, sizeof(key), vals,
+					  (size_t)n * sizeof(*vals), 0))
+		for (i = 0; i < n; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
+		    am_profiler_progress_fn progress, void *ctx)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[4];
+	uint64_t start = now_ns(CLOCK_MONOTONIC) / 1000000, next_progress = start + 1000;
+	int ep, err = 0, n, i;
+	bool stop = false;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	ev.data.fd = perf_buffer__epoll_fd(p->pb);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 ||
+	    (stop_fd >= 0 && (ev.data.fd = stop_fd, epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &ev) < 0))) {
+		err = -errno;
+		am_err("epoll: %s", strerror(-err));
+		close(ep);
+		return err;
+	}
+	while (!stop) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC) / 1000000, wake = next_progress;
+
+		if (duration_ms && now >= start + duration_ms)
+			break;
+		if (duration_ms && start + duration_ms < wake)
+			wake = start + duration_ms;
+		n = epoll_wait(ep, evs, 4, wake > now ? (int)(wake - now) : 0);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			am_err("epoll_wait: %s", strerror(-err));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == stop_fd)
+				stop = true;
+			else
+				perf_buffer__consume(p->pb);
+		}
+		now = now_ns(CLOCK_MONOTONIC) / 1000000;
+		if (now >= next_progress) {
+			if (progress)
+				progress(ctx, now - start, stat_sum(p, PROFILER_STAT_COUNTED));
+			next_progress += 1000;
+		}
+	}
+	close(ep);
+	return err;
+}
+
+static void detach(struct am_profiler *p)
+{
+	if (p->detached)
+		return;
+	while (p->natt > 0)
+		am_perf_detach(&p->att[--p->natt]);
+	p->detached = true;
+}
+
+/* Pointer-keyed open-addressing table: usym mapping -> index in the profile's mappings. */
+struct maptab {
+	const void **keys;
+	int *vals;
+	size_t cap;
+};
+
+static int maptab_get(struct maptab *t, const void *key, int *val_slot_out)
+{
+	size_t h = ((uintptr_t)key >> 4) * 0x9E3779B97F4A7C15ull, i;
+
+	for (i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		if (t->keys[i] == key)
+			return t->vals[i];
+		if (!t->keys[i]) {
+			*val_slot_out = (int)i;
+			return -1;
+		}
+	}
+}
+
+struct builder {
+	struct am_profiler *p;
+	struct am_profile *prof;
+	struct am_kallsyms ksyms;
+	bool ksyms_loaded, ksyms_failed;
+	int kernel_mapping;
+	struct maptab tab;
+	size_t mapcap;
+};
+
+static int add_mapping(struct builder *b, uint64_t start, uint64_t limit, uint64_t off,
+		       const char *file, const char *build_id)
+{
+	struct am_profile *prof = b->prof;
+	struct am_profile_mapping *m;
+
+	if (prof->nmappings == b->mapcap) {
+		size_t cap = b->mapcap ? b->mapcap * 2 : 64;
+
+		m = realloc(prof->mappings, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		prof->mappings = m;
+		b->mapcap = cap;
+	}
+	m = &prof->mappings[prof->nmappings];
+	memset(m, 0, sizeof(*m));
+	m->start = start;
+	m->limit = limit;
+	m->offset = off;
+	m->file = strdup(file);
+	m->build_id = strdup(build_id);
+	if (!m->file || !m->build_id) {
+		free(m->file);
+		free(m->build_id);
+		return -ENOMEM;
+	}
+	return (int)prof->nmappings++;
+}
+
+static int user_mapping(struct builder *b, const struct am_usym_map *m)
+{
+	int slot = 0, idx = maptab_get(&b->tab, m, &slot);
+
+	if (idx >= 0)
+		return idx;
+	if (b->prof->nmappings * 2 >= b->tab.cap)
+		return -1; /* table full: frames keep their names, only the mapping is missing */
+	idx = add_mapping(b, m->start, m->end, m->pgoff, m->path, m->build_id);
+	if (idx < 0)
+		return -1;
+	b->tab.keys[slot] = m;
+	b->tab.vals[slot] = idx;
+	return idx;
+}
+
+static int set_frame(struct am_profile_frame *f, uint64_t addr, const char *func,
+		     const char *module, int mapping, bool kernel)
+{
+	f->addr = addr;
+	f->func = strdup(func);
+	f->module = strdup(module);
+	f->mapping = mapping;
+	f->kernel = kernel;
+	return f->func && f->module ? 0 : -ENOMEM;
+}
+
+static int kernel_frame(struct builder *b, struct am_profile_frame *f, uint64_t addr, bool leaf)
+{
+	const struct am_ksym *sym = NULL;
+	char module[80] = "[kernel.kallsyms]";
+
+	if (!b->ksyms_loaded && !b->ksyms_failed) {
+		b->ksyms_failed = am_kallsyms_load(NULL, &b->ksyms) != 0;
+		b->ksyms_loaded = !b->ksyms_failed;
+	}
+	if (b->ksyms_loaded)
+		sym = am_kallsyms_lookup(&b->ksyms, leaf ? addr : addr - 1, NULL);
+	if (sym && *sym->module)
+		snprintf(module, sizeof(module), "[%s]", sym->module);
+	if (b->kernel_mapping < 0)
+		b->kernel_mapping = add_mapping(b, b->ksyms_loaded && b->ksyms.n ?
+						       b->ksyms.syms[0].addr : 0,
+						UINT64_MAX, 0, "[kernel.kallsyms]", "");
+	return set_frame(f, addr, sym ? sym->name : "[unknown]", module, b->kernel_mapping, true);
+}
+
+static int user_frame(struct builder *b, uint32_t pid, struct am_profile_frame *f,
+		      uint64_t addr, bool leaf)
+{
+	struct am_usym_result r;
+	int mapping = -1;
+
+	am_usym_resolve(b->p->usym, pid, addr, !leaf, &r);
+	if (r.map) {
+		mapping = user_mapping(b, r.map);
+		if (mapping >= 0 && r.func)
+			b->prof->mappings[mapping].has_functions = true;
+	}
+	return set_frame(f, addr, r.func ? r.func : "[unknown]", r.map ? r.map->path : "",
+			 mapping, false);
+}
+
+static int read_stack(int fd, int err, __u64 id, __u64 *ips)
+{
+	int n;
+
+	if (err || bpf_map_lookup_elem(fd, &id, ips))
+		return 0;
+	for (n = 0; n < PROFILER_MAX_STACK_DEPTH && ips[n]; n++)
+		;
+	return n;
+}
+
+static int build_stack(struct builder *b, const struct profiler_key *key, uint64_t count,
+		       struct am_profile_stack *st)
+{
+	__u64 kips[PROFILER_MAX_STACK_DEPTH], uips[PROFILER_MAX_STACK_DEPTH];
+	int sfd = bpf_map__fd(b->p->skel->maps.stacks), nk, nu, i, err = 0;
+	const struct am_profiler_opts *o = &b->p->opts;
+	size_t n = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->pid = key->pid;
+	memcpy(st->comm, key->comm, sizeof(st->comm));
+	st->comm[sizeof(st->comm) - 1] = '\0';
+	st->count = count;
+	/* -1 is "not collected"; -EFAULT on the kernel side is a sample taken in user mode. */
+	st->kstack_lost = o->kernel_stacks && key->kernel_err && key->kernel_err != -1 &&
+			  key->kernel_err != -EFAULT;
+	st->ustack_lost = o->user_stacks && key->user_err && key->user_err != -1;
+	nk = read_stack(sfd, key->kernel_err, key->kernel_stack, kips);
+	nu = read_stack(sfd, key->user_err, key->user_stack, uips);
+	st->frames = calloc((size_t)(nk + nu + 2), sizeof(*st->frames));
+	if (!st->frames)
+		return -ENOMEM;
+	if (st->kstack_lost)
+		err = set_frame(&st->frames[n++], 0, "[missing kernel stack]", "", -1, true);
+	for (i = 0; i < nk && !err; i++)
+		err = kernel_frame(b, &st->frames[n++], kips[i], i == 0);
+	for (i = 0; i < nu && !err; i++)
+		err = user_frame(b, key->pid, &st->frames[n++], uips[i], i == 0);
+	if (st->ustack_lost && !err)
+		err = set_frame(&st->frames[n++], 0, "[missing user stack]", "", -1, false);
+	st->nframes = n;
+	return err;
+}
+
+int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
+{
+	struct builder b = { .p = p, .prof = out, .kernel_mapping = -1 };
+	int cfd = bpf_map__fd(p->skel->maps.counts), err = 0, i;
+	struct profiler_key key, next, *prev = NULL;
+	size_t cap = 0;
+	__u64 count;
+
+	memset(out, 0, sizeof(*out));
+	detach(p);
+	memcpy(out, &p->meta, sizeof(*out));
+	out->duration_ns = now_ns(CLOCK_MONOTONIC) - p->start_mono_ns;
+	perf_buffer__consume(p->pb);
+	for (i = 0; i < PROFILER_STAT_MAX; i++)
+		out->stats[i] = stat_sum(p, (enum profiler_stat)i);
+	out->newpid_lost = p->newpid_lost;
+
+	b.tab.cap = 1 << 12;
+	b.tab.keys = calloc(b.tab.cap, sizeof(*b.tab.keys));
+	b.tab.vals = calloc(b.tab.cap, sizeof(*b.tab.vals));
+	if (!b.tab.keys || !b.tab.vals) {
+		err = -ENOMEM;
+		goto done;
+	}
+	while (!bpf_map_get_next_key(cfd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(cfd, &key, &count))
+			continue;
+		if (out->nstacks == cap) {
+			struct am_profile_stack *ns;
+
+			cap = cap ? cap * 2 : 256;
+			ns = realloc(out->stacks, cap * sizeof(*ns));
+			if (!ns) {
+				err = -ENOMEM;
+				break;
+			}
+			out->stacks = ns;
+		}
+		/* Still-running processes whose notification was lost or never sent. */
+		if (key.pid && !am_usym_has(p->usym, key.pid))
+			am_usym_snapshot(p->usym, key.pid);
+		err = build_stack(&b, &key, count, &out->stacks[out->nstacks]);
+		out->nstacks++;
+		out->total += count;
+		if (err)
+			break;
+	}
+	if (err)
+		am_err("reading the profile failed: %s", strerror(-err));
+done:
+	free(b.tab.keys);
+	free(b.tab.vals);
+	if (b.ksyms_loaded)
+		am_kallsyms_free(&b.ksyms);
+	if (err)
+		am_profile_free(out);
+	return err;
+}
+
+void am_profiler_close(struct am_profiler *p)
+{
+	if (!p)
+		return;
+	detach(p);
+	perf_buffer__free(p->pb);
+	if (p->skel)
+		profiler_bpf__destroy(p->skel);
+	am_bpf_open_state_release(&p->st);
+	am_usym_free(p->usym);
+	free(p->att);
+	free(p->pids);
+	free(p);
+}
+
+const char *am_profile_frame_label(const struct am_profile_frame *f, char *buf, size_t len)
+{
+	const char *base;
+
+	if (strcmp(f->func, "[unknown]") || !f->module || !*f->module) {
+		snprintf(buf, len, "%s", f->func);
+		return buf;
+	}
+	base = strrchr(f->module, '/');
+	snprintf(buf, len, "[unknown] (%s)", base ? base + 1 : f->module);
+	return buf;
+}
+
+void am_profile_free(struct am_profile *prof)
+{
+	size_t i, j;
+
+	for (i = 0; i < prof->nstacks; i++) {
+		for (j = 0; j < prof->stacks[i].nframes; j++) {
+			free(prof->stacks[i].frames[j].func);
+			free(prof->stacks[i].frames[j].module);
+		}
+		free(prof->stacks[i].frames);
+	}
+	for (i = 0; i < prof->nmappings; i++) {
+		free(prof->mappings[i].file);
+		free(prof->mappings[i].build_id);
+	}
+	free(prof->stacks);
+	free(prof->mappings);
+	memset(prof, 0, sizeof(*prof));
+}

@@ -1,0 +1,112 @@
+/* The CPU profiler collector: one perf event per online CPU running profiler.bpf.c, samples
+ * aggregated in the kernel, read back at the end into symbolized stacks (struct am_profile)
+ * that the exporters (folded, pprof, SVG) render. It never prints. */
+#ifndef ANTIMETAL_COLLECTORS_PROFILER_H
+#define ANTIMETAL_COLLECTORS_PROFILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/perf_attach.h"
+#include "profiler_types.h"
+
+struct am_profiler_opts {
+	const char *event;        /* perf event name, "cpu-clock" when NULL */
+	uint64_t freq;            /* samples per second per CPU; 0 when PERIOD is used */
+	uint64_t period;          /* events per sample (perf -c) when FREQ is 0 */
+	bool no_fallback;         /* a missing hardware event is an error, not cpu-clock */
+	enum am_attach_mode attach;
+	const uint32_t *pids;     /* processes to profile (tgids); none: every process */
+	size_t npids;
+	bool filter_cgroup;
+	uint64_t cgroup_id;       /* cgroup v2 id (the directory's inode number) */
+	bool kernel_stacks;       /* collect kernel stacks */
+	bool user_stacks;         /* collect user stacks */
+	bool include_idle;        /* keep samples of the idle task (pid 0) */
+	const char *btf_path;     /* external BTF, NULL for the kernel's own */
+	uint32_t stack_entries;   /* distinct stacks kept, 0: 16384 (about 1 KiB each) */
+	uint32_t count_entries;   /* distinct (pid, comm, stacks) counted, 0: 4 x stack_entries */
+};
+
+/* One frame, symbolized. */
+struct am_profile_frame {
+	uint64_t addr;  /* as sampled: kernel address or the process's virtual address */
+	char *func;     /* symbol name, "[unknown]" when none */
+	char *module;   /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
+	int mapping;    /* index into am_profile.mappings, -1 when none */
+	bool kernel;
+};
+
+/* One distinct stack with its sample count; frames are leaf first, kernel frames before the
+ * user frames that led to them. */
+struct am_profile_stack {
+	uint32_t pid;
+	char comm[AM_TASK_COMM_LEN];
+	uint64_t count;
+	size_t nframes;
+	struct am_profile_frame *frames;
+	bool kstack_lost;  /* a kernel stack was expected but the walk failed */
+	bool ustack_lost;  /* likewise for the user stack */
+};
+
+/* A memory mapping frames point into (pprof's Mapping). */
+struct am_profile_mapping {
+	uint64_t start, limit, offset;
+	char *file;
+	char *build_id;   /* hex, "" when unknown */
+	bool has_functions;
+};
+
+struct am_profile {
+	char event[32];           /* the event sampled (after any fallback) */
+	char requested_event[32]; /* the event asked for */
+	bool fell_back;           /* a hardware event was replaced by cpu-clock */
+	uint64_t freq, period;    /* as configured: one of them is nonzero */
+	enum am_attach_mode attach; /* LINK or IOCTL as used */
+	int ncpus;                /* perf events opened */
+	uint64_t start_ns;        /* CLOCK_REALTIME at the start */
+	uint64_t duration_ns;
+	uint64_t total;           /* samples in STACKS */
+	uint64_t stats[PROFILER_STAT_MAX]; /* the kernel side's counters, summed over CPUs */
+	uint64_t newpid_lost;     /* notifications lost in the perf buffer */
+	struct am_profile_stack *stacks;
+	size_t nstacks;
+	struct am_profile_mapping *mappings;
+	size_t nmappings;
+};
+
+struct am_profiler;
+
+/* Load the program, open one perf event per online CPU and attach. Returns 0 or -errno with
+ * the reason logged: -EOPNOTSUPP when the event cannot be counted here and fallback is off,
+ * -EACCES/-EPERM naming the missing capability or sysctl. */
+int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **out);
+
+/* Progress callback: ELAPSED_MS since the start and samples counted so far. */
+typedef void (*am_profiler_progress_fn)(void *ctx, uint64_t elapsed_ms, uint64_t samples);
+
+/* Sample for DURATION_MS (0: until STOP_FD becomes readable), capturing the mappings of each
+ * new process as it appears. STOP_FD (-1: none) ends the run early when readable (a signalfd).
+ * PROGRESS (may be NULL) is called about once a second. Returns 0 or -errno (logged). */
+int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
+		    am_profiler_progress_fn progress, void *ctx);
+
+/* Detach, read the counts and stacks and symbolize them into OUT. Returns 0 or -errno
+ * (logged). */
+int am_profiler_collect(struct am_profiler *p, struct am_profile *out);
+
+/* Detach everything and unload; NULL is fine. */
+void am_profiler_close(struct am_profiler *p);
+
+/* The label a frame has in every output: the function, or "[unknown] (module)" for a frame
+ * that could not be symbolized. Returns BUF. */
+const char *am_profile_frame_label(const struct am_profile_frame *f, char *buf, size_t len);
+
+/* Release a profile's contents. */
+void am_profile_free(struct am_profile *prof);
+
+/* Human names of the statistics slots ("user stack lost: map full"). */
+const char *am_profiler_stat_name(enum profiler_stat s);
+
+#endif

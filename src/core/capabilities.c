@@ -1,0 +1,43 @@
+#include "core/capabilities.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Older uapi headers lack the 5.8 capabilities; their numbers are ABI. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+int am_cap_effective(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	if (cap >= 32 * _LINUX_CAPABILITY_U32S_3)
+		return -EINVAL;
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	return !!(data[cap / 32].effective & (1u << (cap % 32)));
+}
+
+int am_caps_get(struct am_caps *c)
+{
+	int b = am_cap_effective(CAP_BPF), p = am_cap_effective(CAP_PERFMON),
+	    a = am_cap_effective(CAP_SYS_ADMIN);
+
+	if (b < 0)
+		return b;
+	if (p < 0)
+		return p;
+	if (a < 0)
+		return a;
+	c->bpf = b;
+	c->perfmon = p;
+	c->sys_admin = a;
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* The process's effective capabilities that matter for BPF, read with capget(2). */
+#ifndef ANTIMETAL_CORE_CAPABILITIES_H
+#define ANTIMETAL_CORE_CAPABILITIES_H
+
+#include <stdbool.h>
+
+struct am_caps {
+	bool bpf;       /* CAP_BPF (5.8+): load programs, create maps */
+	bool perfmon;   /* CAP_PERFMON (5.8+): tracing programs, perf events */
+	bool sys_admin; /* CAP_SYS_ADMIN: everything, and all that older kernels know */
+};
+
+/* Read the effective set of this process. Returns 0 or -errno. */
+int am_caps_get(struct am_caps *c);
+
+/* Whether capability number CAP is in the effective set. Returns 1, 0, or -errno. */
+int am_cap_effective(unsigned int cap);
+
+#endif

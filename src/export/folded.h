@@ -1,0 +1,26 @@
+/* Folded stacks ("comm;root;...;leaf count"), the input of flamegraph.pl, speedscope and
+ * inferno. */
+#ifndef ANTIMETAL_EXPORT_FOLDED_H
+#define ANTIMETAL_EXPORT_FOLDED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collectors/profiler.h"
+#include "util/strbuf.h"
+
+/* One merged line: distinct stacks that render identically are summed. */
+struct am_folded_line {
+	char *stack;   /* "comm;main;hot_a" */
+	uint64_t count;
+};
+
+/* The profile's lines, sorted by stack text and merged. Returns 0 or -ENOMEM; free the result
+ * with am_folded_lines_free. */
+int am_folded_lines(const struct am_profile *prof, struct am_folded_line **out, size_t *n);
+/* Release lines from am_folded_lines. */
+void am_folded_lines_free(struct am_folded_line *lines, size_t n);
+/* Append the folded rendering of PROF to OUT. Returns 0 or -ENOMEM. */
+int am_folded_render(const struct am_profile *prof, struct am_strbuf *out);
+
+#endif

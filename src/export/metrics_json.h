@@ -1,0 +1,17 @@
+/* JSON rendering of a metric set: a pure function, shared by the `collect` subcommand and the
+ * daemon's JSON-lines exporter (which wraps it in its self-describing envelope). */
+#ifndef ANTIMETAL_EXPORT_METRICS_JSON_H
+#define ANTIMETAL_EXPORT_METRICS_JSON_H
+
+#include "collectors/metric.h"
+#include "util/strbuf.h"
+
+/* Append SET as a JSON array, in the set's order, one object per sample:
+ * {"name":"antimetal_load1","type":"gauge","labels":{"cpu":"0"},"value":0.5}.
+ * Non-finite values become null. */
+void am_metrics_json_array(const struct am_metric_set *set, struct am_strbuf *out);
+/* Append SET as one JSON object on one line (no newline):
+ * {"type":"metrics","timestamp_ns":N,"metrics":[...]}. */
+void am_metrics_json_render(const struct am_metric_set *set, struct am_strbuf *out);
+
+#endif

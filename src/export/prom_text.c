@@ -1,0 +1,132 @@
+#include "export/prom_text.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/json.h"
+
+struct sort_ctx {
+	const struct am_metric *items;
+	size_t idx;
+};
+
+static int by_name_then_index(const void *a, const void *b)
+{
+	const struct sort_ctx *x = a, *y = b;
+	int c = strcmp(x->items[x->idx].name, y->items[y->idx].name);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+void am_prom_text_value(struct am_strbuf *out, double v)
+{
+	char buf[40];
+
+	if (isnan(v)) {
+		am_strbuf_puts(out, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		am_strbuf_puts(out, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	/* Counters are integers: print them exactly rather than in exponent form. */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		am_strbuf_printf(out, "%.0f", v);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	am_strbuf_puts(out, buf);
+}
+
+void am_prom_text_label_value(struct am_strbuf *out, const char *s)
+{
+	int utf8 = am_utf8_valid(s, strlen(s));
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\')
+			am_strbuf_puts(out, "\\\\");
+		else if (c == '"')
+			am_strbuf_puts(out, "\\\"");
+		else if (c == '\n')
+			am_strbuf_puts(out, "\\n");
+		else if (c >= 0x80 && !utf8)
+			am_strbuf_putc(out, '?');
+		else
+			am_strbuf_putc(out, (char)c);
+	}
+}
+
+static void help_text(struct am_strbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			am_strbuf_puts(out, "\\\\");
+		else if (*s == '\n')
+			am_strbuf_puts(out, "\\n");
+		else
+			am_strbuf_putc(out, *s);
+	}
+}
+
+static void sample(struct am_strbuf *out, const struct am_metric *m)
+{
+	int i;
+
+	am_strbuf_puts(out, m->name);
+	if (m->nlabels) {
+		am_strbuf_putc(out, '{');
+		for (i = 0; i < m->nlabels; i++) {
+			if (i)
+				am_strbuf_putc(out, ',');
+			am_strbuf_printf(out, "%s=\"", m->labels[i].name);
+			am_prom_text_label_value(out, m->labels[i].value);
+			am_strbuf_putc(out, '"');
+		}
+		am_strbuf_putc(out, '}');
+	}
+	am_strbuf_putc(out, ' ');
+	am_prom_text_value(out, m->value);
+	am_strbuf_putc(out, '\n');
+}
+
+void am_prom_text_render(const struct am_metric_set *set, struct am_strbuf *out)
+{
+	struct sort_ctx *order;
+	const char *prev = NULL;
+	size_t i;
+
+	if (!set->n)
+		return;
+	/* The format requires every sample of a name to be contiguous; collectors append in
+	 * whatever order their source file has, so sort indices rather than the set. */
+	order = malloc(set->n * sizeof(*order));
+	if (!order) {
+		out->oom = 1;
+		return;
+	}
+	for (i = 0; i < set->n; i++)
+		order[i] = (struct sort_ctx){set->items, i};
+	qsort(order, set->n, sizeof(*order), by_name_then_index);
+	for (i = 0; i < set->n; i++) {
+		const struct am_metric *m = &set->items[order[i].idx];
+
+		if (!prev || strcmp(prev, m->name)) {
+			am_strbuf_printf(out, "# HELP %s ", m->name);
+			help_text(out, m->help ? m->help : "");
+			am_strbuf_printf(out, "\n# TYPE %s %s\n", m->name,
+					 m->type == AM_METRIC_COUNTER ? "counter" : "gauge");
+			prev = m->name;
+		}
+		sample(out, m);
+	}
+	free(order);
+}

@@ -1,0 +1,497 @@
+#include "symbolize/usym.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+/* A function symbol, in the module's address space. */
+struct fsym {
+	GElf_Addr addr, size;
+	const char *name; /* into libdw's string table, valid while the Dwfl lives */
+	int global;
+};
+
+/* One ELF file, opened once for every process that maps it. */
+struct ufile {
+	struct fsym *syms; /* sorted by address; built on first lookup (libdw's own lookup is a
+			      linear scan per address) */
+	size_t nsyms;
+	bool syms_built;
+	uint64_t dev, ino;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	GElf_Addr bias;
+	GElf_Phdr *loads; /* PT_LOAD headers: file offset -> ELF virtual address */
+	size_t nloads;
+	char build_id[41];
+};
+
+struct jitsym {
+	uint64_t start, end;
+	char *name;
+};
+
+struct uproc {
+	uint32_t pid;
+	struct am_usym_map *maps; /* sorted by start */
+	struct ufile **files;     /* parallel to maps; NULL for anonymous/special mappings */
+	size_t nmaps;
+	struct jitsym *jit;       /* sorted by start */
+	size_t njit;
+};
+
+struct am_usym {
+	char procfs[256], tmpdir[256];
+	struct ufile **files;
+	size_t nfiles;
+	struct uproc *procs;
+	size_t nprocs;
+};
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
+{
+	struct am_usym *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	snprintf(u->procfs, sizeof(u->procfs), "%s", procfs ? procfs : "/proc");
+	snprintf(u->tmpdir, sizeof(u->tmpdir), "%s", tmpdir ? tmpdir : "/tmp");
+	return u;
+}
+
+static void ufile_free(struct ufile *f)
+{
+	free(f->syms);
+	if (f->dwfl)
+		dwfl_end(f->dwfl);
+	free(f->loads);
+	free(f);
+}
+
+void am_usym_free(struct am_usym *u)
+{
+	size_t i, j;
+
+	if (!u)
+		return;
+	for (i = 0; i < u->nprocs; i++) {
+		struct uproc *p = &u->procs[i];
+
+		for (j = 0; j < p->nmaps; j++)
+			free((char *)p->maps[j].path);
+		for (j = 0; j < p->njit; j++)
+			free(p->jit[j].name);
+		free(p->maps);
+		free(p->files);
+		free(p->jit);
+	}
+	for (i = 0; i < u->nfiles; i++)
+		ufile_free(u->files[i]);
+	free(u->procs);
+	free(u->files);
+	free(u);
+}
+
+static struct uproc *find_proc(const struct am_usym *u, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < u->nprocs; i++)
+		if (u->procs[i].pid == pid)
+			return &u->procs[i];
+	return NULL;
+}
+
+bool am_usym_has(const struct am_usym *u, uint32_t pid)
+{
+	return find_proc(u, pid) != NULL;
+}
+
+unsigned am_usym_files_opened(const struct am_usym *u)
+{
+	return (unsigned)u->nfiles;
+}
+
+/* Report the ELF at OPEN_PATH (already opened as FD) into a private Dwfl at base 0, so module
+ * addresses are the file's own virtual addresses whatever the process's load address. */
+static int ufile_load(struct ufile *f, const char *name, const char *open_path, int fd)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	size_t i, nph;
+	Elf *elf;
+	int n;
+
+	f->dwfl = dwfl_begin(&offline_callbacks);
+	if (!f->dwfl) {
+		close(fd);
+		return -ENOMEM;
+	}
+	dwfl_report_begin(f->dwfl);
+	f->mod = dwfl_report_elf(f->dwfl, name, open_path, fd, 0, false);
+	dwfl_report_end(f->dwfl, NULL, NULL);
+	if (!f->mod) {
+		/* dwfl consumes FD only on success. */
+		close(fd);
+		return -ENOEXEC;
+	}
+	elf = dwfl_module_getelf(f->mod, &f->bias);
+	if (!elf || elf_getphdrnum(elf, &nph))
+		return -ENOEXEC;
+	f->loads = calloc(nph ? nph : 1, sizeof(*f->loads));
+	if (!f->loads)
+		return -ENOMEM;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			f->loads[f->nloads++] = ph;
+	}
+	n = dwfl_module_build_id(f->mod, &bits, &vaddr);
+	for (i = 0; n > 0 && i < (size_t)n && i < 20; i++)
+		snprintf(f->build_id + 2 * i, 3, "%02x", bits[i]);
+	return 0;
+}
+
+/* The file behind one mapping: /proc/PID/map_files/START-END is the exact object even when the
+ * file was deleted, replaced or lives in another mount namespace; the root-relative path and
+ * the plain path are the fallbacks when map_files is not readable (no CAP_SYS_ADMIN). */
+static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_usym_map *m,
+			      uint64_t dev, uint64_t ino)
+{
+	char path[3][4352];
+	struct ufile *f, **nf;
+	size_t i;
+	int fd = -1, err;
+
+	for (i = 0; i < u->nfiles; i++)
+		if (u->files[i]->dev == dev && u->files[i]->ino == ino)
+			return u->files[i];
+	snprintf(path[0], sizeof(path[0]), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, u->procfs, pid,
+		 m->start, m->end);
+	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, pid, m->path);
+	snprintf(path[2], sizeof(path[2]), "%s", m->path);
+	for (i = 0; i < 3 && fd < 0; i++)
+		fd = open(path[i], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	nf = realloc(u->files, (u->nfiles + 1) * sizeof(*nf));
+	if (!f || !nf) {
+		free(f);
+		if (nf)
+			u->files = nf;
+		close(fd);
+		return NULL;
+	}
+	u->files = nf;
+	f->dev = dev;
+	f->ino = ino;
+	err = ufile_load(f, m->path, path[i - 1], fd);
+	if (err) {
+		am_debug("pid %u: cannot read symbols of %s: %s", pid, m->path, strerror(-err));
+		if (f->dwfl)
+			dwfl_end(f->dwfl);
+		f->dwfl = NULL;
+		f->mod = NULL;
+	}
+	/* Unreadable files are cached too, so they are not retried for every process. */
+	u->files[u->nfiles++] = f;
+	return f;
+}
+
+static int cmp_jit(const void *a, const void *b)
+{
+	const struct jitsym *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* /tmp/perf-PID.map: "START SIZE name" per line, hex, written by JITs (V8, the JVM agent...). */
+static void load_jit(struct am_usym *u, struct uproc *p)
+{
+	char path[512], line[4096];
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/perf-%u.map", u->tmpdir, p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, size;
+		int nameoff = 0;
+		struct jitsym *nj;
+
+		if (sscanf(line, "%llx %llx %n", &start, &size, &nameoff) < 2 || !nameoff)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (p->njit == cap) {
+			cap = cap ? cap * 2 : 64;
+			nj = realloc(p->jit, cap * sizeof(*nj));
+			if (!nj)
+				break;
+			p->jit = nj;
+		}
+		p->jit[p->njit].start = start;
+		p->jit[p->njit].end = start + size;
+		p->jit[p->njit].name = strdup(line + nameoff);
+		if (p->jit[p->njit].name)
+			p->njit++;
+	}
+	fclose(f);
+	if (p->njit > 1)
+		qsort(p->jit, p->njit, sizeof(*p->jit), cmp_jit);
+}
+
+int am_usym_snapshot(struct am_usym *u, uint32_t pid)
+{
+	char path[512], line[4608], perms[8], pathbuf[4352];
+	unsigned long long start, end, pgoff, ino;
+	unsigned int maj, min;
+	struct uproc *procs, *p;
+	size_t cap = 0;
+	FILE *f;
+
+	if (find_proc(u, pid))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%u/maps", u->procfs, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	procs = realloc(u->procs, (u->nprocs + 1) * sizeof(*procs));
+	if (!procs) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	u->procs = procs;
+	p = &u->procs[u->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	while (fgets(line, sizeof(line), f)) {
+		struct am_usym_map *m;
+		struct ufile *file = NULL;
+		int n = 0;
+
+		pathbuf[0] = '\0';
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff, &maj,
+			   &min, &ino, &n) < 7)
+			continue;
+		if (!strchr(perms, 'x'))
+			continue;
+		if (n)
+			snprintf(pathbuf, sizeof(pathbuf), "%s", line + n);
+		pathbuf[strcspn(pathbuf, "\n")] = '\0';
+		if (p->nmaps == cap) {
+			void *nm, *nfl;
+
+			cap = cap ? cap * 2 : 32;
+			nm = realloc(p->maps, cap * sizeof(*p->maps));
+			if (nm)
+				p->maps = nm;
+			nfl = realloc(p->files, cap * sizeof(*p->files));
+			if (nfl)
+				p->files = nfl;
+			if (!nm || !nfl)
+				break;
+		}
+		m = &p->maps[p->nmaps];
+		m->start = start;
+		m->end = end;
+		m->pgoff = pgoff;
+		m->path = strdup(pathbuf);
+		if (!m->path)
+			break;
+		if (ino && pathbuf[0] == '/')
+			file = get_file(u, pid, m, makedev(maj, min), ino);
+		m->build_id = file ? file->build_id : "";
+		m->readable = file && file->mod;
+		p->files[p->nmaps++] = file;
+	}
+	fclose(f);
+	load_jit(u, p);
+	return 0;
+}
+
+int am_usym_refresh(struct am_usym *u, uint32_t pid)
+{
+	struct uproc *p = find_proc(u, pid), old;
+	char path[512];
+	size_t i;
+	int err;
+
+	if (!p)
+		return am_usym_snapshot(u, pid);
+	snprintf(path, sizeof(path), "%s/%u/maps", u->procfs, pid);
+	if (access(path, R_OK))
+		return -ESRCH;
+	/* Take the old capture out, capture anew, and drop the old one only on success. */
+	old = *p;
+	*p = u->procs[--u->nprocs];
+	err = am_usym_snapshot(u, pid);
+	if (err) {
+		u->procs[u->nprocs++] = old;
+		return err;
+	}
+	for (i = 0; i < old.nmaps; i++)
+		free((char *)old.maps[i].path);
+	for (i = 0; i < old.njit; i++)
+		free(old.jit[i].name);
+	free(old.maps);
+	free(old.files);
+	free(old.jit);
+	return 0;
+}
+
+static int cmp_fsym(const void *a, const void *b)
+{
+	const struct fsym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return y->global - x->global; /* at one address, the global name first */
+}
+
+/* Function symbols of .symtab (or .dynsym, or the separate debuginfo's, as libdw picks). */
+static void build_syms(struct ufile *f)
+{
+	int n = dwfl_module_getsymtab(f->mod), i;
+	size_t k = 0;
+
+	f->syms_built = true;
+	if (n <= 0)
+		return;
+	f->syms = calloc((size_t)n, sizeof(*f->syms));
+	if (!f->syms)
+		return;
+	for (i = 1; i < n; i++) {
+		const char *name;
+		GElf_Addr addr;
+		GElf_Sym sym;
+		int type;
+
+		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, NULL, NULL, NULL);
+		type = GELF_ST_TYPE(sym.st_info);
+		if (!name || !*name || !addr || sym.st_shndx == SHN_UNDEF ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		f->syms[k].addr = addr;
+		f->syms[k].size = sym.st_size;
+		f->syms[k].name = name;
+		f->syms[k].global = GELF_ST_BIND(sym.st_info) == STB_GLOBAL;
+		k++;
+	}
+	f->nsyms = k;
+	if (k > 1)
+		qsort(f->syms, k, sizeof(*f->syms), cmp_fsym);
+}
+
+/* The function containing ADDR (module address space), or NULL. */
+static const struct fsym *find_sym(struct ufile *f, GElf_Addr addr)
+{
+	size_t lo = 0, hi;
+
+	if (!f->syms_built)
+		build_syms(f);
+	hi = f->nsyms;
+	if (!hi || addr < f->syms[0].addr)
+		return NULL;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->syms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* Several names at one address: the first of them (global first). */
+	while (lo > 0 && f->syms[lo - 1].addr == f->syms[lo].addr)
+		lo--;
+	if (f->syms[lo].size && addr >= f->syms[lo].addr + f->syms[lo].size)
+		return NULL; /* in a gap between functions */
+	return &f->syms[lo];
+}
+
+static int resolve_file(struct ufile *f, const struct am_usym_map *m, uint64_t addr,
+			struct am_usym_result *out)
+{
+	uint64_t off = addr - m->start + m->pgoff;
+	const struct fsym *sym;
+	GElf_Addr maddr;
+	size_t i;
+
+	for (i = 0; i < f->nloads; i++) {
+		const GElf_Phdr *ph = &f->loads[i];
+
+		if (off < ph->p_offset || off >= ph->p_offset + ph->p_memsz)
+			continue;
+		maddr = off - ph->p_offset + ph->p_vaddr + f->bias;
+		sym = find_sym(f, maddr);
+		if (!sym)
+			return -ENOENT;
+		out->func = sym->name;
+		out->offset = maddr - sym->addr;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t addr, bool return_addr,
+		    struct am_usym_result *out)
+{
+	uint64_t look = return_addr && addr ? addr - 1 : addr;
+	struct uproc *p = find_proc(u, pid);
+	size_t lo, hi;
+
+	memset(out, 0, sizeof(*out));
+	if (!p)
+		return -ENOENT;
+	/* /proc/PID/maps lists mappings in address order. */
+	for (lo = 0, hi = p->nmaps; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (look < p->maps[mid].start) {
+			hi = mid;
+		} else if (look >= p->maps[mid].end) {
+			lo = mid + 1;
+		} else {
+			out->map = &p->maps[mid];
+			if (p->files[mid] && p->files[mid]->mod)
+				resolve_file(p->files[mid], out->map, look, out);
+			break;
+		}
+	}
+	if (!out->func && (!out->map || !p->files[out->map - p->maps])) {
+		for (lo = 0, hi = p->njit; lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (look < p->jit[mid].start) {
+				hi = mid;
+			} else if (look >= p->jit[mid].end) {
+				lo = mid + 1;
+			} else {
+				out->func = p->jit[mid].name;
+				out->offset = look - p->jit[mid].start;
+				out->jit = true;
+				break;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* libFuzzer entry point for one parser, chosen at build time with -DFUZZ_<name> (tests/fuzz/
+ * Makefile builds one binary per parser). Inputs are copied into exactly-sized heap buffers so
+ * ASan catches any read past the end. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/parsers.h"
+#include "export/metrics_json.h"
+#include "export/prom_text.h"
+
+static void render(struct am_metric_set *s)
+{
+	struct am_strbuf b = {0};
+
+	am_prom_text_render(s, &b);
+	am_metrics_json_render(s, &b);
+	am_strbuf_free(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct am_metric_set s = {0};
+	const char *why = NULL;
+	char *text = malloc(size + 1);
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+#if defined(FUZZ_loadavg)
+	am_parse_loadavg(text, &s, &why);
+#elif defined(FUZZ_meminfo)
+	am_parse_meminfo(text, &s, &why);
+#elif defined(FUZZ_vmstat)
+	am_parse_vmstat(text, &s, &why);
+#elif defined(FUZZ_diskstats)
+	am_parse_diskstats(text, &s, &why);
+#elif defined(FUZZ_net_dev)
+	am_parse_net_dev(text, &s, &why);
+#elif defined(FUZZ_net_snmp)
+	am_parse_net_snmp(text, &s, &why);
+#elif defined(FUZZ_sockstat)
+	am_parse_sockstat(text, 4096, &s, &why);
+#elif defined(FUZZ_psi)
+	{
+		struct am_psi p;
+
+		am_parse_psi(text, &p, &why);
+	}
+#elif defined(FUZZ_stat)
+	{
+		struct am_stat_sample a = {0}, b = {0};
+
+		/* Two parses of the same text exercise the delta path too. */
+		if (!am_parse_stat(text, &a, &why) && !am_parse_stat(text, &b, &why))
+			am_stat_emit(&b, &a, 100, &s);
+		am_stat_sample_free(&a);
+		am_stat_sample_free(&b);
+	}
+#elif defined(FUZZ_pid_stat)
+	{
+		struct am_pid_stat p;
+
+		am_parse_pid_stat(text, &p, &why);
+	}
+#elif defined(FUZZ_mountinfo)
+	{
+		char mnt[4096];
+
+		am_parse_mountinfo_cgroup2(text, mnt, sizeof(mnt), &why);
+	}
+#elif defined(FUZZ_flat_keyed)
+	{
+		uint64_t v;
+
+		am_parse_flat_keyed(text, "usage_usec", &v);
+	}
+#elif defined(FUZZ_kmsg)
+	{
+		struct am_kmsg_record r;
+		char *raw = malloc(size ? size : 1);
+
+		/* Records from the device are not NUL-terminated. */
+		if (raw) {
+			memcpy(raw, data, size);
+			am_parse_kmsg_record(raw, size, &r, &why);
+			free(raw);
+		}
+	}
+#elif defined(FUZZ_cpuinfo)
+	am_parse_cpuinfo(text, &s, &why);
+#elif defined(FUZZ_prom_text)
+	am_metric_add(&s, "antimetal_fuzz", text, AM_METRIC_GAUGE, (double)size, "label", text,
+		      NULL);
+#else
+#error "build with -DFUZZ_<parser>"
+#endif
+	(void)why;
+	render(&s);
+	am_metric_set_free(&s);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,328 @@
+/* `antimetal-agent execsnoop` end to end: the real binary traces a real exec, its output is
+ * checked byte for byte; bad input exits 2, missing privileges exit 1; signals and -d end it
+ * cleanly with a summary. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json_check.h"
+#include "testutil.h"
+
+#define AGENT AM_TEST_BUILD_DIR "/antimetal-agent"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Poll FILE until it contains NEEDLE (or 10 s pass). Returns whether it did. */
+static bool wait_file_has(const char *file, const char *needle)
+{
+	double deadline = now_s() + 10;
+	struct am_strbuf b = { 0 };
+	bool found = false;
+
+	while (!found && now_s() < deadline) {
+		am_strbuf_reset(&b);
+		if (!am_test_read_file(file, &b) && b.data && strstr(b.data, needle))
+			found = true;
+		else
+			usleep(20000);
+	}
+	am_strbuf_free(&b);
+	return found;
+}
+
+static int run_status(char *const argv[], struct am_strbuf *out, struct am_strbuf *err)
+{
+	int st = am_test_run(argv, out, err);
+
+	cr_assert(st >= 0 && WIFEXITED(st), "agent did not exit normally");
+	return WEXITSTATUS(st);
+}
+
+static void expect_usage_error(char *const argv[], const char *names)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+
+	cr_expect_eq(run_status(argv, &out, &err), 2, "%s: want exit 2", names);
+	cr_expect(err.data && strstr(err.data, names), "%s: stderr does not name it: %s", names,
+		  err.data ? err.data : "");
+	cr_expect(err.data && strstr(err.data, "usage:"), "%s: no usage text", names);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+Test(execsnoop_cli, bad_flags_and_values_exit_2)
+{
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--bogus", NULL }, "--bogus");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args", "abc", NULL }, "--max-args");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args", "0", NULL }, "--max-args");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args", "257", NULL }, "--max-args");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args-size", "99999", NULL },
+			   "--max-args-size");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "-d", "-1", NULL }, "--duration");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "-d", "soon", NULL }, "--duration");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "-u", "no-such-user-antimetal", NULL },
+			   "--uid");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "-c", "sixteen-bytes-xx", NULL }, "--comm");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--cgroup", "/tmp", NULL }, "--cgroup");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--uid", NULL }, "--uid");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "stray", NULL }, "stray");
+}
+
+Test(execsnoop_cli, btf_option_uses_or_rejects_the_file)
+{
+	char *dir = am_test_mkdtemp("execsnoop-btf"), bad[4096];
+	struct am_strbuf out = { 0 }, err = { 0 };
+
+	snprintf(bad, sizeof(bad), "%s/corrupt.btf", dir);
+	cr_assert_eq(am_test_write_file(bad, "\x9f\xeb\x01\x00garbage", 11), 0);
+	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--btf", bad, "-d", "0.1", NULL },
+				&out, &err),
+		     2);
+	cr_expect(err.data && strstr(err.data, bad), "the message does not name %s: %s", bad,
+		  err.data ? err.data : "");
+	am_strbuf_reset(&err);
+	if (!*am_test_bpf_unavailable() && !access("/sys/kernel/btf/vmlinux", R_OK)) {
+		/* an explicit, valid file is what the program is relocated against */
+		cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--btf",
+						     "/sys/kernel/btf/vmlinux", "-d", "0.1", NULL },
+					&out, &err),
+			     0, "%s", err.data ? err.data : "");
+		cr_expect(err.data && strstr(err.data, "tracing execs"));
+	}
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+Test(execsnoop_cli, help_exits_0)
+{
+	struct am_strbuf out = { 0 };
+
+	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--help", NULL }, &out, NULL), 0);
+	cr_expect(out.data && strstr(out.data, "--perf-buffer"));
+	am_strbuf_free(&out);
+}
+
+Test(execsnoop_cli, without_privileges_names_the_capability)
+{
+	struct am_strbuf err = { 0 };
+	int fds[2], st;
+	pid_t pid;
+	char buf[4096];
+	ssize_t n;
+
+	if (geteuid() != 0) {
+		char *argv[] = { AGENT, "execsnoop", "-d", "1", NULL };
+
+		cr_expect_eq(run_status(argv, NULL, &err), 1);
+	} else {
+		/* Drop to nobody, as an unprivileged user would run it. */
+		cr_assert_eq(pipe(fds), 0);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			dup2(fds[1], 2);
+			close(fds[0]);
+			if (setgid(65534) || setuid(65534))
+				_exit(99);
+			execl(AGENT, AGENT, "execsnoop", "-d", "1", (char *)NULL);
+			_exit(98);
+		}
+		close(fds[1]);
+		while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+			am_strbuf_append(&err, buf, (size_t)n);
+		close(fds[0]);
+		waitpid(pid, &st, 0);
+		cr_assert(WIFEXITED(st));
+		cr_expect_eq(WEXITSTATUS(st), 1, "exit %d, want 1", WEXITSTATUS(st));
+	}
+	cr_expect(err.data && strstr(err.data, "CAP_BPF"), "stderr: %s", err.data ? err.data : "");
+	cr_expect(err.data && !strstr(err.data, "tracing execs"), "it attached anyway");
+	am_strbuf_free(&err);
+}
+
+/* Start the agent with EXTRA options; returns its pid once it says it is tracing. */
+static pid_t start_agent(const char *dir, char *const extra[])
+{
+	char *argv[16] = { AGENT, "execsnoop" }, err[4096];
+	int i, n = 2;
+	pid_t pid;
+
+	for (i = 0; extra[i] && n < 15; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	pid = am_test_spawn(argv, dir);
+	cr_assert_gt(pid, 0);
+	snprintf(err, sizeof(err), "%s/err.txt", dir);
+	if (!wait_file_has(err, "tracing execs")) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		cr_assert_fail("the agent never said it was tracing");
+	}
+	return pid;
+}
+
+static pid_t exec_child(char *const argv_lit[])
+{
+	char *argv[16];
+	pid_t pid;
+	int i, st;
+
+	for (i = 0; argv_lit[i]; i++)
+		argv[i] = strdup(argv_lit[i]); /* resident in the child: see test_execsnoop.c */
+	argv[i] = NULL;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	for (i = 0; argv[i]; i++)
+		free(argv[i]);
+	return pid;
+}
+
+static int stop_agent(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st), "agent killed by signal %d instead of exiting",
+		  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return WEXITSTATUS(st);
+}
+
+/* The line of OUT that describes PID's exec, or NULL. */
+static char *exec_line(const char *out, pid_t pid)
+{
+	char key[64];
+	const char *p, *start, *end;
+
+	snprintf(key, sizeof(key), "\"type\":\"exec\"");
+	for (p = out; (p = strstr(p, key)); p++) {
+		char pidkey[48];
+
+		start = p;
+		while (start > out && start[-1] != '\n')
+			start--;
+		end = strchr(p, '\n');
+		snprintf(pidkey, sizeof(pidkey), "\"pid\":%d,", pid);
+		if (end && memmem(start, (size_t)(end - start), pidkey, strlen(pidkey)))
+			return strndup(start, (size_t)(end - start));
+	}
+	return NULL;
+}
+
+Test(execsnoop_cli, json_output_is_exact_and_sigint_stops_cleanly)
+{
+	char *argv[] = { "/bin/echo", "two words", "quo\"te's", "new\nline",
+			 "\xc3\xbcnic\xc3\xb8" "de \xe2\x9c\x93", "bad \xff byte", "", NULL };
+	char *dir, file[4096], *line, needle[64];
+	struct am_strbuf out = { 0 }, err = { 0 };
+	pid_t agent, child;
+
+	AM_REQUIRE_BPF();
+	dir = am_test_mkdtemp("execsnoop-cli");
+	agent = start_agent(dir, (char *[]){ "--json", "--stats-interval", "0", NULL });
+	child = exec_child(argv);
+	snprintf(file, sizeof(file), "%s/out.txt", dir);
+	snprintf(needle, sizeof(needle), "\"pid\":%d,", child);
+	cr_expect(wait_file_has(file, needle), "no record of pid %d", child);
+	cr_expect_eq(stop_agent(agent, SIGINT), 0);
+	cr_assert_eq(am_test_read_file(file, &out), 0);
+	line = exec_line(out.data, child);
+	cr_assert_not_null(line, "no exec line for pid %d in:\n%s", child, out.data);
+	cr_expect(strstr(line, "\"args\":[\"/bin/echo\",\"two words\",\"quo\\\"te's\",\"new\\nline\","
+			       "\"\xc3\xbcnic\xc3\xb8" "de \xe2\x9c\x93\",{\"base64\":\"YmFkIP8gYnl0ZQ==\"},\"\"],"
+			       "\"args_truncated\":false"),
+		  "args not exact: %s", line);
+	cr_expect(strstr(line, "\"comm\":\"echo\""), "%s", line);
+	cr_expect(strstr(line, "\"filename\":\"/bin/echo\""), "%s", line);
+	cr_expect(strstr(line, "\"ret\":0}"), "%s", line);
+	snprintf(needle, sizeof(needle), "\"ppid\":%d,\"uid\":%u,", getpid(), getuid());
+	cr_expect(strstr(line, needle), "want %s in %s", needle, line);
+	free(line);
+	/* every line is one valid JSON value (strict parser); one is the final stats line */
+	for (const char *l = out.data; *l;) {
+		const char *nl = strchr(l, '\n');
+
+		cr_assert_not_null(nl, "last line unterminated");
+		cr_expect(am_test_json_valid(l, (size_t)(nl - l)), "invalid JSON line: %.*s",
+			  (int)(nl - l), l);
+		l = nl + 1;
+	}
+	cr_expect(strstr(out.data, "{\"type\":\"stats\"") && strstr(out.data, "\"final\":true"),
+		  "no final stats line");
+	cr_expect(strstr(out.data, "\"drops\":0,"), "drops reported");
+	snprintf(file, sizeof(file), "%s/err.txt", dir);
+	cr_assert_eq(am_test_read_file(file, &err), 0);
+	cr_expect(strstr(err.data, "0 dropped"), "summary: %s", err.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+Test(execsnoop_cli, text_table_escapes_and_sigterm_stops_cleanly)
+{
+	char *argv[] = { "/bin/echo", "a b", "new\nline", "\xff", "", NULL };
+	char *dir, file[4096], needle[128];
+	struct am_strbuf out = { 0 }, err = { 0 };
+	pid_t agent, child;
+
+	AM_REQUIRE_BPF();
+	dir = am_test_mkdtemp("execsnoop-cli");
+	agent = start_agent(dir, (char *[]){ "-T", "--exits", "--perf-buffer", NULL });
+	child = exec_child(argv);
+	snprintf(file, sizeof(file), "%s/out.txt", dir);
+	snprintf(needle, sizeof(needle), "%-7d %-7d EXIT", child, getpid());
+	cr_expect(wait_file_has(file, needle), "no exit line for pid %d", child);
+	cr_expect_eq(stop_agent(agent, SIGTERM), 0);
+	cr_assert_eq(am_test_read_file(file, &out), 0);
+	cr_expect(!strncmp(out.data, "TIME     PCOMM", 14), "header: %.40s", out.data);
+	snprintf(needle, sizeof(needle), "%-7d %-7d 0       /bin/echo 'a b' $'new\\nline' $'\\xff' ''\n",
+		 child, getpid());
+	cr_expect(strstr(out.data, needle), "want [%s] in:\n%s", needle, out.data);
+	snprintf(needle, sizeof(needle), "%-7d %-7d EXIT    [exit 0 after ", child, getpid());
+	cr_expect(strstr(out.data, needle), "want [%s]", needle);
+	snprintf(file, sizeof(file), "%s/err.txt", dir);
+	cr_assert_eq(am_test_read_file(file, &err), 0);
+	cr_expect(strstr(err.data, "perf buffer"), "stderr: %s", err.data);
+	cr_expect(strstr(err.data, "execsnoop: ") && strstr(err.data, " dropped"), "no summary");
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+Test(execsnoop_cli, duration_ends_the_run)
+{
+	char *argv[] = { AGENT, "execsnoop", "-d", "0.5", "--failed", NULL };
+	struct am_strbuf err = { 0 };
+	double t0 = now_s();
+
+	AM_REQUIRE_BPF();
+	cr_expect_eq(run_status(argv, NULL, &err), 0);
+	cr_expect_lt(now_s() - t0, 10.0, "-d 0.5 did not end the run");
+	cr_expect(err.data && strstr(err.data, " dropped"), "no summary: %s", err.data);
+	am_strbuf_free(&err);
+}

@@ -1,0 +1,443 @@
+/* The profile command end to end against the real kernel: the hot workload's 75/25 split,
+ * kernel frames of a syscall-heavy workload, the ioctl and link attach paths, the software
+ * fallback, a process that exits mid-profile, pprof read by go tool pprof, bad input. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define AGENT AM_TEST_BUILD_DIR "/antimetal-agent"
+#define WORKLOADS AM_TEST_BUILD_DIR "/tests/workloads/"
+
+static char *tmpdir;
+
+static void setup(void)
+{
+	tmpdir = am_test_mkdtemp("profiler");
+	cr_assert_not_null(tmpdir);
+}
+
+static void teardown(void)
+{
+	if (tmpdir)
+		am_test_rmtree(tmpdir);
+	free(tmpdir);
+}
+
+TestSuite(profiler, .init = setup, .fini = teardown, .timeout = 90);
+
+/* Start a workload in the background; its output goes to files in a fresh subdirectory. */
+static pid_t spawn(const char *name, const char *a1, const char *a2)
+{
+	char path[4096], dir[4096];
+	char *argv[] = { path, (char *)a1, (char *)a2, NULL };
+	static int seq;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), WORKLOADS "%s", name);
+	cr_assert_eq(access(path, X_OK), 0, "workload %s not built", path);
+	snprintf(dir, sizeof(dir), "%s/w%d", tmpdir, seq++);
+	cr_assert_eq(am_test_write_file(strcat(strcpy(path + 2048, dir), "/.keep"), "", 0), 0);
+	snprintf(path, sizeof(path), WORKLOADS "%s", name);
+	pid = am_test_spawn(argv, dir);
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+/* Run the agent's profile command with ARGS (NULL-terminated); returns the exit status. */
+static int profile(struct am_strbuf *out, struct am_strbuf *err, const char *const *args)
+{
+	char *argv[32] = { AGENT, "profile" };
+	int i, st;
+
+	for (i = 0; args[i] && i < 29; i++)
+		argv[i + 2] = (char *)args[i];
+	argv[i + 2] = NULL;
+	st = am_test_run(argv, out, err);
+	cr_assert(st >= 0 && WIFEXITED(st), "agent did not exit normally (status %d)", st);
+	return WEXITSTATUS(st);
+}
+
+/* Sum of the folded lines whose stack contains NEEDLE. */
+static uint64_t folded_count(const char *folded, const char *needle)
+{
+	const char *line = folded;
+	uint64_t sum = 0;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n'), *sp;
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[8192];
+
+		if (len < sizeof(buf)) {
+			memcpy(buf, line, len);
+			buf[len] = '\0';
+			sp = strrchr(buf, ' ');
+			if (sp && strstr(buf, needle) && strstr(buf, needle) < sp)
+				sum += strtoull(sp + 1, NULL, 10);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return sum;
+}
+
+/* Profile the hot workload with ATTACH and check the split; returns hot_a's share. */
+static double hot_share(const char *attach)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	char pidarg[16];
+	pid_t pid = spawn("hot", "5", NULL);
+	uint64_t a, b;
+	double share;
+	int rc;
+
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	rc = profile(&out, &err, (const char *[]){ "-F", "999", "-d", "3", "-p", pidarg,
+						    attach, NULL });
+	reap(pid);
+	cr_assert_eq(rc, 0, "profile failed (%d): %s", rc, err.data);
+	cr_assert_not_null(out.data, "no folded output; stderr: %s", err.data);
+	/* The pid filter: every line is the workload's. */
+	cr_assert_eq(folded_count(out.data, "hot;"), folded_count(out.data, ""),
+		     "lines of other processes in a -p profile:\n%s", out.data);
+	a = folded_count(out.data, ";main;hot_a");
+	b = folded_count(out.data, ";main;hot_b");
+	cr_assert_gt(a + b, 500, "too few samples in hot_a/hot_b (%llu); output:\n%s",
+		     (unsigned long long)(a + b), out.data);
+	share = 100.0 * (double)a / (double)(a + b);
+	cr_assert(fabs(share - 75.0) <= 3.0, "hot_a share %.1f%% (a=%llu b=%llu), want 75 +- 3",
+		  share, (unsigned long long)a, (unsigned long long)b);
+	cr_assert(strstr(err.data, attach + strlen("--attach=")), "attach mode not reported: %s",
+		  err.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	return share;
+}
+
+Test(profiler, hot_workload_split_through_bpf_link)
+{
+	AM_REQUIRE_BPF();
+	hot_share("--attach=link");
+}
+
+Test(profiler, legacy_ioctl_attach_gives_the_same_result)
+{
+	double link, ioctl;
+
+	AM_REQUIRE_BPF();
+	link = hot_share("--attach=link");
+	ioctl = hot_share("--attach=ioctl");
+	cr_assert(fabs(link - ioctl) <= 3.0, "link %.1f%% vs ioctl %.1f%%", link, ioctl);
+}
+
+static bool have_pmu(void)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_HARDWARE,
+					.config = PERF_COUNT_HW_CPU_CYCLES, .disabled = 1 };
+	long fd = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+
+	if (fd < 0)
+		return false;
+	close((int)fd);
+	return true;
+}
+
+Test(profiler, hardware_event_falls_back_to_cpu_clock_without_pmu)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	char pidarg[16];
+	pid_t pid;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	if (have_pmu())
+		cr_skip_test("skipped: this machine has a PMU, cycles needs no fallback "
+			     "(see tests/hardware)");
+	pid = spawn("hot", "4", NULL);
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	rc = profile(&out, &err, (const char *[]){ "-e", "cycles", "-F", "499", "-d", "1.5",
+						    "-p", pidarg, NULL });
+	cr_assert_eq(rc, 0, "profile -e cycles failed (%d): %s", rc, err.data);
+	cr_assert(strstr(err.data, "event 'cycles' is not available") &&
+		  strstr(err.data, "falling back to the software event cpu-clock"),
+		  "no fallback line: %s", err.data);
+	cr_assert_gt(folded_count(out.data, ";main;hot_a"), 0, "no samples after the fallback");
+
+	/* --no-fallback makes the same request a runtime error. */
+	am_strbuf_reset(&out);
+	am_strbuf_reset(&err);
+	rc = profile(&out, &err, (const char *[]){ "-e", "cycles", "--no-fallback", "-d", "1",
+						    "-p", pidarg, NULL });
+	reap(pid);
+	cr_assert_eq(rc, 1, "--no-fallback exit %d, want 1: %s", rc, err.data);
+	cr_assert(strstr(err.data, "--no-fallback"), "message: %s", err.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+static bool kallsyms_has(const char *name)
+{
+	struct am_strbuf k = { 0 };
+	char pat[256];
+	bool found;
+
+	cr_assert_eq(am_test_read_file("/proc/kallsyms", &k), 0);
+	snprintf(pat, sizeof(pat), " %s\n", name);
+	found = strstr(k.data, pat) != NULL;
+	am_strbuf_free(&k);
+	return found;
+}
+
+Test(profiler, syscall_heavy_workload_shows_kernel_frames)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	char pidarg[16];
+	pid_t pid = spawn("syscall_heavy", "4", NULL);
+	uint64_t total, in_read;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1.5", "-p", pidarg, NULL });
+	reap(pid);
+	cr_assert_eq(rc, 0, "profile failed (%d): %s", rc, err.data);
+	total = folded_count(out.data, "syscall_heavy;");
+	/* main -> read() -> the syscall entry -> vfs_read, all named from kallsyms. */
+	in_read = folded_count(out.data, ";main;read;");
+	cr_assert_gt(total, 100, "too few samples: %s", out.data);
+	cr_assert_gt(in_read * 2, total, "most samples should be in read(): %s", out.data);
+	cr_assert_gt(folded_count(out.data, ";vfs_read"), total / 2, "no vfs_read: %s", out.data);
+	cr_assert_gt(folded_count(out.data, ";do_syscall_64;"), total / 2, "%s", out.data);
+	cr_assert(kallsyms_has("vfs_read") && kallsyms_has("do_syscall_64"));
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+Test(profiler, kernel_only_and_user_only_split_the_stacks)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	char pidarg[16];
+	pid_t pid = spawn("syscall_heavy", "4", NULL);
+	int rc;
+
+	AM_REQUIRE_BPF();
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1", "-p", pidarg,
+						    "--kernel-only", NULL });
+	cr_assert_eq(rc, 0, "%s", err.data);
+	cr_assert_gt(folded_count(out.data, "syscall_heavy;entry_SYSCALL_64"), 0, "%s", out.data);
+	cr_assert_eq(folded_count(out.data, ";main;"), 0, "user frames in --kernel-only: %s",
+		     out.data);
+	am_strbuf_reset(&out);
+	am_strbuf_reset(&err);
+	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1", "-p", pidarg,
+						    "--user-only", NULL });
+	reap(pid);
+	cr_assert_eq(rc, 0, "%s", err.data);
+	cr_assert_gt(folded_count(out.data, ";main;read"), 0, "%s", out.data);
+	cr_assert_eq(folded_count(out.data, "vfs_read"), 0, "kernel frames in --user-only: %s",
+		     out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+Test(profiler, process_exiting_mid_profile_keeps_its_symbols)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	char *argv[] = { AGENT, "profile", "-F", "199", "-d", "3", NULL };
+	char path[4096];
+	pid_t agent, shortp;
+	int st;
+
+	AM_REQUIRE_BPF();
+	/* System-wide, so the workload is found by the kernel-side new-process notification;
+	 * it starts 1 s in (the profiler is attached by then), runs 1 s and exits. */
+	agent = am_test_spawn(argv, tmpdir);
+	cr_assert_gt(agent, 0);
+	shortp = spawn("short_lived", "1.0", "1.0");
+	cr_assert_eq(waitpid(shortp, &st, 0), shortp);
+	cr_assert_eq(waitpid(agent, &st, WNOHANG), 0, "the profile ended before the workload");
+	cr_assert_eq(waitpid(agent, &st, 0), agent);
+	snprintf(path, sizeof(path), "%s/out.txt", tmpdir);
+	cr_assert_eq(am_test_read_file(path, &out), 0);
+	snprintf(path, sizeof(path), "%s/err.txt", tmpdir);
+	am_test_read_file(path, &err);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "profile failed: %s", err.data);
+	cr_assert_gt(folded_count(out.data, "short_lived;"), 50, "workload not sampled: %s",
+		     err.data);
+	cr_assert_gt(folded_count(out.data, ";main;short_lived_fn"),
+		     folded_count(out.data, "short_lived;") / 2,
+		     "the exited process lost its symbols: %s", out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+/* go tool pprof -top's first two rows: flat counts and names. */
+static int pprof_top(const char *file, char names[2][64], uint64_t flat[2], uint64_t *total,
+		     struct am_strbuf *log)
+{
+	char cmd[8192];
+	FILE *p;
+	char line[1024];
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && HOME=%s GOCACHE=%s/gocache GOPATH=%s/gopath GOFLAGS=-mod=mod "
+		 "GOTOOLCHAIN=local GOPROXY=off go tool pprof -top %s 2>&1",
+		 tmpdir, tmpdir, tmpdir, tmpdir, file);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long f, c;
+		char name[256];
+
+		am_strbuf_puts(log, line);
+		if (sscanf(line, "Duration: %*s Total samples = %llu", &f) == 1)
+			*total = f;
+		if (n < 2 && sscanf(line, " %llu %*f%% %*f%% %llu %*f%% %255s", &f, &c, name) == 3) {
+			flat[n] = f;
+			snprintf(names[n], 64, "%.63s", name);
+			n++;
+		}
+	}
+	return pclose(p) == 0 ? n : -1;
+}
+
+Test(profiler, pprof_output_is_read_by_go_tool_pprof)
+{
+	struct am_strbuf out = { 0 }, err = { 0 }, log = { 0 }, folded = { 0 };
+	char pidarg[16], file[4096], ffile[4096], names[2][64] = { "", "" };
+	uint64_t flat[2] = { 0 }, total = 0;
+	pid_t pid;
+	int rc, n;
+
+	AM_REQUIRE_BPF();
+	if (system("go version >/dev/null 2>&1"))
+		cr_skip_test("skipped: go (golang-go) is not installed, go tool pprof cannot run");
+	pid = spawn("hot", "4", NULL);
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	snprintf(file, sizeof(file), "%s/cpu.pb.gz", tmpdir);
+	snprintf(ffile, sizeof(ffile), "%s/cpu.folded", tmpdir);
+	/* One profile written both ways. */
+	rc = profile(&out, &err, (const char *[]){ "-F", "999", "-d", "2", "-p", pidarg, "--format",
+						    "pprof", "-o", file, "--format", "folded", "-o",
+						    ffile, NULL });
+	reap(pid);
+	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
+	cr_assert_eq(am_test_read_file(ffile, &folded), 0);
+	n = pprof_top(file, names, flat, &total, &log);
+	if (n < 0 && strstr(log.data ? log.data : "", "go: "))
+		cr_skip_test("skipped: go tool pprof cannot run here: %s", log.data);
+	cr_assert_eq(n, 2, "go tool pprof -top failed or printed too little:\n%s", log.data);
+	/* The agent's own count of the run, the folded total and pprof's total agree. */
+	cr_assert(strstr(err.data, "samples of cpu-clock"), "%s", err.data);
+	cr_assert_eq(total, strtoull(strstr(err.data, "info: ") + 6, NULL, 10),
+		     "pprof total differs from the samples the agent counted:\n%s\n%s", log.data,
+		     err.data);
+	cr_assert_eq(total, folded_count(folded.data, ""));
+	/* Top entries: hot_a then hot_b, with exactly the folded leaf counts. */
+	cr_assert_str_eq(names[0], "hot_a", "%s", log.data);
+	cr_assert_str_eq(names[1], "hot_b", "%s", log.data);
+	cr_assert_eq(flat[0], folded_count(folded.data, ";hot_a "), "%s\n%s", log.data,
+		     folded.data);
+	cr_assert_eq(flat[1], folded_count(folded.data, ";hot_b "), "%s\n%s", log.data,
+		     folded.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	am_strbuf_free(&log);
+	am_strbuf_free(&folded);
+}
+
+Test(profiler, svg_flame_graph_names_the_hot_functions)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	char pidarg[16];
+	pid_t pid = spawn("hot", "3", NULL);
+	int rc;
+
+	AM_REQUIRE_BPF();
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1", "-p", pidarg, "--format",
+						    "svg", NULL });
+	reap(pid);
+	cr_assert_eq(rc, 0, "%s", err.data);
+	cr_assert(!strncmp(out.data, "<?xml", 5) && strstr(out.data, "<svg"));
+	cr_assert(strstr(out.data, ">hot_a (") && strstr(out.data, ">main ("), "%s", out.data);
+	cr_assert(strstr(out.data, "</svg>\n"));
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+/* Bad input is refused before anything is loaded: exit 2 and a message naming the problem. */
+Test(profiler, bad_input_exits_2_with_a_message)
+{
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { "-e", "bogus-event", NULL }, "unknown event 'bogus-event'" },
+		{ { "-F", "0", NULL }, "-F: frequency must be a positive integer" },
+		{ { "-F", "100000000", NULL }, "kernel.perf_event_max_sample_rate" },
+		{ { "-p", "2147483647", NULL }, "no such process: 2147483647" },
+		{ { "--attach=sideways", NULL }, "not one of auto, link, ioctl" },
+		{ { "--format", "jpeg", NULL }, "not one of folded, pprof, svg" },
+		{ { "--kernel-only", "--user-only", NULL }, "exclude each other" },
+		{ { "-d", "-1", NULL }, "-d: duration" },
+		{ { "-o", "/dev/null", "--format", "svg", NULL }, "--format after the last -o" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct am_strbuf out = { 0 }, err = { 0 };
+		int rc = profile(&out, &err, cases[i].args);
+
+		cr_assert_eq(rc, 2, "case %zu (%s): exit %d, stderr: %s", i, cases[i].args[0], rc,
+			     err.data);
+		cr_assert(err.data && strstr(err.data, cases[i].msg), "case %zu: want '%s' in: %s",
+			  i, cases[i].msg, err.data);
+		am_strbuf_free(&out);
+		am_strbuf_free(&err);
+	}
+}
+
+Test(profiler, unprivileged_run_names_the_missing_capability)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			 "--inh-caps=-all", AGENT, "profile", "-d", "1", NULL };
+	int st;
+
+	if (geteuid() != 0 || access(argv[0], X_OK))
+		cr_skip_test("skipped: needs root and setpriv (util-linux) to drop privileges");
+	if (access(AGENT, R_OK | X_OK) || strstr(AGENT, "/root/"))
+		cr_skip_test("skipped: the agent binary is not reachable by nobody");
+	st = am_test_run(argv, &out, &err);
+	cr_assert(WIFEXITED(st), "status %d", st);
+	if (WEXITSTATUS(st) == 0)
+		cr_skip_test("skipped: unprivileged BPF and perf events are allowed on this host");
+	cr_assert_eq(WEXITSTATUS(st), 1, "%s", err.data);
+	cr_assert(strstr(err.data, "CAP_BPF") || strstr(err.data, "CAP_PERFMON") ||
+			  strstr(err.data, "perf_event_paranoid"),
+		  "message names no capability or sysctl: %s", err.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}

@@ -1,0 +1,184 @@
+#!/bin/busybox sh
+# /init of the test-kernels initramfs: mounts what the agent needs, runs the smoke tests on the
+# kernel it boots in and reports each as one "AMTEST <PASS|FAIL|SKIP|INFO> <name> <detail>" line
+# on the console; "AMTEST DONE" marks a complete run (run.sh treats its absence as a failure).
+# The raw BTF of this kernel is written to the second serial port for the host to keep.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+# Criterion's test runner shares memory with its workers through shm_open.
+mkdir -p /dev/shm
+mount -t tmpfs tmpfs /dev/shm
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# Kernel messages would interleave with the result lines.
+echo 1 >/proc/sys/kernel/printk
+# Written by mkinitramfs.sh: AGENT, TEST_BINS, WORKLOAD_DIR, PROFILE_WORKLOAD, PROFILE_WANT,
+# STEP_TIMEOUT.
+. /etc/amtest.conf
+
+report() { # STATUS NAME DETAIL
+	echo "AMTEST $1 $2 $3"
+}
+
+# A step that prints "not built yet" belongs to a subcommand still being written: a skip, said so.
+not_built() {
+	grep -q "not built yet" "$1" 2>/dev/null
+}
+
+step_btf() {
+	if [ -r /sys/kernel/btf/vmlinux ]; then
+		report INFO btf "native /sys/kernel/btf/vmlinux, $(wc -c </sys/kernel/btf/vmlinux) bytes"
+	else
+		report INFO btf "no native BTF (/sys/kernel/btf/vmlinux missing)"
+	fi
+}
+
+step_check() {
+	timeout "$STEP_TIMEOUT" "$AGENT" check >/tmp/check.out 2>&1
+	rc=$?
+	cat /tmp/check.out
+	if not_built /tmp/check.out; then
+		report SKIP check "check subcommand not built yet"
+	elif [ "$rc" -eq 0 ]; then
+		report PASS check "exit 0: CO-RE programs can run"
+	else
+		report FAIL check "exit $rc"
+	fi
+	timeout "$STEP_TIMEOUT" "$AGENT" check --json >/tmp/check.json 2>/tmp/check.err
+	rc=$?
+	if not_built /tmp/check.err; then
+		report SKIP check_json "check subcommand not built yet"
+	elif [ "$rc" -eq 0 ] && grep -q '^{' /tmp/check.json; then
+		report PASS check_json "exit 0, JSON object"
+	else
+		cat /tmp/check.err
+		report FAIL check_json "exit $rc"
+	fi
+}
+
+# Each integration test binary, run whole; counts come from its TAP output so that a binary whose
+# tests all skipped is reported as a skip, not a pass.
+step_tests() {
+	for bin in $TEST_BINS; do
+		name=${bin##*/}
+		if [ ! -x "$bin" ]; then
+			report SKIP "$name" "not built"
+			continue
+		fi
+		t0=$(cut -d ' ' -f 1 /proc/uptime)
+		timeout "$STEP_TIMEOUT" "$bin" -j1 --tap=/tmp/"$name".tap
+		rc=$?
+		t1=$(cut -d ' ' -f 1 /proc/uptime)
+		cat /tmp/"$name".tap 2>/dev/null
+		ok=$(grep -c '^ok ' /tmp/"$name".tap 2>/dev/null)
+		skip=$(grep -c '^ok .*# SKIP' /tmp/"$name".tap 2>/dev/null)
+		bad=$(grep -c '^not ok ' /tmp/"$name".tap 2>/dev/null)
+		ok=${ok:-0} skip=${skip:-0} bad=${bad:-0}
+		pass=$((ok - skip))
+		detail="$pass passed, $bad failed, $skip skipped in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1fs", b - a }')"
+		if [ "$rc" -ne 0 ] || [ "$bad" -gt 0 ]; then
+			report FAIL "$name" "$detail (exit $rc)"
+		elif [ "$pass" -eq 0 ]; then
+			report SKIP "$name" "$detail"
+		else
+			report PASS "$name" "$detail"
+		fi
+	done
+}
+
+# execsnoop must report an exec this script makes; the marker argument identifies it.
+step_execsnoop() {
+	"$AGENT" execsnoop --help >/tmp/es.help 2>&1
+	if [ $? -ne 0 ]; then
+		cat /tmp/es.help
+		report SKIP execsnoop "execsnoop subcommand not built yet"
+		return
+	fi
+	timeout "$STEP_TIMEOUT" "$AGENT" execsnoop --json -d 8 >/tmp/es.out 2>/tmp/es.err &
+	pid=$!
+	# Exec until the collector exits: it attaches at an unknown point after starting.
+	while kill -0 "$pid" 2>/dev/null; do
+		/bin/true am-kernels-marker
+		sleep 1
+	done
+	wait "$pid"
+	rc=$?
+	cat /tmp/es.err
+	n=$(grep -c 'am-kernels-marker' /tmp/es.out)
+	grep -m 1 'am-kernels-marker' /tmp/es.out
+	if [ "$rc" -eq 0 ] && [ "$n" -gt 0 ] && grep 'am-kernels-marker' /tmp/es.out | grep -q '"/bin/true"'; then
+		report PASS execsnoop "$n events for /bin/true am-kernels-marker"
+	else
+		report FAIL execsnoop "exit $rc, $n marker events"
+	fi
+}
+
+# The profiler must sample a CPU-bound process and name its hot function.
+step_profile() {
+	"$AGENT" profile --help >/tmp/prof.help 2>&1
+	if [ $? -ne 0 ]; then
+		cat /tmp/prof.help
+		report SKIP profile "profile subcommand not built yet"
+		return
+	fi
+	busy="$WORKLOAD_DIR/$PROFILE_WORKLOAD"
+	want=$PROFILE_WANT
+	if [ -z "$PROFILE_WORKLOAD" ] || [ ! -x "$busy" ]; then
+		busy=""
+		want=""
+	fi
+	if [ -n "$busy" ]; then
+		"$busy" 30 >/dev/null 2>&1 &
+	else
+		sh -c 'while :; do :; done' &
+	fi
+	bpid=$!
+	timeout "$STEP_TIMEOUT" "$AGENT" profile -d 3 --format folded -o /tmp/prof.folded 2>/tmp/prof.err
+	rc=$?
+	kill "$bpid"
+	wait "$bpid" 2>/dev/null
+	cat /tmp/prof.err
+	head -n 5 /tmp/prof.folded
+	samples=$(awk '{ s += $NF } END { print s + 0 }' /tmp/prof.folded)
+	if [ "$rc" -ne 0 ] || [ "$samples" -eq 0 ]; then
+		report FAIL profile "exit $rc, $samples samples"
+	elif [ -n "$want" ] && ! grep -q "$want" /tmp/prof.folded; then
+		report FAIL profile "$samples samples, none in $want"
+	else
+		report PASS profile "$samples samples${want:+, $want symbolized}"
+	fi
+}
+
+# Raw bytes to ttyS1: the host keeps them as this kernel's BTF (a "wrong kernel" for the host).
+step_export_btf() {
+	[ -r /sys/kernel/btf/vmlinux ] || return
+	if stty -F /dev/ttyS1 raw -echo 2>/dev/null && cat /sys/kernel/btf/vmlinux >/dev/ttyS1; then
+		report INFO btf_export "$(wc -c </sys/kernel/btf/vmlinux) bytes on ttyS1"
+	fi
+}
+
+# Run STEP and report how long it took (guest clock): where the minutes of a run go.
+timed() {
+	t0=$(cut -d ' ' -f 1 /proc/uptime)
+	"$1"
+	t1=$(cut -d ' ' -f 1 /proc/uptime)
+	echo "AMTEST INFO time ${1#step_} $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1fs", b - a }')"
+}
+
+echo "AMTEST INFO kernel $(uname -r)"
+echo "AMTEST INFO cpus $(nproc)"
+echo "AMTEST INFO time boot $(cut -d ' ' -f 1 /proc/uptime)s"
+step_btf
+timed step_check
+timed step_tests
+timed step_execsnoop
+timed step_profile
+timed step_export_btf
+echo "AMTEST DONE"
+poweroff -f

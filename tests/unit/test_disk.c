@@ -1,0 +1,115 @@
+/* disk: /proc/diskstats per whole device in bytes and seconds; node_exporter's device filter;
+ * rates between cycles. */
+#include <criterion/criterion.h>
+#include <unistd.h>
+
+#include "collector_testlib.h"
+#include "collectors/parsers.h"
+
+extern const struct am_collector am_collector_disk;
+
+Test(disk, captured_fixture_exact)
+{
+	struct am_metric_set s = {0};
+	char *t = fixture("proc/real/diskstats");
+
+	cr_assert_eq(am_parse_diskstats(t, &s, NULL), 0);
+	/* loop0..7 and zram0 are filtered out, as node_exporter does. */
+	cr_assert_eq(count_metric(&s, "antimetal_disk_read_bytes_total"), 1);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_reads_completed_total", "device", "vda"), 97221);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_reads_merged_total", "device", "vda"), 11553);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_read_bytes_total", "device", "vda"),
+		     5364594.0 * 512);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_read_time_seconds_total", "device", "vda"), 99.065);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_writes_completed_total", "device", "vda"), 28074);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_written_bytes_total", "device", "vda"),
+		     4253752.0 * 512);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_write_time_seconds_total", "device", "vda"), 13.66);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_io_now", "device", "vda"), 0);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_io_time_seconds_total", "device", "vda"), 26.42);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_io_time_weighted_seconds_total", "device", "vda"),
+		     113.882);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_discards_completed_total", "device", "vda"), 7349);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_discarded_bytes_total", "device", "vda"),
+		     849064.0 * 512);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_flush_requests_total", "device", "vda"), 2094);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_flush_requests_time_seconds_total", "device", "vda"),
+		     0.119);
+	am_metric_set_free(&s);
+	free(t);
+}
+
+Test(disk, eleven_field_kernel_has_no_discard_metrics)
+{
+	struct am_metric_set s = {0};
+
+	cr_assert_eq(am_parse_diskstats("   8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n", &s, NULL), 0);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_io_time_weighted_seconds_total", "device", "sda"),
+		     0.011);
+	cr_assert_eq(count_metric(&s, "antimetal_disk_discards_completed_total"), 0);
+	am_metric_set_free(&s);
+}
+
+Test(disk, device_filter_matches_node_exporter)
+{
+	static const char *const ignored[] = {"sda1",  "vda2",	 "hdb3", "xvda1", "nvme0n1p1",
+					      "loop0", "loop12", "ram0", "zram0", "fd0"};
+	static const char *const kept[] = {"sda",  "vda",     "xvda",  "nvme0n1", "md0",
+					   "dm-0", "mmcblk0", "sdaa1", "loop",	  "zram"};
+	size_t i;
+
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		cr_assert(am_disk_ignored(ignored[i]), "%s should be ignored", ignored[i]);
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		cr_assert(!am_disk_ignored(kept[i]), "%s should be kept", kept[i]);
+}
+
+Test(disk, malformed_rejected)
+{
+	static const char *const bad[] = {"8 0 sda 1 2 3\n", "8 0 sda 1 2 3 4 5 6 7 8 9 10 x\n",
+					  "x 0 sda 1 2 3 4 5 6 7 8 9 10 11\n", "8 0\n",
+					  "8 0 sda 1 2 3 4 5 6 7 8 9 10 11 12\n"};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct am_metric_set s = {0};
+		const char *why = NULL;
+
+		cr_assert_eq(am_parse_diskstats(bad[i], &s, &why), -EINVAL, "accepted '%s'",
+			     bad[i]);
+		cr_assert_not_null(why);
+		cr_assert_eq(s.n, 0);
+	}
+}
+
+Test(disk, rates_from_the_second_cycle)
+{
+	char *dir = am_test_mkdtemp("disk");
+	struct am_collect_roots roots = {dir, NULL, NULL};
+	struct am_metric_set s = {0};
+	const char *a = " 8 0 sda 10 0 100 5 10 0 100 5 0 1000 10\n";
+	const char *b = " 8 0 sda 20 0 2100 5 10 0 100 5 0 1500 10\n";
+	char path[512];
+	double r;
+	void *st;
+
+	snprintf(path, sizeof(path), "%s/diskstats", dir);
+	cr_assert_eq(am_test_write_file(path, a, strlen(a)), 0);
+	cr_assert_eq(am_collector_disk.init(&st, &roots), 0);
+	cr_assert_eq(am_collector_disk.collect(st, &s), 0);
+	cr_assert_eq(count_metric(&s, "antimetal_disk_read_bytes_per_second"), 0);
+	usleep(100000);
+	cr_assert_eq(am_test_write_file(path, b, strlen(b)), 0);
+	am_metric_set_reset(&s);
+	cr_assert_eq(am_collector_disk.collect(st, &s), 0);
+	/* 2000 sectors = 1024000 bytes over at least 0.1 s (and surely under 10 s). */
+	r = VALUE(&s, "antimetal_disk_read_bytes_per_second", "device", "sda");
+	cr_assert(r > 1024000 / 10.0 && r <= 1024000 / 0.1, "rate %f", r);
+	cr_assert_eq(VALUE(&s, "antimetal_disk_written_bytes_per_second", "device", "sda"), 0);
+	r = VALUE(&s, "antimetal_disk_io_utilization_ratio", "device", "sda");
+	cr_assert(r > 0 && r <= 5.0, "utilisation %f", r);
+	am_collector_disk.destroy(st);
+	am_metric_set_free(&s);
+	am_test_rmtree(dir);
+	free(dir);
+}

@@ -1,0 +1,93 @@
+/* Folded and SVG renderings of a hand-built profile: order, merging, escaping, unknown frames. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/profiler.h"
+#include "export/flamegraph_svg.h"
+#include "export/folded.h"
+
+static struct am_profile_frame fr(const char *func, const char *module, bool kernel)
+{
+	struct am_profile_frame f = { .addr = 0x1000, .func = strdup(func),
+				      .module = strdup(module), .mapping = -1, .kernel = kernel };
+	return f;
+}
+
+/* Stacks are leaf first. */
+static void add(struct am_profile *p, const char *comm, uint64_t count, int n,
+		struct am_profile_frame *frames)
+{
+	struct am_profile_stack *s;
+
+	p->stacks = realloc(p->stacks, (p->nstacks + 1) * sizeof(*p->stacks));
+	s = &p->stacks[p->nstacks++];
+	memset(s, 0, sizeof(*s));
+	strncpy(s->comm, comm, sizeof(s->comm) - 1);
+	s->count = count;
+	s->nframes = (size_t)n;
+	s->frames = calloc((size_t)n, sizeof(*s->frames));
+	memcpy(s->frames, frames, (size_t)n * sizeof(*frames));
+	p->total += count;
+}
+
+static void sample_profile(struct am_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	strcpy(p->event, "cpu-clock");
+	add(p, "hot", 30, 2, (struct am_profile_frame[]){ fr("hot_a", "/bin/hot", false),
+							  fr("main", "/bin/hot", false) });
+	add(p, "hot", 10, 2, (struct am_profile_frame[]){ fr("hot_b", "/bin/hot", false),
+							  fr("main", "/bin/hot", false) });
+	/* Same labels as the first stack (another address in hot_a): merged with it. */
+	add(p, "hot", 5, 2, (struct am_profile_frame[]){ fr("hot_a", "/bin/hot", false),
+							 fr("main", "/bin/hot", false) });
+	add(p, "sys", 7, 3, (struct am_profile_frame[]){ fr("vfs_read", "[kernel.kallsyms]", true),
+							 fr("[unknown]", "/usr/lib/libweird.so.1", false),
+							 fr("a;b", "/bin/sys", false) });
+	add(p, "idle", 2, 1, (struct am_profile_frame[]){ fr("[unknown]", "", false) });
+}
+
+Test(folded, lines_sorted_merged_and_escaped)
+{
+	struct am_profile p;
+	struct am_strbuf b = { 0 };
+
+	sample_profile(&p);
+	cr_assert_eq(am_folded_render(&p, &b), 0);
+	cr_assert_str_eq(b.data, "hot;main;hot_a 35\n"
+				 "hot;main;hot_b 10\n"
+				 "idle;[unknown] 2\n"
+				 "sys;a:b;[unknown] (libweird.so.1);vfs_read 7\n");
+	am_strbuf_free(&b);
+	am_profile_free(&p);
+}
+
+Test(folded, empty_profile_renders_nothing)
+{
+	struct am_profile p = { 0 };
+	struct am_strbuf b = { 0 };
+
+	cr_assert_eq(am_folded_render(&p, &b), 0);
+	cr_assert_eq(b.len, 0);
+}
+
+Test(folded, svg_is_a_self_contained_document)
+{
+	struct am_profile p;
+	struct am_strbuf b = { 0 };
+
+	sample_profile(&p);
+	cr_assert_eq(am_flamegraph_svg_render(&p, "t<1>", &b), 0);
+	cr_assert(!strncmp(b.data, "<?xml", 5));
+	cr_assert(strstr(b.data, "t&lt;1&gt; (cpu-clock, 54 samples)"), "%s", b.data);
+	cr_assert(strstr(b.data, "<title>all (54 samples, 100.00%)</title>"));
+	cr_assert(strstr(b.data, "<title>hot_a (35 samples, 64.81%)</title>"), "%s", b.data);
+	cr_assert(strstr(b.data, "<title>main (45 samples, 83.33%)</title>"));
+	/* No script and no external reference: it must display on its own. */
+	cr_assert_null(strstr(b.data, "<script"));
+	cr_assert_null(strstr(b.data, "href"));
+	cr_assert(strstr(b.data, "</svg>\n"));
+	am_strbuf_free(&b);
+	am_profile_free(&p);
+}

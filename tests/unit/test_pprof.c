@@ -1,0 +1,174 @@
+/* pprof encoding: gunzip and decode what am_pprof_render wrote with the same schema and check
+ * every part a reader needs (string table, sample types, period, locations, mappings). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "collectors/profiler.h"
+#include "export/pprof.h"
+#include "profile.pb-c.h"
+
+typedef Perftools__Profiles__Profile Profile;
+
+static void gunzip(const struct am_strbuf *in, struct am_strbuf *out)
+{
+	unsigned char chunk[65536];
+	z_stream z;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (unsigned char *)in->data;
+	z.avail_in = (uInt)in->len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		rc = inflate(&z, Z_NO_FLUSH);
+		cr_assert(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
+		am_strbuf_append(out, chunk, sizeof(chunk) - z.avail_out);
+	} while (rc != Z_STREAM_END);
+	inflateEnd(&z);
+}
+
+static void build(struct am_profile *p)
+{
+	static const char *names[3] = { "hot_a", "main", "vfs_read" };
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	strcpy(p->event, "cpu-clock");
+	p->freq = 100;
+	p->duration_ns = 2000000000ull;
+	p->start_ns = 1700000000000000000ull;
+	p->nmappings = 2;
+	p->mappings = calloc(2, sizeof(*p->mappings));
+	p->mappings[0] = (struct am_profile_mapping){ 0xffffffff81000000ull, UINT64_MAX, 0,
+						      strdup("[kernel.kallsyms]"), strdup(""), true };
+	p->mappings[1] = (struct am_profile_mapping){ 0x555555554000ull, 0x555555556000ull, 0x1000,
+						      strdup("/bin/hot"), strdup("abcdef01"), true };
+	p->nstacks = 2;
+	p->stacks = calloc(2, sizeof(*p->stacks));
+	for (i = 0; i < 2; i++) {
+		struct am_profile_stack *s = &p->stacks[i];
+
+		strcpy(s->comm, "hot");
+		s->pid = 42;
+		s->count = i ? 3 : 7;
+		s->nframes = i ? 3 : 2;
+		s->frames = calloc(s->nframes, sizeof(*s->frames));
+	}
+	/* stack 0: hot_a <- main; stack 1: vfs_read <- hot_a <- main (hot_a at the same address) */
+	for (i = 0; i < 5; i++) {
+		struct am_profile_frame *f = i < 2 ? &p->stacks[0].frames[i]
+						   : &p->stacks[1].frames[i - 2];
+		int which = i < 2 ? i : (i == 2 ? 2 : i - 3);
+
+		f->func = strdup(names[which]);
+		f->kernel = which == 2;
+		f->module = strdup(f->kernel ? "[kernel.kallsyms]" : "/bin/hot");
+		f->mapping = f->kernel ? 0 : 1;
+		f->addr = f->kernel ? 0xffffffff81001234ull : 0x555555555100ull + (uint64_t)which;
+	}
+	p->total = 10;
+}
+
+static const char *fname(const Profile *pb, uint64_t loc_id)
+{
+	size_t i, j;
+
+	for (i = 0; i < pb->n_location; i++) {
+		if (pb->location[i]->id != loc_id)
+			continue;
+		cr_assert_eq(pb->location[i]->n_line, 1);
+		for (j = 0; j < pb->n_function; j++)
+			if (pb->function[j]->id == pb->location[i]->line[0]->function_id)
+				return pb->string_table[pb->function[j]->name];
+	}
+	cr_assert_fail("location %llu not found", (unsigned long long)loc_id);
+	return NULL;
+}
+
+Test(pprof, decodes_to_the_same_profile)
+{
+	struct am_strbuf gz = { 0 }, raw = { 0 };
+	struct am_profile p;
+	Profile *pb;
+	size_t i;
+
+	build(&p);
+	cr_assert_eq(am_pprof_render(&p, &gz), 0);
+	cr_assert(gz.len > 18 && (unsigned char)gz.data[0] == 0x1f &&
+		  (unsigned char)gz.data[1] == 0x8b, "not gzip");
+	gunzip(&gz, &raw);
+	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
+	cr_assert_not_null(pb, "profile.proto decode failed");
+	cr_assert_str_eq(pb->string_table[0], "");
+	cr_assert_eq(pb->n_sample_type, 2);
+	cr_assert_str_eq(pb->string_table[pb->sample_type[0]->type], "samples");
+	cr_assert_str_eq(pb->string_table[pb->sample_type[0]->unit], "count");
+	cr_assert_str_eq(pb->string_table[pb->sample_type[1]->type], "cpu");
+	cr_assert_str_eq(pb->string_table[pb->sample_type[1]->unit], "nanoseconds");
+	cr_assert_str_eq(pb->string_table[pb->default_sample_type], "samples");
+	cr_assert_eq(pb->period, 10000000, "1e9 / 100 Hz");
+	cr_assert_str_eq(pb->string_table[pb->period_type->type], "cpu");
+	cr_assert_eq(pb->duration_nanos, 2000000000);
+	cr_assert_eq(pb->time_nanos, 1700000000000000000ll);
+
+	cr_assert_eq(pb->n_sample, 2);
+	cr_assert_eq(pb->sample[0]->n_value, 2);
+	cr_assert_eq(pb->sample[0]->value[0], 7);
+	cr_assert_eq(pb->sample[0]->value[1], 70000000);
+	cr_assert_eq(pb->sample[0]->n_location_id, 2);
+	cr_assert_str_eq(fname(pb, pb->sample[0]->location_id[0]), "hot_a");
+	cr_assert_str_eq(fname(pb, pb->sample[0]->location_id[1]), "main");
+	cr_assert_str_eq(fname(pb, pb->sample[1]->location_id[0]), "vfs_read");
+	/* The same frame in two stacks is one location, and each function is listed once. */
+	cr_assert_eq(pb->sample[1]->location_id[1], pb->sample[0]->location_id[0]);
+	cr_assert_eq(pb->n_location, 3);
+	cr_assert_eq(pb->n_function, 3);
+	cr_assert_eq(pb->sample[0]->n_label, 2);
+	cr_assert_str_eq(pb->string_table[pb->sample[0]->label[0]->key], "pid");
+	cr_assert_eq(pb->sample[0]->label[0]->num, 42);
+	cr_assert_str_eq(pb->string_table[pb->sample[0]->label[1]->str], "hot");
+
+	/* The user binary is the first mapping (go tool pprof's main binary). */
+	cr_assert_eq(pb->n_mapping, 2);
+	cr_assert_str_eq(pb->string_table[pb->mapping[0]->filename], "/bin/hot");
+	cr_assert_str_eq(pb->string_table[pb->mapping[0]->build_id], "abcdef01");
+	cr_assert_eq(pb->mapping[0]->memory_start, 0x555555554000ull);
+	cr_assert_eq(pb->mapping[0]->file_offset, 0x1000);
+	cr_assert_str_eq(pb->string_table[pb->mapping[1]->filename], "[kernel.kallsyms]");
+	for (i = 0; i < pb->n_location; i++) {
+		uint64_t m = pb->location[i]->mapping_id;
+
+		cr_assert(m == pb->mapping[0]->id || m == pb->mapping[1]->id);
+		if (pb->location[i]->address >= 0xffffffff81000000ull)
+			cr_assert_eq(m, pb->mapping[1]->id);
+	}
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	am_strbuf_free(&gz);
+	am_strbuf_free(&raw);
+	am_profile_free(&p);
+}
+
+Test(pprof, hardware_event_in_frequency_mode_has_one_value)
+{
+	struct am_strbuf gz = { 0 }, raw = { 0 };
+	struct am_profile p;
+	Profile *pb;
+
+	build(&p);
+	strcpy(p.event, "cycles");
+	cr_assert_eq(am_pprof_render(&p, &gz), 0);
+	gunzip(&gz, &raw);
+	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
+	cr_assert_not_null(pb);
+	/* Each sample stands for an unknown number of cycles: only the count is honest. */
+	cr_assert_eq(pb->n_sample_type, 1);
+	cr_assert_eq(pb->sample[0]->n_value, 1);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	am_strbuf_free(&gz);
+	am_strbuf_free(&raw);
+	am_profile_free(&p);
+}

@@ -1,0 +1,96 @@
+/* Prometheus text rendering and the JSON rendering of metric sets. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "collector_testlib.h"
+#include "export/metrics_json.h"
+#include "export/prom_text.h"
+
+Test(prom_text, groups_by_name_with_one_help_and_type)
+{
+	struct am_metric_set s = {0};
+	struct am_strbuf b = {0};
+
+	am_metric_add(&s, "b_total", "B things.", AM_METRIC_COUNTER, 1, "x", "1", NULL);
+	am_metric_add(&s, "a", "A.", AM_METRIC_GAUGE, 2.5, NULL);
+	am_metric_add(&s, "b_total", "B things.", AM_METRIC_COUNTER, 3, "x", "2", NULL);
+	am_prom_text_render(&s, &b);
+	cr_assert_str_eq(b.data, "# HELP a A.\n"
+				 "# TYPE a gauge\n"
+				 "a 2.5\n"
+				 "# HELP b_total B things.\n"
+				 "# TYPE b_total counter\n"
+				 "b_total{x=\"1\"} 1\n"
+				 "b_total{x=\"2\"} 3\n");
+	am_metric_set_free(&s);
+	am_strbuf_free(&b);
+}
+
+Test(prom_text, escapes_label_values_and_help)
+{
+	struct am_metric_set s = {0};
+	struct am_strbuf b = {0};
+
+	am_metric_add(&s, "m", "back\\slash\nnewline", AM_METRIC_GAUGE, 1, "v", "a\"b\\c\nd", "u",
+		      "caf\xc3\xa9", NULL);
+	am_metric_add(&s, "m", "back\\slash\nnewline", AM_METRIC_GAUGE, 1, "v", "bad\xff", NULL);
+	am_prom_text_render(&s, &b);
+	cr_assert_str_eq(b.data, "# HELP m back\\\\slash\\nnewline\n"
+				 "# TYPE m gauge\n"
+				 "m{v=\"a\\\"b\\\\c\\nd\",u=\"caf\xc3\xa9\"} 1\n"
+				 "m{v=\"bad?\"} 1\n");
+	am_metric_set_free(&s);
+	am_strbuf_free(&b);
+}
+
+static const char *value(double v, struct am_strbuf *b)
+{
+	am_strbuf_reset(b);
+	am_prom_text_value(b, v);
+	return b->data;
+}
+
+Test(prom_text, values)
+{
+	struct am_strbuf b = {0};
+
+	cr_assert_str_eq(value(0, &b), "0");
+	cr_assert_str_eq(value(-3, &b), "-3");
+	cr_assert_str_eq(value(25276514304.0, &b), "25276514304");
+	cr_assert_str_eq(value(0.36, &b), "0.36");
+	cr_assert_str_eq(value(99.065, &b), "99.065");
+	cr_assert_str_eq(value(0.1 + 0.2, &b), "0.30000000000000004");
+	cr_assert_str_eq(value(1e300, &b), "1e+300");
+	cr_assert_str_eq(value(1e16 + 2, &b), "10000000000000002");
+	cr_assert_str_eq(value(NAN, &b), "NaN");
+	cr_assert_str_eq(value(INFINITY, &b), "+Inf");
+	cr_assert_str_eq(value(-INFINITY, &b), "-Inf");
+	am_strbuf_free(&b);
+}
+
+Test(prom_text, empty_set_renders_nothing)
+{
+	struct am_metric_set s = {0};
+	struct am_strbuf b = {0};
+
+	am_prom_text_render(&s, &b);
+	cr_assert_eq(b.len, 0);
+}
+
+Test(metrics_json, array_and_object)
+{
+	struct am_metric_set s = {0};
+	struct am_strbuf b = {0};
+
+	am_metric_add(&s, "a", "A.", AM_METRIC_GAUGE, 0.61, "k", "v\"", NULL);
+	am_metric_add(&s, "b_total", "B.", AM_METRIC_COUNTER, NAN, NULL);
+	s.timestamp_ns = 42;
+	am_metrics_json_render(&s, &b);
+	cr_assert_str_eq(
+	    b.data, "{\"type\":\"metrics\",\"timestamp_ns\":42,\"metrics\":["
+		    "{\"name\":\"a\",\"type\":\"gauge\",\"labels\":{\"k\":\"v\\\"\"},"
+		    "\"value\":0.61},"
+		    "{\"name\":\"b_total\",\"type\":\"counter\",\"labels\":{},\"value\":null}]}");
+	am_metric_set_free(&s);
+	am_strbuf_free(&b);
+}
