@@ -32,6 +32,8 @@ enum execsnoop_exec_flags {
 	 * successful exec it was read from the new image: NUL-separated, args_count 0, to be
 	 * split and limited by user space. For a #! script this is the interpreter's argv. */
 	EXECSNOOP_F_ARGS_FROM_IMAGE = 1 << 5,
+	/* Likewise the filename: the copy the kernel put above the environment (AT_EXECFN). */
+	EXECSNOOP_F_FILENAME_FROM_IMAGE = 1 << 6,
 };
 
 /* Per-CPU counters (a PERCPU_ARRAY indexed by this enum); summed by user space. */

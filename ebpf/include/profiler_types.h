@@ -13,13 +13,23 @@
  * each in a hash map keyed by a 64-bit hash of their content (unlike a stack-trace map, two
  * stacks never evict each other: a full map is the only loss, and it is counted). */
 struct profiler_key {
-	unsigned int pid;        /* tgid: the process */
+	unsigned int pid; /* tgid: the process */
 	char comm[AM_TASK_COMM_LEN];
-	int user_err;            /* 0: USER_STACK is valid; -1: not collected; else -errno */
-	int kernel_err;          /* likewise for KERNEL_STACK */
+	int user_err;	/* 0: USER_STACK is valid; -1: not collected; else -errno */
+	int kernel_err; /* likewise for KERNEL_STACK */
 	unsigned int pad;
-	unsigned long long user_stack;   /* key in the stacks map */
+	unsigned long long user_stack; /* key in the stacks map */
 	unsigned long long kernel_stack;
+	/* Address of the process's mm: it changes at exec, so user space symbolizes with the
+	 * mappings of the program that was running. */
+	unsigned long long mm;
+};
+
+/* A process (or an exec'd one) seen for the first time: user space captures its mappings. */
+struct profiler_newproc {
+	unsigned int pid;
+	unsigned int pad;
+	unsigned long long mm;
 };
 
 /* A stack as stored: return addresses, innermost first, zero-filled after the last. */
@@ -31,19 +41,19 @@ struct profiler_stack {
  * of the "outcome" slots (IDLE, FILTERED, COUNTED, COUNTS_FULL), and stack-walk results are
  * counted separately, so nothing is dropped without a trace. */
 enum profiler_stat {
-	PROFILER_STAT_SEEN = 0,        /* program invocations */
-	PROFILER_STAT_IDLE,            /* dropped: idle task (pid 0) and idle not asked for */
-	PROFILER_STAT_FILTERED,        /* dropped: pid or cgroup filter */
-	PROFILER_STAT_COUNTED,         /* aggregated into the counts map */
-	PROFILER_STAT_COUNTS_FULL,     /* lost: the counts map was full */
-	PROFILER_STAT_KSTACK_EMPTY,    /* no kernel stack: sample taken in user mode (-EFAULT) */
-	PROFILER_STAT_KSTACK_FULL,     /* kernel stack lost: stacks map full */
-	PROFILER_STAT_KSTACK_OTHER,    /* kernel stack lost: another error */
-	PROFILER_STAT_USTACK_KTHREAD,  /* no user stack: kernel thread */
-	PROFILER_STAT_USTACK_EFAULT,   /* user stack lost: walk failed (-EFAULT) in a user task */
-	PROFILER_STAT_USTACK_FULL,     /* user stack lost: stacks map full */
-	PROFILER_STAT_USTACK_OTHER,    /* user stack lost: another error */
-	PROFILER_STAT_NEWPID_LOST,     /* new-process notification could not be sent */
+	PROFILER_STAT_SEEN = 0,	      /* program invocations */
+	PROFILER_STAT_IDLE,	      /* dropped: idle task (pid 0) and idle not asked for */
+	PROFILER_STAT_FILTERED,	      /* dropped: pid or cgroup filter */
+	PROFILER_STAT_COUNTED,	      /* aggregated into the counts map */
+	PROFILER_STAT_COUNTS_FULL,    /* lost: the counts map was full */
+	PROFILER_STAT_KSTACK_EMPTY,   /* no kernel stack: sample taken in user mode (-EFAULT) */
+	PROFILER_STAT_KSTACK_FULL,    /* kernel stack lost: stacks map full */
+	PROFILER_STAT_KSTACK_OTHER,   /* kernel stack lost: another error */
+	PROFILER_STAT_USTACK_KTHREAD, /* no user stack: kernel thread */
+	PROFILER_STAT_USTACK_EFAULT,  /* user stack lost: walk failed (-EFAULT) in a user task */
+	PROFILER_STAT_USTACK_FULL,    /* user stack lost: stacks map full */
+	PROFILER_STAT_USTACK_OTHER,   /* user stack lost: another error */
+	PROFILER_STAT_NEWPID_LOST,    /* new-process notification could not be sent */
 	PROFILER_STAT_MAX,
 };
 

@@ -21,6 +21,11 @@ const volatile __u64 target_cgroup = 0;
 const volatile __u32 max_args = EXECSNOOP_DEFAULT_MAX_ARGS;
 const volatile __u32 max_args_size = EXECSNOOP_DEFAULT_ARGS_SIZE;
 
+/* Set by user space while it sleeps between batches (it reads everything when it wakes):
+ * then a record need not wake it. A ring buffer wakeup costs the exec'ing task more than the
+ * rest of the record (an irq_work, an IPI in a VM). */
+volatile __u32 consumer_batching = 0;
+
 /* Both outputs exist in the object; user space turns the unused one into a minimal map. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -33,10 +38,12 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events_pb SEC(".maps");
 
-/* Execs in flight, by the calling thread. LRU so that entries of threads killed inside exec
- * (no syscall return) are recycled rather than filling the map. */
+/* Execs in flight, by the calling thread. Not an LRU: with few entries per CPU an LRU evicts
+ * live entries early (its per-CPU free lists take entries in batches), and an evicted exec
+ * would be lost quietly. Every syscall return deletes its entry, even a fatal one; a stale
+ * entry is overwritten when its tid comes back, and a full map is counted as a drop. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 512);
 	__type(key, __u32);
 	__type(value, struct execsnoop_exec);
@@ -45,7 +52,7 @@ struct {
 /* A successful exec from a non-leader thread returns as the leader (de_thread): tgid -> the
  * tid the stash entry is under. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 512);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -129,6 +136,8 @@ static __always_inline void read_args(struct scratch *s, const char *const *argv
 	long n;
 	int i;
 
+	if (!argv)
+		return; /* execve(path, NULL, ...): Linux runs it with an empty argv */
 	for (i = 0; i < EXECSNOOP_MAX_ARGS; i++) {
 		if (read_user(&arg, sizeof(arg), &argv[i])) {
 			e->flags |= EXECSNOOP_F_ARGS_READ_FAILED;
@@ -207,6 +216,26 @@ static __always_inline int on_enter(const char *filename, const char *const *arg
 	return 0;
 }
 
+/* After a successful exec the kernel has put the filename just above the environment strings
+ * of the new image (AT_EXECFN), where it is resident: read it from there when it could not be
+ * read at entry. The arguments behind it then have to be read again too. */
+static __always_inline void filename_from_image(struct execsnoop_exec *e, struct task_struct *task)
+{
+	const char *p = (const char *)BPF_CORE_READ(task, mm, env_end);
+	long n;
+
+	if (!p)
+		return;
+	n = read_user_str(e->data, EXECSNOOP_FILENAME_MAX, p);
+	if (n <= 0)
+		return;
+	e->filename_size = n;
+	e->flags &= ~(EXECSNOOP_F_FILENAME_READ_FAILED | EXECSNOOP_F_FILENAME_TRUNCATED);
+	e->flags |= EXECSNOOP_F_FILENAME_FROM_IMAGE | EXECSNOOP_F_ARGS_READ_FAILED;
+	if (n == EXECSNOOP_FILENAME_MAX && string_was_cut(p, EXECSNOOP_FILENAME_MAX))
+		e->flags |= EXECSNOOP_F_FILENAME_TRUNCATED;
+}
+
 /* After a successful exec the kernel has just copied argv into the new image, where it is
  * resident: read it from there when it could not be read at entry. */
 static __always_inline void args_from_image(struct execsnoop_exec *e, struct task_struct *task)
@@ -268,6 +297,8 @@ static __always_inline int on_exit(void *ctx, long ret)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (filter_comm && !comm_matches(e->comm))
 		goto out;
+	if (ret == 0 && (e->flags & EXECSNOOP_F_FILENAME_READ_FAILED))
+		filename_from_image(e, task);
 	if (ret == 0 && (e->flags & EXECSNOOP_F_ARGS_READ_FAILED))
 		args_from_image(e, task);
 	if (e->flags & (EXECSNOOP_F_ARGS_READ_FAILED | EXECSNOOP_F_FILENAME_READ_FAILED))
@@ -276,7 +307,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	if (size > sizeof(*e))
 		size = sizeof(*e);
 	if (use_ringbuf) {
-		if (bpf_ringbuf_output(&events_rb, e, size, 0))
+		if (bpf_ringbuf_output(&events_rb, e, size, consumer_batching ? BPF_RB_NO_WAKEUP : 0))
 			count(EXECSNOOP_STAT_OUTPUT_FAILED);
 	} else {
 		if (bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, e, size))
@@ -357,7 +388,8 @@ int execsnoop_process_exit(struct trace_event_raw_sched_process_template *ctx)
 	e.exit_code = BPF_CORE_READ(task, exit_code);
 	e.lifetime_ns = now - task_start_ns(task);
 	if (use_ringbuf) {
-		if (bpf_ringbuf_output(&events_rb, &e, sizeof(e), 0))
+		if (bpf_ringbuf_output(&events_rb, &e, sizeof(e),
+				       consumer_batching ? BPF_RB_NO_WAKEUP : 0))
 			count(EXECSNOOP_STAT_OUTPUT_FAILED);
 	} else {
 		if (bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, &e, sizeof(e)))

@@ -43,8 +43,9 @@ struct {
 	__uint(max_entries, PROFILER_MAX_PIDS);
 } pids SEC(".maps");
 
-/* Processes already announced to user space, with the comm they had: an exec changes the comm
- * and the mappings, so a changed comm announces the process again. */
+/* Processes already announced to user space, with the address of the mm they had: threads
+ * share it and exec replaces it, so a process is announced again exactly when its mappings
+ * were replaced. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
@@ -84,9 +85,8 @@ static __always_inline void stat_inc(__u32 idx)
 
 /* Walk one stack into the stacks map. Returns 0 with *ID set, or the negative error (also
  * counted: EFAULT_SLOT for a failed walk, FULL_SLOT for a full map, OTHER_SLOT otherwise). */
-static __always_inline int take_stack(struct bpf_perf_event_data *ctx, __u64 flags,
-				      __u64 *id, __u32 efault_slot, __u32 full_slot,
-				      __u32 other_slot)
+static __always_inline int take_stack(struct bpf_perf_event_data *ctx, __u64 flags, __u64 *id,
+				      __u32 efault_slot, __u32 full_slot, __u32 other_slot)
 {
 	struct profiler_stack *st;
 	__u32 zero = 0;
@@ -126,20 +126,19 @@ static __always_inline int take_stack(struct bpf_perf_event_data *ctx, __u64 fla
 	return 0;
 }
 
-static __always_inline void announce(struct bpf_perf_event_data *ctx, __u32 tgid,
-				     const char *comm)
+static __always_inline void announce(struct bpf_perf_event_data *ctx, __u32 tgid, __u64 mm)
 {
-	__u64 tag, *prev;
+	struct profiler_newproc ev = {.pid = tgid, .mm = mm};
+	__u64 *prev;
 
-	__builtin_memcpy(&tag, comm, sizeof(tag));
 	prev = bpf_map_lookup_elem(&seen, &tgid);
-	if (prev && *prev == tag)
+	if (prev && *prev == mm)
 		return;
 	/* A full map only costs the notification: user space captures live processes at the
 	 * end as well. */
-	if (bpf_map_update_elem(&seen, &tgid, &tag, BPF_ANY))
+	if (bpf_map_update_elem(&seen, &tgid, &mm, BPF_ANY))
 		return;
-	if (bpf_perf_event_output(ctx, &newpids, BPF_F_CURRENT_CPU, &tgid, sizeof(tgid)))
+	if (bpf_perf_event_output(ctx, &newpids, BPF_F_CURRENT_CPU, &ev, sizeof(ev)))
 		stat_inc(PROFILER_STAT_NEWPID_LOST);
 }
 
@@ -150,7 +149,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct profiler_key key = {};
 	struct task_struct *task;
-	__u64 *count, one = 1;
+	__u64 *count, one = 1, mm;
 	int err;
 
 	stat_inc(PROFILER_STAT_SEEN);
@@ -164,23 +163,23 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 
+	task = (struct task_struct *)bpf_get_current_task();
+	mm = (__u64)BPF_CORE_READ(task, mm);
 	key.pid = tgid;
+	key.mm = mm;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	key.kernel_err = -1;
 	key.user_err = -1;
 	if (kernel_stacks)
 		key.kernel_err = take_stack(ctx, 0, &key.kernel_stack, PROFILER_STAT_KSTACK_EMPTY,
-					    PROFILER_STAT_KSTACK_FULL,
-					    PROFILER_STAT_KSTACK_OTHER);
+					    PROFILER_STAT_KSTACK_FULL, PROFILER_STAT_KSTACK_OTHER);
 	if (user_stacks) {
-		task = (struct task_struct *)bpf_get_current_task();
-		if (!BPF_CORE_READ(task, mm))
+		if (!mm)
 			stat_inc(PROFILER_STAT_USTACK_KTHREAD);
 		else
-			key.user_err = take_stack(ctx, BPF_F_USER_STACK, &key.user_stack,
-						  PROFILER_STAT_USTACK_EFAULT,
-						  PROFILER_STAT_USTACK_FULL,
-						  PROFILER_STAT_USTACK_OTHER);
+			key.user_err = take_stack(
+			    ctx, BPF_F_USER_STACK, &key.user_stack, PROFILER_STAT_USTACK_EFAULT,
+			    PROFILER_STAT_USTACK_FULL, PROFILER_STAT_USTACK_OTHER);
 	}
 
 	count = bpf_map_lookup_elem(&counts, &key);
@@ -199,8 +198,8 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	stat_inc(PROFILER_STAT_COUNTED);
-	if (tgid)
-		announce(ctx, tgid, key.comm);
+	if (mm) /* kernel threads have no mappings to capture */
+		announce(ctx, tgid, mm);
 	return 0;
 }
 

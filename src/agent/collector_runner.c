@@ -104,6 +104,8 @@ int am_runner_view(const struct am_runner *r, struct am_metric_set *view)
 	for (i = 0; i < r->n; i++) {
 		const struct am_metric_set *s = &r->entries[i].latest;
 
+		if (!s->n)
+			continue;
 		/* Shallow copies: the labels stay owned by each collector's own set. */
 		memcpy(view->items + view->n, s->items, s->n * sizeof(*s->items));
 		view->n += s->n;

@@ -426,6 +426,22 @@ static bool is_null_scalar(const yaml_node_t *n)
 
 static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix);
 
+static const char *kind_name(enum kind k)
+{
+	switch (k) {
+	case K_BOOL:
+		return "a boolean";
+	case K_UINT:
+		return "an integer";
+	case K_DURATION:
+		return "a duration";
+	case K_SIZE:
+		return "a size";
+	default:
+		return "a value";
+	}
+}
+
 static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_node_t *val)
 {
 	char msg[512];
@@ -451,6 +467,14 @@ static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_n
 
 		if (is_null_scalar(val) && (!k || k->kind != K_STR))
 			return at(w, val->start_mark, "%s: missing value", path);
+		/* "80" is a string in YAML: numbers, booleans, durations and sizes are plain. */
+		if (val->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+		    (!k || k->kind == K_BOOL || k->kind == K_UINT || k->kind == K_DURATION ||
+		     k->kind == K_SIZE))
+			return at(w, val->start_mark, "%s: expected %s, not a quoted string", path,
+				  kind_name(k			       ? k->kind
+					    : strstr(path, ".enabled") ? K_BOOL
+								       : K_DURATION));
 		if (is_null_scalar(val))
 			v = "";
 		if (am_config_set(w->c, path, v, msg, sizeof(msg)))
@@ -495,24 +519,47 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
 	return 0;
 }
 
-static int load(struct am_config *c, yaml_parser_t *parser, const char *name, char *err,
+/* Line and column (1-based) of byte OFFSET in TEXT: libyaml gives reader errors (bad UTF-8)
+ * as an offset only. */
+static void offset_position(const char *text, size_t len, size_t offset, size_t *line, size_t *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < offset && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static int load(struct am_config *c, const char *text, size_t len, const char *name, char *err,
 		size_t errlen)
 {
 	struct walk w = {c, NULL, name, err, errlen};
+	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	int rc = 0;
 
-	if (!yaml_parser_load(parser, &doc)) {
-		const char *what = parser->problem ? parser->problem : "cannot be parsed";
+	if (!yaml_parser_initialize(&parser)) {
+		errf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		const char *what = parser.problem ? parser.problem : "cannot be parsed";
+		size_t line = parser.problem_mark.line + 1, col = parser.problem_mark.column + 1;
 
-		if (parser->error == YAML_READER_ERROR)
-			errf(err, errlen, "%s:%zu:%zu: YAML error: %s", name,
-			     parser->problem_mark.line + 1, parser->problem_mark.column + 1, what);
-		else
-			errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name,
-			     parser->problem_mark.line + 1, parser->problem_mark.column + 1, what,
-			     parser->context ? " " : "", parser->context ? parser->context : "");
+		if (parser.error == YAML_READER_ERROR)
+			offset_position(text, len, parser.problem_offset, &line, &col);
+		errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
+		     parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
 	w.doc = &doc;
@@ -522,29 +569,24 @@ static int load(struct am_config *c, yaml_parser_t *parser, const char *name, ch
 	else if (root && !is_null_scalar(root))
 		rc = at(&w, root->start_mark, "the configuration must be a mapping of keys");
 	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
 	return rc;
 }
 
 int am_config_load_string(struct am_config *c, const char *text, size_t len, const char *name,
 			  char *err, size_t errlen)
 {
-	yaml_parser_t parser;
-	int rc;
-
-	if (!yaml_parser_initialize(&parser)) {
-		errf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	rc = load(c, &parser, name, err, errlen);
-	yaml_parser_delete(&parser);
-	return rc;
+	return load(c, text, len, name, err, errlen);
 }
+
+/* A configuration file is small: read it whole, so errors can be located by offset too. */
+#define MAX_CONFIG_BYTES (1u << 20)
 
 int am_config_load_file(struct am_config *c, const char *path, char *err, size_t errlen)
 {
-	yaml_parser_t parser;
 	FILE *f = fopen(path, "rb");
+	char *text;
+	size_t len;
 	int rc;
 
 	if (!f) {
@@ -552,18 +594,23 @@ int am_config_load_file(struct am_config *c, const char *path, char *err, size_t
 		errf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	if (!yaml_parser_initialize(&parser)) {
+	text = malloc(MAX_CONFIG_BYTES + 1);
+	if (!text) {
 		fclose(f);
 		errf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_file(&parser, f);
-	rc = load(c, &parser, path, err, errlen);
-	yaml_parser_delete(&parser);
-	if (ferror(f) && !rc) {
-		errf(err, errlen, "%s: read error", path);
+	len = fread(text, 1, MAX_CONFIG_BYTES + 1, f);
+	if (ferror(f)) {
 		rc = -EIO;
+		errf(err, errlen, "%s: read error", path);
+	} else if (len > MAX_CONFIG_BYTES) {
+		rc = -EFBIG;
+		errf(err, errlen, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);
+	} else {
+		rc = load(c, text, len, path, err, errlen);
 	}
 	fclose(f);
+	free(text);
 	return rc;
 }

@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include "export/pprof.h"
+#include "symbolize/usym.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
 #define PREFIX "cpu-"
 #define SUFFIX ".pb.gz"
+/* Windows one symbolizer serves before a fresh one (10 minutes at the default window). */
+#define USYM_WINDOWS 10
 
 static double mono_s(void)
 {
@@ -47,6 +50,7 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 {
 	struct am_profiler_opts o = {0};
 
+	o.usym = x->usym;
 	o.freq = x->frequency_hz;
 	o.kernel_stacks = true;
 	o.user_stacks = true;
@@ -160,6 +164,7 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 {
 	struct am_profile_source *x = ctx;
 	struct am_profiler *done = x->prof;
+	struct am_usym *old = NULL, *fresh;
 	double t0 = mono_s();
 	int err;
 
@@ -167,6 +172,12 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 	(void)expirations;
 	if (!done)
 		return;
+	/* The finished profiler keeps using the old symbolizer until it is closed below. */
+	if (++x->usym_windows >= USYM_WINDOWS && (fresh = am_usym_new(NULL, NULL)) != NULL) {
+		old = x->usym;
+		x->usym = fresh;
+		x->usym_windows = 0;
+	}
 	/* The next window's profiler is attached before this one is read (which detaches it),
 	 * so no time goes unsampled; the overlap is the few microseconds in between. */
 	err = open_profiler(x, &x->prof);
@@ -181,6 +192,7 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 	if (write_window(x, done))
 		x->write_errors++;
 	am_profiler_close(done);
+	am_usym_free(old);
 	x->last_write_s = mono_s() - t0;
 }
 
@@ -201,10 +213,15 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		x->start_error = err;
 		return err;
 	}
-	err = open_profiler(x, &x->prof);
+	am_usym_free(x->usym); /* left by a profiler that stopped on a failed restart */
+	x->usym = am_usym_new(NULL, NULL);
+	x->usym_windows = 0;
+	err = x->usym ? open_profiler(x, &x->prof) : -ENOMEM;
 	if (err) {
 		x->prof = NULL;
 		x->start_error = err;
+		am_usym_free(x->usym);
+		x->usym = NULL;
 		am_warn("profiler: cannot start (%s); the daemon runs without it", strerror(-err));
 		return err;
 	}
@@ -212,6 +229,8 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	if (!x->timer) {
 		am_profiler_close(x->prof);
 		x->prof = NULL;
+		am_usym_free(x->usym);
+		x->usym = NULL;
 		x->start_error = -ENOMEM;
 		return -ENOMEM;
 	}
@@ -259,4 +278,6 @@ void am_profile_source_stop(struct am_profile_source *x, int flush)
 	x->timer = NULL;
 	am_profiler_close(x->prof);
 	x->prof = NULL;
+	am_usym_free(x->usym);
+	x->usym = NULL;
 }

@@ -23,6 +23,10 @@ struct am_profile_source {
 	uint64_t profiles_written, write_errors, samples, lost;
 	double last_write_s; /* wall time the last window switch took */
 	int start_error;
+	/* One symbolizer across windows keeps its ELF file cache warm; renewed every
+	 * USYM_WINDOWS windows so captures of exited processes do not pile up. */
+	struct am_usym *usym;
+	unsigned usym_windows;
 };
 
 /* Start profiling with CFG's profiler settings and arm the window timer in LOOP.

@@ -283,15 +283,13 @@ static void summary(struct am_execsnoop *s)
 
 	am_execsnoop_stats(s, &st);
 	fprintf(stderr,
-		"execsnoop: %llu events (%llu execs, %llu exits); %llu dropped (%llu %s, "
+		"execsnoop: %llu events (%llu execs, %llu exits); %llu dropped (%llu %s full, "
 		"%llu stash failures, %llu malformed); %llu read failures; %llu execs in flight "
 		"at attach\n",
 		(unsigned long long)(st.execs + st.exits), (unsigned long long)st.execs,
 		(unsigned long long)st.exits, (unsigned long long)st.drops,
-		(unsigned long long)(am_execsnoop_uses_ringbuf(s) ? st.output_failures
-								   : st.output_failures + st.lost_samples),
-		am_execsnoop_uses_ringbuf(s) ? "ring buffer reservation failures"
-					     : "perf buffer output failures and lost samples",
+		(unsigned long long)(st.drops - st.stash_failures - st.malformed),
+		am_execsnoop_uses_ringbuf(s) ? "ring buffer" : "perf buffer",
 		(unsigned long long)st.stash_failures, (unsigned long long)st.malformed,
 		(unsigned long long)st.read_failures, (unsigned long long)st.unmatched);
 }
@@ -301,6 +299,7 @@ static int run(struct am_execsnoop *s, const struct args *a, struct out_ctx *o, 
 {
 	double start = mono_s(), next_stats = start + a->stats_interval;
 	struct pollfd p[2] = { { am_execsnoop_fd(s), POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+	bool batched = false;
 	int err;
 
 	while (!o->write_failed) {
@@ -322,7 +321,9 @@ static int run(struct am_execsnoop *s, const struct args *a, struct out_ctx *o, 
 			if (next_stats - now < wait)
 				wait = next_stats - now;
 		}
-		if (poll(p, 2, (int)(wait * 1000) + 1) < 0 && errno != EINTR) {
+		/* After a batch sleep, read at once: records written meanwhile woke nobody and do not
+		 * make the buffer's fd readable. */
+		if (poll(p, 2, batched ? 0 : (int)(wait * 1000) + 1) < 0 && errno != EINTR) {
 			am_err("execsnoop: poll: %s", strerror(errno));
 			return AM_EXIT_FAIL;
 		}
@@ -336,11 +337,14 @@ static int run(struct am_execsnoop *s, const struct args *a, struct out_ctx *o, 
 			break;
 		/* One wakeup per record costs more than the record: while records keep coming,
 		 * sleep a little so the next poll finds a batch (one context switch per batch). */
-		if (err > 0 && a->batch_ms > 0) {
+		batched = err > 0 && a->batch_ms > 0;
+		if (batched) {
 			struct timespec d = { (time_t)(a->batch_ms / 1000),
 					      (long)(a->batch_ms * 1e6) % 1000000000L };
 
+			am_execsnoop_set_batching(s, true);
 			nanosleep(&d, NULL);
+			am_execsnoop_set_batching(s, false);
 		}
 	}
 	/* What arrived before the stop still counts. */
@@ -375,6 +379,10 @@ int cmd_execsnoop(int argc, char **argv)
 	if (rc)
 		return rc;
 
+	/* A shell starts background jobs with SIGINT ignored, and an ignored signal never reaches
+	 * a signalfd: take the signals back (they are blocked and read from the fd below). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);

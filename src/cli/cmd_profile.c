@@ -34,8 +34,8 @@ struct output {
 struct args {
 	struct am_profiler_opts o;
 	uint32_t pids[PROFILER_MAX_PIDS];
-	double duration;   /* seconds, 0: until Ctrl-C */
-	enum format format;        /* the latest --format */
+	double duration;    /* seconds, 0: until Ctrl-C */
+	enum format format; /* the latest --format */
 	struct output outputs[MAX_OUTPUTS];
 	int noutputs;
 	const char *btf;
@@ -45,30 +45,32 @@ struct args {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: antimetal-agent profile [OPTIONS]\n"
-		"Sample CPU stacks of every process (or of -p PIDs) with a perf event on each CPU.\n\n"
-		"  -F, --freq HZ        samples per second per CPU (default 99)\n"
-		"  -c, --period N       one sample every N events instead of -F\n"
-		"  -e, --event EVENT    %s (default cpu-clock)\n"
-		"      --no-fallback    fail (exit 1) when a hardware event is not available here\n"
-		"                       instead of falling back to cpu-clock\n"
-		"      --attach MODE    auto|link|ioctl: BPF link (5.15+) or legacy ioctls\n"
-		"  -p, --pid PID        profile this process only (repeatable)\n"
-		"      --cgroup PATH    profile this cgroup v2 only\n"
-		"      --kernel-only    collect kernel stacks only\n"
-		"      --user-only      collect user stacks only\n"
-		"      --include-idle   keep samples of the idle task (pid 0)\n"
-		"      --max-stacks N   distinct stacks kept in the kernel (default 16384, ~1 KiB\n"
-		"                       each); losses when full are reported\n"
-		"  -d, --duration SECS  stop after SECS seconds (default: at Ctrl-C)\n"
-		"  -f, --format FMT     folded (default) | pprof | svg\n"
-		"  -o, --output FILE    write there instead of stdout; repeat --format FMT -o FILE\n"
-		"                       to write one profile in several formats\n"
-		"      --btf FILE       BTF of the running kernel when it has none of its own\n"
-		"  -v, --verbose        debug logging (libbpf, verifier)\n"
-		"  -h, --help           this text\n",
-		am_perf_event_names());
+	fprintf(
+	    out,
+	    "usage: antimetal-agent profile [OPTIONS]\n"
+	    "Sample CPU stacks of every process (or of -p PIDs) with a perf event on each CPU.\n\n"
+	    "  -F, --freq HZ        samples per second per CPU (default 99)\n"
+	    "  -c, --period N       one sample every N events instead of -F (cpu-clock: ns)\n"
+	    "  -e, --event EVENT    %s\n"
+	    "                       (default cpu-clock)\n"
+	    "      --no-fallback    fail (exit 1) when a hardware event is not available here\n"
+	    "                       instead of falling back to cpu-clock\n"
+	    "      --attach MODE    auto|link|ioctl: BPF link (5.15+) or legacy ioctls\n"
+	    "  -p, --pid PID        profile this process only (repeatable)\n"
+	    "      --cgroup PATH    profile this cgroup v2 only\n"
+	    "      --kernel-only    collect kernel stacks only\n"
+	    "      --user-only      collect user stacks only\n"
+	    "      --include-idle   keep samples of the idle task (pid 0)\n"
+	    "      --max-stacks N   distinct stacks kept in the kernel (default 16384, ~1 KiB\n"
+	    "                       each); losses when full are reported\n"
+	    "  -d, --duration SECS  stop after SECS seconds (default: at Ctrl-C)\n"
+	    "  -f, --format FMT     folded (default) | pprof | svg\n"
+	    "  -o, --output FILE    write there instead of stdout; repeat --format FMT -o FILE\n"
+	    "                       to write one profile in several formats\n"
+	    "      --btf FILE       BTF of the running kernel when it has none of its own\n"
+	    "  -v, --verbose        debug logging (libbpf, verifier)\n"
+	    "  -h, --help           this text\n",
+	    am_perf_event_names());
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -142,27 +144,35 @@ static int cgroup_id(const char *path, uint64_t *id)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_NOFALLBACK = 256, O_ATTACH, O_CGROUP, O_KONLY, O_UONLY, O_IDLE, O_BTF,
-	       O_MAXSTACKS };
+	enum {
+		O_NOFALLBACK = 256,
+		O_ATTACH,
+		O_CGROUP,
+		O_KONLY,
+		O_UONLY,
+		O_IDLE,
+		O_BTF,
+		O_MAXSTACKS
+	};
 	static const struct option longopts[] = {
-		{ "freq", required_argument, NULL, 'F' },
-		{ "period", required_argument, NULL, 'c' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "no-fallback", no_argument, NULL, O_NOFALLBACK },
-		{ "attach", required_argument, NULL, O_ATTACH },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, O_CGROUP },
-		{ "kernel-only", no_argument, NULL, O_KONLY },
-		{ "user-only", no_argument, NULL, O_UONLY },
-		{ "include-idle", no_argument, NULL, O_IDLE },
-		{ "max-stacks", required_argument, NULL, O_MAXSTACKS },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "btf", required_argument, NULL, O_BTF },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"freq", required_argument, NULL, 'F'},
+	    {"period", required_argument, NULL, 'c'},
+	    {"event", required_argument, NULL, 'e'},
+	    {"no-fallback", no_argument, NULL, O_NOFALLBACK},
+	    {"attach", required_argument, NULL, O_ATTACH},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"cgroup", required_argument, NULL, O_CGROUP},
+	    {"kernel-only", no_argument, NULL, O_KONLY},
+	    {"user-only", no_argument, NULL, O_UONLY},
+	    {"include-idle", no_argument, NULL, O_IDLE},
+	    {"max-stacks", required_argument, NULL, O_MAXSTACKS},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"btf", required_argument, NULL, O_BTF},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	bool kernel_only = false, user_only = false, have_freq = false, have_period = false;
 	bool format_pending = false;
@@ -179,21 +189,25 @@ static int parse_args(int argc, char **argv, struct args *a)
 		switch (c) {
 		case 'F':
 			if (parse_u64(optarg, &v) || v == 0)
-				return bad("-F: frequency must be a positive integer (Hz), not '%s'",
-					   optarg);
+				return bad(
+				    "-F: frequency must be a positive integer (Hz), not '%s'",
+				    optarg);
 			a->o.freq = v;
 			have_freq = true;
 			break;
 		case 'c':
 			if (parse_u64(optarg, &v) || v == 0)
-				return bad("-c: period must be a positive integer, not '%s'", optarg);
+				return bad("-c: period must be a positive integer, not '%s'",
+					   optarg);
 			a->o.period = v;
 			have_period = true;
 			break;
 		case 'e':
 			if (!am_perf_event_find(optarg)) {
-				fprintf(stderr, "antimetal-agent profile: unknown event '%s' (known: "
-						"%s)\n", optarg, am_perf_event_names());
+				fprintf(stderr,
+					"antimetal-agent profile: unknown event '%s' (known: "
+					"%s)\n",
+					optarg, am_perf_event_names());
 				return AM_EXIT_USAGE;
 			}
 			a->o.event = optarg;
@@ -203,7 +217,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case O_ATTACH:
 			if (am_attach_mode_parse(optarg, &a->o.attach))
-				return bad("--attach: '%s' is not one of auto, link, ioctl", optarg);
+				return bad("--attach: '%s' is not one of auto, link, ioctl",
+					   optarg);
 			break;
 		case 'p':
 			if (parse_u64(optarg, &v) || v == 0 || v > INT_MAX)
@@ -228,15 +243,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case O_MAXSTACKS:
 			if (parse_u64(optarg, &v) || v < 64 || v > (1u << 22))
-				return bad("--max-stacks: want a number from 64 to 4194304, not '%s'",
-					   optarg);
+				return bad(
+				    "--max-stacks: want a number from 64 to 4194304, not '%s'",
+				    optarg);
 			a->o.stack_entries = (uint32_t)v;
 			break;
 		case 'd':
 			a->duration = strtod(optarg, &end);
 			if (end == optarg || *end || !(a->duration > 0) || a->duration > 1e7)
 				return bad("-d: duration must be a positive number of seconds, not "
-					   "'%s'", optarg);
+					   "'%s'",
+					   optarg);
 			break;
 		case 'f':
 			if (!strcmp(optarg, "folded"))
@@ -246,7 +263,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			else if (!strcmp(optarg, "svg"))
 				a->format = FMT_SVG;
 			else
-				return bad("--format: '%s' is not one of folded, pprof, svg", optarg);
+				return bad("--format: '%s' is not one of folded, pprof, svg",
+					   optarg);
 			format_pending = true;
 			break;
 		case 'o':
@@ -288,8 +306,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		a->o.freq = 0;
 	max = max_sample_rate();
 	if (a->o.freq && max && a->o.freq > max) {
-		fprintf(stderr, "antimetal-agent profile: -F %llu is above the kernel's limit of %llu "
-				"Hz (sysctl kernel.perf_event_max_sample_rate)\n",
+		fprintf(stderr,
+			"antimetal-agent profile: -F %llu is above the kernel's limit of %llu "
+			"Hz (sysctl kernel.perf_event_max_sample_rate)\n",
 			(unsigned long long)a->o.freq, (unsigned long long)max);
 		return AM_EXIT_USAGE;
 	}
@@ -314,7 +333,7 @@ static void show_progress(void *ctx, uint64_t elapsed_ms, uint64_t samples)
 	struct progress *p = ctx;
 
 	if (p->duration > 0)
-		fprintf(stderr, "\rprofiling: %llu/%.0f s, %llu samples   ",
+		fprintf(stderr, "\rprofiling: %llu/%g s, %llu samples   ",
 			(unsigned long long)(elapsed_ms / 1000), p->duration,
 			(unsigned long long)samples);
 	else
@@ -326,10 +345,9 @@ static void show_progress(void *ctx, uint64_t elapsed_ms, uint64_t samples)
 static void report_losses(const struct am_profile *prof)
 {
 	static const enum profiler_stat lost[] = {
-		PROFILER_STAT_COUNTS_FULL,   PROFILER_STAT_KSTACK_FULL,
-		PROFILER_STAT_KSTACK_OTHER,  PROFILER_STAT_USTACK_EFAULT,
-		PROFILER_STAT_USTACK_FULL,   PROFILER_STAT_USTACK_OTHER,
-		PROFILER_STAT_NEWPID_LOST,
+	    PROFILER_STAT_COUNTS_FULL,	 PROFILER_STAT_KSTACK_FULL, PROFILER_STAT_KSTACK_OTHER,
+	    PROFILER_STAT_USTACK_EFAULT, PROFILER_STAT_USTACK_FULL, PROFILER_STAT_USTACK_OTHER,
+	    PROFILER_STAT_NEWPID_LOST,
 	};
 	size_t i;
 
@@ -342,7 +360,8 @@ static void report_losses(const struct am_profile *prof)
 				(unsigned long long)prof->stats[lost[i]]);
 	if (prof->newpid_lost)
 		am_warn("new-process notifications lost: %llu (those processes are symbolized "
-			"only if still alive at the end)", (unsigned long long)prof->newpid_lost);
+			"only if still alive at the end)",
+			(unsigned long long)prof->newpid_lost);
 }
 
 static int write_output(const char *path, const struct am_strbuf *b)
@@ -365,11 +384,11 @@ static int write_output(const char *path, const struct am_strbuf *b)
 
 int cmd_profile(int argc, char **argv)
 {
-	struct args a = { 0 };
+	struct args a = {0};
 	struct am_profiler *p = NULL;
-	struct am_profile prof = { 0 };
-	struct am_strbuf out = { 0 };
-	struct progress prog = { 0 };
+	struct am_profile prof = {0};
+	struct am_strbuf out = {0};
+	struct progress prog = {0};
 	char btf[PATH_MAX] = "";
 	sigset_t mask, old;
 	int sfd = -1, err = 0, rc, i;
@@ -447,8 +466,15 @@ int cmd_profile(int argc, char **argv)
 out:
 	am_profile_free(&prof);
 	am_strbuf_free(&out);
-	if (sfd >= 0)
+	if (sfd >= 0) {
+		struct signalfd_siginfo si;
+
+		/* Consume the Ctrl-C that ended the profile: left pending, it would kill the
+		 * process when the mask is restored. */
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
 		close(sfd);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

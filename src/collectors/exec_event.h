@@ -41,6 +41,7 @@ struct am_exec_record {
 	bool read_failed;         /* the kernel could not read part of filename/argv */
 	bool args_from_image;     /* argv unreadable at entry, read from the new image instead
 				     (for a #! script: the interpreter's argv) */
+	bool filename_from_image; /* likewise the filename (the kernel's AT_EXECFN copy) */
 
 	/* AM_EXIT_EVENT */
 	int exit_code;            /* exit(2) status when !exit_signal */

@@ -119,6 +119,7 @@ static int parse_exec(struct am_execsnoop *s, const void *data, size_t size,
 	off = e->filename_size;
 	end = (size_t)e->filename_size + e->args_size;
 	r->args_from_image = e->flags & EXECSNOOP_F_ARGS_FROM_IMAGE;
+	r->filename_from_image = e->flags & EXECSNOOP_F_FILENAME_FROM_IMAGE;
 	while (off < end && r->argc < EXECSNOOP_MAX_ARGS) {
 		size_t len = strnlen(e->data + off, end - off);
 
@@ -389,9 +390,16 @@ int am_execsnoop_consume(struct am_execsnoop *s)
 int am_execsnoop_poll(struct am_execsnoop *s, int timeout_ms)
 {
 	uint64_t before = s->execs + s->exits;
-	int err = s->ringbuf ? ring_buffer__poll(s->rb, timeout_ms)
-			     : perf_buffer__poll(s->pb, timeout_ms);
+	int err;
 
+	/* Records written while the caller was batching woke nobody, and epoll only rechecks a
+	 * buffer it was told about: read what is there first, and again after a timeout. */
+	err = am_execsnoop_consume(s);
+	if (err != 0)
+		return err;
+	err = s->ringbuf ? ring_buffer__poll(s->rb, timeout_ms) : perf_buffer__poll(s->pb, timeout_ms);
+	if (err >= 0 && s->execs + s->exits == before)
+		err = s->ringbuf ? ring_buffer__consume(s->rb) : perf_buffer__consume(s->pb);
 	return delivered_since(s, before, err);
 }
 
@@ -419,7 +427,19 @@ void am_execsnoop_stats(struct am_execsnoop *s, struct am_execsnoop_stats *out)
 	out->unmatched = sums[EXECSNOOP_STAT_UNMATCHED];
 	out->lost_samples = s->lost;
 	out->malformed = s->malformed;
-	out->drops = out->output_failures + out->stash_failures + out->lost_samples + s->malformed;
+	/* A perf buffer overrun is seen twice: the program's output call fails, and the kernel
+	 * later reports the same samples as lost. */
+	out->drops = out->stash_failures + s->malformed +
+		     (out->lost_samples > out->output_failures ? out->lost_samples
+							       : out->output_failures);
+}
+
+void am_execsnoop_set_batching(struct am_execsnoop *s, bool batching)
+{
+	/* The skeleton's .bss is memory-mapped from the kernel's map (5.5+): a plain store is
+	 * seen by the program. The ordering against the ring buffer's own positions is what
+	 * makes this safe: a record written while the flag was set is seen by the next poll. */
+	__atomic_store_n(&s->skel->bss->consumer_batching, batching ? 1u : 0u, __ATOMIC_SEQ_CST);
 }
 
 bool am_execsnoop_uses_ringbuf(const struct am_execsnoop *s)

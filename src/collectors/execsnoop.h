@@ -51,7 +51,9 @@ struct am_execsnoop_stats {
 	uint64_t read_failures;    /* kernel: filename/argv unreadable (record partial) */
 	uint64_t unmatched;        /* exec returns with no entry (began before attach) */
 	uint64_t malformed;        /* records user space could not parse */
-	uint64_t drops;            /* output_failures + stash_failures + lost_samples + malformed */
+	uint64_t drops;            /* records lost: stash_failures + malformed + output_failures
+				      (perf buffer: the larger of output_failures and
+				      lost_samples, which count the same overruns) */
 };
 
 /* Validate OPTS, then open, load and attach. Returns 0 and *OUT, or -errno with the reason
@@ -63,6 +65,11 @@ int am_execsnoop_fd(const struct am_execsnoop *s);
 int am_execsnoop_consume(struct am_execsnoop *s);
 /* Wait up to TIMEOUT_MS for records and deliver them. Returns records delivered or -errno. */
 int am_execsnoop_poll(struct am_execsnoop *s, int timeout_ms);
+/* Tell the kernel whether the caller is sleeping between batches (true) or about to wait on
+ * am_execsnoop_fd (false): while batching, records are written without waking the reader.
+ * Call with false, then consume (am_execsnoop_poll does), before waiting on the fd: records
+ * written without a wakeup do not make the fd readable. */
+void am_execsnoop_set_batching(struct am_execsnoop *s, bool batching);
 /* Counters so far, kernel per-CPU counters summed. */
 void am_execsnoop_stats(struct am_execsnoop *s, struct am_execsnoop_stats *out);
 /* True when the ring buffer is in use, false for the perf buffer. */

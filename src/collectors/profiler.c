@@ -27,7 +27,7 @@ struct am_profiler {
 	int natt;
 	struct perf_buffer *pb;
 	struct am_usym *usym;
-	struct am_profile meta;   /* event, attach mode...: copied into the collected profile */
+	struct am_profile meta; /* event, attach mode...: copied into the collected profile */
 	uint64_t start_mono_ns;
 	uint64_t newpid_lost;
 	bool detached;
@@ -44,19 +44,19 @@ static uint64_t now_ns(clockid_t clk)
 const char *am_profiler_stat_name(enum profiler_stat s)
 {
 	static const char *const names[PROFILER_STAT_MAX] = {
-		[PROFILER_STAT_SEEN] = "samples seen",
-		[PROFILER_STAT_IDLE] = "idle samples skipped",
-		[PROFILER_STAT_FILTERED] = "samples filtered out (pid/cgroup)",
-		[PROFILER_STAT_COUNTED] = "samples counted",
-		[PROFILER_STAT_COUNTS_FULL] = "samples lost: counts map full",
-		[PROFILER_STAT_KSTACK_EMPTY] = "no kernel stack (sample in user mode)",
-		[PROFILER_STAT_KSTACK_FULL] = "kernel stack lost: stacks map full",
-		[PROFILER_STAT_KSTACK_OTHER] = "kernel stack lost: other error",
-		[PROFILER_STAT_USTACK_KTHREAD] = "no user stack (kernel thread)",
-		[PROFILER_STAT_USTACK_EFAULT] = "user stack lost: walk failed",
-		[PROFILER_STAT_USTACK_FULL] = "user stack lost: stacks map full",
-		[PROFILER_STAT_USTACK_OTHER] = "user stack lost: other error",
-		[PROFILER_STAT_NEWPID_LOST] = "new-process notifications not sent",
+	    [PROFILER_STAT_SEEN] = "samples seen",
+	    [PROFILER_STAT_IDLE] = "idle samples skipped",
+	    [PROFILER_STAT_FILTERED] = "samples filtered out (pid/cgroup)",
+	    [PROFILER_STAT_COUNTED] = "samples counted",
+	    [PROFILER_STAT_COUNTS_FULL] = "samples lost: counts map full",
+	    [PROFILER_STAT_KSTACK_EMPTY] = "no kernel stack (sample in user mode)",
+	    [PROFILER_STAT_KSTACK_FULL] = "kernel stack lost: stacks map full",
+	    [PROFILER_STAT_KSTACK_OTHER] = "kernel stack lost: other error",
+	    [PROFILER_STAT_USTACK_KTHREAD] = "no user stack (kernel thread)",
+	    [PROFILER_STAT_USTACK_EFAULT] = "user stack lost: walk failed",
+	    [PROFILER_STAT_USTACK_FULL] = "user stack lost: stacks map full",
+	    [PROFILER_STAT_USTACK_OTHER] = "user stack lost: other error",
+	    [PROFILER_STAT_NEWPID_LOST] = "new-process notifications not sent",
 	};
 
 	return s < PROFILER_STAT_MAX && names[s] ? names[s] : "?";
@@ -93,17 +93,17 @@ static int online_cpus(bool *online, int max)
 static void on_newpid(void *ctx, int cpu, void *data, __u32 size)
 {
 	struct am_profiler *p = ctx;
-	uint32_t pid;
+	struct profiler_newproc ev;
 	int err;
 
 	(void)cpu;
-	if (size < sizeof(pid))
+	if (size < sizeof(ev))
 		return;
-	memcpy(&pid, data, sizeof(pid));
-	/* Announced again means it called exec: its mappings changed. */
-	err = am_usym_refresh(p->usym, pid);
+	memcpy(&ev, data, sizeof(ev));
+	/* New, or announced again after an exec (new mm): capture this generation. */
+	err = am_usym_snapshot(p->usym, ev.pid, ev.mm);
 	if (err)
-		am_debug("pid %u: mappings not captured: %s", pid, strerror(-err));
+		am_debug("pid %u: mappings not captured: %s", ev.pid, strerror(-err));
 }
 
 static void on_newpid_lost(void *ctx, int cpu, __u64 cnt)
@@ -235,16 +235,17 @@ static int load(struct am_profiler *p)
 	s->rodata->include_idle = o->include_idle;
 	nstacks = o->stack_entries ? o->stack_entries : DEFAULT_ENTRIES;
 	bpf_map__set_max_entries(s->maps.stacks, nstacks);
-	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries
-								 : 4 * nstacks);
+	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries : 4 * nstacks);
 	err = profiler_bpf__load(s);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
-			am_err("loading the profiler's BPF program was not permitted: needs CAP_BPF "
-			       "and CAP_PERFMON (or CAP_SYS_ADMIN)");
+			am_err(
+			    "loading the profiler's BPF program was not permitted: needs CAP_BPF "
+			    "and CAP_PERFMON (or CAP_SYS_ADMIN)");
 		else
 			am_err("loading the profiler's BPF program failed: %s (run with -v for the "
-			       "verifier log)", strerror(-err));
+			       "verifier log)",
+			       strerror(-err));
 		return err;
 	}
 	for (i = 0; i < o->npids; i++) {
@@ -285,7 +286,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 		memcpy(p->pids, opts->pids, opts->npids * sizeof(*p->pids));
 		p->opts.pids = p->pids;
 	}
-	p->usym = am_usym_new(NULL, NULL);
+	p->usym = opts->usym ? opts->usym : am_usym_new(NULL, NULL);
 	if (!p->usym) {
 		err = -ENOMEM;
 		goto fail;
@@ -297,28 +298,33 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 				     &p->meta.attach);
 	if (err)
 		goto fail;
-	p->pb = perf_buffer__new(bpf_map__fd(p->skel->maps.newpids), 8, on_newpid,
-				 on_newpid_lost, p, NULL);
+	p->pb = perf_buffer__new(bpf_map__fd(p->skel->maps.newpids), 8, on_newpid, on_newpid_lost,
+				 p, NULL);
 	if (!p->pb) {
 		err = -errno;
 		am_err("cannot create the profiler's perf buffer: %s", strerror(-err));
 		goto fail;
 	}
-	/* Processes named with -p are alive now: capture them before they can exit. */
-	for (i = 0; i < opts->npids; i++)
-		am_usym_snapshot(p->usym, opts->pids[i]);
+	/* Processes named with -p are alive now: capture them before they can exit (afresh: a
+	 * reused symbolizer may hold an older process with the same pid). */
+	for (i = 0; i < opts->npids; i++) {
+		am_usym_forget(p->usym, opts->pids[i]);
+		am_usym_snapshot(p->usym, opts->pids[i], 0);
+	}
 
 	snprintf(p->meta.requested_event, sizeof(p->meta.requested_event), "%s", ev->name);
 	err = open_events(p, ev);
 	if ((err == -ENOENT || err == -EOPNOTSUPP) && am_perf_event_is_hw(ev)) {
 		if (opts->no_fallback) {
 			am_err("event '%s' is not available on this machine (no hardware PMU: %s) "
-			       "and --no-fallback was given", ev->name, strerror(-err));
+			       "and --no-fallback was given",
+			       ev->name, strerror(-err));
 			err = -EOPNOTSUPP;
 			goto fail;
 		}
 		am_warn("event '%s' is not available on this machine (no hardware PMU: %s); "
-			"falling back to the software event cpu-clock", ev->name, strerror(-err));
+			"falling back to the software event cpu-clock",
+			ev->name, strerror(-err));
 		p->meta.fell_back = true;
 		ev = clock;
 		err = open_events(p, ev);
@@ -359,7 +365,7 @@ static uint64_t stat_sum(struct am_profiler *p, enum profiler_stat idx)
 int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 		    am_profiler_progress_fn progress, void *ctx)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, evs[4];
+	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
 	uint64_t start = now_ns(CLOCK_MONOTONIC) / 1000000, next_progress = start + 1000;
 	int ep, err = 0, n, i;
 	bool stop = false;
@@ -369,7 +375,8 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 		return -errno;
 	ev.data.fd = perf_buffer__epoll_fd(p->pb);
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 ||
-	    (stop_fd >= 0 && (ev.data.fd = stop_fd, epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &ev) < 0))) {
+	    (stop_fd >= 0 &&
+	     (ev.data.fd = stop_fd, epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &ev) < 0))) {
 		err = -errno;
 		am_err("epoll: %s", strerror(-err));
 		close(ep);
@@ -403,6 +410,18 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 	}
 	close(ep);
 	return err;
+}
+
+int am_profiler_notify_fd(const struct am_profiler *p)
+{
+	return perf_buffer__epoll_fd(p->pb);
+}
+
+int am_profiler_handle_notices(struct am_profiler *p)
+{
+	int n = perf_buffer__consume(p->pb);
+
+	return n < 0 ? n : 0;
 }
 
 static void detach(struct am_profiler *p)
@@ -516,26 +535,26 @@ static int kernel_frame(struct builder *b, struct am_profile_frame *f, uint64_t 
 	if (sym && *sym->module)
 		snprintf(module, sizeof(module), "[%s]", sym->module);
 	if (b->kernel_mapping < 0)
-		b->kernel_mapping = add_mapping(b, b->ksyms_loaded && b->ksyms.n ?
-						       b->ksyms.syms[0].addr : 0,
-						UINT64_MAX, 0, "[kernel.kallsyms]", "");
+		b->kernel_mapping =
+		    add_mapping(b, b->ksyms_loaded && b->ksyms.n ? b->ksyms.syms[0].addr : 0,
+				UINT64_MAX, 0, "[kernel.kallsyms]", "");
 	return set_frame(f, addr, sym ? sym->name : "[unknown]", module, b->kernel_mapping, true);
 }
 
-static int user_frame(struct builder *b, uint32_t pid, struct am_profile_frame *f,
+static int user_frame(struct builder *b, const struct profiler_key *key, struct am_profile_frame *f,
 		      uint64_t addr, bool leaf)
 {
 	struct am_usym_result r;
 	int mapping = -1;
 
-	am_usym_resolve(b->p->usym, pid, addr, !leaf, &r);
+	am_usym_resolve(b->p->usym, key->pid, key->mm, addr, !leaf, &r);
 	if (r.map) {
 		mapping = user_mapping(b, r.map);
 		if (mapping >= 0 && r.func)
 			b->prof->mappings[mapping].has_functions = true;
 	}
-	return set_frame(f, addr, r.func ? r.func : "[unknown]", r.map ? r.map->path : "",
-			 mapping, false);
+	return set_frame(f, addr, r.func ? r.func : "[unknown]", r.map ? r.map->path : "", mapping,
+			 false);
 }
 
 static int read_stack(int fd, int err, __u64 id, __u64 *ips)
@@ -576,7 +595,7 @@ static int build_stack(struct builder *b, const struct profiler_key *key, uint64
 	for (i = 0; i < nk && !err; i++)
 		err = kernel_frame(b, &st->frames[n++], kips[i], i == 0);
 	for (i = 0; i < nu && !err; i++)
-		err = user_frame(b, key->pid, &st->frames[n++], uips[i], i == 0);
+		err = user_frame(b, key, &st->frames[n++], uips[i], i == 0);
 	if (st->ustack_lost && !err)
 		err = set_frame(&st->frames[n++], 0, "[missing user stack]", "", -1, false);
 	st->nframes = n;
@@ -585,7 +604,7 @@ static int build_stack(struct builder *b, const struct profiler_key *key, uint64
 
 int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 {
-	struct builder b = { .p = p, .prof = out, .kernel_mapping = -1 };
+	struct builder b = {.p = p, .prof = out, .kernel_mapping = -1};
 	int cfd = bpf_map__fd(p->skel->maps.counts), err = 0, i;
 	struct profiler_key key, next, *prev = NULL;
 	size_t cap = 0;
@@ -600,6 +619,8 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 		out->stats[i] = stat_sum(p, (enum profiler_stat)i);
 	out->newpid_lost = p->newpid_lost;
 
+	/* End-of-profile captures of an earlier profile (a shared symbolizer) are stale now. */
+	am_usym_forget_gen(p->usym, AM_USYM_GEN_FINAL);
 	b.tab.cap = 1 << 12;
 	b.tab.keys = calloc(b.tab.cap, sizeof(*b.tab.keys));
 	b.tab.vals = calloc(b.tab.cap, sizeof(*b.tab.vals));
@@ -623,9 +644,10 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 			}
 			out->stacks = ns;
 		}
-		/* Still-running processes whose notification was lost or never sent. */
-		if (key.pid && !am_usym_has(p->usym, key.pid))
-			am_usym_snapshot(p->usym, key.pid);
+		/* Live processes once more: this capture has what was mapped after an early
+		 * one (libraries mapped by the loader after exec) and covers lost notices. */
+		if (key.pid)
+			am_usym_snapshot(p->usym, key.pid, AM_USYM_GEN_FINAL);
 		err = build_stack(&b, &key, count, &out->stacks[out->nstacks]);
 		out->nstacks++;
 		out->total += count;
@@ -653,7 +675,8 @@ void am_profiler_close(struct am_profiler *p)
 	if (p->skel)
 		profiler_bpf__destroy(p->skel);
 	am_bpf_open_state_release(&p->st);
-	am_usym_free(p->usym);
+	if (p->usym != p->opts.usym)
+		am_usym_free(p->usym);
 	free(p->att);
 	free(p->pids);
 	free(p);

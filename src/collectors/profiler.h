@@ -10,31 +10,34 @@
 
 #include "core/perf_attach.h"
 #include "profiler_types.h"
+#include "symbolize/usym.h"
 
 struct am_profiler_opts {
-	const char *event;        /* perf event name, "cpu-clock" when NULL */
-	uint64_t freq;            /* samples per second per CPU; 0 when PERIOD is used */
-	uint64_t period;          /* events per sample (perf -c) when FREQ is 0 */
-	bool no_fallback;         /* a missing hardware event is an error, not cpu-clock */
+	const char *event; /* perf event name, "cpu-clock" when NULL */
+	uint64_t freq;	   /* samples per second per CPU; 0 when PERIOD is used */
+	uint64_t period;   /* events per sample (perf -c) when FREQ is 0 */
+	bool no_fallback;  /* a missing hardware event is an error, not cpu-clock */
 	enum am_attach_mode attach;
-	const uint32_t *pids;     /* processes to profile (tgids); none: every process */
+	const uint32_t *pids; /* processes to profile (tgids); none: every process */
 	size_t npids;
 	bool filter_cgroup;
-	uint64_t cgroup_id;       /* cgroup v2 id (the directory's inode number) */
-	bool kernel_stacks;       /* collect kernel stacks */
-	bool user_stacks;         /* collect user stacks */
-	bool include_idle;        /* keep samples of the idle task (pid 0) */
-	const char *btf_path;     /* external BTF, NULL for the kernel's own */
-	uint32_t stack_entries;   /* distinct stacks kept, 0: 16384 (about 1 KiB each) */
-	uint32_t count_entries;   /* distinct (pid, comm, stacks) counted, 0: 4 x stack_entries */
+	uint64_t cgroup_id;	/* cgroup v2 id (the directory's inode number) */
+	bool kernel_stacks;	/* collect kernel stacks */
+	bool user_stacks;	/* collect user stacks */
+	bool include_idle;	/* keep samples of the idle task (pid 0) */
+	const char *btf_path;	/* external BTF, NULL for the kernel's own */
+	struct am_usym *usym;	/* a symbolizer to reuse across profiles (its file cache stays
+				   warm; processes are captured afresh), NULL: a private one */
+	uint32_t stack_entries; /* distinct stacks kept, 0: 16384 (about 1 KiB each) */
+	uint32_t count_entries; /* distinct (pid, comm, stacks) counted, 0: 4 x stack_entries */
 };
 
 /* One frame, symbolized. */
 struct am_profile_frame {
-	uint64_t addr;  /* as sampled: kernel address or the process's virtual address */
-	char *func;     /* symbol name, "[unknown]" when none */
-	char *module;   /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
-	int mapping;    /* index into am_profile.mappings, -1 when none */
+	uint64_t addr; /* as sampled: kernel address or the process's virtual address */
+	char *func;    /* symbol name, "[unknown]" when none */
+	char *module;  /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
+	int mapping;   /* index into am_profile.mappings, -1 when none */
 	bool kernel;
 };
 
@@ -46,30 +49,30 @@ struct am_profile_stack {
 	uint64_t count;
 	size_t nframes;
 	struct am_profile_frame *frames;
-	bool kstack_lost;  /* a kernel stack was expected but the walk failed */
-	bool ustack_lost;  /* likewise for the user stack */
+	bool kstack_lost; /* a kernel stack was expected but the walk failed */
+	bool ustack_lost; /* likewise for the user stack */
 };
 
 /* A memory mapping frames point into (pprof's Mapping). */
 struct am_profile_mapping {
 	uint64_t start, limit, offset;
 	char *file;
-	char *build_id;   /* hex, "" when unknown */
+	char *build_id; /* hex, "" when unknown */
 	bool has_functions;
 };
 
 struct am_profile {
-	char event[32];           /* the event sampled (after any fallback) */
-	char requested_event[32]; /* the event asked for */
-	bool fell_back;           /* a hardware event was replaced by cpu-clock */
-	uint64_t freq, period;    /* as configured: one of them is nonzero */
+	char event[32];		    /* the event sampled (after any fallback) */
+	char requested_event[32];   /* the event asked for */
+	bool fell_back;		    /* a hardware event was replaced by cpu-clock */
+	uint64_t freq, period;	    /* as configured: one of them is nonzero */
 	enum am_attach_mode attach; /* LINK or IOCTL as used */
-	int ncpus;                /* perf events opened */
-	uint64_t start_ns;        /* CLOCK_REALTIME at the start */
+	int ncpus;		    /* perf events opened */
+	uint64_t start_ns;	    /* CLOCK_REALTIME at the start */
 	uint64_t duration_ns;
-	uint64_t total;           /* samples in STACKS */
+	uint64_t total;			   /* samples in STACKS */
 	uint64_t stats[PROFILER_STAT_MAX]; /* the kernel side's counters, summed over CPUs */
-	uint64_t newpid_lost;     /* notifications lost in the perf buffer */
+	uint64_t newpid_lost;		   /* notifications lost in the perf buffer */
 	struct am_profile_stack *stacks;
 	size_t nstacks;
 	struct am_profile_mapping *mappings;
@@ -91,6 +94,12 @@ typedef void (*am_profiler_progress_fn)(void *ctx, uint64_t elapsed_ms, uint64_t
  * PROGRESS (may be NULL) is called about once a second. Returns 0 or -errno (logged). */
 int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 		    am_profiler_progress_fn progress, void *ctx);
+
+/* For callers with their own event loop instead of am_profiler_run: an fd that becomes
+ * readable when new-process notifications wait, and the call that handles them (captures the
+ * processes' mappings). Returns the fd; am_profiler_handle_notices returns 0 or -errno. */
+int am_profiler_notify_fd(const struct am_profiler *p);
+int am_profiler_handle_notices(struct am_profiler *p);
 
 /* Detach, read the counts and stacks and symbolize them into OUT. Returns 0 or -errno
  * (logged). */

@@ -14,7 +14,7 @@ enum am_attach_mode { AM_ATTACH_AUTO, AM_ATTACH_LINK, AM_ATTACH_IOCTL };
 /* A perf event name as perf spells it ("cpu-clock", "cycles", ...). */
 struct am_perf_event_desc {
 	const char *name;
-	uint32_t type;   /* PERF_TYPE_SOFTWARE or PERF_TYPE_HARDWARE */
+	uint32_t type; /* PERF_TYPE_SOFTWARE or PERF_TYPE_HARDWARE */
 	uint64_t config;
 };
 
@@ -43,7 +43,7 @@ int am_attach_mode_resolve(enum am_attach_mode want, int prog_fd, enum am_attach
 
 /* One perf event with the program attached. */
 struct am_perf_attachment {
-	int pfd;               /* owned: closed by am_perf_detach */
+	int pfd;	       /* owned: closed by am_perf_detach */
 	struct bpf_link *link; /* LINK mode */
 	bool ioctl_attached;   /* IOCTL mode */
 };

@@ -94,17 +94,6 @@ static void local_hms(struct am_strbuf *b, uint64_t real_ns)
 	am_strbuf_printf(b, "%02d:%02d:%02d ", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-void am_render_rfc3339_ns(struct am_strbuf *b, uint64_t real_ns)
-{
-	time_t t = (time_t)(real_ns / 1000000000ull);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	am_strbuf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (unsigned long long)(real_ns % 1000000000ull));
-}
-
 void am_exec_render_text_header(struct am_strbuf *b, bool with_time)
 {
 	if (with_time)
@@ -204,7 +193,7 @@ static void put_i64(struct am_strbuf *b, int64_t v)
 				: am_strbuf_append(b, "," lit ":false", sizeof(lit) + 6))
 #define LIT(b, lit) am_strbuf_append(b, lit, sizeof(lit) - 1)
 
-/* Two digits, or four, into P. */
+/* V as exactly N decimal digits at P; returns the end. */
 static char *digits(char *p, unsigned v, int n)
 {
 	int i;
@@ -214,15 +203,14 @@ static char *digits(char *p, unsigned v, int n)
 	return p + n;
 }
 
-/* "2026-11-25T13:24:16.123456789Z", with its quotes, without printf. */
-static void put_time(struct am_strbuf *b, uint64_t real_ns)
+void am_render_rfc3339_ns(struct am_strbuf *b, uint64_t real_ns)
 {
 	time_t t = (time_t)(real_ns / 1000000000ull);
 	char out[40], *p = out;
 	struct tm tm;
 
+	/* Without printf: this runs for every record. */
 	gmtime_r(&t, &tm);
-	*p++ = '"';
 	p = digits(p, (unsigned)tm.tm_year + 1900, 4);
 	*p++ = '-';
 	p = digits(p, (unsigned)tm.tm_mon + 1, 2);
@@ -237,8 +225,14 @@ static void put_time(struct am_strbuf *b, uint64_t real_ns)
 	*p++ = '.';
 	p = digits(p, (unsigned)(real_ns % 1000000000ull), 9);
 	*p++ = 'Z';
-	*p++ = '"';
 	am_strbuf_append(b, out, (size_t)(p - out));
+}
+
+static void put_time(struct am_strbuf *b, uint64_t real_ns)
+{
+	am_strbuf_putc(b, '"');
+	am_render_rfc3339_ns(b, real_ns);
+	am_strbuf_putc(b, '"');
 }
 
 static void json_common(struct am_strbuf *b, const struct am_exec_record *r, bool exit)
@@ -305,6 +299,8 @@ void am_exec_render_json(struct am_strbuf *b, const struct am_exec_record *r)
 	KV_BOOL(b, "\"read_failed\"", r->read_failed);
 	if (r->args_from_image)
 		LIT(b, ",\"args_from_image\":true");
+	if (r->filename_from_image)
+		LIT(b, ",\"filename_from_image\":true");
 	KV_I64(b, "\"ret\"", r->ret);
 	if (r->ret < 0) {
 		const char *name = am_errno_name(-r->ret);

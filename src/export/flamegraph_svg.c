@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WIDTH 1200.0
-#define PAD 10.0
+#define WIDTH	1200.0
+#define PAD	10.0
 #define FRAME_H 16
-#define FONT 11
-#define MIN_W 0.3   /* narrower frames are not drawn (their samples still count above) */
+#define FONT	11
+#define MIN_W	0.3 /* narrower frames are not drawn (their samples still count above) */
 
 struct node {
 	char *name;
@@ -67,10 +67,18 @@ static void put_escaped(struct am_strbuf *b, const char *s, size_t max)
 
 	for (; *s && n < max; s++, n++) {
 		switch (*s) {
-		case '<': am_strbuf_puts(b, "&lt;"); break;
-		case '>': am_strbuf_puts(b, "&gt;"); break;
-		case '&': am_strbuf_puts(b, "&amp;"); break;
-		case '"': am_strbuf_puts(b, "&quot;"); break;
+		case '<':
+			am_strbuf_puts(b, "&lt;");
+			break;
+		case '>':
+			am_strbuf_puts(b, "&gt;");
+			break;
+		case '&':
+			am_strbuf_puts(b, "&amp;");
+			break;
+		case '"':
+			am_strbuf_puts(b, "&quot;");
+			break;
 		default:
 			/* Control bytes are not allowed in XML 1.0. */
 			am_strbuf_putc(b, (unsigned char)*s < 0x20 ? '?' : *s);
@@ -113,8 +121,10 @@ static void draw(struct am_strbuf *b, struct node *n, double x, int depth, int m
 	put_escaped(b, n->name, 4096);
 	am_strbuf_printf(b, " (%llu samples, %.2f%%)</title>", (unsigned long long)n->count,
 			 total ? 100.0 * (double)n->count / (double)total : 0.0);
-	am_strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" "
-			    "fill=\"rgb(%d,%d,%d)\" rx=\"2\"/>", x, y, w, FRAME_H - 1, r, g, bl);
+	am_strbuf_printf(b,
+			 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" "
+			 "fill=\"rgb(%d,%d,%d)\" rx=\"2\"/>",
+			 x, y, w, FRAME_H - 1, r, g, bl);
 	if (w > 3 * FONT) {
 		am_strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", x + 3, y + FRAME_H - 4.5);
 		put_escaped(b, n->name, (size_t)((w - 6) / (FONT * 0.59)));
@@ -149,7 +159,8 @@ int am_flamegraph_svg_render(const struct am_profile *prof, const char *title,
 		n = child(root, st->comm[0] ? st->comm : "[unknown]", false);
 		for (j = st->nframes; n && j > 0; j--) {
 			n->count += st->count;
-			n = child(n, am_profile_frame_label(&st->frames[j - 1], label, sizeof(label)),
+			n = child(n,
+				  am_profile_frame_label(&st->frames[j - 1], label, sizeof(label)),
 				  st->frames[j - 1].kernel);
 		}
 		if (!n)

@@ -21,7 +21,7 @@ static int cmp_line(const void *a, const void *b)
 int am_folded_lines(const struct am_profile *prof, struct am_folded_line **out, size_t *n)
 {
 	struct am_folded_line *lines;
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 	char label[512];
 	size_t i, j, k;
 
@@ -37,8 +37,8 @@ int am_folded_lines(const struct am_profile *prof, struct am_folded_line **out, 
 		put_name(&b, st->comm[0] ? st->comm : "[unknown]");
 		for (j = st->nframes; j > 0; j--) {
 			am_strbuf_putc(&b, ';');
-			put_name(&b, am_profile_frame_label(&st->frames[j - 1], label,
-							    sizeof(label)));
+			put_name(&b,
+				 am_profile_frame_label(&st->frames[j - 1], label, sizeof(label)));
 		}
 		lines[i].stack = strdup(b.data ? b.data : "");
 		lines[i].count = st->count;

@@ -11,7 +11,7 @@
 
 /* One merged line: distinct stacks that render identically are summed. */
 struct am_folded_line {
-	char *stack;   /* "comm;main;hot_a" */
+	char *stack; /* "comm;main;hot_a" */
 	uint64_t count;
 };
 

@@ -117,7 +117,7 @@ static int vec_push(struct vec *v, void *item)
 }
 
 struct builder {
-	uint64_t *mapping_ids;  /* profile mapping index -> pprof mapping id */
+	uint64_t *mapping_ids; /* profile mapping index -> pprof mapping id */
 	struct strmap strings, funcs, locs;
 	struct vec string_table; /* char * borrowed from STRINGS keys */
 	struct vec functions, locations, mappings, samples;
@@ -180,8 +180,7 @@ static uint64_t function_id(struct builder *b, const char *name)
 	return (uint64_t)id;
 }
 
-static uint64_t location_id(struct builder *b, const struct am_profile_frame *fr,
-			    const char *label)
+static uint64_t location_id(struct builder *b, const struct am_profile_frame *fr, const char *label)
 {
 	char key[640];
 	bool added;
@@ -274,9 +273,9 @@ static void add_sample(struct builder *b, const struct am_profile_stack *st, int
 	p += 2 * sizeof(Label *);
 	lb = (Label *)p;
 	for (i = 0; i < st->nframes; i++)
-		s->location_id[i] = location_id(b, &st->frames[i],
-						am_profile_frame_label(&st->frames[i], label,
-								       sizeof(label)));
+		s->location_id[i] =
+		    location_id(b, &st->frames[i],
+				am_profile_frame_label(&st->frames[i], label, sizeof(label)));
 	s->n_location_id = st->nframes;
 	s->value[0] = (int64_t)st->count;
 	s->value[1] = (int64_t)st->count * period;
@@ -326,14 +325,24 @@ int am_gzip(const void *data, size_t len, struct am_strbuf *out)
 	return rc == Z_STREAM_END && !out->oom ? 0 : -EIO;
 }
 
+/* Samples whose kernel or user stack was lost (map full, failed walk). */
+static uint64_t lost_stacks(const struct am_profile *prof)
+{
+	return prof->stats[PROFILER_STAT_KSTACK_FULL] + prof->stats[PROFILER_STAT_KSTACK_OTHER] +
+	       prof->stats[PROFILER_STAT_USTACK_EFAULT] + prof->stats[PROFILER_STAT_USTACK_FULL] +
+	       prof->stats[PROFILER_STAT_USTACK_OTHER];
+}
+
 int am_pprof_render(const struct am_profile *prof, struct am_strbuf *out)
 {
 	Profile pb = PERFTOOLS__PROFILES__PROFILE__INIT;
-	ValueType types[2] = { PERFTOOLS__PROFILES__VALUE_TYPE__INIT,
-			       PERFTOOLS__PROFILES__VALUE_TYPE__INIT };
+	ValueType types[2] = {PERFTOOLS__PROFILES__VALUE_TYPE__INIT,
+			      PERFTOOLS__PROFILES__VALUE_TYPE__INIT};
 	ValueType period_type = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
-	ValueType *type_ptrs[2] = { &types[0], &types[1] };
+	ValueType *type_ptrs[2] = {&types[0], &types[1]};
 	bool clock = !strcmp(prof->event, "cpu-clock");
+	char comment[2][160];
+	int64_t comments[2];
 	int64_t period = 0;
 	struct builder b;
 	uint8_t *buf = NULL;
@@ -376,6 +385,19 @@ int am_pprof_render(const struct am_profile *prof, struct am_strbuf *out)
 	pb.duration_nanos = (int64_t)prof->duration_ns;
 	pb.period_type = &period_type;
 	pb.period = period;
+	/* How the profile was taken, for `go tool pprof -comments`. */
+	snprintf(comment[0], sizeof(comment[0]), "antimetal-agent profile: event %s%s%s%s, %s %llu",
+		 prof->event, prof->fell_back ? " (fallback from " : "",
+		 prof->fell_back ? prof->requested_event : "", prof->fell_back ? ")" : "",
+		 prof->freq ? "frequency" : "period",
+		 (unsigned long long)(prof->freq ? prof->freq : prof->period));
+	snprintf(comment[1], sizeof(comment[1]), "cpus %d, attach %s, stacks lost %llu",
+		 prof->ncpus, am_attach_mode_name(prof->attach),
+		 (unsigned long long)lost_stacks(prof));
+	comments[0] = str_index(&b, comment[0]);
+	comments[1] = str_index(&b, comment[1]);
+	pb.n_comment = 2;
+	pb.comment = comments;
 	/* Sample counts by default: what the folded output shows. */
 	pb.default_sample_type = types[0].type;
 	pb.n_string_table = b.string_table.n;

@@ -6,9 +6,12 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "export/pprof.h"
 #include "export/prom_text.h"
 #include "util/log.h"
 
@@ -28,9 +31,33 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	am_warn("http: %s", msg);
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, struct am_strbuf *body,
-			     const char *content_type)
+/* Whether the client takes gzip (Prometheus asks for it): a "gzip" coding in
+ * Accept-Encoding whose q value, if any, is above 0. */
+static bool accepts_gzip(struct MHD_Connection *conn)
 {
+	const char *p =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+
+	while (p && *p) {
+		size_t len;
+
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t;,");
+		if (len == 4 && !strncmp(p, "gzip", 4)) {
+			const char *q = strstr(p, "q=");
+			const char *end = p + strcspn(p, ",");
+
+			return !q || q > end || strtod(q + 2, NULL) > 0;
+		}
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, struct am_strbuf *body,
+			     const char *content_type, bool gzip)
+{
+	struct am_strbuf packed = {0};
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -38,6 +65,16 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, struc
 		am_strbuf_free(body);
 		return MHD_NO;
 	}
+	/* A text exposition shrinks about tenfold, as node_exporter's does. */
+	if (gzip && body->len && !am_gzip(body->data, body->len, &packed)) {
+		am_strbuf_free(body);
+		*body = packed;
+	} else {
+		am_strbuf_free(&packed);
+		gzip = false;
+	}
+	if (!body->len)
+		am_strbuf_free(body);
 	/* The buffer's memory passes to MHD, which frees it once the response is sent. */
 	r = MHD_create_response_from_buffer(body->len, body->len ? body->data : (void *)"",
 					    body->len ? MHD_RESPMEM_MUST_FREE
@@ -47,6 +84,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, struc
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (gzip)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -80,20 +120,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strcmp(url, "/metrics")) {
 		s->scrapes++;
 		s->render(s->ctx, &body);
-		return reply(conn, MHD_HTTP_OK, &body, AM_PROM_TEXT_CONTENT_TYPE);
+		return reply(conn, MHD_HTTP_OK, &body, AM_PROM_TEXT_CONTENT_TYPE,
+			     accepts_gzip(conn));
 	}
 	if (!strcmp(url, "/healthz")) {
 		status = s->health(s->ctx, &body);
-		return reply(conn, (unsigned)status, &body, "text/plain; charset=utf-8");
+		return reply(conn, (unsigned)status, &body, "text/plain; charset=utf-8", false);
 	}
 	if (!strcmp(url, "/")) {
 		am_strbuf_puts(&body, "<html><head><title>antimetal-agent</title></head><body>"
 				      "<h1>antimetal-agent</h1><p><a href=\"/metrics\">metrics</a> "
 				      "<a href=\"/healthz\">healthz</a></p></body></html>\n");
-		return reply(conn, MHD_HTTP_OK, &body, "text/html; charset=utf-8");
+		return reply(conn, MHD_HTTP_OK, &body, "text/html; charset=utf-8", false);
 	}
 	am_strbuf_puts(&body, "not found: try /metrics or /healthz\n");
-	return reply(conn, MHD_HTTP_NOT_FOUND, &body, "text/plain; charset=utf-8");
+	return reply(conn, MHD_HTTP_NOT_FOUND, &body, "text/plain; charset=utf-8", false);
 }
 
 int am_prom_server_start(struct am_prom_server *s, const char *address, unsigned port,

@@ -113,7 +113,8 @@ int am_kallsyms_load(const char *path, struct am_kallsyms *k)
 	}
 	if (k->n && !nonzero) {
 		am_err("%s shows no addresses: kernel.kptr_restrict hides them (run as root, or "
-		       "set kernel.kptr_restrict=0)", path);
+		       "set kernel.kptr_restrict=0)",
+		       path);
 		am_kallsyms_free(k);
 		return -EPERM;
 	}
@@ -121,8 +122,7 @@ int am_kallsyms_load(const char *path, struct am_kallsyms *k)
 	return 0;
 }
 
-const struct am_ksym *am_kallsyms_lookup(const struct am_kallsyms *k, uint64_t addr,
-					 uint64_t *off)
+const struct am_ksym *am_kallsyms_lookup(const struct am_kallsyms *k, uint64_t addr, uint64_t *off)
 {
 	size_t lo = 0, hi = k->n;
 

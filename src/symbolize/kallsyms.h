@@ -14,15 +14,14 @@ struct am_ksym {
 struct am_kallsyms {
 	struct am_ksym *syms; /* sorted by address */
 	size_t n;
-	char *text;           /* the file's content, names point into it */
+	char *text; /* the file's content, names point into it */
 };
 
 /* Load the text symbols of PATH (NULL: /proc/kallsyms). Returns 0, or -errno logged; -EPERM
  * when every address reads as zero (kernel.kptr_restrict hides them from this user). */
 int am_kallsyms_load(const char *path, struct am_kallsyms *k);
 /* The symbol containing ADDR (the closest at or below it), or NULL; *OFF is ADDR - sym. */
-const struct am_ksym *am_kallsyms_lookup(const struct am_kallsyms *k, uint64_t addr,
-					 uint64_t *off);
+const struct am_ksym *am_kallsyms_lookup(const struct am_kallsyms *k, uint64_t addr, uint64_t *off);
 /* Release the table. */
 void am_kallsyms_free(struct am_kallsyms *k);
 

@@ -43,10 +43,11 @@ struct jitsym {
 
 struct uproc {
 	uint32_t pid;
+	uint64_t gen;
 	struct am_usym_map *maps; /* sorted by start */
-	struct ufile **files;     /* parallel to maps; NULL for anonymous/special mappings */
+	struct ufile **files;	  /* parallel to maps; NULL for anonymous/special mappings */
 	size_t nmaps;
-	struct jitsym *jit;       /* sorted by start */
+	struct jitsym *jit; /* sorted by start */
 	size_t njit;
 };
 
@@ -59,9 +60,9 @@ struct am_usym {
 };
 
 static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
 };
 
 struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
@@ -84,23 +85,27 @@ static void ufile_free(struct ufile *f)
 	free(f);
 }
 
+static void uproc_free(struct uproc *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmaps; i++)
+		free((char *)p->maps[i].path);
+	for (i = 0; i < p->njit; i++)
+		free(p->jit[i].name);
+	free(p->maps);
+	free(p->files);
+	free(p->jit);
+}
+
 void am_usym_free(struct am_usym *u)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!u)
 		return;
-	for (i = 0; i < u->nprocs; i++) {
-		struct uproc *p = &u->procs[i];
-
-		for (j = 0; j < p->nmaps; j++)
-			free((char *)p->maps[j].path);
-		for (j = 0; j < p->njit; j++)
-			free(p->jit[j].name);
-		free(p->maps);
-		free(p->files);
-		free(p->jit);
-	}
+	for (i = 0; i < u->nprocs; i++)
+		uproc_free(&u->procs[i]);
 	for (i = 0; i < u->nfiles; i++)
 		ufile_free(u->files[i]);
 	free(u->procs);
@@ -108,19 +113,20 @@ void am_usym_free(struct am_usym *u)
 	free(u);
 }
 
-static struct uproc *find_proc(const struct am_usym *u, uint32_t pid)
+/* The capture of (PID, GEN); with ANY, the most recent capture of PID. */
+static struct uproc *find_proc(const struct am_usym *u, uint32_t pid, uint64_t gen, bool any)
 {
 	size_t i;
 
-	for (i = 0; i < u->nprocs; i++)
-		if (u->procs[i].pid == pid)
-			return &u->procs[i];
+	for (i = u->nprocs; i > 0; i--)
+		if (u->procs[i - 1].pid == pid && (any || u->procs[i - 1].gen == gen))
+			return &u->procs[i - 1];
 	return NULL;
 }
 
 bool am_usym_has(const struct am_usym *u, uint32_t pid)
 {
-	return find_proc(u, pid) != NULL;
+	return find_proc(u, pid, 0, true) != NULL;
 }
 
 unsigned am_usym_files_opened(const struct am_usym *u)
@@ -260,7 +266,7 @@ static void load_jit(struct am_usym *u, struct uproc *p)
 		qsort(p->jit, p->njit, sizeof(*p->jit), cmp_jit);
 }
 
-int am_usym_snapshot(struct am_usym *u, uint32_t pid)
+int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 {
 	char path[512], line[4608], perms[8], pathbuf[4352];
 	unsigned long long start, end, pgoff, ino;
@@ -269,7 +275,7 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid)
 	size_t cap = 0;
 	FILE *f;
 
-	if (find_proc(u, pid))
+	if (find_proc(u, pid, gen, false))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%u/maps", u->procfs, pid);
 	f = fopen(path, "re");
@@ -284,14 +290,15 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid)
 	p = &u->procs[u->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
+	p->gen = gen;
 	while (fgets(line, sizeof(line), f)) {
 		struct am_usym_map *m;
 		struct ufile *file = NULL;
 		int n = 0;
 
 		pathbuf[0] = '\0';
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff, &maj,
-			   &min, &ino, &n) < 7)
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
+			   &maj, &min, &ino, &n) < 7)
 			continue;
 		if (!strchr(perms, 'x'))
 			continue;
@@ -329,34 +336,30 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid)
 	return 0;
 }
 
-int am_usym_refresh(struct am_usym *u, uint32_t pid)
+void am_usym_forget(struct am_usym *u, uint32_t pid)
 {
-	struct uproc *p = find_proc(u, pid), old;
-	char path[512];
-	size_t i;
-	int err;
+	size_t i, k = 0;
 
-	if (!p)
-		return am_usym_snapshot(u, pid);
-	snprintf(path, sizeof(path), "%s/%u/maps", u->procfs, pid);
-	if (access(path, R_OK))
-		return -ESRCH;
-	/* Take the old capture out, capture anew, and drop the old one only on success. */
-	old = *p;
-	*p = u->procs[--u->nprocs];
-	err = am_usym_snapshot(u, pid);
-	if (err) {
-		u->procs[u->nprocs++] = old;
-		return err;
+	for (i = 0; i < u->nprocs; i++) {
+		if (u->procs[i].pid == pid)
+			uproc_free(&u->procs[i]);
+		else
+			u->procs[k++] = u->procs[i];
 	}
-	for (i = 0; i < old.nmaps; i++)
-		free((char *)old.maps[i].path);
-	for (i = 0; i < old.njit; i++)
-		free(old.jit[i].name);
-	free(old.maps);
-	free(old.files);
-	free(old.jit);
-	return 0;
+	u->nprocs = k;
+}
+
+void am_usym_forget_gen(struct am_usym *u, uint64_t gen)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < u->nprocs; i++) {
+		if (u->procs[i].gen == gen)
+			uproc_free(&u->procs[i]);
+		else
+			u->procs[k++] = u->procs[i];
+	}
+	u->nprocs = k;
 }
 
 static int cmp_fsym(const void *a, const void *b)
@@ -452,16 +455,12 @@ static int resolve_file(struct ufile *f, const struct am_usym_map *m, uint64_t a
 	return -ENOENT;
 }
 
-int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t addr, bool return_addr,
-		    struct am_usym_result *out)
+/* Resolve LOOK in one capture; false when no mapping of it holds LOOK. */
+static bool resolve_in(struct uproc *p, uint64_t look, struct am_usym_result *out)
 {
-	uint64_t look = return_addr && addr ? addr - 1 : addr;
-	struct uproc *p = find_proc(u, pid);
 	size_t lo, hi;
 
 	memset(out, 0, sizeof(*out));
-	if (!p)
-		return -ENOENT;
 	/* /proc/PID/maps lists mappings in address order. */
 	for (lo = 0, hi = p->nmaps; lo < hi;) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -493,5 +492,25 @@ int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t addr, bool return_
 			}
 		}
 	}
-	return 0;
+	return out->map || out->func;
+}
+
+int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr, bool return_addr,
+		    struct am_usym_result *out)
+{
+	uint64_t look = return_addr && addr ? addr - 1 : addr;
+	struct uproc *p = find_proc(u, pid, gen, false);
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (p && resolve_in(p, look, out))
+		return 0;
+	/* A capture taken just after exec can predate the libraries the loader maps next: look
+	 * in the pid's other captures, newest first (the end-of-profile one among them). */
+	for (i = u->nprocs; i > 0; i--)
+		if (u->procs[i - 1].pid == pid && &u->procs[i - 1] != p &&
+		    resolve_in(&u->procs[i - 1], look, out))
+			return 0;
+	memset(out, 0, sizeof(*out));
+	return p || am_usym_has(u, pid) ? 0 : -ENOENT;
 }

@@ -15,14 +15,14 @@ struct am_usym_map {
 	uint64_t start, end, pgoff;
 	const char *path;     /* as /proc/PID/maps shows it: "/usr/lib/...", "[vdso]", "" (anon) */
 	const char *build_id; /* lowercase hex, "" when the file has none or could not be read */
-	bool readable;        /* the file's symbols could be loaded */
+	bool readable;	      /* the file's symbols could be loaded */
 };
 
 struct am_usym_result {
-	const char *func;            /* symbol name, or NULL when unknown */
-	uint64_t offset;             /* ADDR - symbol address when FUNC is set */
+	const char *func;	       /* symbol name, or NULL when unknown */
+	uint64_t offset;	       /* ADDR - symbol address when FUNC is set */
 	const struct am_usym_map *map; /* the mapping holding ADDR, or NULL */
-	bool jit;                    /* FUNC came from /tmp/perf-PID.map */
+	bool jit;		       /* FUNC came from /tmp/perf-PID.map */
 };
 
 /* A symbolizer reading processes under PROCFS (NULL: "/proc") and JIT maps under TMPDIR
@@ -31,19 +31,26 @@ struct am_usym *am_usym_new(const char *procfs, const char *tmpdir);
 /* Release every snapshot and cached file. */
 void am_usym_free(struct am_usym *u);
 
-/* Capture PID's executable mappings, opening (or reusing) each ELF file now so the process
- * may exit afterwards. A pid already captured is left as it is. Returns 0, or -errno (-ESRCH
- * when the process is gone) without logging: callers decide how loud that is. */
-int am_usym_snapshot(struct am_usym *u, uint32_t pid);
-/* Capture PID again, replacing an earlier capture (the process called exec). Returns as
- * am_usym_snapshot; on failure the earlier capture is kept. */
-int am_usym_refresh(struct am_usym *u, uint32_t pid);
-/* Whether PID was captured. */
+/* Capture PID's executable mappings as generation GEN (any value that changes when the process
+ * execs, e.g. the address of its mm; 0 when unknown), opening (or reusing) each ELF file now so
+ * the process may exit afterwards. A (pid, gen) already captured is left as it is; other
+ * generations of the pid are kept, so samples from before an exec still resolve. Returns 0, or
+ * -errno (-ESRCH when the process is gone) without logging: callers decide how loud that is. */
+int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen);
+/* Drop every capture of PID (the pid may have been reused since). */
+void am_usym_forget(struct am_usym *u, uint32_t pid);
+/* Drop every capture of generation GEN, whatever the pid. */
+void am_usym_forget_gen(struct am_usym *u, uint64_t gen);
+/* Whether any generation of PID was captured. */
 bool am_usym_has(const struct am_usym *u, uint32_t pid);
-/* Symbolize ADDR in PID. RETURN_ADDR marks a caller frame's return address, looked up at
- * ADDR - 1 so a call that ends a function is charged to that function. Returns 0, or -ENOENT
- * when PID was never captured (OUT is then unknown). */
-int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t addr, bool return_addr,
+/* The generation am_profiler gives the capture it takes of live processes at the end. */
+#define AM_USYM_GEN_FINAL UINT64_MAX
+
+/* Symbolize ADDR in generation GEN of PID; when that capture lacks a mapping for ADDR (or does
+ * not exist), in PID's other captures, newest first. RETURN_ADDR marks a caller frame's return
+ * address, looked up at ADDR - 1 so a call that ends a function is charged to that function.
+ * Returns 0, or -ENOENT when PID was never captured (OUT is then unknown). */
+int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr, bool return_addr,
 		    struct am_usym_result *out);
 /* Number of distinct ELF files opened so far (the cache's size). */
 unsigned am_usym_files_opened(const struct am_usym *u);

@@ -99,6 +99,12 @@ static int parse(struct am_strbuf *raw, struct am_http_response *r)
 int am_http_get(const char *host, int port, const char *path, int timeout_ms,
 		struct am_http_response *r)
 {
+	return am_http_get_with(host, port, path, NULL, timeout_ms, r);
+}
+
+int am_http_get_with(const char *host, int port, const char *path, const char *extra_headers,
+		     int timeout_ms, struct am_http_response *r)
+{
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	long long deadline = now_ms() + timeout_ms;
 	struct am_strbuf raw = {0};
@@ -125,8 +131,8 @@ int am_http_get(const char *host, int port, const char *path, int timeout_ms,
 	}
 	if (err)
 		goto out;
-	if (asprintf(&req, "GET %s HTTP/1.0\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", path,
-		     host, port) < 0) {
+	if (asprintf(&req, "GET %s HTTP/1.0\r\nHost: %s:%d\r\nConnection: close\r\n%s\r\n", path,
+		     host, port, extra_headers ? extra_headers : "") < 0) {
 		req = NULL;
 		err = -ENOMEM;
 		goto out;

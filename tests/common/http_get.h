@@ -15,6 +15,9 @@ struct am_http_response {
  * Gives up after TIMEOUT_MS in all. Returns 0 or -errno; free R with am_http_response_free. */
 int am_http_get(const char *host, int port, const char *path, int timeout_ms,
 		struct am_http_response *r);
+/* As am_http_get, adding EXTRA_HEADERS (NULL, or "Name: value\r\n" lines) to the request. */
+int am_http_get_with(const char *host, int port, const char *path, const char *extra_headers,
+		     int timeout_ms, struct am_http_response *r);
 /* The value of header NAME (case-insensitive) copied into BUF; NULL when absent. */
 const char *am_http_header(const struct am_http_response *r, const char *name, char *buf,
 			   size_t len);

@@ -15,8 +15,8 @@
 #include "collectors/profiler.h"
 #include "testutil.h"
 
-#define HOT AM_TEST_BUILD_DIR "/tests/workloads/hot"
-#define FREQ 999
+#define HOT	AM_TEST_BUILD_DIR "/tests/workloads/hot"
+#define FREQ	999
 #define SECONDS 2
 
 static void require_pmu(const char *event)
@@ -39,7 +39,7 @@ static void require_pmu(const char *event)
 
 static pid_t start_hot(void)
 {
-	char *argv[] = { HOT, "6", NULL };
+	char *argv[] = {HOT, "6", NULL};
 	char *dir = am_test_mkdtemp("hw");
 	pid_t pid;
 
@@ -54,10 +54,16 @@ static pid_t start_hot(void)
 /* Profile the hot workload with EVENT for SECONDS; returns the profile (caller frees). */
 static void profile_event(const char *event, struct am_profile *prof, pid_t pid)
 {
-	uint32_t pids[1] = { (uint32_t)pid };
+	uint32_t pids[1] = {(uint32_t)pid};
 	struct am_profiler_opts o = {
-		.event = event, .freq = FREQ, .no_fallback = true, .attach = AM_ATTACH_AUTO,
-		.pids = pids, .npids = 1, .kernel_stacks = true, .user_stacks = true,
+	    .event = event,
+	    .freq = FREQ,
+	    .no_fallback = true,
+	    .attach = AM_ATTACH_AUTO,
+	    .pids = pids,
+	    .npids = 1,
+	    .kernel_stacks = true,
+	    .user_stacks = true,
 	};
 	struct am_profiler *p = NULL;
 	int err;

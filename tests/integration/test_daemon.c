@@ -11,13 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "http_get.h"
 #include "json_check.h"
@@ -65,7 +68,15 @@ static void teardown(void)
 
 /* Start the agent with ARGV, stdout and stderr to DIR/out.txt and DIR/err.txt; it dies with
  * the test process even if the test crashes. */
+static pid_t spawn_as(char *const argv[], uid_t uid);
+
 static pid_t spawn(char *const argv[])
+{
+	return spawn_as(argv, 0);
+}
+
+/* As spawn, as user UID when it is not 0 (groups dropped too). */
+static pid_t spawn_as(char *const argv[], uid_t uid)
 {
 	char out[512], err[512];
 	pid_t pid;
@@ -78,9 +89,13 @@ static pid_t spawn(char *const argv[])
 		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int dn = open("/dev/null", O_RDONLY);
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (fo < 0 || fe < 0 || dn < 0)
 			_exit(126);
+		if (uid &&
+		    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
+			_exit(125);
+		/* After the credential change, which clears it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(dn, 0);
 		dup2(fo, 1);
 		dup2(fe, 2);
@@ -182,6 +197,29 @@ static int check_json_lines(const char *text)
 	return n;
 }
 
+/* Inflate gzip DATA into OUT (NUL-terminated). */
+static void gunzip(const void *data, size_t len, struct am_strbuf *out)
+{
+	unsigned char chunk[65536];
+	z_stream z;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (unsigned char *)data;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		rc = inflate(&z, Z_NO_FLUSH);
+		cr_assert(rc == Z_OK || rc == Z_STREAM_END, "not gzip: %d", rc);
+		am_strbuf_append(out, chunk, sizeof(chunk) - z.avail_out);
+	} while (rc != Z_STREAM_END);
+	inflateEnd(&z);
+	am_strbuf_putc(out, '\0');
+	out->len--;
+}
+
 /* SIGTERM the agent; returns its wait status, and the time it took in *MS. */
 static int terminate(long long *ms)
 {
@@ -273,6 +311,26 @@ Test(daemon, serves_metrics_and_healthz_then_stops_on_sigterm, .init = setup, .f
 
 	cr_assert_eq(am_http_get("127.0.0.1", port, "/nope", 5000, &r), 0);
 	cr_assert_eq(r.status, 404);
+	am_http_response_free(&r);
+
+	/* Prometheus asks for gzip: the same exposition comes back compressed. */
+	cr_assert_eq(
+	    am_http_get_with("127.0.0.1", port, "/metrics", "Accept-Encoding: gzip\r\n", 5000, &r),
+	    0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(am_http_header(&r, "Content-Encoding", ctype, sizeof(ctype)), "gzip");
+	cr_assert_str_eq(am_http_header(&r, "Content-Type", ctype, sizeof(ctype)),
+			 "text/plain; version=0.0.4; charset=utf-8");
+	{
+		struct am_strbuf plain = {0};
+
+		gunzip(r.body.data, r.body.len, &plain);
+		cr_assert_not_null(
+		    strstr(plain.data, "# TYPE antimetal_memory_total_bytes gauge\n"));
+		cr_assert_lt(r.body.len * 3, plain.len, "gzip saved too little: %zu of %zu",
+			     r.body.len, plain.len);
+		am_strbuf_free(&plain);
+	}
 	am_http_response_free(&r);
 
 	/* A stats line follows every default interval (1 s): wait for one, then stop. */
@@ -720,4 +778,50 @@ Test(daemon, json_lines_file_rotates_by_size, .init = setup, .fini = teardown, .
 	am_strbuf_free(&err);
 	am_strbuf_free(&all);
 	am_strbuf_free(&part);
+}
+
+Test(daemon, without_privileges_the_bpf_collectors_are_left_out, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+	struct am_http_response r;
+	struct am_strbuf err = {0};
+	char cfg[512];
+	char *argv[] = {AGENT, "run", "--config", cfg, NULL};
+	int port = am_http_free_port(), status;
+	long long ms;
+	double v;
+
+	if (geteuid() != 0)
+		cr_skip_test("skipped: needs root to start the agent as another user");
+	/* nobody must read the configuration; out.txt and err.txt are opened before the switch. */
+	cr_assert_eq(chmod(dir, 0755), 0);
+	/* Writable by nobody, so what stops the profiler is BPF being refused. */
+	snprintf(cfg, sizeof(cfg), "%s/profiles", dir);
+	cr_assert_eq(mkdir(cfg, 0777), 0);
+	cr_assert_eq(chmod(cfg, 0777), 0);
+	write_config("config.yaml",
+		     "http:\n  port: %d\ncollectors:\n  interval: 1s\n"
+		     "execsnoop:\n  enabled: true\nprofiler:\n  enabled: true\n"
+		     "  output_dir: %s/profiles\n",
+		     port, dir);
+	snprintf(cfg, sizeof(cfg), "%s/config.yaml", dir);
+	chmod(cfg, 0644);
+	agent_pid = spawn_as(argv, 65534);
+	cr_assert_eq(wait_http(port, "/healthz", 15000, &r), 0, "stderr:\n%s", agent_stderr(&err));
+	am_http_response_free(&r);
+	cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 5000, &r), 0);
+	cr_assert(sample_value(r.body.data, "antimetal_memory_total_bytes", &v),
+		  "no memory metric");
+	cr_assert(sample_value(
+	    r.body.data, "antimetal_agent_continuous_collector_up{collector=\"execsnoop\"}", &v));
+	cr_assert_eq(v, 0);
+	cr_assert(sample_value(
+	    r.body.data, "antimetal_agent_continuous_collector_up{collector=\"profiler\"}", &v));
+	cr_assert_eq(v, 0);
+	am_http_response_free(&r);
+	cr_assert_not_null(strstr(agent_stderr(&err), "execsnoop: cannot start"), "%s", err.data);
+	cr_assert_not_null(strstr(err.data, "profiler: cannot start"), "%s", err.data);
+	status = terminate(&ms);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	am_strbuf_free(&err);
 }

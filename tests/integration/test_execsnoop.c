@@ -27,7 +27,7 @@ struct rec {
 	pid_t pid, ppid;
 	uint32_t uid;
 	int32_t ret;
-	bool execveat, truncated, read_failed, from_image;
+	bool execveat, truncated, read_failed, from_image, filename_from_image;
 	char comm[17];
 	struct am_strbuf filename;
 	size_t argc;
@@ -68,6 +68,7 @@ static void on_record(const struct am_exec_record *r, void *ctx)
 	c->truncated = r->args_truncated;
 	c->read_failed = r->read_failed;
 	c->from_image = r->args_from_image;
+	c->filename_from_image = r->filename_from_image;
 	memcpy(c->comm, r->comm, sizeof(c->comm));
 	if (r->filename.len)
 		am_strbuf_append(&c->filename, r->filename.data, r->filename.len);
@@ -140,7 +141,7 @@ enum how { VIA_EXECVE, VIA_EXECVEAT, VIA_EXECVE_AS_NOBODY };
 
 /* Fork a child that execs PATH with ARGV (and an empty environment); returns its pid after
  * it has exited, with its wait status in *STATUS when STATUS is not NULL.
- * The arguments are copied to the heap first, as a shell builds them: string literals live
+ * The path and arguments are copied to the heap first, as a shell builds them: literals live
  * in file-backed pages that a fresh child has not mapped yet, which BPF cannot read at
  * syscall entry (see unresident_arguments_* for that case). */
 static pid_t run_child(enum how how, const char *path, char *const argv_in[], int *status)
@@ -150,9 +151,12 @@ static pid_t run_child(enum how how, const char *path, char *const argv_in[], in
 	pid_t pid;
 	int st, i;
 
+	char *file = strdup(path);
+
 	for (i = 0; argv_in[i]; i++)
 		argv[i] = strdup(argv_in[i]);
 	argv[i] = NULL;
+	path = file;
 	pid = fork();
 
 	cr_assert_geq(pid, 0);
@@ -174,6 +178,7 @@ static pid_t run_child(enum how how, const char *path, char *const argv_in[], in
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	for (i = 0; argv[i]; i++)
 		free(argv[i]);
+	free(file);
 	if (status)
 		*status = st;
 	return pid;
@@ -205,7 +210,8 @@ static pid_t run_child_unresident(const char *path, int *status)
 		argv[1] = map + 10;
 		argv[2] = map + 15;
 		argv[3] = NULL;
-		execve(path, argv, envp);
+		/* "/bin/echo" itself from the mapping too, so the filename is unresident as well */
+		execve(strcmp(path, "/bin/echo") ? path : map, argv, envp);
 		_exit(127);
 	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
@@ -408,6 +414,8 @@ BOTH_BUFFERS(unresident_arguments_are_recovered_or_flagged)
 	expect_args(r, want, 3);
 	/* an untouched file mapping has no page table entry: entry reads must have failed */
 	cr_expect(r->from_image, "arguments were resident at entry: recovery not exercised");
+	cr_expect(r->filename_from_image, "filename was resident at entry: recovery not exercised");
+	cr_expect_str_eq(r->filename.data, "/bin/echo");
 
 	pid = run_child_unresident("/nonexistent/antimetal", &status);
 	r = wait_for(es, &s, pid, AM_EXEC_EVENT);
@@ -416,6 +424,59 @@ BOTH_BUFFERS(unresident_arguments_are_recovered_or_flagged)
 	cr_expect(r->read_failed, "arguments missing without the read_failed mark");
 	am_execsnoop_stats(es, &st);
 	cr_expect_geq(st.read_failures, 1, "a partial record not counted");
+	stop(es, &s, true);
+}
+
+/* Records written while the consumer said it was batching (no wakeups) are found by the next
+ * poll once it says it is waiting again: nothing waits unseen. */
+Test(execsnoop, records_written_while_batching_are_not_stranded)
+{
+	char *argv[] = { "/bin/true", NULL };
+	struct am_execsnoop_opts o = { 0 };
+	struct sink s = { 0 };
+	struct am_execsnoop *es;
+	double t0;
+	pid_t pid;
+
+	AM_REQUIRE_BPF();
+	es = start(&o, &s, AM_EXECSNOOP_BUF_RINGBUF);
+	/* an empty poll first, as the agent's loop does when idle */
+	am_execsnoop_poll(es, 10);
+	am_execsnoop_set_batching(es, true);
+	pid = run_child(VIA_EXECVE, "/bin/true", argv, NULL);
+	am_execsnoop_set_batching(es, false);
+	t0 = now_s();
+	wait_for(es, &s, pid, AM_EXEC_EVENT);
+	cr_expect_lt(now_s() - t0, 0.5, "the record waited %.3f s for a wakeup", now_s() - t0);
+	stop(es, &s, true);
+}
+
+/* execve(path, NULL, NULL) is legal on Linux: no arguments, and no read failure either. */
+Test(execsnoop, null_argv_is_empty_not_a_failure)
+{
+	struct am_execsnoop_opts o = { 0 };
+	struct sink s = { 0 };
+	struct am_execsnoop *es;
+	struct rec *r;
+	pid_t pid;
+
+	AM_REQUIRE_BPF();
+	es = start(&o, &s, AM_EXECSNOOP_BUF_RINGBUF);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		/* the path on the heap, resident: this test is about argv only */
+		char *path = strdup("/bin/true");
+
+		syscall(SYS_execve, path, NULL, NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+	r = wait_for(es, &s, pid, AM_EXEC_EVENT);
+	cr_expect_eq(r->argc, 0);
+	cr_expect_not(r->read_failed);
+	cr_expect_not(r->truncated);
+	cr_expect_str_eq(r->filename.data, "/bin/true");
 	stop(es, &s, true);
 }
 
@@ -516,6 +577,53 @@ BOTH_BUFFERS(burst_of_2000_execs_loses_nothing)
 		     (unsigned long long)st.stash_failures, (unsigned long long)st.lost_samples);
 	stop(es, &s, true);
 	cr_assert_eq(seen, 2000, "%zu of 2000 execs reported", seen);
+}
+
+/* A buffer too small for a burst that nobody reads: records are lost, and every loss is
+ * counted (ring buffer reservation failures, or perf lost samples). */
+BOTH_BUFFERS(overflow_is_counted_never_silent)
+{
+	char *argv[] = { AM_TEST_BUILD_DIR "/tests/workloads/exec_storm", "-j2", "200", "/bin/true",
+			 NULL };
+	struct am_execsnoop_opts o = { .ringbuf_bytes = 4096, .perfbuf_pages = 1 };
+	struct am_execsnoop_stats st;
+	struct sink s = { 0 };
+	struct am_execsnoop *es;
+	size_t i, seen = 0;
+	pid_t storm;
+	int status;
+
+	AM_REQUIRE_BPF();
+	es = start(&o, &s, *mode);
+	storm = fork();
+	cr_assert_geq(storm, 0);
+	if (storm == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	s.parent2 = storm;
+	waitpid(storm, &status, 0); /* not reading meanwhile: the buffer overflows */
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exec_storm failed");
+	while (am_execsnoop_poll(es, 100) > 0)
+		;
+	for (i = 0; i < s.n; i++)
+		seen += s.recs[i].kind == AM_EXEC_EVENT && s.recs[i].ppid == storm;
+	am_execsnoop_stats(es, &st);
+	cr_log_info("%s: %zu of 200 delivered, %llu drops (output %llu, lost %llu)",
+		    *mode == AM_EXECSNOOP_BUF_RINGBUF ? "ring buffer" : "perf buffer", seen,
+		    (unsigned long long)st.drops, (unsigned long long)st.output_failures,
+		    (unsigned long long)st.lost_samples);
+	cr_expect_lt(seen, 200, "a 4 KiB buffer held all 200 records: the test proves nothing");
+	cr_expect_geq(st.drops, 200 - seen, "%zu of 200 delivered but only %llu drops counted", seen,
+		      (unsigned long long)st.drops);
+	if (*mode == AM_EXECSNOOP_BUF_RINGBUF)
+		cr_expect_geq(st.output_failures, 200 - seen);
+	else
+		cr_expect_geq(st.lost_samples + st.output_failures, 200 - seen);
+	stop(es, &s, false);
 }
 
 BOTH_BUFFERS(exits_carry_code_signal_and_lifetime)

@@ -204,8 +204,18 @@ static int stop_agent(pid_t pid, int sig)
 {
 	int st;
 
+	double deadline = now_s() + 10;
+	pid_t got;
+
 	kill(pid, sig);
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() < deadline)
+		usleep(20000);
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		cr_assert_fail("the agent ignored signal %d", sig);
+	}
+	cr_assert_eq(got, pid);
 	cr_assert(WIFEXITED(st), "agent killed by signal %d instead of exiting",
 		  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return WEXITSTATUS(st);
@@ -242,7 +252,10 @@ Test(execsnoop_cli, json_output_is_exact_and_sigint_stops_cleanly)
 
 	AM_REQUIRE_BPF();
 	dir = am_test_mkdtemp("execsnoop-cli");
+	/* started as a shell starts a background job, with SIGINT ignored: it must still stop */
+	signal(SIGINT, SIG_IGN);
 	agent = start_agent(dir, (char *[]){ "--json", "--stats-interval", "0", NULL });
+	signal(SIGINT, SIG_DFL);
 	child = exec_child(argv);
 	snprintf(file, sizeof(file), "%s/out.txt", dir);
 	snprintf(needle, sizeof(needle), "\"pid\":%d,", child);

@@ -10,13 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "collectors/profiler.h"
 #include "testutil.h"
 
-#define AGENT AM_TEST_BUILD_DIR "/antimetal-agent"
+#define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
 #define WORKLOADS AM_TEST_BUILD_DIR "/tests/workloads/"
 
 static char *tmpdir;
@@ -40,7 +43,7 @@ TestSuite(profiler, .init = setup, .fini = teardown, .timeout = 90);
 static pid_t spawn(const char *name, const char *a1, const char *a2)
 {
 	char path[4096], dir[4096];
-	char *argv[] = { path, (char *)a1, (char *)a2, NULL };
+	char *argv[] = {path, (char *)a1, (char *)a2, NULL};
 	static int seq;
 	pid_t pid;
 
@@ -65,7 +68,7 @@ static void reap(pid_t pid)
 /* Run the agent's profile command with ARGS (NULL-terminated); returns the exit status. */
 static int profile(struct am_strbuf *out, struct am_strbuf *err, const char *const *args)
 {
-	char *argv[32] = { AGENT, "profile" };
+	char *argv[32] = {AGENT, "profile"};
 	int i, st;
 
 	for (i = 0; args[i] && i < 29; i++)
@@ -102,7 +105,7 @@ static uint64_t folded_count(const char *folded, const char *needle)
 /* Profile the hot workload with ATTACH and check the split; returns hot_a's share. */
 static double hot_share(const char *attach)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
 	pid_t pid = spawn("hot", "5", NULL);
 	uint64_t a, b;
@@ -110,8 +113,8 @@ static double hot_share(const char *attach)
 	int rc;
 
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	rc = profile(&out, &err, (const char *[]){ "-F", "999", "-d", "3", "-p", pidarg,
-						    attach, NULL });
+	rc = profile(&out, &err,
+		     (const char *[]){"-F", "999", "-d", "3", "-p", pidarg, attach, NULL});
 	reap(pid);
 	cr_assert_eq(rc, 0, "profile failed (%d): %s", rc, err.data);
 	cr_assert_not_null(out.data, "no folded output; stderr: %s", err.data);
@@ -150,8 +153,10 @@ Test(profiler, legacy_ioctl_attach_gives_the_same_result)
 
 static bool have_pmu(void)
 {
-	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_HARDWARE,
-					.config = PERF_COUNT_HW_CPU_CYCLES, .disabled = 1 };
+	struct perf_event_attr attr = {.size = sizeof(attr),
+				       .type = PERF_TYPE_HARDWARE,
+				       .config = PERF_COUNT_HW_CPU_CYCLES,
+				       .disabled = 1};
 	long fd = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
 
 	if (fd < 0)
@@ -162,7 +167,7 @@ static bool have_pmu(void)
 
 Test(profiler, hardware_event_falls_back_to_cpu_clock_without_pmu)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
 	pid_t pid;
 	int rc;
@@ -173,19 +178,21 @@ Test(profiler, hardware_event_falls_back_to_cpu_clock_without_pmu)
 			     "(see tests/hardware)");
 	pid = spawn("hot", "4", NULL);
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	rc = profile(&out, &err, (const char *[]){ "-e", "cycles", "-F", "499", "-d", "1.5",
-						    "-p", pidarg, NULL });
+	rc =
+	    profile(&out, &err,
+		    (const char *[]){"-e", "cycles", "-F", "499", "-d", "1.5", "-p", pidarg, NULL});
 	cr_assert_eq(rc, 0, "profile -e cycles failed (%d): %s", rc, err.data);
 	cr_assert(strstr(err.data, "event 'cycles' is not available") &&
-		  strstr(err.data, "falling back to the software event cpu-clock"),
+		      strstr(err.data, "falling back to the software event cpu-clock"),
 		  "no fallback line: %s", err.data);
 	cr_assert_gt(folded_count(out.data, ";main;hot_a"), 0, "no samples after the fallback");
 
 	/* --no-fallback makes the same request a runtime error. */
 	am_strbuf_reset(&out);
 	am_strbuf_reset(&err);
-	rc = profile(&out, &err, (const char *[]){ "-e", "cycles", "--no-fallback", "-d", "1",
-						    "-p", pidarg, NULL });
+	rc = profile(
+	    &out, &err,
+	    (const char *[]){"-e", "cycles", "--no-fallback", "-d", "1", "-p", pidarg, NULL});
 	reap(pid);
 	cr_assert_eq(rc, 1, "--no-fallback exit %d, want 1: %s", rc, err.data);
 	cr_assert(strstr(err.data, "--no-fallback"), "message: %s", err.data);
@@ -195,7 +202,7 @@ Test(profiler, hardware_event_falls_back_to_cpu_clock_without_pmu)
 
 static bool kallsyms_has(const char *name)
 {
-	struct am_strbuf k = { 0 };
+	struct am_strbuf k = {0};
 	char pat[256];
 	bool found;
 
@@ -208,7 +215,7 @@ static bool kallsyms_has(const char *name)
 
 Test(profiler, syscall_heavy_workload_shows_kernel_frames)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
 	pid_t pid = spawn("syscall_heavy", "4", NULL);
 	uint64_t total, in_read;
@@ -216,7 +223,7 @@ Test(profiler, syscall_heavy_workload_shows_kernel_frames)
 
 	AM_REQUIRE_BPF();
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1.5", "-p", pidarg, NULL });
+	rc = profile(&out, &err, (const char *[]){"-F", "499", "-d", "1.5", "-p", pidarg, NULL});
 	reap(pid);
 	cr_assert_eq(rc, 0, "profile failed (%d): %s", rc, err.data);
 	total = folded_count(out.data, "syscall_heavy;");
@@ -231,25 +238,265 @@ Test(profiler, syscall_heavy_workload_shows_kernel_frames)
 	am_strbuf_free(&err);
 }
 
+/* Put PID in a fresh cgroup v2 directory under the cgroup2 mount; returns its path. */
+static char *cgroup_with(pid_t pid)
+{
+	static const char *mounts[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+	char path[4096], pidstr[16];
+	char *dir;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", mounts[i]);
+		if (access(path, W_OK))
+			continue;
+		if (asprintf(&dir, "%s/antimetal-test-%d", mounts[i], getpid()) < 0)
+			return NULL;
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			free(dir);
+			return NULL;
+		}
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+		snprintf(pidstr, sizeof(pidstr), "%d", pid);
+		if (am_test_write_file(path, pidstr, strlen(pidstr))) {
+			rmdir(dir);
+			free(dir);
+			return NULL;
+		}
+		return dir;
+	}
+	return NULL;
+}
+
+Test(profiler, cgroup_filter_keeps_only_that_cgroup)
+{
+	struct am_strbuf out = {0}, err = {0};
+	pid_t pid = spawn("hot", "4", NULL), other = spawn("syscall_heavy", "4", NULL);
+	char *cg;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	cg = cgroup_with(pid);
+	if (!cg) {
+		reap(pid);
+		reap(other);
+		cr_skip_test("skipped: no writable cgroup v2 hierarchy to create a test cgroup in");
+	}
+	rc = profile(&out, &err, (const char *[]){"-F", "499", "-d", "1.5", "--cgroup", cg, NULL});
+	reap(pid);
+	reap(other);
+	rmdir(cg); /* empty once the workload is reaped */
+	cr_assert_eq(rc, 0, "%s", err.data);
+	cr_assert_gt(folded_count(out.data, "hot;"), 100, "%s", out.data);
+	cr_assert_eq(folded_count(out.data, "hot;"), folded_count(out.data, ""),
+		     "samples from outside the cgroup:\n%s", out.data);
+	free(cg);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+/* Copy the hot workload to DIR/NAME (stripped with STRIP), run it and delete the file. */
+static pid_t run_copy(const char *name, bool strip)
+{
+	char cmd[16384], path[2048];
+	char *argv[] = {path, "4", NULL};
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(cmd, sizeof(cmd), "cp %s %s%s%s", WORKLOADS "hot", path, strip ? " && strip " : "",
+		 strip ? path : "");
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	pid = am_test_spawn(argv, tmpdir);
+	cr_assert_gt(pid, 0);
+	usleep(200000); /* exec done */
+	cr_assert_eq(unlink(path), 0);
+	return pid;
+}
+
+Test(profiler, deleted_binary_symbolized_and_stripped_one_unknown_with_module)
+{
+	struct am_strbuf out = {0}, err = {0};
+	char a[16], b[16];
+	pid_t deleted, stripped;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	deleted = run_copy("hot_deleted", false);
+	stripped = run_copy("hot_stripped", true);
+	snprintf(a, sizeof(a), "%d", deleted);
+	snprintf(b, sizeof(b), "%d", stripped);
+	rc =
+	    profile(&out, &err, (const char *[]){"-F", "499", "-d", "1.5", "-p", a, "-p", b, NULL});
+	reap(deleted);
+	reap(stripped);
+	cr_assert_eq(rc, 0, "%s", err.data);
+	/* The file is gone, but /proc/PID/map_files still reaches it. */
+	cr_assert_gt(folded_count(out.data, "hot_deleted;"), 100, "%s", out.data);
+	cr_assert_gt(folded_count(out.data, ";main;hot_a"),
+		     folded_count(out.data, "hot_deleted;") / 2, "%s", out.data);
+	/* No symbols at all: unknown frames that still name the module. */
+	cr_assert_gt(folded_count(out.data, "hot_stripped;"), 100, "%s", out.data);
+	/* (the mapping is shown as /proc/PID/maps has it: "hot_stripped (deleted)") */
+	cr_assert_gt(folded_count(out.data, "[unknown] (hot_stripped"),
+		     folded_count(out.data, "hot_stripped;") / 2, "%s", out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+Test(profiler, sigint_ends_the_profile_and_writes_it)
+{
+	char *argv[] = {AGENT, "profile", "-F", "199", "-p", NULL, NULL};
+	struct am_strbuf out = {0};
+	char pidarg[16], path[4096];
+	pid_t pid, agent;
+	int st;
+
+	AM_REQUIRE_BPF();
+	pid = spawn("hot", "5", NULL);
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	argv[5] = pidarg;
+	agent = am_test_spawn(argv, tmpdir);
+	cr_assert_gt(agent, 0);
+	sleep(2);
+	cr_assert_eq(waitpid(agent, &st, WNOHANG), 0, "no -d: it must run until interrupted");
+	kill(agent, SIGINT);
+	cr_assert_eq(waitpid(agent, &st, 0), agent);
+	reap(pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	snprintf(path, sizeof(path), "%s/out.txt", tmpdir);
+	cr_assert_eq(am_test_read_file(path, &out), 0);
+	cr_assert_gt(folded_count(out.data, ";main;hot_a"), 0, "%s", out.data);
+	am_strbuf_free(&out);
+}
+
+Test(profiler, exec_mid_profile_is_symbolized_with_the_new_mappings)
+{
+	char *argv[] = {WORKLOADS "short_lived", "0", "1.0", WORKLOADS "hot", "1.5", NULL};
+	struct am_strbuf out = {0}, err = {0};
+	char pidarg[16];
+	pid_t pid;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	/* Captured at start as short_lived (-p), then the same pid runs hot's code. */
+	pid = am_test_spawn(argv, tmpdir);
+	cr_assert_gt(pid, 0);
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	rc = profile(&out, &err, (const char *[]){"-F", "499", "-d", "2.2", "-p", pidarg, NULL});
+	reap(pid);
+	cr_assert_eq(rc, 0, "%s", err.data);
+	cr_assert_gt(folded_count(out.data, "short_lived;"), 50, "%s", out.data);
+	cr_assert_gt(folded_count(out.data, "hot;"), 50, "%s", out.data);
+	cr_assert_gt(folded_count(out.data, "hot;__libc_start_call_main;main;hot_"),
+		     folded_count(out.data, "hot;") / 2, "after exec: %s", out.data);
+	cr_assert_gt(folded_count(out.data, ";main;short_lived_fn"),
+		     folded_count(out.data, "short_lived;") / 2, "before exec: %s", out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+/* Idle jiffies of all CPUs so far (/proc/stat "cpu" line, 4th value). */
+static unsigned long long idle_jiffies(void)
+{
+	struct am_strbuf st = {0};
+	unsigned long long v[4] = {0};
+
+	cr_assert_eq(am_test_read_file("/proc/stat", &st), 0);
+	sscanf(st.data, "cpu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]);
+	am_strbuf_free(&st);
+	return v[3];
+}
+
+Test(profiler, idle_samples_only_when_asked)
+{
+	struct am_strbuf out = {0}, err = {0};
+	unsigned long long idle0, idle1;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	rc = profile(&out, &err, (const char *[]){"-F", "199", "-d", "1", "--kernel-only", NULL});
+	cr_assert_eq(rc, 0, "%s", err.data);
+	cr_assert_eq(folded_count(out.data, "swapper/"), 0, "idle samples by default: %s",
+		     out.data);
+	am_strbuf_reset(&out);
+	am_strbuf_reset(&err);
+	idle0 = idle_jiffies();
+	rc = profile(
+	    &out, &err,
+	    (const char *[]){"-F", "199", "-d", "1", "--kernel-only", "--include-idle", NULL});
+	idle1 = idle_jiffies();
+	cr_assert_eq(rc, 0, "%s", err.data);
+	if (!folded_count(out.data, "swapper/") && idle1 - idle0 < 10)
+		cr_skip_test("skipped: the CPUs were never idle during the profile");
+	cr_assert_gt(folded_count(out.data, "swapper/"), 0,
+		     "no idle samples with --include-idle "
+		     "although the CPUs idled %llu jiffies",
+		     idle1 - idle0);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+/* The library API as an event loop of its own uses it (the daemon): no am_profiler_run, the
+ * notification fd polled, notices handled; an exiting process must still be symbolized. */
+Test(profiler, own_event_loop_handles_notices_for_exiting_processes)
+{
+	struct am_profiler_opts o = {.freq = 199, .kernel_stacks = true, .user_stacks = true};
+	struct am_profiler *p = NULL;
+	struct am_profile prof;
+	struct pollfd pfd;
+	uint64_t in_fn = 0, total = 0;
+	pid_t shortp;
+	size_t i, j;
+	int st, err;
+
+	AM_REQUIRE_BPF();
+	err = am_profiler_open(&o, &p);
+	cr_assert_eq(err, 0, "%s", strerror(-err));
+	shortp = spawn("short_lived", "0.2", "0.8");
+	pfd.fd = am_profiler_notify_fd(p);
+	pfd.events = POLLIN;
+	cr_assert_geq(pfd.fd, 0);
+	while (waitpid(shortp, &st, WNOHANG) == 0)
+		if (poll(&pfd, 1, 100) > 0)
+			cr_assert_eq(am_profiler_handle_notices(p), 0);
+	usleep(300000); /* the process is gone well before the profile is read */
+	cr_assert_eq(am_profiler_collect(p, &prof), 0);
+	am_profiler_close(p);
+	for (i = 0; i < prof.nstacks; i++) {
+		if (strcmp(prof.stacks[i].comm, "short_lived"))
+			continue;
+		total += prof.stacks[i].count;
+		for (j = 0; j < prof.stacks[i].nframes; j++)
+			if (!strcmp(prof.stacks[i].frames[j].func, "short_lived_fn")) {
+				in_fn += prof.stacks[i].count;
+				break;
+			}
+	}
+	am_profile_free(&prof);
+	cr_assert_gt(total, 30, "short_lived not sampled");
+	cr_assert_gt(in_fn, total / 2, "exited process lost its symbols: %llu of %llu",
+		     (unsigned long long)in_fn, (unsigned long long)total);
+}
+
 Test(profiler, kernel_only_and_user_only_split_the_stacks)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
 	pid_t pid = spawn("syscall_heavy", "4", NULL);
 	int rc;
 
 	AM_REQUIRE_BPF();
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1", "-p", pidarg,
-						    "--kernel-only", NULL });
+	rc = profile(&out, &err,
+		     (const char *[]){"-F", "499", "-d", "1", "-p", pidarg, "--kernel-only", NULL});
 	cr_assert_eq(rc, 0, "%s", err.data);
 	cr_assert_gt(folded_count(out.data, "syscall_heavy;entry_SYSCALL_64"), 0, "%s", out.data);
 	cr_assert_eq(folded_count(out.data, ";main;"), 0, "user frames in --kernel-only: %s",
 		     out.data);
 	am_strbuf_reset(&out);
 	am_strbuf_reset(&err);
-	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1", "-p", pidarg,
-						    "--user-only", NULL });
+	rc = profile(&out, &err,
+		     (const char *[]){"-F", "499", "-d", "1", "-p", pidarg, "--user-only", NULL});
 	reap(pid);
 	cr_assert_eq(rc, 0, "%s", err.data);
 	cr_assert_gt(folded_count(out.data, ";main;read"), 0, "%s", out.data);
@@ -261,8 +508,8 @@ Test(profiler, kernel_only_and_user_only_split_the_stacks)
 
 Test(profiler, process_exiting_mid_profile_keeps_its_symbols)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	char *argv[] = { AGENT, "profile", "-F", "199", "-d", "3", NULL };
+	struct am_strbuf out = {0}, err = {0};
+	char *argv[] = {AGENT, "profile", "-F", "199", "-d", "3", NULL};
 	char path[4096];
 	pid_t agent, shortp;
 	int st;
@@ -313,7 +560,8 @@ static int pprof_top(const char *file, char names[2][64], uint64_t flat[2], uint
 		am_strbuf_puts(log, line);
 		if (sscanf(line, "Duration: %*s Total samples = %llu", &f) == 1)
 			*total = f;
-		if (n < 2 && sscanf(line, " %llu %*f%% %*f%% %llu %*f%% %255s", &f, &c, name) == 3) {
+		if (n < 2 &&
+		    sscanf(line, " %llu %*f%% %*f%% %llu %*f%% %255s", &f, &c, name) == 3) {
 			flat[n] = f;
 			snprintf(names[n], 64, "%.63s", name);
 			n++;
@@ -324,9 +572,9 @@ static int pprof_top(const char *file, char names[2][64], uint64_t flat[2], uint
 
 Test(profiler, pprof_output_is_read_by_go_tool_pprof)
 {
-	struct am_strbuf out = { 0 }, err = { 0 }, log = { 0 }, folded = { 0 };
-	char pidarg[16], file[4096], ffile[4096], names[2][64] = { "", "" };
-	uint64_t flat[2] = { 0 }, total = 0;
+	struct am_strbuf out = {0}, err = {0}, log = {0}, folded = {0};
+	char pidarg[16], file[4096], ffile[4096], names[2][64] = {"", ""};
+	uint64_t flat[2] = {0}, total = 0;
 	pid_t pid;
 	int rc, n;
 
@@ -338,9 +586,9 @@ Test(profiler, pprof_output_is_read_by_go_tool_pprof)
 	snprintf(file, sizeof(file), "%s/cpu.pb.gz", tmpdir);
 	snprintf(ffile, sizeof(ffile), "%s/cpu.folded", tmpdir);
 	/* One profile written both ways. */
-	rc = profile(&out, &err, (const char *[]){ "-F", "999", "-d", "2", "-p", pidarg, "--format",
-						    "pprof", "-o", file, "--format", "folded", "-o",
-						    ffile, NULL });
+	rc = profile(&out, &err,
+		     (const char *[]){"-F", "999", "-d", "2", "-p", pidarg, "--format", "pprof",
+				      "-o", file, "--format", "folded", "-o", ffile, NULL});
 	reap(pid);
 	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
 	cr_assert_eq(am_test_read_file(ffile, &folded), 0);
@@ -369,15 +617,16 @@ Test(profiler, pprof_output_is_read_by_go_tool_pprof)
 
 Test(profiler, svg_flame_graph_names_the_hot_functions)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
 	pid_t pid = spawn("hot", "3", NULL);
 	int rc;
 
 	AM_REQUIRE_BPF();
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	rc = profile(&out, &err, (const char *[]){ "-F", "499", "-d", "1", "-p", pidarg, "--format",
-						    "svg", NULL });
+	rc = profile(
+	    &out, &err,
+	    (const char *[]){"-F", "499", "-d", "1", "-p", pidarg, "--format", "svg", NULL});
 	reap(pid);
 	cr_assert_eq(rc, 0, "%s", err.data);
 	cr_assert(!strncmp(out.data, "<?xml", 5) && strstr(out.data, "<svg"));
@@ -394,20 +643,21 @@ Test(profiler, bad_input_exits_2_with_a_message)
 		const char *args[6];
 		const char *msg;
 	} cases[] = {
-		{ { "-e", "bogus-event", NULL }, "unknown event 'bogus-event'" },
-		{ { "-F", "0", NULL }, "-F: frequency must be a positive integer" },
-		{ { "-F", "100000000", NULL }, "kernel.perf_event_max_sample_rate" },
-		{ { "-p", "2147483647", NULL }, "no such process: 2147483647" },
-		{ { "--attach=sideways", NULL }, "not one of auto, link, ioctl" },
-		{ { "--format", "jpeg", NULL }, "not one of folded, pprof, svg" },
-		{ { "--kernel-only", "--user-only", NULL }, "exclude each other" },
-		{ { "-d", "-1", NULL }, "-d: duration" },
-		{ { "-o", "/dev/null", "--format", "svg", NULL }, "--format after the last -o" },
+	    {{"-e", "bogus-event", NULL}, "unknown event 'bogus-event'"},
+	    {{"-F", "0", NULL}, "-F: frequency must be a positive integer"},
+	    {{"-F", "100000000", NULL}, "kernel.perf_event_max_sample_rate"},
+	    {{"-p", "2147483647", NULL}, "no such process: 2147483647"},
+	    {{"--attach=sideways", NULL}, "not one of auto, link, ioctl"},
+	    {{"--format", "jpeg", NULL}, "not one of folded, pprof, svg"},
+	    {{"--kernel-only", "--user-only", NULL}, "exclude each other"},
+	    {{"-d", "-1", NULL}, "-d: duration"},
+	    {{"-o", "/dev/null", "--format", "svg", NULL}, "--format after the last -o"},
+	    {{"--btf", "/nonexistent/vmlinux.btf", NULL}, "/nonexistent/vmlinux.btf"},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct am_strbuf out = { 0 }, err = { 0 };
+		struct am_strbuf out = {0}, err = {0};
 		int rc = profile(&out, &err, cases[i].args);
 
 		cr_assert_eq(rc, 2, "case %zu (%s): exit %d, stderr: %s", i, cases[i].args[0], rc,
@@ -421,9 +671,17 @@ Test(profiler, bad_input_exits_2_with_a_message)
 
 Test(profiler, unprivileged_run_names_the_missing_capability)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			 "--inh-caps=-all", AGENT, "profile", "-d", "1", NULL };
+	struct am_strbuf out = {0}, err = {0};
+	char *argv[] = {"/usr/bin/setpriv",
+			"--reuid=65534",
+			"--regid=65534",
+			"--clear-groups",
+			"--inh-caps=-all",
+			AGENT,
+			"profile",
+			"-d",
+			"1",
+			NULL};
 	int st;
 
 	if (geteuid() != 0 || access(argv[0], X_OK))
@@ -436,7 +694,7 @@ Test(profiler, unprivileged_run_names_the_missing_capability)
 		cr_skip_test("skipped: unprivileged BPF and perf events are allowed on this host");
 	cr_assert_eq(WEXITSTATUS(st), 1, "%s", err.data);
 	cr_assert(strstr(err.data, "CAP_BPF") || strstr(err.data, "CAP_PERFMON") ||
-			  strstr(err.data, "perf_event_paranoid"),
+		      strstr(err.data, "perf_event_paranoid"),
 		  "message names no capability or sysctl: %s", err.data);
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);

@@ -4,10 +4,16 @@
 # on the console; "AMTEST DONE" marks a complete run (run.sh treats its absence as a failure).
 # The raw BTF of this kernel is written to the second serial port for the host to keep.
 /bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+# Real tools copied from the host (GNU tar, xz) before the busybox applets of the same name.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# devtmpfs lacks these; bash's process substitution (btfgen.sh) needs /dev/fd.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /tmp
 # Criterion's test runner shares memory with its workers through shm_open.
 mkdir -p /dev/shm
@@ -158,21 +164,26 @@ step_profile() {
 # Raw bytes to ttyS1: the host keeps them as this kernel's BTF (a "wrong kernel" for the host).
 step_export_btf() {
 	[ -r /sys/kernel/btf/vmlinux ] || return
-	if stty -F /dev/ttyS1 raw -echo 2>/dev/null && cat /sys/kernel/btf/vmlinux >/dev/ttyS1; then
+	if stty -F /dev/ttyS1 raw -echo 2>/dev/null &&
+		timeout 120 cat /sys/kernel/btf/vmlinux >/dev/ttyS1; then
 		report INFO btf_export "$(wc -c </sys/kernel/btf/vmlinux) bytes on ttyS1"
+	else
+		report INFO btf_export "failed or timed out: the host keeps no BTF of this kernel"
 	fi
 }
 
 # Run STEP and report how long it took (guest clock): where the minutes of a run go.
 timed() {
-	t0=$(cut -d ' ' -f 1 /proc/uptime)
+	local start end
+	start=$(cut -d ' ' -f 1 /proc/uptime)
 	"$1"
-	t1=$(cut -d ' ' -f 1 /proc/uptime)
-	echo "AMTEST INFO time ${1#step_} $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1fs", b - a }')"
+	end=$(cut -d ' ' -f 1 /proc/uptime)
+	echo "AMTEST INFO time ${1#step_} $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1fs", b - a }')"
 }
 
 echo "AMTEST INFO kernel $(uname -r)"
 echo "AMTEST INFO cpus $(nproc)"
+echo "AMTEST INFO clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 echo "AMTEST INFO time boot $(cut -d ' ' -f 1 /proc/uptime)s"
 step_btf
 timed step_check

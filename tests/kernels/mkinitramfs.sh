@@ -51,8 +51,12 @@ done
 bpftool=$(command -v bpftool)
 add_elf "$bpftool"
 add_elf /bin/bash
-# Tests that drop privileges use setpriv (util-linux).
-[ -x /usr/bin/setpriv ] && add_elf /usr/bin/setpriv
+# Tests that drop privileges use setpriv (util-linux); the btfhub archive test packs a
+# .btf.tar.xz with GNU tar and xz; the profiler's stripped-binary test runs strip. Each is
+# optional: its test skips or fails, saying why, without it.
+for tool in /usr/bin/setpriv /bin/tar /usr/bin/xz /usr/bin/strip; do
+	if [ -x "$tool" ]; then add_elf "$tool"; fi
+done
 # Objects and scripts the tests reach by their source-tree paths (ANTIMETAL_BPF_PATH, btfgen).
 mkdir -p "$staging$root/ebpf/build" "$staging$root/ebpf/scripts"
 cp "$root"/ebpf/build/*.bpf.o "$staging$root/ebpf/build/"

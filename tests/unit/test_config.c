@@ -209,6 +209,36 @@ Test(config, bad_types)
 	expect_error("http:\n  port: 1\n  port: 2\n", "t.yaml:3:3: duplicate key 'port'");
 }
 
+Test(config, quoted_numbers_and_booleans_are_strings)
+{
+	struct am_config c;
+	char err[512];
+
+	expect_error("http:\n  port: \"80\"\n",
+		     "t.yaml:2:9: http.port: expected an integer, not a quoted string");
+	expect_error("http:\n  enabled: 'true'\n",
+		     "t.yaml:2:12: http.enabled: expected a boolean, not a quoted string");
+	expect_error(
+	    "collectors:\n  cpu:\n    interval: \"5s\"\n",
+	    "t.yaml:3:15: collectors.cpu.interval: expected a duration, not a quoted string");
+	/* Strings may be quoted, of course. */
+	cr_assert_eq(load(&c, "hostname: \"h 1\"\nhttp:\n  address: '::1'\nlog_level: \"debug\"\n",
+			  err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_str_eq(c.hostname, "h 1");
+	cr_assert_str_eq(c.http_address, "::1");
+}
+
+Test(config, invalid_utf8_and_overlong_values_are_located)
+{
+	char text[400];
+
+	expect_error("hostname: a\nlog_level: \xff\xfe\n",
+		     "t.yaml:2:12: YAML error: invalid leading UTF-8 octet");
+	snprintf(text, sizeof(text), "hostname: %0300d\n", 0);
+	expect_error(text, "t.yaml:1:11: hostname: value is longer than 255 bytes");
+}
+
 Test(config, file_errors_carry_the_path)
 {
 	char *dir = am_test_mkdtemp("config");

@@ -9,8 +9,11 @@
 
 static struct am_profile_frame fr(const char *func, const char *module, bool kernel)
 {
-	struct am_profile_frame f = { .addr = 0x1000, .func = strdup(func),
-				      .module = strdup(module), .mapping = -1, .kernel = kernel };
+	struct am_profile_frame f = {.addr = 0x1000,
+				     .func = strdup(func),
+				     .module = strdup(module),
+				     .mapping = -1,
+				     .kernel = kernel};
 	return f;
 }
 
@@ -35,23 +38,27 @@ static void sample_profile(struct am_profile *p)
 {
 	memset(p, 0, sizeof(*p));
 	strcpy(p->event, "cpu-clock");
-	add(p, "hot", 30, 2, (struct am_profile_frame[]){ fr("hot_a", "/bin/hot", false),
-							  fr("main", "/bin/hot", false) });
-	add(p, "hot", 10, 2, (struct am_profile_frame[]){ fr("hot_b", "/bin/hot", false),
-							  fr("main", "/bin/hot", false) });
+	add(p, "hot", 30, 2,
+	    (struct am_profile_frame[]){fr("hot_a", "/bin/hot", false),
+					fr("main", "/bin/hot", false)});
+	add(p, "hot", 10, 2,
+	    (struct am_profile_frame[]){fr("hot_b", "/bin/hot", false),
+					fr("main", "/bin/hot", false)});
 	/* Same labels as the first stack (another address in hot_a): merged with it. */
-	add(p, "hot", 5, 2, (struct am_profile_frame[]){ fr("hot_a", "/bin/hot", false),
-							 fr("main", "/bin/hot", false) });
-	add(p, "sys", 7, 3, (struct am_profile_frame[]){ fr("vfs_read", "[kernel.kallsyms]", true),
-							 fr("[unknown]", "/usr/lib/libweird.so.1", false),
-							 fr("a;b", "/bin/sys", false) });
-	add(p, "idle", 2, 1, (struct am_profile_frame[]){ fr("[unknown]", "", false) });
+	add(p, "hot", 5, 2,
+	    (struct am_profile_frame[]){fr("hot_a", "/bin/hot", false),
+					fr("main", "/bin/hot", false)});
+	add(p, "sys", 7, 3,
+	    (struct am_profile_frame[]){fr("vfs_read", "[kernel.kallsyms]", true),
+					fr("[unknown]", "/usr/lib/libweird.so.1", false),
+					fr("a;b", "/bin/sys", false)});
+	add(p, "idle", 2, 1, (struct am_profile_frame[]){fr("[unknown]", "", false)});
 }
 
 Test(folded, lines_sorted_merged_and_escaped)
 {
 	struct am_profile p;
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	sample_profile(&p);
 	cr_assert_eq(am_folded_render(&p, &b), 0);
@@ -65,8 +72,8 @@ Test(folded, lines_sorted_merged_and_escaped)
 
 Test(folded, empty_profile_renders_nothing)
 {
-	struct am_profile p = { 0 };
-	struct am_strbuf b = { 0 };
+	struct am_profile p = {0};
+	struct am_strbuf b = {0};
 
 	cr_assert_eq(am_folded_render(&p, &b), 0);
 	cr_assert_eq(b.len, 0);
@@ -75,7 +82,7 @@ Test(folded, empty_profile_renders_nothing)
 Test(folded, svg_is_a_self_contained_document)
 {
 	struct am_profile p;
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	sample_profile(&p);
 	cr_assert_eq(am_flamegraph_svg_render(&p, "t<1>", &b), 0);

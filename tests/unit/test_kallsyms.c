@@ -72,7 +72,8 @@ Test(kallsyms, text_symbols_sorted_and_searched)
 
 Test(kallsyms, hidden_addresses_are_an_error)
 {
-	const char *path = write_fixture("0000000000000000 T _stext\n0000000000000000 t vfs_read\n");
+	const char *path =
+	    write_fixture("0000000000000000 T _stext\n0000000000000000 t vfs_read\n");
 	struct am_kallsyms k;
 
 	cr_assert_eq(am_kallsyms_load(path, &k), -EPERM);

@@ -33,7 +33,7 @@ static void gunzip(const struct am_strbuf *in, struct am_strbuf *out)
 
 static void build(struct am_profile *p)
 {
-	static const char *names[3] = { "hot_a", "main", "vfs_read" };
+	static const char *names[3] = {"hot_a", "main", "vfs_read"};
 	int i;
 
 	memset(p, 0, sizeof(*p));
@@ -43,10 +43,10 @@ static void build(struct am_profile *p)
 	p->start_ns = 1700000000000000000ull;
 	p->nmappings = 2;
 	p->mappings = calloc(2, sizeof(*p->mappings));
-	p->mappings[0] = (struct am_profile_mapping){ 0xffffffff81000000ull, UINT64_MAX, 0,
-						      strdup("[kernel.kallsyms]"), strdup(""), true };
-	p->mappings[1] = (struct am_profile_mapping){ 0x555555554000ull, 0x555555556000ull, 0x1000,
-						      strdup("/bin/hot"), strdup("abcdef01"), true };
+	p->mappings[0] = (struct am_profile_mapping){0xffffffff81000000ull,	  UINT64_MAX, 0,
+						     strdup("[kernel.kallsyms]"), strdup(""), true};
+	p->mappings[1] = (struct am_profile_mapping){0x555555554000ull,	 0x555555556000ull,  0x1000,
+						     strdup("/bin/hot"), strdup("abcdef01"), true};
 	p->nstacks = 2;
 	p->stacks = calloc(2, sizeof(*p->stacks));
 	for (i = 0; i < 2; i++) {
@@ -60,8 +60,8 @@ static void build(struct am_profile *p)
 	}
 	/* stack 0: hot_a <- main; stack 1: vfs_read <- hot_a <- main (hot_a at the same address) */
 	for (i = 0; i < 5; i++) {
-		struct am_profile_frame *f = i < 2 ? &p->stacks[0].frames[i]
-						   : &p->stacks[1].frames[i - 2];
+		struct am_profile_frame *f =
+		    i < 2 ? &p->stacks[0].frames[i] : &p->stacks[1].frames[i - 2];
 		int which = i < 2 ? i : (i == 2 ? 2 : i - 3);
 
 		f->func = strdup(names[which]);
@@ -91,7 +91,7 @@ static const char *fname(const Profile *pb, uint64_t loc_id)
 
 Test(pprof, decodes_to_the_same_profile)
 {
-	struct am_strbuf gz = { 0 }, raw = { 0 };
+	struct am_strbuf gz = {0}, raw = {0};
 	struct am_profile p;
 	Profile *pb;
 	size_t i;
@@ -99,7 +99,8 @@ Test(pprof, decodes_to_the_same_profile)
 	build(&p);
 	cr_assert_eq(am_pprof_render(&p, &gz), 0);
 	cr_assert(gz.len > 18 && (unsigned char)gz.data[0] == 0x1f &&
-		  (unsigned char)gz.data[1] == 0x8b, "not gzip");
+		      (unsigned char)gz.data[1] == 0x8b,
+		  "not gzip");
 	gunzip(&gz, &raw);
 	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
 	cr_assert_not_null(pb, "profile.proto decode failed");
@@ -113,6 +114,9 @@ Test(pprof, decodes_to_the_same_profile)
 	cr_assert_eq(pb->period, 10000000, "1e9 / 100 Hz");
 	cr_assert_str_eq(pb->string_table[pb->period_type->type], "cpu");
 	cr_assert_eq(pb->duration_nanos, 2000000000);
+	cr_assert_eq(pb->n_comment, 2);
+	cr_assert_str_eq(pb->string_table[pb->comment[0]],
+			 "antimetal-agent profile: event cpu-clock, frequency 100");
 	cr_assert_eq(pb->time_nanos, 1700000000000000000ll);
 
 	cr_assert_eq(pb->n_sample, 2);
@@ -154,7 +158,7 @@ Test(pprof, decodes_to_the_same_profile)
 
 Test(pprof, hardware_event_in_frequency_mode_has_one_value)
 {
-	struct am_strbuf gz = { 0 }, raw = { 0 };
+	struct am_strbuf gz = {0}, raw = {0};
 	struct am_profile p;
 	Profile *pb;
 

@@ -26,9 +26,9 @@ Test(usym, own_function_and_libc)
 	uintptr_t addr = (uintptr_t)usym_test_target;
 
 	cr_assert_not_null(u);
-	cr_assert_eq(am_usym_snapshot(u, (uint32_t)getpid()), 0);
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)getpid(), 0), 0);
 	cr_assert(am_usym_has(u, (uint32_t)getpid()));
-	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), addr + 2, false, &r), 0);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), 0, addr + 2, false, &r), 0);
 	cr_assert_not_null(r.func, "own function not resolved");
 	cr_assert_str_eq(r.func, "usym_test_target");
 	cr_assert_eq(r.offset, 2);
@@ -37,12 +37,12 @@ Test(usym, own_function_and_libc)
 	cr_assert(r.map->readable);
 
 	/* A libc function through the PLT-resolved address, and the library's build-id. */
-	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), (uintptr_t)getppid, false, &r), 0);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), 0, (uintptr_t)getppid, false, &r), 0);
 	cr_assert_not_null(r.func, "libc function not resolved");
 	cr_assert(strstr(r.func, "getppid"), "got %s", r.func);
 	cr_assert(strstr(r.map->path, "libc"), "mapping %s", r.map->path);
 	cr_assert_eq(strlen(r.map->build_id), 40, "libc build-id '%s'", r.map->build_id);
-	cr_assert_eq(am_usym_resolve(u, 1u << 30, addr, false, &r), -ENOENT);
+	cr_assert_eq(am_usym_resolve(u, 1u << 30, 0, addr, false, &r), -ENOENT);
 	cr_assert_null(r.func);
 	am_usym_free(u);
 }
@@ -67,13 +67,16 @@ Test(usym, jit_map_and_vdso)
 		(unsigned long)code, (unsigned long)code + 0x100);
 	fclose(f);
 	u = am_usym_new(NULL, dir);
-	cr_assert_eq(am_usym_snapshot(u, (uint32_t)getpid()), 0);
-	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), (uintptr_t)code + 0x10, false, &r), 0);
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)getpid(), 0), 0);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), 0, (uintptr_t)code + 0x10, false, &r),
+		     0);
 	cr_assert(r.jit);
 	cr_assert_str_eq(r.func, "LazyCompile:~jitted_fn app.js:1");
-	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), (uintptr_t)code + 0x120, false, &r), 0);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), 0, (uintptr_t)code + 0x120, false, &r),
+		     0);
 	cr_assert_str_eq(r.func, "Stub:other");
-	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), (uintptr_t)code + 0x1000, false, &r), 0);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), 0, (uintptr_t)code + 0x1000, false, &r),
+		     0);
 	cr_assert_null(r.func, "past the JIT symbols");
 
 	f = fopen("/proc/self/maps", "r");
@@ -83,7 +86,7 @@ Test(usym, jit_map_and_vdso)
 	if (f)
 		fclose(f);
 	if (vdso) {
-		cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), vdso + 0x10, false, &r), 0);
+		cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), 0, vdso + 0x10, false, &r), 0);
 		cr_assert_not_null(r.map);
 		cr_assert_str_eq(r.map->path, "[vdso]");
 		cr_assert_null(r.func);
@@ -113,12 +116,30 @@ Test(usym, capture_outlives_the_process)
 		_exit(0);
 	}
 	close(fds[0]);
-	cr_assert_eq(am_usym_snapshot(u, (uint32_t)child), 0);
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)child, 0), 0);
 	close(fds[1]);
 	cr_assert_eq(waitpid(child, &st, 0), child);
-	cr_assert_eq(am_usym_resolve(u, (uint32_t)child, addr, false, &r), 0);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)child, 0, addr, false, &r), 0);
 	cr_assert_not_null(r.func, "exited process lost its symbols");
 	cr_assert_str_eq(r.func, "usym_test_target");
-	cr_assert_eq(am_usym_snapshot(u, 0x7ffffff0u), -ESRCH);
+	cr_assert_eq(am_usym_snapshot(u, 0x7ffffff0u, 0), -ESRCH);
+	am_usym_free(u);
+}
+
+Test(usym, generations_are_kept_apart_and_forgotten)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	uint32_t self = (uint32_t)getpid();
+	struct am_usym_result r;
+
+	cr_assert_eq(am_usym_snapshot(u, self, 7), 0);
+	cr_assert_eq(am_usym_snapshot(u, self, 7), 0, "same generation: kept as it is");
+	cr_assert_eq(am_usym_snapshot(u, self, 8), 0);
+	/* An uncaptured generation falls back to the most recent capture. */
+	cr_assert_eq(am_usym_resolve(u, self, 99, (uintptr_t)usym_test_target, false, &r), 0);
+	cr_assert_str_eq(r.func, "usym_test_target");
+	am_usym_forget(u, self);
+	cr_assert(!am_usym_has(u, self));
+	cr_assert_eq(am_usym_resolve(u, self, 7, (uintptr_t)usym_test_target, false, &r), -ENOENT);
 	am_usym_free(u);
 }

@@ -1,6 +1,7 @@
 /* Profiler workload: waits DELAY seconds (argv[1]), burns CPU in short_lived_fn for BUSY
  * seconds (argv[2]) and exits, so a longer profile sees it come and go: its symbols must
- * still resolve although the process is gone when the profile is read. */
+ * still resolve although the process is gone when the profile is read. With more arguments it
+ * then execs argv[3] with argv[3...]: the same pid with new mappings. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -32,5 +33,10 @@ int main(int argc, char **argv)
 
 	usleep((useconds_t)(delay * 1e6));
 	short_lived_fn(now() + busy);
+	/* Optionally become another program (argv[3...]) under the same pid. */
+	if (argc > 3) {
+		execv(argv[3], &argv[3]);
+		return 127;
+	}
 	return 0;
 }
