@@ -20,6 +20,9 @@ const volatile bool filter_cgroup = false;
 const volatile __u64 target_cgroup = 0;
 const volatile __u32 max_args = EXECSNOOP_DEFAULT_MAX_ARGS;
 const volatile __u32 max_args_size = EXECSNOOP_DEFAULT_ARGS_SIZE;
+/* The stash's value size, set by user space to what the limits need (header + filename +
+ * max_args_size) so that stashing an exec copies no more than that. */
+const volatile __u32 stash_value_size = sizeof(struct execsnoop_exec);
 
 /* Set by user space while it sleeps between batches (it reads everything when it wakes):
  * then a record need not wake it. A ring buffer wakeup costs the exec'ing task more than the
@@ -45,8 +48,9 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 512);
-	__type(key, __u32);
-	__type(value, struct execsnoop_exec);
+	__uint(key_size, sizeof(__u32));
+	/* sized at load time (no BTF value type, which would have to match) */
+	__uint(value_size, sizeof(struct execsnoop_exec));
 } stash SEC(".maps");
 
 /* A successful exec from a non-leader thread returns as the leader (de_thread): tgid -> the
@@ -304,8 +308,8 @@ static __always_inline int on_exit(void *ctx, long ret)
 	if (e->flags & (EXECSNOOP_F_ARGS_READ_FAILED | EXECSNOOP_F_FILENAME_READ_FAILED))
 		count(EXECSNOOP_STAT_READ_FAILED);
 	size = offsetof(struct execsnoop_exec, data) + e->filename_size + e->args_size;
-	if (size > sizeof(*e))
-		size = sizeof(*e);
+	if (size > stash_value_size)
+		size = stash_value_size;
 	if (use_ringbuf) {
 		if (bpf_ringbuf_output(&events_rb, e, size, consumer_batching ? BPF_RB_NO_WAKEUP : 0))
 			count(EXECSNOOP_STAT_OUTPUT_FAILED);

@@ -119,7 +119,9 @@ static int write_window(struct am_profile_source *x, struct am_profiler *p)
 	if (err)
 		return err;
 	x->samples += prof.total;
-	x->lost += prof.stats[PROFILER_STAT_COUNTS_FULL];
+	/* Samples that could not be counted, and new-process notices lost on either side. */
+	x->lost += prof.stats[PROFILER_STAT_COUNTS_FULL] + prof.stats[PROFILER_STAT_NEWPID_LOST] +
+		   prof.newpid_lost;
 	err = am_pprof_render(&prof, &out);
 	secs = (time_t)(prof.start_ns / 1000000000ull);
 	if (err || out.oom) {
@@ -160,6 +162,26 @@ static int write_window(struct am_profile_source *x, struct am_profiler *p)
 	return err;
 }
 
+/* New processes: their mappings are captured while they live, so stacks of short-lived
+ * processes still symbolize at the window's end. */
+static void on_notices(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct am_profile_source *x = ctx;
+
+	(void)events;
+	(void)expirations;
+	if (x->prof)
+		am_profiler_handle_notices(x->prof);
+}
+
+/* Watch the running profiler's notification fd instead of the previous one's. */
+static void watch_notices(struct am_profile_source *x)
+{
+	am_loop_remove(x->loop, x->notify);
+	x->notify =
+	    x->prof ? am_loop_add(x->loop, am_profiler_notify_fd(x->prof), on_notices, x) : NULL;
+}
+
 static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 {
 	struct am_profile_source *x = ctx;
@@ -189,6 +211,7 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 		am_loop_remove(x->loop, x->timer);
 		x->timer = NULL;
 	}
+	watch_notices(x);
 	if (write_window(x, done))
 		x->write_errors++;
 	am_profiler_close(done);
@@ -226,7 +249,11 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return err;
 	}
 	x->timer = am_loop_add_timer(loop, x->window_ms, x->window_ms, on_window, x);
-	if (!x->timer) {
+	watch_notices(x);
+	if (!x->timer || !x->notify) {
+		am_loop_remove(loop, x->timer);
+		am_loop_remove(loop, x->notify);
+		x->timer = x->notify = NULL;
 		am_profiler_close(x->prof);
 		x->prof = NULL;
 		am_usym_free(x->usym);
@@ -275,7 +302,8 @@ void am_profile_source_stop(struct am_profile_source *x, int flush)
 	if (x->prof && flush && write_window(x, x->prof))
 		x->write_errors++;
 	am_loop_remove(x->loop, x->timer);
-	x->timer = NULL;
+	am_loop_remove(x->loop, x->notify);
+	x->timer = x->notify = NULL;
 	am_profiler_close(x->prof);
 	x->prof = NULL;
 	am_usym_free(x->usym);

@@ -16,6 +16,7 @@ struct am_profile_source {
 	struct am_profiler *prof; /* NULL when not running */
 	struct am_loop *loop;
 	struct am_loop_source *timer;
+	struct am_loop_source *notify; /* the running profiler's new-process notices */
 	unsigned frequency_hz;
 	uint64_t window_ms;
 	unsigned retention;

@@ -282,6 +282,8 @@ static void set_rodata(struct execsnoop_bpf *k, const struct am_execsnoop_opts *
 	k->rodata->target_cgroup = cgroup_id;
 	k->rodata->max_args = o->max_args ? o->max_args : EXECSNOOP_DEFAULT_MAX_ARGS;
 	k->rodata->max_args_size = o->max_args_size ? o->max_args_size : EXECSNOOP_DEFAULT_ARGS_SIZE;
+	k->rodata->stash_value_size = offsetof(struct execsnoop_exec, data) +
+				      EXECSNOOP_FILENAME_MAX + k->rodata->max_args_size;
 }
 
 int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **out)
@@ -323,7 +325,8 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	}
 	set_rodata(s->skel, o, s->ringbuf, cgroup_id);
 	s->max_args = s->skel->rodata->max_args;
-	err = configure_output(s, o);
+	err = bpf_map__set_value_size(s->skel->maps.stash, s->skel->rodata->stash_value_size);
+	err = err ? err : configure_output(s, o);
 	if (err) {
 		am_err("execsnoop: cannot configure the output map: %s", strerror(-err));
 		goto fail;

@@ -825,3 +825,74 @@ Test(daemon, without_privileges_the_bpf_collectors_are_left_out, .init = setup, 
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
 	am_strbuf_free(&err);
 }
+
+/* Whether some finished profile in DIR/profiles, inflated, contains NEEDLE (pprof keeps
+ * function names verbatim in its string table). */
+static bool profiles_contain(const char *needle)
+{
+	char path[600];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/profiles", dir);
+	d = opendir(path);
+	while (d && !found && (e = readdir(d)) != NULL) {
+		struct am_strbuf gz = {0}, raw = {0};
+		char file[900];
+
+		if (strncmp(e->d_name, "cpu-", 4) || strstr(e->d_name, ".tmp"))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		cr_assert_eq(am_test_read_file(file, &gz), 0);
+		gunzip(gz.data, gz.len, &raw);
+		found = memmem(raw.data, raw.len, needle, strlen(needle)) != NULL;
+		am_strbuf_free(&gz);
+		am_strbuf_free(&raw);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+Test(daemon, profiler_symbolizes_a_process_that_exited_within_the_window, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+	struct am_http_response r;
+	struct am_strbuf err = {0};
+	char extra[600];
+	char *hot[] = {AM_TEST_BUILD_DIR "/tests/workloads/hot", "1", NULL};
+	int port = am_http_free_port(), status;
+	long long ms, deadline;
+	double written = 0;
+
+	AM_REQUIRE_BPF();
+	if (access(hot[0], X_OK))
+		cr_skip_test("skipped: build the workloads first (make tests)");
+	snprintf(extra, sizeof(extra),
+		 "execsnoop:\n  enabled: false\n"
+		 "profiler:\n  enabled: true\n  frequency: 99\n  window: 3s\n"
+		 "  output_dir: %s/profiles\n  retention: 5\n",
+		 dir);
+	start_agent(port, extra);
+	cr_assert_eq(wait_http(port, "/healthz", 15000, &r), 0, "stderr:\n%s", agent_stderr(&err));
+	am_http_response_free(&r);
+	/* hot starts after the window did and exits before it ends: only the new-process notice
+	 * handled by the daemon's loop lets its frames be symbolized. */
+	status = am_test_run(hot, NULL, NULL);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	deadline = now_ms() + 15000;
+	while (now_ms() < deadline && written < 1) {
+		cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 5000, &r), 0);
+		if (!sample_value(r.body.data, "antimetal_profiler_profiles_written_total",
+				  &written))
+			written = 0;
+		am_http_response_free(&r);
+		sleep_ms(200);
+	}
+	cr_assert_geq(written, 1, "no profile written; stderr:\n%s", agent_stderr(&err));
+	status = terminate(&ms);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert(profiles_contain("hot_a"), "hot_a not in any profile");
+	am_strbuf_free(&err);
+}

@@ -480,6 +480,27 @@ Test(execsnoop, null_argv_is_empty_not_a_failure)
 	stop(es, &s, true);
 }
 
+/* At the largest budget a 10 KiB argument fits whole. */
+Test(execsnoop, largest_budget_keeps_a_ten_kib_argument)
+{
+	static char big[10 * 1024 + 1];
+	char *argv[] = { "/bin/true", big, "after", NULL };
+	struct am_execsnoop_opts o = { .max_args_size = AM_EXECSNOOP_MAX_ARGS_SIZE };
+	struct sink s = { 0 };
+	struct am_execsnoop *es;
+	struct rec *r;
+	pid_t pid;
+
+	AM_REQUIRE_BPF();
+	memset(big, 'x', sizeof(big) - 1);
+	es = start(&o, &s, AM_EXECSNOOP_BUF_RINGBUF);
+	pid = run_child(VIA_EXECVE, "/bin/true", argv, NULL);
+	r = wait_for(es, &s, pid, AM_EXEC_EVENT);
+	cr_expect_not(r->truncated);
+	expect_args(r, argv, 3);
+	stop(es, &s, true);
+}
+
 /* The boundary of the byte budget: filling it exactly is complete; one byte more is cut. */
 Test(execsnoop, exact_fit_is_not_truncated)
 {

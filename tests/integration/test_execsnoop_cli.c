@@ -327,15 +327,32 @@ Test(execsnoop_cli, text_table_escapes_and_sigterm_stops_cleanly)
 	free(dir);
 }
 
-Test(execsnoop_cli, duration_ends_the_run)
+Test(execsnoop_cli, duration_ends_the_run_with_periodic_stats)
 {
-	char *argv[] = { AGENT, "execsnoop", "-d", "0.5", "--failed", NULL };
-	struct am_strbuf err = { 0 };
+	char *argv[] = { AGENT, "execsnoop", "-d", "1", "--json", "--stats-interval", "0.2",
+			 "-u", "root", "--failed", NULL };
+	struct am_strbuf out = { 0 }, err = { 0 };
 	double t0 = now_s();
+	const char *p;
+	int periodic = 0, final = 0;
 
 	AM_REQUIRE_BPF();
-	cr_expect_eq(run_status(argv, NULL, &err), 0);
-	cr_expect_lt(now_s() - t0, 10.0, "-d 0.5 did not end the run");
+	cr_expect_eq(run_status(argv, &out, &err), 0, "%s", err.data ? err.data : "");
+	cr_expect_lt(now_s() - t0, 10.0, "-d 1 did not end the run");
 	cr_expect(err.data && strstr(err.data, " dropped"), "no summary: %s", err.data);
+	for (p = out.data ? out.data : ""; (p = strstr(p, "{\"type\":\"stats\"")); p++) {
+		const char *nl = strchr(p, '\n');
+
+		cr_assert_not_null(nl);
+		cr_expect(am_test_json_valid(p, (size_t)(nl - p)), "%.*s", (int)(nl - p), p);
+		if (memmem(p, (size_t)(nl - p), "\"final\":true", 12))
+			final++;
+		else
+			periodic++;
+	}
+	/* 1 s at 0.2 s intervals: 4 or 5 periodic lines on a busy host, never fewer than 3 */
+	cr_expect_geq(periodic, 3, "%d periodic stats lines in:\n%s", periodic, out.data);
+	cr_expect_eq(final, 1, "want exactly one final stats line");
+	am_strbuf_free(&out);
 	am_strbuf_free(&err);
 }
