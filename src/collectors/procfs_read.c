@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
+#include "util/file.h"
 #include "util/log.h"
 
 void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src)
@@ -24,45 +25,15 @@ int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel
 	return n < 0 || (size_t)n >= pathlen ? -ENAMETOOLONG : 0;
 }
 
-static int read_fd(int fd, struct am_strbuf *buf)
-{
-	char chunk[4096];
-	ssize_t n;
-
-	am_strbuf_reset(buf);
-	am_strbuf_append(buf, "", 0);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		if (buf->len + (size_t)n > AM_PROCFS_MAX_FILE)
-			return -EFBIG;
-		am_strbuf_append(buf, chunk, (size_t)n);
-		if (buf->oom)
-			return -ENOMEM;
-	}
-	return buf->oom ? -ENOMEM : 0;
-}
-
 int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf)
 {
 	char path[4096];
-	int fd, err;
+	int err;
 
 	err = am_procfs_path(path, sizeof(path), root, rel);
 	if (err)
 		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = read_fd(fd, buf);
-	close(fd);
-	return err;
+	return am_file_read(path, AM_PROCFS_MAX_FILE, buf);
 }
 
 int am_procfs_read_logged(const char *root, const char *rel, struct am_strbuf *buf, const char *who,

@@ -14,6 +14,8 @@
 #include "profiler.skel.h"
 #include "symbolize/kallsyms.h"
 #include "symbolize/usym.h"
+#include "util/clock.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #define DEFAULT_ENTRIES 16384
@@ -32,14 +34,6 @@ struct am_profiler {
 	uint64_t newpid_lost;
 	bool detached;
 };
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *am_profiler_stat_name(enum profiler_stat s)
 {
@@ -66,16 +60,10 @@ const char *am_profiler_stat_name(enum profiler_stat s)
 static int online_cpus(bool *online, int max)
 {
 	char buf[1024], *p, *end;
-	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
-	int n = 0;
+	int n = 0, err = am_file_first_line("/sys/devices/system/cpu/online", buf, sizeof(buf));
 
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
+	if (err)
+		return err;
 	for (p = buf; *p && *p != '\n';) {
 		long a = strtol(p, &end, 10), b = a;
 
@@ -117,18 +105,13 @@ static void on_newpid_lost(void *ctx, int cpu, __u64 cnt)
 static void perf_open_error(const char *event, int err)
 {
 	char paranoid[32] = "?";
-	FILE *f;
 
 	if (err != -EACCES && err != -EPERM) {
 		am_err("perf_event_open(%s) failed: %s", event, strerror(-err));
 		return;
 	}
-	f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
-	if (f) {
-		if (fgets(paranoid, sizeof(paranoid), f))
-			paranoid[strcspn(paranoid, "\n")] = '\0';
-		fclose(f);
-	}
+	if (!am_file_first_line("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid)))
+		paranoid[strcspn(paranoid, "\n")] = '\0';
 	am_err("perf_event_open(%s) not permitted: system-wide sampling needs CAP_PERFMON (or "
 	       "CAP_SYS_ADMIN), or the sysctl kernel.perf_event_paranoid <= 0 (it is %s)",
 	       event, paranoid);
@@ -335,8 +318,8 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	p->meta.freq = opts->freq;
 	p->meta.period = opts->freq ? 0 : opts->period;
 	p->meta.ncpus = p->natt;
-	p->meta.start_ns = now_ns(CLOCK_REALTIME);
-	p->start_mono_ns = now_ns(CLOCK_MONOTONIC);
+	p->meta.start_ns = am_clock_ns(CLOCK_REALTIME);
+	p->start_mono_ns = am_clock_ns(CLOCK_MONOTONIC);
 	*out = p;
 	return 0;
 fail:
@@ -366,7 +349,7 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 		    am_profiler_progress_fn progress, void *ctx)
 {
 	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
-	uint64_t start = now_ns(CLOCK_MONOTONIC) / 1000000, next_progress = start + 1000;
+	uint64_t start = am_clock_ns(CLOCK_MONOTONIC) / 1000000, next_progress = start + 1000;
 	int ep, err = 0, n, i;
 	bool stop = false;
 
@@ -383,7 +366,7 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 		return err;
 	}
 	while (!stop) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC) / 1000000, wake = next_progress;
+		uint64_t now = am_clock_ns(CLOCK_MONOTONIC) / 1000000, wake = next_progress;
 
 		if (duration_ms && now >= start + duration_ms)
 			break;
@@ -401,7 +384,7 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 			else
 				perf_buffer__consume(p->pb);
 		}
-		now = now_ns(CLOCK_MONOTONIC) / 1000000;
+		now = am_clock_ns(CLOCK_MONOTONIC) / 1000000;
 		if (now >= next_progress) {
 			if (progress)
 				progress(ctx, now - start, stat_sum(p, PROFILER_STAT_COUNTED));
@@ -613,7 +596,7 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 	memset(out, 0, sizeof(*out));
 	detach(p);
 	memcpy(out, &p->meta, sizeof(*out));
-	out->duration_ns = now_ns(CLOCK_MONOTONIC) - p->start_mono_ns;
+	out->duration_ns = am_clock_ns(CLOCK_MONOTONIC) - p->start_mono_ns;
 	perf_buffer__consume(p->pb);
 	for (i = 0; i < PROFILER_STAT_MAX; i++)
 		out->stats[i] = stat_sum(p, (enum profiler_stat)i);

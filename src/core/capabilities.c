@@ -1,17 +1,8 @@
 #include "core/capabilities.h"
 
 #include <errno.h>
-#include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* Older uapi headers lack the 5.8 capabilities; their numbers are ABI. */
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 int am_cap_effective(unsigned int cap)
 {

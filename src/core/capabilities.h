@@ -2,7 +2,16 @@
 #ifndef ANTIMETAL_CORE_CAPABILITIES_H
 #define ANTIMETAL_CORE_CAPABILITIES_H
 
+#include <linux/capability.h>
 #include <stdbool.h>
+
+/* Older uapi headers lack the 5.8 capabilities; their numbers are ABI. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
 
 struct am_caps {
 	bool bpf;       /* CAP_BPF (5.8+): load programs, create maps */

@@ -19,13 +19,8 @@
 #include "core/perf_attach.h"
 #include "core/root_path.h"
 #include "core/tracefs.h"
+#include "util/file.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 /* Kernel-internal errno that leaks to user space from BPF attach paths. */
 #define AM_ENOTSUPP 524
 
@@ -106,18 +101,13 @@ static const char *errname(int err)
 static int read_int_file(const char *root, const char *rel, long *out)
 {
 	char path[PATH_MAX], buf[64], *end;
-	FILE *f;
+	int err;
 
 	if (am_root_path(path, sizeof(path), root, rel))
 		return -ENAMETOOLONG;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
+	err = am_file_first_line(path, buf, sizeof(buf));
+	if (err)
+		return err;
 	errno = 0;
 	*out = strtol(buf, &end, 10);
 	if (end == buf || errno)

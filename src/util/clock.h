@@ -1,0 +1,11 @@
+/* One reading of a clock as nanoseconds, for timestamps and intervals. */
+#ifndef ANTIMETAL_UTIL_CLOCK_H
+#define ANTIMETAL_UTIL_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* CLK (CLOCK_MONOTONIC, CLOCK_REALTIME...) now, in nanoseconds. */
+uint64_t am_clock_ns(clockid_t clk);
+
+#endif
