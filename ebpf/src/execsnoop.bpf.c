@@ -23,6 +23,10 @@ const volatile __u32 max_args_size = EXECSNOOP_DEFAULT_ARGS_SIZE;
 /* The stash's value size, set by user space to what the limits need (header + filename +
  * max_args_size) so that stashing an exec copies no more than that. */
 const volatile __u32 stash_value_size = sizeof(struct execsnoop_exec);
+/* bpf_probe_read_user{,_str} arrived in 5.5; before that the generic helpers read user memory.
+ * User space probes the helper and sets this; the verifier (5.2+) prunes the branch a frozen
+ * rodata flag rules out, so a kernel without the helper never checks the call to it. */
+const volatile bool use_probe_read_user = true;
 
 /* Set by user space while it sleeps between batches (it reads everything when it wakes):
  * then a record need not wake it. A ring buffer wakeup costs the exec'ing task more than the
@@ -94,15 +98,14 @@ static __always_inline void count(__u32 which)
 
 static __always_inline long read_user(void *dst, __u32 size, const void *src)
 {
-	/* bpf_probe_read_user arrived in 5.5; the generic helper reads user memory before that. */
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_probe_read_user))
+	if (use_probe_read_user)
 		return bpf_probe_read_user(dst, size, src);
 	return bpf_probe_read(dst, size, src);
 }
 
 static __always_inline long read_user_str(void *dst, __u32 size, const void *src)
 {
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_probe_read_user_str))
+	if (use_probe_read_user)
 		return bpf_probe_read_user_str(dst, size, src);
 	return bpf_probe_read_str(dst, size, src);
 }
@@ -171,8 +174,11 @@ static __always_inline void read_args(struct scratch *s, const char *const *argv
 			return;
 		}
 	}
-	/* The compile-time ceiling: anything beyond it was not read. */
-	if (!read_user(&arg, sizeof(arg), &argv[i]) && arg)
+	/* The compile-time ceiling: anything beyond it was not read. The index is the constant
+	 * (i is EXECSNOOP_MAX_ARGS here), not i: with argv[i] clang merges this read into the
+	 * loop's first one and the loop then closes with a fall-through into its head, a
+	 * back-edge the verifier of 6.1 rejects ("back-edge from insn"; it accepts only jumps). */
+	if (!read_user(&arg, sizeof(arg), &argv[EXECSNOOP_MAX_ARGS]) && arg)
 		e->flags |= EXECSNOOP_F_ARGS_TRUNCATED;
 }
 
@@ -322,27 +328,32 @@ out:
 	return 0;
 }
 
+/* The context of the syscalls:sys_{enter,exit}_* tracepoints is struct syscall_trace_enter /
+ * syscall_trace_exit (int nr, then the arguments or the result), not raw_syscalls' struct
+ * trace_event_raw_sys_enter (long id). The two agree at offset 16 only while struct
+ * trace_entry is 8 bytes; on PREEMPT_RT it is 12 and the raw_syscalls layout would be relocated
+ * to 24. Direct context loads, their offsets relocated by CO-RE (preserve_access_index). */
 SEC("tracepoint/syscalls/sys_enter_execve")
-int execsnoop_enter_execve(struct trace_event_raw_sys_enter *ctx)
+int execsnoop_enter_execve(struct syscall_trace_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1], 0, 0, 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
-int execsnoop_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+int execsnoop_enter_execveat(struct syscall_trace_enter *ctx)
 {
 	return on_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2],
 			(__s32)ctx->args[0], (__u32)ctx->args[4], EXECSNOOP_F_EXECVEAT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execve")
-int execsnoop_exit_execve(struct trace_event_raw_sys_exit *ctx)
+int execsnoop_exit_execve(struct syscall_trace_exit *ctx)
 {
 	return on_exit(ctx, ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execveat")
-int execsnoop_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+int execsnoop_exit_execveat(struct syscall_trace_exit *ctx)
 {
 	return on_exit(ctx, ctx->ret);
 }

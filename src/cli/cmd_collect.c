@@ -10,10 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "collectors/collector.h"
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 enum {
@@ -58,14 +60,7 @@ static void usage(FILE *out)
 	names(out);
 }
 
-static int bad_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "antimetal-agent collect: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n\n");
-	usage(stderr);
-	return AM_EXIT_USAGE;
-}
+#define bad_usage(...) am_cli_usage_error("collect", usage, __VA_ARGS__)
 
 static int parse_count(const char *s, long max, long *out)
 {
@@ -80,14 +75,6 @@ static int parse_count(const char *s, long max, long *out)
 	return 0;
 }
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static double tv_us(const struct timeval *tv)
 {
 	return (double)tv->tv_sec * 1e6 + (double)tv->tv_usec;
@@ -100,7 +87,7 @@ static int cycle(struct active *act, size_t n, struct am_metric_set *set)
 	size_t i;
 
 	am_metric_set_reset(set);
-	set->timestamp_ns = realtime_ns();
+	set->timestamp_ns = am_clock_ns(CLOCK_REALTIME);
 	for (i = 0; i < n; i++) {
 		if (!act[i].ok)
 			continue;
@@ -180,7 +167,7 @@ int cmd_collect(int argc, char **argv)
 		return bad_usage("give collector names or --all, not both (got '%s')",
 				 argv[optind]);
 	if (!all && optind == argc)
-		return bad_usage("%s", "name a collector, or --all");
+		return bad_usage("name a collector, or --all");
 	for (i = 0; am_collectors[i] && all; i++)
 		act[n++] = (struct active){.c = am_collectors[i]};
 	for (; optind < argc; optind++) {
@@ -193,7 +180,7 @@ int cmd_collect(int argc, char **argv)
 			return AM_EXIT_USAGE;
 		}
 		if (n == sizeof(act) / sizeof(act[0]))
-			return bad_usage("%s", "too many collector names");
+			return bad_usage("too many collector names");
 		act[n++] = (struct active){.c = c};
 	}
 

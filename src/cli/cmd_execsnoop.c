@@ -9,16 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "collectors/execsnoop.h"
 #include "core/btf_discovery.h"
 #include "core/capabilities.h"
 #include "core/cgroup_path.h"
 #include "export/exec_render.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct args {
@@ -65,25 +66,13 @@ static void usage(FILE *f)
 		64, AM_EXECSNOOP_MAX_ARGS, 4096, AM_EXECSNOOP_MAX_ARGS_SIZE);
 }
 
-static int bad_usage(const char *fmt, const char *what)
-{
-	fprintf(stderr, "antimetal-agent execsnoop: ");
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, "\n\n");
-	usage(stderr);
-	return AM_EXIT_USAGE;
-}
+#define bad_usage(...) am_cli_usage_error("execsnoop", usage, __VA_ARGS__)
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
+	if (am_cli_parse_u64(s, max, &v))
 		return -1;
 	*out = (uint32_t)v;
 	return 0;
@@ -254,18 +243,7 @@ static void on_record(const struct am_exec_record *r, void *ctx)
 
 static double mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return (double)am_clock_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 static void emit_stats(struct am_execsnoop *s, struct out_ctx *o, bool final)
@@ -273,7 +251,7 @@ static void emit_stats(struct am_execsnoop *s, struct out_ctx *o, bool final)
 	struct am_execsnoop_stats st;
 
 	am_execsnoop_stats(s, &st);
-	am_exec_render_stats_json(&o->buf, &st, real_ns(), final);
+	am_exec_render_stats_json(&o->buf, &st, am_clock_ns(CLOCK_REALTIME), final);
 	flush_out(o);
 }
 
@@ -361,7 +339,6 @@ int cmd_execsnoop(int argc, char **argv)
 	struct args a = { 0 };
 	char btf[4096];
 	uint64_t cgid;
-	sigset_t mask;
 	int rc, err, sigfd = -1;
 
 	rc = parse_args(argc, argv, &a);
@@ -383,11 +360,9 @@ int cmd_execsnoop(int argc, char **argv)
 	 * a signalfd: take the signals back (they are blocked and read from the fd below). */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) || (sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
-		am_err("execsnoop: cannot set up signal handling: %s", strerror(errno));
+	sigfd = am_cli_signalfd(0, NULL);
+	if (sigfd < 0) {
+		am_err("execsnoop: cannot set up signal handling: %s", strerror(-sigfd));
 		return AM_EXIT_FAIL;
 	}
 	signal(SIGPIPE, SIG_IGN);

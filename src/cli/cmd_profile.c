@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "collectors/profiler.h"
 #include "core/btf_discovery.h"
@@ -18,6 +19,7 @@
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
 #include "export/pprof.h"
+#include "util/file.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -73,39 +75,16 @@ static void usage(FILE *out)
 	    am_perf_event_names());
 }
 
-static int bad(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "antimetal-agent profile: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(see 'antimetal-agent profile --help')\n");
-	return AM_EXIT_USAGE;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+#define bad(...) am_cli_usage_error("profile", NULL, __VA_ARGS__)
 
 static uint64_t max_sample_rate(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
+	char line[64];
 	unsigned long long v = 0;
 
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
+	if (am_file_first_line("/proc/sys/kernel/perf_event_max_sample_rate", line, sizeof(line)) ||
+	    sscanf(line, "%llu", &v) != 1)
+		v = 0;
 	return v;
 }
 
@@ -188,7 +167,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	while ((c = getopt_long(argc, argv, ":F:c:e:p:d:f:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
-			if (parse_u64(optarg, &v) || v == 0)
+			if (am_cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0)
 				return bad(
 				    "-F: frequency must be a positive integer (Hz), not '%s'",
 				    optarg);
@@ -196,7 +175,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			have_freq = true;
 			break;
 		case 'c':
-			if (parse_u64(optarg, &v) || v == 0)
+			if (am_cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0)
 				return bad("-c: period must be a positive integer, not '%s'",
 					   optarg);
 			a->o.period = v;
@@ -221,7 +200,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 					   optarg);
 			break;
 		case 'p':
-			if (parse_u64(optarg, &v) || v == 0 || v > INT_MAX)
+			if (am_cli_parse_u64(optarg, INT_MAX, &v) || v == 0)
 				return bad("-p: '%s' is not a process id", optarg);
 			if (a->o.npids == PROFILER_MAX_PIDS)
 				return bad("-p: at most %s pids", "1024");
@@ -242,7 +221,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->o.include_idle = true;
 			break;
 		case O_MAXSTACKS:
-			if (parse_u64(optarg, &v) || v < 64 || v > (1u << 22))
+			if (am_cli_parse_u64(optarg, 1u << 22, &v) || v < 64)
 				return bad(
 				    "--max-stacks: want a number from 64 to 4194304, not '%s'",
 				    optarg);
@@ -292,16 +271,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (optind < argc)
 		return bad("unexpected argument '%s'", argv[optind]);
 	if (format_pending && a->noutputs)
-		return bad("%s--format after the last -o has no file to go to", "");
+		return bad("--format after the last -o has no file to go to");
 	if (!a->noutputs) {
 		a->outputs[0].format = a->format;
 		a->outputs[0].path = NULL;
 		a->noutputs = 1;
 	}
 	if (kernel_only && user_only)
-		return bad("%s--kernel-only and --user-only exclude each other", "");
+		return bad("--kernel-only and --user-only exclude each other");
 	if (have_freq && have_period)
-		return bad("%s-F and -c exclude each other: sample by frequency or by period", "");
+		return bad("-F and -c exclude each other: sample by frequency or by period");
 	if (have_period)
 		a->o.freq = 0;
 	max = max_sample_rate();
@@ -390,7 +369,7 @@ int cmd_profile(int argc, char **argv)
 	struct am_strbuf out = {0};
 	struct progress prog = {0};
 	char btf[PATH_MAX] = "";
-	sigset_t mask, old;
+	sigset_t old;
 	int sfd = -1, err = 0, rc, i;
 
 	rc = parse_args(argc, argv, &a);
@@ -410,13 +389,9 @@ int cmd_profile(int argc, char **argv)
 	a.o.btf_path = btf[0] ? btf : NULL;
 
 	/* Ctrl-C ends the profile and still writes it: signals arrive through a signalfd. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	sfd = am_cli_signalfd(SFD_NONBLOCK, &old);
 	if (sfd < 0) {
-		am_err("signalfd: %s", strerror(errno));
+		am_err("signalfd: %s", strerror(-sfd));
 		rc = AM_EXIT_FAIL;
 		goto out;
 	}

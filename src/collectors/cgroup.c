@@ -16,6 +16,7 @@
 #include "collectors/procfs_read.h"
 #include "collectors/rate.h"
 #include "util/container_id.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* Bounds on the walk: a host with more cgroups than this exports the first ones found. */
@@ -264,19 +265,18 @@ static int cgroup_collect(void *state, struct am_metric_set *out)
 	struct cgroup_state *st = state;
 	char dir[4096], rel[4096] = "";
 	size_t mark = out->n;
-	struct timespec ts;
+	uint64_t now;
 
 	if (!st->found && find_mount(st))
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = am_clock_ns(CLOCK_MONOTONIC);
 	snprintf(dir, sizeof(dir), "%s", st->base);
 	st->walked = 0;
 	walk(st, dir, strlen(dir), rel, 0, 0, out);
 	am_rate_cycle(&st->rates);
 	am_rate_emit(&st->rates, out, mark, "antimetal_cgroup_cpu_usage_seconds_total",
 		     "antimetal_cgroup_cpu_usage_ratio",
-		     "CPUs used by the cgroup since the last cycle.",
-		     (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, 1e6);
+		     "CPUs used by the cgroup since the last cycle.", now, 1e6);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "collectors/parsers.h"
 #include "collectors/procfs_read.h"
 #include "collectors/rate.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static int digits_to_end(const char *s)
@@ -186,20 +187,12 @@ static int disk_init(void **state, const struct am_collect_roots *roots)
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int disk_collect(void *state, struct am_metric_set *out)
 {
 	struct disk_state *st = state;
 	const char *why = "";
 	size_t mark = out->n;
-	uint64_t now = mono_ns();
+	uint64_t now = am_clock_ns(CLOCK_MONOTONIC);
 	int err;
 
 	err = am_procfs_read_logged(st->roots.procfs, "diskstats", &st->buf, "disk", &st->warned);

@@ -14,6 +14,7 @@
 #include "execsnoop.skel.h"
 #include "execsnoop_types.h"
 #include "util/container_id.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 _Static_assert(AM_EXECSNOOP_MAX_ARGS == EXECSNOOP_MAX_ARGS, "header and program disagree");
@@ -38,14 +39,6 @@ struct am_execsnoop {
 	int ncpus;
 };
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 /* The offset between the clocks, taken as the tightest of a few bracketed readings so a
  * preemption between the two reads does not skew every timestamp. */
 static int64_t realtime_offset(void)
@@ -54,8 +47,9 @@ static int64_t realtime_offset(void)
 	int i;
 
 	for (i = 0; i < 5; i++) {
-		int64_t m1 = clock_ns(CLOCK_MONOTONIC), r = clock_ns(CLOCK_REALTIME);
-		int64_t m2 = clock_ns(CLOCK_MONOTONIC);
+		int64_t m1 = (int64_t)am_clock_ns(CLOCK_MONOTONIC);
+		int64_t r = (int64_t)am_clock_ns(CLOCK_REALTIME);
+		int64_t m2 = (int64_t)am_clock_ns(CLOCK_MONOTONIC);
 
 		if (m2 - m1 < best_gap) {
 			best_gap = m2 - m1;
@@ -271,6 +265,10 @@ static void set_rodata(struct execsnoop_bpf *k, const struct am_execsnoop_opts *
 		       uint64_t cgroup_id)
 {
 	k->rodata->use_ringbuf = ringbuf;
+	/* Only a kernel that says no (before 5.5) gets the generic helpers: where the probe
+	 * itself fails, the load would fail the same way and report why. */
+	k->rodata->use_probe_read_user =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_probe_read_user, NULL) != 0;
 	k->rodata->failed_only = o->failed_only;
 	k->rodata->filter_uid = o->filter_uid;
 	k->rodata->target_uid = o->uid;

@@ -15,6 +15,7 @@
 #include "collectors/collector.h"
 #include "collectors/parse_util.h"
 #include "collectors/procfs_read.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define RECORD_BUF 8192
@@ -68,13 +69,8 @@ bad:
 
 uint64_t am_kmsg_wall_ns(const struct am_kmsg_record *r)
 {
-	struct timespec rt, mono;
-	uint64_t rt_ns, mono_ns;
+	uint64_t rt_ns = am_clock_ns(CLOCK_REALTIME), mono_ns = am_clock_ns(CLOCK_MONOTONIC);
 
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	rt_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
-	mono_ns = (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec;
 	return rt_ns - mono_ns + r->ts_usec * 1000ull;
 }
 

@@ -11,6 +11,7 @@
 #include "collectors/parsers.h"
 #include "collectors/procfs_read.h"
 #include "collectors/rate.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static const struct {
@@ -106,12 +107,10 @@ static int network_collect(void *state, struct am_metric_set *out)
 	struct network_state *st = state;
 	const char *why = "";
 	size_t mark = out->n;
-	struct timespec ts;
 	uint64_t now;
 	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	now = am_clock_ns(CLOCK_MONOTONIC);
 	err = am_procfs_read_net(st->roots.procfs, "dev", &st->buf, "network", &st->warned);
 	if (err)
 		return err;

@@ -17,6 +17,7 @@
 #include "collectors/parsers.h"
 #include "collectors/procfs_read.h"
 #include "collectors/rate.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* How many processes each ranking (CPU, memory) exports; their union is exported. */
@@ -289,7 +290,6 @@ static int processes_collect(void *state, struct am_metric_set *out)
 	struct processes_state *st = state;
 	struct fd_table *old, *new;
 	struct dirent *de;
-	struct timespec ts;
 	uint64_t now;
 	DIR *dir;
 
@@ -303,8 +303,7 @@ static int processes_collect(void *state, struct am_metric_set *out)
 		return err;
 	}
 	st->warned = 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	now = am_clock_ns(CLOCK_MONOTONIC);
 	am_rate_cycle(&st->rates);
 	old = &st->fds[st->cur_fds];
 	new = &st->fds[!st->cur_fds];

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -104,14 +105,6 @@ int am_cgroup_id_of(const char *dir, uint64_t *id)
 		return -ENOTDIR;
 	*id = st.st_ino;
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static struct entry *slot(struct am_cgroup_paths *c, uint64_t id)
@@ -221,7 +214,7 @@ static void walk_dir(struct am_cgroup_paths *c, char *path, size_t len, int dept
 /* Returns false when skipped by the rate limit. */
 static bool walk(struct am_cgroup_paths *c)
 {
-	uint64_t now = now_ns();
+	uint64_t now = am_clock_ns(CLOCK_MONOTONIC);
 	char path[PATH_MAX];
 
 	/* Rate-limited: a burst of execs in unknown cgroups must not turn into a burst of walks. */

@@ -13,19 +13,6 @@ static bool safe_byte(unsigned char c)
 	       strchr("_@%+=:,./-", c) != NULL;
 }
 
-/* Length of the valid UTF-8 sequence at P (N bytes left) and its code point, or 0. */
-static size_t utf8_at(const unsigned char *p, size_t n, unsigned *cp)
-{
-	size_t len = p[0] < 0x80 ? 1 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4, i;
-
-	if (len > n || !am_utf8_valid(p, len))
-		return 0;
-	*cp = len == 1 ? p[0] : p[0] & (0xff >> (len + 1));
-	for (i = 1; i < len; i++)
-		*cp = (*cp << 6) | (p[i] & 0x3f);
-	return len;
-}
-
 /* Code points that are invisible or reorder text: C1 controls, bidi controls, zero widths. */
 static bool deceptive(unsigned cp)
 {
@@ -41,7 +28,7 @@ void am_shell_quote(struct am_strbuf *b, const void *data, size_t len)
 	unsigned cp;
 
 	for (i = 0; i < len; i += n) {
-		n = utf8_at(p + i, len - i, &cp);
+		n = am_utf8_decode(p + i, len - i, &cp);
 		if (!n || cp < 0x20 || cp == 0x7f || cp == '\'' || deceptive(cp)) {
 			quotable = plain = false;
 			break;
@@ -61,7 +48,7 @@ void am_shell_quote(struct am_strbuf *b, const void *data, size_t len)
 	}
 	am_strbuf_puts(b, "$'");
 	for (i = 0; i < len; i += n) {
-		n = utf8_at(p + i, len - i, &cp);
+		n = am_utf8_decode(p + i, len - i, &cp);
 		if (!n) {
 			am_strbuf_printf(b, "\\x%02x", p[i]);
 			n = 1;

@@ -1,46 +1,13 @@
 #include "symbolize/kallsyms.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/file.h"
 #include "util/log.h"
-
-static int read_all(const char *path, char **out)
-{
-	size_t len = 0, cap = 1 << 20;
-	char *buf = malloc(cap), *nb;
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f || !buf) {
-		int err = f ? -ENOMEM : -errno;
-
-		free(buf);
-		if (f)
-			fclose(f);
-		return err;
-	}
-	/* procfs files report size 0: read until EOF. */
-	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len - 1 == 0) {
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-}
 
 static int cmp_sym(const void *a, const void *b)
 {
@@ -56,17 +23,20 @@ static int is_text(char type)
 
 int am_kallsyms_load(const char *path, struct am_kallsyms *k)
 {
+	struct am_strbuf text = {0};
 	size_t cap = 65536, nonzero = 0;
 	char *line, *next;
 	int err;
 
 	memset(k, 0, sizeof(*k));
 	path = path ? path : "/proc/kallsyms";
-	err = read_all(path, &k->text);
+	err = am_file_read(path, SIZE_MAX, &text);
 	if (err) {
+		am_strbuf_free(&text);
 		am_err("cannot read %s: %s", path, strerror(-err));
 		return err;
 	}
+	k->text = text.data;
 	k->syms = malloc(cap * sizeof(*k->syms));
 	if (!k->syms) {
 		am_kallsyms_free(k);

@@ -336,12 +336,13 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 	return 0;
 }
 
-void am_usym_forget(struct am_usym *u, uint32_t pid)
+/* Drop the processes whose generation (BY_GEN) or else pid is KEY. */
+static void forget(struct am_usym *u, bool by_gen, uint64_t key)
 {
 	size_t i, k = 0;
 
 	for (i = 0; i < u->nprocs; i++) {
-		if (u->procs[i].pid == pid)
+		if ((by_gen ? u->procs[i].gen : u->procs[i].pid) == key)
 			uproc_free(&u->procs[i]);
 		else
 			u->procs[k++] = u->procs[i];
@@ -349,17 +350,14 @@ void am_usym_forget(struct am_usym *u, uint32_t pid)
 	u->nprocs = k;
 }
 
+void am_usym_forget(struct am_usym *u, uint32_t pid)
+{
+	forget(u, false, pid);
+}
+
 void am_usym_forget_gen(struct am_usym *u, uint64_t gen)
 {
-	size_t i, k = 0;
-
-	for (i = 0; i < u->nprocs; i++) {
-		if (u->procs[i].gen == gen)
-			uproc_free(&u->procs[i]);
-		else
-			u->procs[k++] = u->procs[i];
-	}
-	u->nprocs = k;
+	forget(u, true, gen);
 }
 
 static int cmp_fsym(const void *a, const void *b)

@@ -7,7 +7,7 @@
 
 static int read_fd(int fd, size_t max, struct am_strbuf *buf)
 {
-	char chunk[4096];
+	char chunk[65536];
 	ssize_t n;
 
 	am_strbuf_reset(buf);

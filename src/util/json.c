@@ -4,15 +4,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at P (at most N bytes), or 0 when it is not one. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
+size_t am_utf8_decode(const void *data, size_t n, unsigned *cp_out)
 {
+	const unsigned char *p = data;
 	unsigned c = p[0];
 	size_t len, i;
 	unsigned cp;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*cp_out = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf)
 		len = 2, cp = c & 0x1f;
 	else if (c >= 0xe0 && c <= 0xef)
@@ -31,7 +33,15 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
 	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
+	*cp_out = cp;
 	return len;
+}
+
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+	unsigned cp;
+
+	return am_utf8_decode(p, n, &cp);
 }
 
 int am_utf8_valid(const void *data, size_t len)

@@ -9,6 +9,9 @@
 
 #include "util/strbuf.h"
 
+/* Length of the well-formed UTF-8 sequence at DATA (N bytes left, N > 0) with its code point in
+ * *CP, or 0 when there is none. */
+size_t am_utf8_decode(const void *data, size_t n, unsigned *cp);
 /* Nonzero when DATA[0..LEN) is well-formed UTF-8 (no overlongs, no surrogates). */
 int am_utf8_valid(const void *data, size_t len);
 

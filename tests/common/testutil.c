@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/clock.h"
+
 const char *am_test_bpf_unavailable(void)
 {
 	union bpf_attr attr;
@@ -114,6 +116,26 @@ int am_test_spawn(char *const argv[], const char *dir)
 	dup2(fe, 2);
 	execv(argv[0], argv);
 	_exit(127);
+}
+
+int am_test_start_quiet(char *const argv[])
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+double am_test_now_s(void)
+{
+	return (double)am_clock_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 char *am_test_mkdtemp(const char *tag)

@@ -31,6 +31,13 @@ int am_test_run(char *const argv[], struct am_strbuf *out, struct am_strbuf *err
  * returns the pid or -1. */
 int am_test_spawn(char *const argv[], const char *dir);
 
+/* Fork and execv ARGV (argv[0] a path) with stdout to /dev/null, asserting the fork worked;
+ * returns the child's pid without waiting. */
+int am_test_start_quiet(char *const argv[]);
+
+/* CLOCK_MONOTONIC in seconds, for test deadlines. */
+double am_test_now_s(void);
+
 /* Create a fresh temporary directory under /tmp; returns a malloc'd path. */
 char *am_test_mkdtemp(const char *tag);
 /* Remove a directory tree created by am_test_mkdtemp. */

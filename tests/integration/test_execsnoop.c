@@ -105,14 +105,6 @@ static struct am_execsnoop *start(struct am_execsnoop_opts *o, struct sink *s,
 	return es;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static struct rec *find(struct sink *s, pid_t pid, enum am_exec_kind kind)
 {
 	size_t i;
@@ -127,10 +119,10 @@ static struct rec *find(struct sink *s, pid_t pid, enum am_exec_kind kind)
 static struct rec *wait_for(struct am_execsnoop *es, struct sink *s, pid_t pid,
 			    enum am_exec_kind kind)
 {
-	double deadline = now_s() + 5;
+	double deadline = am_test_now_s() + 5;
 	struct rec *r;
 
-	while (!(r = find(s, pid, kind)) && now_s() < deadline)
+	while (!(r = find(s, pid, kind)) && am_test_now_s() < deadline)
 		cr_assert_geq(am_execsnoop_poll(es, 100), 0);
 	cr_assert_not_null(r, "no %s record for pid %d", kind == AM_EXEC_EVENT ? "exec" : "exit",
 			   pid);
@@ -445,9 +437,10 @@ Test(execsnoop, records_written_while_batching_are_not_stranded)
 	am_execsnoop_set_batching(es, true);
 	pid = run_child(VIA_EXECVE, "/bin/true", argv, NULL);
 	am_execsnoop_set_batching(es, false);
-	t0 = now_s();
+	t0 = am_test_now_s();
 	wait_for(es, &s, pid, AM_EXEC_EVENT);
-	cr_expect_lt(now_s() - t0, 0.5, "the record waited %.3f s for a wakeup", now_s() - t0);
+	cr_expect_lt(am_test_now_s() - t0, 0.5, "the record waited %.3f s for a wakeup",
+		     am_test_now_s() - t0);
 	stop(es, &s, true);
 }
 
@@ -565,21 +558,13 @@ BOTH_BUFFERS(burst_of_2000_execs_loses_nothing)
 
 	AM_REQUIRE_BPF();
 	es = start(&o, &s, *mode);
-	storm = fork();
-	cr_assert_geq(storm, 0);
-	if (storm == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	storm = am_test_start_quiet(argv);
 	s.parent2 = storm;
 	/* Consume while the storm runs, as an agent would. */
 	while (waitpid(storm, &status, WNOHANG) == 0)
 		cr_assert_geq(am_execsnoop_poll(es, 50), 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exec_storm failed");
-	deadline = now_s() + 10;
+	deadline = am_test_now_s() + 10;
 	for (;;) {
 		/* The storm's children are the grandchildren of this process: match by their ppid. */
 		seen = 0;
@@ -588,7 +573,7 @@ BOTH_BUFFERS(burst_of_2000_execs_loses_nothing)
 			    s.recs[i].ret == 0 && !s.recs[i].read_failed &&
 			    !strcmp(s.recs[i].filename.data, "/bin/true"))
 				seen++;
-		if (seen >= 2000 || now_s() > deadline)
+		if (seen >= 2000 || am_test_now_s() > deadline)
 			break;
 		am_execsnoop_poll(es, 100);
 	}
@@ -616,15 +601,7 @@ BOTH_BUFFERS(overflow_is_counted_never_silent)
 
 	AM_REQUIRE_BPF();
 	es = start(&o, &s, *mode);
-	storm = fork();
-	cr_assert_geq(storm, 0);
-	if (storm == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	storm = am_test_start_quiet(argv);
 	s.parent2 = storm;
 	waitpid(storm, &status, 0); /* not reading meanwhile: the buffer overflows */
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exec_storm failed");
@@ -659,9 +636,9 @@ BOTH_BUFFERS(exits_carry_code_signal_and_lifetime)
 
 	AM_REQUIRE_BPF();
 	es = start(&o, &s, *mode);
-	t0 = now_s();
+	t0 = am_test_now_s();
 	pid = run_child(VIA_EXECVE, "/bin/sh", argv_code, NULL);
-	elapsed = now_s() - t0;
+	elapsed = am_test_now_s() - t0;
 	r = wait_for(es, &s, pid, AM_EXIT_EVENT);
 	cr_expect_eq(r->exit_code, 3);
 	cr_expect_eq(r->exit_signal, 0);

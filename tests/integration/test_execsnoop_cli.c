@@ -17,22 +17,14 @@
 
 #define AGENT AM_TEST_BUILD_DIR "/antimetal-agent"
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Poll FILE until it contains NEEDLE (or 10 s pass). Returns whether it did. */
 static bool wait_file_has(const char *file, const char *needle)
 {
-	double deadline = now_s() + 10;
+	double deadline = am_test_now_s() + 10;
 	struct am_strbuf b = { 0 };
 	bool found = false;
 
-	while (!found && now_s() < deadline) {
+	while (!found && am_test_now_s() < deadline) {
 		am_strbuf_reset(&b);
 		if (!am_test_read_file(file, &b) && b.data && strstr(b.data, needle))
 			found = true;
@@ -185,15 +177,7 @@ static pid_t exec_child(char *const argv_lit[])
 	for (i = 0; argv_lit[i]; i++)
 		argv[i] = strdup(argv_lit[i]); /* resident in the child: see test_execsnoop.c */
 	argv[i] = NULL;
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	pid = am_test_start_quiet(argv);
 	waitpid(pid, &st, 0);
 	for (i = 0; argv[i]; i++)
 		free(argv[i]);
@@ -204,11 +188,11 @@ static int stop_agent(pid_t pid, int sig)
 {
 	int st;
 
-	double deadline = now_s() + 10;
+	double deadline = am_test_now_s() + 10;
 	pid_t got;
 
 	kill(pid, sig);
-	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && now_s() < deadline)
+	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && am_test_now_s() < deadline)
 		usleep(20000);
 	if (got == 0) {
 		kill(pid, SIGKILL);
@@ -332,13 +316,13 @@ Test(execsnoop_cli, duration_ends_the_run_with_periodic_stats)
 	char *argv[] = { AGENT, "execsnoop", "-d", "1", "--json", "--stats-interval", "0.2",
 			 "-u", "root", "--failed", NULL };
 	struct am_strbuf out = { 0 }, err = { 0 };
-	double t0 = now_s();
+	double t0 = am_test_now_s();
 	const char *p;
 	int periodic = 0, final = 0;
 
 	AM_REQUIRE_BPF();
 	cr_expect_eq(run_status(argv, &out, &err), 0, "%s", err.data ? err.data : "");
-	cr_expect_lt(now_s() - t0, 10.0, "-d 1 did not end the run");
+	cr_expect_lt(am_test_now_s() - t0, 10.0, "-d 1 did not end the run");
 	cr_expect(err.data && strstr(err.data, " dropped"), "no summary: %s", err.data);
 	for (p = out.data ? out.data : ""; (p = strstr(p, "{\"type\":\"stats\"")); p++) {
 		const char *nl = strchr(p, '\n');

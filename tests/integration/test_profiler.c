@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pty.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,7 +43,9 @@ static void teardown(void)
 
 TestSuite(profiler, .init = setup, .fini = teardown, .timeout = 90);
 
-/* Start a workload in the background; its output goes to files in a fresh subdirectory. */
+/* Start a workload in the background; its output goes to files in a fresh subdirectory.
+ * hot and syscall_heavy get "0": they run until reap() (or the end of this test's process)
+ * stops them, so a slow agent start-up (seconds in a TCG guest) cannot outlast them. */
 static pid_t spawn(const char *name, const char *a1, const char *a2)
 {
 	char path[4096], dir[4096];
@@ -107,7 +113,7 @@ static double hot_share(const char *attach)
 {
 	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
-	pid_t pid = spawn("hot", "5", NULL);
+	pid_t pid = spawn("hot", "0", NULL);
 	uint64_t a, b;
 	double share;
 	int rc;
@@ -176,7 +182,7 @@ Test(profiler, hardware_event_falls_back_to_cpu_clock_without_pmu)
 	if (have_pmu())
 		cr_skip_test("skipped: this machine has a PMU, cycles needs no fallback "
 			     "(see tests/hardware)");
-	pid = spawn("hot", "4", NULL);
+	pid = spawn("hot", "0", NULL);
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
 	rc =
 	    profile(&out, &err,
@@ -217,7 +223,7 @@ Test(profiler, syscall_heavy_workload_shows_kernel_frames)
 {
 	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
-	pid_t pid = spawn("syscall_heavy", "4", NULL);
+	pid_t pid = spawn("syscall_heavy", "0", NULL);
 	uint64_t total, in_read;
 	int rc;
 
@@ -271,7 +277,7 @@ static char *cgroup_with(pid_t pid)
 Test(profiler, cgroup_filter_keeps_only_that_cgroup)
 {
 	struct am_strbuf out = {0}, err = {0};
-	pid_t pid = spawn("hot", "4", NULL), other = spawn("syscall_heavy", "4", NULL);
+	pid_t pid = spawn("hot", "0", NULL), other = spawn("syscall_heavy", "0", NULL);
 	char *cg;
 	int rc;
 
@@ -299,7 +305,7 @@ Test(profiler, cgroup_filter_keeps_only_that_cgroup)
 static pid_t run_copy(const char *name, bool strip)
 {
 	char cmd[16384], path[2048];
-	char *argv[] = {path, "4", NULL};
+	char *argv[] = {path, "0", NULL};
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
@@ -352,7 +358,7 @@ Test(profiler, sigint_ends_the_profile_and_writes_it)
 	int st;
 
 	AM_REQUIRE_BPF();
-	pid = spawn("hot", "5", NULL);
+	pid = spawn("hot", "0", NULL);
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
 	argv[5] = pidarg;
 	agent = am_test_spawn(argv, tmpdir);
@@ -369,22 +375,148 @@ Test(profiler, sigint_ends_the_profile_and_writes_it)
 	am_strbuf_free(&out);
 }
 
+/* An agent whose stderr is a terminal: from the moment its events are attached it prints
+ * "profiling: S s, N samples" there every second, N counting the samples it kept. */
+struct pty_agent {
+	pid_t pid;
+	int fd;			/* the terminal's master side */
+	struct am_strbuf log;	/* everything it printed there */
+};
+
+/* Whether a pty can be opened: the master, and its slave under /dev/pts. */
+static bool pty_works(void)
+{
+	int fd = posix_openpt(O_RDWR | O_NOCTTY), slave = -1;
+	const char *name;
+
+	if (fd >= 0 && !grantpt(fd) && !unlockpt(fd) && (name = ptsname(fd)))
+		slave = open(name, O_RDWR | O_NOCTTY);
+	if (slave >= 0)
+		close(slave);
+	if (fd >= 0)
+		close(fd);
+	return slave >= 0;
+}
+
+/* The test-kernels initramfs mounts no devpts: then mount a private instance at /dev/pts in a
+ * mount namespace of this test process (/dev/ptmx opens the instance beside it, 4.7+). */
+static void ensure_pty(void)
+{
+	if (pty_works())
+		return;
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
+	if (mkdir("/dev/pts", 0755))
+		cr_assert_eq(errno, EEXIST, "mkdir /dev/pts: %s", strerror(errno));
+	cr_assert_eq(mount("devpts", "/dev/pts", "devpts", 0, "newinstance,ptmxmode=0666"), 0,
+		     "mount devpts: %s", strerror(errno));
+	cr_assert(pty_works(), "no pty even with a devpts of its own");
+}
+
+/* Start ARGV with stdout to OUTPATH and stderr (and stdin) on a fresh pty. */
+static void pty_agent_start(struct pty_agent *a, char *const argv[], const char *outpath)
+{
+	memset(a, 0, sizeof(*a));
+	ensure_pty();
+	a->pid = forkpty(&a->fd, NULL, NULL, NULL);
+	cr_assert_geq(a->pid, 0, "forkpty: %s", strerror(errno));
+	if (a->pid == 0) {
+		int fo = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fo < 0 || dup2(fo, STDOUT_FILENO) < 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+}
+
+/* Read what the agent printed for up to TIMEOUT_MS; false at end of file (it exited). */
+static bool pty_agent_read(struct pty_agent *a, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = a->fd, .events = POLLIN};
+	char buf[4096];
+	ssize_t n;
+
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return true;
+	n = read(a->fd, buf, sizeof(buf));
+	if (n <= 0) /* EIO once the terminal's last user is gone */
+		return false;
+	am_strbuf_append(&a->log, buf, (size_t)n);
+	return true;
+}
+
+/* The sample count of the agent's last progress line (0 before the first). */
+static unsigned long long pty_agent_samples(const struct pty_agent *a)
+{
+	const char *p = a->log.data, *last = NULL;
+	unsigned long long secs, n = 0;
+
+	while (p && (p = strstr(p, "profiling: ")))
+		last = p++;
+	if (last && sscanf(last, "profiling: %llu s, %llu samples", &secs, &n) != 2)
+		n = 0;
+	return n;
+}
+
+/* Wait until the agent reports at least WANT samples; returns the count it reported. */
+static unsigned long long pty_agent_wait_samples(struct pty_agent *a, unsigned long long want)
+{
+	double deadline = am_test_now_s() + 40;
+
+	while (pty_agent_samples(a) < want) {
+		cr_assert(am_test_now_s() < deadline, "fewer than %llu samples in 40 s: %s", want,
+			  a->log.data ? a->log.data : "");
+		cr_assert(pty_agent_read(a, 200), "the agent exited: %s",
+			  a->log.data ? a->log.data : "");
+	}
+	return pty_agent_samples(a);
+}
+
+/* Interrupt the agent, read it to the end and return its exit status. */
+static int pty_agent_stop(struct pty_agent *a)
+{
+	int st;
+
+	kill(a->pid, SIGINT);
+	while (pty_agent_read(a, 1000))
+		;
+	close(a->fd);
+	cr_assert_eq(waitpid(a->pid, &st, 0), a->pid);
+	return st;
+}
+
 Test(profiler, exec_mid_profile_is_symbolized_with_the_new_mappings)
 {
-	char *argv[] = {WORKLOADS "short_lived", "0", "1.0", WORKLOADS "hot", "1.5", NULL};
-	struct am_strbuf out = {0}, err = {0};
-	char pidarg[16];
+	/* short_lived burns until SIGUSR1, then execs hot, which runs until killed. */
+	char *argv[] = {WORKLOADS "short_lived", "0", "0", WORKLOADS "hot", "0", NULL};
+	char *agent[] = {AGENT, "profile", "-F", "499", "-p", NULL, NULL};
+	struct am_strbuf out = {0};
+	struct pty_agent a;
+	unsigned long long before;
+	char pidarg[16], path[4096];
 	pid_t pid;
-	int rc;
+	int st;
 
 	AM_REQUIRE_BPF();
-	/* Captured at start as short_lived (-p), then the same pid runs hot's code. */
+	/* Captured at start as short_lived (-p), then the same pid runs hot's code. The exec
+	 * and the end are placed by the samples the agent reports, not by the clock: a slow
+	 * machine (a TCG guest) takes seconds to start the agent. The profile ends while hot
+	 * still runs, so its final capture has all of hot's mappings (libc too). */
 	pid = am_test_spawn(argv, tmpdir);
 	cr_assert_gt(pid, 0);
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	rc = profile(&out, &err, (const char *[]){"-F", "499", "-d", "2.2", "-p", pidarg, NULL});
+	agent[5] = pidarg;
+	snprintf(path, sizeof(path), "%s/exec_mid.folded", tmpdir);
+	pty_agent_start(&a, agent, path);
+	before = pty_agent_wait_samples(&a, 100);
+	cr_assert_eq(kill(pid, SIGUSR1), 0);
+	pty_agent_wait_samples(&a, before + 300);
+	st = pty_agent_stop(&a);
 	reap(pid);
-	cr_assert_eq(rc, 0, "%s", err.data);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d: %s", st,
+		  a.log.data ? a.log.data : "");
+	cr_assert_eq(am_test_read_file(path, &out), 0);
 	cr_assert_gt(folded_count(out.data, "short_lived;"), 50, "%s", out.data);
 	cr_assert_gt(folded_count(out.data, "hot;"), 50, "%s", out.data);
 	cr_assert_gt(folded_count(out.data, "hot;__libc_start_call_main;main;hot_"),
@@ -392,7 +524,7 @@ Test(profiler, exec_mid_profile_is_symbolized_with_the_new_mappings)
 	cr_assert_gt(folded_count(out.data, ";main;short_lived_fn"),
 		     folded_count(out.data, "short_lived;") / 2, "before exec: %s", out.data);
 	am_strbuf_free(&out);
-	am_strbuf_free(&err);
+	am_strbuf_free(&a.log);
 }
 
 /* Idle jiffies of all CPUs so far (/proc/stat "cpu" line, 4th value). */
@@ -482,7 +614,8 @@ Test(profiler, kernel_only_and_user_only_split_the_stacks)
 {
 	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
-	pid_t pid = spawn("syscall_heavy", "4", NULL);
+	/* Until killed: the two profiles' start-ups take seconds in a slow guest. */
+	pid_t pid = spawn("syscall_heavy", "0", NULL);
 	int rc;
 
 	AM_REQUIRE_BPF();
@@ -581,7 +714,7 @@ Test(profiler, pprof_output_is_read_by_go_tool_pprof)
 	AM_REQUIRE_BPF();
 	if (system("go version >/dev/null 2>&1"))
 		cr_skip_test("skipped: go (golang-go) is not installed, go tool pprof cannot run");
-	pid = spawn("hot", "4", NULL);
+	pid = spawn("hot", "0", NULL);
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
 	snprintf(file, sizeof(file), "%s/cpu.pb.gz", tmpdir);
 	snprintf(ffile, sizeof(ffile), "%s/cpu.folded", tmpdir);
@@ -619,7 +752,7 @@ Test(profiler, svg_flame_graph_names_the_hot_functions)
 {
 	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
-	pid_t pid = spawn("hot", "3", NULL);
+	pid_t pid = spawn("hot", "0", NULL);
 	int rc;
 
 	AM_REQUIRE_BPF();

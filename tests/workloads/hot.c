@@ -1,13 +1,16 @@
-/* Profiler workload: burns CPU for SECONDS (argv[1], default 3) with main -> hot_a taking 3/4
- * of the time and main -> hot_b 1/4. Both run the same loop body, so the split is by
+/* Profiler workload: burns CPU for SECONDS (argv[1], default 3; 0: until killed) with
+ * main -> hot_a taking 3/4 of the time and main -> hot_b 1/4. Both run the same loop body, so the split is by
  * construction. `hot --slices N` does a fixed amount of work instead (benchmarks).
  * The accumulator is a volatile local so that GCC gives these leaf functions a frame: with
  * -fno-omit-frame-pointer it still omits the frame of a leaf that uses no stack, and the frame
  * walk then skips the caller (main). */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Iterations per quarter slice: a slice is about 0.1 ms, far below any sampling period, and
  * its length varies pseudo-randomly (the 3:1 ratio does not) so that a sampling rate close to
@@ -66,6 +69,16 @@ int main(int argc, char **argv)
 		for (long n = atol(argv[2]); n > 0; n--)
 			slice(&rnd);
 		return 0;
+	}
+	if (secs <= 0) {
+		/* Until killed, so a slow machine cannot outlast it; dies with its parent (a
+		 * test that failed before killing it). */
+		pid_t parent = getppid();
+
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			return 1;
+		for (;;)
+			slice(&rnd);
 	}
 	while (now() < end)
 		slice(&rnd);

@@ -1,7 +1,10 @@
-/* Profiler workload: spends its time in the kernel for SECONDS (argv[1], default 2), reading
- * /dev/zero in large blocks, so samples carry kernel stacks (read_zero, vfs_read, ...). */
+/* Profiler workload: spends its time in the kernel for SECONDS (argv[1], default 2; 0: until
+ * killed), reading /dev/zero in large blocks, so samples carry kernel stacks (read_zero,
+ * vfs_read, ...). */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +25,16 @@ int main(int argc, char **argv)
 
 	if (fd < 0)
 		return 1;
+	if (secs <= 0) {
+		/* Until killed, so a slow machine cannot outlast it; dies with its parent (a
+		 * test that failed before killing it). */
+		pid_t parent = getppid();
+
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			return 1;
+		for (;;)
+			read_loop(fd);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	end = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + secs;
 	for (;;) {

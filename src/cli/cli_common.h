@@ -1,0 +1,19 @@
+/* What the subcommands' option parsing and signal handling have in common. */
+#ifndef ANTIMETAL_CLI_CLI_COMMON_H
+#define ANTIMETAL_CLI_CLI_COMMON_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Print "antimetal-agent CMD: " and the printf-formatted message on stderr, then USAGE's text
+ * after a blank line, or with USAGE NULL a pointer to --help. Returns AM_EXIT_USAGE. */
+int am_cli_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Parse the whole of S as a decimal from 0 to MAX (no sign, not empty). Returns 0 or -EINVAL. */
+int am_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* Block SIGINT and SIGTERM (the previous mask goes to OLD unless NULL) and return a signalfd
+ * reading them, opened with SFD_CLOEXEC | FLAGS; -errno on failure. */
+int am_cli_signalfd(int flags, sigset_t *old);
+
+#endif
