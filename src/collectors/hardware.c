@@ -221,8 +221,10 @@ static void numa_nodes(struct hardware_state *st, struct am_metric_set *out, int
 		/* "Node 0 MemTotal:  4942040 kB" */
 		for (line = st->buf.data; line && *line; line = am_next_line(line)) {
 			const char *p = strchr(line, ':'), *nl = strchr(line, '\n');
-			int total = !!strstr(line, " MemTotal:"),
-			    free_ = !!strstr(line, " MemFree:");
+			/* Search this line only: the buffer holds the whole file. */
+			size_t len = nl ? (size_t)(nl - line) : strlen(line);
+			int total = !!memmem(line, len, " MemTotal:", 10),
+			    free_ = !!memmem(line, len, " MemFree:", 9);
 			uint64_t kb;
 
 			if (!p || (nl && p > nl) || (inventory ? !total : !free_))

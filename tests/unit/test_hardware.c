@@ -35,6 +35,9 @@ Test(hardware, captured_tree_reports_absent_parts)
 	cr_assert_eq(VALUE(&s, "antimetal_hardware_present", "component", "thermal"), 0);
 	cr_assert_eq(VALUE(&s, "antimetal_numa_node_memory_total_bytes", "node", "0"),
 		     4942040.0 * 1024);
+	/* One node: each of its memory series exactly once (a duplicate breaks the exposition). */
+	cr_assert_eq(count_metric(&s, "antimetal_numa_node_memory_total_bytes"), 1);
+	cr_assert_eq(count_metric(&s, "antimetal_numa_node_memory_free_bytes"), 1);
 	cr_assert_not_null(
 	    find_metric(&s, "antimetal_numa_node_info", "node", "0", "cpulist", "0-1", NULL));
 	/* loop0 and zram0 are skipped like the disk collector skips them. */
