@@ -257,12 +257,16 @@ static __always_inline void args_from_image(struct execsnoop_exec *e, struct tas
 
 	if (!mm || end <= start)
 		return;
-	if (len > max_args_size) {
-		len = max_args_size;
+	if (len > max_args_size)
 		flags |= EXECSNOOP_F_ARGS_TRUNCATED;
-	}
+	/* The compile-time ceiling first, then the limit (which is below it): in the other order
+	 * the ceiling's clamp can no longer apply, and the 6.1 verifier still walks it, with a
+	 * length beyond the stash value (sized at load time) and an impossible range. */
 	if (len > EXECSNOOP_ARGS_SIZE_MAX)
 		len = EXECSNOOP_ARGS_SIZE_MAX;
+	barrier_var(len);
+	if (len > max_args_size)
+		len = max_args_size;
 	if (off > EXECSNOOP_FILENAME_MAX)
 		off = EXECSNOOP_FILENAME_MAX;
 	barrier_var(len);
