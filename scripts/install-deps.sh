@@ -6,6 +6,7 @@ PKGS=(
 	libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libyaml-dev libcriterion-dev
 	binutils elfutils kmod procps xz-utils
 	prometheus prometheus-node-exporter golang-go linux-perf
+	qemu-system-x86 busybox-static cpio
 )
 missing=()
 for p in "${PKGS[@]}"; do

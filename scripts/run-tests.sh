@@ -27,6 +27,26 @@ run_binary() { # BIN JOBS
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
+# A second kernel first: its run also exports that kernel's BTF, which test_external_btf then
+# uses as "another kernel's BTF". The full matrix (both 6.1 kernels, every BPF integration test
+# inside) is `make test-kernels`; here the 6.1 kernel runs check, the CO-RE proof and the
+# execsnoop and profiler smoke tests (about a minute under qemu's TCG).
+if [ "${ANTIMETAL_SKIP_KERNELS:-0}" = 1 ]; then
+	echo "=== second kernel: skipped: ANTIMETAL_SKIP_KERNELS=1"
+	skipped=$((skipped + 1))
+elif [ "$(id -u)" -ne 0 ]; then
+	echo "=== second kernel: skipped: needs root (qemu packages, kernel download)"
+	skipped=$((skipped + 1))
+else
+	echo "=== second kernel: debian-6.1 under qemu"
+	if KERNELS=debian-6.1 TEST_NAMES="test_core_reloc test_check" NO_BUILD=1 tests/kernels/run.sh; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("second kernel (tests/kernels/run.sh debian-6.1)")
+	fi
+fi
+
 for bin in build/tests/unit/test_* build/asan/tests/unit/test_*; do
 	[ -x "$bin" ] && run_binary "$bin" 2
 done
