@@ -18,6 +18,7 @@
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
 #include "export/prometheus.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -58,14 +59,6 @@ struct agent {
 	uint64_t start_ns;
 	uint64_t reloads_ok, reloads_failed;
 };
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int am_agent_load_config(const struct am_agent_options *o, struct am_config *out, char *err,
 			 size_t errlen)
@@ -140,11 +133,11 @@ static void metric_line(struct am_strbuf *b, const char *host, const struct am_r
 
 /* A stats line up to its last field: the caller may add more, then ends it. */
 static void stats_fields(struct am_strbuf *b, const char *host, const struct am_runner *r,
-		       uint64_t scrapes, uint64_t jsonl_errors)
+			 uint64_t scrapes, uint64_t jsonl_errors)
 {
 	size_t i;
 
-	am_jsonl_begin(b, "stats", host, realtime_ns());
+	am_jsonl_begin(b, "stats", host, am_clock_ns(CLOCK_REALTIME));
 	am_json_key(b, "collectors", false);
 	am_strbuf_putc(b, '[');
 	for (i = 0; i < r->n; i++) {
@@ -558,7 +551,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->cfg = *cfg;
 	a->sigfd = -1;
 	a->jsonl.fd = -1;
-	a->start_ns = realtime_ns();
+	a->start_ns = am_clock_ns(CLOCK_REALTIME);
 	am_log_init(a->cfg.log_level);
 	resolve_host(&a->cfg, a->host, sizeof(a->host));
 	sigemptyset(&old);

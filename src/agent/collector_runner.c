@@ -5,15 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int am_runner_init(struct am_runner *r, const struct am_config *cfg)
 {
@@ -61,10 +54,10 @@ int am_runner_collect(struct am_runner *r, size_t i)
 	if (e->init_error)
 		return e->init_error;
 	am_metric_set_reset(&e->scratch);
-	e->scratch.timestamp_ns = now_ns(CLOCK_REALTIME);
-	t0 = now_ns(CLOCK_MONOTONIC);
+	e->scratch.timestamp_ns = am_clock_ns(CLOCK_REALTIME);
+	t0 = am_clock_ns(CLOCK_MONOTONIC);
 	err = e->col->collect(e->state, &e->scratch);
-	e->last_duration_s = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	e->last_duration_s = (double)(am_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 	e->runs++;
 	if (!err && e->scratch.oom)
 		err = -ENOMEM;

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "collectors/collector.h"
+#include "util/file.h"
 
 enum kind { K_STR, K_PATH, K_ADDR, K_BOOL, K_UINT, K_DURATION, K_SIZE, K_LOGLEVEL };
 
@@ -584,33 +585,15 @@ int am_config_load_string(struct am_config *c, const char *text, size_t len, con
 
 int am_config_load_file(struct am_config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *text;
-	size_t len;
-	int rc;
+	struct am_strbuf text = {0};
+	int rc = am_file_read(path, MAX_CONFIG_BYTES, &text);
 
-	if (!f) {
-		rc = -errno;
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
-	text = malloc(MAX_CONFIG_BYTES + 1);
-	if (!text) {
-		fclose(f);
-		errf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	len = fread(text, 1, MAX_CONFIG_BYTES + 1, f);
-	if (ferror(f)) {
-		rc = -EIO;
-		errf(err, errlen, "%s: read error", path);
-	} else if (len > MAX_CONFIG_BYTES) {
-		rc = -EFBIG;
+	if (rc == -EFBIG)
 		errf(err, errlen, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);
-	} else {
-		rc = load(c, text, len, path, err, errlen);
-	}
-	fclose(f);
-	free(text);
+	else if (rc)
+		errf(err, errlen, "%s: %s", path, strerror(-rc));
+	else
+		rc = load(c, text.data ? text.data : "", text.len, path, err, errlen);
+	am_strbuf_free(&text);
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include "export/pprof.h"
 #include "symbolize/usym.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -21,10 +22,7 @@
 
 static double mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)am_clock_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
 static int mkdirs(const char *path)

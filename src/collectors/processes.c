@@ -175,12 +175,15 @@ static void emit(struct processes_state *st, struct am_metric_set *out)
 	}
 	am_metric_add(out, "antimetal_processes", "Processes (thread groups) that exist.",
 		      AM_METRIC_GAUGE, (double)st->nprocs, NULL);
-	qsort(st->procs, st->nprocs, sizeof(*st->procs), by_cpu);
-	for (i = 0; i < st->nprocs && i < TOP_N; i++)
-		st->procs[i].selected = 1;
-	qsort(st->procs, st->nprocs, sizeof(*st->procs), by_rss);
-	for (i = 0; i < st->nprocs && i < TOP_N; i++)
-		st->procs[i].selected = 1;
+	/* An empty procfs (a fixture, a bare container) leaves procs NULL: qsort must not see it. */
+	if (st->nprocs) {
+		qsort(st->procs, st->nprocs, sizeof(*st->procs), by_cpu);
+		for (i = 0; i < st->nprocs && i < TOP_N; i++)
+			st->procs[i].selected = 1;
+		qsort(st->procs, st->nprocs, sizeof(*st->procs), by_rss);
+		for (i = 0; i < st->nprocs && i < TOP_N; i++)
+			st->procs[i].selected = 1;
+	}
 	for (i = 0; i < st->nprocs; i++) {
 		const struct proc_entry *e = &st->procs[i];
 

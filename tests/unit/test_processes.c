@@ -155,3 +155,17 @@ Test(processes, cpu_rate_between_cycles_and_pid_reuse)
 	am_test_rmtree(dir);
 	free(dir);
 }
+
+Test(processes, empty_procfs_has_no_processes)
+{
+	struct am_metric_set s = {0};
+	char *dir = am_test_mkdtemp("emptyproc");
+
+	cr_assert_not_null(dir);
+	/* No PID directories at all: zero processes, no crash (UBSan checks qsort's array). */
+	cr_assert_eq(collect_once(&am_collector_processes, dir, NULL, NULL, &s), 0);
+	cr_assert_eq(VALUE(&s, "antimetal_processes"), 0);
+	am_metric_set_free(&s);
+	am_test_rmtree(dir);
+	free(dir);
+}
