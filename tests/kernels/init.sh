@@ -14,7 +14,10 @@ ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
 ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
-mount -t tmpfs tmpfs /tmp
+# No tmpfs over /tmp: the source tree (and the binaries at their host paths) may live under
+# /tmp, as in a CI clone; the initramfs root is already a writable in-memory filesystem.
+mkdir -p /tmp
+chmod 1777 /tmp
 # Criterion's test runner shares memory with its workers through shm_open.
 mkdir -p /dev/shm
 mount -t tmpfs tmpfs /dev/shm

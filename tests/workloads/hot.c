@@ -19,7 +19,9 @@
 
 volatile uint64_t hot_sink;
 
-__attribute__((noinline)) void hot_a(long n)
+/* Same code at the same cache-line alignment: otherwise the two loops can run at different
+ * speeds (perf measured hot_a at 76.5% without it) and the 3:1 split is no longer exact. */
+__attribute__((noinline, aligned(64))) void hot_a(long n)
 {
 	volatile uint64_t x = hot_sink;
 
@@ -28,7 +30,7 @@ __attribute__((noinline)) void hot_a(long n)
 	hot_sink = x;
 }
 
-__attribute__((noinline)) void hot_b(long n)
+__attribute__((noinline, aligned(64))) void hot_b(long n)
 {
 	volatile uint64_t x = hot_sink;
 
