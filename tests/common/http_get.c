@@ -14,13 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "testutil.h"
 
 static int wait_fd(int fd, short events, long long deadline)
 {
@@ -29,7 +23,7 @@ static int wait_fd(int fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - am_test_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(&p, 1, (int)left);
@@ -106,7 +100,7 @@ int am_http_get_with(const char *host, int port, const char *path, const char *e
 		     int timeout_ms, struct am_http_response *r)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = am_test_now_ms() + timeout_ms;
 	struct am_strbuf raw = {0};
 	char *req = NULL;
 	int fd, err;

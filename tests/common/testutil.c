@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/clock.h"
@@ -136,6 +137,18 @@ int am_test_start_quiet(char *const argv[])
 double am_test_now_s(void)
 {
 	return (double)am_clock_ns(CLOCK_MONOTONIC) / 1e9;
+}
+
+long long am_test_now_ms(void)
+{
+	return (long long)(am_clock_ns(CLOCK_MONOTONIC) / 1000000);
+}
+
+void am_test_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
 }
 
 char *am_test_mkdtemp(const char *tag)

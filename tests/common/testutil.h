@@ -37,6 +37,10 @@ int am_test_start_quiet(char *const argv[]);
 
 /* CLOCK_MONOTONIC in seconds, for test deadlines. */
 double am_test_now_s(void);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long am_test_now_ms(void);
+/* Sleep MS milliseconds. */
+void am_test_sleep_ms(int ms);
 
 /* Create a fresh temporary directory under /tmp; returns a malloc'd path. */
 char *am_test_mkdtemp(const char *tag);

@@ -33,21 +33,6 @@
 static pid_t agent_pid = -1;
 static char *dir;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 static void setup(void)
 {
 	dir = am_test_mkdtemp("daemon");
@@ -145,7 +130,7 @@ static const char *agent_stderr(struct am_strbuf *b)
 /* GET until it answers 200 or TIMEOUT_MS pass. */
 static int wait_http(int port, const char *path, int timeout_ms, struct am_http_response *r)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = am_test_now_ms() + timeout_ms;
 	int status;
 
 	for (;;) {
@@ -158,9 +143,9 @@ static int wait_http(int port, const char *path, int timeout_ms, struct am_http_
 			agent_pid = -1;
 			return -ECHILD;
 		}
-		if (now_ms() > deadline)
+		if (am_test_now_ms() > deadline)
 			return -ETIMEDOUT;
-		sleep_ms(50);
+		am_test_sleep_ms(50);
 	}
 }
 
@@ -168,14 +153,14 @@ static int wait_http(int port, const char *path, int timeout_ms, struct am_http_
 static bool wait_for_text(const char *file, const char *needle, int timeout_ms)
 {
 	struct am_strbuf b = {0};
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = am_test_now_ms() + timeout_ms;
 	bool found = false;
 
-	while (!found && now_ms() < deadline) {
+	while (!found && am_test_now_ms() < deadline) {
 		read_dir_file(file, &b);
 		found = strstr(b.data, needle) != NULL;
 		if (!found)
-			sleep_ms(50);
+			am_test_sleep_ms(50);
 	}
 	am_strbuf_free(&b);
 	return found;
@@ -223,18 +208,18 @@ static void gunzip(const void *data, size_t len, struct am_strbuf *out)
 /* SIGTERM the agent; returns its wait status, and the time it took in *MS. */
 static int terminate(long long *ms)
 {
-	long long t0 = now_ms();
+	long long t0 = am_test_now_ms();
 	int status = -1;
 
 	cr_assert_eq(kill(agent_pid, SIGTERM), 0);
-	while (now_ms() - t0 < 10000) {
+	while (am_test_now_ms() - t0 < 10000) {
 		if (waitpid(agent_pid, &status, WNOHANG) == agent_pid) {
 			agent_pid = -1;
 			break;
 		}
-		sleep_ms(5);
+		am_test_sleep_ms(5);
 	}
-	*ms = now_ms() - t0;
+	*ms = am_test_now_ms() - t0;
 	cr_log_info("SIGTERM to exit: %lld ms", *ms);
 	return status;
 }
@@ -416,13 +401,13 @@ Test(daemon, sigint_also_stops_cleanly, .init = setup, .fini = teardown, .timeou
 	start_agent(port, "execsnoop:\n  enabled: false\nprofiler:\n  enabled: false\n");
 	cr_assert_eq(wait_http(port, "/healthz", 15000, &r), 0, "stderr:\n%s", agent_stderr(&err));
 	am_http_response_free(&r);
-	t0 = now_ms();
+	t0 = am_test_now_ms();
 	kill(agent_pid, SIGINT);
-	while (now_ms() - t0 < 5000 && waitpid(agent_pid, &status, WNOHANG) != agent_pid)
-		sleep_ms(5);
+	while (am_test_now_ms() - t0 < 5000 && waitpid(agent_pid, &status, WNOHANG) != agent_pid)
+		am_test_sleep_ms(5);
 	agent_pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
-	cr_assert_leq(now_ms() - t0, 2000);
+	cr_assert_leq(am_test_now_ms() - t0, 2000);
 	am_strbuf_free(&err);
 }
 
@@ -633,14 +618,14 @@ Test(daemon, profiler_writes_one_pprof_per_window_and_keeps_n, .init = setup, .f
 	start_agent(port, extra);
 	cr_assert_eq(wait_http(port, "/healthz", 15000, &r), 0, "stderr:\n%s", agent_stderr(&err));
 	am_http_response_free(&r);
-	deadline = now_ms() + 20000;
-	while (now_ms() < deadline && written < 3) {
+	deadline = am_test_now_ms() + 20000;
+	while (am_test_now_ms() < deadline && written < 3) {
 		cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 5000, &r), 0);
 		if (!sample_value(r.body.data, "antimetal_profiler_profiles_written_total",
 				  &written))
 			written = 0;
 		am_http_response_free(&r);
-		sleep_ms(200);
+		am_test_sleep_ms(200);
 	}
 	cr_assert_geq(written, 3, "profiles written: %g; stderr:\n%s", written, agent_stderr(&err));
 	cr_assert_eq(count_profiles(), 2, "retention 2 not applied");
@@ -887,14 +872,14 @@ Test(daemon, profiler_symbolizes_a_process_that_exited_within_the_window, .init 
 	 * handled by the daemon's loop lets its frames be symbolized. */
 	status = am_test_run(hot, NULL, NULL);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	deadline = now_ms() + 15000;
-	while (now_ms() < deadline && written < 1) {
+	deadline = am_test_now_ms() + 15000;
+	while (am_test_now_ms() < deadline && written < 1) {
 		cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 5000, &r), 0);
 		if (!sample_value(r.body.data, "antimetal_profiler_profiles_written_total",
 				  &written))
 			written = 0;
 		am_http_response_free(&r);
-		sleep_ms(200);
+		am_test_sleep_ms(200);
 	}
 	cr_assert_geq(written, 1, "no profile written; stderr:\n%s", agent_stderr(&err));
 	status = terminate(&ms);

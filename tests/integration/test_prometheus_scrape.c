@@ -36,21 +36,6 @@ enum { AGENT_P, NODE_P, PROM_P, NPROCS };
 static pid_t pids[NPROCS] = {-1, -1, -1};
 static char *dir;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 static void setup(void)
 {
 	dir = am_test_mkdtemp("promscrape");
@@ -113,15 +98,15 @@ static const char *log_of(const char *name, struct am_strbuf *b)
 /* GET PORT/PATH until 200 within TIMEOUT_MS; R holds the answer on success. */
 static bool wait_get(int port, const char *path, int timeout_ms, struct am_http_response *r)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = am_test_now_ms() + timeout_ms;
 
 	for (;;) {
 		if (!am_http_get("127.0.0.1", port, path, 5000, r) && r->status == 200)
 			return true;
 		am_http_response_free(r);
-		if (now_ms() > deadline)
+		if (am_test_now_ms() > deadline)
 			return false;
-		sleep_ms(100);
+		am_test_sleep_ms(100);
 	}
 }
 
@@ -362,15 +347,15 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 	am_http_response_free(&r);
 
 	/* 1. Prometheus scraped the agent: the target is up. */
-	deadline = now_ms() + 30000;
-	while (now_ms() < deadline && !(prom_query(pport, "up{job=\"antimetal\"}", &up) && up == 1))
-		sleep_ms(250);
+	deadline = am_test_now_ms() + 30000;
+	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"antimetal\"}", &up) && up == 1))
+		am_test_sleep_ms(250);
 	cr_assert_eq(up, 1, "the agent's target never came up; prometheus log:\n%s",
 		     log_of("prometheus", &logb));
-	deadline = now_ms() + 30000;
+	deadline = am_test_now_ms() + 30000;
 	up = 0;
-	while (now_ms() < deadline && !(prom_query(pport, "up{job=\"node\"}", &up) && up == 1))
-		sleep_ms(250);
+	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"node\"}", &up) && up == 1))
+		am_test_sleep_ms(250);
 	cr_assert_eq(up, 1, "node_exporter's target never came up");
 	cr_assert(prom_query(pport, "scrape_samples_scraped{job=\"antimetal\"}", &v));
 	cr_assert_gt(v, 100, "only %g samples scraped", v);
@@ -394,7 +379,7 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 	/* 3. The same moment, read directly: agent, node_exporter, agent a collection later. */
 	get_ok(aport, "/metrics", &m.a1);
 	get_ok(nport, "/metrics", &m.n);
-	sleep_ms(1300);
+	am_test_sleep_ms(1300);
 	get_ok(aport, "/metrics", &m.a2);
 
 	cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -508,13 +493,13 @@ Test(prometheus, promtool_finds_nothing_to_fix, .init = setup, .fini = teardown,
 	cr_assert(wait_get(aport, "/healthz", 15000, &r), "agent down: %s", log_of("agent", &logb));
 	am_http_response_free(&r);
 	/* Two collections, so rate metrics (from deltas) are in the exposition too. */
-	deadline = now_ms() + 10000;
+	deadline = am_test_now_ms() + 10000;
 	for (;;) {
 		get_ok(aport, "/metrics", &r);
-		if (strstr(r.body.data, "_per_second") || now_ms() > deadline)
+		if (strstr(r.body.data, "_per_second") || am_test_now_ms() > deadline)
 			break;
 		am_http_response_free(&r);
-		sleep_ms(200);
+		am_test_sleep_ms(200);
 	}
 	snprintf(file, sizeof(file), "%s/metrics.txt", dir);
 	cr_assert_eq(am_test_write_file(file, r.body.data, r.body.len), 0);
