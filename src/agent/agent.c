@@ -416,6 +416,8 @@ static int open_jsonl(struct am_jsonl *w, const struct am_config *cfg)
 static void apply_continuous(struct agent *a, const struct am_config *cfg)
 {
 	am_exec_source_set_output(&a->exec, a->jsonl_on ? &a->jsonl : NULL, a->host);
+	a->exec.btf_path = a->opts->btf_path;
+	a->prof.btf_path = a->opts->btf_path;
 	if (cfg->execsnoop_enabled && !a->exec.snoop)
 		am_exec_source_start(&a->exec, &a->loop);
 	else if (!cfg->execsnoop_enabled && a->exec.snoop)

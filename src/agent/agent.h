@@ -14,6 +14,8 @@ struct am_agent_options {
 	/* "key=value" settings from flags, applied after the file at start and at every reload */
 	const char *const *overrides;
 	size_t noverrides;
+	/* External BTF for the eBPF collectors (resolved by am_btf_resolve), NULL: native */
+	const char *btf_path;
 };
 
 /* Build the configuration O describes: defaults, the file, then the overrides. Returns 0, or

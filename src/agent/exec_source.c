@@ -55,6 +55,7 @@ int am_exec_source_start(struct am_exec_source *x, struct am_loop *loop)
 	o.cb = on_record;
 	o.ctx = x;
 	o.resolve_cgroups = true;
+	o.btf_path = x->btf_path;
 	err = am_execsnoop_open(&o, &x->snoop);
 	if (err) {
 		x->snoop = NULL;

@@ -23,6 +23,7 @@ struct am_exec_source {
 	uint64_t base_drops;	      /* drops of execsnoop instances closed before this one */
 	struct am_strbuf line, event;
 	int start_error; /* 0, or why it could not start */
+	const char *btf_path; /* external BTF, NULL: native */
 };
 
 /* Open execsnoop and watch its fd in LOOP. Returns 0 or -errno (logged; the daemon goes on). */

@@ -50,6 +50,7 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 
 	o.usym = x->usym;
 	o.freq = x->frequency_hz;
+	o.btf_path = x->btf_path;
 	o.kernel_stacks = true;
 	o.user_stacks = true;
 	return am_profiler_open(&o, out);

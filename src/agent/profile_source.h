@@ -18,6 +18,7 @@ struct am_profile_source {
 	struct am_loop_source *timer;
 	struct am_loop_source *notify; /* the running profiler's new-process notices */
 	unsigned frequency_hz;
+	const char *btf_path; /* external BTF, NULL: native */
 	uint64_t window_ms;
 	unsigned retention;
 	char dir[AM_CONFIG_PATH_MAX];

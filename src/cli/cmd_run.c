@@ -8,6 +8,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "cli/commands.h"
+#include "core/btf_discovery.h"
 #include "util/log.h"
 
 #define MAX_OVERRIDES 128
@@ -38,6 +39,7 @@ static void usage(FILE *out)
 	    "      --no-execsnoop     (execsnoop.enabled=false)\n"
 	    "      --no-profiler      (profiler.enabled=false)\n"
 	    "      --set KEY=VALUE    set any configuration key, e.g. --set jsonl.keep=3\n"
+	    "      --btf FILE         kernel BTF for the eBPF collectors where the kernel has none\n"
 	    "  -h, --help             this text\n");
 }
 
@@ -113,7 +115,8 @@ int cmd_run(int argc, char **argv)
 		O_SYSFS,
 		O_NO_EXEC,
 		O_NO_PROF,
-		O_SET
+		O_SET,
+		O_BTF
 	};
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -131,6 +134,7 @@ int cmd_run(int argc, char **argv)
 	    {"no-execsnoop", no_argument, NULL, O_NO_EXEC},
 	    {"no-profiler", no_argument, NULL, O_NO_PROF},
 	    {"set", required_argument, NULL, O_SET},
+	    {"btf", required_argument, NULL, O_BTF},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -138,7 +142,8 @@ int cmd_run(int argc, char **argv)
 	struct overrides ov = {{0}, 0};
 	struct am_config cfg;
 	bool once = false, check = false;
-	char err[1024];
+	const char *btf_arg = NULL;
+	char err[1024], btf[4096];
 	int c, rc = 0, status;
 	size_t i;
 
@@ -194,6 +199,9 @@ int cmd_run(int argc, char **argv)
 					"antimetal-agent run: --set '%s': expected KEY=VALUE\n",
 					optarg);
 			break;
+		case O_BTF:
+			btf_arg = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			status = AM_EXIT_OK;
@@ -213,6 +221,16 @@ int cmd_run(int argc, char **argv)
 	}
 	o.overrides = (const char *const *)ov.items;
 	o.noverrides = ov.n;
+	/* A bad --btf or ANTIMETAL_BTF_PATH is bad input (named in the message); no BTF at all
+	 * only means the eBPF collectors will not start, which they log. */
+	if (am_btf_resolve(btf_arg, btf, sizeof(btf))) {
+		if (btf_arg || getenv("ANTIMETAL_BTF_PATH")) {
+			status = AM_EXIT_USAGE;
+			goto out;
+		}
+		btf[0] = '\0';
+	}
+	o.btf_path = btf[0] ? btf : NULL;
 	if (am_agent_load_config(&o, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "antimetal-agent: invalid configuration: %s\n", err);
 		status = AM_EXIT_USAGE;

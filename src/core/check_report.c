@@ -91,12 +91,12 @@ static void plan_profiler(struct am_check_report *r)
 		plan(r, false, "unavailable: %s", r->probes[AM_P_PERF_IOCTL].detail);
 
 	r->plans[r->nplans].collector = "profiler stacks";
-	if (yes(r, AM_P_MAP_STACK_TRACE) && yes(r, AM_P_HELPER_GET_STACKID))
-		plan(r, true, "stack trace map (bpf_get_stackid)");
-	else if (unknown(r, AM_P_MAP_STACK_TRACE))
-		plan(r, false, "unknown: %s", r->probes[AM_P_MAP_STACK_TRACE].detail);
+	if (yes(r, AM_P_MAP_PERCPU_ARRAY) && yes(r, AM_P_HELPER_GET_STACK))
+		plan(r, true, "bpf_get_stack, stacks stored by content hash");
+	else if (unknown(r, AM_P_HELPER_GET_STACK))
+		plan(r, false, "unknown: %s", r->probes[AM_P_HELPER_GET_STACK].detail);
 	else
-		plan(r, false, "unavailable: no stack trace map or bpf_get_stackid");
+		plan(r, false, "unavailable: no bpf_get_stack or per-CPU array");
 }
 
 static void plan_optional(struct am_check_report *r, const char *who, enum am_probe_id id,

@@ -34,8 +34,8 @@ static const struct {
 	[AM_P_PROG_TRACING] = { "program types", "tracing" },
 	[AM_P_MAP_RINGBUF] = { "maps", "ringbuf" },
 	[AM_P_MAP_PERF_EVENT_ARRAY] = { "maps", "perf_event_array" },
-	[AM_P_MAP_STACK_TRACE] = { "maps", "stack_trace" },
-	[AM_P_HELPER_GET_STACKID] = { "helpers", "bpf_get_stackid" },
+	[AM_P_MAP_PERCPU_ARRAY] = { "maps", "percpu_array" },
+	[AM_P_HELPER_GET_STACK] = { "helpers", "bpf_get_stack" },
 	[AM_P_HELPER_RINGBUF_RESERVE] = { "helpers", "bpf_ringbuf_reserve" },
 	[AM_P_HELPER_PERF_EVENT_OUTPUT] = { "helpers", "bpf_perf_event_output" },
 	[AM_P_HELPER_PROBE_READ_USER_STR] = { "helpers", "bpf_probe_read_user_str" },
@@ -442,8 +442,8 @@ static void probe_sysctls(const struct am_probe_ctx *ctx, struct am_probe_result
 /* The probes that need bpf(): all UNKNOWN with WHY when bpf() is denied to this process. */
 static const enum am_probe_id bpf_probes[] = {
 	AM_P_PROG_TRACEPOINT, AM_P_PROG_RAW_TRACEPOINT, AM_P_PROG_PERF_EVENT, AM_P_PROG_KPROBE,
-	AM_P_PROG_TRACING, AM_P_MAP_RINGBUF, AM_P_MAP_PERF_EVENT_ARRAY, AM_P_MAP_STACK_TRACE,
-	AM_P_HELPER_GET_STACKID, AM_P_HELPER_RINGBUF_RESERVE, AM_P_HELPER_PERF_EVENT_OUTPUT,
+	AM_P_PROG_TRACING, AM_P_MAP_RINGBUF, AM_P_MAP_PERF_EVENT_ARRAY, AM_P_MAP_PERCPU_ARRAY,
+	AM_P_HELPER_GET_STACK, AM_P_HELPER_RINGBUF_RESERVE, AM_P_HELPER_PERF_EVENT_OUTPUT,
 	AM_P_HELPER_PROBE_READ_USER_STR, AM_P_HELPER_GET_CURRENT_CGROUP_ID,
 	AM_P_HELPER_GET_CURRENT_TASK, AM_P_PERF_LINK, AM_P_PERF_IOCTL, AM_P_KPROBE_ATTACH,
 	AM_P_FENTRY_ATTACH,
@@ -499,9 +499,9 @@ void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 	probe_map(BPF_MAP_TYPE_RINGBUF, "BPF_MAP_TYPE_RINGBUF (5.8+)", &out[AM_P_MAP_RINGBUF]);
 	probe_map(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
 		  &out[AM_P_MAP_PERF_EVENT_ARRAY]);
-	probe_map(BPF_MAP_TYPE_STACK_TRACE, "BPF_MAP_TYPE_STACK_TRACE", &out[AM_P_MAP_STACK_TRACE]);
-	probe_helper(BPF_PROG_TYPE_PERF_EVENT, "perf_event", BPF_FUNC_get_stackid, "4.6",
-		     &out[AM_P_HELPER_GET_STACKID]);
+	probe_map(BPF_MAP_TYPE_PERCPU_ARRAY, "BPF_MAP_TYPE_PERCPU_ARRAY", &out[AM_P_MAP_PERCPU_ARRAY]);
+	probe_helper(BPF_PROG_TYPE_PERF_EVENT, "perf_event", BPF_FUNC_get_stack, "4.18",
+		     &out[AM_P_HELPER_GET_STACK]);
 	probe_helper(BPF_PROG_TYPE_TRACEPOINT, "tracepoint", BPF_FUNC_ringbuf_reserve, "5.8",
 		     &out[AM_P_HELPER_RINGBUF_RESERVE]);
 	probe_helper(BPF_PROG_TYPE_TRACEPOINT, "tracepoint", BPF_FUNC_perf_event_output, "4.4",

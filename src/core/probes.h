@@ -24,8 +24,8 @@ enum am_probe_id {
 	AM_P_PROG_TRACING,
 	AM_P_MAP_RINGBUF,
 	AM_P_MAP_PERF_EVENT_ARRAY,
-	AM_P_MAP_STACK_TRACE,
-	AM_P_HELPER_GET_STACKID,
+	AM_P_MAP_PERCPU_ARRAY,
+	AM_P_HELPER_GET_STACK,
 	AM_P_HELPER_RINGBUF_RESERVE,
 	AM_P_HELPER_PERF_EVENT_OUTPUT,
 	AM_P_HELPER_PROBE_READ_USER_STR,
@@ -64,7 +64,7 @@ struct am_probe_ctx {
 /* Group ("program types", "maps", "helpers", "attach", "kernel", "capabilities", "sysctl")
  * of probe ID. */
 const char *am_probe_group(enum am_probe_id id);
-/* Stable short name of probe ID ("ringbuf", "bpf_get_stackid", ...), also the JSON key. */
+/* Stable short name of probe ID ("ringbuf", "bpf_get_stack", ...), also the JSON key. */
 const char *am_probe_name(enum am_probe_id id);
 /* "yes", "no", "unknown" or "info". */
 const char *am_probe_status_name(enum am_probe_status s);

@@ -481,6 +481,27 @@ Test(daemon, invalid_config_exits_2_naming_line_and_column, .init = setup, .fini
 	am_strbuf_free(&err);
 }
 
+/* --btf is resolved once at start for execsnoop and the profiler: a bad file is bad input. */
+Test(daemon, bad_btf_file_exits_2_naming_it, .init = setup, .fini = teardown)
+{
+	char path[512];
+	char *missing[] = {AGENT, "run", "--once", "--btf", "/nonexistent/vmlinux.btf", NULL};
+	char *garbage[] = {AGENT, "run", "--once", "--btf", path, NULL};
+	struct am_strbuf err = {0};
+	int status;
+
+	status = am_test_run(missing, NULL, &err);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+	cr_assert_not_null(strstr(err.data, "/nonexistent/vmlinux.btf"), "stderr: %s", err.data);
+	snprintf(path, sizeof(path), "%s/garbage.btf", dir);
+	cr_assert_eq(am_test_write_file(path, "not BTF at all", 14), 0);
+	am_strbuf_reset(&err);
+	status = am_test_run(garbage, NULL, &err);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+	cr_assert_not_null(strstr(err.data, path), "stderr: %s", err.data);
+	am_strbuf_free(&err);
+}
+
 Test(daemon, busy_port_is_a_clean_failure, .init = setup, .fini = teardown, .timeout = 30)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -59,7 +59,7 @@ Test(check_conclude, this_host_profile)
 	cr_assert_str_eq(plan_of(&r, "execsnoop"), "ring buffer");
 	cr_assert_str_eq(plan_of(&r, "profiler event"), "no PMU -> software cpu-clock");
 	cr_assert_str_eq(plan_of(&r, "profiler attach"), "bpf_link (5.15+)");
-	cr_assert_str_eq(plan_of(&r, "profiler stacks"), "stack trace map (bpf_get_stackid)");
+	cr_assert_str_eq(plan_of(&r, "profiler stacks"), "bpf_get_stack, stacks stored by content hash");
 	cr_assert_str_eq(plan_of(&r, "kprobe-based collectors"),
 			 "unavailable (CONFIG_KPROBE_EVENTS off)");
 	cr_assert(strstr(plan_of(&r, "fentry/fexit"), "unavailable"));
