@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "util/json.h"
+#include "util/timefmt.h"
 
 static bool safe_byte(unsigned char c)
 {
@@ -180,45 +181,10 @@ static void put_i64(struct am_strbuf *b, int64_t v)
 				: am_strbuf_append(b, "," lit ":false", sizeof(lit) + 6))
 #define LIT(b, lit) am_strbuf_append(b, lit, sizeof(lit) - 1)
 
-/* V as exactly N decimal digits at P; returns the end. */
-static char *digits(char *p, unsigned v, int n)
-{
-	int i;
-
-	for (i = n - 1; i >= 0; i--, v /= 10)
-		p[i] = (char)('0' + v % 10);
-	return p + n;
-}
-
-void am_render_rfc3339_ns(struct am_strbuf *b, uint64_t real_ns)
-{
-	time_t t = (time_t)(real_ns / 1000000000ull);
-	char out[40], *p = out;
-	struct tm tm;
-
-	/* Without printf: this runs for every record. */
-	gmtime_r(&t, &tm);
-	p = digits(p, (unsigned)tm.tm_year + 1900, 4);
-	*p++ = '-';
-	p = digits(p, (unsigned)tm.tm_mon + 1, 2);
-	*p++ = '-';
-	p = digits(p, (unsigned)tm.tm_mday, 2);
-	*p++ = 'T';
-	p = digits(p, (unsigned)tm.tm_hour, 2);
-	*p++ = ':';
-	p = digits(p, (unsigned)tm.tm_min, 2);
-	*p++ = ':';
-	p = digits(p, (unsigned)tm.tm_sec, 2);
-	*p++ = '.';
-	p = digits(p, (unsigned)(real_ns % 1000000000ull), 9);
-	*p++ = 'Z';
-	am_strbuf_append(b, out, (size_t)(p - out));
-}
-
 static void put_time(struct am_strbuf *b, uint64_t real_ns)
 {
 	am_strbuf_putc(b, '"');
-	am_render_rfc3339_ns(b, real_ns);
+	am_rfc3339_ns(b, real_ns);
 	am_strbuf_putc(b, '"');
 }
 
@@ -308,7 +274,7 @@ void am_exec_render_stats_json(struct am_strbuf *b, const struct am_execsnoop_st
 	am_json_kv_str(b, "type", "stats", true);
 	am_json_key(b, "time", false);
 	am_strbuf_putc(b, '"');
-	am_render_rfc3339_ns(b, real_ns);
+	am_rfc3339_ns(b, real_ns);
 	am_strbuf_putc(b, '"');
 	am_json_kv_bool(b, "final", final, false);
 	am_json_kv_u64(b, "events", st->execs + st->exits, false);

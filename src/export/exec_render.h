@@ -26,7 +26,4 @@ void am_exec_render_json(struct am_strbuf *b, const struct am_exec_record *r);
 void am_exec_render_stats_json(struct am_strbuf *b, const struct am_execsnoop_stats *st,
 			       uint64_t real_ns, bool final);
 
-/* "2026-11-25T13:24:16.123456789Z" for REAL_NS since the epoch. */
-void am_render_rfc3339_ns(struct am_strbuf *b, uint64_t real_ns);
-
 #endif

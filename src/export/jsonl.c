@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/json.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 static int open_file(struct am_jsonl *w)
 {
@@ -125,18 +125,13 @@ void am_jsonl_close(struct am_jsonl *w)
 
 void am_jsonl_begin(struct am_strbuf *b, const char *type, const char *host, uint64_t ts_ns)
 {
-	time_t secs = (time_t)(ts_ns / 1000000000ull);
-	char stamp[64];
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%09lluZ",
-		 (unsigned long long)(ts_ns % 1000000000ull));
 	am_strbuf_putc(b, '{');
 	am_json_kv_str(b, "type", type, true);
 	am_json_kv_str(b, "host", host, false);
-	am_json_kv_str(b, "timestamp", stamp, false);
+	am_json_key(b, "timestamp", false);
+	am_strbuf_putc(b, '"');
+	am_rfc3339_ns(b, ts_ns);
+	am_strbuf_putc(b, '"');
 	am_json_kv_u64(b, "timestamp_ns", ts_ns, false);
 }
 
