@@ -112,6 +112,7 @@ test:
 	scripts/install-deps.sh
 	$(MAKE) -j$(NPROC) tests
 	$(MAKE) -j$(NPROC) SAN=1 tests
+	$(MAKE) -j$(NPROC) hardware-tests
 	$(MAKE) generate-ebpf-types
 	scripts/run-tests.sh
 

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# CPU profiler overhead and accuracy, all in one run: a CPU-bound workload (hot: hot_a 75%,
-# hot_b 25%, fixed work) alone, under `antimetal-agent profile` and under `perf record -g`
-# (system-wide, cpu-clock) at 99, 999 and 4999 Hz. Prints a markdown table: the workload's CPU
-# time and its slowdown against the baseline, the profiler's own CPU time per sample and peak
-# RSS, and hot_a's share of hot_a+hot_b as each profiler saw it.
-# Slowdown uses the workload's CPU time (user+sys), not wall time: on a shared machine the
-# wall clock measures the neighbours. Needs root; skips perf columns when perf is missing.
+# CPU profiler overhead and accuracy: a CPU-bound workload (hot: hot_a 75%, hot_b 25%, a fixed
+# amount of work) alone, under `antimetal-agent profile` and under `perf record -g` (both
+# system-wide, cpu-clock) at 99, 999 and 4999 Hz, repeated ROUNDS times.
+#
+# One run on a shared 2-CPU VM moves by several points, more than the differences being
+# measured, so every round measures its own baseline next to the two profilers, in an order
+# that rotates from round to round (slow drift of the machine then hits all three alike), and
+# the tables give the median over rounds with the range beside it.
+#
+# Slowdown is the workload's CPU time (user+sys, which on this kernel includes the interrupt
+# time spent in the sampled task: no IRQ_TIME_ACCOUNTING) against the baseline of its round:
+# wall time would measure the neighbours. The profiler's own CPU is given twice: while the
+# workload runs (steady state, from /proc/PID/task/*/schedstat) and in total (start-up and,
+# for the agent, symbolization; perf symbolizes later, in `perf report`, which is not counted).
+# Needs root; the perf rows are left out when perf is missing.
 set -u
 cd "$(dirname "$0")/.."
 AGENT=build/antimetal-agent
 HOT=build/tests/workloads/hot
-SLICES=${BENCH_PROFILER_SLICES:-20000}  # about 2 s of CPU on a 2020s core
+SLICES=${BENCH_PROFILER_SLICES:-20000} # about 2 s of CPU on a 2020s core
 FREQS=${BENCH_PROFILER_FREQS:-"99 999 4999"}
+ROUNDS=${BENCH_PROFILER_ROUNDS:-5}
 TIME=/usr/bin/time
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -24,6 +33,9 @@ if [ ! -x "$TIME" ]; then
 	exit 1
 fi
 PERF=$(command -v perf || true)
+# The workload runs on the last CPU: the profilers' own threads then mostly run beside it
+# rather than preempting it, as on a host with spare cores, and migrations stop adding noise.
+PIN="taskset -c $(($(nproc) - 1))"
 tmp=$(mktemp -d)
 # kernel.bpf_stats_enabled makes the kernel time each BPF program run: the per-sample cost of
 # our program inside the sampled task. Restored on exit.
@@ -31,73 +43,160 @@ stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo "")
 [ -n "$stats_was" ] && echo 1 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null
 trap '[ -n "$stats_was" ] && echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled; rm -rf "$tmp"' EXIT
 
-# Run the workload under GNU time; prints "cpu_seconds wall_seconds".
+# Run the workload once; prints its CPU seconds.
 run_workload() {
-	"$TIME" -f "%U %S %e" -o "$tmp/w.time" "$HOT" --slices "$SLICES" >/dev/null 2>&1
-	awk '{printf "%.3f %.3f\n", $1 + $2, $3}' "$tmp/w.time"
+	$PIN "$TIME" -f "%U %S" -o "$tmp/w.time" "$HOT" --slices "$SLICES" >/dev/null 2>&1
+	awk '{printf "%.4f\n", $1 + $2}' "$tmp/w.time"
 }
 
-# PROFILER... runs in the background under GNU time while the workload runs once, then gets
-# SIGINT. Prints the workload's "cpu wall"; the profiler's time goes to $tmp/p.time.
+# On-CPU nanoseconds of every thread of PID so far.
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'
+}
+
+# Waits until PROG's BPF program is attached (agent) or a fixed time (perf, which says nothing).
+wait_attached() {
+	local i
+	for i in $(seq 50); do
+		if [ "$1" = agent ]; then
+			bpftool prog show name profile_sample >/dev/null 2>&1 &&
+				bpftool prog show name profile_sample | grep -q run_cnt && break
+		elif [ "$i" -ge 10 ]; then
+			break
+		fi
+		sleep 0.1
+	done
+	sleep 0.2
+}
+
+# KIND PROFILER...: runs PROFILER under GNU time while the workload runs once, then SIGINTs it.
+# Prints "workload_cpu_s profiler_window_cpu_s"; GNU time's "user sys maxrss" goes to
+# $tmp/p.time and, for the agent, the BPF ns per run to $tmp/bpf.ns.
 with_profiler() {
+	local kind=$1 tpid ppid c0 c1 w
+	shift
 	"$TIME" -f "%U %S %M" -o "$tmp/p.time" "$@" &
-	local tpid=$!
-	sleep 1.5 # load and attach
-	run_workload
-	bpftool prog show name profile_sample 2>/dev/null |
-		awk '/run_time_ns/ { for (i = 1; i < NF; i++) { if ($i == "run_time_ns") t = $(i + 1);
-			if ($i == "run_cnt") c = $(i + 1) } } END { if (c) printf "%.0f", t / c; else printf "-" }' \
-		>"$tmp/bpf.ns"
-	# SIGINT to the profiler itself (GNU time is its parent).
-	pkill -INT -P "$tpid" 2>/dev/null
+	tpid=$!
+	wait_attached "$kind"
+	ppid=$(pgrep -P "$tpid" | head -1)
+	c0=$(cpu_ns "$ppid")
+	w=$(run_workload)
+	c1=$(cpu_ns "$ppid")
+	if [ "$kind" = agent ]; then
+		bpftool prog show name profile_sample 2>/dev/null | awk '/run_time_ns/ {
+			for (i = 1; i < NF; i++) { if ($i == "run_time_ns") t = $(i + 1)
+				if ($i == "run_cnt") c = $(i + 1) } }
+			END { if (c) printf "%.0f", t / c; else printf "-" }' >"$tmp/bpf.ns"
+	fi
+	kill -INT "$ppid" 2>/dev/null
 	wait "$tpid" 2>/dev/null
+	echo "$w $(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')"
 }
 
 share() { # A B -> A/(A+B) in percent
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a + b > 0) printf "%.1f", 100 * a / (a + b); else print "-" }'
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a + b > 0) printf "%.2f", 100 * a / (a + b); else print "nan" }'
 }
 
-base1=$(run_workload)
-base2=$(run_workload)
-base_cpu=$(echo "$base1 $base2" | awk '{print ($1 < $3) ? $1 : $3}')
-
-rows=()
-for f in $FREQS; do
-	# antimetal-agent, system-wide like perf -a.
-	w=$(with_profiler "$AGENT" profile -F "$f" -o "$tmp/a.folded" 2>"$tmp/a.err")
-	read -r pu ps prss < <(tail -n1 "$tmp/p.time")
-	samples=$(grep -o 'info: [0-9]* samples' "$tmp/a.err" | awk '{print $2}')
+# One measurement each: appends "freq kind round workload_cpu window_cpu total_cpu samples
+# bpf_ns rss_kb share" to $tmp/rows (a baseline row is "freq base round workload_cpu").
+measure_agent() { # FREQ ROUND
+	local w win pu ps rss n a b
+	read -r w win < <(with_profiler agent "$AGENT" profile -F "$1" -o "$tmp/a.folded" 2>"$tmp/a.err")
+	read -r pu ps rss < <(tail -n1 "$tmp/p.time")
+	n=$(grep -o 'info: [0-9]* samples' "$tmp/a.err" | awk '{print $2}')
 	a=$(grep '^hot;' "$tmp/a.folded" | grep ';hot_a' | awk '{s += $NF} END {print s + 0}')
 	b=$(grep '^hot;' "$tmp/a.folded" | grep ';hot_b' | awk '{s += $NF} END {print s + 0}')
-	rows+=("$(echo "$w" | awk -v f="$f" -v base="$base_cpu" -v pu="$pu" -v ps="$ps" -v rss="$prss" \
-		-v n="${samples:-0}" -v sh="$(share "$a" "$b")" -v bns="$(cat "$tmp/bpf.ns")" '{
-		printf "| antimetal-agent | %s | %.2f | %+.1f%% | %d | %.3f | %.1f | %s | %.1f | %s |",
-			f, $1, 100 * ($1 / base - 1), n, pu + ps, n ? 1e6 * (pu + ps) / n : 0, bns, rss / 1024, sh }')")
+	echo "$1 agent $2 $w $win $(echo "$pu $ps" | awk '{print $1 + $2}') ${n:-0} $(cat "$tmp/bpf.ns") $rss $(share "$a" "$b")" >>"$tmp/rows"
+}
 
-	if [ -n "$PERF" ]; then
-		w=$(with_profiler "$PERF" record -q -a -g -e cpu-clock -F "$f" -o "$tmp/perf.data" 2>"$tmp/perf.err")
-		read -r pu ps prss < <(tail -n1 "$tmp/p.time")
-		"$PERF" report -i "$tmp/perf.data" --stdio --no-children --sort comm -F sample 2>/dev/null \
-			>"$tmp/perf.comm"
-		samples=$(awk '/^ *[0-9]+ /{s += $1} END {print s + 0}' "$tmp/perf.comm")
-		"$PERF" report -i "$tmp/perf.data" --stdio --no-children --comm hot --sort sym -F sample,sym \
-			-g none 2>/dev/null >"$tmp/perf.sym"
-		a=$(awk '/ hot_a$/{print $1}' "$tmp/perf.sym" | head -1)
-		b=$(awk '/ hot_b$/{print $1}' "$tmp/perf.sym" | head -1)
-		rows+=("$(echo "$w" | awk -v f="$f" -v base="$base_cpu" -v pu="$pu" -v ps="$ps" -v rss="$prss" \
-			-v n="$samples" -v sh="$(share "${a:-0}" "${b:-0}")" '{
-			printf "| perf record -g | %s | %.2f | %+.1f%% | %d | %.3f | %.1f | - | %.1f | %s |",
-				f, $1, 100 * ($1 / base - 1), n, pu + ps, n ? 1e6 * (pu + ps) / n : 0, rss / 1024, sh }')")
-	fi
+measure_perf() { # FREQ ROUND [KIND] (perf: with -g; perfnog: without, the sampling interrupt alone)
+	local w win pu ps rss n a b kind=${3:-perf} g=-g
+	[ "$kind" = perfnog ] && g=""
+	read -r w win < <(with_profiler perf "$PERF" record -q -a $g -e cpu-clock -F "$1" -o "$tmp/perf.data" 2>"$tmp/perf.err")
+	read -r pu ps rss < <(tail -n1 "$tmp/p.time")
+	# Idle samples are left out, as the agent leaves them out by default.
+	n=$("$PERF" report -i "$tmp/perf.data" --stdio --no-children --sort pid -F sample 2>/dev/null |
+		awk '/^ *[0-9]+ / && !/ 0:swapper/ {s += $1} END {print s + 0}')
+	"$PERF" report -i "$tmp/perf.data" --stdio --no-children --comm hot --sort sym -F sample,sym \
+		-g none 2>/dev/null >"$tmp/perf.sym"
+	a=$(awk '/ hot_a$/{print $1}' "$tmp/perf.sym" | head -1)
+	b=$(awk '/ hot_b$/{print $1}' "$tmp/perf.sym" | head -1)
+	echo "$1 $kind $2 $w $win $(echo "$pu $ps" | awk '{print $1 + $2}') $n - $rss $(share "${a:-0}" "${b:-0}")" >>"$tmp/rows"
+}
+
+: >"$tmp/rows"
+run_workload >/dev/null # warm the caches and the CPU frequency
+for r in $(seq "$ROUNDS"); do
+	for f in $FREQS; do
+		# Rotate the order: baseline, agent, perf, perf without -g; then agent, ..., baseline; ...
+		order=(base agent perf perfnog)
+		for _ in $(seq $(((r - 1) % 4))); do order=("${order[@]:1}" "${order[0]}"); done
+		for k in "${order[@]}"; do
+			case $k in
+			base) echo "$f base $r $(run_workload)" >>"$tmp/rows" ;;
+			agent) measure_agent "$f" "$r" ;;
+			perf | perfnog) [ -n "$PERF" ] && measure_perf "$f" "$r" "$k" ;;
+			esac
+		done
+		echo "bench_profiler: round $r/$ROUNDS at $f Hz done" >&2
+	done
 done
+[ -n "${BENCH_PROFILER_RAW:-}" ] && cp "$tmp/rows" "$BENCH_PROFILER_RAW"
 
 echo
-echo "Workload: $HOT --slices $SLICES (hot_a 75% / hot_b 25% by construction); baseline CPU time ${base_cpu} s (best of 2)."
-echo "Profilers run system-wide on cpu-clock; their CPU time includes start-up, and for the agent symbolization (perf symbolizes later, in perf report, not counted)."
+echo "Workload: $HOT --slices $SLICES pinned to the last CPU (hot_a 75% / hot_b 25% by construction); $ROUNDS rounds, each with its own baseline, order rotated; profilers system-wide on cpu-clock."
+echo "Cells are the median over rounds, with [min, max] where it matters."
 echo
-echo "BPF ns/sample: kernel-measured run time of the profiler's BPF program per sample (kernel.bpf_stats_enabled), spent inside the sampled tasks."
-echo
-echo "| profiler | Hz | workload CPU s | slowdown | samples | profiler CPU s | µs CPU/sample | BPF ns/sample | peak RSS MB | hot_a share % |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
-echo "| none | - | $base_cpu | - | - | - | - | - | - | 75.0 (expected) |"
-for r in "${rows[@]}"; do echo "$r"; done
+awk -v rounds="$ROUNDS" '
+function median(arr, n,    i, j, t) {
+	for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
+	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
+}
+function minmax(arr, n,    i, lo, hi) {
+	lo = hi = arr[1]; for (i = 2; i <= n; i++) { if (arr[i] < lo) lo = arr[i]; if (arr[i] > hi) hi = arr[i] }
+	return sprintf("[%+.1f, %+.1f]", lo, hi)
+}
+$2 == "base" { base[$1, $3] = $4; next }
+{ row[++nrows] = $0 }
+END {
+	for (r = 1; r <= nrows; r++) {
+		split(row[r], v, " ")
+		f = v[1]; k = v[2]; key = f SUBSEP k; n = ++cnt[key]
+		slow[key, n] = 100 * (v[4] / base[f, v[3]] - 1); win[key, n] = v[5]; tot[key, n] = v[6]
+		smp[key, n] = v[7]; bns[key, n] = v[8]; rss[key, n] = v[9]; sh[key, n] = v[10]; rnd[key, n] = v[3]
+		if (!(f in seenf)) { seenf[f] = 1; freqs[++nf] = f }
+	}
+	name["agent"] = "antimetal-agent"; name["perf"] = "perf record -g"
+	name["perfnog"] = "perf record (no -g: the sampling alone)"
+	printf "| profiler | Hz | slowdown median [min, max] | samples | CPU while sampling, µs/sample | total CPU s | BPF ns/run | peak RSS MB | hot_a share %% median [min, max] |\n"
+	printf "|---|---|---|---|---|---|---|---|---|\n"
+	for (i = 1; i <= nf; i++) {
+		f = freqs[i]
+		for (kk = 1; kk <= 3; kk++) {
+			k = kk == 1 ? "agent" : kk == 2 ? "perf" : "perfnog"; key = f SUBSEP k; n = cnt[key]
+			if (!n) continue
+			for (j = 1; j <= n; j++) { a[j] = slow[key, j] }; ms = median(a, n); mm = minmax(a, n)
+			for (j = 1; j <= n; j++) { a[j] = smp[key, j] }; msmp = median(a, n)
+			for (j = 1; j <= n; j++) { a[j] = smp[key, j] ? 1e6 * win[key, j] / smp[key, j] : 0 }; mus = median(a, n)
+			for (j = 1; j <= n; j++) { a[j] = tot[key, j] }; mtot = median(a, n)
+			for (j = 1; j <= n; j++) { a[j] = rss[key, j] / 1024 }; mrss = median(a, n)
+			for (j = 1; j <= n; j++) { a[j] = sh[key, j] }; msh = median(a, n)
+			lo = hi = a[1]; for (j = 2; j <= n; j++) { if (a[j] < lo) lo = a[j]; if (a[j] > hi) hi = a[j] }
+			if (k == "agent") { for (j = 1; j <= n; j++) b2[j] = bns[key, j]; mb = sprintf("%.0f", median(b2, n)) } else mb = "-"
+			printf "| %s | %s | %+.1f%% %s | %d | %.1f | %.3f | %s | %.1f | %.1f [%.1f, %.1f] |\n",
+				name[k], f, ms, mm, msmp, mus, mtot, mb, mrss, msh, lo, hi
+		}
+	}
+	printf "\nPer round, agent minus perf (slowdown points; hot_a share points):\n\n"
+	printf "| Hz | slowdown difference median [min, max] | rounds agent <= perf | share difference median [min, max] |\n|---|---|---|---|\n"
+	for (i = 1; i <= nf; i++) {
+		f = freqs[i]; ka = f SUBSEP "agent"; kp = f SUBSEP "perf"
+		if (!cnt[kp]) continue
+		m = 0; le = 0
+		for (j = 1; j <= cnt[ka]; j++) for (l = 1; l <= cnt[kp]; l++) if (rnd[ka, j] == rnd[kp, l]) {
+			m++; d[m] = slow[ka, j] - slow[kp, l]; e[m] = sh[ka, j] - sh[kp, l]; if (d[m] <= 0) le++ }
+		if (!m) continue
+		md = median(d, m); r1 = minmax(d, m); me = median(e, m); r2 = minmax(e, m)
+		printf "| %s | %+.1f %s | %d/%d | %+.2f %s |\n", f, md, r1, le, m, me, r2
+	}
+}' "$tmp/rows"
