@@ -12,7 +12,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fno-omit-frame-pointer -D_GNU_SOURCE
 CPPFLAGS += -Isrc -Iebpf/include -I$(EBPF_BUILD) -I$(BUILD)/gen \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# libiberty (the C++/Rust demangler) ships no pkg-config file: a static archive, named directly.
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -lpthread -lm
 
 # SAN=1: the ASan + UBSan build the test suite also runs, kept in its own tree.
 ifeq ($(SAN),1)
@@ -40,7 +41,9 @@ INTEG_BINS:= $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/integration/%)
 # Workloads are the programs integration tests trace and profile; built with frame pointers
 # and symbols so user stacks and names are exact.
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
-WORKLOADS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(BUILD)/tests/workloads/%)
+WORKLOAD_CXX_SRCS := $(wildcard tests/workloads/*.cpp)
+WORKLOADS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(BUILD)/tests/workloads/%) \
+	$(WORKLOAD_CXX_SRCS:tests/workloads/%.cpp=$(BUILD)/tests/workloads/%)
 
 .PHONY: all build-ebpf generate-ebpf-bindings generate-ebpf-types tests test run bench \
 	hardware-tests deps clean fuzz test-kernels btfgen
@@ -104,6 +107,11 @@ $(BUILD)/hardware-tests: $(HW_SRCS) $(LIB) $(TEST_COMMON_OBJS)
 $(BUILD)/tests/workloads/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@ -lpthread -lm
+
+# C++ workloads give the profiler mangled names to demangle.
+$(BUILD)/tests/workloads/%: tests/workloads/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@
 
 tests: $(AGENT) $(UNIT_BINS) $(INTEG_BINS) $(WORKLOADS)
 

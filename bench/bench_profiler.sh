@@ -93,12 +93,8 @@ with_profiler() {
 	echo "$w $(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')"
 }
 
-share() { # A B -> A/(A+B) in percent
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a + b > 0) printf "%.2f", 100 * a / (a + b); else print "nan" }'
-}
-
 # One measurement each: appends "freq kind round workload_cpu window_cpu total_cpu samples
-# bpf_ns rss_kb share" to $tmp/rows (a baseline row is "freq base round workload_cpu").
+# bpf_ns rss_kb hot_a_samples hot_b_samples" to $tmp/rows (a baseline row is "freq base round workload_cpu").
 measure_agent() { # FREQ ROUND
 	local w win pu ps rss n a b
 	read -r w win < <(with_profiler agent "$AGENT" profile -F "$1" -o "$tmp/a.folded" 2>"$tmp/a.err")
@@ -106,7 +102,7 @@ measure_agent() { # FREQ ROUND
 	n=$(grep -o 'info: [0-9]* samples' "$tmp/a.err" | awk '{print $2}')
 	a=$(grep '^hot;' "$tmp/a.folded" | grep ';hot_a' | awk '{s += $NF} END {print s + 0}')
 	b=$(grep '^hot;' "$tmp/a.folded" | grep ';hot_b' | awk '{s += $NF} END {print s + 0}')
-	echo "$1 agent $2 $w $win $(echo "$pu $ps" | awk '{print $1 + $2}') ${n:-0} $(cat "$tmp/bpf.ns") $rss $(share "$a" "$b")" >>"$tmp/rows"
+	echo "$1 agent $2 $w $win $(echo "$pu $ps" | awk '{print $1 + $2}') ${n:-0} $(cat "$tmp/bpf.ns") $rss $a $b" >>"$tmp/rows"
 }
 
 measure_perf() { # FREQ ROUND [KIND] (perf: with -g; perfnog: without, the sampling interrupt alone)
@@ -121,7 +117,7 @@ measure_perf() { # FREQ ROUND [KIND] (perf: with -g; perfnog: without, the sampl
 		-g none 2>/dev/null >"$tmp/perf.sym"
 	a=$(awk '/ hot_a$/{print $1}' "$tmp/perf.sym" | head -1)
 	b=$(awk '/ hot_b$/{print $1}' "$tmp/perf.sym" | head -1)
-	echo "$1 $kind $2 $w $win $(echo "$pu $ps" | awk '{print $1 + $2}') $n - $rss $(share "${a:-0}" "${b:-0}")" >>"$tmp/rows"
+	echo "$1 $kind $2 $w $win $(echo "$pu $ps" | awk '{print $1 + $2}') $n - $rss ${a:-0} ${b:-0}" >>"$tmp/rows"
 }
 
 : >"$tmp/rows"
@@ -156,6 +152,10 @@ function minmax(arr, n,    i, lo, hi) {
 	lo = hi = arr[1]; for (i = 2; i <= n; i++) { if (arr[i] < lo) lo = arr[i]; if (arr[i] > hi) hi = arr[i] }
 	return sprintf("[%+.1f, %+.1f]", lo, hi)
 }
+function pooled(key) { return pa[key] + pb[key] ? 100 * pa[key] / (pa[key] + pb[key]) : 0 }
+function sigma(key,    p, n) { # standard error of the pooled share, in points
+	n = pa[key] + pb[key]; p = pooled(key) / 100; return n ? 100 * sqrt(p * (1 - p) / n) : 0
+}
 $2 == "base" { base[$1, $3] = $4; next }
 { row[++nrows] = $0 }
 END {
@@ -163,12 +163,14 @@ END {
 		split(row[r], v, " ")
 		f = v[1]; k = v[2]; key = f SUBSEP k; n = ++cnt[key]
 		slow[key, n] = 100 * (v[4] / base[f, v[3]] - 1); win[key, n] = v[5]; tot[key, n] = v[6]
-		smp[key, n] = v[7]; bns[key, n] = v[8]; rss[key, n] = v[9]; sh[key, n] = v[10]; rnd[key, n] = v[3]
+		smp[key, n] = v[7]; bns[key, n] = v[8]; rss[key, n] = v[9]; rnd[key, n] = v[3]
+		sh[key, n] = v[10] + v[11] ? 100 * v[10] / (v[10] + v[11]) : 0
+		pa[key] += v[10]; pb[key] += v[11]
 		if (!(f in seenf)) { seenf[f] = 1; freqs[++nf] = f }
 	}
 	name["agent"] = "antimetal-agent"; name["perf"] = "perf record -g"
 	name["perfnog"] = "perf record (no -g: the sampling alone)"
-	printf "| profiler | Hz | slowdown median [min, max] | samples | CPU while sampling, µs/sample | total CPU s | BPF ns/run | peak RSS MB | hot_a share %% median [min, max] |\n"
+	printf "| profiler | Hz | slowdown median [min, max] | samples | CPU while sampling, µs/sample | total CPU s | BPF ns/run | peak RSS MB | hot_a share %%, rounds pooled ± 2σ |\n"
 	printf "|---|---|---|---|---|---|---|---|---|\n"
 	for (i = 1; i <= nf; i++) {
 		f = freqs[i]
@@ -180,23 +182,23 @@ END {
 			for (j = 1; j <= n; j++) { a[j] = smp[key, j] ? 1e6 * win[key, j] / smp[key, j] : 0 }; mus = median(a, n)
 			for (j = 1; j <= n; j++) { a[j] = tot[key, j] }; mtot = median(a, n)
 			for (j = 1; j <= n; j++) { a[j] = rss[key, j] / 1024 }; mrss = median(a, n)
-			for (j = 1; j <= n; j++) { a[j] = sh[key, j] }; msh = median(a, n)
-			lo = hi = a[1]; for (j = 2; j <= n; j++) { if (a[j] < lo) lo = a[j]; if (a[j] > hi) hi = a[j] }
+			ps = pooled(key); pe = 2 * sigma(key)
 			if (k == "agent") { for (j = 1; j <= n; j++) b2[j] = bns[key, j]; mb = sprintf("%.0f", median(b2, n)) } else mb = "-"
-			printf "| %s | %s | %+.1f%% %s | %d | %.1f | %.3f | %s | %.1f | %.1f [%.1f, %.1f] |\n",
-				name[k], f, ms, mm, msmp, mus, mtot, mb, mrss, msh, lo, hi
+			printf "| %s | %s | %+.1f%% %s | %d | %.1f | %.3f | %s | %.1f | %.2f ± %.2f |\n",
+				name[k], f, ms, mm, msmp, mus, mtot, mb, mrss, ps, pe
 		}
 	}
-	printf "\nPer round, agent minus perf (slowdown points; hot_a share points):\n\n"
-	printf "| Hz | slowdown difference median [min, max] | rounds agent <= perf | share difference median [min, max] |\n|---|---|---|---|\n"
+	printf "\nAgent minus perf -g: slowdown points per round; hot_a share points, rounds pooled, ± 2σ (binomial):\n\n"
+	printf "| Hz | slowdown difference median [min, max] | rounds agent <= perf | share difference |\n|---|---|---|---|\n"
 	for (i = 1; i <= nf; i++) {
 		f = freqs[i]; ka = f SUBSEP "agent"; kp = f SUBSEP "perf"
 		if (!cnt[kp]) continue
 		m = 0; le = 0
 		for (j = 1; j <= cnt[ka]; j++) for (l = 1; l <= cnt[kp]; l++) if (rnd[ka, j] == rnd[kp, l]) {
-			m++; d[m] = slow[ka, j] - slow[kp, l]; e[m] = sh[ka, j] - sh[kp, l]; if (d[m] <= 0) le++ }
+			m++; d[m] = slow[ka, j] - slow[kp, l]; if (d[m] <= 0) le++ }
 		if (!m) continue
-		md = median(d, m); r1 = minmax(d, m); me = median(e, m); r2 = minmax(e, m)
-		printf "| %s | %+.1f %s | %d/%d | %+.2f %s |\n", f, md, r1, le, m, me, r2
+		md = median(d, m); r1 = minmax(d, m)
+		printf "| %s | %+.1f %s | %d/%d | %+.2f ± %.2f |\n", f, md, r1, le, m,
+			pooled(ka) - pooled(kp), 2 * sqrt(sigma(ka) ^ 2 + sigma(kp) ^ 2)
 	}
 }' "$tmp/rows"

@@ -2,8 +2,9 @@
 # Install the Debian 12 packages the build, the tests and the benchmarks need, when missing.
 set -euo pipefail
 PKGS=(
-	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
+	make gcc g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libyaml-dev libcriterion-dev
+	libiberty-dev
 	binutils elfutils kmod procps xz-utils
 	prometheus prometheus-node-exporter golang-go linux-perf
 	qemu-system-x86 busybox-static cpio

@@ -63,6 +63,7 @@ static void usage(FILE *out)
 	    "      --kernel-only    collect kernel stacks only\n"
 	    "      --user-only      collect user stacks only\n"
 	    "      --include-idle   keep samples of the idle task (pid 0)\n"
+	    "      --no-demangle    show C++/Rust symbols mangled, as in the ELF file\n"
 	    "      --max-stacks N   distinct stacks kept in the kernel (default 16384, ~1 KiB\n"
 	    "                       each); losses when full are reported\n"
 	    "  -d, --duration SECS  stop after SECS seconds (default: at Ctrl-C)\n"
@@ -131,7 +132,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		O_UONLY,
 		O_IDLE,
 		O_BTF,
-		O_MAXSTACKS
+		O_MAXSTACKS,
+		O_NODEMANGLE
 	};
 	static const struct option longopts[] = {
 	    {"freq", required_argument, NULL, 'F'},
@@ -144,6 +146,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"kernel-only", no_argument, NULL, O_KONLY},
 	    {"user-only", no_argument, NULL, O_UONLY},
 	    {"include-idle", no_argument, NULL, O_IDLE},
+	    {"no-demangle", no_argument, NULL, O_NODEMANGLE},
 	    {"max-stacks", required_argument, NULL, O_MAXSTACKS},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"format", required_argument, NULL, 'f'},
@@ -219,6 +222,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case O_IDLE:
 			a->o.include_idle = true;
+			break;
+		case O_NODEMANGLE:
+			a->o.no_demangle = true;
 			break;
 		case O_MAXSTACKS:
 			if (am_cli_parse_u64(optarg, 1u << 22, &v) || v < 64)

@@ -10,8 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collectors/profiler_mmap.h"
 #include "core/bpf_load.h"
 #include "profiler.skel.h"
+#include "symbolize/demangle.h"
 #include "symbolize/kallsyms.h"
 #include "symbolize/usym.h"
 #include "util/clock.h"
@@ -28,6 +30,9 @@ struct am_profiler {
 	struct am_perf_attachment *att;
 	int natt;
 	struct perf_buffer *pb;
+	struct am_sideband *sb; /* NULL: mappings from /proc only */
+	struct am_profile_sideband sbinfo;
+	int ep; /* the notification fd: the perf buffer's and the side band's */
 	struct am_usym *usym;
 	struct am_profile meta; /* event, attach mode...: copied into the collected profile */
 	uint64_t start_mono_ns;
@@ -56,50 +61,61 @@ const char *am_profiler_stat_name(enum profiler_stat s)
 	return s < PROFILER_STAT_MAX && names[s] ? names[s] : "?";
 }
 
-/* Parse a kernel CPU list ("0-3,8,10-11") into a bitmap of up to MAX CPUs. */
-static int online_cpus(bool *online, int max)
+static void on_newpid(struct am_profiler *p, const struct profiler_newproc *ev, uint64_t time)
 {
-	char buf[1024], *p, *end;
-	int n = 0, err = am_file_first_line("/sys/devices/system/cpu/online", buf, sizeof(buf));
-
-	if (err)
-		return err;
-	for (p = buf; *p && *p != '\n';) {
-		long a = strtol(p, &end, 10), b = a;
-
-		if (end == p)
-			return -EINVAL;
-		if (*end == '-')
-			b = strtol(end + 1, &end, 10);
-		for (; a <= b && a < max; a++, n++)
-			online[a] = true;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return n;
-}
-
-static void on_newpid(void *ctx, int cpu, void *data, __u32 size)
-{
-	struct am_profiler *p = ctx;
-	struct profiler_newproc ev;
 	int err;
 
-	(void)cpu;
-	if (size < sizeof(ev))
-		return;
-	memcpy(&ev, data, sizeof(ev));
-	/* New, or announced again after an exec (new mm): capture this generation. */
-	err = am_usym_snapshot(p->usym, ev.pid, ev.mm);
+	/* The side band needs the time to tell which exec this mm came from. */
+	am_sideband_announce(p->sb, ev->pid, ev->mm, time);
+	/* New, or announced again after an exec (new mm): capture this generation. A process
+	 * already gone is captured from the side band's records at the end. */
+	err = am_usym_snapshot(p->usym, ev->pid, ev->mm);
 	if (err)
-		am_debug("pid %u: mappings not captured: %s", ev.pid, strerror(-err));
+		am_debug("pid %u: mappings not captured from /proc: %s%s", ev->pid, strerror(-err),
+			 p->sb ? " (the side band's records will be used)" : "");
 }
 
-static void on_newpid_lost(void *ctx, int cpu, __u64 cnt)
+/* A record of the notifications' perf buffer: PERF_RECORD_SAMPLE is {header; u64 time; u32
+ * size; char raw[size]} (sample_type TIME|RAW), the raw part a struct profiler_newproc. */
+static enum bpf_perf_event_ret on_newpid_record(void *ctx, int cpu, struct perf_event_header *h)
 {
+	const uint8_t *rec = (const uint8_t *)h;
 	struct am_profiler *p = ctx;
+	struct profiler_newproc ev;
+	uint64_t time, lost[2];
+	uint32_t size;
 
 	(void)cpu;
-	p->newpid_lost += cnt;
+	if (h->type == PERF_RECORD_LOST && h->size >= sizeof(*h) + sizeof(lost)) {
+		memcpy(lost, rec + sizeof(*h), sizeof(lost)); /* {u64 id, lost} */
+		p->newpid_lost += lost[1];
+	} else if (h->type == PERF_RECORD_SAMPLE && h->size >= sizeof(*h) + 12 + sizeof(ev)) {
+		memcpy(&time, rec + sizeof(*h), sizeof(time));
+		memcpy(&size, rec + sizeof(*h) + 8, sizeof(size));
+		if (size >= sizeof(ev) && sizeof(*h) + 12 + (size_t)size <= h->size) {
+			memcpy(&ev, rec + sizeof(*h) + 12, sizeof(ev));
+			on_newpid(p, &ev, time);
+		}
+	}
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+static struct perf_buffer *newpid_buffer(struct am_profiler *p)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+	/* Stamped with the side band's clock, to place each announcement among the execs. */
+	attr.sample_type = PERF_SAMPLE_RAW | PERF_SAMPLE_TIME;
+	attr.use_clockid = 1;
+	attr.clockid = CLOCK_MONOTONIC;
+	attr.sample_period = 1;
+	attr.wakeup_events = 1;
+	return perf_buffer__new_raw(bpf_map__fd(p->skel->maps.newpids), 8, &attr, on_newpid_record,
+				    p, NULL);
 }
 
 static void perf_open_error(const char *event, int err)
@@ -154,7 +170,7 @@ static int open_events(struct am_profiler *p, const struct am_perf_event_desc *e
 		free(online);
 		return -ENOMEM;
 	}
-	err = online_cpus(online, ncpus);
+	err = am_online_cpus(online, ncpus);
 	if (err < 0) {
 		am_err("cannot read /sys/devices/system/cpu/online: %s", strerror(-err));
 		free(online);
@@ -243,6 +259,56 @@ static int load(struct am_profiler *p)
 	return 0;
 }
 
+/* Open the mmap side band unless turned off; without it (old kernel, no permission) the
+ * profile goes on with /proc alone, as before. */
+static void open_sideband(struct am_profiler *p)
+{
+	struct am_sideband_opts so = {.pids = p->opts.pids, .npids = p->opts.npids};
+	const char *env = getenv("ANTIMETAL_PROFILER_NO_SIDEBAND");
+	static bool told; /* once per process: the daemon opens a profiler every window */
+	int err;
+
+	if (!p->opts.user_stacks)
+		return; /* no user frames to symbolize */
+	if (p->opts.no_sideband || (env && *env && strcmp(env, "0"))) {
+		p->sbinfo.disabled = true;
+		am_debug("profiler: mmap side band turned off%s: mappings are read from /proc only",
+			 p->opts.no_sideband ? "" : " (ANTIMETAL_PROFILER_NO_SIDEBAND)");
+		return;
+	}
+	err = am_sideband_open(&so, &p->sb);
+	if (err) {
+		p->sbinfo.error = err;
+		am_log(told ? AM_LOG_DEBUG : AM_LOG_INFO,
+		       "profiler: no mmap side band (dummy perf event: %s); processes that exit "
+		       "before /proc/PID/maps is read keep [unknown] frames",
+		       strerror(-err));
+		told = true;
+		return;
+	}
+	p->sbinfo.active = true;
+	am_sideband_stats(p->sb, &p->sbinfo.stats);
+	am_debug("profiler: mmap side band on %d CPUs, %u pages each, build-ids %s",
+		 p->sbinfo.stats.ncpus, p->sbinfo.stats.pages,
+		 p->sbinfo.stats.build_ids ? "asked for" : "not available (kernel < 5.12)");
+}
+
+/* One fd for callers' event loops: the perf buffer's epoll fd and the side band's. */
+static int notify_epoll(struct am_profiler *p)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	p->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (p->ep < 0 || epoll_ctl(p->ep, EPOLL_CTL_ADD, perf_buffer__epoll_fd(p->pb), &ev) < 0 ||
+	    (p->sb && epoll_ctl(p->ep, EPOLL_CTL_ADD, am_sideband_fd(p->sb), &ev) < 0)) {
+		int err = -errno;
+
+		am_err("profiler: epoll: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **out)
 {
 	const struct am_perf_event_desc *ev, *clock = am_perf_event_find("cpu-clock");
@@ -259,6 +325,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->ep = -1;
 	p->opts = *opts;
 	if (opts->npids) {
 		p->pids = calloc(opts->npids, sizeof(*p->pids));
@@ -281,13 +348,17 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 				     &p->meta.attach);
 	if (err)
 		goto fail;
-	p->pb = perf_buffer__new(bpf_map__fd(p->skel->maps.newpids), 8, on_newpid, on_newpid_lost,
-				 p, NULL);
+	p->pb = newpid_buffer(p);
 	if (!p->pb) {
 		err = -errno;
 		am_err("cannot create the profiler's perf buffer: %s", strerror(-err));
 		goto fail;
 	}
+	/* Before the sampling starts, so every exec sampled has its records. */
+	open_sideband(p);
+	err = notify_epoll(p);
+	if (err)
+		goto fail;
 	/* Processes named with -p are alive now: capture them before they can exit (afresh: a
 	 * reused symbolizer may hold an older process with the same pid). */
 	for (i = 0; i < opts->npids; i++) {
@@ -356,7 +427,7 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		return -errno;
-	ev.data.fd = perf_buffer__epoll_fd(p->pb);
+	ev.data.fd = p->ep;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 ||
 	    (stop_fd >= 0 &&
 	     (ev.data.fd = stop_fd, epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &ev) < 0))) {
@@ -378,12 +449,12 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 			am_err("epoll_wait: %s", strerror(-err));
 			break;
 		}
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n; i++)
 			if (evs[i].data.fd == stop_fd)
 				stop = true;
-			else
-				perf_buffer__consume(p->pb);
-		}
+		/* Every wake-up, not only the notified ones: side-band buffers are read at a
+		 * quarter full, and this keeps them emptier still. */
+		am_profiler_handle_notices(p);
 		now = am_clock_ns(CLOCK_MONOTONIC) / 1000000;
 		if (now >= next_progress) {
 			if (progress)
@@ -397,13 +468,14 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 
 int am_profiler_notify_fd(const struct am_profiler *p)
 {
-	return perf_buffer__epoll_fd(p->pb);
+	return p->ep;
 }
 
 int am_profiler_handle_notices(struct am_profiler *p)
 {
 	int n = perf_buffer__consume(p->pb);
 
+	am_sideband_read(p->sb);
 	return n < 0 ? n : 0;
 }
 
@@ -528,7 +600,8 @@ static int user_frame(struct builder *b, const struct profiler_key *key, struct 
 		      uint64_t addr, bool leaf)
 {
 	struct am_usym_result r;
-	int mapping = -1;
+	char *demangled = NULL;
+	int mapping = -1, err;
 
 	am_usym_resolve(b->p->usym, key->pid, key->mm, addr, !leaf, &r);
 	if (r.map) {
@@ -536,8 +609,18 @@ static int user_frame(struct builder *b, const struct profiler_key *key, struct 
 		if (mapping >= 0 && r.func)
 			b->prof->mappings[mapping].has_functions = true;
 	}
-	return set_frame(f, addr, r.func ? r.func : "[unknown]", r.map ? r.map->path : "", mapping,
-			 false);
+	err = set_frame(f, addr, r.func ? r.func : "[unknown]", r.map ? r.map->path : "", mapping,
+			false);
+	/* Demangled here, once per frame of a distinct stack, so every exporter shows the same
+	 * name; the mangled one stays for pprof's system_name. Kernel frames are C (perf does not
+	 * demangle them by default either). */
+	if (!err && r.func && !b->p->opts.no_demangle)
+		demangled = am_demangle(r.func);
+	if (demangled) {
+		f->system_name = f->func;
+		f->func = demangled;
+	}
+	return err;
 }
 
 static int read_stack(int fd, int err, __u64 id, __u64 *ips)
@@ -585,19 +668,164 @@ static int build_stack(struct builder *b, const struct profiler_key *key, uint64
 	return err;
 }
 
+/* One entry of the counts map. */
+struct counted {
+	struct profiler_key key;
+	uint64_t count;
+};
+
+static int read_counts(struct am_profiler *p, struct counted **out, size_t *n)
+{
+	int cfd = bpf_map__fd(p->skel->maps.counts);
+	struct profiler_key key, next, *prev = NULL;
+	struct counted *v = NULL, *nv;
+	size_t cap = 0;
+	__u64 count;
+
+	*n = 0;
+	while (!bpf_map_get_next_key(cfd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(cfd, &key, &count))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[*n].key = key;
+		v[(*n)++].count = count;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Capture (or complete) generation MM of PID from the side band's records. */
+static void sideband_capture(struct am_profiler *p, uint32_t pid, uint64_t mm)
+{
+	struct am_usym_rec_map *maps;
+	size_t n;
+	int added;
+
+	if (am_sideband_maps(p->sb, pid, mm, &maps, &n) || !n)
+		return;
+	added = am_usym_capture_maps(p->usym, pid, mm, maps, n, &p->sbinfo.files);
+	if (added > 0)
+		p->sbinfo.captures++;
+	am_sideband_maps_free(maps, n);
+}
+
+struct genref {
+	uint32_t pid;
+	uint64_t mm;
+};
+
+static int cmp_genref(const void *a, const void *b)
+{
+	const struct genref *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->mm < y->mm ? -1 : x->mm > y->mm;
+}
+
+/* The counted (pid, mm) generations, once each; the task names go to the side band. */
+static struct genref *generations(struct am_profiler *p, const struct counted *c, size_t n,
+				  size_t *ngen)
+{
+	struct genref *g = calloc(n ? n : 1, sizeof(*g));
+	char comm[AM_TASK_COMM_LEN + 1];
+	size_t i, k = 0;
+
+	*ngen = 0;
+	if (!g)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (!c[i].key.mm) /* kernel threads have no mappings */
+			continue;
+		g[k].pid = c[i].key.pid;
+		g[k++].mm = c[i].key.mm;
+		memcpy(comm, c[i].key.comm, AM_TASK_COMM_LEN);
+		comm[AM_TASK_COMM_LEN] = '\0';
+		am_sideband_note_comm(p->sb, c[i].key.pid, c[i].key.mm, comm);
+	}
+	qsort(g, k, sizeof(*g), cmp_genref);
+	for (i = 0, *ngen = 0; i < k; i++)
+		if (!*ngen || cmp_genref(&g[*ngen - 1], &g[i]))
+			g[(*ngen)++] = g[i];
+	return g;
+}
+
+/* Captures taken before anything is symbolized. Live processes once more from /proc: this
+ * capture has what was mapped after an early one (libraries the loader mapped after exec)
+ * and covers lost notices. From the side band: generations of processes that are gone (a
+ * capture their notice could not take, or one taken too early to hold everything), and
+ * generations never captured (a notice lost, or a pid reused since). */
+static int final_captures(struct am_profiler *p, const struct counted *c, size_t n)
+{
+	struct genref *g;
+	size_t i, ng;
+	bool gone = false;
+
+	g = generations(p, c, n, &ng);
+	if (!g)
+		return -ENOMEM;
+	for (i = 0; i < ng; i++) {
+		if (!i || g[i].pid != g[i - 1].pid)
+			gone = am_usym_snapshot(p->usym, g[i].pid, AM_USYM_GEN_FINAL) != 0;
+		if (p->sb && (gone || !am_usym_has_gen(p->usym, g[i].pid, g[i].mm)))
+			sideband_capture(p, g[i].pid, g[i].mm);
+	}
+	free(g);
+	return 0;
+}
+
+/* The side band's counters into OUT; losses are warnings, the rest shown with -v. */
+static void sideband_report(struct am_profiler *p, struct am_profile *out)
+{
+	const struct am_profile_sideband *s = &out->sideband;
+	const struct am_sideband_stats *st = &s->stats;
+
+	am_sideband_stats(p->sb, &p->sbinfo.stats);
+	out->sideband = p->sbinfo;
+	if (!s->active) {
+		am_debug("mmap side band: %s%s",
+			 s->disabled ? "turned off"
+			 : s->error  ? "not available: "
+				     : "not used (no user stacks)",
+			 s->error ? strerror(-s->error) : "");
+		return;
+	}
+	am_debug("mmap side band: %llu records on %d CPUs: %llu executable mappings, %llu execs, "
+		 "%llu forks, %llu exits; %u generations captured from them (files: %u found, %u "
+		 "missing, %u replaced)",
+		 (unsigned long long)st->records, st->ncpus, (unsigned long long)st->mmaps,
+		 (unsigned long long)st->execs, (unsigned long long)st->forks,
+		 (unsigned long long)st->exits, s->captures, s->files.files, s->files.missing,
+		 s->files.mismatched);
+	if (st->lost || st->malformed || st->dropped)
+		am_warn("mmap side band: %llu records lost (buffer full), %llu malformed, %llu "
+			"dropped (memory bound): processes they describe may show [unknown] frames",
+			(unsigned long long)st->lost, (unsigned long long)st->malformed,
+			(unsigned long long)st->dropped);
+}
+
 int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 {
 	struct builder b = {.p = p, .prof = out, .kernel_mapping = -1};
-	int cfd = bpf_map__fd(p->skel->maps.counts), err = 0, i;
-	struct profiler_key key, next, *prev = NULL;
-	size_t cap = 0;
-	__u64 count;
+	struct counted *c = NULL;
+	size_t n = 0, k;
+	int err = 0, i;
 
 	memset(out, 0, sizeof(*out));
 	detach(p);
 	memcpy(out, &p->meta, sizeof(*out));
 	out->duration_ns = am_clock_ns(CLOCK_MONOTONIC) - p->start_mono_ns;
-	perf_buffer__consume(p->pb);
+	am_profiler_handle_notices(p);
 	for (i = 0; i < PROFILER_STAT_MAX; i++)
 		out->stats[i] = stat_sum(p, (enum profiler_stat)i);
 	out->newpid_lost = p->newpid_lost;
@@ -607,39 +835,22 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 	b.tab.cap = 1 << 12;
 	b.tab.keys = calloc(b.tab.cap, sizeof(*b.tab.keys));
 	b.tab.vals = calloc(b.tab.cap, sizeof(*b.tab.vals));
-	if (!b.tab.keys || !b.tab.vals) {
-		err = -ENOMEM;
-		goto done;
+	err = b.tab.keys && b.tab.vals ? read_counts(p, &c, &n) : -ENOMEM;
+	if (!err)
+		err = final_captures(p, c, n);
+	if (!err && n) {
+		out->stacks = calloc(n, sizeof(*out->stacks));
+		err = out->stacks ? 0 : -ENOMEM;
 	}
-	while (!bpf_map_get_next_key(cfd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(cfd, &key, &count))
-			continue;
-		if (out->nstacks == cap) {
-			struct am_profile_stack *ns;
-
-			cap = cap ? cap * 2 : 256;
-			ns = realloc(out->stacks, cap * sizeof(*ns));
-			if (!ns) {
-				err = -ENOMEM;
-				break;
-			}
-			out->stacks = ns;
-		}
-		/* Live processes once more: this capture has what was mapped after an early
-		 * one (libraries mapped by the loader after exec) and covers lost notices. */
-		if (key.pid)
-			am_usym_snapshot(p->usym, key.pid, AM_USYM_GEN_FINAL);
-		err = build_stack(&b, &key, count, &out->stacks[out->nstacks]);
+	for (k = 0; k < n && !err; k++) {
+		err = build_stack(&b, &c[k].key, c[k].count, &out->stacks[out->nstacks]);
 		out->nstacks++;
-		out->total += count;
-		if (err)
-			break;
+		out->total += c[k].count;
 	}
+	sideband_report(p, out);
 	if (err)
 		am_err("reading the profile failed: %s", strerror(-err));
-done:
+	free(c);
 	free(b.tab.keys);
 	free(b.tab.vals);
 	if (b.ksyms_loaded)
@@ -655,6 +866,9 @@ void am_profiler_close(struct am_profiler *p)
 		return;
 	detach(p);
 	perf_buffer__free(p->pb);
+	am_sideband_close(p->sb);
+	if (p->ep >= 0)
+		close(p->ep);
 	if (p->skel)
 		profiler_bpf__destroy(p->skel);
 	am_bpf_open_state_release(&p->st);
@@ -685,6 +899,7 @@ void am_profile_free(struct am_profile *prof)
 	for (i = 0; i < prof->nstacks; i++) {
 		for (j = 0; j < prof->stacks[i].nframes; j++) {
 			free(prof->stacks[i].frames[j].func);
+			free(prof->stacks[i].frames[j].system_name);
 			free(prof->stacks[i].frames[j].module);
 		}
 		free(prof->stacks[i].frames);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/profiler_mmap.h"
 #include "core/perf_attach.h"
 #include "profiler_types.h"
 #include "symbolize/usym.h"
@@ -25,19 +26,23 @@ struct am_profiler_opts {
 	bool kernel_stacks;	/* collect kernel stacks */
 	bool user_stacks;	/* collect user stacks */
 	bool include_idle;	/* keep samples of the idle task (pid 0) */
+	bool no_demangle;	/* keep C++/Rust user symbols mangled (perf --no-demangle) */
 	const char *btf_path;	/* external BTF, NULL for the kernel's own */
 	struct am_usym *usym;	/* a symbolizer to reuse across profiles (its file cache stays
 				   warm; processes are captured afresh), NULL: a private one */
 	uint32_t stack_entries; /* distinct stacks kept, 0: 16384 (about 1 KiB each) */
 	uint32_t count_entries; /* distinct (pid, comm, stacks) counted, 0: 4 x stack_entries */
+	bool no_sideband;	/* no mmap side band: mappings from /proc only (as does the
+				   environment variable ANTIMETAL_PROFILER_NO_SIDEBAND=1) */
 };
 
 /* One frame, symbolized. */
 struct am_profile_frame {
-	uint64_t addr; /* as sampled: kernel address or the process's virtual address */
-	char *func;    /* symbol name, "[unknown]" when none */
-	char *module;  /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
-	int mapping;   /* index into am_profile.mappings, -1 when none */
+	uint64_t addr;	   /* as sampled: kernel address or the process's virtual address */
+	char *func;	   /* symbol name (demangled), "[unknown]" when none */
+	char *system_name; /* the mangled name FUNC was demangled from; NULL when it was not */
+	char *module;	   /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
+	int mapping;	   /* index into am_profile.mappings, -1 when none */
 	bool kernel;
 };
 
@@ -61,6 +66,17 @@ struct am_profile_mapping {
 	bool has_functions;
 };
 
+/* The mmap side band of a profile (profiler_mmap.c): kernel records of every executable
+ * mapping, so processes that exited before /proc could be read are still symbolized. */
+struct am_profile_sideband {
+	bool active;   /* the dummy events were opened (only with user stacks) */
+	bool disabled; /* turned off on purpose (opts.no_sideband or the environment) */
+	int error;     /* why it could not be opened (-errno), 0 otherwise */
+	struct am_sideband_stats stats;
+	unsigned captures; /* (pid, mm) generations captured or completed from records */
+	struct am_usym_rec_stats files; /* their files: found, missing, replaced */
+};
+
 struct am_profile {
 	char event[32];		    /* the event sampled (after any fallback) */
 	char requested_event[32];   /* the event asked for */
@@ -73,6 +89,7 @@ struct am_profile {
 	uint64_t total;			   /* samples in STACKS */
 	uint64_t stats[PROFILER_STAT_MAX]; /* the kernel side's counters, summed over CPUs */
 	uint64_t newpid_lost;		   /* notifications lost in the perf buffer */
+	struct am_profile_sideband sideband;
 	struct am_profile_stack *stacks;
 	size_t nstacks;
 	struct am_profile_mapping *mappings;
@@ -96,8 +113,9 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 		    am_profiler_progress_fn progress, void *ctx);
 
 /* For callers with their own event loop instead of am_profiler_run: an fd that becomes
- * readable when new-process notifications wait, and the call that handles them (captures the
- * processes' mappings). Returns the fd; am_profiler_handle_notices returns 0 or -errno. */
+ * readable when new-process notifications or mmap side-band records wait, and the call that
+ * handles them (captures the processes' mappings, reads the records). Returns the fd;
+ * am_profiler_handle_notices returns 0 or -errno. */
 int am_profiler_notify_fd(const struct am_profiler *p);
 int am_profiler_handle_notices(struct am_profiler *p);
 

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "profile.pb-c.h"
+#include "symbolize/demangle.h"
 
 typedef Perftools__Profiles__Profile Profile;
 typedef Perftools__Profiles__ValueType ValueType;
@@ -156,12 +157,19 @@ static int64_t str_index(struct builder *b, const char *s)
 	return idx;
 }
 
-static uint64_t function_id(struct builder *b, const char *name)
+/* NAME as displayed; SYSTEM_NAME the mangled symbol it came from (NULL: the same), which tells
+ * apart overloads that demangle to one name, as pprof's Function.system_name is meant to. */
+static uint64_t function_id(struct builder *b, const char *name, const char *system_name)
 {
+	char key[AM_DEMANGLE_MAX_IN + 2];
 	bool added;
-	int64_t id = strmap_get(&b->funcs, name, (int64_t)b->functions.n + 1, &added);
+	int64_t id;
 	Function *f;
 
+	/* The mangled name determines the demangled one; the prefix keeps a plain name apart. */
+	snprintf(key, sizeof(key), "%c%s", system_name ? 'm' : 'n',
+		 system_name ? system_name : name);
+	id = strmap_get(&b->funcs, key, (int64_t)b->functions.n + 1, &added);
 	if (id < 0) {
 		b->err = -ENOMEM;
 		return 0;
@@ -173,7 +181,7 @@ static uint64_t function_id(struct builder *b, const char *name)
 		perftools__profiles__function__init(f);
 		f->id = (uint64_t)id;
 		f->name = str_index(b, name);
-		f->system_name = f->name;
+		f->system_name = system_name ? str_index(b, system_name) : f->name;
 	}
 	if (vec_push(&b->functions, f))
 		b->err = -ENOMEM;
@@ -205,7 +213,7 @@ static uint64_t location_id(struct builder *b, const struct am_profile_frame *fr
 	perftools__profiles__location__init(loc);
 	line = (Line *)((char *)loc + sizeof(*loc) + sizeof(Line *));
 	perftools__profiles__line__init(line);
-	line->function_id = function_id(b, label);
+	line->function_id = function_id(b, label, fr->system_name);
 	loc->line = (Line **)((char *)loc + sizeof(*loc));
 	loc->line[0] = line;
 	loc->n_line = 1;

@@ -46,6 +46,8 @@ struct uproc {
 	uint64_t gen;
 	struct am_usym_map *maps; /* sorted by start */
 	struct ufile **files;	  /* parallel to maps; NULL for anonymous/special mappings */
+	char (*bids)[41];	  /* parallel to maps when captured from records: the record's
+				     build-id, which MAPS point at (the file may not be there) */
 	size_t nmaps;
 	struct jitsym *jit; /* sorted by start */
 	size_t njit;
@@ -95,6 +97,7 @@ static void uproc_free(struct uproc *p)
 		free(p->jit[i].name);
 	free(p->maps);
 	free(p->files);
+	free(p->bids);
 	free(p->jit);
 }
 
@@ -127,6 +130,11 @@ static struct uproc *find_proc(const struct am_usym *u, uint32_t pid, uint64_t g
 bool am_usym_has(const struct am_usym *u, uint32_t pid)
 {
 	return find_proc(u, pid, 0, true) != NULL;
+}
+
+bool am_usym_has_gen(const struct am_usym *u, uint32_t pid, uint64_t gen)
+{
+	return find_proc(u, pid, gen, false) != NULL;
 }
 
 unsigned am_usym_files_opened(const struct am_usym *u)
@@ -175,28 +183,24 @@ static int ufile_load(struct ufile *f, const char *name, const char *open_path, 
 	return 0;
 }
 
-/* The file behind one mapping: /proc/PID/map_files/START-END is the exact object even when the
- * file was deleted, replaced or lives in another mount namespace; the root-relative path and
- * the plain path are the fallbacks when map_files is not readable (no CAP_SYS_ADMIN). */
-static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_usym_map *m,
-			      uint64_t dev, uint64_t ino)
+static struct ufile *cached_file(const struct am_usym *u, uint64_t dev, uint64_t ino)
 {
-	char path[3][4352];
-	struct ufile *f, **nf;
 	size_t i;
-	int fd = -1, err;
 
 	for (i = 0; i < u->nfiles; i++)
 		if (u->files[i]->dev == dev && u->files[i]->ino == ino)
 			return u->files[i];
-	snprintf(path[0], sizeof(path[0]), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, u->procfs, pid,
-		 m->start, m->end);
-	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, pid, m->path);
-	snprintf(path[2], sizeof(path[2]), "%s", m->path);
-	for (i = 0; i < 3 && fd < 0; i++)
-		fd = open(path[i], O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
+	return NULL;
+}
+
+/* Load the ELF open as FD (consumed) into the cache under (DEV, INO). Returns NULL only when
+ * out of memory. */
+static struct ufile *add_file(struct am_usym *u, uint32_t pid, const char *name,
+			      const char *open_path, int fd, uint64_t dev, uint64_t ino)
+{
+	struct ufile *f, **nf;
+	int err;
+
 	f = calloc(1, sizeof(*f));
 	nf = realloc(u->files, (u->nfiles + 1) * sizeof(*nf));
 	if (!f || !nf) {
@@ -209,9 +213,9 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	u->files = nf;
 	f->dev = dev;
 	f->ino = ino;
-	err = ufile_load(f, m->path, path[i - 1], fd);
+	err = ufile_load(f, name, open_path, fd);
 	if (err) {
-		am_debug("pid %u: cannot read symbols of %s: %s", pid, m->path, strerror(-err));
+		am_debug("pid %u: cannot read symbols of %s: %s", pid, name, strerror(-err));
 		if (f->dwfl)
 			dwfl_end(f->dwfl);
 		f->dwfl = NULL;
@@ -220,6 +224,30 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	/* Unreadable files are cached too, so they are not retried for every process. */
 	u->files[u->nfiles++] = f;
 	return f;
+}
+
+/* The file behind one mapping: /proc/PID/map_files/START-END is the exact object even when the
+ * file was deleted, replaced or lives in another mount namespace; the root-relative path and
+ * the plain path are the fallbacks when map_files is not readable (no CAP_SYS_ADMIN). */
+static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_usym_map *m,
+			      uint64_t dev, uint64_t ino)
+{
+	char path[3][4352];
+	struct ufile *f = cached_file(u, dev, ino);
+	size_t i;
+	int fd = -1;
+
+	if (f)
+		return f;
+	snprintf(path[0], sizeof(path[0]), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, u->procfs, pid,
+		 m->start, m->end);
+	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, pid, m->path);
+	snprintf(path[2], sizeof(path[2]), "%s", m->path);
+	for (i = 0; i < 3 && fd < 0; i++)
+		fd = open(path[i], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	return add_file(u, pid, m->path, path[i - 1], fd, dev, ino);
 }
 
 static int cmp_jit(const void *a, const void *b)
@@ -332,8 +360,240 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 		p->files[p->nmaps++] = file;
 	}
 	fclose(f);
+	if (!p->nmaps) {
+		/* A zombie, or a process past exit_mm: its maps read empty. Not a capture: the
+		 * caller may know its mappings from elsewhere. */
+		uproc_free(p);
+		u->nprocs--;
+		return -ESRCH;
+	}
 	load_jit(u, p);
 	return 0;
+}
+
+/* Whether F is the file a record says was mapped: the same build-id, else the same inode
+ * (the device numbers of stat and of the kernel's record differ on btrfs and overlayfs). */
+static bool rec_matches(const struct ufile *f, const struct am_usym_rec_map *m)
+{
+	if (*m->build_id)
+		return !strcmp(f->build_id, m->build_id);
+	return !m->ino || f->ino == m->ino;
+}
+
+enum rec_outcome { REC_OK, REC_MISSING, REC_MISMATCH };
+
+/* The file a recorded mapping names, or NULL with *WHY set. */
+static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_usym_rec_map *m,
+			      enum rec_outcome *why)
+{
+	struct ufile *f;
+	struct stat st;
+	size_t i;
+	int fd;
+
+	*why = REC_OK;
+	/* Same build-id, same contents: a copy opened for another process will do. */
+	for (i = 0; *m->build_id && i < u->nfiles; i++)
+		if (u->files[i]->mod && !strcmp(u->files[i]->build_id, m->build_id))
+			return u->files[i];
+	*why = REC_MISSING;
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return NULL;
+	}
+	f = cached_file(u, st.st_dev, st.st_ino);
+	if (f)
+		close(fd);
+	else
+		f = add_file(u, pid, m->path, m->path, fd, st.st_dev, st.st_ino);
+	if (!f || !f->mod)
+		return NULL;
+	if (!rec_matches(f, m)) {
+		*why = REC_MISMATCH;
+		am_debug(
+		    "pid %u: %s is no longer the file that was mapped (build-id %s, inode %llu; "
+		    "now %s, %llu): its frames stay unknown",
+		    pid, m->path, *m->build_id ? m->build_id : "-", (unsigned long long)m->ino,
+		    *f->build_id ? f->build_id : "-", (unsigned long long)f->ino);
+		return NULL;
+	}
+	*why = REC_OK;
+	return f;
+}
+
+/* Whether [START, END) overlaps one of the first N mappings of P (sorted, not overlapping). */
+static bool overlaps(const struct uproc *p, size_t n, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* the first mapping ending after START */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->maps[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && p->maps[lo].start < end;
+}
+
+/* Point each mapping's build-id at its storage: its file's, else the record's. */
+static void repoint(struct uproc *p)
+{
+	size_t i;
+
+	for (i = 0; p->bids && i < p->nmaps; i++)
+		p->maps[i].build_id = p->files[i] ? p->files[i]->build_id : p->bids[i];
+}
+
+/* Make room in P's parallel arrays for N more mappings (the build-ids' storage moves:
+ * repoint). */
+static int grow_maps(struct uproc *p, size_t n)
+{
+	size_t cap = p->nmaps + n;
+	void *nm = realloc(p->maps, cap * sizeof(*p->maps)), *nf, *nb;
+
+	if (nm)
+		p->maps = nm;
+	nf = realloc(p->files, cap * sizeof(*p->files));
+	if (nf)
+		p->files = nf;
+	nb = realloc(p->bids, cap * sizeof(*p->bids));
+	if (nb) {
+		if (!p->bids) /* mappings from /proc: their build-ids are their files' */
+			memset(nb, 0, p->nmaps * sizeof(*p->bids));
+		p->bids = nb;
+	}
+	return nm && nf && nb ? 0 : -ENOMEM;
+}
+
+static int cmp_start(const void *a, const void *b)
+{
+	const struct am_usym_map *x = *(struct am_usym_map *const *)a,
+				 *y = *(struct am_usym_map *const *)b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort P's parallel arrays by start (into new arrays, then repoint). */
+static int sort_maps(struct uproc *p)
+{
+	struct am_usym_map **order = calloc(p->nmaps ? p->nmaps : 1, sizeof(*order)), *maps;
+	struct ufile **files;
+	char(*bids)[41];
+	size_t i, k;
+
+	maps = calloc(p->nmaps ? p->nmaps : 1, sizeof(*maps));
+	files = calloc(p->nmaps ? p->nmaps : 1, sizeof(*files));
+	bids = calloc(p->nmaps ? p->nmaps : 1, sizeof(*bids));
+	if (!order || !maps || !files || !bids) {
+		free(order);
+		free(maps);
+		free(files);
+		free(bids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->nmaps; i++)
+		order[i] = &p->maps[i];
+	qsort(order, p->nmaps, sizeof(*order), cmp_start);
+	for (i = 0; i < p->nmaps; i++) {
+		k = (size_t)(order[i] - p->maps);
+		maps[i] = p->maps[k];
+		files[i] = p->files[k];
+		memcpy(bids[i], p->bids[k], sizeof(bids[i]));
+	}
+	free(order);
+	free(p->maps);
+	free(p->files);
+	free(p->bids);
+	p->maps = maps;
+	p->files = files;
+	p->bids = bids;
+	repoint(p);
+	return 0;
+}
+
+static void count_outcome(struct am_usym_rec_stats *st, enum rec_outcome why)
+{
+	if (!st)
+		return;
+	if (why == REC_OK)
+		st->files++;
+	else if (why == REC_MISSING)
+		st->missing++;
+	else
+		st->mismatched++;
+}
+
+/* Append one recorded mapping to P (room was made). */
+static int add_rec_map(struct am_usym *u, struct uproc *p, const struct am_usym_rec_map *r,
+		       struct am_usym_rec_stats *st)
+{
+	struct am_usym_map *m = &p->maps[p->nmaps];
+	enum rec_outcome why = REC_MISSING;
+	struct ufile *file = NULL;
+
+	m->start = r->start;
+	m->end = r->end;
+	m->pgoff = r->pgoff;
+	m->build_id = ""; /* pointed at its storage by sort_maps */
+	m->path = strdup(r->path);
+	if (!m->path)
+		return -ENOMEM;
+	if (r->path[0] == '/') {
+		file = rec_file(u, p->pid, r, &why);
+		count_outcome(st, why);
+	}
+	snprintf(p->bids[p->nmaps], sizeof(p->bids[p->nmaps]), "%s", r->build_id);
+	m->readable = file && file->mod;
+	p->files[p->nmaps++] = file;
+	return 0;
+}
+
+int am_usym_capture_maps(struct am_usym *u, uint32_t pid, uint64_t gen,
+			 const struct am_usym_rec_map *maps, size_t n, struct am_usym_rec_stats *st)
+{
+	struct uproc *p = find_proc(u, pid, gen, false), *procs;
+	bool fresh = !p;
+	size_t i, before;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (fresh) {
+		procs = realloc(u->procs, (u->nprocs + 1) * sizeof(*procs));
+		if (!procs)
+			return -ENOMEM;
+		u->procs = procs;
+		p = &u->procs[u->nprocs++];
+		memset(p, 0, sizeof(*p));
+		p->pid = pid;
+		p->gen = gen;
+	}
+	before = p->nmaps;
+	err = grow_maps(p, n);
+	/* What /proc showed of this generation stays: records fill only the gaps. */
+	for (i = 0; i < n && !err; i++)
+		if (maps[i].end > maps[i].start && !overlaps(p, before, maps[i].start, maps[i].end))
+			err = add_rec_map(u, p, &maps[i], st);
+	if (!err)
+		err = sort_maps(p);
+	if (err) { /* out of memory: leave the capture as it was */
+		while (p->nmaps > before)
+			free((char *)p->maps[--p->nmaps].path);
+		repoint(p);
+		if (fresh && !p->nmaps) {
+			uproc_free(p);
+			u->nprocs--;
+		}
+		return err;
+	}
+	if (fresh)
+		load_jit(u, p);
+	return (int)(p->nmaps - before);
 }
 
 /* Drop the processes whose generation (BY_GEN) or else pid is KEY. */

@@ -6,6 +6,7 @@
 #define ANTIMETAL_SYMBOLIZE_USYM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct am_usym;
@@ -35,8 +36,40 @@ void am_usym_free(struct am_usym *u);
  * execs, e.g. the address of its mm; 0 when unknown), opening (or reusing) each ELF file now so
  * the process may exit afterwards. A (pid, gen) already captured is left as it is; other
  * generations of the pid are kept, so samples from before an exec still resolve. Returns 0, or
- * -errno (-ESRCH when the process is gone) without logging: callers decide how loud that is. */
+ * -errno (-ESRCH when the process is gone, a zombie's empty maps included) without logging:
+ * callers decide how loud that is. */
 int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen);
+/* A mapping known from a kernel record (perf's PERF_RECORD_MMAP2) instead of /proc: what a
+ * process had mapped, possibly after it exited. */
+struct am_usym_rec_map {
+	uint64_t start, end, pgoff;
+	const char *path;     /* as the kernel named it: "/usr/lib/...", "[vdso]", "" (anonymous) */
+	const char *build_id; /* lowercase hex from the record, "" when it carried none */
+	uint64_t ino;	      /* the inode that was mapped; 0 when unknown */
+};
+
+/* What am_usym_capture_maps found, added to the counts already there. */
+struct am_usym_rec_stats {
+	unsigned files;	     /* mappings whose file was found and is the one mapped */
+	unsigned missing;    /* file gone or unreadable: frames stay unknown */
+	unsigned mismatched; /* another file there now (build-id or inode differs): unknown */
+};
+
+/* Capture generation GEN of PID from MAPS (sorted by start, not overlapping) rather than from
+ * /proc, for a process that is gone. A file is taken from the cache when one with the
+ * record's build-id is open, else opened by its plain path (/proc/PID/root and map_files went
+ * with the process) and kept only if it is the file that was mapped: the same build-id, or
+ * without one the same inode. A missing or different file leaves the mapping's frames unknown
+ * with its module name (and the record's build-id), never another file's symbols. When
+ * (PID, GEN) was captured already (too early, before the loader mapped everything), only the
+ * mappings it lacks are added: what /proc showed stays. ST may be NULL. Returns the number of
+ * mappings added, or -ENOMEM. */
+int am_usym_capture_maps(struct am_usym *u, uint32_t pid, uint64_t gen,
+			 const struct am_usym_rec_map *maps, size_t n,
+			 struct am_usym_rec_stats *st);
+/* Whether generation GEN of PID was captured. */
+bool am_usym_has_gen(const struct am_usym *u, uint32_t pid, uint64_t gen);
+
 /* Drop every capture of PID (the pid may have been reused since). */
 void am_usym_forget(struct am_usym *u, uint32_t pid);
 /* Drop every capture of generation GEN, whatever the pid. */
