@@ -54,6 +54,7 @@ enum profiler_stat {
 	PROFILER_STAT_USTACK_FULL,    /* user stack lost: stacks map full */
 	PROFILER_STAT_USTACK_OTHER,   /* user stack lost: another error */
 	PROFILER_STAT_NEWPID_LOST,    /* new-process notification could not be sent */
+	PROFILER_STAT_SEEN_FULL,      /* not announced: the map of announced processes was full */
 	PROFILER_STAT_MAX,
 };
 

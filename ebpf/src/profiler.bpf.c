@@ -134,10 +134,12 @@ static __always_inline void announce(struct bpf_perf_event_data *ctx, __u32 tgid
 	prev = bpf_map_lookup_elem(&seen, &tgid);
 	if (prev && *prev == mm)
 		return;
-	/* A full map only costs the notification: user space captures live processes at the
-	 * end as well. */
-	if (bpf_map_update_elem(&seen, &tgid, &mm, BPF_ANY))
+	/* A full map only costs the notification (counted): user space captures live processes
+	 * and, from the mmap side band, gone ones at the end as well. */
+	if (bpf_map_update_elem(&seen, &tgid, &mm, BPF_ANY)) {
+		stat_inc(PROFILER_STAT_SEEN_FULL);
 		return;
+	}
 	if (bpf_perf_event_output(ctx, &newpids, BPF_F_CURRENT_CPU, &ev, sizeof(ev)))
 		stat_inc(PROFILER_STAT_NEWPID_LOST);
 }

@@ -332,7 +332,7 @@ static void report_losses(const struct am_profile *prof)
 	static const enum profiler_stat lost[] = {
 	    PROFILER_STAT_COUNTS_FULL,	 PROFILER_STAT_KSTACK_FULL, PROFILER_STAT_KSTACK_OTHER,
 	    PROFILER_STAT_USTACK_EFAULT, PROFILER_STAT_USTACK_FULL, PROFILER_STAT_USTACK_OTHER,
-	    PROFILER_STAT_NEWPID_LOST,
+	    PROFILER_STAT_NEWPID_LOST,	 PROFILER_STAT_SEEN_FULL,
 	};
 	size_t i;
 
@@ -345,7 +345,7 @@ static void report_losses(const struct am_profile *prof)
 				(unsigned long long)prof->stats[lost[i]]);
 	if (prof->newpid_lost)
 		am_warn("new-process notifications lost: %llu (those processes are symbolized "
-			"only if still alive at the end)",
+			"from the mmap side band, or /proc if still alive at the end)",
 			(unsigned long long)prof->newpid_lost);
 }
 

@@ -56,6 +56,7 @@ const char *am_profiler_stat_name(enum profiler_stat s)
 	    [PROFILER_STAT_USTACK_FULL] = "user stack lost: stacks map full",
 	    [PROFILER_STAT_USTACK_OTHER] = "user stack lost: other error",
 	    [PROFILER_STAT_NEWPID_LOST] = "new-process notifications not sent",
+	    [PROFILER_STAT_SEEN_FULL] = "new processes not announced: announced-process map full",
 	};
 
 	return s < PROFILER_STAT_MAX && names[s] ? names[s] : "?";
