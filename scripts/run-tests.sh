@@ -12,8 +12,13 @@ run_binary() { # BIN JOBS
 	local bin=$1 jobs=$2 tap rc p f s
 	tap="$tapdir/$(echo "$bin" | tr / _).tap"
 	echo "=== $bin"
-	"$bin" -j"$jobs" --tap="$tap"
-	rc=$?
+	# The output is kept to look for LeakSanitizer reports: a leak in a Criterion worker is
+	# printed but does not change the test's result.
+	{
+		"$bin" -j"$jobs" --tap="$tap" 2>&1
+		echo $? >"$tap.rc"
+	} | tee "$tap.log"
+	rc=$(cat "$tap.rc")
 	p=$(grep -cE '^ok ' "$tap" 2>/dev/null)
 	s=$(grep -cE '^ok .*# SKIP' "$tap" 2>/dev/null)
 	f=$(grep -cE '^not ok ' "$tap" 2>/dev/null)
@@ -22,6 +27,10 @@ run_binary() { # BIN JOBS
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1 # crashed before reporting, or an exit status the TAP output does not show
 		echo "    $bin exited with status $rc"
+	fi
+	if grep -q "ERROR: LeakSanitizer" "$tap.log"; then
+		f=$((f + 1))
+		echo "    $bin: LeakSanitizer reported a leak (above)"
 	fi
 	[ "$f" -gt 0 ] && failures+=("$bin")
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
