@@ -12,6 +12,7 @@
 
 #include "collectors/profiler_mmap.h"
 #include "core/bpf_load.h"
+#include "core/perf_ring.h"
 #include "profiler.skel.h"
 #include "symbolize/demangle.h"
 #include "symbolize/kallsyms.h"

@@ -66,7 +66,7 @@ int am_sideband_feed(struct am_sideband *t, const void *rec, size_t len);
 /* The profiler announced (PID, MM) at TIME_NS (its first sample with that mm). */
 void am_sideband_announce(struct am_sideband *t, uint32_t pid, uint64_t mm, uint64_t time_ns);
 /* Samples of (PID, MM) were taken with the task name COMM (it tells an exec apart, see
- * bind_epoch in profiler_mmap.c). */
+ * bind_epoch in profiler_mmap_epochs.c). */
 void am_sideband_note_comm(struct am_sideband *t, uint32_t pid, uint64_t mm, const char *comm);
 
 /* The executable mappings generation MM of PID had: those made since the exec (or fork) that
@@ -78,18 +78,5 @@ int am_sideband_maps(struct am_sideband *t, uint32_t pid, uint64_t mm,
 void am_sideband_maps_free(struct am_usym_rec_map *maps, size_t n);
 
 void am_sideband_stats(const struct am_sideband *t, struct am_sideband_stats *out);
-
-/* Online CPUs ("0-3,8") into ONLINE[0..MAX). Returns how many, or -errno. */
-int am_online_cpus(bool *online, int max);
-
-/* Read one perf ring: the records between data_tail and data_head of META, DATA being the
- * SIZE-byte (a power of 2) data area; a record that wraps is copied into SCRATCH (65536 bytes)
- * first. FN gets each record; data_tail is then advanced past them. A record whose size cannot
- * be right ends the read with the ring emptied. Returns the records read, or -EINVAL after a
- * bad one (those before it were delivered). */
-struct perf_event_mmap_page;
-typedef void (*am_sideband_rec_fn)(void *ctx, const void *rec, size_t len);
-int am_sideband_ring_read(struct perf_event_mmap_page *meta, const uint8_t *data, uint64_t size,
-			  uint8_t *scratch, am_sideband_rec_fn fn, void *ctx);
 
 #endif

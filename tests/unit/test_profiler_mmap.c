@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "collectors/profiler_mmap.h"
+#include "core/perf_ring.h"
 
 #define PX (PROT_READ | PROT_EXEC)
 
@@ -423,7 +424,7 @@ Test(sideband, ring_reader_copies_a_record_that_wraps)
 	for (size_t i = 0; i < len2; i++)
 		ring[(meta.data_tail + len1 + i) & 511] = rec2[i];
 	meta.data_head = meta.data_tail + len1 + len2;
-	cr_assert_eq(am_sideband_ring_read(&meta, ring, sizeof(ring), scratch, collect, &c), 2);
+	cr_assert_eq(am_perf_ring_read(&meta, ring, sizeof(ring), scratch, collect, &c), 2);
 	cr_assert_eq(c.types[0], PERF_RECORD_COMM);
 	cr_assert_eq(c.types[1], PERF_RECORD_MMAP2);
 	cr_assert_eq(memcmp(scratch, rec2, len2), 0, "the wrapped record reassembled");
@@ -435,8 +436,7 @@ Test(sideband, ring_reader_copies_a_record_that_wraps)
 	ring[6] = 4; /* header.size = 4 */
 	meta.data_head = 64;
 	c.n = 0;
-	cr_assert_eq(am_sideband_ring_read(&meta, ring, sizeof(ring), scratch, collect, &c),
-		     -EINVAL);
+	cr_assert_eq(am_perf_ring_read(&meta, ring, sizeof(ring), scratch, collect, &c), -EINVAL);
 	cr_assert_eq(c.n, 0);
 	cr_assert_eq(meta.data_tail, 64);
 }
