@@ -294,12 +294,27 @@ static void load_jit(struct am_usym *u, struct uproc *p)
 		qsort(p->jit, p->njit, sizeof(*p->jit), cmp_jit);
 }
 
+/* A new, empty capture of (PID, GEN); NULL when out of memory. */
+static struct uproc *add_proc(struct am_usym *u, uint32_t pid, uint64_t gen)
+{
+	struct uproc *procs = realloc(u->procs, (u->nprocs + 1) * sizeof(*procs)), *p;
+
+	if (!procs)
+		return NULL;
+	u->procs = procs;
+	p = &u->procs[u->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->gen = gen;
+	return p;
+}
+
 int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 {
 	char path[512], line[4608], perms[8], pathbuf[4352];
 	unsigned long long start, end, pgoff, ino;
 	unsigned int maj, min;
-	struct uproc *procs, *p;
+	struct uproc *p;
 	size_t cap = 0;
 	FILE *f;
 
@@ -309,16 +324,11 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
-	procs = realloc(u->procs, (u->nprocs + 1) * sizeof(*procs));
-	if (!procs) {
+	p = add_proc(u, pid, gen);
+	if (!p) {
 		fclose(f);
 		return -ENOMEM;
 	}
-	u->procs = procs;
-	p = &u->procs[u->nprocs++];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	p->gen = gen;
 	while (fgets(line, sizeof(line), f)) {
 		struct am_usym_map *m;
 		struct ufile *file = NULL;
@@ -556,23 +566,15 @@ static int add_rec_map(struct am_usym *u, struct uproc *p, const struct am_usym_
 int am_usym_capture_maps(struct am_usym *u, uint32_t pid, uint64_t gen,
 			 const struct am_usym_rec_map *maps, size_t n, struct am_usym_rec_stats *st)
 {
-	struct uproc *p = find_proc(u, pid, gen, false), *procs;
+	struct uproc *p = find_proc(u, pid, gen, false);
 	bool fresh = !p;
 	size_t i, before;
 	int err = 0;
 
 	if (!n)
 		return 0;
-	if (fresh) {
-		procs = realloc(u->procs, (u->nprocs + 1) * sizeof(*procs));
-		if (!procs)
-			return -ENOMEM;
-		u->procs = procs;
-		p = &u->procs[u->nprocs++];
-		memset(p, 0, sizeof(*p));
-		p->pid = pid;
-		p->gen = gen;
-	}
+	if (fresh && !(p = add_proc(u, pid, gen)))
+		return -ENOMEM;
 	before = p->nmaps;
 	err = grow_maps(p, n);
 	/* What /proc showed of this generation stays: records fill only the gaps. */

@@ -20,11 +20,11 @@
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "http_get.h"
 #include "json_check.h"
 #include "testutil.h"
+#include "gunzip.h"
 
 #define AGENT  AM_TEST_BUILD_DIR "/antimetal-agent"
 #define PYTHON "/usr/bin/python3"
@@ -182,29 +182,6 @@ static int check_json_lines(const char *text)
 	return n;
 }
 
-/* Inflate gzip DATA into OUT (NUL-terminated). */
-static void gunzip(const void *data, size_t len, struct am_strbuf *out)
-{
-	unsigned char chunk[65536];
-	z_stream z;
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
-	z.next_in = (unsigned char *)data;
-	z.avail_in = (uInt)len;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		rc = inflate(&z, Z_NO_FLUSH);
-		cr_assert(rc == Z_OK || rc == Z_STREAM_END, "not gzip: %d", rc);
-		am_strbuf_append(out, chunk, sizeof(chunk) - z.avail_out);
-	} while (rc != Z_STREAM_END);
-	inflateEnd(&z);
-	am_strbuf_putc(out, '\0');
-	out->len--;
-}
-
 /* SIGTERM the agent; returns its wait status, and the time it took in *MS. */
 static int terminate(long long *ms)
 {
@@ -309,7 +286,7 @@ Test(daemon, serves_metrics_and_healthz_then_stops_on_sigterm, .init = setup, .f
 	{
 		struct am_strbuf plain = {0};
 
-		gunzip(r.body.data, r.body.len, &plain);
+		am_test_gunzip(r.body.data, r.body.len, &plain);
 		cr_assert_not_null(
 		    strstr(plain.data, "# TYPE antimetal_memory_total_bytes gauge\n"));
 		cr_assert_lt(r.body.len * 3, plain.len, "gzip saved too little: %zu of %zu",
@@ -857,7 +834,7 @@ static bool profiles_contain(const char *needle)
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
 		cr_assert_eq(am_test_read_file(file, &gz), 0);
-		gunzip(gz.data, gz.len, &raw);
+		am_test_gunzip(gz.data, gz.len, &raw);
 		found = memmem(raw.data, raw.len, needle, strlen(needle)) != NULL;
 		am_strbuf_free(&gz);
 		am_strbuf_free(&raw);

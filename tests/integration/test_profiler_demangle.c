@@ -11,10 +11,10 @@
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "profile.pb-c.h"
 #include "testutil.h"
+#include "gunzip.h"
 
 #define AGENT	AM_TEST_BUILD_DIR "/antimetal-agent"
 #define HOT_CPP AM_TEST_BUILD_DIR "/tests/workloads/hot_cpp"
@@ -133,24 +133,10 @@ static uint64_t folded_count(const char *folded, const char *needle)
 
 static Perftools__Profiles__Profile *decode(const struct am_strbuf *gz)
 {
-	unsigned char chunk[65536];
 	struct am_strbuf raw = {0};
 	Perftools__Profiles__Profile *pb;
-	z_stream z;
-	int rc;
 
-	memset(&z, 0, sizeof(z));
-	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
-	z.next_in = (unsigned char *)gz->data;
-	z.avail_in = (uInt)gz->len;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		rc = inflate(&z, Z_NO_FLUSH);
-		cr_assert(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
-		am_strbuf_append(&raw, chunk, sizeof(chunk) - z.avail_out);
-	} while (rc != Z_STREAM_END);
-	inflateEnd(&z);
+	am_test_gunzip(gz->data, gz->len, &raw);
 	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
 	cr_assert_not_null(pb, "profile.proto decode failed");
 	am_strbuf_free(&raw);

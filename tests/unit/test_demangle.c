@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "collectors/profiler.h"
 #include "export/flamegraph_svg.h"
@@ -14,6 +13,7 @@
 #include "export/pprof.h"
 #include "profile.pb-c.h"
 #include "symbolize/demangle.h"
+#include "gunzip.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/lsan_interface.h>
@@ -463,26 +463,6 @@ Test(demangle, svg_escapes_demangled_names)
 	am_profile_free(&p);
 }
 
-static void gunzip(const struct am_strbuf *in, struct am_strbuf *out)
-{
-	unsigned char chunk[65536];
-	z_stream z;
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
-	z.next_in = (unsigned char *)in->data;
-	z.avail_in = (uInt)in->len;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		rc = inflate(&z, Z_NO_FLUSH);
-		cr_assert(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
-		am_strbuf_append(out, chunk, sizeof(chunk) - z.avail_out);
-	} while (rc != Z_STREAM_END);
-	inflateEnd(&z);
-}
-
 /* pprof: name demangled, system_name mangled (plain names: both the same); two overloads
  * that demangle alike stay two functions. */
 Test(demangle, pprof_has_the_mangled_name_as_system_name)
@@ -495,7 +475,7 @@ Test(demangle, pprof_has_the_mangled_name_as_system_name)
 
 	build(&p);
 	cr_assert_eq(am_pprof_render(&p, &gz), 0);
-	gunzip(&gz, &raw);
+	am_test_gunzip(gz.data, gz.len, &raw);
 	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
 	cr_assert_not_null(pb);
 	cr_assert_eq(pb->n_function, 6, "4 distinct functions + 2 overloads of foo::bar");

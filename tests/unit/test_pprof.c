@@ -3,33 +3,13 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "collectors/profiler.h"
 #include "export/pprof.h"
 #include "profile.pb-c.h"
+#include "gunzip.h"
 
 typedef Perftools__Profiles__Profile Profile;
-
-static void gunzip(const struct am_strbuf *in, struct am_strbuf *out)
-{
-	unsigned char chunk[65536];
-	z_stream z;
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
-	z.next_in = (unsigned char *)in->data;
-	z.avail_in = (uInt)in->len;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		rc = inflate(&z, Z_NO_FLUSH);
-		cr_assert(rc == Z_OK || rc == Z_STREAM_END, "inflate: %d", rc);
-		am_strbuf_append(out, chunk, sizeof(chunk) - z.avail_out);
-	} while (rc != Z_STREAM_END);
-	inflateEnd(&z);
-}
 
 static void build(struct am_profile *p)
 {
@@ -101,7 +81,7 @@ Test(pprof, decodes_to_the_same_profile)
 	cr_assert(gz.len > 18 && (unsigned char)gz.data[0] == 0x1f &&
 		      (unsigned char)gz.data[1] == 0x8b,
 		  "not gzip");
-	gunzip(&gz, &raw);
+	am_test_gunzip(gz.data, gz.len, &raw);
 	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
 	cr_assert_not_null(pb, "profile.proto decode failed");
 	cr_assert_str_eq(pb->string_table[0], "");
@@ -165,7 +145,7 @@ Test(pprof, hardware_event_in_frequency_mode_has_one_value)
 	build(&p);
 	strcpy(p.event, "cycles");
 	cr_assert_eq(am_pprof_render(&p, &gz), 0);
-	gunzip(&gz, &raw);
+	am_test_gunzip(gz.data, gz.len, &raw);
 	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
 	cr_assert_not_null(pb);
 	/* Each sample stands for an unknown number of cycles: only the count is honest. */
