@@ -202,3 +202,63 @@ END {
 			pooled(ka) - pooled(kp), 2 * sqrt(sigma(ka) ^ 2 + sigma(kp) ^ 2)
 	}
 }' "$tmp/rows"
+
+# The mmap side band's price: every exec and mmap on the host now writes a record. An exec
+# storm (fork + exec of /bin/true, 2 at a time) alone, under the agent at 99 Hz with and
+# without the side band, and under perf record -g (which asks the kernel for the same records),
+# in rotated rounds; exec/s and the profiler's CPU while the storm runs.
+STORM=build/tests/workloads/exec_storm
+STORM_N=${BENCH_PROFILER_STORM_EXECS:-1500}
+[ -x "$STORM" ] || make -s "$STORM" >/dev/null
+storm() { "$STORM" -j 2 "$STORM_N" /bin/true | sed -n 's/.*rate=\([0-9.]*\).*/\1/p'; }
+# KIND PROFILER...: the storm's rate under PROFILER, and the profiler's CPU seconds meanwhile.
+storm_under() {
+	local kind=$1 ppid c0 c1 rate
+	shift
+	"$@" >/dev/null 2>&1 &
+	ppid=$!
+	wait_attached "$kind"
+	c0=$(cpu_ns "$ppid")
+	rate=$(storm)
+	c1=$(cpu_ns "$ppid")
+	kill -INT "$ppid" 2>/dev/null
+	wait "$ppid" 2>/dev/null
+	echo "$rate $(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.4f", (b - a) / 1e9}')"
+}
+: >"$tmp/storm"
+for r in $(seq "$ROUNDS"); do
+	order=(none side noside perf)
+	for _ in $(seq $(((r - 1) % 4))); do order=("${order[@]:1}" "${order[0]}"); done
+	for k in "${order[@]}"; do
+		case $k in
+		none) echo "none $(storm) 0" ;;
+		side) echo "side $(storm_under agent "$AGENT" profile -F 99 -o /dev/null)" ;;
+		noside) echo "noside $(ANTIMETAL_PROFILER_NO_SIDEBAND=1 storm_under agent "$AGENT" profile -F 99 -o /dev/null)" ;;
+		perf) [ -n "$PERF" ] && echo "perf $(storm_under perf "$PERF" record -q -a -g -e cpu-clock -F 99 -o "$tmp/perf.data")" ;;
+		esac >>"$tmp/storm"
+	done
+	echo "bench_profiler: exec storm round $r/$ROUNDS done" >&2
+done
+echo
+echo "Exec storm ($STORM -j 2 $STORM_N /bin/true) under a 99 Hz system-wide profile, $ROUNDS rounds, medians:"
+echo
+awk -v n="$STORM_N" '
+function median(arr, k,    i, j, t) {
+	for (i = 2; i <= k; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
+	return k % 2 ? arr[(k + 1) / 2] : (arr[k / 2] + arr[k / 2 + 1]) / 2
+}
+{ c = ++cnt[$1]; rate[$1, c] = $2; cpu[$1, c] = $3 }
+END {
+	name["none"] = "no profiler"; name["side"] = "antimetal-agent (mmap side band)"
+	name["noside"] = "antimetal-agent, side band off"; name["perf"] = "perf record -g"
+	for (i = 1; i <= cnt["none"]; i++) a[i] = rate["none", i]; base = median(a, cnt["none"])
+	print "| profiler | exec/s | vs no profiler | profiler CPU per exec, µs |"
+	print "|---|---|---|---|"
+	split("none side noside perf", ks, " ")
+	for (q = 1; q <= 4; q++) {
+		k = ks[q]; if (!cnt[k]) continue
+		for (i = 1; i <= cnt[k]; i++) a[i] = rate[k, i]; m = median(a, cnt[k])
+		for (i = 1; i <= cnt[k]; i++) a[i] = 1e6 * cpu[k, i] / n; c = median(a, cnt[k])
+		printf "| %s | %.0f | %+.1f%% | %s |\n", name[k], m, 100 * (m / base - 1), k == "none" ? "-" : sprintf("%.1f", c)
+	}
+}' "$tmp/storm"
