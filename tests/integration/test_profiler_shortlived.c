@@ -45,6 +45,8 @@ struct tally {
 	uint64_t unknown_leaf; /* the user frame the sample is charged to is [unknown], in no
 				  mapping */
 	uint64_t user;	       /* samples with a user stack, outside execve */
+	uint64_t in_binary;    /* ...whose leaf user frame is in COMM's own executable */
+	uint64_t named_in_binary; /* ...and has a name */
 };
 
 static bool has_frame(const struct am_profile_stack *s, const char *func, bool kernel)
@@ -55,6 +57,14 @@ static bool has_frame(const struct am_profile_stack *s, const char *func, bool k
 		if (s->frames[i].kernel == kernel && !strcmp(s->frames[i].func, func))
 			return true;
 	return false;
+}
+
+/* Whether MODULE (a mapping's path) is the executable named NAME. */
+static bool in_module(const char *module, const char *name)
+{
+	const char *base = strrchr(module, '/');
+
+	return base && !strncmp(base + 1, name, strlen(name));
 }
 
 /* Frames are leaf first, the kernel's before the user's: the first user frame is the one a
@@ -85,6 +95,11 @@ static void tally(const struct am_profile *prof, const char *comm, struct tally 
 		 * in a known mapping, [vdso] or a loader stub, is no tracking failure.) */
 		if (!strcmp(s->frames[j].func, "[unknown]") && !*s->frames[j].module)
 			t->unknown_leaf += s->count;
+		if (in_module(s->frames[j].module, comm)) {
+			t->in_binary += s->count;
+			if (strcmp(s->frames[j].func, "[unknown]"))
+				t->named_in_binary += s->count;
+		}
 		for (; j + 1 < s->nframes; j++)
 			if (!strcmp(s->frames[j].func, "brief_burn_fn") &&
 			    !strcmp(s->frames[j + 1].func, "main")) {
@@ -97,10 +112,11 @@ static void tally(const struct am_profile *prof, const char *comm, struct tally 
 static void show(const char *what, const struct tally *t)
 {
 	cr_log_info("%s: %llu samples of the children, %llu inside execve; of the %llu with a user "
-		    "stack: %llu in main;brief_burn_fn, %llu charged to [unknown] in no mapping",
+		    "stack: %llu in the program's own code, %llu in main;brief_burn_fn, %llu charged "
+		    "to [unknown] in no mapping",
 		    what, (unsigned long long)t->samples, (unsigned long long)t->in_exec,
-		    (unsigned long long)t->user, (unsigned long long)t->burn,
-		    (unsigned long long)t->unknown_leaf);
+		    (unsigned long long)t->user, (unsigned long long)t->in_binary,
+		    (unsigned long long)t->burn, (unsigned long long)t->unknown_leaf);
 }
 
 /* Give the build-id note of the ELF file at PATH other contents, so that no other file has
@@ -209,9 +225,17 @@ static void assert_symbolized(const char *what, const struct tally *t,
 	cr_assert_eq(sb->stats.lost, 0, "%s: side-band records lost", what);
 	cr_assert_eq(sb->stats.malformed, 0, "%s: malformed side-band records", what);
 	cr_assert_gt(t->user, 100, "%s: too few samples of the children", what);
-	/* The burn loop is most of each child's life; the rest is the loader and exit. */
-	cr_assert_gt(t->burn * 2, t->user, "%s: brief_burn_fn under main in only %llu of %llu",
-		     what, (unsigned long long)t->burn, (unsigned long long)t->user);
+	/* Every sample in the program's own code is named, most of them main;brief_burn_fn
+	 * (how much of a child's life the loader takes depends on the machine: most of it under
+	 * qemu's TCG, where the frame walk also misses main more often). */
+	cr_assert_gt(t->in_binary, 50, "%s: %llu samples in the children's own code", what,
+		     (unsigned long long)t->in_binary);
+	cr_assert_geq(t->named_in_binary * 100, t->in_binary * 99,
+		      "%s: %llu of the %llu samples in the program's code named", what,
+		      (unsigned long long)t->named_in_binary, (unsigned long long)t->in_binary);
+	cr_assert_geq(t->burn * 2, t->in_binary,
+		      "%s: main;brief_burn_fn in only %llu of the %llu samples in the program's code",
+		      what, (unsigned long long)t->burn, (unsigned long long)t->in_binary);
 	cr_assert_leq(t->unknown_leaf * 100, t->user,
 		      "%s: %llu of %llu samples charged to an "
 		      "unmapped [unknown]",
@@ -334,14 +358,18 @@ Test(shortlived, replaced_or_deleted_binary_stays_unknown_with_its_module)
 		    (unsigned long long)unknown);
 	cr_assert_gt(total, 10, "the replaced binary's process was not sampled");
 	cr_assert_eq(named, 0, "symbols of the file that replaced it were used");
-	cr_assert_gt(unknown * 2, total, "its frames do not name the module");
+	cr_assert_gt(unknown, 10, "its frames do not name the module: %llu samples, %llu named, "
+		     "%llu [unknown] in it", (unsigned long long)total, (unsigned long long)named,
+		     (unsigned long long)unknown);
 	module_tally(&prof, "victim_gone", "victim_gone", &named, &unknown, &total);
 	cr_log_info("victim_gone: %llu samples, %llu named, %llu [unknown] (victim_gone)",
 		    (unsigned long long)total, (unsigned long long)named,
 		    (unsigned long long)unknown);
 	cr_assert_gt(total, 10, "the deleted binary's process was not sampled");
 	cr_assert_eq(named, 0);
-	cr_assert_gt(unknown * 2, total, "its frames do not name the module");
+	cr_assert_gt(unknown, 10, "its frames do not name the module: %llu samples, %llu named, "
+		     "%llu [unknown] in it", (unsigned long long)total, (unsigned long long)named,
+		     (unsigned long long)unknown);
 	am_profile_free(&prof);
 }
 
@@ -349,18 +377,7 @@ Test(shortlived, replaced_or_deleted_binary_stays_unknown_with_its_module)
  * profile is as before. */
 Test(shortlived, forced_proc_only_path_is_logged_and_still_profiles)
 {
-	char *argv[] = {"/usr/bin/env",
-			"ANTIMETAL_PROFILER_NO_SIDEBAND=1",
-			AGENT,
-			"profile",
-			"-v",
-			"-F",
-			"499",
-			"-d",
-			"1",
-			"-p",
-			NULL,
-			NULL};
+	char *argv[] = {AGENT, "profile", "-v", "-F", "499", "-d", "1", "-p", NULL, NULL};
 	char *hot[] = {WORKLOADS "hot", "0", NULL};
 	struct am_strbuf out = {0}, err = {0};
 	char pidarg[16];
@@ -370,7 +387,9 @@ Test(shortlived, forced_proc_only_path_is_logged_and_still_profiles)
 	AM_REQUIRE_BPF();
 	pid = am_test_start_quiet(hot);
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	argv[10] = pidarg;
+	argv[8] = pidarg;
+	/* The agent inherits it (this test runs in a process of its own). */
+	setenv("ANTIMETAL_PROFILER_NO_SIDEBAND", "1", 1);
 	st = am_test_run(argv, &out, &err);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d: %s", st, err.data);
 	cr_assert(strstr(err.data, "mmap side band turned off (ANTIMETAL_PROFILER_NO_SIDEBAND)"),
@@ -381,7 +400,7 @@ Test(shortlived, forced_proc_only_path_is_logged_and_still_profiles)
 	/* Without the variable, -v shows the side band's counters. */
 	am_strbuf_reset(&out);
 	am_strbuf_reset(&err);
-	argv[1] = "ANTIMETAL_PROFILER_NO_SIDEBAND=0";
+	setenv("ANTIMETAL_PROFILER_NO_SIDEBAND", "0", 1);
 	st = am_test_run(argv, &out, &err);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
