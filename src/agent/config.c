@@ -46,6 +46,7 @@ static const struct key keys[] = {
     {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS},
     {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0},
     {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
+    {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
 };
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
@@ -72,6 +73,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_window_ms = 60000;
 	strcpy(c->profiler_dir, "/var/lib/antimetal-agent/profiles");
 	c->profiler_retention = 60;
+	c->profiler_demangle = true;
 }
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)

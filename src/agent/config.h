@@ -51,6 +51,7 @@ struct am_config {
 	uint64_t profiler_window_ms;
 	char profiler_dir[AM_CONFIG_PATH_MAX];
 	unsigned profiler_retention; /* pprof files kept in profiler_dir */
+	bool profiler_demangle;	     /* C++/Rust names demangled (the mangled kept in pprof) */
 };
 
 /* Fill C with the documented defaults. */

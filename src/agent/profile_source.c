@@ -53,6 +53,7 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 	o.btf_path = x->btf_path;
 	o.kernel_stacks = true;
 	o.user_stacks = true;
+	o.no_demangle = !x->demangle;
 	return am_profiler_open(&o, out);
 }
 
@@ -229,6 +230,7 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	x->frequency_hz = cfg->profiler_frequency_hz;
 	x->window_ms = cfg->profiler_window_ms;
 	x->retention = cfg->profiler_retention;
+	x->demangle = cfg->profiler_demangle;
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
 	if (err) {
@@ -272,7 +274,7 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 {
 	return x->frequency_hz == cfg->profiler_frequency_hz &&
 	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
-	       !strcmp(x->dir, cfg->profiler_dir);
+	       x->demangle == cfg->profiler_demangle && !strcmp(x->dir, cfg->profiler_dir);
 }
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)

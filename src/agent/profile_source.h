@@ -21,6 +21,7 @@ struct am_profile_source {
 	const char *btf_path; /* external BTF, NULL: native */
 	uint64_t window_ms;
 	unsigned retention;
+	bool demangle;
 	char dir[AM_CONFIG_PATH_MAX];
 	uint64_t profiles_written, write_errors, samples, lost;
 	double last_write_s; /* wall time the last window switch took */

@@ -46,6 +46,7 @@ Test(config, defaults)
 	cr_assert_str_eq(c.sysfs, "/sys");
 	cr_assert_eq(c.profiler_window_ms, 60000u);
 	cr_assert_eq(c.profiler_frequency_hz, 19u);
+	cr_assert_eq(c.profiler_demangle, true);
 	cr_assert_eq(c.execsnoop_enabled, true);
 	cr_assert(am_config_collector_enabled(&c, "cpu"));
 	cr_assert_eq(am_config_collector_interval_ms(&c, "cpu"), 15000u);
@@ -96,7 +97,8 @@ Test(config, every_key)
 				   "  frequency: 49\n"
 				   "  window: 2m\n"
 				   "  output_dir: /tmp/prof\n"
-				   "  retention: 7\n";
+				   "  retention: 7\n"
+				   "  demangle: false\n";
 	struct am_config c;
 	char err[512];
 
@@ -125,6 +127,7 @@ Test(config, every_key)
 	cr_assert_eq(c.profiler_window_ms, 120000u);
 	cr_assert_str_eq(c.profiler_dir, "/tmp/prof");
 	cr_assert_eq(c.profiler_retention, 7u);
+	cr_assert_eq(c.profiler_demangle, false);
 }
 
 Test(config, collectors_off_by_default_with_one_on)
