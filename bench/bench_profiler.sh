@@ -43,6 +43,13 @@ stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo "")
 [ -n "$stats_was" ] && echo 1 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null
 trap '[ -n "$stats_was" ] && echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled; rm -rf "$tmp"' EXIT
 
+# The median of ARR[1..N] (sorts it), for the awk programs that make the tables.
+AWK_MEDIAN='
+function median(arr, n,    i, j, t) {
+	for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
+	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
+}'
+
 # Run the workload once; prints its CPU seconds.
 run_workload() {
 	$PIN "$TIME" -f "%U %S" -o "$tmp/w.time" "$HOT" --slices "$SLICES" >/dev/null 2>&1
@@ -143,11 +150,7 @@ echo
 echo "Workload: $HOT --slices $SLICES pinned to the last CPU (hot_a 75% / hot_b 25% by construction); $ROUNDS rounds, each with its own baseline, order rotated; profilers system-wide on cpu-clock."
 echo "Cells are the median over rounds, with [min, max] where it matters."
 echo
-awk -v rounds="$ROUNDS" '
-function median(arr, n,    i, j, t) {
-	for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
-	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
-}
+awk -v rounds="$ROUNDS" "$AWK_MEDIAN"'
 function minmax(arr, n,    i, lo, hi) {
 	lo = hi = arr[1]; for (i = 2; i <= n; i++) { if (arr[i] < lo) lo = arr[i]; if (arr[i] > hi) hi = arr[i] }
 	return sprintf("[%+.1f, %+.1f]", lo, hi)
@@ -242,11 +245,7 @@ done
 echo
 echo "Exec storm ($STORM -j 2 $STORM_N /bin/true) under a 99 Hz system-wide profile, $ROUNDS rounds, medians:"
 echo
-awk -v n="$STORM_N" '
-function median(arr, k,    i, j, t) {
-	for (i = 2; i <= k; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j + 1] = arr[j]; arr[j + 1] = t }
-	return k % 2 ? arr[(k + 1) / 2] : (arr[k / 2] + arr[k / 2 + 1]) / 2
-}
+awk -v n="$STORM_N" "$AWK_MEDIAN"'
 { c = ++cnt[$1]; rate[$1, c] = $2; cpu[$1, c] = $3 }
 END {
 	name["none"] = "no profiler"; name["side"] = "antimetal-agent (mmap side band)"
