@@ -39,26 +39,6 @@ struct am_execsnoop {
 	int ncpus;
 };
 
-/* The offset between the clocks, taken as the tightest of a few bracketed readings so a
- * preemption between the two reads does not skew every timestamp. */
-static int64_t realtime_offset(void)
-{
-	int64_t best = 0, best_gap = INT64_MAX;
-	int i;
-
-	for (i = 0; i < 5; i++) {
-		int64_t m1 = (int64_t)am_clock_ns(CLOCK_MONOTONIC);
-		int64_t r = (int64_t)am_clock_ns(CLOCK_REALTIME);
-		int64_t m2 = (int64_t)am_clock_ns(CLOCK_MONOTONIC);
-
-		if (m2 - m1 < best_gap) {
-			best_gap = m2 - m1;
-			best = r - (m1 + (m2 - m1) / 2);
-		}
-	}
-	return best;
-}
-
 static void fill_cgroup(struct am_execsnoop *s, struct am_exec_record *r,
 			struct am_container_ref *ref)
 {
@@ -357,7 +337,7 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	}
 	if (o->resolve_cgroups && am_cgroup_paths_open(NULL, &s->cgroups))
 		s->cgroups = NULL; /* logged; records then carry ids only */
-	s->real_offset_ns = realtime_offset();
+	s->real_offset_ns = am_clock_realtime_offset_ns();
 	am_debug("execsnoop: attached, %s, max %u args / %u bytes",
 		 s->ringbuf ? "ring buffer" : "perf buffer", s->skel->rodata->max_args,
 		 s->skel->rodata->max_args_size);

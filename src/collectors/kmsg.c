@@ -69,9 +69,7 @@ bad:
 
 uint64_t am_kmsg_wall_ns(const struct am_kmsg_record *r)
 {
-	uint64_t rt_ns = am_clock_ns(CLOCK_REALTIME), mono_ns = am_clock_ns(CLOCK_MONOTONIC);
-
-	return rt_ns - mono_ns + r->ts_usec * 1000ull;
+	return (uint64_t)am_clock_realtime_offset_ns() + r->ts_usec * 1000ull;
 }
 
 struct kmsg_state {

@@ -7,5 +7,8 @@
 
 /* CLK (CLOCK_MONOTONIC, CLOCK_REALTIME...) now, in nanoseconds. */
 uint64_t am_clock_ns(clockid_t clk);
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC now, in nanoseconds: turns kernel monotonic timestamps
+ * into wall-clock time. */
+int64_t am_clock_realtime_offset_ns(void);
 
 #endif
