@@ -15,7 +15,6 @@
 #include "collectors/collector.h"
 #include "collectors/parse_util.h"
 #include "collectors/procfs_read.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 #define RECORD_BUF 8192
@@ -65,11 +64,6 @@ bad:
 	if (why)
 		*why = "expected 'PRIORITY,SEQ,TIMESTAMP_US,FLAGS;message'";
 	return -EINVAL;
-}
-
-uint64_t am_kmsg_wall_ns(const struct am_kmsg_record *r)
-{
-	return (uint64_t)am_clock_realtime_offset_ns() + r->ts_usec * 1000ull;
 }
 
 struct kmsg_state {

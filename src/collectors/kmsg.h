@@ -15,8 +15,5 @@
 /* Copy, oldest first, up to MAX of the kept records whose sequence number is above AFTER_SEQ
  * into OUT; return how many. Pass the last seq seen to get only new records. */
 size_t am_kmsg_recent(void *state, uint64_t after_seq, struct am_kmsg_record *out, size_t max);
-/* Wall-clock time (CLOCK_REALTIME ns) of a record's kernel timestamp, assuming no suspend
- * since (the kernel's kmsg clock stops during suspend). */
-uint64_t am_kmsg_wall_ns(const struct am_kmsg_record *r);
 
 #endif
