@@ -137,12 +137,6 @@ void am_json_kv_str(struct am_strbuf *b, const char *key, const char *val, bool 
 	am_json_str(b, val);
 }
 
-void am_json_kv_i64(struct am_strbuf *b, const char *key, int64_t val, bool first)
-{
-	am_json_key(b, key, first);
-	am_strbuf_printf(b, "%lld", (long long)val);
-}
-
 void am_json_kv_u64(struct am_strbuf *b, const char *key, uint64_t val, bool first)
 {
 	am_json_key(b, key, first);

@@ -24,7 +24,6 @@ void am_json_bytes(struct am_strbuf *b, const void *data, size_t len);
 /* "key": with the comma before it when FIRST is false. */
 void am_json_key(struct am_strbuf *b, const char *key, bool first);
 void am_json_kv_str(struct am_strbuf *b, const char *key, const char *val, bool first);
-void am_json_kv_i64(struct am_strbuf *b, const char *key, int64_t val, bool first);
 void am_json_kv_u64(struct am_strbuf *b, const char *key, uint64_t val, bool first);
 void am_json_kv_bool(struct am_strbuf *b, const char *key, bool val, bool first);
 /* Finite doubles print with full precision; NaN and infinities become null. */
