@@ -254,13 +254,7 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	x->timer = am_loop_add_timer(loop, x->window_ms, x->window_ms, on_window, x);
 	watch_notices(x);
 	if (!x->timer || !x->notify) {
-		am_loop_remove(loop, x->timer);
-		am_loop_remove(loop, x->notify);
-		x->timer = x->notify = NULL;
-		am_profiler_close(x->prof);
-		x->prof = NULL;
-		am_usym_free(x->usym);
-		x->usym = NULL;
+		am_profile_source_stop(x, 0);
 		x->start_error = -ENOMEM;
 		return -ENOMEM;
 	}
