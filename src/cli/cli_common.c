@@ -39,6 +39,20 @@ int am_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int am_cli_parse_double(const char *s, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	/* !(v >= 0) also refuses NaN */
+	if (errno || end == s || *end || !(v >= 0) || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int am_cli_signalfd(int flags, sigset_t *old)
 {
 	sigset_t mask;

@@ -80,15 +80,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 static int parse_seconds(const char *s, double *out)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0) || v > 1e9)
-		return -1;
-	*out = v;
-	return 0;
+	return am_cli_parse_double(s, 1e9, out);
 }
 
 static int parse_args(int argc, char **argv, struct args *a)

@@ -159,7 +159,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 	bool kernel_only = false, user_only = false, have_freq = false, have_period = false;
 	bool format_pending = false;
 	uint64_t v, max;
-	char *end;
 	int c;
 
 	a->o.freq = 99;
@@ -234,8 +233,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->o.stack_entries = (uint32_t)v;
 			break;
 		case 'd':
-			a->duration = strtod(optarg, &end);
-			if (end == optarg || *end || !(a->duration > 0) || a->duration > 1e7)
+			if (am_cli_parse_double(optarg, 1e7, &a->duration) || a->duration == 0)
 				return bad("-d: duration must be a positive number of seconds, not "
 					   "'%s'",
 					   optarg);
