@@ -26,7 +26,7 @@ PROTOS    := $(wildcard src/export/*.proto)
 PROTO_C   := $(PROTOS:src/export/%.proto=$(BUILD)/gen/%.pb-c.c)
 # Generated sources are kept: deleting them as intermediates relinks everything on each make.
 .SECONDARY: $(PROTO_C)
-LIB_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_SRCS  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(PROTO_C:%.c=%.o)
 MAIN_OBJ  := $(BUILD)/obj/src/cli/main.o
 LIB       := $(BUILD)/libantimetal.a

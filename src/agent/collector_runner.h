@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "agent/config.h"
-#include "collectors/collector.h"
-#include "collectors/metric.h"
+#include "collectors/system/collector.h"
+#include "records/metric.h"
 
 struct am_runner_entry {
 	const struct am_collector *col;

@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "collectors/collector.h"
+#include "collectors/system/collector.h"
 #include "util/file.h"
 
 enum kind { K_STR, K_PATH, K_ADDR, K_BOOL, K_UINT, K_DURATION, K_SIZE, K_LOGLEVEL };

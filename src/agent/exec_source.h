@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "agent/loop.h"
-#include "collectors/execsnoop.h"
-#include "collectors/metric.h"
+#include "collectors/ebpf/execsnoop.h"
+#include "records/metric.h"
 #include "export/jsonl.h"
 #include "util/strbuf.h"
 

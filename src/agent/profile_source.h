@@ -9,8 +9,8 @@
 
 #include "agent/config.h"
 #include "agent/loop.h"
-#include "collectors/metric.h"
-#include "collectors/profiler.h"
+#include "records/metric.h"
+#include "collectors/ebpf/profiler.h"
 
 struct am_profile_source {
 	struct am_profiler *prof; /* NULL when not running */

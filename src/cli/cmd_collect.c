@@ -12,7 +12,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "collectors/collector.h"
+#include "collectors/system/collector.h"
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
 #include "util/clock.h"

@@ -14,7 +14,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "collectors/execsnoop.h"
+#include "collectors/ebpf/execsnoop.h"
 #include "core/btf_discovery.h"
 #include "core/capabilities.h"
 #include "core/cgroup_path.h"

@@ -12,7 +12,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "core/btf_discovery.h"
 #include "core/cgroup_path.h"
 #include "core/perf_attach.h"

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collectors/exec_event.h"
-#include "collectors/execsnoop.h"
+#include "records/exec_event.h"
+#include "collectors/ebpf/execsnoop.h"
 #include "util/strbuf.h"
 
 /* Append bytes as one shell word: bare when only safe characters, else '...' or bash's

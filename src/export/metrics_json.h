@@ -3,7 +3,7 @@
 #ifndef ANTIMETAL_EXPORT_METRICS_JSON_H
 #define ANTIMETAL_EXPORT_METRICS_JSON_H
 
-#include "collectors/metric.h"
+#include "records/metric.h"
 #include "util/strbuf.h"
 
 /* Append SET as a JSON array, in the set's order, one object per sample:

@@ -3,7 +3,7 @@
 #ifndef ANTIMETAL_EXPORT_PPROF_H
 #define ANTIMETAL_EXPORT_PPROF_H
 
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "util/strbuf.h"
 
 /* Append PROF as a gzipped pprof profile to OUT. Samples carry "pid" and "comm" labels;

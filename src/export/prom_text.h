@@ -3,7 +3,7 @@
 #ifndef ANTIMETAL_EXPORT_PROM_TEXT_H
 #define ANTIMETAL_EXPORT_PROM_TEXT_H
 
-#include "collectors/metric.h"
+#include "records/metric.h"
 #include "util/strbuf.h"
 
 /* The Content-Type a scrape response carrying this text must use. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/parsers.h"
+#include "collectors/parse/parsers.h"
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
 

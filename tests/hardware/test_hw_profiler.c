@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "testutil.h"
 
 #define HOT	AM_TEST_BUILD_DIR "/tests/workloads/hot"

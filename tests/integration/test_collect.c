@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collectors/collector.h"
-#include "collectors/kmsg.h"
-#include "collectors/parsers.h"
+#include "collectors/system/collector.h"
+#include "collectors/system/kmsg.h"
+#include "collectors/parse/parsers.h"
 #include "json_check.h"
 #include "testutil.h"
 

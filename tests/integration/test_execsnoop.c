@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collectors/execsnoop.h"
+#include "collectors/ebpf/execsnoop.h"
 #include "core/cgroup_path.h"
 #include "testutil.h"
 

@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "testutil.h"
 
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"

@@ -1,5 +1,5 @@
 /* Processes that exec and exit before the profiler reads /proc: the mmap side band
- * (profiler_mmap.c) must symbolize them, and the /proc-only path, forced, must do worse.
+ * (sideband.c) must symbolize them, and the /proc-only path, forced, must do worse.
  * The children are tests/workloads/brief_burn (main -> brief_burn_fn for a few ms of CPU),
  * started by tests/workloads/exec_storm; each lives a few milliseconds. */
 #include <criterion/criterion.h>
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "testutil.h"
 
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"

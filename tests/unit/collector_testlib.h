@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/collector.h"
-#include "collectors/metric.h"
+#include "collectors/system/collector.h"
+#include "records/metric.h"
 #include "testutil.h"
 
 #define FIXTURES AM_TEST_SRC_DIR "/tests/fixtures"

@@ -9,7 +9,7 @@
 
 #include "agent/agent.h"
 #include "agent/config.h"
-#include "collectors/collector.h"
+#include "collectors/system/collector.h"
 #include "testutil.h"
 
 static int load(struct am_config *c, const char *text, char *err, size_t errlen)

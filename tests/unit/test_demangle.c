@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
 #include "export/pprof.h"

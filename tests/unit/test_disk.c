@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "collector_testlib.h"
-#include "collectors/parsers.h"
+#include "collectors/parse/parsers.h"
 
 extern const struct am_collector am_collector_disk;
 

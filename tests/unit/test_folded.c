@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
 

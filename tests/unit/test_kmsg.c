@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 
 #include "collector_testlib.h"
-#include "collectors/kmsg.h"
-#include "collectors/parsers.h"
+#include "collectors/system/kmsg.h"
+#include "collectors/parse/parsers.h"
 
 extern const struct am_collector am_collector_kmsg;
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 
 #include "collector_testlib.h"
-#include "collectors/parsers.h"
+#include "collectors/parse/parsers.h"
 
 extern const struct am_collector am_collector_load;
 

@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 
 #include "collector_testlib.h"
-#include "collectors/parsers.h"
+#include "collectors/parse/parsers.h"
 
 typedef int (*parse_fn)(const char *text, struct am_metric_set *out, const char **why);
 

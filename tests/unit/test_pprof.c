@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/profiler.h"
+#include "collectors/ebpf/profiler.h"
 #include "export/pprof.h"
 #include "profile.pb-c.h"
 #include "gunzip.h"

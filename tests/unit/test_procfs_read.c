@@ -3,7 +3,7 @@
 #include <fcntl.h>
 
 #include "collector_testlib.h"
-#include "collectors/procfs_read.h"
+#include "collectors/parse/procfs_read.h"
 
 Test(procfs_read, reads_a_whole_file_larger_than_one_chunk)
 {

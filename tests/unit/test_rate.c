@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "collector_testlib.h"
-#include "collectors/rate.h"
+#include "collectors/parse/rate.h"
 
 Test(rate, plain_increase)
 {

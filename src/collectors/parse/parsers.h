@@ -1,0 +1,118 @@
+/* The pure parsers behind the system collectors: text of one /proc or /sys file in, metrics
+ * (or a small struct) out. No file access, no logging, no global state, so each is unit tested
+ * on fixtures and fuzzed (tests/fuzz/). Each returns 0 or -EINVAL and then sets *WHY (when
+ * WHY is not NULL) to a static description of what was wrong, leaving OUT as it was. */
+#ifndef ANTIMETAL_COLLECTORS_PARSERS_H
+#define ANTIMETAL_COLLECTORS_PARSERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "records/metric.h"
+
+/* /proc/loadavg: antimetal_load1/5/15, runnable and total scheduling entities. */
+int am_parse_loadavg(const char *text, struct am_metric_set *out, const char **why);
+
+/* /proc/meminfo: antimetal_memory_*_bytes for the known fields (kB -> bytes), huge pages. */
+int am_parse_meminfo(const char *text, struct am_metric_set *out, const char **why);
+/* /proc/vmstat: selected counters as antimetal_vmstat_*_total. */
+int am_parse_vmstat(const char *text, struct am_metric_set *out, const char **why);
+
+/* Nonzero for block devices node_exporter also skips: partitions, loop, ram, zram, fd. */
+int am_disk_ignored(const char *name);
+/* /proc/diskstats: per-device counters (bytes, seconds) of the devices not ignored. */
+int am_parse_diskstats(const char *text, struct am_metric_set *out, const char **why);
+
+/* /proc/net/dev: per-interface receive/transmit counters. */
+int am_parse_net_dev(const char *text, struct am_metric_set *out, const char **why);
+
+/* /proc/net/snmp or /proc/net/netstat (header line + value line per protocol): the selected
+ * TCP, UDP, IP counters. */
+int am_parse_net_snmp(const char *text, struct am_metric_set *out, const char **why);
+/* /proc/net/sockstat: sockets in use per protocol, TCP/UDP memory (PAGE_SIZE-byte pages). */
+int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *out,
+		      const char **why);
+
+/* One pressure (PSI) file: "some" and optionally "full" lines. */
+struct am_psi {
+	int has_some, has_full;
+	double some_avg[3], full_avg[3]; /* avg10, avg60, avg300, percent */
+	uint64_t some_total_us, full_total_us;
+};
+/* A /proc/pressure/{cpu,memory,io} or cgroup *.pressure file into OUT (a "some" line is required). */
+int am_parse_psi(const char *text, struct am_psi *out, const char **why);
+
+/* /proc/stat. */
+enum {
+	AM_CPU_USER,
+	AM_CPU_NICE,
+	AM_CPU_SYSTEM,
+	AM_CPU_IDLE,
+	AM_CPU_IOWAIT,
+	AM_CPU_IRQ,
+	AM_CPU_SOFTIRQ,
+	AM_CPU_STEAL,
+	AM_CPU_GUEST,
+	AM_CPU_GUEST_NICE,
+	AM_CPU_NMODES
+};
+/* Mode names as node_exporter labels them ("user", ..., "guest_nice"). */
+extern const char *const am_cpu_mode_names[AM_CPU_NMODES];
+struct am_cpu_times {
+	int cpu; /* -1 for the aggregate "cpu" line */
+	uint64_t ticks[AM_CPU_NMODES];
+};
+struct am_stat_sample {
+	struct am_cpu_times total;
+	int has_total;
+	struct am_cpu_times *cpus; /* grown by the parser; free with am_stat_sample_free */
+	size_t ncpus, cap;
+	uint64_t ctxt, intr, forks, btime, procs_running, procs_blocked;
+	int has_ctxt, has_intr, has_forks, has_btime, has_running, has_blocked;
+};
+/* /proc/stat into OUT, reusing its per-CPU array; OUT keeps its array on failure too. */
+int am_parse_stat(const char *text, struct am_stat_sample *out, const char **why);
+/* Free a sample's per-CPU array. */
+void am_stat_sample_free(struct am_stat_sample *s);
+/* Emit the counters of CUR (ticks of 1/USER_HZ s -> seconds) and, when PREV is not NULL, the
+ * utilisation ratios computed from PREV..CUR. */
+void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample *prev, long user_hz,
+		  struct am_metric_set *out);
+
+/* /proc/PID/stat fields the processes collector uses. */
+struct am_pid_stat {
+	int pid;
+	char comm[64]; /* sanitised: bytes < 0x20 become '?' */
+	char state;
+	uint64_t utime, stime; /* ticks */
+	uint64_t starttime;    /* ticks since boot */
+	int64_t rss_pages;
+	uint64_t num_threads;
+};
+/* One /proc/PID/stat line into OUT. */
+int am_parse_pid_stat(const char *text, struct am_pid_stat *out, const char **why);
+
+/* /proc/self/mountinfo: copy the mount point of the first cgroup2 mount into OUT. Returns 0,
+ * -ENOENT when there is none, -EINVAL when malformed. */
+int am_parse_mountinfo_cgroup2(const char *text, char *out, size_t outlen, const char **why);
+/* A flat-keyed cgroup file (cpu.stat, memory.stat): value of KEY, 0 or -ENOENT/-EINVAL. */
+int am_parse_flat_keyed(const char *text, const char *key, uint64_t *value);
+
+/* One /dev/kmsg record. */
+struct am_kmsg_record {
+	uint64_t seq;
+	uint64_t ts_usec; /* since boot, the kernel's clock */
+	int severity;	  /* 0 emerg .. 7 debug */
+	int facility;	  /* 0 kern, 1 user, ... */
+	char msg[512];	  /* first line of the message, unescaped as the kernel wrote it */
+};
+/* Parse one record ("pri,seq,ts,flags[,...];message\n KEY=val..."), LEN bytes. */
+int am_parse_kmsg_record(const char *rec, size_t len, struct am_kmsg_record *out, const char **why);
+/* Severity name as syslog spells it ("emerg" .. "debug"). */
+const char *am_kmsg_severity_name(int severity);
+
+/* /proc/cpuinfo: antimetal_cpu_info{cpu,package,core,vendor,family,model,model_name,stepping}
+ * per logical CPU. */
+int am_parse_cpuinfo(const char *text, struct am_metric_set *out, const char **why);
+
+#endif

@@ -1,0 +1,91 @@
+#include "collectors/parse/procfs_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collectors/system/collector.h"
+#include "util/file.h"
+#include "util/log.h"
+
+void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src)
+{
+	snprintf(dst->procfs, sizeof(dst->procfs), "%s",
+		 src && src->procfs ? src->procfs : "/proc");
+	snprintf(dst->sysfs, sizeof(dst->sysfs), "%s", src && src->sysfs ? src->sysfs : "/sys");
+	snprintf(dst->devfs, sizeof(dst->devfs), "%s", src && src->devfs ? src->devfs : "/dev");
+}
+
+int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel)
+{
+	int n = snprintf(path, pathlen, "%s/%s", root, rel);
+
+	return n < 0 || (size_t)n >= pathlen ? -ENAMETOOLONG : 0;
+}
+
+int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf)
+{
+	char path[4096];
+	int err;
+
+	err = am_procfs_path(path, sizeof(path), root, rel);
+	if (err)
+		return err;
+	return am_file_read(path, AM_PROCFS_MAX_FILE, buf);
+}
+
+int am_procfs_read_logged(const char *root, const char *rel, struct am_strbuf *buf, const char *who,
+			  int *warned)
+{
+	int err = am_procfs_read(root, rel, buf);
+
+	if (!err) {
+		*warned = 0;
+		return 0;
+	}
+	if (!*warned)
+		am_warn("%s: cannot read %s/%s: %s", who, root, rel, strerror(-err));
+	*warned = 1;
+	return err;
+}
+
+int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf, const char *who,
+		       int *warned)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "1/net/%s", name);
+	if (!am_procfs_read(root, rel, buf)) {
+		*warned = 0;
+		return 0;
+	}
+	snprintf(rel, sizeof(rel), "self/net/%s", name);
+	return am_procfs_read_logged(root, rel, buf, who, warned);
+}
+
+int am_procfs_read_line(const char *root, const char *rel, char *out, size_t outlen)
+{
+	char path[4096];
+	ssize_t n;
+	int fd, err;
+
+	if (!outlen)
+		return -EINVAL;
+	err = am_procfs_path(path, sizeof(path), root, rel);
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, outlen - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t'))
+		out[--n] = '\0';
+	return 0;
+}

@@ -1,0 +1,235 @@
+/* disk: /proc/diskstats per whole device, as node_exporter's node_disk_* (sectors are always
+ * 512 bytes in this file, whatever the device's block size), plus per-second rates. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collectors/system/collector.h"
+#include "collectors/parse/parse_util.h"
+#include "collectors/parse/parsers.h"
+#include "collectors/parse/procfs_read.h"
+#include "collectors/parse/rate.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static int digits_to_end(const char *s)
+{
+	if (*s < '0' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return *s == '\0';
+}
+
+static int prefixed_digits(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(name, prefix, n) && digits_to_end(name + n);
+}
+
+/* node_exporter's default: ^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$ */
+int am_disk_ignored(const char *name)
+{
+	const char *p = name;
+
+	if (prefixed_digits(name, "ram") || prefixed_digits(name, "zram") ||
+	    prefixed_digits(name, "loop") || prefixed_digits(name, "fd"))
+		return 1;
+	if (!strncmp(p, "xv", 2))
+		p += 2;
+	else if (*p == 'h' || *p == 's' || *p == 'v')
+		p++;
+	if (p != name && p[0] == 'd' && p[1] >= 'a' && p[1] <= 'z' && digits_to_end(p + 2))
+		return 1;
+	if (!strncmp(name, "nvme", 4)) {
+		p = name + 4;
+		if (*p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p++ != 'n' || *p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		return *p == 'p' && digits_to_end(p + 1);
+	}
+	return 0;
+}
+
+enum {
+	F_READS,
+	F_READS_MERGED,
+	F_SECTORS_READ,
+	F_MS_READ,
+	F_WRITES,
+	F_WRITES_MERGED,
+	F_SECTORS_WRITTEN,
+	F_MS_WRITE,
+	F_IO_NOW,
+	F_MS_IO,
+	F_MS_WEIGHTED,
+	F_DISCARDS,
+	F_DISCARDS_MERGED,
+	F_SECTORS_DISCARDED,
+	F_MS_DISCARD,
+	F_FLUSHES,
+	F_MS_FLUSH,
+	F_MAX
+};
+
+static const struct {
+	int field;
+	const char *name, *help;
+	double scale;
+	enum am_metric_type type;
+} disk_metrics[] = {
+    {F_READS, "antimetal_disk_reads_completed_total", "Reads completed.", 1, AM_METRIC_COUNTER},
+    {F_READS_MERGED, "antimetal_disk_reads_merged_total", "Reads merged.", 1, AM_METRIC_COUNTER},
+    {F_SECTORS_READ, "antimetal_disk_read_bytes_total", "Bytes read.", 512, AM_METRIC_COUNTER},
+    {F_MS_READ, "antimetal_disk_read_time_seconds_total", "Time spent on reads.", 1e-3,
+     AM_METRIC_COUNTER},
+    {F_WRITES, "antimetal_disk_writes_completed_total", "Writes completed.", 1, AM_METRIC_COUNTER},
+    {F_WRITES_MERGED, "antimetal_disk_writes_merged_total", "Writes merged.", 1, AM_METRIC_COUNTER},
+    {F_SECTORS_WRITTEN, "antimetal_disk_written_bytes_total", "Bytes written.", 512,
+     AM_METRIC_COUNTER},
+    {F_MS_WRITE, "antimetal_disk_write_time_seconds_total", "Time spent on writes.", 1e-3,
+     AM_METRIC_COUNTER},
+    {F_IO_NOW, "antimetal_disk_io_now", "I/Os in progress.", 1, AM_METRIC_GAUGE},
+    {F_MS_IO, "antimetal_disk_io_time_seconds_total", "Time with I/O in progress.", 1e-3,
+     AM_METRIC_COUNTER},
+    {F_MS_WEIGHTED, "antimetal_disk_io_time_weighted_seconds_total",
+     "I/O time weighted by the number of I/Os in progress.", 1e-3, AM_METRIC_COUNTER},
+    {F_DISCARDS, "antimetal_disk_discards_completed_total", "Discards completed.", 1,
+     AM_METRIC_COUNTER},
+    {F_DISCARDS_MERGED, "antimetal_disk_discards_merged_total", "Discards merged.", 1,
+     AM_METRIC_COUNTER},
+    {F_SECTORS_DISCARDED, "antimetal_disk_discarded_bytes_total", "Bytes discarded.", 512,
+     AM_METRIC_COUNTER},
+    {F_MS_DISCARD, "antimetal_disk_discard_time_seconds_total", "Time spent on discards.", 1e-3,
+     AM_METRIC_COUNTER},
+    {F_FLUSHES, "antimetal_disk_flush_requests_total", "Flush requests completed.", 1,
+     AM_METRIC_COUNTER},
+    {F_MS_FLUSH, "antimetal_disk_flush_requests_time_seconds_total",
+     "Time spent on flush requests.", 1e-3, AM_METRIC_COUNTER},
+};
+
+/* Milliseconds divide by 1000 rather than multiply by 1e-3, so 1234 ms prints as 1.234. */
+static double scaled(uint64_t v, double scale)
+{
+	return scale < 1 ? (double)v / (double)(uint64_t)(1 / scale + 0.5) : (double)v * scale;
+}
+
+static int fail(const char **why, const char *msg, struct am_metric_set *out, size_t mark)
+{
+	if (why)
+		*why = msg;
+	am_metric_set_truncate(out, mark);
+	return -EINVAL;
+}
+
+int am_parse_diskstats(const char *text, struct am_metric_set *out, const char **why)
+{
+	size_t mark = out->n, i;
+	const char *line;
+	int devices = 0;
+
+	for (line = text; line && *line; line = am_next_line(line)) {
+		uint64_t major, minor, f[F_MAX];
+		const char *p = line;
+		char name[64];
+		int n = 0;
+
+		if (am_at_eol(line))
+			continue;
+		if (am_parse_u64(&p, &major) || am_parse_u64(&p, &minor))
+			return fail(why, "expected 'MAJOR MINOR NAME counters...'", out, mark);
+		if (!am_next_token(&p, name, sizeof(name)) || strlen(name) != strcspn(name, "\""))
+			return fail(why, "missing device name", out, mark);
+		while (n < F_MAX && !am_parse_u64(&p, &f[n]))
+			n++;
+		if (!am_at_eol(p) || (n != 11 && n != 15 && n != 17))
+			return fail(why, "expected 11, 15 or 17 counters after the device name",
+				    out, mark);
+		devices++;
+		if (am_disk_ignored(name))
+			continue;
+		for (i = 0; i < sizeof(disk_metrics) / sizeof(disk_metrics[0]); i++)
+			if (disk_metrics[i].field < n)
+				am_metric_add(
+				    out, disk_metrics[i].name, disk_metrics[i].help,
+				    disk_metrics[i].type,
+				    scaled(f[disk_metrics[i].field], disk_metrics[i].scale),
+				    "device", name, NULL);
+	}
+	/* Even a diskless machine lists its ram and loop devices: empty means a broken read. */
+	if (!devices)
+		return fail(why, "no devices listed", out, mark);
+	return 0;
+}
+
+struct disk_state {
+	struct am_roots_buf roots;
+	struct am_strbuf buf;
+	struct am_rate_table rates;
+	int warned;
+};
+
+static int disk_init(void **state, const struct am_collect_roots *roots)
+{
+	struct disk_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	am_roots_store(&st->roots, roots);
+	*state = st;
+	return 0;
+}
+
+static int disk_collect(void *state, struct am_metric_set *out)
+{
+	struct disk_state *st = state;
+	const char *why = "";
+	size_t mark = out->n;
+	uint64_t now = am_clock_ns(CLOCK_MONOTONIC);
+	int err;
+
+	err = am_procfs_read_logged(st->roots.procfs, "diskstats", &st->buf, "disk", &st->warned);
+	if (err)
+		return err;
+	err = am_parse_diskstats(st->buf.data, out, &why);
+	if (err) {
+		am_warn("disk: %s/diskstats: %s", st->roots.procfs, why);
+		return err;
+	}
+	am_rate_cycle(&st->rates);
+	am_rate_emit(&st->rates, out, mark, "antimetal_disk_read_bytes_total",
+		     "antimetal_disk_read_bytes_per_second",
+		     "Bytes read per second since the last cycle.", now, 1);
+	am_rate_emit(&st->rates, out, mark, "antimetal_disk_written_bytes_total",
+		     "antimetal_disk_written_bytes_per_second",
+		     "Bytes written per second since the last cycle.", now, 1);
+	am_rate_emit(&st->rates, out, mark, "antimetal_disk_io_time_seconds_total",
+		     "antimetal_disk_io_utilization_ratio",
+		     "Fraction of time with I/O in progress since the last cycle.", now, 1000);
+	return 0;
+}
+
+static void disk_destroy(void *state)
+{
+	struct disk_state *st = state;
+
+	if (!st)
+		return;
+	am_strbuf_free(&st->buf);
+	am_rate_free(&st->rates);
+	free(st);
+}
+
+const struct am_collector am_collector_disk = {
+    .name = "disk",
+    .init = disk_init,
+    .collect = disk_collect,
+    .destroy = disk_destroy,
+};

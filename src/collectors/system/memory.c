@@ -1,0 +1,235 @@
+/* memory: /proc/meminfo in bytes (node_memory_*_bytes) and selected /proc/vmstat counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/system/collector.h"
+#include "collectors/parse/parse_util.h"
+#include "collectors/parse/parsers.h"
+#include "collectors/parse/procfs_read.h"
+#include "util/log.h"
+
+static const struct {
+	const char *key, *name, *help;
+} meminfo_fields[] = {
+    {"MemTotal", "antimetal_memory_total_bytes", "Usable RAM (MemTotal)."},
+    {"MemFree", "antimetal_memory_free_bytes", "Unused RAM (MemFree)."},
+    {"MemAvailable", "antimetal_memory_available_bytes",
+     "RAM available for new work without swapping (MemAvailable)."},
+    {"Buffers", "antimetal_memory_buffers_bytes", "Block device buffers (Buffers)."},
+    {"Cached", "antimetal_memory_cached_bytes", "Page cache (Cached)."},
+    {"SwapCached", "antimetal_memory_swap_cached_bytes", "Swapped-in pages still in swap."},
+    {"Active", "antimetal_memory_active_bytes", "Recently used memory (Active)."},
+    {"Inactive", "antimetal_memory_inactive_bytes", "Reclaimable memory (Inactive)."},
+    {"Active(anon)", "antimetal_memory_active_anon_bytes", "Active anonymous memory."},
+    {"Inactive(anon)", "antimetal_memory_inactive_anon_bytes", "Inactive anonymous memory."},
+    {"Active(file)", "antimetal_memory_active_file_bytes", "Active file-backed memory."},
+    {"Inactive(file)", "antimetal_memory_inactive_file_bytes", "Inactive file-backed memory."},
+    {"Unevictable", "antimetal_memory_unevictable_bytes", "Unevictable memory."},
+    {"Mlocked", "antimetal_memory_mlocked_bytes", "Memory locked with mlock()."},
+    {"SwapTotal", "antimetal_memory_swap_total_bytes", "Swap space (SwapTotal)."},
+    {"SwapFree", "antimetal_memory_swap_free_bytes", "Unused swap space (SwapFree)."},
+    {"Dirty", "antimetal_memory_dirty_bytes", "Memory waiting to be written back."},
+    {"Writeback", "antimetal_memory_writeback_bytes", "Memory being written back."},
+    {"AnonPages", "antimetal_memory_anon_bytes", "Anonymous pages mapped into user space."},
+    {"Mapped", "antimetal_memory_mapped_bytes", "Files mapped into memory."},
+    {"Shmem", "antimetal_memory_shmem_bytes", "Shared memory and tmpfs."},
+    {"KReclaimable", "antimetal_memory_kernel_reclaimable_bytes",
+     "Kernel allocations the kernel can reclaim."},
+    {"Slab", "antimetal_memory_slab_bytes", "Kernel slab allocations."},
+    {"SReclaimable", "antimetal_memory_slab_reclaimable_bytes", "Reclaimable slab."},
+    {"SUnreclaim", "antimetal_memory_slab_unreclaimable_bytes", "Unreclaimable slab."},
+    {"KernelStack", "antimetal_memory_kernel_stack_bytes", "Kernel stacks."},
+    {"PageTables", "antimetal_memory_page_tables_bytes", "Page tables."},
+    {"CommitLimit", "antimetal_memory_commit_limit_bytes", "Overcommit limit."},
+    {"Committed_AS", "antimetal_memory_committed_bytes", "Memory committed to processes."},
+    {"VmallocUsed", "antimetal_memory_vmalloc_used_bytes", "vmalloc space in use."},
+    {"AnonHugePages", "antimetal_memory_anon_hugepages_bytes", "Anonymous transparent huge pages."},
+    {"Hugepagesize", "antimetal_memory_hugepage_size_bytes", "Default huge page size."},
+};
+
+static const struct {
+	const char *key, *state;
+} hugepage_fields[] = {
+    {"HugePages_Total", "total"},
+    {"HugePages_Free", "free"},
+    {"HugePages_Rsvd", "reserved"},
+    {"HugePages_Surp", "surplus"},
+};
+
+static int fail(const char **why, const char *msg, struct am_metric_set *out, size_t mark)
+{
+	if (why)
+		*why = msg;
+	am_metric_set_truncate(out, mark);
+	return -EINVAL;
+}
+
+/* Split "Key:  123 kB" into KEY (NUL-terminated copy), value and whether it had a kB unit. */
+static int meminfo_line(const char *line, char *key, size_t keylen, uint64_t *v, int *kb)
+{
+	const char *colon = line, *p;
+	size_t n;
+
+	while (*colon && *colon != ':' && *colon != '\n')
+		colon++;
+	if (*colon != ':' || colon == line)
+		return -EINVAL;
+	n = (size_t)(colon - line);
+	if (n >= keylen)
+		return -EINVAL;
+	memcpy(key, line, n);
+	key[n] = '\0';
+	p = colon + 1;
+	if (am_parse_u64(&p, v))
+		return -EINVAL;
+	p = am_skip_blank(p);
+	*kb = 0;
+	if (p[0] == 'k' && p[1] == 'B') {
+		*kb = 1;
+		p += 2;
+	}
+	return am_at_eol(p) ? 0 : -EINVAL;
+}
+
+int am_parse_meminfo(const char *text, struct am_metric_set *out, const char **why)
+{
+	size_t mark = out->n, i;
+	const char *line;
+	int seen_total = 0;
+
+	for (line = text; line && *line; line = am_next_line(line)) {
+		char key[64];
+		uint64_t v;
+		int kb;
+
+		if (*line == '\n')
+			continue;
+		if (meminfo_line(line, key, sizeof(key), &v, &kb))
+			return fail(why, "expected 'Key: value [kB]' lines", out, mark);
+		if (v > (UINT64_MAX >> 10))
+			return fail(why, "value out of range", out, mark);
+		for (i = 0; i < sizeof(meminfo_fields) / sizeof(meminfo_fields[0]); i++) {
+			if (strcmp(key, meminfo_fields[i].key))
+				continue;
+			if (!kb)
+				return fail(why, "a size field lacks its kB unit", out, mark);
+			seen_total |= !strcmp(key, "MemTotal");
+			am_metric_add(out, meminfo_fields[i].name, meminfo_fields[i].help,
+				      AM_METRIC_GAUGE, (double)(v << 10), NULL);
+		}
+		for (i = 0; i < sizeof(hugepage_fields) / sizeof(hugepage_fields[0]); i++)
+			if (!strcmp(key, hugepage_fields[i].key))
+				am_metric_add(out, "antimetal_memory_hugepages",
+					      "Huge pages of the default size, by state.",
+					      AM_METRIC_GAUGE, (double)v, "state",
+					      hugepage_fields[i].state, NULL);
+	}
+	/* Every kernel since 2.6 reports MemTotal first: without it the text is not meminfo. */
+	if (!seen_total)
+		return fail(why, "no MemTotal line", out, mark);
+	return 0;
+}
+
+static const struct {
+	const char *key, *name, *help;
+} vmstat_fields[] = {
+    {"pgpgin", "antimetal_vmstat_pgpgin_total", "KiB paged in from disk."},
+    {"pgpgout", "antimetal_vmstat_pgpgout_total", "KiB paged out to disk."},
+    {"pswpin", "antimetal_vmstat_pswpin_total", "Pages swapped in."},
+    {"pswpout", "antimetal_vmstat_pswpout_total", "Pages swapped out."},
+    {"pgfault", "antimetal_vmstat_pgfault_total", "Page faults."},
+    {"pgmajfault", "antimetal_vmstat_pgmajfault_total", "Major page faults (needing I/O)."},
+    {"pgsteal_kswapd", "antimetal_vmstat_pgsteal_kswapd_total", "Pages reclaimed by kswapd."},
+    {"pgsteal_direct", "antimetal_vmstat_pgsteal_direct_total",
+     "Pages reclaimed by direct reclaim."},
+    {"pgscan_kswapd", "antimetal_vmstat_pgscan_kswapd_total", "Pages scanned by kswapd."},
+    {"pgscan_direct", "antimetal_vmstat_pgscan_direct_total", "Pages scanned by direct reclaim."},
+    {"oom_kill", "antimetal_vmstat_oom_kill_total", "Processes killed by the OOM killer."},
+};
+
+int am_parse_vmstat(const char *text, struct am_metric_set *out, const char **why)
+{
+	size_t mark = out->n, i;
+	const char *line;
+	int lines = 0;
+
+	for (line = text; line && *line; line = am_next_line(line)) {
+		char key[64];
+		const char *p = line;
+		uint64_t v;
+
+		if (*line == '\n')
+			continue;
+		if (!am_next_token(&p, key, sizeof(key)) || am_parse_u64(&p, &v) || !am_at_eol(p))
+			return fail(why, "expected 'name value' lines", out, mark);
+		lines++;
+		for (i = 0; i < sizeof(vmstat_fields) / sizeof(vmstat_fields[0]); i++)
+			if (!strcmp(key, vmstat_fields[i].key))
+				am_metric_add(out, vmstat_fields[i].name, vmstat_fields[i].help,
+					      AM_METRIC_COUNTER, (double)v, NULL);
+	}
+	if (!lines)
+		return fail(why, "empty", out, mark);
+	return 0;
+}
+
+struct memory_state {
+	struct am_roots_buf roots;
+	struct am_strbuf buf;
+	int warned_meminfo, warned_vmstat;
+};
+
+static int memory_init(void **state, const struct am_collect_roots *roots)
+{
+	struct memory_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	am_roots_store(&st->roots, roots);
+	*state = st;
+	return 0;
+}
+
+static int memory_collect(void *state, struct am_metric_set *out)
+{
+	struct memory_state *st = state;
+	const char *why = "";
+	int err;
+
+	err = am_procfs_read_logged(st->roots.procfs, "meminfo", &st->buf, "memory",
+				    &st->warned_meminfo);
+	if (err)
+		return err;
+	err = am_parse_meminfo(st->buf.data, out, &why);
+	if (err) {
+		am_warn("memory: %s/meminfo: %s", st->roots.procfs, why);
+		return err;
+	}
+	/* vmstat is a part: absent or broken, the meminfo figures still count. */
+	if (!am_procfs_read_logged(st->roots.procfs, "vmstat", &st->buf, "memory",
+				   &st->warned_vmstat) &&
+	    am_parse_vmstat(st->buf.data, out, &why)) {
+		if (!st->warned_vmstat)
+			am_warn("memory: %s/vmstat: %s", st->roots.procfs, why);
+		st->warned_vmstat = 1;
+	}
+	return 0;
+}
+
+static void memory_destroy(void *state)
+{
+	struct memory_state *st = state;
+
+	if (!st)
+		return;
+	am_strbuf_free(&st->buf);
+	free(st);
+}
+
+const struct am_collector am_collector_memory = {
+    .name = "memory",
+    .init = memory_init,
+    .collect = memory_collect,
+    .destroy = memory_destroy,
+};

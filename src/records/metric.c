@@ -1,0 +1,106 @@
+#include "records/metric.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct am_metric *grow(struct am_metric_set *s)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct am_metric *p = realloc(s->items, cap * sizeof(*p));
+
+		if (!p) {
+			s->oom = 1;
+			return NULL;
+		}
+		s->items = p;
+		s->cap = cap;
+	}
+	return &s->items[s->n];
+}
+
+void am_metric_add(struct am_metric_set *s, const char *name, const char *help,
+		   enum am_metric_type type, double value, ...)
+{
+	struct am_metric *m = grow(s);
+	const char *lname;
+	va_list ap;
+
+	if (!m)
+		return;
+	*m = (struct am_metric){ .name = name, .help = help, .type = type, .value = value };
+	va_start(ap, value);
+	while ((lname = va_arg(ap, const char *)) != NULL) {
+		const char *lval = va_arg(ap, const char *);
+
+		if (m->nlabels == AM_METRIC_MAX_LABELS)
+			break;
+		m->labels[m->nlabels].name = lname;
+		m->labels[m->nlabels].value = strdup(lval ? lval : "");
+		if (!m->labels[m->nlabels].value) {
+			s->oom = 1;
+			break;
+		}
+		m->nlabels++;
+	}
+	va_end(ap);
+	s->n++;
+}
+
+void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, double value)
+{
+	struct am_metric *c = grow(s);
+	int j;
+
+	if (!c)
+		return;
+	*c = (struct am_metric){ .name = m->name, .help = m->help, .type = m->type,
+				 .value = value };
+	for (j = 0; j < m->nlabels; j++) {
+		c->labels[j].name = m->labels[j].name;
+		c->labels[j].value = strdup(m->labels[j].value);
+		if (!c->labels[j].value) {
+			s->oom = 1;
+			break;
+		}
+		c->nlabels++;
+	}
+	s->n++;
+}
+
+static void free_labels(struct am_metric_set *s)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < s->items[i].nlabels; j++)
+			free(s->items[i].labels[j].value);
+}
+
+void am_metric_set_truncate(struct am_metric_set *s, size_t n)
+{
+	size_t i;
+	int j;
+
+	for (i = n; i < s->n; i++)
+		for (j = 0; j < s->items[i].nlabels; j++)
+			free(s->items[i].labels[j].value);
+	if (n < s->n)
+		s->n = n;
+}
+
+void am_metric_set_reset(struct am_metric_set *s)
+{
+	free_labels(s);
+	s->n = 0;
+	s->oom = 0;
+}
+
+void am_metric_set_free(struct am_metric_set *s)
+{
+	free_labels(s);
+	free(s->items);
+	*s = (struct am_metric_set){ 0 };
+}
