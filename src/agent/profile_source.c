@@ -119,11 +119,7 @@ static int write_window(struct am_profile_source *x, struct am_profiler *p)
 	if (err)
 		return err;
 	x->samples += prof.total;
-	/* Samples that could not be counted, new-process notices lost on either side, and
-	 * mapping records the side band lost or could not keep. */
-	x->lost += prof.stats[PROFILER_STAT_COUNTS_FULL] + prof.stats[PROFILER_STAT_NEWPID_LOST] +
-		   prof.stats[PROFILER_STAT_SEEN_FULL] + prof.newpid_lost +
-		   prof.sideband.stats.lost + prof.sideband.stats.dropped;
+	x->lost += am_profile_lost_total(&prof);
 	err = am_pprof_render(&prof, &out);
 	secs = (time_t)(prof.start_ns / 1000000000ull);
 	if (err || out.oom) {

@@ -325,26 +325,31 @@ static void show_progress(void *ctx, uint64_t elapsed_ms, uint64_t samples)
 	p->shown = true;
 }
 
+/* The kernel side's counters with -v, and each lost part of the profile as a warning (the
+ * side band's parts excepted: the collector warned them with what they cost). */
 static void report_losses(const struct am_profile *prof)
 {
-	static const enum profiler_stat lost[] = {
-	    PROFILER_STAT_COUNTS_FULL,	 PROFILER_STAT_KSTACK_FULL, PROFILER_STAT_KSTACK_OTHER,
-	    PROFILER_STAT_USTACK_EFAULT, PROFILER_STAT_USTACK_FULL, PROFILER_STAT_USTACK_OTHER,
-	    PROFILER_STAT_NEWPID_LOST,	 PROFILER_STAT_SEEN_FULL,
-	};
-	size_t i;
+	const struct am_profile_samples *s = &prof->samples;
+	int i;
 
-	for (i = 0; i < PROFILER_STAT_MAX; i++)
-		am_debug("%s: %llu", am_profiler_stat_name((enum profiler_stat)i),
-			 (unsigned long long)prof->stats[i]);
-	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
-		if (prof->stats[lost[i]])
-			am_warn("%s: %llu", am_profiler_stat_name(lost[i]),
-				(unsigned long long)prof->stats[lost[i]]);
-	if (prof->newpid_lost)
-		am_warn("new-process notifications lost: %llu (those processes are symbolized "
-			"from the mmap side band, or /proc if still alive at the end)",
-			(unsigned long long)prof->newpid_lost);
+	am_debug("samples seen: %llu, counted: %llu, idle skipped: %llu, filtered out "
+		 "(pid/cgroup): %llu; no kernel stack (user mode): %llu, no user stack (kernel "
+		 "thread): %llu; lost in all: %llu",
+		 (unsigned long long)s->seen, (unsigned long long)s->counted,
+		 (unsigned long long)s->idle, (unsigned long long)s->filtered,
+		 (unsigned long long)s->kstack_empty, (unsigned long long)s->ustack_kthread,
+		 (unsigned long long)am_profile_lost_total(prof));
+	for (i = 0; i < AM_PROFILE_LOST_SIDEBAND_DROPPED; i++) {
+		if (!prof->lost[i])
+			continue;
+		am_warn("%s: %llu%s", am_profile_lost_name((enum am_profile_lost_part)i),
+			(unsigned long long)prof->lost[i],
+			am_profile_lost_kind((enum am_profile_lost_part)i) ==
+				AM_PROFILE_LOST_MAPPINGS
+			    ? " (those processes are symbolized from the mmap side band, or /proc "
+			      "if still alive at the end)"
+			    : "");
+	}
 }
 
 static int write_output(const char *path, const struct am_strbuf *b)
@@ -420,8 +425,7 @@ int cmd_profile(int argc, char **argv)
 		(unsigned long long)prof.total, prof.event, prof.fell_back ? " (fallback)" : "",
 		prof.freq ? "" : "period ",
 		(unsigned long long)(prof.freq ? prof.freq : prof.period), prof.freq ? " Hz" : "",
-		prof.ncpus, (double)prof.duration_ns / 1e9, am_attach_mode_name(prof.attach),
-		prof.nstacks);
+		prof.ncpus, (double)prof.duration_ns / 1e9, prof.attach, prof.nstacks);
 	report_losses(&prof);
 	for (i = 0; i < a.noutputs && !err; i++) {
 		am_strbuf_reset(&out);

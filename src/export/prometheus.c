@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/pprof.h"
 #include "export/prom_text.h"
+#include "util/gzip.h"
 #include "util/log.h"
 
 #define CONNECTION_LIMIT     32

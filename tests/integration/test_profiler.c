@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "collectors/ebpf/profiler.h"
+#include "export/pprof.h"
 #include "testutil.h"
 
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
@@ -781,6 +782,80 @@ Test(profiler, pprof_output_is_read_by_go_tool_pprof)
 	am_strbuf_free(&err);
 	am_strbuf_free(&log);
 	am_strbuf_free(&folded);
+}
+
+/* go tool pprof -top's total and the flat count of the row named NAME (names may have spaces:
+ * the row's last columns). Returns 1 when the row was found, 0 when not, -1 when go failed. */
+static int pprof_row(const char *file, const char *name, uint64_t *flat, uint64_t *total,
+		     struct am_strbuf *log)
+{
+	char cmd[8192], line[1024];
+	unsigned long long f;
+	int found = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && HOME=%s GOCACHE=%s/gocache GOPATH=%s/gopath GOFLAGS=-mod=mod "
+		 "GOTOOLCHAIN=local GOPROXY=off go tool pprof -top %s 2>&1",
+		 tmpdir, tmpdir, tmpdir, tmpdir, file);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		am_strbuf_puts(log, line);
+		if (sscanf(line, "Duration: %*s Total samples = %llu", &f) == 1)
+			*total = f;
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) > strlen(name) &&
+		    !strcmp(line + strlen(line) - strlen(name), name) &&
+		    sscanf(line, " %llu", &f) == 1) {
+			*flat = f;
+			found = 1;
+		}
+	}
+	return pclose(p) == 0 ? found : -1;
+}
+
+/* A counts map of one entry cannot hold hot's distinct stacks: the samples it loses are in the
+ * pprof file where go tool pprof shows them, a "[lost: counts map full]" row with the count
+ * lost, and pprof's total counts them beside the samples kept. */
+Test(profiler, lost_samples_show_in_go_tool_pprof)
+{
+	struct am_profiler_opts o = {.freq = 999, .user_stacks = true, .count_entries = 1};
+	struct am_strbuf gz = {0}, log = {0};
+	uint64_t lost, flat = 0, total = 0;
+	struct am_profiler *p;
+	struct am_profile prof;
+	char file[4096];
+	uint32_t pid;
+	int n;
+
+	AM_REQUIRE_BPF();
+	if (system("go version >/dev/null 2>&1"))
+		cr_skip_test("skipped: go (golang-go) is not installed, go tool pprof cannot run");
+	pid = (uint32_t)spawn("hot", "0", NULL);
+	o.pids = &pid;
+	o.npids = 1;
+	cr_assert_eq(am_profiler_open(&o, &p), 0);
+	cr_assert_eq(am_profiler_run(p, 1000, -1, NULL, NULL), 0);
+	cr_assert_eq(am_profiler_collect(p, &prof), 0);
+	am_profiler_close(p);
+	reap((pid_t)pid);
+	lost = prof.lost[AM_PROFILE_LOST_COUNTS_FULL];
+	cr_assert_gt(lost, 0, "one counts entry held every stack of hot (%llu samples)?",
+		     (unsigned long long)prof.total);
+	cr_assert_eq(am_pprof_render(&prof, &gz), 0);
+	snprintf(file, sizeof(file), "%s/lost.pb.gz", tmpdir);
+	cr_assert_eq(am_test_write_file(file, gz.data, gz.len), 0);
+	n = pprof_row(file, "[lost: counts map full]", &flat, &total, &log);
+	if (n < 0 && strstr(log.data ? log.data : "", "go: "))
+		cr_skip_test("skipped: go tool pprof cannot run here: %s", log.data);
+	cr_assert_eq(n, 1, "no [lost: counts map full] row:\n%s", log.data);
+	cr_assert_eq(flat, lost, "%s", log.data);
+	cr_assert_eq(total, prof.total + lost, "%s", log.data);
+	am_profile_free(&prof);
+	am_strbuf_free(&gz);
+	am_strbuf_free(&log);
 }
 
 Test(profiler, svg_flame_graph_names_the_hot_functions)

@@ -42,20 +42,6 @@ struct am_execsnoop_opts {
 #define AM_EXECSNOOP_MAX_ARGS 256
 #define AM_EXECSNOOP_MAX_ARGS_SIZE 15360
 
-struct am_execsnoop_stats {
-	uint64_t execs;            /* exec records delivered */
-	uint64_t exits;            /* exit records delivered */
-	uint64_t output_failures;  /* kernel: ring buffer reservation / perf output failed */
-	uint64_t stash_failures;   /* kernel: no room to stash an exec in flight */
-	uint64_t lost_samples;     /* perf buffer: samples the kernel overwrote */
-	uint64_t read_failures;    /* kernel: filename/argv unreadable (record partial) */
-	uint64_t unmatched;        /* exec returns with no entry (began before attach) */
-	uint64_t malformed;        /* records user space could not parse */
-	uint64_t drops;            /* records lost: stash_failures + malformed + output_failures
-				      (perf buffer: the larger of output_failures and
-				      lost_samples, which count the same overruns) */
-};
-
 /* Validate OPTS, then open, load and attach. Returns 0 and *OUT, or -errno with the reason
  * logged and nothing left attached. */
 int am_execsnoop_open(const struct am_execsnoop_opts *opts, struct am_execsnoop **out);

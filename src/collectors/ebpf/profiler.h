@@ -1,6 +1,7 @@
 /* The CPU profiler collector: one perf event per online CPU running profiler.bpf.c, samples
- * aggregated in the kernel, read back at the end into symbolized stacks (struct am_profile)
- * that the exporters (folded, pprof, SVG) render. It never prints. */
+ * aggregated in the kernel, read back at the end into symbolized stacks (struct am_profile,
+ * records/profile.h) that the exporters (folded, pprof, SVG) render. It never prints. This file
+ * (profiler.c) is the BPF life cycle; profile_build.c turns the maps into the record. */
 #ifndef ANTIMETAL_COLLECTORS_PROFILER_H
 #define ANTIMETAL_COLLECTORS_PROFILER_H
 
@@ -8,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collectors/ebpf/sideband.h"
 #include "core/perf_attach.h"
-#include "profiler_types.h"
+#include "profiler_types.h" /* PROFILER_MAX_PIDS: the most pids opts.pids may name */
+#include "records/profile.h"
 #include "symbolize/usym.h"
 
 struct am_profiler_opts {
@@ -36,66 +37,6 @@ struct am_profiler_opts {
 				   environment variable ANTIMETAL_PROFILER_NO_SIDEBAND=1) */
 };
 
-/* One frame, symbolized. */
-struct am_profile_frame {
-	uint64_t addr;	   /* as sampled: kernel address or the process's virtual address */
-	char *func;	   /* symbol name (demangled), "[unknown]" when none */
-	char *system_name; /* the mangled name FUNC was demangled from; NULL when it was not */
-	char *module;	   /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
-	int mapping;	   /* index into am_profile.mappings, -1 when none */
-	bool kernel;
-};
-
-/* One distinct stack with its sample count; frames are leaf first, kernel frames before the
- * user frames that led to them. */
-struct am_profile_stack {
-	uint32_t pid;
-	char comm[AM_TASK_COMM_LEN];
-	uint64_t count;
-	size_t nframes;
-	struct am_profile_frame *frames;
-	bool kstack_lost; /* a kernel stack was expected but the walk failed */
-	bool ustack_lost; /* likewise for the user stack */
-};
-
-/* A memory mapping frames point into (pprof's Mapping). */
-struct am_profile_mapping {
-	uint64_t start, limit, offset;
-	char *file;
-	char *build_id; /* hex, "" when unknown */
-	bool has_functions;
-};
-
-/* The mmap side band of a profile (sideband.c): kernel records of every executable
- * mapping, so processes that exited before /proc could be read are still symbolized. */
-struct am_profile_sideband {
-	bool active;   /* the dummy events were opened (only with user stacks) */
-	bool disabled; /* turned off on purpose (opts.no_sideband or the environment) */
-	int error;     /* why it could not be opened (-errno), 0 otherwise */
-	struct am_sideband_stats stats;
-	unsigned captures; /* (pid, mm) generations captured or completed from records */
-	struct am_usym_rec_stats files; /* their files: found, missing, replaced */
-};
-
-struct am_profile {
-	char event[32];		    /* the event sampled (after any fallback) */
-	char requested_event[32];   /* the event asked for */
-	bool fell_back;		    /* a hardware event was replaced by cpu-clock */
-	uint64_t freq, period;	    /* as configured: one of them is nonzero */
-	enum am_attach_mode attach; /* LINK or IOCTL as used */
-	int ncpus;		    /* perf events opened */
-	uint64_t start_ns;	    /* CLOCK_REALTIME at the start */
-	uint64_t duration_ns;
-	uint64_t total;			   /* samples in STACKS */
-	uint64_t stats[PROFILER_STAT_MAX]; /* the kernel side's counters, summed over CPUs */
-	uint64_t newpid_lost;		   /* notifications lost in the perf buffer */
-	struct am_profile_sideband sideband;
-	struct am_profile_stack *stacks;
-	size_t nstacks;
-	struct am_profile_mapping *mappings;
-	size_t nmappings;
-};
-
 struct am_profiler;
 
 /* Load the program, open one perf event per online CPU and attach. Returns 0 or -errno with
@@ -119,21 +60,11 @@ int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
 int am_profiler_notify_fd(const struct am_profiler *p);
 int am_profiler_handle_notices(struct am_profiler *p);
 
-/* Detach, read the counts and stacks and symbolize them into OUT. Returns 0 or -errno
- * (logged). */
+/* Detach, read the counts and stacks and symbolize them into OUT (its lost parts included).
+ * Returns 0 or -errno (logged). */
 int am_profiler_collect(struct am_profiler *p, struct am_profile *out);
 
 /* Detach everything and unload; NULL is fine. */
 void am_profiler_close(struct am_profiler *p);
-
-/* The label a frame has in every output: the function, or "[unknown] (module)" for a frame
- * that could not be symbolized. Returns BUF. */
-const char *am_profile_frame_label(const struct am_profile_frame *f, char *buf, size_t len);
-
-/* Release a profile's contents. */
-void am_profile_free(struct am_profile *prof);
-
-/* Human names of the statistics slots ("user stack lost: map full"). */
-const char *am_profiler_stat_name(enum profiler_stat s);
 
 #endif
