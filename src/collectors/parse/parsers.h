@@ -1,7 +1,9 @@
 /* The pure parsers behind the system collectors: text of one /proc or /sys file in, metrics
  * (or a small struct) out. No file access, no logging, no global state, so each is unit tested
  * on fixtures and fuzzed (tests/fuzz/). Each returns 0 or -EINVAL and then sets *WHY (when
- * WHY is not NULL) to a static description of what was wrong, leaving OUT as it was. */
+ * WHY is not NULL) to a static description of what was wrong, leaving OUT as it was. Each
+ * lives in this folder in a file named for what it parses (loadavg.c, meminfo.c, stat.c, ...);
+ * the collectors in ../system/ read the files and call them. */
 #ifndef ANTIMETAL_COLLECTORS_PARSERS_H
 #define ANTIMETAL_COLLECTORS_PARSERS_H
 
