@@ -23,6 +23,7 @@
 #include "collectors/ebpf/profiler.h"
 #include "export/pprof.h"
 #include "testutil.h"
+#include "util/clock.h"
 
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
 #define WORKLOADS AM_TEST_BUILD_DIR "/tests/workloads/"
@@ -823,7 +824,8 @@ Test(profiler, lost_samples_show_in_go_tool_pprof)
 {
 	struct am_profiler_opts o = {.freq = 999, .user_stacks = true, .count_entries = 1};
 	struct am_strbuf gz = {0}, log = {0};
-	uint64_t lost, flat = 0, total = 0;
+	uint64_t lost, flat = 0, total = 0, end;
+	struct pollfd pfd = {.events = POLLIN};
 	struct am_profiler *p;
 	struct am_profile prof;
 	char file[4096];
@@ -837,7 +839,12 @@ Test(profiler, lost_samples_show_in_go_tool_pprof)
 	o.pids = &pid;
 	o.npids = 1;
 	cr_assert_eq(am_profiler_open(&o, &p), 0);
-	cr_assert_eq(am_profiler_run(p, 1000, -1, NULL, NULL), 0);
+	pfd.fd = am_profiler_notify_fd(p);
+	/* One second of samples, notices handled as they come (the daemon's way). */
+	for (end = am_clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
+	     am_clock_ns(CLOCK_MONOTONIC) < end;)
+		if (poll(&pfd, 1, 100) > 0)
+			cr_assert_eq(am_profiler_handle_notices(p), 0);
 	cr_assert_eq(am_profiler_collect(p, &prof), 0);
 	am_profiler_close(p);
 	reap((pid_t)pid);

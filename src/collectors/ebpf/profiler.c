@@ -533,17 +533,20 @@ static void read_stats(struct am_profiler *p, struct am_profile *out)
 	    [AM_PROFILE_LOST_ANNOUNCED_FULL] = PROFILER_STAT_SEEN_FULL,
 	};
 	struct am_profile_samples *s = &out->samples;
+	uint64_t st[PROFILER_STAT_MAX];
 	int i;
 
-	s->seen = stat_sum(p, PROFILER_STAT_SEEN);
-	s->idle = stat_sum(p, PROFILER_STAT_IDLE);
-	s->filtered = stat_sum(p, PROFILER_STAT_FILTERED);
-	s->counted = stat_sum(p, PROFILER_STAT_COUNTED);
-	s->kstack_empty = stat_sum(p, PROFILER_STAT_KSTACK_EMPTY);
-	s->ustack_kthread = stat_sum(p, PROFILER_STAT_USTACK_KTHREAD);
+	for (i = 0; i < PROFILER_STAT_MAX; i++)
+		st[i] = stat_sum(p, (enum profiler_stat)i);
+	s->seen = st[PROFILER_STAT_SEEN];
+	s->idle = st[PROFILER_STAT_IDLE];
+	s->filtered = st[PROFILER_STAT_FILTERED];
+	s->counted = st[PROFILER_STAT_COUNTED];
+	s->kstack_empty = st[PROFILER_STAT_KSTACK_EMPTY];
+	s->ustack_kthread = st[PROFILER_STAT_USTACK_KTHREAD];
 	for (i = 0; i < AM_PROFILE_LOST_MAX; i++)
 		if (lost[i]) /* 0 (SEEN) marks the parts not counted on the kernel side */
-			out->lost[i] = stat_sum(p, lost[i]);
+			out->lost[i] = st[lost[i]];
 	out->lost[AM_PROFILE_LOST_NOTICE_DROPPED] = p->newpid_lost;
 }
 
