@@ -41,6 +41,7 @@ static const struct key keys[] = {
     {"collectors.enabled", K_BOOL, F(collectors_enabled), 0, 0},
     {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS},
     {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0},
+    {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0},
     {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0},
     {"profiler.frequency", K_UINT, F(profiler_frequency_hz), 1, 10000},
     {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS},
@@ -51,7 +52,7 @@ static const struct key keys[] = {
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
 static const char *const sections[] = {"paths",	     "http",	  "jsonl",
-				       "collectors", "execsnoop", "profiler"};
+				       "collectors", "execsnoop", "profiler", "oom"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -68,6 +69,7 @@ void am_config_defaults(struct am_config *c)
 	c->collectors_enabled = true;
 	c->interval_ms = 15000;
 	c->execsnoop_enabled = true;
+	c->oom_enabled = true;
 	c->profiler_enabled = true;
 	c->profiler_frequency_hz = 19;
 	c->profiler_window_ms = 60000;

@@ -45,6 +45,7 @@ struct am_config {
 	size_t ncollectors;
 
 	bool execsnoop_enabled;
+	bool oom_enabled; /* OOM kills as events (tracepoint, else the kernel log) */
 
 	bool profiler_enabled;
 	unsigned profiler_frequency_hz;

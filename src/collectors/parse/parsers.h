@@ -115,4 +115,69 @@ const char *am_kmsg_severity_name(int severity);
  * per logical CPU. */
 int am_parse_cpuinfo(const char *text, struct am_metric_set *out, const char **why);
 
+/* The kernel log's OOM-killer lines (mm/oom_kill.c, mm/memcontrol.c), for the OOM collector
+ * where the tracepoint or BPF is missing. Fields a line lacks stay 0 / "". */
+struct am_oom_kmsg {
+	int32_t pid;
+	char comm[17];
+	uint32_t uid;
+	int have_uid;
+	/* "Killed process" line */
+	int have_figures;
+	uint64_t total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb, pgtables_kb;
+	int oom_score_adj;
+	/* "oom-kill:" line */
+	char constraint[32];
+	char task_memcg[256];
+	/* a memcg OOM's "memory: usage" line */
+	int have_limit;
+	uint64_t limit_kb;
+};
+/* "[Memory cgroup ]Out of memory: Killed process PID (COMM) total-vm:NkB, anon-rss:NkB,
+ * file-rss:NkB, shmem-rss:NkB, UID:N pgtables:NkB oom_score_adj:N" (older kernels stop after
+ * shmem-rss). Returns 0, -ENOENT when MSG is not such a line, -EINVAL when it is but garbled. */
+int am_parse_oom_killed_line(const char *msg, struct am_oom_kmsg *out, const char **why);
+/* "oom-kill:constraint=C,nodemask=...,cpuset=...,mems_allowed=...,oom_memcg=/x,task_memcg=/x,
+ * task=COMM,pid=N,uid=N": fills constraint, task_memcg, comm, pid, uid. Same returns. */
+int am_parse_oom_kill_line(const char *msg, struct am_oom_kmsg *out, const char **why);
+/* A memcg OOM's "memory: usage NkB, limit NkB, failcnt N" line: the limit in kB.
+ * Returns 0 or -ENOENT when MSG is not such a line (or -EINVAL garbled). */
+int am_parse_oom_memcg_limit_line(const char *msg, uint64_t *limit_kb, const char **why);
+/* The lines of one OOM kill arrive as separate records: limit line, oom-kill line, then the
+ * "Killed process" line, which closes the kill. */
+struct am_oom_kmsg_pairer {
+	struct am_oom_kmsg cur;
+	uint64_t garbled; /* OOM-killer lines that did not parse */
+};
+/* Feed one record's message. Returns 1 with the finished kill in *OUT (the pairer is reset),
+ * else 0. */
+int am_oom_kmsg_feed(struct am_oom_kmsg_pairer *p, const char *msg, struct am_oom_kmsg *out);
+
+/* Which cgroup hierarchies a host mounts, from a mountinfo text. */
+enum am_cgroup_mode {
+	AM_CGROUP_NONE = 0,
+	AM_CGROUP_V1,     /* controllers on v1 hierarchies only */
+	AM_CGROUP_V2,     /* the unified hierarchy only */
+	AM_CGROUP_HYBRID, /* v1 controllers, and a v2 hierarchy beside them (systemd's "unified") */
+};
+#define AM_CGROUP_V1_MAX 16
+struct am_cgroup_layout {
+	enum am_cgroup_mode mode;
+	char v2_mount[256]; /* "" when none */
+	size_t nv1;
+	struct {
+		char controllers[64]; /* "cpu,cpuacct", "memory", "name=systemd" */
+		char mount[256];
+	} v1[AM_CGROUP_V1_MAX];
+};
+/* Parse mountinfo TEXT (as /proc/self/mountinfo) into OUT. Mount points are as the text gives
+ * them (prefix a host root yourself). Returns 0, or -EINVAL when a cgroup line is garbled. */
+int am_parse_cgroup_layout(const char *text, struct am_cgroup_layout *out, const char **why);
+/* The v1 mount point of CONTROLLER ("memory"), or NULL when it is not on a v1 hierarchy. */
+const char *am_cgroup_layout_v1(const struct am_cgroup_layout *l, const char *controller);
+/* From a /proc/PID/cgroup TEXT, the path of CONTROLLER's v1 hierarchy ("memory"), or with
+ * CONTROLLER NULL the unified hierarchy's ("0::/x"), copied into OUT.
+ * Returns 0, -ENOENT when absent, -EINVAL when garbled or too long. */
+int am_parse_proc_cgroup(const char *text, const char *controller, char *out, size_t outlen);
+
 #endif
