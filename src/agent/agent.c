@@ -94,6 +94,7 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 			return -EINVAL;
 		}
 	}
+	am_config_resolve_roots(&c);
 	*out = c;
 	return 0;
 }
@@ -246,6 +247,40 @@ static int render_health(void *ctx, struct am_strbuf *out)
 	return 200;
 }
 
+/* One line per continuous collector for /readyz; false when enabled and not attached. */
+static bool ready_line(struct am_strbuf *out, const char *name, bool enabled, bool running)
+{
+	if (!enabled)
+		return true;
+	am_strbuf_printf(out, "%s: %s\n", name, running ? "attached" : "not attached");
+	return running;
+}
+
+/* Ready once every system collector that could start has collected once and every enabled
+ * eBPF collector is attached; collectors that cannot start here are listed, not waited for. */
+static int render_ready(void *ctx, struct am_strbuf *out)
+{
+	struct agent *a = ctx;
+	bool ready = true;
+	size_t i;
+
+	for (i = 0; i < a->runner.n; i++) {
+		const struct am_runner_entry *e = &a->runner.entries[i];
+
+		am_strbuf_printf(out, "collector %s: %s\n", e->col->name,
+				 e->init_error ? "not running"
+				 : e->runs     ? "collected"
+					       : "waiting");
+		if (!e->init_error && !e->runs)
+			ready = false;
+	}
+	ready &= ready_line(out, "execsnoop", a->cfg.execsnoop_enabled, a->exec.snoop != NULL);
+	ready &= ready_line(out, "profiler", a->cfg.profiler_enabled, a->prof.prof != NULL);
+	ready &= ready_line(out, "oom", a->cfg.oom_enabled, a->oom.oom != NULL);
+	am_strbuf_puts(out, ready ? "ready\n" : "not ready\n");
+	return ready ? 200 : 503;
+}
+
 /* ---- collectors and timers ---- */
 
 static void on_collector_timer(void *ctx, uint32_t events, uint64_t expirations)
@@ -389,6 +424,7 @@ static int start_http(struct agent *a, const struct am_config *cfg)
 				   render_health, a);
 	if (err)
 		return err;
+	am_prom_server_set_ready(&a->http, render_ready);
 	a->http_src = am_loop_add(&a->loop, am_prom_server_fd(&a->http), on_http, &a->http);
 	if (!a->http_src) {
 		am_prom_server_stop(&a->http);
@@ -420,7 +456,8 @@ static void apply_oom(struct agent *a, const struct am_config *cfg)
 {
 	am_oom_source_set_output(&a->oom, a->jsonl_on ? &a->jsonl : NULL, a->host);
 	a->oom.btf_path = a->opts->btf_path;
-	if (am_oom_source_set_roots(&a->oom, cfg->procfs, cfg->devfs) || !cfg->oom_enabled)
+	if (am_oom_source_set_roots(&a->oom, cfg->rootfs, cfg->procfs, cfg->devfs) ||
+	    !cfg->oom_enabled)
 		am_oom_source_stop(&a->oom);
 	if (cfg->oom_enabled && !a->oom.oom)
 		am_oom_source_start(&a->oom, &a->loop);

@@ -29,6 +29,7 @@ struct key {
 static const struct key keys[] = {
     {"hostname", K_STR, F(hostname), 0, 0},
     {"log_level", K_LOGLEVEL, F(log_level), 0, 0},
+    {"paths.rootfs", K_PATH, F(rootfs), 0, 0},
     {"paths.procfs", K_PATH, F(procfs), 0, 0},
     {"paths.sysfs", K_PATH, F(sysfs), 0, 0},
     {"paths.devfs", K_PATH, F(devfs), 0, 0},
@@ -58,6 +59,7 @@ void am_config_defaults(struct am_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = AM_LOG_INFO;
+	strcpy(c->rootfs, "/");
 	strcpy(c->procfs, "/proc");
 	strcpy(c->sysfs, "/sys");
 	strcpy(c->devfs, "/dev");
@@ -76,6 +78,30 @@ void am_config_defaults(struct am_config *c)
 	strcpy(c->profiler_dir, "/var/lib/antimetal-agent/profiles");
 	c->profiler_retention = 60;
 	c->profiler_demangle = true;
+}
+
+/* Put DIR (still its default DEF) under ROOT. */
+static void under_root(char *dir, size_t size, const char *root, const char *def)
+{
+	char tmp[AM_CONFIG_PATH_MAX];
+
+	if (strcmp(dir, def))
+		return; /* set explicitly: kept */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s%s", root, def) < sizeof(tmp))
+		snprintf(dir, size, "%s", tmp);
+}
+
+void am_config_resolve_roots(struct am_config *c)
+{
+	size_t n = strlen(c->rootfs);
+
+	while (n > 1 && c->rootfs[n - 1] == '/')
+		c->rootfs[--n] = '\0';
+	if (!strcmp(c->rootfs, "/"))
+		return;
+	under_root(c->procfs, sizeof(c->procfs), c->rootfs, "/proc");
+	under_root(c->sysfs, sizeof(c->sysfs), c->rootfs, "/sys");
+	under_root(c->devfs, sizeof(c->devfs), c->rootfs, "/dev");
 }
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)

@@ -103,6 +103,7 @@ int am_oom_source_start(struct am_oom_source *x, struct am_loop *loop)
 	o.btf_path = x->btf_path;
 	o.procfs = x->procfs[0] ? x->procfs : NULL;
 	o.devfs = x->devfs[0] ? x->devfs : NULL;
+	o.rootfs = x->rootfs[0] ? x->rootfs : NULL;
 	err = err ? err : am_oom_open(&o, &x->oom);
 	if (err) {
 		x->oom = NULL;
@@ -122,10 +123,13 @@ int am_oom_source_start(struct am_oom_source *x, struct am_loop *loop)
 	return 0;
 }
 
-bool am_oom_source_set_roots(struct am_oom_source *x, const char *procfs, const char *devfs)
+bool am_oom_source_set_roots(struct am_oom_source *x, const char *rootfs, const char *procfs,
+			     const char *devfs)
 {
-	bool changed = strcmp(x->procfs, procfs) || strcmp(x->devfs, devfs);
+	bool changed = strcmp(x->procfs, procfs) || strcmp(x->devfs, devfs) ||
+		       strcmp(x->rootfs, rootfs);
 
+	snprintf(x->rootfs, sizeof(x->rootfs), "%s", rootfs);
 	snprintf(x->procfs, sizeof(x->procfs), "%s", procfs);
 	snprintf(x->devfs, sizeof(x->devfs), "%s", devfs);
 	return changed;

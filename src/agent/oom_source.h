@@ -31,8 +31,8 @@ struct am_oom_source {
 	struct am_jsonl *out; /* NULL: count only */
 	const char *host;
 	const char *btf_path; /* set by the agent before start */
-	char procfs[1024],
-	    devfs[1024]; /* roots the running instance was opened with ("" = default) */
+	/* The roots the running instance was opened with ("" = the default). */
+	char rootfs[1024], procfs[1024], devfs[1024];
 	struct am_oom_series *series;
 	size_t nseries;
 	uint64_t kills, other_kills; /* since the agent started; other: past the series cap */
@@ -42,7 +42,8 @@ struct am_oom_source {
 };
 
 /* Set the roots; true when they differ from those the running instance uses. */
-bool am_oom_source_set_roots(struct am_oom_source *x, const char *procfs, const char *devfs);
+bool am_oom_source_set_roots(struct am_oom_source *x, const char *rootfs, const char *procfs,
+			     const char *devfs);
 /* Open the collector and watch its fd in LOOP. Returns 0 or -errno (logged; the daemon goes on). */
 int am_oom_source_start(struct am_oom_source *x, struct am_loop *loop);
 /* Where event lines go (OUT NULL: nowhere) and the host they name. */

@@ -25,7 +25,11 @@ int am_oom_cgroups_init(struct am_oom_cgroups *c, const char *procfs, const char
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->procfs, sizeof(c->procfs), "%s", procfs && *procfs ? procfs : "/proc");
-	err = am_procfs_read(c->procfs, "self/mountinfo", &b);
+	if (!rootfs || !strcmp(rootfs, "/"))
+		rootfs = "";
+	/* Under a host root the host's init names the mounts, in host paths; our own mount
+	 * table would name the container's. */
+	err = am_procfs_read(c->procfs, *rootfs ? "1/mountinfo" : "self/mountinfo", &b);
 	err = err ? err : am_parse_cgroup_layout(b.data, &l, NULL);
 	am_strbuf_free(&b);
 	if (err)
@@ -36,8 +40,6 @@ int am_oom_cgroups_init(struct am_oom_cgroups *c, const char *procfs, const char
 		mem = l.v2_mount[0] ? l.v2_mount : NULL;
 	if (!mem)
 		return -ENOENT;
-	if (!rootfs || !strcmp(rootfs, "/"))
-		rootfs = "";
 	if ((size_t)snprintf(c->root, sizeof(c->root), "%s%s", rootfs, mem) >= sizeof(c->root))
 		return -ENAMETOOLONG;
 	return 0;
