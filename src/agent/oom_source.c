@@ -126,8 +126,8 @@ int am_oom_source_start(struct am_oom_source *x, struct am_loop *loop)
 bool am_oom_source_set_roots(struct am_oom_source *x, const char *rootfs, const char *procfs,
 			     const char *devfs)
 {
-	bool changed = strcmp(x->procfs, procfs) || strcmp(x->devfs, devfs) ||
-		       strcmp(x->rootfs, rootfs);
+	bool changed =
+	    strcmp(x->procfs, procfs) || strcmp(x->devfs, devfs) || strcmp(x->rootfs, rootfs);
 
 	snprintf(x->rootfs, sizeof(x->rootfs), "%s", rootfs);
 	snprintf(x->procfs, sizeof(x->procfs), "%s", procfs);

@@ -15,7 +15,8 @@ struct am_oom_cgroups {
 };
 
 /* Find the memory hierarchy from PROCFS/self/mountinfo, or with ROOTFS (NULL, "" or "/" =
- * none) from PROCFS/1/mountinfo, the mount point then prefixed with ROOTFS. Returns 0, or -errno (-ENOENT: no memory hierarchy; logged by the caller). */
+ * none) from PROCFS/1/mountinfo, the mount point then prefixed with ROOTFS. Returns 0, or -errno
+ * (-ENOENT: no memory hierarchy; logged by the caller). */
 int am_oom_cgroups_init(struct am_oom_cgroups *c, const char *procfs, const char *rootfs);
 /* The path ("/test") of the cgroup whose directory has inode ID. Returns 0 or -ENOENT. */
 int am_oom_cgroups_by_id(const struct am_oom_cgroups *c, uint64_t id, char *out, size_t len);

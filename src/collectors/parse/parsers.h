@@ -157,8 +157,8 @@ int am_oom_kmsg_feed(struct am_oom_kmsg_pairer *p, const char *msg, struct am_oo
 /* Which cgroup hierarchies a host mounts, from a mountinfo text. */
 enum am_cgroup_mode {
 	AM_CGROUP_NONE = 0,
-	AM_CGROUP_V1,     /* controllers on v1 hierarchies only */
-	AM_CGROUP_V2,     /* the unified hierarchy only */
+	AM_CGROUP_V1,	  /* controllers on v1 hierarchies only */
+	AM_CGROUP_V2,	  /* the unified hierarchy only */
 	AM_CGROUP_HYBRID, /* v1 controllers, and a v2 hierarchy beside them (systemd's "unified") */
 };
 #define AM_CGROUP_V1_MAX 16
@@ -194,12 +194,12 @@ int am_parse_proc_cgroup(const char *text, const char *controller, char *out, si
 int am_parse_cgroup_value(const char *text, uint64_t *v, const char **why);
 
 enum am_cgroup_cpu_have {
-	AM_CG_CPU_USAGE = 1 << 0,	 /* usage_usec (v2), cpuacct.usage (v1) */
+	AM_CG_CPU_USAGE = 1 << 0,	/* usage_usec (v2), cpuacct.usage (v1) */
 	AM_CG_CPU_USER_SYSTEM = 1 << 1, /* user_usec/system_usec, cpuacct.usage_user/sys or .stat */
-	AM_CG_CPU_THROTTLING = 1 << 2,	 /* nr_periods, nr_throttled, throttled_usec */
-	AM_CG_CPU_QUOTA = 1 << 3,	 /* quota_usec, period_usec */
-	AM_CG_CPU_WEIGHT = 1 << 4,	 /* weight (v2) */
-	AM_CG_CPU_SHARES = 1 << 5,	 /* shares (v1) */
+	AM_CG_CPU_THROTTLING = 1 << 2,	/* nr_periods, nr_throttled, throttled_usec */
+	AM_CG_CPU_QUOTA = 1 << 3,	/* quota_usec, period_usec */
+	AM_CG_CPU_WEIGHT = 1 << 4,	/* weight (v2) */
+	AM_CG_CPU_SHARES = 1 << 5,	/* shares (v1) */
 };
 struct am_cgroup_cpu {
 	unsigned have;
@@ -237,8 +237,7 @@ struct am_cgroup_memstat {
 	unsigned have;
 	uint64_t anon, file, kernel, shmem, pgmajfault, pgfault, file_mapped, slab;
 };
-int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out,
-				const char **why);
+int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out, const char **why);
 
 /* v2 memory.events (low, high, max, oom, oom_kill) or v1 memory.oom_control (oom_kill_disable,
  * under_oom, oom_kill). */
@@ -275,8 +274,7 @@ struct am_cgroup_io {
 int am_parse_cgroup_io_stat(const char *text, struct am_cgroup_io *out, const char **why);
 /* v1 blkio.throttle.io_service_bytes (BYTES true) or io_serviced: "MAJ:MIN Read N" ...
  * lines, merged into OUT's devices. */
-int am_parse_cgroup_blkio(const char *text, bool bytes, struct am_cgroup_io *out,
-			  const char **why);
+int am_parse_cgroup_blkio(const char *text, bool bytes, struct am_cgroup_io *out, const char **why);
 
 /* What a cgroup path is. */
 enum am_cgroup_kind {
