@@ -35,8 +35,10 @@ trap cleanup EXIT
 [ "$(id -u)" = 0 ] || { echo "test-image: skipped: needs root (BPF from a container)"; exit 0; }
 
 # The DaemonSet's mounts (daemonset.yaml) in a chroot of the image: run COMMAND... there.
+# It execs unshare, so call it in a subshell: $! is then unshare itself, whose death
+# (--kill-child) takes the agent with it; nothing may outlive this script holding its fds.
 chrooted() {
-	unshare --mount --fork --kill-child bash -euc '
+	exec unshare --mount --fork --kill-child bash -euc '
 		root=$1; caps=$2; shift 2
 		mount --make-rprivate /
 		mount --rbind / "$root/host"
@@ -62,9 +64,9 @@ else
 	mode=chroot
 	echo "test-image: podman cannot start containers here; running the image's file system chrooted"
 	root=$(podman image mount "$image")
-	chrooted check >/dev/null || fail "antimetal-agent check failed in the image"
+	(chrooted check) >/dev/null || fail "antimetal-agent check failed in the image"
 	step "check (chroot into the image)"
-	chrooted "${args[@]}" >"$log" 2>&1 &
+	(chrooted "${args[@]}") >"$log" 2>&1 &
 	pid=$!
 fi
 
