@@ -225,8 +225,8 @@ static int getopt_error(const struct am_cmd *cmd, int c, char **argv)
 	const struct am_opt *o = optopt ? find_key(cmd, optopt) : NULL;
 
 	if (c == ':')
-		return o ? am_cli_usage_error(cmd, "option --%s needs a value", o->name)
-			 : am_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		return o ? am_cli_usage_error(cmd, "option '--%s' needs an argument", o->name)
+			 : am_cli_usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
 	if (optopt && optopt < AM_OPT_LONG)
 		return am_cli_usage_error(cmd, "unknown option '-%c'", optopt);
 	return am_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -242,7 +242,9 @@ int am_cli_parse(const struct am_cmd *cmd, int argc, char **argv, am_opt_set_fn 
 
 	if (build_tables(cmd, lo, shorts, sizeof(shorts)))
 		return am_cli_usage_error(cmd, "internal error: option table too large");
-	optind = 1;
+	/* 0 rather than 1: glibc then also forgets an option cluster ("-Tx") an earlier parse in
+	 * this process stopped inside (the unit tests parse many command lines) */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		const struct am_opt *o = find_key(cmd, c);
