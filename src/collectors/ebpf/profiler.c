@@ -22,7 +22,6 @@
 #include "util/file.h"
 #include "util/log.h"
 
-
 struct am_profiler {
 	struct am_profiler_opts opts;
 	uint32_t *pids;
