@@ -73,8 +73,8 @@ Test(execsnoop_cli, bad_flags_and_values_exit_2)
 			   "--comm");
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "--comm", "sixteen-bytes-xx", NULL },
 			   "--comm");
-	/* -c is perf's sample period; execsnoop has none */
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "-c", "bash", NULL }, "'-c'");
+	/* -c is perf's sample period; execsnoop has none (-d: were it accepted, the run ends) */
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "-c", "bash", "-d", "1", NULL }, "'-c'");
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "--stats-interval", "x", NULL },
 			   "--stats-interval");
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "--batch-ms", "1001", NULL }, "--batch-ms");
