@@ -684,7 +684,7 @@ int am_agent_once(const struct am_config *cfg)
 	}
 	am_jsonl_close(&out);
 	if (!ok) {
-		am_err("--once: no collector produced a snapshot");
+		am_err("one-shot collection: no collector produced a snapshot");
 		return 1;
 	}
 	return 0;

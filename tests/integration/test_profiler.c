@@ -894,13 +894,21 @@ Test(profiler, bad_input_exits_2_with_a_message)
 		const char *msg;
 	} cases[] = {
 	    {{"-e", "bogus-event", NULL}, "unknown event 'bogus-event'"},
-	    {{"-F", "0", NULL}, "-F: frequency must be a positive integer"},
+	    {{"-F", "0", NULL}, "--freq: '0' is not a whole number from 1"},
+	    /* perf_event_open refuses a period with bit 63 set: refused here, before it */
+	    {{"-c", "18446744073709551615", NULL}, "--period: '18446744073709551615'"},
+	    {{"-c", "9223372036854775808", NULL}, "--period: '9223372036854775808'"},
+	    {{"-c", "-1", NULL}, "--period: '-1'"},
+	    /* an output that cannot be written fails before profiling, not after */
+	    {{"-d", "30", "-o", "/nonexistent/dir/x", NULL}, "cannot write '/nonexistent/dir/x'"},
+	    {{"-d", "30", "-o", "/", NULL}, "cannot write '/': Is a directory"},
+	    {{"--cgroup", "/no/such/cgroup", NULL}, "--cgroup: '/no/such/cgroup'"},
 	    {{"-F", "100000000", NULL}, "kernel.perf_event_max_sample_rate"},
 	    {{"-p", "2147483647", NULL}, "no such process: 2147483647"},
 	    {{"--attach=sideways", NULL}, "not one of auto, link, ioctl"},
 	    {{"--format", "jpeg", NULL}, "not one of folded, pprof, svg"},
 	    {{"--kernel-only", "--user-only", NULL}, "exclude each other"},
-	    {{"-d", "-1", NULL}, "-d: duration"},
+	    {{"-d", "-1", NULL}, "--duration: '-1' is not a positive number"},
 	    {{"-o", "/dev/null", "--format", "svg", NULL}, "--format after the last -o"},
 	    {{"--btf", "/nonexistent/vmlinux.btf", NULL}, "/nonexistent/vmlinux.btf"},
 	};

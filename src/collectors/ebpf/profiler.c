@@ -13,6 +13,7 @@
 #include "collectors/ebpf/profile_build.h"
 #include "collectors/ebpf/sideband.h"
 #include "core/bpf_load.h"
+#include "core/capabilities.h"
 #include "core/perf_ring.h"
 #include "profiler.skel.h"
 #include "profiler_types.h"
@@ -20,8 +21,6 @@
 #include "util/clock.h"
 #include "util/file.h"
 #include "util/log.h"
-
-#define DEFAULT_ENTRIES 16384
 
 struct am_profiler {
 	struct am_profiler_opts opts;
@@ -216,18 +215,20 @@ static int load(struct am_profiler *p)
 	s->rodata->kernel_stacks = o->kernel_stacks;
 	s->rodata->user_stacks = o->user_stacks;
 	s->rodata->include_idle = o->include_idle;
-	nstacks = o->stack_entries ? o->stack_entries : DEFAULT_ENTRIES;
+	nstacks = o->stack_entries ? o->stack_entries : AM_PROFILER_DEFAULT_STACKS;
 	bpf_map__set_max_entries(s->maps.stacks, nstacks);
 	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries : 4 * nstacks);
 	err = profiler_bpf__load(s);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			am_err(
-			    "loading the profiler's BPF program was not permitted: needs CAP_BPF "
-			    "and CAP_PERFMON (or CAP_SYS_ADMIN)");
+		const char *missing =
+		    err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
+
+		if (missing)
+			am_err("loading the profiler's BPF program was not permitted: missing %s",
+			       missing);
 		else
-			am_err("loading the profiler's BPF program failed: %s (run with -v for the "
-			       "verifier log)",
+			am_err("loading the profiler's BPF program failed: %s (libbpf's and the "
+			       "verifier's messages are logged at debug level)",
 			       strerror(-err));
 		return err;
 	}
@@ -354,7 +355,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	if ((err == -ENOENT || err == -EOPNOTSUPP) && am_perf_event_is_hw(ev)) {
 		if (opts->no_fallback) {
 			am_err("event '%s' is not available on this machine (no hardware PMU: %s) "
-			       "and --no-fallback was given",
+			       "and falling back to cpu-clock was not allowed",
 			       ev->name, strerror(-err));
 			err = -EOPNOTSUPP;
 			goto fail;

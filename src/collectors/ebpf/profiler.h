@@ -14,6 +14,9 @@
 #include "records/profile.h"
 #include "symbolize/usym.h"
 
+/* Distinct stacks kept in the kernel when the options do not say. */
+#define AM_PROFILER_DEFAULT_STACKS 16384
+
 struct am_profiler_opts {
 	const char *event; /* perf event name, "cpu-clock" when NULL */
 	uint64_t freq;	   /* samples per second per CPU; 0 when PERIOD is used */
@@ -31,7 +34,7 @@ struct am_profiler_opts {
 	const char *btf_path;	/* external BTF, NULL for the kernel's own */
 	struct am_usym *usym;	/* a symbolizer to reuse across profiles (its file cache stays
 				   warm; processes are captured afresh), NULL: a private one */
-	uint32_t stack_entries; /* distinct stacks kept, 0: 16384 (about 1 KiB each) */
+	uint32_t stack_entries; /* distinct stacks kept (about 1 KiB each), 0: the default */
 	uint32_t count_entries; /* distinct (pid, comm, stacks) counted, 0: 4 x stack_entries */
 	bool no_sideband;	/* no mmap side band: mappings from /proc only (as does the
 				   environment variable ANTIMETAL_PROFILER_NO_SIDEBAND=1) */
