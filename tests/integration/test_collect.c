@@ -191,7 +191,7 @@ Test(collect, broken_file_disables_only_its_collector)
 Test(collect, kmsg_sees_a_record_written_now)
 {
 	extern const struct am_collector am_collector_kmsg;
-	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
+	struct am_collect_roots roots = {.procfs = "/proc", .sysfs = "/sys", .devfs = "/dev"};
 	struct am_metric_set s = {0};
 	struct am_kmsg_record rec[AM_KMSG_RECENT];
 	char msg[128], want[96];
@@ -229,7 +229,7 @@ Test(collect, kmsg_sees_a_record_written_now)
 Test(collect, cgroup_root_matches_cpu_stat)
 {
 	extern const struct am_collector am_collector_cgroup;
-	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
+	struct am_collect_roots roots = {.procfs = "/proc", .sysfs = "/sys", .devfs = "/dev"};
 	struct am_strbuf mi = {0}, cs = {0};
 	struct am_metric_set s = {0};
 	char mnt[4096], path[4200];
@@ -272,7 +272,7 @@ Test(collect, processes_measure_a_busy_child)
 {
 	extern const struct am_collector am_collector_processes;
 	char *dir = am_test_mkdtemp("processes-live"), link[512], target[64], pid_s[16];
-	struct am_collect_roots roots = {dir, "/sys", "/dev"};
+	struct am_collect_roots roots = {.procfs = dir, .sysfs = "/sys", .devfs = "/dev"};
 	struct timespec ts = {0, 400000000};
 	struct am_metric_set s = {0};
 	struct am_strbuf stat = {0};

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collectors/system/collector.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/log.h"
 
@@ -16,6 +18,13 @@ void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src
 		 src && src->procfs ? src->procfs : "/proc");
 	snprintf(dst->sysfs, sizeof(dst->sysfs), "%s", src && src->sysfs ? src->sysfs : "/sys");
 	snprintf(dst->devfs, sizeof(dst->devfs), "%s", src && src->devfs ? src->devfs : "/dev");
+	dst->clock_ns = src ? src->clock_ns : NULL;
+	dst->clock_ctx = src ? src->clock_ctx : NULL;
+}
+
+uint64_t am_roots_now_ns(const struct am_roots_buf *r)
+{
+	return r->clock_ns ? r->clock_ns(r->clock_ctx) : am_clock_ns(CLOCK_MONOTONIC);
 }
 
 int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel)

@@ -4,6 +4,7 @@
 #define ANTIMETAL_COLLECTORS_PROCFS_READ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/strbuf.h"
 
@@ -16,11 +17,15 @@ struct am_roots_buf {
 	char procfs[512];
 	char sysfs[512];
 	char devfs[512];
+	uint64_t (*clock_ns)(void *ctx); /* the roots' clock, NULL for CLOCK_MONOTONIC */
+	void *clock_ctx;
 };
 
 struct am_collect_roots;
-/* Copy SRC (NULL fields, or a NULL SRC, mean /proc, /sys, /dev) into DST. */
+/* Copy SRC (NULL fields, or a NULL SRC, mean /proc, /sys, /dev and CLOCK_MONOTONIC) into DST. */
 void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src);
+/* Now in nanoseconds on R's clock: the time base of a collector's rates. */
+uint64_t am_roots_now_ns(const struct am_roots_buf *r);
 
 /* Build ROOT/REL into PATH (PATHLEN bytes). Returns 0 or -ENAMETOOLONG. */
 int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel);

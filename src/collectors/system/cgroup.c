@@ -16,7 +16,6 @@
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
 #include "util/container_id.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 /* Bounds on the walk: a host with more cgroups than this exports the first ones found. */
@@ -269,7 +268,7 @@ static int cgroup_collect(void *state, struct am_metric_set *out)
 
 	if (!st->found && find_mount(st))
 		return 0;
-	now = am_clock_ns(CLOCK_MONOTONIC);
+	now = am_roots_now_ns(&st->roots);
 	snprintf(dir, sizeof(dir), "%s", st->base);
 	st->walked = 0;
 	walk(st, dir, strlen(dir), rel, 0, 0, out);

@@ -17,7 +17,6 @@
 #include "collectors/parse/parsers.h"
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 /* How many processes each ranking (CPU, memory) exports; their union is exported. */
@@ -306,7 +305,7 @@ static int processes_collect(void *state, struct am_metric_set *out)
 		return err;
 	}
 	st->warned = 0;
-	now = am_clock_ns(CLOCK_MONOTONIC);
+	now = am_roots_now_ns(&st->roots);
 	am_rate_cycle(&st->rates);
 	old = &st->fds[st->cur_fds];
 	new = &st->fds[!st->cur_fds];
