@@ -266,6 +266,34 @@ Test(collect, cgroup_root_matches_cpu_stat)
 	am_strbuf_free(&cs);
 }
 
+/* Wait until PID has used N more clock ticks of CPU than now: the second sample then has CPU
+ * time to rate, however busy the machine is. */
+static void wait_cpu_ticks(pid_t pid, unsigned long long n)
+{
+	long long deadline = am_test_now_ms() + 20000;
+	unsigned long long start = 0, now;
+	char path[64];
+	int first = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (;;) {
+		struct am_strbuf b = {0};
+		struct am_pid_stat ps;
+
+		cr_assert_eq(am_test_read_file(path, &b), 0);
+		cr_assert_eq(am_parse_pid_stat(b.data, &ps, NULL), 0);
+		am_strbuf_free(&b);
+		now = ps.utime + ps.stime;
+		if (first)
+			start = now, first = 0;
+		if (now >= start + n)
+			return;
+		cr_assert_lt(am_test_now_ms(), deadline, "%d ran %llu ticks in 20 s", pid,
+			     now - start);
+		am_test_sleep_ms(20); /* re-read the counter: the loop ends on its value */
+	}
+}
+
 /* The processes collector over a root holding only a symlink to one real /proc/PID: real
  * kernel figures, without competing with whatever else runs on the machine for the top 10. */
 Test(collect, processes_measure_a_busy_child)
@@ -273,7 +301,6 @@ Test(collect, processes_measure_a_busy_child)
 	extern const struct am_collector am_collector_processes;
 	char *dir = am_test_mkdtemp("processes-live"), link[512], target[64], pid_s[16];
 	struct am_collect_roots roots = {.procfs = dir, .sysfs = "/sys", .devfs = "/dev"};
-	struct timespec ts = {0, 400000000};
 	struct am_metric_set s = {0};
 	struct am_strbuf stat = {0};
 	struct am_pid_stat ps;
@@ -298,7 +325,7 @@ Test(collect, processes_measure_a_busy_child)
 	cr_assert_eq(symlink(target, link), 0);
 	cr_assert_eq(am_collector_processes.init(&st, &roots), 0);
 	cr_assert_eq(am_collector_processes.collect(st, &s), 0);
-	nanosleep(&ts, NULL);
+	wait_cpu_ticks(pid, 5);
 	/* Stopped, its counters are frozen: what the collector reports must equal the kernel's. */
 	kill(pid, SIGSTOP);
 	cr_assert_eq(waitpid(pid, &wst, WUNTRACED), pid);
