@@ -78,7 +78,7 @@ int am_kver_cmp(const struct am_kver *a, const struct am_kver *b)
 	return (a->rc ? -1 : 0) + (b->rc ? 1 : 0);
 }
 
-int am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
+bool am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
 		     unsigned int patch)
 {
 	struct am_kver w = { .major = major, .minor = minor, .patch = patch };

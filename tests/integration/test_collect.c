@@ -197,7 +197,8 @@ Test(collect, kmsg_sees_a_record_written_now)
 	char msg[128], want[96];
 	size_t n, i;
 	void *st;
-	int fd, found = 0;
+	bool found = false;
+	int fd;
 
 	if (geteuid())
 		cr_skip_test("skipped: writing and reading /dev/kmsg needs root");
@@ -216,7 +217,7 @@ Test(collect, kmsg_sees_a_record_written_now)
 	n = am_kmsg_recent(st, 0, rec, AM_KMSG_RECENT);
 	for (i = 0; i < n; i++) {
 		if (strstr(rec[i].msg, want)) {
-			found = 1;
+			found = true;
 			cr_assert_eq(rec[i].severity, 4);
 			cr_assert_eq(rec[i].facility, 1, "userspace writes are LOG_USER");
 		}
@@ -236,7 +237,7 @@ Test(collect, cgroup_root_matches_cpu_stat)
 	uint64_t before, after;
 	size_t i;
 	void *st;
-	int found = 0;
+	bool found = false;
 
 	cr_assert_eq(am_test_read_file("/proc/self/mountinfo", &mi), 0);
 	if (am_parse_mountinfo_cgroup2(mi.data, mnt, sizeof(mnt), NULL))
@@ -255,7 +256,7 @@ Test(collect, cgroup_root_matches_cpu_stat)
 		if (strcmp(m->name, "antimetal_cgroup_cpu_usage_seconds_total") ||
 		    strcmp(m->labels[0].value, "/"))
 			continue;
-		found = 1;
+		found = true;
 		cr_assert(m->value >= before / 1e6 && m->value <= after / 1e6,
 			  "root usage %f not in [%f, %f]", m->value, before / 1e6, after / 1e6);
 	}
@@ -272,8 +273,8 @@ static void wait_cpu_ticks(pid_t pid, unsigned long long n)
 {
 	long long deadline = am_test_now_ms() + 20000;
 	unsigned long long start = 0, now;
+	bool first = true;
 	char path[64];
-	int first = 1;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	for (;;) {
@@ -285,7 +286,7 @@ static void wait_cpu_ticks(pid_t pid, unsigned long long n)
 		am_strbuf_free(&b);
 		now = ps.utime + ps.stime;
 		if (first)
-			start = now, first = 0;
+			start = now, first = false;
 		if (now >= start + n)
 			return;
 		cr_assert_lt(am_test_now_ms(), deadline, "%d ran %llu ticks in 20 s", pid,
@@ -305,7 +306,8 @@ Test(collect, processes_measure_a_busy_child)
 	struct am_strbuf stat = {0};
 	struct am_pid_stat ps;
 	double hz = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
-	int found_cpu = 0, found_total = 0, found_rss = 0, wst;
+	bool found_cpu = false, found_total = false, found_rss = false;
+	int wst;
 	size_t i;
 	pid_t pid;
 	void *st;
@@ -342,14 +344,14 @@ Test(collect, processes_measure_a_busy_child)
 		if (m->nlabels < 1 || strcmp(m->labels[0].value, pid_s))
 			continue;
 		if (!strcmp(m->name, "antimetal_process_cpu_ratio")) {
-			found_cpu = 1;
+			found_cpu = true;
 			/* One spinning thread: more than nothing, at most one CPU (tick jitter). */
 			cr_assert(m->value > 0 && m->value < 1.1, "cpu ratio %f", m->value);
 		} else if (!strcmp(m->name, "antimetal_process_cpu_seconds_total")) {
-			found_total = 1;
+			found_total = true;
 			cr_assert_eq(m->value, (double)(ps.utime + ps.stime) / hz);
 		} else if (!strcmp(m->name, "antimetal_process_resident_memory_bytes")) {
-			found_rss = 1;
+			found_rss = true;
 			cr_assert_eq(m->value, (double)ps.rss_pages * page);
 		}
 	}

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,18 +38,19 @@ static inline const struct am_metric *find_metric(const struct am_metric_set *s,
 	for (i = 0; i < s->n; i++) {
 		const struct am_metric *m = &s->items[i];
 		const char *ln;
-		int match = !strcmp(m->name, name);
+		bool match = !strcmp(m->name, name);
 		va_list ap;
 
 		va_start(ap, name);
 		while (match && (ln = va_arg(ap, const char *)) != NULL) {
 			const char *lv = va_arg(ap, const char *);
-			int j, found = 0;
+			bool found = false;
+			int j;
 
 			for (j = 0; j < m->nlabels; j++)
 				if (!strcmp(m->labels[j].name, ln) &&
 				    !strcmp(m->labels[j].value, lv))
-					found = 1;
+					found = true;
 			match = found;
 		}
 		va_end(ap);

@@ -46,28 +46,28 @@ int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf)
 }
 
 int am_procfs_read_logged(const char *root, const char *rel, struct am_strbuf *buf, const char *who,
-			  int *warned)
+			  bool *warned)
 {
 	int err = am_procfs_read(root, rel, buf);
 
 	if (!err) {
-		*warned = 0;
+		*warned = false;
 		return 0;
 	}
 	if (!*warned)
 		am_warn("%s: cannot read %s/%s: %s", who, root, rel, strerror(-err));
-	*warned = 1;
+	*warned = true;
 	return err;
 }
 
 int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf, const char *who,
-		       int *warned)
+		       bool *warned)
 {
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "1/net/%s", name);
 	if (!am_procfs_read(root, rel, buf)) {
-		*warned = 0;
+		*warned = false;
 		return 0;
 	}
 	snprintf(rel, sizeof(rel), "self/net/%s", name);

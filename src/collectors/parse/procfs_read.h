@@ -3,6 +3,7 @@
 #ifndef ANTIMETAL_COLLECTORS_PROCFS_READ_H
 #define ANTIMETAL_COLLECTORS_PROCFS_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,12 +36,12 @@ int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf);
 /* Like am_procfs_read, but on failure logs "WHO: cannot read PATH: reason" once per *WARNED
  * flag (set after logging; cleared again by a later success). */
 int am_procfs_read_logged(const char *root, const char *rel, struct am_strbuf *buf, const char *who,
-			  int *warned);
+			  bool *warned);
 /* Read a per-network-namespace file ("dev", "snmp") from ROOT/1/net/, falling back to
  * ROOT/self/net/: PID 1's view is the host's when a host /proc is mounted into a container.
  * Logs like am_procfs_read_logged. */
 int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf, const char *who,
-		       int *warned);
+		       bool *warned);
 /* Read a one-line sysfs attribute into OUT (trailing whitespace stripped). Returns 0 or
  * -errno. */
 int am_procfs_read_line(const char *root, const char *rel, char *out, size_t outlen);

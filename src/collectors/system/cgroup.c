@@ -130,7 +130,8 @@ struct cgroup_state {
 	struct am_strbuf buf;
 	struct am_rate_table rates;
 	char base[4096]; /* the cgroup2 mount, under the sysfs root */
-	int found, warned, walked;
+	bool found, warned;
+	int walked; /* cgroups visited this cycle */
 };
 
 static int cgroup_init(void **state, const struct am_collect_roots *roots)
@@ -158,7 +159,7 @@ static int find_mount(struct cgroup_state *st)
 			am_info("cgroup: no cgroup2 mount in %s/self/mountinfo (%s): collector "
 				"disabled",
 				st->roots.procfs, err == -EINVAL ? why : strerror(-err));
-		st->warned = 1;
+		st->warned = true;
 		return err;
 	}
 	/* A mount under /sys belongs to the sysfs root the collector was given. */
@@ -168,8 +169,8 @@ static int find_mount(struct cgroup_state *st)
 		n = snprintf(st->base, sizeof(st->base), "%s", mnt);
 	if (n < 0 || (size_t)n >= sizeof(st->base))
 		return -ENAMETOOLONG;
-	st->found = 1;
-	st->warned = 0;
+	st->found = true;
+	st->warned = false;
 	return 0;
 }
 

@@ -59,7 +59,7 @@ int am_parse_stat(const char *text, struct am_stat_sample *out, const char **why
 			if (s.has_total || parse_cpu_line(p, &s.total))
 				goto bad_cpu;
 			s.total.cpu = -1;
-			s.has_total = 1;
+			s.has_total = true;
 		} else if (!strncmp(key, "cpu", 3)) {
 			const char *q = key + 3;
 			uint64_t id;
@@ -84,27 +84,27 @@ int am_parse_stat(const char *text, struct am_stat_sample *out, const char **why
 		} else if (!strcmp(key, "intr")) {
 			if (single_value(p, &s.intr))
 				goto bad_value;
-			s.has_intr = 1;
+			s.has_intr = true;
 		} else if (!strcmp(key, "ctxt")) {
 			if (single_value(p, &s.ctxt))
 				goto bad_value;
-			s.has_ctxt = 1;
+			s.has_ctxt = true;
 		} else if (!strcmp(key, "btime")) {
 			if (single_value(p, &s.btime))
 				goto bad_value;
-			s.has_btime = 1;
+			s.has_btime = true;
 		} else if (!strcmp(key, "processes")) {
 			if (single_value(p, &s.forks))
 				goto bad_value;
-			s.has_forks = 1;
+			s.has_forks = true;
 		} else if (!strcmp(key, "procs_running")) {
 			if (single_value(p, &s.procs_running))
 				goto bad_value;
-			s.has_running = 1;
+			s.has_running = true;
 		} else if (!strcmp(key, "procs_blocked")) {
 			if (single_value(p, &s.procs_blocked))
 				goto bad_value;
-			s.has_blocked = 1;
+			s.has_blocked = true;
 		}
 	}
 	/* The buffer is the caller's whether or not the text parsed. */
@@ -236,7 +236,8 @@ struct cpu_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_stat_sample samples[2];
-	int cur, have_prev, warned;
+	int cur;
+	bool have_prev, warned;
 	long user_hz;
 };
 
@@ -268,7 +269,7 @@ static int cpu_collect(void *state, struct am_metric_set *out)
 		return err;
 	}
 	am_stat_emit(cur, st->have_prev ? prev : NULL, st->user_hz, out);
-	st->have_prev = 1;
+	st->have_prev = true;
 	st->cur = !st->cur;
 	return 0;
 }

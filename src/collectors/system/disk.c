@@ -172,7 +172,7 @@ struct disk_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_rate_table rates;
-	int warned;
+	bool warned;
 };
 
 static int disk_init(void **state, const struct am_collect_roots *roots)

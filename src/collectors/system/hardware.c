@@ -20,7 +20,7 @@
 struct cpu_block {
 	char cpu[16], package[16], core[16], vendor[64], family[16], model[16], model_name[128],
 	    stepping[16];
-	int has_processor;
+	bool has_processor;
 };
 
 /* Truncating copy: inventory strings longer than their field are cut, not rejected. */
@@ -106,7 +106,7 @@ int am_parse_cpuinfo(const char *text, struct am_metric_set *out, const char **w
 			if (am_parse_u64(&p, &id) || *p || id > 1u << 20)
 				goto bad;
 			snprintf(b.cpu, sizeof(b.cpu), "%u", (unsigned)id);
-			b.has_processor = 1;
+			b.has_processor = true;
 		} else if (!strcmp(key, "vendor_id")) {
 			copy(b.vendor, sizeof(b.vendor), val);
 		} else if (!strcmp(key, "cpu family")) {
@@ -150,7 +150,7 @@ struct hardware_state {
 	struct am_strbuf buf;
 	struct am_metric_set inventory;
 	int64_t inventory_at; /* seconds on the roots' clock; -1 = never */
-	int warned_cpuinfo;
+	bool warned_cpuinfo;
 };
 
 static int hardware_init(void **state, const struct am_collect_roots *roots)
@@ -424,7 +424,7 @@ static void read_inventory(struct hardware_state *st, struct am_metric_set *inv)
 	    am_parse_cpuinfo(st->buf.data, inv, &why)) {
 		if (!st->warned_cpuinfo)
 			am_warn("hardware: %s/cpuinfo: %s", st->roots.procfs, why);
-		st->warned_cpuinfo = 1;
+		st->warned_cpuinfo = true;
 	}
 	numa_nodes(st, inv, 1);
 	disks(st, inv);

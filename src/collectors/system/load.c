@@ -45,7 +45,7 @@ int am_parse_loadavg(const char *text, struct am_metric_set *out, const char **w
 struct load_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned;
+	bool warned;
 };
 
 static int load_init(void **state, const struct am_collect_roots *roots)

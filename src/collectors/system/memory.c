@@ -177,7 +177,7 @@ int am_parse_vmstat(const char *text, struct am_metric_set *out, const char **wh
 struct memory_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned_meminfo, warned_vmstat;
+	bool warned_meminfo, warned_vmstat;
 };
 
 static int memory_init(void **state, const struct am_collect_roots *roots)
@@ -212,7 +212,7 @@ static int memory_collect(void *state, struct am_metric_set *out)
 	    am_parse_vmstat(st->buf.data, out, &why)) {
 		if (!st->warned_vmstat)
 			am_warn("memory: %s/vmstat: %s", st->roots.procfs, why);
-		st->warned_vmstat = 1;
+		st->warned_vmstat = true;
 	}
 	return 0;
 }

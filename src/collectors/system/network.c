@@ -87,7 +87,7 @@ struct network_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_rate_table rates;
-	int warned;
+	bool warned;
 };
 
 static int network_init(void **state, const struct am_collect_roots *roots)

@@ -39,10 +39,10 @@ int am_parse_psi(const char *text, struct am_psi *out, const char **why)
 			continue;
 		if (!strncmp(line, "some ", 5) && !r.has_some &&
 		    !psi_line(line + 5, r.some_avg, &r.some_total_us))
-			r.has_some = 1;
+			r.has_some = true;
 		else if (!strncmp(line, "full ", 5) && !r.has_full &&
 			 !psi_line(line + 5, r.full_avg, &r.full_total_us))
-			r.has_full = 1;
+			r.has_full = true;
 		else
 			goto bad;
 	}
@@ -86,7 +86,7 @@ static void emit_psi(const struct am_psi *psi, const char *resource, struct am_m
 struct pressure_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned[3], bad[3];
+	bool warned[3], bad[3];
 	int absent_logged;
 };
 
@@ -131,17 +131,17 @@ static int pressure_collect(void *state, struct am_metric_set *out)
 			if (!st->warned[i])
 				am_info("pressure: %s/%s unavailable (%s): %s pressure disabled",
 					st->roots.procfs, rel, strerror(-err), resources[i]);
-			st->warned[i] = 1;
+			st->warned[i] = true;
 			continue;
 		}
-		st->warned[i] = 0;
+		st->warned[i] = false;
 		if (am_parse_psi(st->buf.data, &psi, &why)) {
 			if (!st->bad[i])
 				am_warn("pressure: %s/%s: %s", st->roots.procfs, rel, why);
-			st->bad[i] = 1;
+			st->bad[i] = true;
 			continue;
 		}
-		st->bad[i] = 0;
+		st->bad[i] = false;
 		emit_psi(&psi, resources[i], out);
 	}
 	return 0;

@@ -108,7 +108,7 @@ struct processes_state {
 	struct proc_entry *procs;
 	size_t nprocs, cap;
 	long hz, page_size;
-	int warned;
+	bool warned;
 };
 
 static int processes_init(void **state, const struct am_collect_roots *roots)
@@ -301,10 +301,10 @@ static int processes_collect(void *state, struct am_metric_set *out)
 
 		if (!st->warned)
 			am_warn("processes: cannot list %s: %s", st->roots.procfs, strerror(-err));
-		st->warned = 1;
+		st->warned = true;
 		return err;
 	}
-	st->warned = 0;
+	st->warned = false;
 	now = am_roots_now_ns(&st->roots);
 	am_rate_cycle(&st->rates);
 	old = &st->fds[st->cur_fds];
