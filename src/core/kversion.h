@@ -26,7 +26,7 @@ int am_kver_cmp(const struct am_kver *a, const struct am_kver *b);
 /* Whether V is MAJOR.MINOR.PATCH or later (an rc of it counts as that version, as the
  * features it gates were merged by rc1). */
 bool am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
-		     unsigned int patch);
+		      unsigned int patch);
 
 /* LINUX_VERSION_CODE of V (patch saturated at 255, as the kernel does). */
 uint32_t am_kver_code(const struct am_kver *v);

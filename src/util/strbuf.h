@@ -10,7 +10,7 @@ struct am_strbuf {
 	char *data; /* always NUL-terminated once anything was appended */
 	size_t len;
 	size_t cap;
-	bool oom;   /* sticky: set when an allocation failed; the content is then truncated */
+	bool oom; /* sticky: set when an allocation failed; the content is then truncated */
 };
 
 /* Append LEN bytes. */

@@ -15,18 +15,19 @@
 
 #include "testutil.h"
 
-#define AGENT AM_TEST_BUILD_DIR "/antimetal-agent"
+#define AGENT	 AM_TEST_BUILD_DIR "/antimetal-agent"
 #define FIXTURES AM_TEST_SRC_DIR "/tests/fixtures"
-#define GOLDEN FIXTURES "/golden"
+#define GOLDEN	 FIXTURES "/golden"
 
 /* The fixtures' figures in ticks and pages were recorded where these hold (x86-64 Linux);
  * elsewhere the same files mean other values, so the comparison would say nothing. */
 static void require_recording_host(void)
 {
 	if (sysconf(_SC_CLK_TCK) != 100 || sysconf(_SC_PAGESIZE) != 4096)
-		cr_skip_test("skipped: the golden files assume USER_HZ 100 and 4 KiB pages, this host "
-			     "has %ld and %ld",
-			     sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE));
+		cr_skip_test(
+		    "skipped: the golden files assume USER_HZ 100 and 4 KiB pages, this host "
+		    "has %ld and %ld",
+		    sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE));
 }
 
 /* The one host-dependent part of the output, the collection time, made constant; and in JSON
@@ -59,9 +60,18 @@ static void normalize(struct am_strbuf *b)
 /* collect --all over the real fixtures in FORMAT; asserts a clean run. */
 static void collect_all(const char *format, struct am_strbuf *out)
 {
-	char *argv[] = {AGENT,		  "collect", "--all",		       "--procfs",
-			FIXTURES "/proc/real", "--sysfs", FIXTURES "/sys/real", "--devfs",
-			FIXTURES "/dev/real",  "--format", (char *)format,	       NULL};
+	char *argv[] = {AGENT,
+			"collect",
+			"--all",
+			"--procfs",
+			FIXTURES "/proc/real",
+			"--sysfs",
+			FIXTURES "/sys/real",
+			"--devfs",
+			FIXTURES "/dev/real",
+			"--format",
+			(char *)format,
+			NULL};
 	struct am_strbuf err = {0};
 	int st;
 
@@ -103,9 +113,10 @@ static void check_golden(const char *name, const struct am_strbuf *out)
 	am_test_run((char *[]){"/usr/bin/diff", "-u", path, actual, NULL}, &diff, NULL);
 	am_test_rmtree(tmp);
 	free(tmp);
-	cr_assert_fail("collect --all differs from %s (if intended: make golden-update, then review "
-		       "git diff):\n%.20000s",
-		       path, diff.data ? diff.data : "(diff printed nothing)");
+	cr_assert_fail(
+	    "collect --all differs from %s (if intended: make golden-update, then review "
+	    "git diff):\n%.20000s",
+	    path, diff.data ? diff.data : "(diff printed nothing)");
 }
 
 Test(golden, collect_all_prometheus_text_matches)

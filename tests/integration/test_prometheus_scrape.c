@@ -173,7 +173,8 @@ static bool expo_value(const char *text, const char *name, const char *const *la
 
 /* Into A2, the agent's exposition once it has collected again after A1 (its cpu collector's
  * run count moved on): the next collection itself, not a sleep as long as the interval. */
-static void next_collection(int port, const struct am_http_response *a1, struct am_http_response *a2)
+static void next_collection(int port, const struct am_http_response *a1,
+			    struct am_http_response *a2)
 {
 	static const char *const cpu[] = {"collector", "cpu", NULL};
 	static const char *const runs = "antimetal_agent_collector_runs_total";

@@ -86,7 +86,8 @@ Test(disk, rates_from_the_second_cycle)
 {
 	char *dir = am_test_mkdtemp("disk");
 	struct test_clock clk = {1000000000ull};
-	struct am_collect_roots roots = {.procfs = dir, .clock_ns = test_clock_ns, .clock_ctx = &clk};
+	struct am_collect_roots roots = {
+	    .procfs = dir, .clock_ns = test_clock_ns, .clock_ctx = &clk};
 	struct am_metric_set s = {0};
 	const char *a = " 8 0 sda 10 0 100 5 10 0 100 5 0 1000 10\n";
 	const char *b = " 8 0 sda 20 0 2100 5 10 0 100 5 0 1500 10\n";

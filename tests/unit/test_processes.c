@@ -132,7 +132,8 @@ Test(processes, cpu_rate_between_cycles_and_pid_reuse)
 {
 	char *dir = am_test_mkdtemp("processes");
 	struct test_clock clk = {5000000000ull};
-	struct am_collect_roots roots = {.procfs = dir, .clock_ns = test_clock_ns, .clock_ctx = &clk};
+	struct am_collect_roots roots = {
+	    .procfs = dir, .clock_ns = test_clock_ns, .clock_ctx = &clk};
 	struct am_metric_set s = {0};
 	double hz = (double)sysconf(_SC_CLK_TCK), r;
 	void *st;
