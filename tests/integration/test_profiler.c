@@ -44,8 +44,8 @@ static void teardown(void)
 TestSuite(profiler, .init = setup, .fini = teardown, .timeout = 90);
 
 /* Start a workload in the background; its output goes to files in a fresh subdirectory.
- * hot and syscall_heavy get "0": they run until am_test_reap() (or the end of this test's process)
- * stops them, so a slow agent start-up (seconds in a TCG guest) cannot outlast them. */
+ * hot and syscall_heavy get "0": they run until am_test_reap() (or the end of this test's
+ * process) stops them, so a slow agent start-up (seconds in a TCG guest) cannot outlast them. */
 static pid_t spawn(const char *name, const char *a1, const char *a2)
 {
 	char path[4096], dir[4096];
