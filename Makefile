@@ -138,7 +138,9 @@ FORMAT_SRCS = $(shell find src tests ebpf/src ebpf/include \( -name '*.[ch]' -o 
 FORMAT_CHECK ?= 1
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRCS) && \
-		echo "format-check: $(words $(FORMAT_SRCS)) files match .clang-format"
+		echo "format-check: $(words $(FORMAT_SRCS)) files match .clang-format" || \
+		{ echo "format-check: the files above differ from .clang-format (clang-format -i FILE)"; \
+		  exit 1; }
 
 # Rewrite the golden outputs (tests/fixtures/golden/) from the current build, e.g. after a metric
 # is renamed; review the diff before committing it.
