@@ -7,9 +7,12 @@ BUILD   ?= build
 EBPF_BUILD := ebpf/build
 NPROC   := $(shell nproc 2>/dev/null || echo 2)
 
-WARN    := -Wall -Wextra -Werror
+# CFLAGS is the user's (optimisation, debug info: `make CFLAGS=-O0` replaces it); AM_CFLAGS holds
+# what the code needs and the project requires (warnings are errors), appended in every rule so
+# no command-line CFLAGS can drop it.
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -std=gnu11 -fno-omit-frame-pointer -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror
+AM_CFLAGS := $(WARN) -std=gnu11 -fno-omit-frame-pointer -D_GNU_SOURCE
 CPPFLAGS += -Isrc -Iebpf/include -I$(EBPF_BUILD) -I$(BUILD)/gen \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libiberty (the C++/Rust demangler) ships no pkg-config file: a static archive, named directly.
@@ -18,8 +21,8 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -lpthread -lm
 # SAN=1: the ASan + UBSan build the test suite also runs, kept in its own tree.
 ifeq ($(SAN),1)
 BUILD   := build/asan
-CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+AM_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+AM_LDFLAGS := -fsanitize=address,undefined
 endif
 
 PROTOS    := $(wildcard src/export/*.proto)
@@ -36,6 +39,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 INTEG_SRCS:= $(wildcard tests/integration/test_*.c)
 TEST_COMMON := $(wildcard tests/common/*.c)
 TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(BUILD)/obj/%.o)
+TEST_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o) $(INTEG_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_BINS:= $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/integration/%)
 # Workloads are the programs integration tests trace and profile; built with frame pointers
@@ -46,7 +50,8 @@ WORKLOADS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(BUILD)/tests/workloads/%) \
 	$(WORKLOAD_CXX_SRCS:tests/workloads/%.cpp=$(BUILD)/tests/workloads/%)
 
 .PHONY: all build-ebpf generate-ebpf-bindings generate-ebpf-types tests test run bench \
-	hardware-tests deps clean fuzz test-kernels btfgen build-ebpf-builder image test-image
+	hardware-tests deps clean fuzz test-kernels btfgen build-ebpf-builder image test-image \
+	format-check golden-update
 all: $(AGENT)
 
 deps:
@@ -87,39 +92,51 @@ generate-ebpf-bindings:
 # compiled objects' BTF, so kernel and user side cannot disagree silently.
 generate-ebpf-types: generate-ebpf-bindings
 	ebpf/scripts/gen_layout_checks.sh $(BUILD)/gen/ebpf_layout_checks.c $(EBPF_BUILD)/*.bpf.o
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsyntax-only $(BUILD)/gen/ebpf_layout_checks.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AM_CFLAGS) -fsyntax-only $(BUILD)/gen/ebpf_layout_checks.c
 	@echo "generate-ebpf-types: user-side layouts match the BPF objects' BTF"
 
 $(EBPF_BUILD)/.stamp: $(wildcard ebpf/src/*.bpf.c ebpf/include/*.h) ebpf/scripts/verify_btf.sh ebpf/Makefile
 	$(MAKE) -C ebpf all
 	touch $@
 
+# A skeleton is remade (only when its own object changed) by the stamp's recipe; naming the stamp
+# here makes make look at the header after that recipe ran, so the objects whose .d files list a
+# skeleton rebuild and no others do.
+$(EBPF_BUILD)/%.skel.h: $(EBPF_BUILD)/.stamp ;
+
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: src/export/%.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --proto_path=src/export --c_out=$(BUILD)/gen $<
 
+# protoc-c's output is not ours to fix: compiled without -Werror.
 $(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
-	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(filter-out -Werror,$(AM_CFLAGS)) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c $(EBPF_BUILD)/.stamp $(PROTO_C)
+# The skeletons and generated protobuf headers must exist before the first compile (order-only);
+# after that the -MMD dependency files say which objects include which, so one .bpf.c edit
+# rebuilds only the objects that include its skeleton.
+$(BUILD)/obj/%.o: %.c | $(EBPF_BUILD)/.stamp $(PROTO_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(if $(filter tests/%,$<),$(TEST_DEFS)) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(if $(filter tests/%,$<),$(TEST_DEFS)) $(CFLAGS) $(AM_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
 $(AGENT): $(MAIN_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(AM_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 TEST_DEFS = -Itests/common -DAM_BUILD_DIR='"$(abspath $(BUILD))"' -DAM_SRC_DIR='"$(CURDIR)"'
-TEST_LINK = $(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(LDFLAGS) $< $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -lcriterion -o $@
+# Tests compile to objects of their own (with .d files) so a library change relinks them but
+# recompiles none. Static pattern rules: the objects are named, so make never treats them as
+# intermediates it may skip.
+TEST_LINK = $(CC) $(AM_LDFLAGS) $(LDFLAGS) $< $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -lcriterion -o $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB) $(TEST_COMMON_OBJS)
+$(UNIT_BINS): $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(TEST_COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 
-$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) $(TEST_COMMON_OBJS)
+$(INTEG_BINS): $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIB) $(TEST_COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 
@@ -127,21 +144,38 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(LIB) $(TEST_COMMON_OBJS)
 HW_SRCS := $(wildcard tests/hardware/*.c)
 $(BUILD)/hardware-tests: $(HW_SRCS) $(LIB) $(TEST_COMMON_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(LDFLAGS) $(HW_SRCS) $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -lcriterion -o $@
+	$(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(AM_CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) $(HW_SRCS) $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -lcriterion -o $@
 
 $(BUILD)/tests/workloads/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@ -lpthread -lm
+	$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) $< -o $@ -lpthread -lm
 
 # C++ workloads give the profiler mangled names to demangle.
 $(BUILD)/tests/workloads/%: tests/workloads/%.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror $< -o $@
+	$(CXX) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) $< -o $@
 
 tests: $(AGENT) $(UNIT_BINS) $(INTEG_BINS) $(WORKLOADS)
 
-# The README's test command: normal build (unit + integration), then the sanitizer build.
+# Every C source of ours against the checked-in .clang-format (vmlinux.h is bpftool's output).
+# `make test` runs it first; FORMAT_CHECK=0 skips it for a local run only.
+FORMAT_SRCS = $(shell find src tests ebpf/src ebpf/include \( -name '*.[ch]' -o -name '*.cpp' \) \
+	! -name vmlinux.h | sort)
+FORMAT_CHECK ?= 1
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRCS) && \
+		echo "format-check: $(words $(FORMAT_SRCS)) files match .clang-format" || \
+		{ echo "format-check: the files above differ from .clang-format (clang-format -i FILE)"; \
+		  exit 1; }
+
+# Rewrite the golden outputs (tests/fixtures/golden/) from the current build, e.g. after a metric
+# is renamed; review the diff before committing it.
+golden-update: $(AGENT) $(BUILD)/tests/integration/test_golden
+	AM_GOLDEN_UPDATE=1 $(BUILD)/tests/integration/test_golden -j1
+
+# The README's test command: format, normal build (unit + integration), then the sanitizer build.
 test:
+	$(if $(filter 1,$(FORMAT_CHECK)),$(MAKE) format-check)
 	scripts/install-deps.sh
 	$(MAKE) -j$(NPROC) tests
 	$(MAKE) -j$(NPROC) SAN=1 tests

@@ -16,7 +16,8 @@ int am_runner_init(struct am_runner *r, const struct am_config *cfg)
 	strcpy(r->procfs, cfg->procfs);
 	strcpy(r->sysfs, cfg->sysfs);
 	strcpy(r->devfs, cfg->devfs);
-	r->roots = (struct am_collect_roots){r->procfs, r->sysfs, r->devfs};
+	r->roots =
+	    (struct am_collect_roots){.procfs = r->procfs, .sysfs = r->sysfs, .devfs = r->devfs};
 	for (i = 0; am_collectors[i]; i++)
 		n++;
 	r->entries = calloc(n ? n : 1, sizeof(*r->entries));

@@ -186,7 +186,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	int first, rc;
 
-	a->roots = (struct am_collect_roots){"/proc", "/sys", "/dev"};
+	a->roots = (struct am_collect_roots){.procfs = "/proc", .sysfs = "/sys", .devfs = "/dev"};
 	a->repeat = 1;
 	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
 	return rc ? rc : select_collectors(a, first, argc, argv);

@@ -4,6 +4,7 @@
 #define ANTIMETAL_CORE_BPF_LOAD_H
 
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdlib.h>
 
 /* What must outlive the bpf_object until it is destroyed. */
@@ -20,16 +21,20 @@ int am_skel_open(struct bpf_object_skeleton *s, const char *name, const char *bt
 void am_bpf_open_state_release(struct am_bpf_open_state *st);
 
 /* Allocate, create and open skeleton TYPE (bpftool's "name TYPE") for object NAME.
- * Evaluates to the skeleton or NULL (the reason was logged). */
-#define AM_SKEL_OPEN(type, name, btf_path, st)                                         \
-	({                                                                              \
-		struct type *am__o = calloc(1, sizeof(*am__o));                         \
-		if (am__o && (type##__create_skeleton(am__o) ||                         \
-			      am_skel_open(am__o->skeleton, name, btf_path, st))) {     \
-			type##__destroy(am__o);                                         \
-			am__o = NULL;                                                   \
-		}                                                                       \
-		am__o;                                                                  \
+ * Evaluates to the skeleton, or to NULL with errno set to the reason (logged when the open
+ * failed), as libbpf's own TYPE__open does: callers return -errno. */
+#define AM_SKEL_OPEN(type, name, btf_path, st)                                                     \
+	({                                                                                         \
+		struct type *am__o = calloc(1, sizeof(*am__o));                                    \
+		int am__err = am__o ? type##__create_skeleton(am__o) : -ENOMEM;                    \
+		if (!am__err)                                                                      \
+			am__err = am_skel_open(am__o->skeleton, name, btf_path, st);               \
+		if (am__err) {                                                                     \
+			type##__destroy(am__o);                                                    \
+			am__o = NULL;                                                              \
+			errno = -am__err;                                                          \
+		}                                                                                  \
+		am__o;                                                                             \
 	})
 
 #endif

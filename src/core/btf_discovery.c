@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,7 @@ int am_os_release_read(const char *root, char *id, size_t idlen, char *ver, size
 	return 0;
 }
 
-static int is_file(const char *path)
+static bool is_file(const char *path)
 {
 	struct stat st;
 

@@ -25,8 +25,9 @@ static int run_probe(const char *btf_path, struct test_core_event *ev)
 		return err;
 	skel = AM_SKEL_OPEN(test_core_bpf, "test_core", btf_path, &st);
 	if (!skel) {
+		err = -errno;
 		am_bpf_open_state_release(&st);
-		return -EINVAL;
+		return err;
 	}
 	skel->rodata->target_tgid = getpid();
 	err = test_core_bpf__load(skel);

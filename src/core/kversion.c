@@ -78,8 +78,8 @@ int am_kver_cmp(const struct am_kver *a, const struct am_kver *b)
 	return (a->rc ? -1 : 0) + (b->rc ? 1 : 0);
 }
 
-int am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
-		     unsigned int patch)
+bool am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
+		      unsigned int patch)
 {
 	struct am_kver w = { .major = major, .minor = minor, .patch = patch };
 	struct am_kver x = *v;

@@ -3,6 +3,7 @@
 #ifndef ANTIMETAL_CORE_KVERSION_H
 #define ANTIMETAL_CORE_KVERSION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct am_kver {
@@ -22,10 +23,10 @@ int am_kver_host(struct am_kver *v);
  * Distribution suffixes do not count. */
 int am_kver_cmp(const struct am_kver *a, const struct am_kver *b);
 
-/* Nonzero when V is MAJOR.MINOR.PATCH or later (an rc of it counts as that version, as the
+/* Whether V is MAJOR.MINOR.PATCH or later (an rc of it counts as that version, as the
  * features it gates were merged by rc1). */
-int am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
-		     unsigned int patch);
+bool am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
+		      unsigned int patch);
 
 /* LINUX_VERSION_CODE of V (patch saturated at 255, as the kernel does). */
 uint32_t am_kver_code(const struct am_kver *v);

@@ -12,14 +12,14 @@
 #define TRACEFS_MAGIC 0x74726163
 #endif
 
-static int is_tracefs(const char *path)
+static bool is_tracefs(const char *path)
 {
 	struct statfs st;
 
 	return statfs(path, &st) == 0 && st.f_type == TRACEFS_MAGIC;
 }
 
-int am_tracefs_present(void)
+bool am_tracefs_present(void)
 {
 	return is_tracefs("/sys/kernel/tracing") || is_tracefs("/sys/kernel/debug/tracing");
 }

@@ -9,7 +9,7 @@
  * *MOUNTED (may be NULL) is set when this call did the mount. */
 int am_tracefs_ensure(bool *mounted);
 
-/* Nonzero when tracefs is mounted at either of the places libbpf looks. */
-int am_tracefs_present(void);
+/* Whether tracefs is mounted at either of the places libbpf looks. */
+bool am_tracefs_present(void);
 
 #endif

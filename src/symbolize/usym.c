@@ -18,7 +18,7 @@
 struct fsym {
 	GElf_Addr addr, size;
 	const char *name; /* into libdw's string table, valid while the Dwfl lives */
-	int global;
+	bool global;
 };
 
 /* One ELF file, opened once for every process that maps it. */

@@ -44,7 +44,7 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
 	return am_utf8_decode(p, n, &cp);
 }
 
-int am_utf8_valid(const void *data, size_t len)
+bool am_utf8_valid(const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t i = 0, n;

@@ -1,5 +1,6 @@
-/* Minimal JSON writer onto an am_strbuf. Callers place commas with am_json_sep(); values are
- * always valid JSON whatever bytes they are given. */
+/* Minimal JSON writer onto an am_strbuf. Callers place commas through the FIRST argument of
+ * am_json_key and the am_json_kv_* writers (false: a comma goes first); values are always valid
+ * JSON whatever bytes they are given. */
 #ifndef ANTIMETAL_UTIL_JSON_H
 #define ANTIMETAL_UTIL_JSON_H
 
@@ -12,8 +13,8 @@
 /* Length of the well-formed UTF-8 sequence at DATA (N bytes left, N > 0) with its code point in
  * *CP, or 0 when there is none. */
 size_t am_utf8_decode(const void *data, size_t n, unsigned *cp);
-/* Nonzero when DATA[0..LEN) is well-formed UTF-8 (no overlongs, no surrogates). */
-int am_utf8_valid(const void *data, size_t len);
+/* Whether DATA[0..LEN) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool am_utf8_valid(const void *data, size_t len);
 
 /* A JSON string of text that is known to be UTF-8 (names, messages); invalid bytes become
  * U+FFFD so the output stays valid. */

@@ -18,7 +18,7 @@ static int reserve(struct am_strbuf *b, size_t extra)
 		cap *= 2;
 	p = realloc(b->data, cap);
 	if (!p) {
-		b->oom = 1;
+		b->oom = true;
 		return -1;
 	}
 	b->data = p;
@@ -64,7 +64,7 @@ void am_strbuf_printf(struct am_strbuf *b, const char *fmt, ...)
 void am_strbuf_reset(struct am_strbuf *b)
 {
 	b->len = 0;
-	b->oom = 0;
+	b->oom = false;
 	if (b->data)
 		b->data[0] = '\0';
 }

@@ -3,13 +3,14 @@
 #define ANTIMETAL_UTIL_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct am_strbuf {
 	char *data; /* always NUL-terminated once anything was appended */
 	size_t len;
 	size_t cap;
-	int oom;    /* sticky: set when an allocation failed; the content is then truncated */
+	bool oom; /* sticky: set when an allocation failed; the content is then truncated */
 };
 
 /* Append LEN bytes. */

@@ -1,10 +1,12 @@
-/* Helpers shared by the test binaries: skips with reasons, running the agent, temp dirs. */
+/* Helpers shared by the test binaries: skips with reasons, temp dirs, files, clocks; spawn.h
+ * (included) starts and waits for processes. */
 #ifndef ANTIMETAL_TESTS_TESTUTIL_H
 #define ANTIMETAL_TESTS_TESTUTIL_H
 
 #include <criterion/criterion.h>
 #include <stddef.h>
 
+#include "spawn.h"
 #include "util/strbuf.h"
 
 /* Absolute path of the build tree the test binary belongs to (build/ or build/asan/). */
@@ -22,18 +24,6 @@ const char *am_test_bpf_unavailable(void);
 		if (*am__why)                                              \
 			cr_skip_test("skipped: %s", am__why);              \
 	} while (0)
-
-/* Run ARGV (argv[0] a path) to completion, capturing stdout and stderr (either may be NULL).
- * stdin is /dev/null. Returns the wait status, or -1. */
-int am_test_run(char *const argv[], struct am_strbuf *out, struct am_strbuf *err);
-
-/* Start ARGV in the background with stdout and stderr to files in DIR (out.txt, err.txt);
- * returns the pid or -1. */
-int am_test_spawn(char *const argv[], const char *dir);
-
-/* Fork and execv ARGV (argv[0] a path) with stdout to /dev/null, asserting the fork worked;
- * returns the child's pid without waiting. */
-int am_test_start_quiet(char *const argv[]);
 
 /* CLOCK_MONOTONIC in seconds, for test deadlines. */
 double am_test_now_s(void);

@@ -107,14 +107,6 @@ static uint64_t count_func(const struct am_profile *prof, const char *func)
 	return n;
 }
 
-static void stop(pid_t pid)
-{
-	int st;
-
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-}
-
 /* A CPU-bound single thread under a frequency-mode counting event: close to FREQ samples a
  * second (the kernel adapts the period), never wildly more. */
 static void check_rate(const struct am_profile *prof, const char *event)
@@ -137,7 +129,7 @@ Test(hw_profiler, cycles_sample_at_the_asked_rate_and_find_hot_a)
 	require_pmu("cycles");
 	pid = start_hot();
 	profile_event("cycles", &prof, pid);
-	stop(pid);
+	am_test_reap(pid);
 	check_rate(&prof, "cycles");
 	a = count_func(&prof, "hot_a");
 	b = count_func(&prof, "hot_b");
@@ -157,7 +149,7 @@ Test(hw_profiler, instructions_sample_at_the_asked_rate)
 	require_pmu("instructions");
 	pid = start_hot();
 	profile_event("instructions", &prof, pid);
-	stop(pid);
+	am_test_reap(pid);
 	check_rate(&prof, "instructions");
 	cr_assert_gt(count_func(&prof, "hot_a"), count_func(&prof, "hot_b"));
 	am_profile_free(&prof);
@@ -173,7 +165,7 @@ Test(hw_profiler, cache_misses_arrive_and_stay_bounded)
 	require_pmu("cache-misses");
 	pid = start_hot();
 	profile_event("cache-misses", &prof, pid);
-	stop(pid);
+	am_test_reap(pid);
 	/* The hot loop misses little: only require that misses are seen at all and that the
 	 * rate never exceeds what was asked for. */
 	rate = (double)prof.total / ((double)prof.duration_ns / 1e9);

@@ -190,13 +190,15 @@ Test(collect, broken_file_disables_only_its_collector)
 
 Test(collect, kmsg_sees_a_record_written_now)
 {
-	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
+	extern const struct am_collector am_collector_kmsg;
+	struct am_collect_roots roots = {.procfs = "/proc", .sysfs = "/sys", .devfs = "/dev"};
 	struct am_metric_set s = {0};
 	struct am_kmsg_record rec[AM_KMSG_RECENT];
 	char msg[128], want[96];
 	size_t n, i;
 	void *st;
-	int fd, found = 0;
+	bool found = false;
+	int fd;
 
 	if (geteuid())
 		cr_skip_test("skipped: writing and reading /dev/kmsg needs root");
@@ -215,7 +217,7 @@ Test(collect, kmsg_sees_a_record_written_now)
 	n = am_kmsg_recent(st, 0, rec, AM_KMSG_RECENT);
 	for (i = 0; i < n; i++) {
 		if (strstr(rec[i].msg, want)) {
-			found = 1;
+			found = true;
 			cr_assert_eq(rec[i].severity, 4);
 			cr_assert_eq(rec[i].facility, 1, "userspace writes are LOG_USER");
 		}
@@ -227,14 +229,15 @@ Test(collect, kmsg_sees_a_record_written_now)
 
 Test(collect, cgroup_root_matches_cpu_stat)
 {
-	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
+	extern const struct am_collector am_collector_cgroup;
+	struct am_collect_roots roots = {.procfs = "/proc", .sysfs = "/sys", .devfs = "/dev"};
 	struct am_strbuf mi = {0}, cs = {0};
 	struct am_metric_set s = {0};
 	char mnt[4096], path[4200];
 	uint64_t before, after;
 	size_t i;
 	void *st;
-	int found = 0;
+	bool found = false;
 
 	cr_assert_eq(am_test_read_file("/proc/self/mountinfo", &mi), 0);
 	if (am_parse_mountinfo_cgroup2(mi.data, mnt, sizeof(mnt), NULL))
@@ -253,7 +256,7 @@ Test(collect, cgroup_root_matches_cpu_stat)
 		if (strcmp(m->name, "antimetal_cgroup_cpu_usage_seconds_total") ||
 		    strcmp(m->labels[0].value, "/"))
 			continue;
-		found = 1;
+		found = true;
 		cr_assert(m->value >= before / 1e6 && m->value <= after / 1e6,
 			  "root usage %f not in [%f, %f]", m->value, before / 1e6, after / 1e6);
 	}
@@ -264,18 +267,46 @@ Test(collect, cgroup_root_matches_cpu_stat)
 	am_strbuf_free(&cs);
 }
 
+/* Wait until PID has used N more clock ticks of CPU than now: the second sample then has CPU
+ * time to rate, however busy the machine is. */
+static void wait_cpu_ticks(pid_t pid, unsigned long long n)
+{
+	long long deadline = am_test_now_ms() + 20000;
+	unsigned long long start = 0, now;
+	bool first = true;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (;;) {
+		struct am_strbuf b = {0};
+		struct am_pid_stat ps;
+
+		cr_assert_eq(am_test_read_file(path, &b), 0);
+		cr_assert_eq(am_parse_pid_stat(b.data, &ps, NULL), 0);
+		am_strbuf_free(&b);
+		now = ps.utime + ps.stime;
+		if (first)
+			start = now, first = false;
+		if (now >= start + n)
+			return;
+		cr_assert_lt(am_test_now_ms(), deadline, "%d ran %llu ticks in 20 s", pid,
+			     now - start);
+		am_test_sleep_ms(20); /* re-read the counter: the loop ends on its value */
+	}
+}
+
 /* The processes collector over a root holding only a symlink to one real /proc/PID: real
  * kernel figures, without competing with whatever else runs on the machine for the top 10. */
 Test(collect, processes_measure_a_busy_child)
 {
 	char *dir = am_test_mkdtemp("processes-live"), link[512], target[64], pid_s[16];
-	struct am_collect_roots roots = {dir, "/sys", "/dev"};
-	struct timespec ts = {0, 400000000};
+	struct am_collect_roots roots = {.procfs = dir, .sysfs = "/sys", .devfs = "/dev"};
 	struct am_metric_set s = {0};
 	struct am_strbuf stat = {0};
 	struct am_pid_stat ps;
 	double hz = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
-	int found_cpu = 0, found_total = 0, found_rss = 0, wst;
+	bool found_cpu = false, found_total = false, found_rss = false;
+	int wst;
 	size_t i;
 	pid_t pid;
 	void *st;
@@ -295,7 +326,7 @@ Test(collect, processes_measure_a_busy_child)
 	cr_assert_eq(symlink(target, link), 0);
 	cr_assert_eq(am_collector_processes.init(&st, &roots), 0);
 	cr_assert_eq(am_collector_processes.collect(st, &s), 0);
-	nanosleep(&ts, NULL);
+	wait_cpu_ticks(pid, 5);
 	/* Stopped, its counters are frozen: what the collector reports must equal the kernel's. */
 	kill(pid, SIGSTOP);
 	cr_assert_eq(waitpid(pid, &wst, WUNTRACED), pid);
@@ -312,14 +343,14 @@ Test(collect, processes_measure_a_busy_child)
 		if (m->nlabels < 1 || strcmp(m->labels[0].value, pid_s))
 			continue;
 		if (!strcmp(m->name, "antimetal_process_cpu_ratio")) {
-			found_cpu = 1;
+			found_cpu = true;
 			/* One spinning thread: more than nothing, at most one CPU (tick jitter). */
 			cr_assert(m->value > 0 && m->value < 1.1, "cpu ratio %f", m->value);
 		} else if (!strcmp(m->name, "antimetal_process_cpu_seconds_total")) {
-			found_total = 1;
+			found_total = true;
 			cr_assert_eq(m->value, (double)(ps.utime + ps.stime) / hz);
 		} else if (!strcmp(m->name, "antimetal_process_resident_memory_bytes")) {
-			found_rss = 1;
+			found_rss = true;
 			cr_assert_eq(m->value, (double)ps.rss_pages * page);
 		}
 	}

@@ -1,6 +1,7 @@
 /* CO-RE end to end: the test_core program reads real_parent->tgid and the task state through
  * relocations against this kernel's BTF; the values must equal what the kernel tells us. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -69,10 +70,14 @@ Test(core_reloc, bpf_path_override_to_missing_dir_fails_cleanly)
 {
 	struct am_bpf_open_state st = { 0 };
 	struct test_core_bpf *skel;
+	int err;
 
 	setenv("ANTIMETAL_BPF_PATH", "/nonexistent-antimetal", 1);
 	skel = AM_SKEL_OPEN(test_core_bpf, "test_core", NULL, &st);
+	err = errno;
 	unsetenv("ANTIMETAL_BPF_PATH");
 	cr_assert_null(skel);
+	/* The reason reaches the caller, not a generic EINVAL. */
+	cr_assert_eq(err, ENOENT, "errno %d (%s)", err, strerror(err));
 	am_bpf_open_state_release(&st);
 }

@@ -42,53 +42,30 @@ static void setup(void)
 /* Runs after the test body, failed assertions included: nothing may outlive the test. */
 static void teardown(void)
 {
-	if (agent_pid > 0) {
-		kill(agent_pid, SIGKILL);
-		waitpid(agent_pid, NULL, 0);
-		agent_pid = -1;
-	}
+	am_test_reap(agent_pid);
+	agent_pid = -1;
 	am_test_rmtree(dir);
 	free(dir);
 }
 
-/* Start the agent with ARGV, stdout and stderr to DIR/out.txt and DIR/err.txt; it dies with
- * the test process even if the test crashes. */
-static pid_t spawn_as(char *const argv[], uid_t uid);
-
-static pid_t spawn(char *const argv[])
-{
-	return spawn_as(argv, 0);
-}
-
-/* As spawn, as user UID when it is not 0 (groups dropped too). */
+/* Start the agent with ARGV, stdout and stderr to DIR/out.txt and DIR/err.txt, as user UID
+ * when it is not 0; it dies with the test process even if the test crashes. */
 static pid_t spawn_as(char *const argv[], uid_t uid)
 {
 	char out[512], err[512];
+	struct am_test_spawn_opts o = {.out = out, .err = err, .uid = uid};
 	pid_t pid;
 
 	snprintf(out, sizeof(out), "%s/out.txt", dir);
 	snprintf(err, sizeof(err), "%s/err.txt", dir);
-	pid = fork();
-	if (pid == 0) {
-		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int dn = open("/dev/null", O_RDONLY);
-
-		if (fo < 0 || fe < 0 || dn < 0)
-			_exit(126);
-		if (uid &&
-		    (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
-			_exit(125);
-		/* After the credential change, which clears it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(dn, 0);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0, "fork: %s", strerror(errno));
+	pid = am_test_spawn_opts(argv, &o);
+	cr_assert_gt(pid, 0, "cannot start %s", argv[0]);
 	return pid;
+}
+
+static pid_t spawn(char *const argv[])
+{
+	return spawn_as(argv, 0);
 }
 
 static void write_config(const char *name, const char *fmt, ...)
@@ -145,25 +122,17 @@ static int wait_http(int port, const char *path, int timeout_ms, struct am_http_
 		}
 		if (am_test_now_ms() > deadline)
 			return -ETIMEDOUT;
-		am_test_sleep_ms(50);
+		am_test_sleep_ms(50); /* the retry period of a wait for the listener, not a guess */
 	}
 }
 
-/* Wait until FILE in DIR contains NEEDLE. */
+/* Wait until FILE in DIR contains NEEDLE (false at once if the agent exits without it). */
 static bool wait_for_text(const char *file, const char *needle, int timeout_ms)
 {
-	struct am_strbuf b = {0};
-	long long deadline = am_test_now_ms() + timeout_ms;
-	bool found = false;
+	char path[512];
 
-	while (!found && am_test_now_ms() < deadline) {
-		read_dir_file(file, &b);
-		found = strstr(b.data, needle) != NULL;
-		if (!found)
-			am_test_sleep_ms(50);
-	}
-	am_strbuf_free(&b);
-	return found;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return am_test_wait_file_text(path, needle, timeout_ms, agent_pid);
 }
 
 /* Every line of TEXT is one valid JSON value; returns the number of lines. */
@@ -189,13 +158,8 @@ static int terminate(long long *ms)
 	int status = -1;
 
 	cr_assert_eq(kill(agent_pid, SIGTERM), 0);
-	while (am_test_now_ms() - t0 < 10000) {
-		if (waitpid(agent_pid, &status, WNOHANG) == agent_pid) {
-			agent_pid = -1;
-			break;
-		}
-		am_test_sleep_ms(5);
-	}
+	if (!am_test_wait_exit(agent_pid, 10000, &status))
+		agent_pid = -1;
 	*ms = am_test_now_ms() - t0;
 	cr_log_info("SIGTERM to exit: %lld ms", *ms);
 	return status;
@@ -380,9 +344,8 @@ Test(daemon, sigint_also_stops_cleanly, .init = setup, .fini = teardown, .timeou
 	am_http_response_free(&r);
 	t0 = am_test_now_ms();
 	kill(agent_pid, SIGINT);
-	while (am_test_now_ms() - t0 < 5000 && waitpid(agent_pid, &status, WNOHANG) != agent_pid)
-		am_test_sleep_ms(5);
-	agent_pid = -1;
+	if (!am_test_wait_exit(agent_pid, 5000, &status))
+		agent_pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
 	cr_assert_leq(am_test_now_ms() - t0, 2000);
 	am_strbuf_free(&err);
@@ -667,7 +630,7 @@ Test(daemon, profiler_writes_one_pprof_per_window_and_keeps_n, .init = setup, .f
 				  &written))
 			written = 0;
 		am_http_response_free(&r);
-		am_test_sleep_ms(200);
+		am_test_sleep_ms(200); /* re-read the counter: the loop ends on its value */
 	}
 	cr_assert_geq(written, 3, "profiles written: %g; stderr:\n%s", written, agent_stderr(&err));
 	cr_assert_eq(count_profiles(), 2, "retention 2 not applied");
@@ -924,7 +887,7 @@ Test(daemon, profiler_symbolizes_a_process_that_exited_within_the_window, .init 
 				  &written))
 			written = 0;
 		am_http_response_free(&r);
-		am_test_sleep_ms(200);
+		am_test_sleep_ms(200); /* re-read the counter: the loop ends on its value */
 	}
 	cr_assert_geq(written, 1, "no profile written; stderr:\n%s", agent_stderr(&err));
 	status = terminate(&ms);

@@ -18,22 +18,10 @@
 
 #define AGENT AM_TEST_BUILD_DIR "/antimetal-agent"
 
-/* Poll FILE until it contains NEEDLE (or 10 s pass). Returns whether it did. */
+/* Whether FILE comes to contain NEEDLE within 10 s. */
 static bool wait_file_has(const char *file, const char *needle)
 {
-	double deadline = am_test_now_s() + 10;
-	struct am_strbuf b = { 0 };
-	bool found = false;
-
-	while (!found && am_test_now_s() < deadline) {
-		am_strbuf_reset(&b);
-		if (!am_test_read_file(file, &b) && b.data && strstr(b.data, needle))
-			found = true;
-		else
-			usleep(20000);
-	}
-	am_strbuf_free(&b);
-	return found;
+	return am_test_wait_file_text(file, needle, 10000, 0);
 }
 
 static int run_status(char *const argv[], struct am_strbuf *out, struct am_strbuf *err)
@@ -207,9 +195,8 @@ static pid_t start_agent(const char *dir, char *const extra[])
 	pid = am_test_spawn(argv, dir);
 	cr_assert_gt(pid, 0);
 	snprintf(err, sizeof(err), "%s/err.txt", dir);
-	if (!wait_file_has(err, "tracing execs")) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	if (!am_test_wait_file_text(err, "tracing execs", 10000, pid)) {
+		am_test_reap(pid);
 		cr_assert_fail("the agent never said it was tracing");
 	}
 	return pid;
@@ -235,18 +222,11 @@ static int stop_agent(pid_t pid, int sig)
 {
 	int st;
 
-	double deadline = am_test_now_s() + 10;
-	pid_t got;
-
 	kill(pid, sig);
-	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && am_test_now_s() < deadline)
-		usleep(20000);
-	if (got == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
+	if (am_test_wait_exit(pid, 10000, &st)) {
+		am_test_reap(pid);
 		cr_assert_fail("the agent ignored signal %d", sig);
 	}
-	cr_assert_eq(got, pid);
 	cr_assert(WIFEXITED(st), "agent killed by signal %d instead of exiting",
 		  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return WEXITSTATUS(st);

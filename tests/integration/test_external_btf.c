@@ -389,8 +389,7 @@ Test(external_btf, profile_runs_on_reduced_btf)
 	status = am_test_run((char *[]){ AGENT, "profile", "--btf", min, "-d", "1", "-p", pid,
 					 "--format", "folded", NULL },
 			     &out, &err);
-	kill(wpid, SIGKILL);
-	waitpid(wpid, NULL, 0);
+	am_test_reap(wpid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "profile --btf exit %d: %s",
 		  WEXITSTATUS(status), str(&err));
 	cr_assert_not_null(strstr(str(&out), ";main;"), "no stack through main:\n%s", str(&out));
@@ -407,7 +406,8 @@ Test(external_btf, execsnoop_runs_on_reduced_btf)
 	char true_bin[] = "/bin/true", marker[] = "am-external-btf-marker";
 	struct am_strbuf out = { 0 };
 	char *min, *outpath;
-	int status, spid, i;
+	char errpath[4096];
+	int status, spid;
 
 	AM_REQUIRE_BPF();
 	need_native_btf();
@@ -417,14 +417,13 @@ Test(external_btf, execsnoop_runs_on_reduced_btf)
 					 NULL },
 			     tmpdir);
 	cr_assert_gt(spid, 0);
-	/* Exec the marker until the collector exits: it attaches at an unknown moment. */
-	for (i = 0; i < 100 && waitpid(spid, &status, WNOHANG) == 0; i++) {
+	/* The marker runs once the collector says it is attached. */
+	snprintf(errpath, sizeof(errpath), "%s/err.txt", tmpdir);
+	if (am_test_wait_file_text(errpath, "tracing execs", 30000, spid))
 		am_test_run((char *[]){ true_bin, marker, NULL }, NULL, NULL);
-		usleep(100 * 1000);
-	}
-	if (i == 100) {
-		kill(spid, SIGKILL);
-		waitpid(spid, &status, 0);
+	if (am_test_wait_exit(spid, 30000, &status)) {
+		am_test_reap(spid);
+		cr_assert_fail("execsnoop --btf -d 3 still running after 30 s");
 	}
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "execsnoop --btf exit status %d",
 		  status);

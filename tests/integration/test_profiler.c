@@ -46,8 +46,8 @@ static void teardown(void)
 TestSuite(profiler, .init = setup, .fini = teardown, .timeout = 90);
 
 /* Start a workload in the background; its output goes to files in a fresh subdirectory.
- * hot and syscall_heavy get "0": they run until reap() (or the end of this test's process)
- * stops them, so a slow agent start-up (seconds in a TCG guest) cannot outlast them. */
+ * hot and syscall_heavy get "0": they run until am_test_reap() (or the end of this test's
+ * process) stops them, so a slow agent start-up (seconds in a TCG guest) cannot outlast them. */
 static pid_t spawn(const char *name, const char *a1, const char *a2)
 {
 	char path[4096], dir[4096];
@@ -63,14 +63,6 @@ static pid_t spawn(const char *name, const char *a1, const char *a2)
 	pid = am_test_spawn(argv, dir);
 	cr_assert_gt(pid, 0);
 	return pid;
-}
-
-static void reap(pid_t pid)
-{
-	int st;
-
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
 }
 
 /* Run the agent's profile command with ARGS (NULL-terminated); returns the exit status. */
@@ -125,7 +117,7 @@ static double hot_share(const char *attach)
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
 	rc = profile(&out, &err,
 		     (const char *[]){"-F", "1999", "-d", "3", "-p", pidarg, attach, NULL});
-	reap(pid);
+	am_test_reap(pid);
 	cr_assert_eq(rc, 0, "profile failed (%d): %s", rc, err.data);
 	cr_assert_not_null(out.data, "no folded output; stderr: %s", err.data);
 	/* The pid filter: every line is the workload's. */
@@ -203,7 +195,7 @@ Test(profiler, hardware_event_falls_back_to_cpu_clock_without_pmu)
 	rc = profile(
 	    &out, &err,
 	    (const char *[]){"-e", "cycles", "--no-fallback", "-d", "1", "-p", pidarg, NULL});
-	reap(pid);
+	am_test_reap(pid);
 	cr_assert_eq(rc, 1, "--no-fallback exit %d, want 1: %s", rc, err.data);
 	cr_assert(strstr(err.data, "--no-fallback"), "message: %s", err.data);
 	am_strbuf_free(&out);
@@ -234,7 +226,7 @@ Test(profiler, syscall_heavy_workload_shows_kernel_frames)
 	AM_REQUIRE_BPF();
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
 	rc = profile(&out, &err, (const char *[]){"-F", "499", "-d", "1.5", "-p", pidarg, NULL});
-	reap(pid);
+	am_test_reap(pid);
 	cr_assert_eq(rc, 0, "profile failed (%d): %s", rc, err.data);
 	total = folded_count(out.data, "syscall_heavy;");
 	/* main -> read() -> the syscall entry -> vfs_read, all named from kallsyms. */
@@ -288,13 +280,13 @@ Test(profiler, cgroup_filter_keeps_only_that_cgroup)
 	AM_REQUIRE_BPF();
 	cg = cgroup_with(pid);
 	if (!cg) {
-		reap(pid);
-		reap(other);
+		am_test_reap(pid);
+		am_test_reap(other);
 		cr_skip_test("skipped: no writable cgroup v2 hierarchy to create a test cgroup in");
 	}
 	rc = profile(&out, &err, (const char *[]){"-F", "499", "-d", "1.5", "--cgroup", cg, NULL});
-	reap(pid);
-	reap(other);
+	am_test_reap(pid);
+	am_test_reap(other);
 	rmdir(cg); /* empty once the workload is reaped */
 	cr_assert_eq(rc, 0, "%s", err.data);
 	cr_assert_gt(folded_count(out.data, "hot;"), 100, "%s", out.data);
@@ -316,9 +308,8 @@ static pid_t run_copy(const char *name, bool strip)
 	snprintf(cmd, sizeof(cmd), "cp %s %s%s%s", WORKLOADS "hot", path, strip ? " && strip " : "",
 		 strip ? path : "");
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	pid = am_test_spawn(argv, tmpdir);
+	pid = am_test_spawn(argv, tmpdir); /* returns once the exec is done */
 	cr_assert_gt(pid, 0);
-	usleep(200000); /* exec done */
 	cr_assert_eq(unlink(path), 0);
 	return pid;
 }
@@ -337,8 +328,8 @@ Test(profiler, deleted_binary_symbolized_and_stripped_one_unknown_with_module)
 	snprintf(b, sizeof(b), "%d", stripped);
 	rc =
 	    profile(&out, &err, (const char *[]){"-F", "499", "-d", "1.5", "-p", a, "-p", b, NULL});
-	reap(deleted);
-	reap(stripped);
+	am_test_reap(deleted);
+	am_test_reap(stripped);
 	cr_assert_eq(rc, 0, "%s", err.data);
 	/* The file is gone, but /proc/PID/map_files still reaches it. */
 	cr_assert_gt(folded_count(out.data, "hot_deleted;"), 100, "%s", out.data);
@@ -351,32 +342,6 @@ Test(profiler, deleted_binary_symbolized_and_stripped_one_unknown_with_module)
 		     folded_count(out.data, "hot_stripped;") / 2, "%s", out.data);
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
-}
-
-Test(profiler, sigint_ends_the_profile_and_writes_it)
-{
-	char *argv[] = {AGENT, "profile", "-F", "199", "-p", NULL, NULL};
-	struct am_strbuf out = {0};
-	char pidarg[16], path[4096];
-	pid_t pid, agent;
-	int st;
-
-	AM_REQUIRE_BPF();
-	pid = spawn("hot", "0", NULL);
-	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	argv[5] = pidarg;
-	agent = am_test_spawn(argv, tmpdir);
-	cr_assert_gt(agent, 0);
-	sleep(2);
-	cr_assert_eq(waitpid(agent, &st, WNOHANG), 0, "no -d: it must run until interrupted");
-	kill(agent, SIGINT);
-	cr_assert_eq(waitpid(agent, &st, 0), agent);
-	reap(pid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
-	snprintf(path, sizeof(path), "%s/out.txt", tmpdir);
-	cr_assert_eq(am_test_read_file(path, &out), 0);
-	cr_assert_gt(folded_count(out.data, ";main;hot_a"), 0, "%s", out.data);
-	am_strbuf_free(&out);
 }
 
 /* An agent whose stderr is a terminal: from the moment its events are attached it prints
@@ -519,6 +484,35 @@ static void libc_start_frame(const char *folded, const char *prefix, const char 
 	cr_assert_fail("no %s...%s stack in: %s", prefix, after, folded);
 }
 
+/* Interrupted once it has reported samples (not after a guessed delay: a slow machine takes
+ * seconds to attach), the profile still ends cleanly and is written. */
+Test(profiler, sigint_ends_the_profile_and_writes_it)
+{
+	char *argv[] = {AGENT, "profile", "-F", "199", "-p", NULL, NULL};
+	struct am_strbuf out = {0};
+	struct pty_agent a;
+	char pidarg[16], path[4096];
+	pid_t pid;
+	int st;
+
+	AM_REQUIRE_BPF();
+	pid = spawn("hot", "0", NULL);
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	argv[5] = pidarg;
+	snprintf(path, sizeof(path), "%s/sigint.folded", tmpdir);
+	pty_agent_start(&a, argv, path);
+	/* Fails if the agent exits first: with no -d it must run until interrupted. */
+	pty_agent_wait_samples(&a, 50);
+	st = pty_agent_stop(&a);
+	am_test_reap(pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d: %s", st,
+		  a.log.data ? a.log.data : "");
+	cr_assert_eq(am_test_read_file(path, &out), 0);
+	cr_assert_gt(folded_count(out.data, ";main;hot_a"), 0, "%s", out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&a.log);
+}
+
 Test(profiler, exec_mid_profile_is_symbolized_with_the_new_mappings)
 {
 	/* short_lived burns until SIGUSR1, then execs hot, which runs until killed. */
@@ -546,7 +540,7 @@ Test(profiler, exec_mid_profile_is_symbolized_with_the_new_mappings)
 	cr_assert_eq(kill(pid, SIGUSR1), 0);
 	pty_agent_wait_samples(&a, before + 300);
 	st = pty_agent_stop(&a);
-	reap(pid);
+	am_test_reap(pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d: %s", st,
 		  a.log.data ? a.log.data : "");
 	cr_assert_eq(am_test_read_file(path, &out), 0);
@@ -628,7 +622,7 @@ Test(profiler, own_event_loop_handles_notices_for_exiting_processes)
 	while (waitpid(shortp, &st, WNOHANG) == 0)
 		if (poll(&pfd, 1, 100) > 0)
 			cr_assert_eq(am_profiler_handle_notices(p), 0);
-	usleep(300000); /* the process is gone well before the profile is read */
+	/* Reaped: /proc/PID is gone, so its symbols can only come from the side band. */
 	cr_assert_eq(am_profiler_collect(p, &prof), 0);
 	am_profiler_close(p);
 	for (i = 0; i < prof.nstacks; i++) {
@@ -667,7 +661,7 @@ Test(profiler, kernel_only_and_user_only_split_the_stacks)
 	am_strbuf_reset(&err);
 	rc = profile(&out, &err,
 		     (const char *[]){"-F", "499", "-d", "1", "-p", pidarg, "--user-only", NULL});
-	reap(pid);
+	am_test_reap(pid);
 	cr_assert_eq(rc, 0, "%s", err.data);
 	cr_assert_gt(folded_count(out.data, ";main;read"), 0, "%s", out.data);
 	cr_assert_eq(folded_count(out.data, "vfs_read"), 0, "kernel frames in --user-only: %s",
@@ -759,7 +753,7 @@ Test(profiler, pprof_output_is_read_by_go_tool_pprof)
 	rc = profile(&out, &err,
 		     (const char *[]){"-F", "999", "-d", "2", "-p", pidarg, "--format", "pprof",
 				      "-o", file, "--format", "folded", "-o", ffile, NULL});
-	reap(pid);
+	am_test_reap(pid);
 	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
 	cr_assert_eq(am_test_read_file(ffile, &folded), 0);
 	n = pprof_top(file, names, flat, &total, &log);
@@ -847,7 +841,7 @@ Test(profiler, lost_samples_show_in_go_tool_pprof)
 			cr_assert_eq(am_profiler_handle_notices(p), 0);
 	cr_assert_eq(am_profiler_collect(p, &prof), 0);
 	am_profiler_close(p);
-	reap((pid_t)pid);
+	am_test_reap((pid_t)pid);
 	lost = prof.lost[AM_PROFILE_LOST_COUNTS_FULL];
 	cr_assert_gt(lost, 0, "one counts entry held every stack of hot (%llu samples)?",
 		     (unsigned long long)prof.total);
@@ -877,7 +871,7 @@ Test(profiler, svg_flame_graph_names_the_hot_functions)
 	rc = profile(
 	    &out, &err,
 	    (const char *[]){"-F", "499", "-d", "1", "-p", pidarg, "--format", "svg", NULL});
-	reap(pid);
+	am_test_reap(pid);
 	cr_assert_eq(rc, 0, "%s", err.data);
 	cr_assert(!strncmp(out.data, "<?xml", 5) && strstr(out.data, "<svg"));
 	cr_assert(strstr(out.data, ">hot_a (") && strstr(out.data, ">main ("), "%s", out.data);

@@ -76,14 +76,6 @@ static void take_turns(void)
 	cr_assert_eq(flock(fd, LOCK_EX), 0);
 }
 
-static void reap(pid_t pid)
-{
-	int st;
-
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-}
-
 /* Profile PID for a second and a half into TAG.folded and TAG.pb.gz (EXTRA: one more option
  * or NULL); FOLDED and PPROF receive the files. */
 static void profile(pid_t pid, const char *tag, const char *extra, struct am_strbuf *folded,
@@ -167,7 +159,7 @@ Test(profiler_demangle, cpp_frames_demangled_and_mangled_names_kept)
 	pid = spawn_hot_cpp();
 	profile(pid, "demangled", NULL, &folded, &gz);
 	profile(pid, "mangled", "--no-demangle", &raw_folded, &raw_gz);
-	reap(pid);
+	am_test_reap(pid);
 
 	/* Folded: perf's names, spaces and parentheses included, under their callers; the three
 	 * leaves share the time about equally. */

@@ -48,10 +48,7 @@ static void teardown(void)
 	int i;
 
 	for (i = 0; i < NPROCS; i++) {
-		if (pids[i] <= 0)
-			continue;
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
+		am_test_reap(pids[i]);
 		pids[i] = -1;
 	}
 	am_test_rmtree(dir);
@@ -62,24 +59,12 @@ static void teardown(void)
 static pid_t spawn(char *const argv[], const char *name)
 {
 	char log[512];
+	struct am_test_spawn_opts o = {.out = log, .err = log};
 	pid_t pid;
 
 	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int dn = open("/dev/null", O_RDONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd < 0 || dn < 0)
-			_exit(126);
-		dup2(dn, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
+	pid = am_test_spawn_opts(argv, &o);
+	cr_assert_gt(pid, 0, "cannot start %s", argv[0]);
 	return pid;
 }
 
@@ -106,7 +91,7 @@ static bool wait_get(int port, const char *path, int timeout_ms, struct am_http_
 		am_http_response_free(r);
 		if (am_test_now_ms() > deadline)
 			return false;
-		am_test_sleep_ms(100);
+		am_test_sleep_ms(100); /* the retry period of a wait for the server, not a guess */
 	}
 }
 
@@ -184,6 +169,27 @@ static bool expo_value(const char *text, const char *name, const char *const *la
 		}
 	}
 	return false;
+}
+
+/* Into A2, the agent's exposition once it has collected again after A1 (its cpu collector's
+ * run count moved on): the next collection itself, not a sleep as long as the interval. */
+static void next_collection(int port, const struct am_http_response *a1,
+			    struct am_http_response *a2)
+{
+	static const char *const cpu[] = {"collector", "cpu", NULL};
+	static const char *const runs = "antimetal_agent_collector_runs_total";
+	long long deadline = am_test_now_ms() + 10000;
+	double r1, r2 = 0;
+
+	cr_assert(expo_value(a1->body.data, runs, cpu, &r1), "no %s{collector=\"cpu\"}", runs);
+	for (;;) {
+		cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 5000, a2), 0);
+		if (a2->status == 200 && expo_value(a2->body.data, runs, cpu, &r2) && r2 > r1)
+			return;
+		am_http_response_free(a2);
+		cr_assert_lt(am_test_now_ms(), deadline, "no collection after run %g in 10 s", r1);
+		am_test_sleep_ms(100); /* re-read the counter: the loop ends on its value */
+	}
 }
 
 /* Values of label LABEL over every sample of NAME in TEXT, into OUT (at most MAX). */
@@ -349,13 +355,13 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 	/* 1. Prometheus scraped the agent: the target is up. */
 	deadline = am_test_now_ms() + 30000;
 	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"antimetal\"}", &up) && up == 1))
-		am_test_sleep_ms(250);
+		am_test_sleep_ms(250); /* until Prometheus has scraped it: polled, not guessed */
 	cr_assert_eq(up, 1, "the agent's target never came up; prometheus log:\n%s",
 		     log_of("prometheus", &logb));
 	deadline = am_test_now_ms() + 30000;
 	up = 0;
 	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"node\"}", &up) && up == 1))
-		am_test_sleep_ms(250);
+		am_test_sleep_ms(250); /* until Prometheus has scraped it: polled, not guessed */
 	cr_assert_eq(up, 1, "node_exporter's target never came up");
 	cr_assert(prom_query(pport, "scrape_samples_scraped{job=\"antimetal\"}", &v));
 	cr_assert_gt(v, 100, "only %g samples scraped", v);
@@ -379,8 +385,7 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 	/* 3. The same moment, read directly: agent, node_exporter, agent a collection later. */
 	get_ok(aport, "/metrics", &m.a1);
 	get_ok(nport, "/metrics", &m.n);
-	am_test_sleep_ms(1300);
-	get_ok(aport, "/metrics", &m.a2);
+	next_collection(aport, &m.a1, &m.a2);
 
 	cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	for (i = 0; i < cpus; i++) {
@@ -499,7 +504,7 @@ Test(prometheus, promtool_finds_nothing_to_fix, .init = setup, .fini = teardown,
 		if (strstr(r.body.data, "_per_second") || am_test_now_ms() > deadline)
 			break;
 		am_http_response_free(&r);
-		am_test_sleep_ms(200);
+		am_test_sleep_ms(200); /* until a second collection: polled, not guessed */
 	}
 	snprintf(file, sizeof(file), "%s/metrics.txt", dir);
 	cr_assert_eq(am_test_write_file(file, r.body.data, r.body.len), 0);

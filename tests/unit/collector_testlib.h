@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,18 +38,19 @@ static inline const struct am_metric *find_metric(const struct am_metric_set *s,
 	for (i = 0; i < s->n; i++) {
 		const struct am_metric *m = &s->items[i];
 		const char *ln;
-		int match = !strcmp(m->name, name);
+		bool match = !strcmp(m->name, name);
 		va_list ap;
 
 		va_start(ap, name);
 		while (match && (ln = va_arg(ap, const char *)) != NULL) {
 			const char *lv = va_arg(ap, const char *);
-			int j, found = 0;
+			bool found = false;
+			int j;
 
 			for (j = 0; j < m->nlabels; j++)
 				if (!strcmp(m->labels[j].name, ln) &&
 				    !strcmp(m->labels[j].value, lv))
-					found = 1;
+					found = true;
 			match = found;
 		}
 		va_end(ap);
@@ -75,11 +78,22 @@ static inline size_t count_metric(const struct am_metric_set *s, const char *nam
 	return n;
 }
 
+/* A clock the test moves by hand (struct am_collect_roots.clock_ns): a rate over two samples
+ * is then exact, not bounded by however long a sleep happened to take. */
+struct test_clock {
+	uint64_t ns;
+};
+
+static inline uint64_t test_clock_ns(void *ctx)
+{
+	return ((const struct test_clock *)ctx)->ns;
+}
+
 /* Run collector C once over the given roots into OUT; returns collect's status. */
 static inline int collect_once(const struct am_collector *c, const char *procfs, const char *sysfs,
 			       const char *devfs, struct am_metric_set *out)
 {
-	struct am_collect_roots roots = {procfs, sysfs, devfs};
+	struct am_collect_roots roots = {.procfs = procfs, .sysfs = sysfs, .devfs = devfs};
 	void *state = NULL;
 	int err;
 

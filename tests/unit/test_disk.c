@@ -84,7 +84,9 @@ Test(disk, malformed_rejected)
 Test(disk, rates_from_the_second_cycle)
 {
 	char *dir = am_test_mkdtemp("disk");
-	struct am_collect_roots roots = {dir, NULL, NULL};
+	struct test_clock clk = {1000000000ull};
+	struct am_collect_roots roots = {
+	    .procfs = dir, .clock_ns = test_clock_ns, .clock_ctx = &clk};
 	struct am_metric_set s = {0};
 	const char *a = " 8 0 sda 10 0 100 5 10 0 100 5 0 1000 10\n";
 	const char *b = " 8 0 sda 20 0 2100 5 10 0 100 5 0 1500 10\n";
@@ -97,16 +99,17 @@ Test(disk, rates_from_the_second_cycle)
 	cr_assert_eq(am_collector_disk.init(&st, &roots), 0);
 	cr_assert_eq(am_collector_disk.collect(st, &s), 0);
 	cr_assert_eq(count_metric(&s, "antimetal_disk_read_bytes_per_second"), 0);
-	usleep(100000);
+	clk.ns += 2000000000ull;
 	cr_assert_eq(am_test_write_file(path, b, strlen(b)), 0);
 	am_metric_set_reset(&s);
 	cr_assert_eq(am_collector_disk.collect(st, &s), 0);
-	/* 2000 sectors = 1024000 bytes over at least 0.1 s (and surely under 10 s). */
+	/* 2000 sectors = 1024000 bytes over exactly 2 s. */
 	r = VALUE(&s, "antimetal_disk_read_bytes_per_second", "device", "sda");
-	cr_assert(r > 1024000 / 10.0 && r <= 1024000 / 0.1, "rate %f", r);
+	cr_assert_float_eq(r, 512000.0, 1e-6, "rate %f", r);
 	cr_assert_eq(VALUE(&s, "antimetal_disk_written_bytes_per_second", "device", "sda"), 0);
+	/* 500 ms of I/O time in 2 s. */
 	r = VALUE(&s, "antimetal_disk_io_utilization_ratio", "device", "sda");
-	cr_assert(r > 0 && r <= 5.0, "utilisation %f", r);
+	cr_assert_float_eq(r, 0.25, 1e-9, "utilisation %f", r);
 	am_collector_disk.destroy(st);
 	am_metric_set_free(&s);
 	am_test_rmtree(dir);

@@ -121,8 +121,8 @@ Test(hardware, cpuinfo_malformed_rejected)
 
 Test(hardware, inventory_replayed_between_refreshes)
 {
-	struct am_collect_roots roots = {FIXTURES "/proc/synthetic", FIXTURES "/sys/synthetic",
-					 NULL};
+	struct am_collect_roots roots = {.procfs = FIXTURES "/proc/synthetic",
+					 .sysfs = FIXTURES "/sys/synthetic"};
 	struct am_metric_set a = {0}, b = {0};
 	size_t i;
 	void *st;

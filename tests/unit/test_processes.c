@@ -130,7 +130,9 @@ Test(processes, top_n_is_the_union_of_cpu_and_memory_rankings)
 Test(processes, cpu_rate_between_cycles_and_pid_reuse)
 {
 	char *dir = am_test_mkdtemp("processes");
-	struct am_collect_roots roots = {dir, NULL, NULL};
+	struct test_clock clk = {5000000000ull};
+	struct am_collect_roots roots = {
+	    .procfs = dir, .clock_ns = test_clock_ns, .clock_ctx = &clk};
 	struct am_metric_set s = {0};
 	double hz = (double)sysconf(_SC_CLK_TCK), r;
 	void *st;
@@ -139,15 +141,15 @@ Test(processes, cpu_rate_between_cycles_and_pid_reuse)
 	write_stat(dir, 11, 100, 5, 10);
 	cr_assert_eq(am_collector_processes.init(&st, &roots), 0);
 	cr_assert_eq(am_collector_processes.collect(st, &s), 0);
-	usleep(200000);
+	clk.ns += 250000000ull;
 	/* pid 10 used hz/2 ticks = half a CPU second; pid 11 is a new process (new start time). */
 	write_stat(dir, 10, 100 + (unsigned long long)(hz / 2), 5, 10);
 	write_stat(dir, 11, 1, 77, 10);
 	am_metric_set_reset(&s);
 	cr_assert_eq(am_collector_processes.collect(st, &s), 0);
 	r = VALUE(&s, "antimetal_process_cpu_ratio", "pid", "10");
-	/* 0.5 s of CPU over at least 0.2 s of wall time (and surely under 10 s). */
-	cr_assert(r > 0.05 && r <= 2.5, "cpu ratio %f", r);
+	/* 0.5 s of CPU over 0.25 s: two CPUs' worth. */
+	cr_assert_float_eq(r, 2.0, 1e-9, "cpu ratio %f", r);
 	cr_assert_null(find_metric(&s, "antimetal_process_cpu_ratio", "pid", "11", NULL));
 	am_collector_processes.destroy(st);
 	am_metric_set_free(&s);

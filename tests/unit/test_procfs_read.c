@@ -35,7 +35,7 @@ Test(procfs_read, empty_file_gives_an_empty_string)
 Test(procfs_read, logged_read_warns_once_with_the_path)
 {
 	struct am_strbuf b = {0};
-	int warned = 0;
+	bool warned = false;
 
 	cr_assert_eq(am_procfs_read_logged("/nonexistent-root", "x", &b, "t", &warned), -ENOENT);
 	cr_assert_eq(warned, 1);
@@ -58,7 +58,7 @@ Test(procfs_read, live_proc_self_stat)
 
 Test(procfs_read, roots_default_and_copy)
 {
-	struct am_collect_roots r = {"/p", NULL, NULL};
+	struct am_collect_roots r = {.procfs = "/p"};
 	struct am_roots_buf b;
 
 	am_roots_store(&b, &r);

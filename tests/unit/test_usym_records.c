@@ -157,7 +157,7 @@ Test(usym_records, a_zombie_is_not_captured_from_its_empty_maps)
 	cr_assert_geq(child, 0);
 	if (child == 0)
 		_exit(0);
-	usleep(100000); /* exited, not reaped: /proc/PID/maps reads empty */
+	am_test_wait_zombie(child); /* exited, not reaped: /proc/PID/maps reads empty */
 	cr_assert_eq(am_usym_snapshot(u, (uint32_t)child, 1), -ESRCH);
 	cr_assert(!am_usym_has(u, (uint32_t)child));
 	waitpid(child, NULL, 0);

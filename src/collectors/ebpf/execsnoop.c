@@ -315,7 +315,7 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	}
 	s->skel = AM_SKEL_OPEN(execsnoop_bpf, "execsnoop", o->btf_path, &s->open_state);
 	if (!s->skel) {
-		err = -EINVAL;
+		err = -errno;
 		goto fail;
 	}
 	set_rodata(s->skel, o, s->ringbuf, cgroup_id);

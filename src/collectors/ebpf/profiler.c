@@ -208,7 +208,7 @@ static int load(struct am_profiler *p)
 
 	s = p->skel = AM_SKEL_OPEN(profiler_bpf, "profiler", o->btf_path, &p->st);
 	if (!s)
-		return -EINVAL;
+		return -errno;
 	s->rodata->filter_pids = o->npids > 0;
 	s->rodata->filter_cgroup = o->filter_cgroup;
 	s->rodata->cgroup_id = o->cgroup_id;

@@ -38,7 +38,7 @@ int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *ou
 
 /* One pressure (PSI) file: "some" and optionally "full" lines. */
 struct am_psi {
-	int has_some, has_full;
+	bool has_some, has_full;
 	double some_avg[3], full_avg[3]; /* avg10, avg60, avg300, percent */
 	uint64_t some_total_us, full_total_us;
 };
@@ -67,11 +67,11 @@ struct am_cpu_times {
 };
 struct am_stat_sample {
 	struct am_cpu_times total;
-	int has_total;
+	bool has_total;
 	struct am_cpu_times *cpus; /* grown by the parser; free with am_stat_sample_free */
 	size_t ncpus, cap;
 	uint64_t ctxt, intr, forks, btime, procs_running, procs_blocked;
-	int has_ctxt, has_intr, has_forks, has_btime, has_running, has_blocked;
+	bool has_ctxt, has_intr, has_forks, has_btime, has_running, has_blocked;
 };
 /* /proc/stat into OUT, reusing its per-CPU array; OUT keeps its array on failure too. */
 int am_parse_stat(const char *text, struct am_stat_sample *out, const char **why);

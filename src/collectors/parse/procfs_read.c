@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collectors/system/collector.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/log.h"
 
@@ -16,6 +18,13 @@ void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src
 		 src && src->procfs ? src->procfs : "/proc");
 	snprintf(dst->sysfs, sizeof(dst->sysfs), "%s", src && src->sysfs ? src->sysfs : "/sys");
 	snprintf(dst->devfs, sizeof(dst->devfs), "%s", src && src->devfs ? src->devfs : "/dev");
+	dst->clock_ns = src ? src->clock_ns : NULL;
+	dst->clock_ctx = src ? src->clock_ctx : NULL;
+}
+
+uint64_t am_roots_now_ns(const struct am_roots_buf *r)
+{
+	return r->clock_ns ? r->clock_ns(r->clock_ctx) : am_clock_ns(CLOCK_MONOTONIC);
 }
 
 int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel)
@@ -37,28 +46,28 @@ int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf)
 }
 
 int am_procfs_read_logged(const char *root, const char *rel, struct am_strbuf *buf, const char *who,
-			  int *warned)
+			  bool *warned)
 {
 	int err = am_procfs_read(root, rel, buf);
 
 	if (!err) {
-		*warned = 0;
+		*warned = false;
 		return 0;
 	}
 	if (!*warned)
 		am_warn("%s: cannot read %s/%s: %s", who, root, rel, strerror(-err));
-	*warned = 1;
+	*warned = true;
 	return err;
 }
 
 int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf, const char *who,
-		       int *warned)
+		       bool *warned)
 {
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "1/net/%s", name);
 	if (!am_procfs_read(root, rel, buf)) {
-		*warned = 0;
+		*warned = false;
 		return 0;
 	}
 	snprintf(rel, sizeof(rel), "self/net/%s", name);

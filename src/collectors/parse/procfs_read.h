@@ -3,7 +3,9 @@
 #ifndef ANTIMETAL_COLLECTORS_PROCFS_READ_H
 #define ANTIMETAL_COLLECTORS_PROCFS_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/strbuf.h"
 
@@ -16,11 +18,15 @@ struct am_roots_buf {
 	char procfs[512];
 	char sysfs[512];
 	char devfs[512];
+	uint64_t (*clock_ns)(void *ctx); /* the roots' clock, NULL for CLOCK_MONOTONIC */
+	void *clock_ctx;
 };
 
 struct am_collect_roots;
-/* Copy SRC (NULL fields, or a NULL SRC, mean /proc, /sys, /dev) into DST. */
+/* Copy SRC (NULL fields, or a NULL SRC, mean /proc, /sys, /dev and CLOCK_MONOTONIC) into DST. */
 void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src);
+/* Now in nanoseconds on R's clock: the time base of a collector's rates. */
+uint64_t am_roots_now_ns(const struct am_roots_buf *r);
 
 /* Build ROOT/REL into PATH (PATHLEN bytes). Returns 0 or -ENAMETOOLONG. */
 int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel);
@@ -30,12 +36,12 @@ int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf);
 /* Like am_procfs_read, but on failure logs "WHO: cannot read PATH: reason" once per *WARNED
  * flag (set after logging; cleared again by a later success). */
 int am_procfs_read_logged(const char *root, const char *rel, struct am_strbuf *buf, const char *who,
-			  int *warned);
+			  bool *warned);
 /* Read a per-network-namespace file ("dev", "snmp") from ROOT/1/net/, falling back to
  * ROOT/self/net/: PID 1's view is the host's when a host /proc is mounted into a container.
  * Logs like am_procfs_read_logged. */
 int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf, const char *who,
-		       int *warned);
+		       bool *warned);
 /* Read a one-line sysfs attribute into OUT (trailing whitespace stripped). Returns 0 or
  * -errno. */
 int am_procfs_read_line(const char *root, const char *rel, char *out, size_t outlen);

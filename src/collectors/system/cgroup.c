@@ -16,7 +16,6 @@
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
 #include "util/container_id.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 /* Bounds on the walk: a host with more cgroups than this exports the first ones found. */
@@ -50,7 +49,8 @@ struct cgroup_state {
 	struct am_strbuf buf;
 	struct am_rate_table rates;
 	char base[4096]; /* the cgroup2 mount, under the sysfs root */
-	int found, warned, walked;
+	bool found, warned;
+	int walked; /* cgroups visited this cycle */
 };
 
 static int cgroup_init(void **state, const struct am_collect_roots *roots)
@@ -78,7 +78,7 @@ static int find_mount(struct cgroup_state *st)
 			am_info("cgroup: no cgroup2 mount in %s/self/mountinfo (%s): collector "
 				"disabled",
 				st->roots.procfs, err == -EINVAL ? why : strerror(-err));
-		st->warned = 1;
+		st->warned = true;
 		return err;
 	}
 	/* A mount under /sys belongs to the sysfs root the collector was given. */
@@ -88,8 +88,8 @@ static int find_mount(struct cgroup_state *st)
 		n = snprintf(st->base, sizeof(st->base), "%s", mnt);
 	if (n < 0 || (size_t)n >= sizeof(st->base))
 		return -ENAMETOOLONG;
-	st->found = 1;
-	st->warned = 0;
+	st->found = true;
+	st->warned = false;
 	return 0;
 }
 
@@ -188,7 +188,7 @@ static int cgroup_collect(void *state, struct am_metric_set *out)
 
 	if (!st->found && find_mount(st))
 		return 0;
-	now = am_clock_ns(CLOCK_MONOTONIC);
+	now = am_roots_now_ns(&st->roots);
 	snprintf(dir, sizeof(dir), "%s", st->base);
 	st->walked = 0;
 	walk(st, dir, strlen(dir), rel, 0, 0, out);

@@ -4,6 +4,8 @@
 #ifndef ANTIMETAL_COLLECTORS_COLLECTOR_H
 #define ANTIMETAL_COLLECTORS_COLLECTOR_H
 
+#include <stdint.h>
+
 #include "records/metric.h"
 
 /* Where collectors read from: node_exporter's --path.procfs / --path.sysfs pattern, so tests
@@ -12,6 +14,10 @@ struct am_collect_roots {
 	const char *procfs; /* default "/proc" */
 	const char *sysfs;  /* default "/sys" */
 	const char *devfs;  /* default "/dev" (kmsg) */
+	/* The clock rates are computed against, in nanoseconds: NULL reads CLOCK_MONOTONIC. Tests
+	 * pass their own so a rate over two samples is exact instead of depending on a sleep. */
+	uint64_t (*clock_ns)(void *ctx);
+	void *clock_ctx;
 };
 
 struct am_collector {

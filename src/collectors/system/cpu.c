@@ -17,7 +17,8 @@ struct cpu_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_stat_sample samples[2];
-	int cur, have_prev, warned;
+	int cur;
+	bool have_prev, warned;
 	long user_hz;
 };
 
@@ -49,7 +50,7 @@ static int cpu_collect(void *state, struct am_metric_set *out)
 		return err;
 	}
 	am_stat_emit(cur, st->have_prev ? prev : NULL, st->user_hz, out);
-	st->have_prev = 1;
+	st->have_prev = true;
 	st->cur = !st->cur;
 	return 0;
 }

@@ -10,14 +10,13 @@
 #include "collectors/parse/parsers.h"
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 struct disk_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_rate_table rates;
-	int warned;
+	bool warned;
 };
 
 static int disk_init(void **state, const struct am_collect_roots *roots)
@@ -36,7 +35,7 @@ static int disk_collect(void *state, struct am_metric_set *out)
 	struct disk_state *st = state;
 	const char *why = "";
 	size_t mark = out->n;
-	uint64_t now = am_clock_ns(CLOCK_MONOTONIC);
+	uint64_t now = am_roots_now_ns(&st->roots);
 	int err;
 
 	err = am_procfs_read_logged(st->roots.procfs, "diskstats", &st->buf, "disk", &st->warned);

@@ -25,8 +25,8 @@ struct hardware_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_metric_set inventory;
-	int64_t inventory_at; /* CLOCK_MONOTONIC seconds; -1 = never */
-	int warned_cpuinfo;
+	int64_t inventory_at; /* seconds on the roots' clock; -1 = never */
+	bool warned_cpuinfo;
 };
 
 static int hardware_init(void **state, const struct am_collect_roots *roots)
@@ -300,7 +300,7 @@ static void read_inventory(struct hardware_state *st, struct am_metric_set *inv)
 	    am_parse_cpuinfo(st->buf.data, inv, &why)) {
 		if (!st->warned_cpuinfo)
 			am_warn("hardware: %s/cpuinfo: %s", st->roots.procfs, why);
-		st->warned_cpuinfo = 1;
+		st->warned_cpuinfo = true;
 	}
 	numa_nodes(st, inv, 1);
 	disks(st, inv);
@@ -311,13 +311,12 @@ static void read_inventory(struct hardware_state *st, struct am_metric_set *inv)
 static int hardware_collect(void *state, struct am_metric_set *out)
 {
 	struct hardware_state *st = state;
-	struct timespec ts;
+	int64_t now_s = (int64_t)(am_roots_now_ns(&st->roots) / 1000000000u);
 	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (st->inventory_at < 0 || ts.tv_sec - st->inventory_at >= INVENTORY_REFRESH_S) {
+	if (st->inventory_at < 0 || now_s - st->inventory_at >= INVENTORY_REFRESH_S) {
 		read_inventory(st, &st->inventory);
-		st->inventory_at = ts.tv_sec;
+		st->inventory_at = now_s;
 	}
 	for (i = 0; i < st->inventory.n; i++)
 		am_metric_add_copy(out, &st->inventory.items[i], st->inventory.items[i].value);

@@ -25,7 +25,7 @@ struct kmsg_state {
 	struct am_roots_buf roots;
 	int fd;
 	int regular; /* a fixture file, not the device: records are lines */
-	int file_done;
+	bool file_done;
 	char *buf; /* RECORD_BUF bytes */
 	uint64_t counts[8], overwritten, lost, malformed;
 	uint64_t last_seq;
@@ -115,7 +115,7 @@ static int read_regular(struct kmsg_state *st)
 	err = am_procfs_read(st->roots.devfs, "kmsg", &st->file);
 	if (err)
 		return err;
-	st->file_done = 1;
+	st->file_done = true;
 	for (line = st->file.data; line && *line; line = next) {
 		next = am_next_line(line);
 		if (*line == ' ' || *line == '\n')

@@ -11,7 +11,7 @@
 struct load_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned;
+	bool warned;
 };
 
 static int load_init(void **state, const struct am_collect_roots *roots)

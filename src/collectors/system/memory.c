@@ -12,7 +12,7 @@
 struct memory_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned_meminfo, warned_vmstat;
+	bool warned_meminfo, warned_vmstat;
 };
 
 static int memory_init(void **state, const struct am_collect_roots *roots)
@@ -47,7 +47,7 @@ static int memory_collect(void *state, struct am_metric_set *out)
 	    am_parse_vmstat(st->buf.data, out, &why)) {
 		if (!st->warned_vmstat)
 			am_warn("memory: %s/vmstat: %s", st->roots.procfs, why);
-		st->warned_vmstat = 1;
+		st->warned_vmstat = true;
 	}
 	return 0;
 }

@@ -11,14 +11,13 @@
 #include "collectors/parse/parsers.h"
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 struct network_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_rate_table rates;
-	int warned;
+	bool warned;
 };
 
 static int network_init(void **state, const struct am_collect_roots *roots)
@@ -40,7 +39,7 @@ static int network_collect(void *state, struct am_metric_set *out)
 	uint64_t now;
 	int err;
 
-	now = am_clock_ns(CLOCK_MONOTONIC);
+	now = am_roots_now_ns(&st->roots);
 	err = am_procfs_read_net(st->roots.procfs, "dev", &st->buf, "network", &st->warned);
 	if (err)
 		return err;

@@ -43,7 +43,7 @@ static void emit_psi(const struct am_psi *psi, const char *resource, struct am_m
 struct pressure_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned[3], bad[3];
+	bool warned[3], bad[3];
 	int absent_logged;
 };
 
@@ -88,17 +88,17 @@ static int pressure_collect(void *state, struct am_metric_set *out)
 			if (!st->warned[i])
 				am_info("pressure: %s/%s unavailable (%s): %s pressure disabled",
 					st->roots.procfs, rel, strerror(-err), resources[i]);
-			st->warned[i] = 1;
+			st->warned[i] = true;
 			continue;
 		}
-		st->warned[i] = 0;
+		st->warned[i] = false;
 		if (am_parse_psi(st->buf.data, &psi, &why)) {
 			if (!st->bad[i])
 				am_warn("pressure: %s/%s: %s", st->roots.procfs, rel, why);
-			st->bad[i] = 1;
+			st->bad[i] = true;
 			continue;
 		}
-		st->bad[i] = 0;
+		st->bad[i] = false;
 		emit_psi(&psi, resources[i], out);
 	}
 	return 0;

@@ -17,7 +17,6 @@
 #include "collectors/parse/parsers.h"
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
-#include "util/clock.h"
 #include "util/log.h"
 
 /* How many processes each ranking (CPU, memory) exports; their union is exported. */
@@ -51,7 +50,7 @@ struct processes_state {
 	struct proc_entry *procs;
 	size_t nprocs, cap;
 	long hz, page_size;
-	int warned;
+	bool warned;
 };
 
 static int processes_init(void **state, const struct am_collect_roots *roots)
@@ -244,11 +243,11 @@ static int processes_collect(void *state, struct am_metric_set *out)
 
 		if (!st->warned)
 			am_warn("processes: cannot list %s: %s", st->roots.procfs, strerror(-err));
-		st->warned = 1;
+		st->warned = true;
 		return err;
 	}
-	st->warned = 0;
-	now = am_clock_ns(CLOCK_MONOTONIC);
+	st->warned = false;
+	now = am_roots_now_ns(&st->roots);
 	am_rate_cycle(&st->rates);
 	old = &st->fds[st->cur_fds];
 	new = &st->fds[!st->cur_fds];

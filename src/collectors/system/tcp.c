@@ -15,7 +15,7 @@
 struct tcp_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned[3], bad[3];
+	bool warned[3], bad[3];
 	long page_size;
 };
 
@@ -49,10 +49,10 @@ static int tcp_collect(void *state, struct am_metric_set *out)
 		if (err) {
 			if (!st->bad[i])
 				am_warn("tcp: %s/1/net/%s: %s", st->roots.procfs, files[i], why);
-			st->bad[i] = 1;
+			st->bad[i] = true;
 			continue;
 		}
-		st->bad[i] = 0;
+		st->bad[i] = false;
 		ok++;
 	}
 	/* Each file is a part: the collector fails only when none of them could be read. */
