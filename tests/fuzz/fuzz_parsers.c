@@ -91,8 +91,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #elif defined(FUZZ_cpuinfo)
 	am_parse_cpuinfo(text, &s, &why);
 #elif defined(FUZZ_prom_text)
-	am_metric_add(&s, "antimetal_fuzz", text, AM_METRIC_GAUGE, (double)size, "label", text,
-		      NULL);
+	{
+		/* The help text is the fuzz input: a run-time descriptor. */
+		struct am_metric_desc d = {
+		    .name = "antimetal_fuzz", .help = text, .type = AM_METRIC_GAUGE};
+
+		am_metric_add(&s, &d, (double)size, "label", text, NULL);
+		render(&s);
+		am_metric_set_reset(&s);
+	}
 #else
 #error "build with -DFUZZ_<parser>"
 #endif

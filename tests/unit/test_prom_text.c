@@ -11,9 +11,14 @@ Test(prom_text, groups_by_name_with_one_help_and_type)
 	struct am_metric_set s = {0};
 	struct am_strbuf b = {0};
 
-	am_metric_add(&s, "b_total", "B things.", AM_METRIC_COUNTER, 1, "x", "1", NULL);
-	am_metric_add(&s, "a", "A.", AM_METRIC_GAUGE, 2.5, NULL);
-	am_metric_add(&s, "b_total", "B things.", AM_METRIC_COUNTER, 3, "x", "2", NULL);
+	am_metric_add(
+	    &s, AM_METRIC_DESC(.name = "b_total", .help = "B things.", .type = AM_METRIC_COUNTER),
+	    1, "x", "1", NULL);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "a", .help = "A.", .type = AM_METRIC_GAUGE), 2.5,
+		      NULL);
+	am_metric_add(
+	    &s, AM_METRIC_DESC(.name = "b_total", .help = "B things.", .type = AM_METRIC_COUNTER),
+	    3, "x", "2", NULL);
 	am_prom_text_render(&s, &b);
 	cr_assert_str_eq(b.data, "# HELP a A.\n"
 				 "# TYPE a gauge\n"
@@ -31,9 +36,14 @@ Test(prom_text, escapes_label_values_and_help)
 	struct am_metric_set s = {0};
 	struct am_strbuf b = {0};
 
-	am_metric_add(&s, "m", "back\\slash\nnewline", AM_METRIC_GAUGE, 1, "v", "a\"b\\c\nd", "u",
-		      "caf\xc3\xa9", NULL);
-	am_metric_add(&s, "m", "back\\slash\nnewline", AM_METRIC_GAUGE, 1, "v", "bad\xff", NULL);
+	am_metric_add(
+	    &s,
+	    AM_METRIC_DESC(.name = "m", .help = "back\\slash\nnewline", .type = AM_METRIC_GAUGE), 1,
+	    "v", "a\"b\\c\nd", "u", "caf\xc3\xa9", NULL);
+	am_metric_add(
+	    &s,
+	    AM_METRIC_DESC(.name = "m", .help = "back\\slash\nnewline", .type = AM_METRIC_GAUGE), 1,
+	    "v", "bad\xff", NULL);
 	am_prom_text_render(&s, &b);
 	cr_assert_str_eq(b.data, "# HELP m back\\\\slash\\nnewline\n"
 				 "# TYPE m gauge\n"
@@ -82,8 +92,11 @@ Test(metrics_json, array_and_object)
 	struct am_metric_set s = {0};
 	struct am_strbuf b = {0};
 
-	am_metric_add(&s, "a", "A.", AM_METRIC_GAUGE, 0.61, "k", "v\"", NULL);
-	am_metric_add(&s, "b_total", "B.", AM_METRIC_COUNTER, NAN, NULL);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "a", .help = "A.", .type = AM_METRIC_GAUGE), 0.61,
+		      "k", "v\"", NULL);
+	am_metric_add(&s,
+		      AM_METRIC_DESC(.name = "b_total", .help = "B.", .type = AM_METRIC_COUNTER),
+		      NAN, NULL);
 	s.timestamp_ns = 42;
 	am_metrics_json_render(&s, &b);
 	cr_assert_str_eq(

@@ -29,7 +29,9 @@ int am_parse_net_dev(const char *text, struct am_metric_set *out, const char **w
 /* /proc/net/snmp or /proc/net/netstat (header line + value line per protocol): the selected
  * TCP, UDP, IP counters. */
 int am_parse_net_snmp(const char *text, struct am_metric_set *out, const char **why);
-/* /proc/net/sockstat: sockets in use per protocol, TCP/UDP memory (PAGE_SIZE-byte pages). */
+/* /proc/net/snmp6 ("Ip6InOctets 128" lines): the Ip6, Icmp6, Udp6, UdpLite6 counters. */
+int am_parse_net_snmp6(const char *text, struct am_metric_set *out, const char **why);
+/* /proc/net/sockstat or sockstat6: sockets in use per protocol, TCP/UDP memory (PAGE_SIZE-byte pages). */
 int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *out,
 		      const char **why);
 

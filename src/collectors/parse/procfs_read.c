@@ -16,6 +16,8 @@ void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src
 		 src && src->procfs ? src->procfs : "/proc");
 	snprintf(dst->sysfs, sizeof(dst->sysfs), "%s", src && src->sysfs ? src->sysfs : "/sys");
 	snprintf(dst->devfs, sizeof(dst->devfs), "%s", src && src->devfs ? src->devfs : "/dev");
+	snprintf(dst->textfile, sizeof(dst->textfile), "%s",
+		 src && src->textfile ? src->textfile : "");
 }
 
 int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel)

@@ -16,6 +16,7 @@ struct am_roots_buf {
 	char procfs[512];
 	char sysfs[512];
 	char devfs[512];
+	char textfile[512]; /* "" = none */
 };
 
 struct am_collect_roots;

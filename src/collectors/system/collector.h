@@ -11,6 +11,7 @@ struct am_collect_roots {
 	const char *procfs; /* default "/proc" */
 	const char *sysfs;  /* default "/sys" */
 	const char *devfs;  /* default "/dev" (kmsg) */
+	const char *textfile; /* directory of *.prom files (textfile); NULL or "": none */
 };
 
 struct am_collector {
@@ -21,6 +22,9 @@ struct am_collector {
 	 * kernel (no PSI, old kernel) is skipped with one log line, not an error. */
 	int (*collect)(void *state, struct am_metric_set *out);
 	void (*destroy)(void *state);
+	/* node_exporter collectors this one stands in for ("meminfo", "vmstat"), NULL-ended:
+	 * node_scrape_collector_success{collector=...} is reported under those names. */
+	const char *node[4];
 };
 
 /* All system collectors, NULL-terminated. */

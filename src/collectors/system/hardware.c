@@ -24,6 +24,19 @@ struct cpu_block {
 };
 
 /* Truncating copy: inventory strings longer than their field are cut, not rejected. */
+static const struct am_metric_desc numa_memory[2] = {
+    {.name = "antimetal_numa_node_memory_total_bytes",
+     .help = "Memory of the NUMA node.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE,
+     .labels = {"node"}},
+    {.name = "antimetal_numa_node_memory_free_bytes",
+     .help = "Free memory of the NUMA node.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE,
+     .labels = {"node"}},
+};
+
 static void copy(char *dst, size_t len, const char *src)
 {
 	size_t n = strlen(src);
@@ -65,10 +78,13 @@ static int cpuinfo_kv(const char *line, char *key, size_t keylen, char *val, siz
 
 static void emit_cpu(const struct cpu_block *b, struct am_metric_set *out)
 {
-	am_metric_add(out, "antimetal_cpu_info", "Logical CPU inventory (/proc/cpuinfo).",
-		      AM_METRIC_GAUGE, 1, "cpu", b->cpu, "package", b->package, "core", b->core,
-		      "vendor", b->vendor, "family", b->family, "model", b->model, "model_name",
-		      b->model_name, "stepping", b->stepping, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_cpu_info",
+				     .help = "Logical CPU inventory (/proc/cpuinfo).",
+				     .type = AM_METRIC_GAUGE),
+		      1, "cpu", b->cpu, "package", b->package, "core", b->core, "vendor", b->vendor,
+		      "family", b->family, "model", b->model, "model_name", b->model_name,
+		      "stepping", b->stepping, NULL);
 }
 
 int am_parse_cpuinfo(const char *text, struct am_metric_set *out, const char **why)
@@ -167,9 +183,14 @@ static int hardware_init(void **state, const struct am_collect_roots *roots)
 
 static void present(struct am_metric_set *out, const char *component, int yes)
 {
-	am_metric_add(out, "antimetal_hardware_present",
-		      "Whether the machine exposes this part of the inventory (1) or not (0).",
-		      AM_METRIC_GAUGE, yes ? 1 : 0, "component", component, NULL);
+	am_metric_add(
+	    out,
+	    AM_METRIC_DESC(
+		    .name = "antimetal_hardware_present",
+		    .help =
+			"Whether the machine exposes this part of the inventory (1) or not (0).",
+		    .type = AM_METRIC_GAUGE),
+	    yes ? 1 : 0, "component", component, NULL);
 }
 
 /* Read ROOT/DIR/NAME/ATTR into VAL ("" when unreadable). */
@@ -212,8 +233,11 @@ static void numa_nodes(struct hardware_state *st, struct am_metric_set *out, int
 		if (inventory) {
 			attr(st->roots.sysfs, "devices/system/node", de->d_name, "cpulist", cpulist,
 			     sizeof(cpulist));
-			am_metric_add(out, "antimetal_numa_node_info", "NUMA node and its CPUs.",
-				      AM_METRIC_GAUGE, 1, "node", node, "cpulist", cpulist, NULL);
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_numa_node_info",
+						     .help = "NUMA node and its CPUs.",
+						     .type = AM_METRIC_GAUGE),
+				      1, "node", node, "cpulist", cpulist, NULL);
 		}
 		snprintf(rel, sizeof(rel), "devices/system/node/%s/meminfo", de->d_name);
 		if (am_procfs_read(st->roots.sysfs, rel, &st->buf))
@@ -232,12 +256,8 @@ static void numa_nodes(struct hardware_state *st, struct am_metric_set *out, int
 			p++;
 			if (am_parse_u64(&p, &kb) || kb > (UINT64_MAX >> 10))
 				continue;
-			am_metric_add(out,
-				      total ? "antimetal_numa_node_memory_total_bytes"
-					    : "antimetal_numa_node_memory_free_bytes",
-				      total ? "Memory of the NUMA node."
-					    : "Free memory of the NUMA node.",
-				      AM_METRIC_GAUGE, (double)(kb << 10), "node", node, NULL);
+			am_metric_add(out, &numa_memory[!total], (double)(kb << 10), "node", node,
+				      NULL);
 		}
 	}
 	if (d)
@@ -265,13 +285,18 @@ static void disks(struct hardware_state *st, struct am_metric_set *out)
 		attr(st->roots.sysfs, "block", de->d_name, "device/vendor", vendor, sizeof(vendor));
 		attr(st->roots.sysfs, "block", de->d_name, "queue/rotational", rot, sizeof(rot));
 		attr(st->roots.sysfs, "block", de->d_name, "removable", rem, sizeof(rem));
-		am_metric_add(out, "antimetal_disk_info", "Block device inventory (/sys/block).",
-			      AM_METRIC_GAUGE, 1, "device", de->d_name, "model", model, "vendor",
-			      vendor, "rotational", rot, "removable", rem, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_disk_info",
+					     .help = "Block device inventory (/sys/block).",
+					     .type = AM_METRIC_GAUGE),
+			      1, "device", de->d_name, "model", model, "vendor", vendor,
+			      "rotational", rot, "removable", rem, NULL);
 		if (!am_parse_u64(&p, &sectors) && am_at_eol(p))
-			am_metric_add(out, "antimetal_disk_size_bytes", "Block device capacity.",
-				      AM_METRIC_GAUGE, (double)sectors * 512, "device", de->d_name,
-				      NULL);
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_disk_size_bytes",
+						     .help = "Block device capacity.",
+						     .type = AM_METRIC_GAUGE),
+				      (double)sectors * 512, "device", de->d_name, NULL);
 	}
 	if (d)
 		closedir(d);
@@ -298,18 +323,26 @@ static void interfaces(struct hardware_state *st, struct am_metric_set *out)
 		attr(st->roots.sysfs, "class/net", de->d_name, "duplex", duplex, sizeof(duplex));
 		attr(st->roots.sysfs, "class/net", de->d_name, "mtu", mtu, sizeof(mtu));
 		attr(st->roots.sysfs, "class/net", de->d_name, "speed", speed, sizeof(speed));
-		am_metric_add(out, "antimetal_network_info",
-			      "Network interface inventory (/sys/class/net).", AM_METRIC_GAUGE, 1,
-			      "device", de->d_name, "address", address, "operstate", operstate,
-			      "duplex", duplex, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_network_info",
+				   .help = "Network interface inventory (/sys/class/net).",
+				   .type = AM_METRIC_GAUGE),
+		    1, "device", de->d_name, "address", address, "operstate", operstate, "duplex",
+		    duplex, NULL);
 		p = mtu;
 		if (!am_parse_i64(&p, &v) && am_at_eol(p))
-			am_metric_add(out, "antimetal_network_mtu_bytes", "Interface MTU.",
-				      AM_METRIC_GAUGE, (double)v, "device", de->d_name, NULL);
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_network_mtu_bytes",
+						     .help = "Interface MTU.",
+						     .type = AM_METRIC_GAUGE),
+				      (double)v, "device", de->d_name, NULL);
 		p = speed;
 		if (!am_parse_i64(&p, &v) && am_at_eol(p) && v > 0)
-			am_metric_add(out, "antimetal_network_speed_bytes",
-				      "Link speed in bytes per second.", AM_METRIC_GAUGE,
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_network_speed_bytes",
+						     .help = "Link speed in bytes per second.",
+						     .type = AM_METRIC_GAUGE),
 				      (double)v * 125000.0, "device", de->d_name, NULL);
 	}
 	if (d)
@@ -351,8 +384,10 @@ static void hwmon(struct hardware_state *st, struct am_metric_set *out)
 			attr(st->roots.sysfs, "class/hwmon", de->d_name, lbl, label, sizeof(label));
 			if (!label[0])
 				snprintf(label, sizeof(label), "%s", base);
-			am_metric_add(out, "antimetal_hwmon_temp_celsius",
-				      "Temperature sensor reading (hwmon).", AM_METRIC_GAUGE,
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_hwmon_temp_celsius",
+						     .help = "Temperature sensor reading (hwmon).",
+						     .type = AM_METRIC_GAUGE),
 				      (double)milli / 1000.0, "chip", chip[0] ? chip : de->d_name,
 				      "sensor", label, NULL);
 			sensors++;
@@ -378,10 +413,13 @@ static void dmi(struct hardware_state *st, struct am_metric_set *out)
 		any |= vals[i][0] != '\0';
 	}
 	if (any)
-		am_metric_add(out, "antimetal_dmi_info", "Machine identity from DMI/SMBIOS.",
-			      AM_METRIC_GAUGE, 1, keys[0], vals[0], keys[1], vals[1], keys[2],
-			      vals[2], keys[3], vals[3], keys[4], vals[4], keys[5], vals[5],
-			      keys[6], vals[6], keys[7], vals[7], NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_dmi_info",
+					     .help = "Machine identity from DMI/SMBIOS.",
+					     .type = AM_METRIC_GAUGE),
+			      1, keys[0], vals[0], keys[1], vals[1], keys[2], vals[2], keys[3],
+			      vals[3], keys[4], vals[4], keys[5], vals[5], keys[6], vals[6],
+			      keys[7], vals[7], NULL);
 	present(out, "dmi", any);
 }
 
@@ -404,9 +442,11 @@ static void thermal(struct hardware_state *st, struct am_metric_set *out)
 		attr(st->roots.sysfs, "class/thermal", de->d_name, "temp", val, sizeof(val));
 		if (am_parse_i64(&p, &milli) || !am_at_eol(p))
 			continue;
-		am_metric_add(out, "antimetal_thermal_zone_temp_celsius",
-			      "Thermal zone temperature.", AM_METRIC_GAUGE, (double)milli / 1000.0,
-			      "zone", de->d_name + 12, "type", type, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_thermal_zone_temp_celsius",
+					     .help = "Thermal zone temperature.",
+					     .type = AM_METRIC_GAUGE),
+			      (double)milli / 1000.0, "zone", de->d_name + 12, "type", type, NULL);
 		zones++;
 	}
 	if (d)

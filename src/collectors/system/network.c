@@ -14,25 +14,103 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-static const struct {
-	const char *name, *help;
-} net_metrics[16] = {
-    {"antimetal_network_receive_bytes_total", "Bytes received."},
-    {"antimetal_network_receive_packets_total", "Packets received."},
-    {"antimetal_network_receive_errs_total", "Receive errors."},
-    {"antimetal_network_receive_drop_total", "Received packets dropped."},
-    {"antimetal_network_receive_fifo_total", "Receive FIFO overruns."},
-    {"antimetal_network_receive_frame_total", "Receive framing errors."},
-    {"antimetal_network_receive_compressed_total", "Compressed packets received."},
-    {"antimetal_network_receive_multicast_total", "Multicast packets received."},
-    {"antimetal_network_transmit_bytes_total", "Bytes transmitted."},
-    {"antimetal_network_transmit_packets_total", "Packets transmitted."},
-    {"antimetal_network_transmit_errs_total", "Transmit errors."},
-    {"antimetal_network_transmit_drop_total", "Transmitted packets dropped."},
-    {"antimetal_network_transmit_fifo_total", "Transmit FIFO overruns."},
-    {"antimetal_network_transmit_colls_total", "Collisions while transmitting."},
-    {"antimetal_network_transmit_carrier_total", "Carrier losses while transmitting."},
-    {"antimetal_network_transmit_compressed_total", "Compressed packets transmitted."},
+static const struct am_metric_desc net_metrics[16] = {
+    {.name = "antimetal_network_receive_bytes_total",
+     .prom = "node_network_receive_bytes_total",
+     .help = "Bytes received.",
+     .unit = "By",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_receive_packets_total",
+     .prom = "node_network_receive_packets_total",
+     .help = "Packets received.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_receive_errs_total",
+     .prom = "node_network_receive_errs_total",
+     .help = "Receive errors.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_receive_drop_total",
+     .prom = "node_network_receive_drop_total",
+     .help = "Received packets dropped.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_receive_fifo_total",
+     .prom = "node_network_receive_fifo_total",
+     .help = "Receive FIFO overruns.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_receive_frame_total",
+     .prom = "node_network_receive_frame_total",
+     .help = "Receive framing errors.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_receive_compressed_total",
+     .prom = "node_network_receive_compressed_total",
+     .help = "Compressed packets received.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_receive_multicast_total",
+     .prom = "node_network_receive_multicast_total",
+     .help = "Multicast packets received.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_bytes_total",
+     .prom = "node_network_transmit_bytes_total",
+     .help = "Bytes transmitted.",
+     .unit = "By",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_packets_total",
+     .prom = "node_network_transmit_packets_total",
+     .help = "Packets transmitted.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_errs_total",
+     .prom = "node_network_transmit_errs_total",
+     .help = "Transmit errors.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_drop_total",
+     .prom = "node_network_transmit_drop_total",
+     .help = "Transmitted packets dropped.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_fifo_total",
+     .prom = "node_network_transmit_fifo_total",
+     .help = "Transmit FIFO overruns.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_colls_total",
+     .prom = "node_network_transmit_colls_total",
+     .help = "Collisions while transmitting.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_carrier_total",
+     .prom = "node_network_transmit_carrier_total",
+     .help = "Carrier losses while transmitting.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
+    {.name = "antimetal_network_transmit_compressed_total",
+     .prom = "node_network_transmit_compressed_total",
+     .help = "Compressed packets transmitted.",
+     .unit = "{packet}",
+     .type = AM_METRIC_COUNTER,
+     .labels = {"device"}},
 };
 
 static int fail(const char **why, const char *msg, struct am_metric_set *out, size_t mark)
@@ -78,8 +156,7 @@ int am_parse_net_dev(const char *text, struct am_metric_set *out, const char **w
 		if (!am_at_eol(p))
 			return fail(why, "more than 16 counters on a device line", out, mark);
 		for (i = 0; i < 16; i++)
-			am_metric_add(out, net_metrics[i].name, net_metrics[i].help,
-				      AM_METRIC_COUNTER, (double)v[i], "device", dev, NULL);
+			am_metric_add(out, &net_metrics[i], (double)v[i], "device", dev, NULL);
 	}
 	return 0;
 }
@@ -121,11 +198,15 @@ static int network_collect(void *state, struct am_metric_set *out)
 	}
 	am_rate_cycle(&st->rates);
 	am_rate_emit(&st->rates, out, mark, "antimetal_network_receive_bytes_total",
-		     "antimetal_network_receive_bytes_per_second",
-		     "Bytes received per second since the last cycle.", now, 1);
+		     AM_METRIC_DESC(.name = "antimetal_network_receive_bytes_per_second",
+				    .help = "Bytes received per second since the last cycle.",
+				    .unit = "By/s", .type = AM_METRIC_GAUGE, .labels = {"device"}),
+		     now, 1);
 	am_rate_emit(&st->rates, out, mark, "antimetal_network_transmit_bytes_total",
-		     "antimetal_network_transmit_bytes_per_second",
-		     "Bytes transmitted per second since the last cycle.", now, 1);
+		     AM_METRIC_DESC(.name = "antimetal_network_transmit_bytes_per_second",
+				    .help = "Bytes transmitted per second since the last cycle.",
+				    .unit = "By/s", .type = AM_METRIC_GAUGE, .labels = {"device"}),
+		     now, 1);
 	return 0;
 }
 
@@ -145,4 +226,5 @@ const struct am_collector am_collector_network = {
     .init = network_init,
     .collect = network_collect,
     .destroy = network_destroy,
+    .node = {"netdev"},
 };

@@ -12,66 +12,443 @@
 #include "collectors/parse/procfs_read.h"
 #include "util/log.h"
 
+/* Counters of /proc/net/{snmp,netstat,snmp6}: node_exporter 1.5's default netstat fields as
+ * node_netstat_<Proto>_<Field> (untyped, as it declares them), plus the agent's own extras. */
 static const struct {
-	const char *proto, *field, *name, *help;
-	enum am_metric_type type;
+	const char *proto, *field;
+	struct am_metric_desc desc;
 } snmp_fields[] = {
-    {"Tcp", "ActiveOpens", "antimetal_tcp_active_opens_total",
-     "TCP connections opened actively (connect).", AM_METRIC_COUNTER},
-    {"Tcp", "PassiveOpens", "antimetal_tcp_passive_opens_total",
-     "TCP connections opened passively (accept).", AM_METRIC_COUNTER},
-    {"Tcp", "AttemptFails", "antimetal_tcp_attempt_fails_total",
-     "TCP connection attempts that failed.", AM_METRIC_COUNTER},
-    {"Tcp", "EstabResets", "antimetal_tcp_established_resets_total",
-     "TCP connections reset from ESTABLISHED or CLOSE-WAIT.", AM_METRIC_COUNTER},
-    {"Tcp", "CurrEstab", "antimetal_tcp_established_connections",
-     "TCP connections in ESTABLISHED or CLOSE-WAIT now.", AM_METRIC_GAUGE},
-    {"Tcp", "InSegs", "antimetal_tcp_in_segments_total", "TCP segments received.",
-     AM_METRIC_COUNTER},
-    {"Tcp", "OutSegs", "antimetal_tcp_out_segments_total", "TCP segments sent.", AM_METRIC_COUNTER},
-    {"Tcp", "RetransSegs", "antimetal_tcp_retransmitted_segments_total",
-     "TCP segments retransmitted.", AM_METRIC_COUNTER},
-    {"Tcp", "InErrs", "antimetal_tcp_in_errors_total", "TCP segments received in error.",
-     AM_METRIC_COUNTER},
-    {"Tcp", "OutRsts", "antimetal_tcp_out_resets_total", "TCP segments sent with RST.",
-     AM_METRIC_COUNTER},
-    {"Udp", "InDatagrams", "antimetal_udp_in_datagrams_total", "UDP datagrams received.",
-     AM_METRIC_COUNTER},
-    {"Udp", "OutDatagrams", "antimetal_udp_out_datagrams_total", "UDP datagrams sent.",
-     AM_METRIC_COUNTER},
-    {"Udp", "NoPorts", "antimetal_udp_no_ports_total",
-     "UDP datagrams received for a port nobody listens on.", AM_METRIC_COUNTER},
-    {"Udp", "InErrors", "antimetal_udp_in_errors_total", "UDP datagrams received in error.",
-     AM_METRIC_COUNTER},
-    {"Udp", "RcvbufErrors", "antimetal_udp_receive_buffer_errors_total",
-     "UDP datagrams dropped for a full receive buffer.", AM_METRIC_COUNTER},
-    {"Udp", "SndbufErrors", "antimetal_udp_send_buffer_errors_total",
-     "UDP datagrams dropped for a full send buffer.", AM_METRIC_COUNTER},
-    {"Ip", "InReceives", "antimetal_ip_in_receives_total", "IP datagrams received.",
-     AM_METRIC_COUNTER},
-    {"Ip", "OutRequests", "antimetal_ip_out_requests_total", "IP datagrams sent.",
-     AM_METRIC_COUNTER},
-    {"TcpExt", "ListenOverflows", "antimetal_tcp_listen_overflows_total",
-     "Times a listen queue overflowed.", AM_METRIC_COUNTER},
-    {"TcpExt", "ListenDrops", "antimetal_tcp_listen_drops_total",
-     "SYNs to listening sockets dropped.", AM_METRIC_COUNTER},
-    {"TcpExt", "SyncookiesSent", "antimetal_tcp_syncookies_sent_total", "SYN cookies sent.",
-     AM_METRIC_COUNTER},
-    {"TcpExt", "SyncookiesRecv", "antimetal_tcp_syncookies_received_total", "SYN cookies received.",
-     AM_METRIC_COUNTER},
-    {"TcpExt", "SyncookiesFailed", "antimetal_tcp_syncookies_failed_total",
-     "Invalid SYN cookies received.", AM_METRIC_COUNTER},
-    {"TcpExt", "TCPTimeouts", "antimetal_tcp_timeouts_total", "TCP retransmission timeouts.",
-     AM_METRIC_COUNTER},
-    {"TcpExt", "TCPSynRetrans", "antimetal_tcp_syn_retransmits_total",
-     "SYN and SYN-ACK retransmits.", AM_METRIC_COUNTER},
-    {"TcpExt", "TCPOFOQueue", "antimetal_tcp_out_of_order_queued_total",
-     "TCP segments queued out of order.", AM_METRIC_COUNTER},
-    {"TcpExt", "TCPAbortOnTimeout", "antimetal_tcp_aborts_on_timeout_total",
-     "TCP connections aborted after too many retransmits.", AM_METRIC_COUNTER},
-    {"IpExt", "InOctets", "antimetal_ip_received_bytes_total", "IP bytes received.",
-     AM_METRIC_COUNTER},
-    {"IpExt", "OutOctets", "antimetal_ip_sent_bytes_total", "IP bytes sent.", AM_METRIC_COUNTER},
+    {"Tcp",
+     "ActiveOpens",
+     {.name = "antimetal_tcp_active_opens_total",
+      .prom = "node_netstat_Tcp_ActiveOpens",
+      .help = "TCP connections opened actively (connect).",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "PassiveOpens",
+     {.name = "antimetal_tcp_passive_opens_total",
+      .prom = "node_netstat_Tcp_PassiveOpens",
+      .help = "TCP connections opened passively (accept).",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "AttemptFails",
+     {.name = "antimetal_tcp_attempt_fails_total",
+      .prom = NULL,
+      .help = "TCP connection attempts that failed.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "EstabResets",
+     {.name = "antimetal_tcp_established_resets_total",
+      .prom = NULL,
+      .help = "TCP connections reset from ESTABLISHED or CLOSE-WAIT.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "CurrEstab",
+     {.name = "antimetal_tcp_established_connections",
+      .prom = "node_netstat_Tcp_CurrEstab",
+      .help = "TCP connections in ESTABLISHED or CLOSE-WAIT now.",
+      .type = AM_METRIC_GAUGE,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "InSegs",
+     {.name = "antimetal_tcp_in_segments_total",
+      .prom = "node_netstat_Tcp_InSegs",
+      .help = "TCP segments received.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "OutSegs",
+     {.name = "antimetal_tcp_out_segments_total",
+      .prom = "node_netstat_Tcp_OutSegs",
+      .help = "TCP segments sent.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "RetransSegs",
+     {.name = "antimetal_tcp_retransmitted_segments_total",
+      .prom = "node_netstat_Tcp_RetransSegs",
+      .help = "TCP segments retransmitted.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "InErrs",
+     {.name = "antimetal_tcp_in_errors_total",
+      .prom = "node_netstat_Tcp_InErrs",
+      .help = "TCP segments received in error.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Tcp",
+     "OutRsts",
+     {.name = "antimetal_tcp_out_resets_total",
+      .prom = "node_netstat_Tcp_OutRsts",
+      .help = "TCP segments sent with RST.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp",
+     "InDatagrams",
+     {.name = "antimetal_udp_in_datagrams_total",
+      .prom = "node_netstat_Udp_InDatagrams",
+      .help = "UDP datagrams received.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp",
+     "OutDatagrams",
+     {.name = "antimetal_udp_out_datagrams_total",
+      .prom = "node_netstat_Udp_OutDatagrams",
+      .help = "UDP datagrams sent.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp",
+     "NoPorts",
+     {.name = "antimetal_udp_no_ports_total",
+      .prom = "node_netstat_Udp_NoPorts",
+      .help = "UDP datagrams received for a port nobody listens on.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp",
+     "InErrors",
+     {.name = "antimetal_udp_in_errors_total",
+      .prom = "node_netstat_Udp_InErrors",
+      .help = "UDP datagrams received in error.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp",
+     "RcvbufErrors",
+     {.name = "antimetal_udp_receive_buffer_errors_total",
+      .prom = "node_netstat_Udp_RcvbufErrors",
+      .help = "UDP datagrams dropped for a full receive buffer.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp",
+     "SndbufErrors",
+     {.name = "antimetal_udp_send_buffer_errors_total",
+      .prom = "node_netstat_Udp_SndbufErrors",
+      .help = "UDP datagrams dropped for a full send buffer.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Ip",
+     "InReceives",
+     {.name = "antimetal_ip_in_receives_total",
+      .prom = NULL,
+      .help = "IP datagrams received.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Ip",
+     "OutRequests",
+     {.name = "antimetal_ip_out_requests_total",
+      .prom = NULL,
+      .help = "IP datagrams sent.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "ListenOverflows",
+     {.name = "antimetal_tcp_listen_overflows_total",
+      .prom = "node_netstat_TcpExt_ListenOverflows",
+      .help = "Times a listen queue overflowed.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "ListenDrops",
+     {.name = "antimetal_tcp_listen_drops_total",
+      .prom = "node_netstat_TcpExt_ListenDrops",
+      .help = "SYNs to listening sockets dropped.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "SyncookiesSent",
+     {.name = "antimetal_tcp_syncookies_sent_total",
+      .prom = "node_netstat_TcpExt_SyncookiesSent",
+      .help = "SYN cookies sent.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "SyncookiesRecv",
+     {.name = "antimetal_tcp_syncookies_received_total",
+      .prom = "node_netstat_TcpExt_SyncookiesRecv",
+      .help = "SYN cookies received.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "SyncookiesFailed",
+     {.name = "antimetal_tcp_syncookies_failed_total",
+      .prom = "node_netstat_TcpExt_SyncookiesFailed",
+      .help = "Invalid SYN cookies received.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "TCPTimeouts",
+     {.name = "antimetal_tcp_timeouts_total",
+      .prom = "node_netstat_TcpExt_TCPTimeouts",
+      .help = "TCP retransmission timeouts.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "TCPSynRetrans",
+     {.name = "antimetal_tcp_syn_retransmits_total",
+      .prom = "node_netstat_TcpExt_TCPSynRetrans",
+      .help = "SYN and SYN-ACK retransmits.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "TCPOFOQueue",
+     {.name = "antimetal_tcp_out_of_order_queued_total",
+      .prom = NULL,
+      .help = "TCP segments queued out of order.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"TcpExt",
+     "TCPAbortOnTimeout",
+     {.name = "antimetal_tcp_aborts_on_timeout_total",
+      .prom = NULL,
+      .help = "TCP connections aborted after too many retransmits.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"IpExt",
+     "InOctets",
+     {.name = "antimetal_ip_received_bytes_total",
+      .prom = "node_netstat_IpExt_InOctets",
+      .help = "IP bytes received.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"IpExt",
+     "OutOctets",
+     {.name = "antimetal_ip_sent_bytes_total",
+      .prom = "node_netstat_IpExt_OutOctets",
+      .help = "IP bytes sent.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Icmp6",
+     "InErrors",
+     {.name = NULL,
+      .prom = "node_netstat_Icmp6_InErrors",
+      .help = "Statistic Icmp6InErrors.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Icmp6",
+     "InMsgs",
+     {.name = NULL,
+      .prom = "node_netstat_Icmp6_InMsgs",
+      .help = "Statistic Icmp6InMsgs.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Icmp6",
+     "OutMsgs",
+     {.name = NULL,
+      .prom = "node_netstat_Icmp6_OutMsgs",
+      .help = "Statistic Icmp6OutMsgs.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Icmp",
+     "InErrors",
+     {.name = NULL,
+      .prom = "node_netstat_Icmp_InErrors",
+      .help = "Statistic IcmpInErrors.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Icmp",
+     "InMsgs",
+     {.name = NULL,
+      .prom = "node_netstat_Icmp_InMsgs",
+      .help = "Statistic IcmpInMsgs.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Icmp",
+     "OutMsgs",
+     {.name = NULL,
+      .prom = "node_netstat_Icmp_OutMsgs",
+      .help = "Statistic IcmpOutMsgs.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Ip6",
+     "InOctets",
+     {.name = NULL,
+      .prom = "node_netstat_Ip6_InOctets",
+      .help = "Statistic Ip6InOctets.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Ip6",
+     "OutOctets",
+     {.name = NULL,
+      .prom = "node_netstat_Ip6_OutOctets",
+      .help = "Statistic Ip6OutOctets.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Ip",
+     "Forwarding",
+     {.name = NULL,
+      .prom = "node_netstat_Ip_Forwarding",
+      .help = "Statistic IpForwarding.",
+      .type = AM_METRIC_GAUGE,
+      .prom_untyped = 1}},
+    {"Udp6",
+     "InDatagrams",
+     {.name = NULL,
+      .prom = "node_netstat_Udp6_InDatagrams",
+      .help = "Statistic Udp6InDatagrams.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp6",
+     "InErrors",
+     {.name = NULL,
+      .prom = "node_netstat_Udp6_InErrors",
+      .help = "Statistic Udp6InErrors.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp6",
+     "NoPorts",
+     {.name = NULL,
+      .prom = "node_netstat_Udp6_NoPorts",
+      .help = "Statistic Udp6NoPorts.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp6",
+     "OutDatagrams",
+     {.name = NULL,
+      .prom = "node_netstat_Udp6_OutDatagrams",
+      .help = "Statistic Udp6OutDatagrams.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp6",
+     "RcvbufErrors",
+     {.name = NULL,
+      .prom = "node_netstat_Udp6_RcvbufErrors",
+      .help = "Statistic Udp6RcvbufErrors.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"Udp6",
+     "SndbufErrors",
+     {.name = NULL,
+      .prom = "node_netstat_Udp6_SndbufErrors",
+      .help = "Statistic Udp6SndbufErrors.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"UdpLite6",
+     "InErrors",
+     {.name = NULL,
+      .prom = "node_netstat_UdpLite6_InErrors",
+      .help = "Statistic UdpLite6InErrors.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"UdpLite",
+     "InErrors",
+     {.name = NULL,
+      .prom = "node_netstat_UdpLite_InErrors",
+      .help = "Statistic UdpLiteInErrors.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+};
+
+/* /proc/net/sockstat{,6} fields as node_exporter 1.5 names them; "mem" (pages) is also served
+ * in bytes as node_sockstat_<PROTO>_mem_bytes. */
+static const struct {
+	const char *proto, *key;
+	struct am_metric_desc desc;
+} sockstat_fields[] = {
+    {"sockets",
+     "used",
+     {.prom = "node_sockstat_sockets_used",
+      .help = "Number of IPv4 sockets in use.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "inuse",
+     {.prom = "node_sockstat_TCP_inuse",
+      .help = "Number of TCP sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "orphan",
+     {.prom = "node_sockstat_TCP_orphan",
+      .help = "Number of TCP sockets in state orphan.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "tw",
+     {.prom = "node_sockstat_TCP_tw",
+      .help = "Number of TCP sockets in state tw.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "alloc",
+     {.prom = "node_sockstat_TCP_alloc",
+      .help = "Number of TCP sockets in state alloc.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "mem",
+     {.prom = "node_sockstat_TCP_mem",
+      .help = "Number of TCP sockets in state mem.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDP",
+     "inuse",
+     {.prom = "node_sockstat_UDP_inuse",
+      .help = "Number of UDP sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDP",
+     "mem",
+     {.prom = "node_sockstat_UDP_mem",
+      .help = "Number of UDP sockets in state mem.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDPLITE",
+     "inuse",
+     {.prom = "node_sockstat_UDPLITE_inuse",
+      .help = "Number of UDPLITE sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"RAW",
+     "inuse",
+     {.prom = "node_sockstat_RAW_inuse",
+      .help = "Number of RAW sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG",
+     "inuse",
+     {.prom = "node_sockstat_FRAG_inuse",
+      .help = "Number of FRAG sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG",
+     "memory",
+     {.prom = "node_sockstat_FRAG_memory",
+      .help = "Number of FRAG sockets in state memory.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP6",
+     "inuse",
+     {.prom = "node_sockstat_TCP6_inuse",
+      .help = "Number of TCP6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDP6",
+     "inuse",
+     {.prom = "node_sockstat_UDP6_inuse",
+      .help = "Number of UDP6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDPLITE6",
+     "inuse",
+     {.prom = "node_sockstat_UDPLITE6_inuse",
+      .help = "Number of UDPLITE6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"RAW6",
+     "inuse",
+     {.prom = "node_sockstat_RAW6_inuse",
+      .help = "Number of RAW6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG6",
+     "inuse",
+     {.prom = "node_sockstat_FRAG6_inuse",
+      .help = "Number of FRAG6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG6",
+     "memory",
+     {.prom = "node_sockstat_FRAG6_memory",
+      .help = "Number of FRAG6 sockets in state memory.",
+      .type = AM_METRIC_GAUGE}},
+};
+
+static const struct am_metric_desc sockstat_mem_bytes[2] = {
+    {.prom = "node_sockstat_TCP_mem_bytes",
+     .help = "Number of TCP sockets in state mem_bytes.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE},
+    {.prom = "node_sockstat_UDP_mem_bytes",
+     .help = "Number of UDP sockets in state mem_bytes.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE},
 };
 
 static int fail(const char **why, const char *msg, struct am_metric_set *out, size_t mark)
@@ -136,13 +513,42 @@ int am_parse_net_snmp(const char *text, struct am_metric_set *out, const char **
 			for (i = 0; wanted && i < sizeof(snmp_fields) / sizeof(snmp_fields[0]); i++)
 				if (!strcmp(proto, snmp_fields[i].proto) &&
 				    !strcmp(field, snmp_fields[i].field))
-					am_metric_add(out, snmp_fields[i].name, snmp_fields[i].help,
-						      snmp_fields[i].type, (double)x, NULL);
+					am_metric_add(out, &snmp_fields[i].desc, (double)x, NULL);
 		}
 		pairs++;
 		hdr = am_next_line(val);
 	}
 	if (!pairs)
+		return fail(why, "empty", out, mark);
+	return 0;
+}
+
+int am_parse_net_snmp6(const char *text, struct am_metric_set *out, const char **why)
+{
+	size_t mark = out->n, i;
+	const char *line;
+	int lines = 0;
+
+	for (line = text; line && *line; line = am_next_line(line)) {
+		const char *p = line;
+		char key[64];
+		int64_t x;
+
+		if (am_at_eol(line))
+			continue;
+		if (!am_next_token(&p, key, sizeof(key)) || am_parse_i64(&p, &x) || !am_at_eol(p))
+			return fail(why, "expected 'Ip6Name value' lines", out, mark);
+		lines++;
+		for (i = 0; i < sizeof(snmp_fields) / sizeof(snmp_fields[0]); i++) {
+			size_t n = strlen(snmp_fields[i].proto);
+
+			if (snmp_fields[i].proto[n - 1] == '6' &&
+			    !strncmp(key, snmp_fields[i].proto, n) &&
+			    !strcmp(key + n, snmp_fields[i].field))
+				am_metric_add(out, &snmp_fields[i].desc, (double)x, NULL);
+		}
+	}
+	if (!lines)
 		return fail(why, "empty", out, mark);
 	return 0;
 }
@@ -154,7 +560,7 @@ int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *ou
 	int lines = 0;
 
 	for (line = text; line && *line; line = am_next_line(line)) {
-		char proto[32], key[32], lproto[32];
+		char proto[32], key[32];
 		const char *p;
 		size_t i;
 
@@ -163,32 +569,21 @@ int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *ou
 		p = proto_of(line, proto, sizeof(proto));
 		if (!p)
 			return fail(why, "expected 'PROTO: key value ...' lines", out, mark);
-		for (i = 0; proto[i]; i++)
-			lproto[i] =
-			    (char)(proto[i] >= 'A' && proto[i] <= 'Z' ? proto[i] + 32 : proto[i]);
-		lproto[i] = '\0';
 		lines++;
 		while (am_next_token(&p, key, sizeof(key))) {
 			uint64_t v;
 
 			if (am_parse_u64(&p, &v))
 				return fail(why, "a key without a numeric value", out, mark);
-			if (!strcmp(proto, "sockets") && !strcmp(key, "used"))
-				am_metric_add(out, "antimetal_sockets_used",
-					      "Sockets in use, all protocols.", AM_METRIC_GAUGE,
-					      (double)v, NULL);
-			else if (!strcmp(key, "mem") && page_size > 0)
-				am_metric_add(out, "antimetal_sockstat_memory_bytes",
-					      "Memory used by sockets of a protocol.",
-					      AM_METRIC_GAUGE, (double)v * (double)page_size,
-					      "protocol", lproto, NULL);
-			else if (!strcmp(key, "inuse") || !strcmp(key, "orphan") ||
-				 !strcmp(key, "tw") || !strcmp(key, "alloc"))
-				am_metric_add(
-				    out, "antimetal_sockstat_sockets",
-				    "Sockets of a protocol by state (inuse, orphan, tw, alloc).",
-				    AM_METRIC_GAUGE, (double)v, "protocol", lproto, "state", key,
-				    NULL);
+			for (i = 0; i < sizeof(sockstat_fields) / sizeof(sockstat_fields[0]); i++)
+				if (!strcmp(proto, sockstat_fields[i].proto) &&
+				    !strcmp(key, sockstat_fields[i].key))
+					am_metric_add(out, &sockstat_fields[i].desc, (double)v,
+						      NULL);
+			if (!strcmp(key, "mem") && page_size > 0 &&
+			    (!strcmp(proto, "TCP") || !strcmp(proto, "UDP")))
+				am_metric_add(out, &sockstat_mem_bytes[proto[0] == 'U'],
+					      (double)v * (double)page_size, NULL);
 		}
 	}
 	if (!lines)
@@ -199,7 +594,7 @@ int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *ou
 struct tcp_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	int warned[3], bad[3];
+	int warned[5], bad[5];
 	long page_size;
 };
 
@@ -217,19 +612,23 @@ static int tcp_init(void **state, const struct am_collect_roots *roots)
 
 static int tcp_collect(void *state, struct am_metric_set *out)
 {
-	static const char *const files[3] = {"snmp", "netstat", "sockstat"};
+	static const char *const files[5] = {"snmp", "netstat", "snmp6", "sockstat", "sockstat6"};
 	struct tcp_state *st = state;
 	int i, ok = 0, err = 0;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
 		const char *why = "";
 
 		err =
 		    am_procfs_read_net(st->roots.procfs, files[i], &st->buf, "tcp", &st->warned[i]);
 		if (err)
 			continue;
-		err = i < 2 ? am_parse_net_snmp(st->buf.data, out, &why)
-			    : am_parse_sockstat(st->buf.data, st->page_size, out, &why);
+		if (i < 2)
+			err = am_parse_net_snmp(st->buf.data, out, &why);
+		else if (i == 2)
+			err = am_parse_net_snmp6(st->buf.data, out, &why);
+		else
+			err = am_parse_sockstat(st->buf.data, st->page_size, out, &why);
 		if (err) {
 			if (!st->bad[i])
 				am_warn("tcp: %s/1/net/%s: %s", st->roots.procfs, files[i], why);
@@ -258,4 +657,5 @@ const struct am_collector am_collector_tcp = {
     .init = tcp_init,
     .collect = tcp_collect,
     .destroy = tcp_destroy,
+    .node = {"netstat", "sockstat"},
 };
