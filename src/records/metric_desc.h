@@ -5,7 +5,8 @@
 #ifndef ANTIMETAL_RECORDS_METRIC_DESC_H
 #define ANTIMETAL_RECORDS_METRIC_DESC_H
 
-#define AM_METRIC_MAX_LABELS 8
+/* node_os_info has twelve. */
+#define AM_METRIC_MAX_LABELS 12
 
 enum am_metric_type {
 	AM_METRIC_GAUGE,

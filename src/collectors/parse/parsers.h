@@ -117,4 +117,55 @@ const char *am_kmsg_severity_name(int severity);
  * per logical CPU. */
 int am_parse_cpuinfo(const char *text, struct am_metric_set *out, const char **why);
 
+/* /proc/sys/fs/file-nr ("allocated unused maximum"). */
+int am_parse_file_nr(const char *text, uint64_t *allocated, uint64_t *maximum, const char **why);
+
+/* /proc/net/softnet_stat, one line of hex columns per CPU. */
+struct am_softnet_cpu {
+	uint64_t processed, dropped, time_squeeze;
+};
+/* Fill OUT[0..*N) (at most MAX lines; more is an error). */
+int am_parse_softnet(const char *text, struct am_softnet_cpu *out, size_t max, size_t *n,
+		     const char **why);
+
+/* /proc/net/stat/nf_conntrack (a header of column names, then hex values per CPU): the sum
+ * over CPUs of each of the NAMES[0..N) columns into SUMS (columns absent stay 0, *PRESENT has
+ * bit i set when NAMES[i] is a column). */
+int am_parse_conntrack_stat(const char *text, const char *const *names, size_t n, uint64_t *sums,
+			    uint64_t *present, const char **why);
+
+/* /proc/net/udp or udp6: the sum of the tx_queue and rx_queue columns over all sockets. */
+int am_parse_udp_queues(const char *text, uint64_t *tx, uint64_t *rx, const char **why);
+
+/* /proc/net/arp: entries per device into OUT as node_arp_entries{device}. */
+int am_parse_arp(const char *text, struct am_metric_set *out, const char **why);
+
+/* /etc/os-release: the fields node_exporter's os collector labels with. */
+enum {
+	AM_OS_BUILD_ID,
+	AM_OS_ID,
+	AM_OS_ID_LIKE,
+	AM_OS_IMAGE_ID,
+	AM_OS_IMAGE_VERSION,
+	AM_OS_NAME,
+	AM_OS_PRETTY_NAME,
+	AM_OS_VARIANT,
+	AM_OS_VARIANT_ID,
+	AM_OS_VERSION,
+	AM_OS_VERSION_CODENAME,
+	AM_OS_VERSION_ID,
+	AM_OS_NFIELDS
+};
+/* Label names of the fields ("build_id", ...), in the enum's order. */
+extern const char *const am_os_release_labels[AM_OS_NFIELDS];
+struct am_os_release {
+	char field[AM_OS_NFIELDS][128]; /* unquoted values; "" when absent */
+};
+/* KEY=value lines, values optionally in single or double quotes with backslash escapes.
+ * Comments and blank lines are skipped; a line that is not KEY=value is an error. */
+int am_parse_os_release(const char *text, struct am_os_release *out, const char **why);
+/* VERSION_ID as node_exporter's node_os_version value: its leading major[.minor] number, or
+ * -1 when it does not start with one. */
+double am_os_release_version(const struct am_os_release *r);
+
 #endif
