@@ -1,6 +1,7 @@
 /* disk: /proc/diskstats per whole device, as node_exporter's node_disk_* (sectors are always
  * 512 bytes in this file, whatever the device's block size), plus per-second rates. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
 #include "util/clock.h"
+#include "util/file.h"
 #include "util/log.h"
 
 static int digits_to_end(const char *s)
@@ -223,6 +225,14 @@ static const struct {
       .labels = {"device"}}},
 };
 
+static const struct am_metric_desc disk_info = {
+    .name = "antimetal_disk_device_info",
+    .prom = "node_disk_info",
+    .help = "Info of /sys/block/<block_device>.",
+    .type = AM_METRIC_INFO,
+    .labels = {"device", "major", "minor", "model", "path", "revision", "serial", "wwn"},
+};
+
 /* Milliseconds divide by 1000 rather than multiply by 1e-3, so 1234 ms prints as 1.234. */
 static double scaled(uint64_t v, double scale)
 {
@@ -245,6 +255,7 @@ int am_parse_diskstats(const char *text, struct am_metric_set *out, const char *
 
 	for (line = text; line && *line; line = am_next_line(line)) {
 		uint64_t major, minor, f[F_MAX];
+		char maj[24], min[24];
 		const char *p = line;
 		char name[64];
 		int n = 0;
@@ -263,6 +274,13 @@ int am_parse_diskstats(const char *text, struct am_metric_set *out, const char *
 		devices++;
 		if (am_disk_ignored(name))
 			continue;
+		snprintf(maj, sizeof(maj), "%llu", (unsigned long long)major);
+		snprintf(min, sizeof(min), "%llu", (unsigned long long)minor);
+		/* The udev properties are filled in by the collector (disk_udev), which reads
+		 * files; the parser only knows the numbers. */
+		am_metric_add(out, &disk_info, 1, "device", name, "major", maj, "minor", min,
+			      "model", "", "path", "", "revision", "", "serial", "", "wwn", "",
+			      NULL);
 		for (i = 0; i < sizeof(disk_metrics) / sizeof(disk_metrics[0]); i++)
 			if (disk_metrics[i].field < n)
 				am_metric_add(
@@ -280,6 +298,7 @@ struct disk_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_rate_table rates;
+	struct am_strbuf udev;
 	int warned;
 };
 
@@ -292,6 +311,44 @@ static int disk_init(void **state, const struct am_collect_roots *roots)
 	am_roots_store(&st->roots, roots);
 	*state = st;
 	return 0;
+}
+
+/* node_disk_info's model, path, revision, serial and wwn come from udev's database
+ * (/run/udev/data/b<major>:<minor>, "E:ID_MODEL=..." lines), as node_exporter reads them; a host
+ * without udev leaves them empty, as it does there. */
+static void disk_udev(struct disk_state *st, struct am_metric_set *out, size_t mark)
+{
+	static const char *const keys[5] = {"E:ID_MODEL=", "E:ID_PATH=", "E:ID_REVISION=",
+					    "E:ID_SERIAL_SHORT=", "E:ID_WWN="};
+	size_t i;
+	int k;
+
+	for (i = mark; i < out->n; i++) {
+		struct am_metric *m = &out->items[i];
+		char path[128];
+
+		if (m->desc != &disk_info || m->nlabels != 8)
+			continue;
+		snprintf(path, sizeof(path), "/run/udev/data/b%s:%s", m->labels[1].value,
+			 m->labels[2].value);
+		if (am_file_read(path, 1 << 16, &st->udev) || !st->udev.data)
+			continue;
+		for (k = 0; k < 5; k++) {
+			const char *p = strstr(st->udev.data, keys[k]);
+			char *v;
+			size_t n;
+
+			if (!p || (p != st->udev.data && p[-1] != '\n'))
+				continue;
+			p += strlen(keys[k]);
+			n = strcspn(p, "\n");
+			v = strndup(p, n);
+			if (!v)
+				continue;
+			free(m->labels[3 + k].value);
+			m->labels[3 + k].value = v;
+		}
+	}
 }
 
 static int disk_collect(void *state, struct am_metric_set *out)
@@ -310,6 +367,7 @@ static int disk_collect(void *state, struct am_metric_set *out)
 		am_warn("disk: %s/diskstats: %s", st->roots.procfs, why);
 		return err;
 	}
+	disk_udev(st, out, mark);
 	am_rate_cycle(&st->rates);
 	am_rate_emit(&st->rates, out, mark, "antimetal_disk_read_bytes_total",
 		     AM_METRIC_DESC(.name = "antimetal_disk_read_bytes_per_second",
@@ -337,6 +395,7 @@ static void disk_destroy(void *state)
 	if (!st)
 		return;
 	am_strbuf_free(&st->buf);
+	am_strbuf_free(&st->udev);
 	am_rate_free(&st->rates);
 	free(st);
 }
