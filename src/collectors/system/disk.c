@@ -318,8 +318,8 @@ static int disk_init(void **state, const struct am_collect_roots *roots)
  * without udev leaves them empty, as it does there. */
 static void disk_udev(struct disk_state *st, struct am_metric_set *out, size_t mark)
 {
-	static const char *const keys[5] = {"E:ID_MODEL=", "E:ID_PATH=", "E:ID_REVISION=",
-					    "E:ID_SERIAL_SHORT=", "E:ID_WWN="};
+	static const char *const keys[5] = {
+	    "E:ID_MODEL=", "E:ID_PATH=", "E:ID_REVISION=", "E:ID_SERIAL_SHORT=", "E:ID_WWN="};
 	size_t i;
 	int k;
 
