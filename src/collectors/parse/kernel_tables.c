@@ -49,7 +49,7 @@ static int parse_hex(const char **pp, uint64_t *v)
 			return -EINVAL;
 		x = x << 4 | (uint64_t)d;
 	}
-	if (!digits || (*p && *p != ' ' && *p != '\t' && *p != '\n'))
+	if (!digits || (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != ':'))
 		return -EINVAL;
 	*v = x;
 	*pp = p;
@@ -150,7 +150,10 @@ int am_parse_udp_queues(const char *text, uint64_t *tx, uint64_t *rx, const char
 		if (am_at_eol(line))
 			continue;
 		/* sl local_address rem_address st tx_queue:rx_queue ... */
-		for (i = 0; i < 4; i++)
+		if (!am_next_token(&p, tok, sizeof(tok)) ||
+		    strspn(tok, "0123456789") + 1 != strlen(tok) || tok[strlen(tok) - 1] != ':')
+			return fail(why, "a socket line does not start with 'N:'");
+		for (i = 1; i < 4; i++)
 			if (!am_next_token(&p, tok, sizeof(tok)))
 				return fail(why, "a socket line lacks its queue column");
 		if (parse_hex(&p, &a) || *p != ':' || (p++, parse_hex(&p, &b)))

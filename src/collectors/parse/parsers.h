@@ -140,6 +140,21 @@ int am_parse_udp_queues(const char *text, uint64_t *tx, uint64_t *rx, const char
 /* /proc/net/arp: entries per device into OUT as node_arp_entries{device}. */
 int am_parse_arp(const char *text, struct am_metric_set *out, const char **why);
 
+/* One line of /proc/PID/mounts. */
+struct am_mount {
+	char device[256];
+	char mountpoint[512]; /* octal escapes (\040) decoded */
+	char fstype[64];
+	int readonly; /* "ro" among the options */
+};
+/* /proc/1/mounts into *OUT (malloc'd, *N entries; free() it). Returns 0, -ENOMEM, or -EINVAL
+ * for a line that is not "DEVICE MOUNTPOINT FSTYPE OPTIONS DUMP PASS". */
+int am_parse_mounts(const char *text, struct am_mount **out, size_t *n, const char **why);
+/* Whether node_exporter 1.5 (Debian's defaults) leaves a mount out: mount points under /dev,
+ * /proc, /run, /sys, /mnt, /media, /var/lib/docker/, /var/lib/containers/storage/, and pseudo
+ * file system types (proc, sysfs, cgroup, tracefs, overlay, squashfs, ...). */
+int am_mount_excluded(const struct am_mount *m);
+
 /* /etc/os-release: the fields node_exporter's os collector labels with. */
 enum {
 	AM_OS_BUILD_ID,
