@@ -98,6 +98,12 @@ static void free_owned(struct am_metric_set *s)
 	s->nowned = 0;
 }
 
+void am_metric_set_drop_owned(struct am_metric_set *s, size_t n)
+{
+	while (s->nowned > n)
+		free(s->owned[--s->nowned]);
+}
+
 const struct am_metric_desc *am_metric_set_own_desc(struct am_metric_set *s,
 						    struct am_metric_desc *d)
 {

@@ -47,6 +47,8 @@ static inline const char *am_metric_name(const struct am_metric *m)
 void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, double value);
 /* Drop the metrics appended after the first N (a collector undoing a half-parsed file). */
 void am_metric_set_truncate(struct am_metric_set *s, size_t n);
+/* Free the descriptors handed over after the first N (a parser undoing a rejected file). */
+void am_metric_set_drop_owned(struct am_metric_set *s, size_t n);
 /* Drop every metric, keeping the memory. */
 void am_metric_set_reset(struct am_metric_set *s);
 /* Free everything. */

@@ -140,6 +140,15 @@ int am_parse_udp_queues(const char *text, uint64_t *tx, uint64_t *rx, const char
 /* /proc/net/arp: entries per device into OUT as node_arp_entries{device}. */
 int am_parse_arp(const char *text, struct am_metric_set *out, const char **why);
 
+/* A node_exporter textfile (*.prom, the Prometheus text format): counters, gauges and untyped
+ * samples, each metric family with a run-time descriptor owned by OUT. All or nothing: on any
+ * problem (bad syntax, a client-side timestamp, a duplicate series, a second TYPE line,
+ * histogram/summary types, more than AM_METRIC_MAX_LABELS labels) OUT is left as it was and
+ * *WHY says what and *LINE where. */
+int am_parse_textfile(const char *text, struct am_metric_set *out, const char **why, int *line);
+/* Whether samples A and B carry the same label set (order aside). */
+int am_metric_same_labels(const struct am_metric *a, const struct am_metric *b);
+
 /* One line of /proc/PID/mounts. */
 struct am_mount {
 	char device[256];
