@@ -385,6 +385,9 @@ static void hwmon(struct hardware_state *st, struct am_metric_set *out)
 			if (!label[0])
 				snprintf(label, sizeof(label), "%s", base);
 			am_metric_add(out,
+				      /* node_exporter names chips by their device path and sensors
+				       * by file (temp1), so its node_hwmon_temp_celsius labels
+				       * differ: this stays the agent's own metric. */
 				      AM_METRIC_DESC(.name = "antimetal_hwmon_temp_celsius",
 						     .help = "Temperature sensor reading (hwmon).",
 						     .type = AM_METRIC_GAUGE),
@@ -444,8 +447,9 @@ static void thermal(struct hardware_state *st, struct am_metric_set *out)
 			continue;
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_thermal_zone_temp_celsius",
-					     .help = "Thermal zone temperature.",
-					     .type = AM_METRIC_GAUGE),
+					     .prom = "node_thermal_zone_temp",
+					     .help = "Zone temperature in Celsius", .unit = "Cel",
+					     .labels = {"zone", "type"}, .type = AM_METRIC_GAUGE),
 			      (double)milli / 1000.0, "zone", de->d_name + 12, "type", type, NULL);
 		zones++;
 	}
@@ -507,4 +511,5 @@ const struct am_collector am_collector_hardware = {
     .init = hardware_init,
     .collect = hardware_collect,
     .destroy = hardware_destroy,
+    .node = {"thermal_zone"},
 };
