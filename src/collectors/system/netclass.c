@@ -3,9 +3,11 @@
  * down: EINVAL) is left out, as node_exporter leaves it out. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collectors/parse/parse_util.h"
 #include "collectors/system/simple.h"
@@ -62,17 +64,25 @@ static const struct am_metric_desc up = {
     .labels = {"device"},
 };
 
-/* Read one attribute of IFACE into OUT; "" when unreadable. Returns 0 when read. */
-static int attr(struct am_simple_state *st, const char *iface, const char *name, char *out,
-		size_t len)
+/* Read one attribute of the interface directory DIRFD into OUT, trailing blanks cut; "" when
+ * unreadable. Returns 0 when read. openat() from the interface's directory spares the path walk
+ * through /sys/class/net's symbolic links for each of the ~25 files. */
+static int attr(int dirfd, const char *name, char *out, size_t len)
 {
-	char rel[320];
+	ssize_t n = -1;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 
-	snprintf(rel, sizeof(rel), "class/net/%s/%s", iface, name);
-	if (am_procfs_read_line(st->roots.sysfs, rel, out, len)) {
+	if (fd >= 0) {
+		n = read(fd, out, len - 1);
+		close(fd);
+	}
+	if (n < 0) {
 		*out = '\0';
 		return -1;
 	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		n--;
+	out[n] = '\0';
 	return 0;
 }
 
@@ -94,22 +104,22 @@ static int number(const char *s, int hex, double *v)
 	return *end ? -1 : 0;
 }
 
-static void iface(struct am_simple_state *st, const char *dev, struct am_metric_set *out)
+static void iface(int dirfd, const char *dev, struct am_metric_set *out)
 {
 	char address[64], broadcast[64], duplex[32], ifalias[256], operstate[32], val[64];
 	size_t i;
 	double v;
 
-	attr(st, dev, "address", address, sizeof(address));
-	attr(st, dev, "broadcast", broadcast, sizeof(broadcast));
-	attr(st, dev, "duplex", duplex, sizeof(duplex));
-	attr(st, dev, "ifalias", ifalias, sizeof(ifalias));
-	attr(st, dev, "operstate", operstate, sizeof(operstate));
+	attr(dirfd, "address", address, sizeof(address));
+	attr(dirfd, "broadcast", broadcast, sizeof(broadcast));
+	attr(dirfd, "duplex", duplex, sizeof(duplex));
+	attr(dirfd, "ifalias", ifalias, sizeof(ifalias));
+	attr(dirfd, "operstate", operstate, sizeof(operstate));
 	am_metric_add(out, &info, 1, "address", address, "broadcast", broadcast, "device", dev,
 		      "duplex", duplex, "ifalias", ifalias, "operstate", operstate, NULL);
 	am_metric_add(out, &up, !strcmp(operstate, "up"), "device", dev, NULL);
 	for (i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
-		if (attr(st, dev, props[i].attr, val, sizeof(val)) || number(val, props[i].hex, &v))
+		if (attr(dirfd, props[i].attr, val, sizeof(val)) || number(val, props[i].hex, &v))
 			continue;
 		am_metric_add(out, &props[i].desc, v * props[i].scale, "device", dev, NULL);
 	}
@@ -133,9 +143,17 @@ static int netclass_collect(void *state, struct am_metric_set *out)
 		return err;
 	}
 	st->warned = 0;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			iface(st, de->d_name, out);
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		iface(fd, de->d_name, out);
+		close(fd);
+	}
 	closedir(d);
 	return 0;
 }
