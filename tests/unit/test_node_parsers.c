@@ -164,6 +164,7 @@ Test(node_parsers, snmp6_counters_named_like_node_exporter)
 	cr_assert_eq(count_metric(&s, "node_netstat_Udp6_InDatagrams"), 1);
 	cr_assert_eq(count_metric(&s, "node_netstat_UdpLite6_InErrors"), 1);
 	am_metric_set_free(&s);
+	free(t);
 	cr_assert_lt(am_parse_net_snmp6("Ip6InOctets x\n", &s, NULL), 0);
 	cr_assert_eq(s.n, 0);
 }

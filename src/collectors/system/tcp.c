@@ -451,6 +451,9 @@ static const struct am_metric_desc sockstat_mem_bytes[2] = {
      .type = AM_METRIC_GAUGE},
 };
 
+#define NSNMP (sizeof(snmp_fields) / sizeof(snmp_fields[0]))
+_Static_assert(NSNMP < 256, "row indices are kept in bytes");
+
 static int fail(const char **why, const char *msg, struct am_metric_set *out, size_t mark)
 {
 	if (why)
@@ -475,9 +478,10 @@ static const char *proto_of(const char *line, char *proto, size_t len)
 
 int am_parse_net_snmp(const char *text, struct am_metric_set *out, const char **why)
 {
-	size_t mark = out->n, i;
+	size_t mark = out->n, i, nwant;
+	unsigned char want[NSNMP]; /* the table rows of this line's protocol */
 	const char *hdr = text;
-	int pairs = 0, wanted;
+	int pairs = 0;
 
 	while (hdr && *hdr) {
 		const char *val = am_next_line(hdr), *h, *v;
@@ -496,9 +500,10 @@ int am_parse_net_snmp(const char *text, struct am_metric_set *out, const char **
 			return fail(why, "a value line does not follow its header line", out, mark);
 		/* Protocols we export nothing of (Icmp, MPTcpExt...) are still checked for
 		 * shape, but without the per-field table search. */
-		wanted = 0;
-		for (i = 0; i < sizeof(snmp_fields) / sizeof(snmp_fields[0]); i++)
-			wanted |= !strcmp(proto, snmp_fields[i].proto);
+		nwant = 0;
+		for (i = 0; i < NSNMP; i++)
+			if (!strcmp(proto, snmp_fields[i].proto))
+				want[nwant++] = (unsigned char)i;
 		for (;;) {
 			int64_t x;
 
@@ -510,10 +515,9 @@ int am_parse_net_snmp(const char *text, struct am_metric_set *out, const char **
 			if (am_parse_i64(&v, &x))
 				return fail(why, "fewer values than names, or a value not a number",
 					    out, mark);
-			for (i = 0; wanted && i < sizeof(snmp_fields) / sizeof(snmp_fields[0]); i++)
-				if (!strcmp(proto, snmp_fields[i].proto) &&
-				    !strcmp(field, snmp_fields[i].field))
-					am_metric_add(out, &snmp_fields[i].desc, (double)x, NULL);
+			for (i = 0; i < nwant; i++)
+				if (!strcmp(field, snmp_fields[want[i]].field))
+					am_metric_add(out, &snmp_fields[want[i]].desc, (double)x, NULL);
 		}
 		pairs++;
 		hdr = am_next_line(val);
@@ -539,11 +543,14 @@ int am_parse_net_snmp6(const char *text, struct am_metric_set *out, const char *
 		if (!am_next_token(&p, key, sizeof(key)) || am_parse_i64(&p, &x) || !am_at_eol(p))
 			return fail(why, "expected 'Ip6Name value' lines", out, mark);
 		lines++;
-		for (i = 0; i < sizeof(snmp_fields) / sizeof(snmp_fields[0]); i++) {
-			size_t n = strlen(snmp_fields[i].proto);
+		/* Only Ip6, Icmp6, Udp6 and UdpLite6 lines can match a row. */
+		if (strncmp(key, "Ip6", 3) && strncmp(key, "Icmp6", 5) && strncmp(key, "Udp", 3))
+			continue;
+		for (i = 0; i < NSNMP; i++) {
+			const char *pr = snmp_fields[i].proto;
+			size_t n = strlen(pr);
 
-			if (snmp_fields[i].proto[n - 1] == '6' &&
-			    !strncmp(key, snmp_fields[i].proto, n) &&
+			if (pr[n - 1] == '6' && !strncmp(key, pr, n) &&
 			    !strcmp(key + n, snmp_fields[i].field))
 				am_metric_add(out, &snmp_fields[i].desc, (double)x, NULL);
 		}
