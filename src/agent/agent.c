@@ -165,6 +165,13 @@ static void stats_fields(struct am_strbuf *b, const char *host, const struct am_
 
 /* ---- /metrics and /healthz ---- */
 
+static const struct am_metric_desc config_reloads = {
+    .name = "antimetal_agent_config_reloads_total",
+    .help = "SIGHUP reloads, by result (a failed reload keeps the running config).",
+    .type = AM_METRIC_COUNTER,
+    .labels = {"result"},
+};
+
 static void agent_metrics(struct agent *a, struct am_metric_set *out)
 {
 	am_runner_health(&a->runner, out);
@@ -176,22 +183,10 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	am_metric_add(out,
 		      AM_METRIC_DESC(.name = "antimetal_agent_build_info",
 				     .help = "The agent's version, as a label.",
-				     .type = AM_METRIC_GAUGE),
+				     .type = AM_METRIC_GAUGE, .labels = {"version"}),
 		      1, "version", AM_VERSION, NULL);
-	am_metric_add(
-	    out,
-	    AM_METRIC_DESC(
-		    .name = "antimetal_agent_config_reloads_total",
-		    .help = "SIGHUP reloads, by result (a failed reload keeps the running config).",
-		    .type = AM_METRIC_COUNTER),
-	    (double)a->reloads_ok, "result", "success", NULL);
-	am_metric_add(
-	    out,
-	    AM_METRIC_DESC(
-		    .name = "antimetal_agent_config_reloads_total",
-		    .help = "SIGHUP reloads, by result (a failed reload keeps the running config).",
-		    .type = AM_METRIC_COUNTER),
-	    (double)a->reloads_failed, "result", "failure", NULL);
+	am_metric_add(out, &config_reloads, (double)a->reloads_ok, "result", "success", NULL);
+	am_metric_add(out, &config_reloads, (double)a->reloads_failed, "result", "failure", NULL);
 	am_metric_add(out,
 		      AM_METRIC_DESC(.name = "antimetal_agent_scrapes_total",
 				     .help = "/metrics requests answered.",

@@ -148,7 +148,7 @@ void am_runner_health(const struct am_runner *r, struct am_metric_set *out)
 			      AM_METRIC_DESC(.name = "antimetal_agent_collector_up",
 					     .help = "Whether the collector started and its last "
 						     "collection succeeded (1) or not (0).",
-					     .type = AM_METRIC_GAUGE),
+					     .type = AM_METRIC_GAUGE, .labels = {"collector"}),
 			      !e->init_error && !e->last_error && e->runs, "collector", name, NULL);
 		am_metric_add(
 		    out,
@@ -156,28 +156,28 @@ void am_runner_health(const struct am_runner *r, struct am_metric_set *out)
 				       "antimetal_agent_collector_last_success_timestamp_seconds",
 				   .help = "Unix time of the collector's last successful "
 					   "collection (0: never).",
-				   .type = AM_METRIC_GAUGE),
+				   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
 		    (double)e->last_success_ns / 1e9, "collector", name, NULL);
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_agent_collector_runs_total",
 					     .help = "Collections attempted by the collector.",
-					     .type = AM_METRIC_COUNTER),
+					     .type = AM_METRIC_COUNTER, .labels = {"collector"}),
 			      (double)e->runs, "collector", name, NULL);
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_agent_collector_errors_total",
 					     .help = "Collections that failed.",
-					     .type = AM_METRIC_COUNTER),
+					     .type = AM_METRIC_COUNTER, .labels = {"collector"}),
 			      (double)e->errors, "collector", name, NULL);
 		am_metric_add(
 		    out,
 		    AM_METRIC_DESC(.name = "antimetal_agent_collector_duration_seconds",
 				   .help = "Wall time the collector's last collection took.",
-				   .type = AM_METRIC_GAUGE),
+				   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
 		    e->last_duration_s, "collector", name, NULL);
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_agent_collector_interval_seconds",
 					     .help = "Configured collection interval.",
-					     .type = AM_METRIC_GAUGE),
+					     .type = AM_METRIC_GAUGE, .labels = {"collector"}),
 			      (double)e->interval_ms / 1000.0, "collector", name, NULL);
 	}
 }

@@ -92,7 +92,7 @@ void am_exec_source_metrics(struct am_exec_source *x, struct am_metric_set *set)
 	    set,
 	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
 			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
-			   .type = AM_METRIC_GAUGE),
+			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
 	    x->snoop ? 1 : 0, "collector", "execsnoop", NULL);
 	am_metric_add(set,
 		      AM_METRIC_DESC(.name = "antimetal_execsnoop_execs_total",
@@ -109,7 +109,7 @@ void am_exec_source_metrics(struct am_exec_source *x, struct am_metric_set *set)
 	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
 			   .help =
 			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
-			   .type = AM_METRIC_COUNTER),
+			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
 	    (double)(x->base_drops + st.drops), "collector", "execsnoop", NULL);
 }
 

@@ -277,7 +277,7 @@ void am_profile_source_metrics(const struct am_profile_source *x, struct am_metr
 	    set,
 	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
 			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
-			   .type = AM_METRIC_GAUGE),
+			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
 	    x->prof ? 1 : 0, "collector", "profiler", NULL);
 	am_metric_add(set,
 		      AM_METRIC_DESC(.name = "antimetal_profiler_profiles_written_total",
@@ -305,7 +305,7 @@ void am_profile_source_metrics(const struct am_profile_source *x, struct am_metr
 	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
 			   .help =
 			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
-			   .type = AM_METRIC_COUNTER),
+			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
 	    (double)x->lost, "collector", "profiler", NULL);
 }
 

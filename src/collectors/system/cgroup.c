@@ -231,7 +231,8 @@ static void one_cgroup(struct cgroup_state *st, const char *dir, const char *rel
 			    out,
 			    AM_METRIC_DESC(.name = "antimetal_cgroup_memory_current_bytes",
 					   .help = "Memory charged to the cgroup.",
-					   .type = AM_METRIC_GAUGE),
+					   .type = AM_METRIC_GAUGE,
+					   .labels = {"cgroup", "container_id"}),
 			    (double)v, "cgroup", rel, "container_id", id, NULL);
 	}
 	if (!am_procfs_read(dir, "memory.stat", &st->buf))
@@ -242,7 +243,8 @@ static void one_cgroup(struct cgroup_state *st, const char *dir, const char *rel
 				    AM_METRIC_DESC(
 					    .name = "antimetal_cgroup_memory_stat_bytes",
 					    .help = "Memory of the cgroup by type (memory.stat).",
-					    .type = AM_METRIC_GAUGE),
+					    .type = AM_METRIC_GAUGE,
+					    .labels = {"cgroup", "container_id", "type"}),
 				    (double)v, "cgroup", rel, "container_id", id, "type",
 				    memory_stat_keys[i], NULL);
 	for (i = 0; i < 3; i++) {
@@ -257,7 +259,8 @@ static void one_cgroup(struct cgroup_state *st, const char *dir, const char *rel
 		    AM_METRIC_DESC(.name = "antimetal_cgroup_pressure_waiting_seconds_total",
 				   .help =
 				       "Time some task of the cgroup was stalled on the resource.",
-				   .type = AM_METRIC_COUNTER),
+				   .type = AM_METRIC_COUNTER,
+				   .labels = {"cgroup", "container_id", "resource"}),
 		    (double)psi.some_total_us / 1e6, "cgroup", rel, "container_id", id, "resource",
 		    psi_resources[i], NULL);
 		if (psi.has_full)
@@ -267,7 +270,8 @@ static void one_cgroup(struct cgroup_state *st, const char *dir, const char *rel
 					       "antimetal_cgroup_pressure_stalled_seconds_total",
 					   .help = "Time all tasks of the cgroup were stalled on "
 						   "the resource.",
-					   .type = AM_METRIC_COUNTER),
+					   .type = AM_METRIC_COUNTER,
+					   .labels = {"cgroup", "container_id", "resource"}),
 			    (double)psi.full_total_us / 1e6, "cgroup", rel, "container_id", id,
 			    "resource", psi_resources[i], NULL);
 	}

@@ -17,6 +17,15 @@ const char *const am_cpu_mode_names[AM_CPU_NMODES] = {
     "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice",
 };
 
+static const struct am_metric_desc cpu_guest = {
+    .name = "antimetal_cpu_guest_seconds_total",
+    .prom = "node_cpu_guest_seconds_total",
+    .help = "Seconds the CPUs spent in guests (VMs) for each mode.",
+    .unit = "s",
+    .type = AM_METRIC_COUNTER,
+    .labels = {"cpu", "mode"},
+};
+
 /* Modes that make up the time a CPU existed: guest time is already inside user and nice. */
 #define BASE_MODES AM_CPU_GUEST
 
@@ -183,25 +192,14 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 				      AM_METRIC_DESC(.name = "antimetal_cpu_seconds_total",
 						     .prom = "node_cpu_seconds_total",
 						     .help = "Seconds each CPU spent in each mode.",
-						     .type = AM_METRIC_COUNTER),
+						     .type = AM_METRIC_COUNTER,
+						     .labels = {"cpu", "mode"}),
 				      (double)c->ticks[m] / hz, "cpu", cpu, "mode",
 				      am_cpu_mode_names[m], NULL);
-		am_metric_add(out,
-			      AM_METRIC_DESC(.name = "antimetal_cpu_guest_seconds_total",
-					     .prom = "node_cpu_guest_seconds_total",
-					     .help = "Seconds each CPU spent running guests (also "
-						     "counted in user/nice).",
-					     .type = AM_METRIC_COUNTER),
-			      (double)c->ticks[AM_CPU_GUEST] / hz, "cpu", cpu, "mode", "user",
-			      NULL);
-		am_metric_add(out,
-			      AM_METRIC_DESC(.name = "antimetal_cpu_guest_seconds_total",
-					     .prom = "node_cpu_guest_seconds_total",
-					     .help = "Seconds each CPU spent running guests (also "
-						     "counted in user/nice).",
-					     .type = AM_METRIC_COUNTER),
-			      (double)c->ticks[AM_CPU_GUEST_NICE] / hz, "cpu", cpu, "mode", "nice",
-			      NULL);
+		am_metric_add(out, &cpu_guest, (double)c->ticks[AM_CPU_GUEST] / hz, "cpu", cpu,
+			      "mode", "user", NULL);
+		am_metric_add(out, &cpu_guest, (double)c->ticks[AM_CPU_GUEST_NICE] / hz, "cpu", cpu,
+			      "mode", "nice", NULL);
 		p = prev ? find_cpu(prev, c->cpu) : NULL;
 		if (p && (busy = ratios(p, c, r)) >= 0)
 			am_metric_add(
@@ -209,7 +207,7 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 			    AM_METRIC_DESC(.name = "antimetal_cpu_busy_ratio",
 					   .help = "Share of time each CPU was not idle or waiting "
 						   "for I/O since the last cycle.",
-					   .type = AM_METRIC_GAUGE),
+					   .type = AM_METRIC_GAUGE, .labels = {"cpu"}),
 			    busy, "cpu", cpu, NULL);
 	}
 	for (m = 0; m < BASE_MODES; m++)
@@ -217,7 +215,7 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 		    out,
 		    AM_METRIC_DESC(.name = "antimetal_cpu_host_seconds_total",
 				   .help = "Seconds all CPUs together spent in each mode.",
-				   .type = AM_METRIC_COUNTER),
+				   .type = AM_METRIC_COUNTER, .labels = {"mode"}),
 		    (double)cur->total.ticks[m] / hz, "mode", am_cpu_mode_names[m], NULL);
 	if (prev && prev->has_total && (busy = ratios(&prev->total, &cur->total, r)) >= 0) {
 		am_metric_add(out,
@@ -233,7 +231,7 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 				    .name = "antimetal_cpu_host_mode_ratio",
 				    .help =
 					"Share of host CPU time in each mode since the last cycle.",
-				    .type = AM_METRIC_GAUGE),
+				    .type = AM_METRIC_GAUGE, .labels = {"mode"}),
 			    r[m], "mode", am_cpu_mode_names[m], NULL);
 	}
 	if (cur->has_ctxt)

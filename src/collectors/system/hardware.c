@@ -81,7 +81,9 @@ static void emit_cpu(const struct cpu_block *b, struct am_metric_set *out)
 	am_metric_add(out,
 		      AM_METRIC_DESC(.name = "antimetal_cpu_info",
 				     .help = "Logical CPU inventory (/proc/cpuinfo).",
-				     .type = AM_METRIC_GAUGE),
+				     .type = AM_METRIC_GAUGE,
+				     .labels = {"cpu", "package", "core", "vendor", "family",
+						"model", "model_name", "stepping"}),
 		      1, "cpu", b->cpu, "package", b->package, "core", b->core, "vendor", b->vendor,
 		      "family", b->family, "model", b->model, "model_name", b->model_name,
 		      "stepping", b->stepping, NULL);
@@ -189,7 +191,7 @@ static void present(struct am_metric_set *out, const char *component, int yes)
 		    .name = "antimetal_hardware_present",
 		    .help =
 			"Whether the machine exposes this part of the inventory (1) or not (0).",
-		    .type = AM_METRIC_GAUGE),
+		    .type = AM_METRIC_GAUGE, .labels = {"component"}),
 	    yes ? 1 : 0, "component", component, NULL);
 }
 
@@ -236,7 +238,8 @@ static void numa_nodes(struct hardware_state *st, struct am_metric_set *out, int
 			am_metric_add(out,
 				      AM_METRIC_DESC(.name = "antimetal_numa_node_info",
 						     .help = "NUMA node and its CPUs.",
-						     .type = AM_METRIC_GAUGE),
+						     .type = AM_METRIC_GAUGE,
+						     .labels = {"node", "cpulist"}),
 				      1, "node", node, "cpulist", cpulist, NULL);
 		}
 		snprintf(rel, sizeof(rel), "devices/system/node/%s/meminfo", de->d_name);
@@ -288,14 +291,16 @@ static void disks(struct hardware_state *st, struct am_metric_set *out)
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_disk_info",
 					     .help = "Block device inventory (/sys/block).",
-					     .type = AM_METRIC_GAUGE),
+					     .type = AM_METRIC_GAUGE,
+					     .labels = {"device", "model", "vendor", "rotational",
+							"removable"}),
 			      1, "device", de->d_name, "model", model, "vendor", vendor,
 			      "rotational", rot, "removable", rem, NULL);
 		if (!am_parse_u64(&p, &sectors) && am_at_eol(p))
 			am_metric_add(out,
 				      AM_METRIC_DESC(.name = "antimetal_disk_size_bytes",
 						     .help = "Block device capacity.",
-						     .type = AM_METRIC_GAUGE),
+						     .type = AM_METRIC_GAUGE, .labels = {"device"}),
 				      (double)sectors * 512, "device", de->d_name, NULL);
 	}
 	if (d)
@@ -327,7 +332,8 @@ static void interfaces(struct hardware_state *st, struct am_metric_set *out)
 		    out,
 		    AM_METRIC_DESC(.name = "antimetal_network_info",
 				   .help = "Network interface inventory (/sys/class/net).",
-				   .type = AM_METRIC_GAUGE),
+				   .type = AM_METRIC_GAUGE,
+				   .labels = {"device", "address", "operstate", "duplex"}),
 		    1, "device", de->d_name, "address", address, "operstate", operstate, "duplex",
 		    duplex, NULL);
 		p = mtu;
@@ -335,14 +341,14 @@ static void interfaces(struct hardware_state *st, struct am_metric_set *out)
 			am_metric_add(out,
 				      AM_METRIC_DESC(.name = "antimetal_network_mtu_bytes",
 						     .help = "Interface MTU.",
-						     .type = AM_METRIC_GAUGE),
+						     .type = AM_METRIC_GAUGE, .labels = {"device"}),
 				      (double)v, "device", de->d_name, NULL);
 		p = speed;
 		if (!am_parse_i64(&p, &v) && am_at_eol(p) && v > 0)
 			am_metric_add(out,
 				      AM_METRIC_DESC(.name = "antimetal_network_speed_bytes",
 						     .help = "Link speed in bytes per second.",
-						     .type = AM_METRIC_GAUGE),
+						     .type = AM_METRIC_GAUGE, .labels = {"device"}),
 				      (double)v * 125000.0, "device", de->d_name, NULL);
 	}
 	if (d)

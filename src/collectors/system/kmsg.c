@@ -187,7 +187,7 @@ static int kmsg_collect(void *state, struct am_metric_set *out)
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_kmsg_records_total",
 					     .help = "Kernel log records read, by severity.",
-					     .type = AM_METRIC_COUNTER),
+					     .type = AM_METRIC_COUNTER, .labels = {"severity"}),
 			      (double)st->counts[i], "severity", severity_names[i], NULL);
 	am_metric_add(
 	    out,

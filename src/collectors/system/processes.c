@@ -175,7 +175,7 @@ static void emit(struct processes_state *st, struct am_metric_set *out)
 				    .name = "antimetal_processes_state",
 				    .help =
 					"Processes by scheduler state letter (R, S, D, Z, ...).",
-				    .type = AM_METRIC_GAUGE),
+				    .type = AM_METRIC_GAUGE, .labels = {"state"}),
 			    (double)nstate[k], "state", label, NULL);
 	}
 	am_metric_add(out,
@@ -202,13 +202,13 @@ static void emit(struct processes_state *st, struct am_metric_set *out)
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_process_cpu_seconds_total",
 					     .help = "CPU time of a top process, user and system.",
-					     .type = AM_METRIC_COUNTER),
+					     .type = AM_METRIC_COUNTER, .labels = {"pid", "comm"}),
 			      (double)(e->st.utime + e->st.stime) / (double)st->hz, "pid", pid,
 			      "comm", e->st.comm, NULL);
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_process_resident_memory_bytes",
 					     .help = "Resident set size of a top process.",
-					     .type = AM_METRIC_GAUGE),
+					     .type = AM_METRIC_GAUGE, .labels = {"pid", "comm"}),
 			      (double)(e->st.rss_pages > 0 ? e->st.rss_pages : 0) *
 				  (double)st->page_size,
 			      "pid", pid, "comm", e->st.comm, NULL);
@@ -219,7 +219,7 @@ static void emit(struct processes_state *st, struct am_metric_set *out)
 				    .name = "antimetal_process_cpu_ratio",
 				    .help =
 					"CPU used by a top process since the last cycle, in CPUs.",
-				    .type = AM_METRIC_GAUGE),
+				    .type = AM_METRIC_GAUGE, .labels = {"pid", "comm"}),
 			    e->cpu_ratio, "pid", pid, "comm", e->st.comm, NULL);
 	}
 }
