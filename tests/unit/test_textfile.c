@@ -3,6 +3,7 @@
  * served half-parsed. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <sys/stat.h>
 
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
@@ -115,4 +116,26 @@ Test(textfile, missing_directory_is_a_scrape_error)
 	am_collector_textfile.destroy(state);
 	cr_assert_eq(VALUE(&s, "node_textfile_scrape_error"), 1);
 	am_metric_set_free(&s);
+}
+
+Test(textfile, a_fifo_named_prom_is_refused_without_blocking, .timeout = 10)
+{
+	char *dir = am_test_mkdtemp("textfile"), path[600];
+	struct am_collect_roots roots = {NULL, NULL, NULL, dir};
+	static const char good[] = "ok_metric 1\n";
+	struct am_metric_set s = {0};
+	void *state = NULL;
+
+	snprintf(path, sizeof(path), "%s/a_fifo.prom", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/b_good.prom", dir);
+	cr_assert_eq(am_test_write_file(path, good, sizeof(good) - 1), 0);
+	cr_assert_eq(am_collector_textfile.init(&state, &roots), 0);
+	cr_assert_eq(am_collector_textfile.collect(state, &s), 0);
+	am_collector_textfile.destroy(state);
+	cr_assert_eq(VALUE(&s, "node_textfile_scrape_error"), 1);
+	cr_assert_eq(VALUE(&s, "ok_metric"), 1);
+	am_metric_set_free(&s);
+	am_test_rmtree(dir);
+	free(dir);
 }

@@ -125,20 +125,14 @@ static void abandon(struct statfs_req *r)
 		free(r);
 }
 
-/* Forget stuck mounts whose statfs has returned; whether MOUNTPOINT is still stuck. */
-static int still_stuck(struct fs_state *st, const char *mountpoint)
+/* Whether MOUNTPOINT has a statfs still blocked from an earlier cycle. */
+static int still_stuck(const struct fs_state *st, const char *mountpoint)
 {
 	size_t i;
 
-	for (i = 0; i < st->nstuck; i++) {
-		if (strcmp(st->stuck[i]->mountpoint, mountpoint))
-			continue;
-		if (!is_done(st->stuck[i]))
+	for (i = 0; i < st->nstuck; i++)
+		if (!strcmp(st->stuck[i]->mountpoint, mountpoint))
 			return 1;
-		free(st->stuck[i]);
-		st->stuck[i] = st->stuck[--st->nstuck];
-		return 0;
-	}
 	return 0;
 }
 
@@ -213,6 +207,15 @@ static int fs_collect(void *state, struct am_metric_set *out)
 		am_warn("filesystem: %s/1/mounts: %s", st->base.roots.procfs,
 			err == -EINVAL ? why : strerror(-err));
 		return err;
+	}
+	/* Forget stuck requests that have returned, mounted or not any more. */
+	for (i = 0; i < st->nstuck;) {
+		if (is_done(st->stuck[i])) {
+			free(st->stuck[i]);
+			st->stuck[i] = st->stuck[--st->nstuck];
+		} else {
+			i++;
+		}
 	}
 	reqs = calloc(n ? n : 1, sizeof(*reqs));
 	if (!reqs) {

@@ -126,10 +126,14 @@ static int textfile_collect(void *state, struct am_metric_set *out)
 		int line = 0, err;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		err = am_file_read(path, MAX_BYTES, &st->base.buf);
-		if (err || stat(path, &sb)) {
+		/* A FIFO or device named *.prom would block the loop on open: regular files only.
+		 */
+		err = stat(path, &sb) ? -errno : !S_ISREG(sb.st_mode) ? -EINVAL : 0;
+		if (!err)
+			err = am_file_read(path, MAX_BYTES, &st->base.buf);
+		if (err) {
 			warn_once(st, names[i], 0, "textfile: %s/%s: cannot read (line %d): %s",
-				  strerror(err ? -err : errno), 0);
+				  err == -EINVAL ? "not a regular file" : strerror(-err), 0);
 			bad++;
 			continue;
 		}
