@@ -22,8 +22,9 @@ struct am_metric_desc {
 	const char *name;
 	/* node_exporter 1.5's name (node_*, process_*); NULL when node_exporter has none. */
 	const char *prom;
-	/* OpenTelemetry semantic-conventions name (system.cpu.time); NULL when the conventions
-	 * have none yet (the OTLP exporter then uses NAME with '.' for '_'). */
+	/* OpenTelemetry semantic-conventions name (process.cpu.time) where one names exactly this
+	 * series; NULL otherwise (most host metrics: the conventions split them by attributes,
+	 * system.network.io{direction}, a mapping the OTLP exporter of issue 14 has to add). */
 	const char *otel;
 	const char *help; /* one line, node_exporter's wording where it has the metric */
 	const char *unit; /* UCUM as OTLP wants it: "s", "By", "1", "{packet}"; NULL: none */
