@@ -17,7 +17,7 @@ enum am_metric_type {
 
 struct am_metric_desc {
 	/* The agent's own name (antimetal_*): JSON lines, and /metrics with
-	 * prometheus.names: antimetal. NULL for metrics that only exist for node_exporter
+	 * http.antimetal_names: true. NULL for metrics that only exist for node_exporter
 	 * compatibility: those use PROM everywhere. */
 	const char *name;
 	/* node_exporter 1.5's name (node_*, process_*); NULL when node_exporter has none. */
@@ -26,7 +26,7 @@ struct am_metric_desc {
 	 * series; NULL otherwise (most host metrics: the conventions split them by attributes,
 	 * system.network.io{direction}, a mapping the OTLP exporter of issue 14 has to add). */
 	const char *otel;
-	const char *help; /* one line, node_exporter's wording where it has the metric */
+	const char *help; /* one line, same meaning as node_exporter's HELP where it has one */
 	const char *unit; /* UCUM as OTLP wants it: "s", "By", "1", "{packet}"; NULL: none */
 	enum am_metric_type type;
 	/* node_exporter declares it untyped (vmstat, netstat): so does /metrics, to be a
