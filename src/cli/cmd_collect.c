@@ -112,7 +112,7 @@ int cmd_collect(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
+	struct am_collect_roots roots = {"/proc", "/sys", "/dev", NULL};
 	struct am_metric_set set = {0};
 	struct am_strbuf out = {0};
 	struct active act[64];

@@ -96,7 +96,7 @@ Test(cpu, malformed_rejected)
 
 Test(cpu, collector_emits_ratios_from_the_second_cycle)
 {
-	struct am_collect_roots roots = {FIXTURES "/proc/real", NULL, NULL};
+	struct am_collect_roots roots = {FIXTURES "/proc/real", NULL, NULL, NULL};
 	struct am_metric_set s = {0};
 	void *st;
 

@@ -72,7 +72,7 @@ Test(kmsg, gaps_continuations_and_recent_records)
 				   "garbage line\n"
 				   "12,15,300,-;user message\n";
 	char *dir = am_test_mkdtemp("kmsg");
-	struct am_collect_roots roots = {NULL, NULL, dir};
+	struct am_collect_roots roots = {NULL, NULL, dir, NULL};
 	struct am_kmsg_record out[8];
 	struct am_metric_set s = {0};
 	char path[512];
@@ -108,7 +108,7 @@ Test(kmsg, gaps_continuations_and_recent_records)
 Test(kmsg, missing_device_fails_init)
 {
 	void *st = NULL;
-	struct am_collect_roots roots = {NULL, NULL, FIXTURES "/nonexistent"};
+	struct am_collect_roots roots = {NULL, NULL, FIXTURES "/nonexistent", NULL};
 
 	cr_assert_eq(am_collector_kmsg.init(&st, &roots), -ENOENT);
 }

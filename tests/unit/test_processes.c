@@ -130,7 +130,7 @@ Test(processes, top_n_is_the_union_of_cpu_and_memory_rankings)
 Test(processes, cpu_rate_between_cycles_and_pid_reuse)
 {
 	char *dir = am_test_mkdtemp("processes");
-	struct am_collect_roots roots = {dir, NULL, NULL};
+	struct am_collect_roots roots = {dir, NULL, NULL, NULL};
 	struct am_metric_set s = {0};
 	double hz = (double)sysconf(_SC_CLK_TCK), r;
 	void *st;

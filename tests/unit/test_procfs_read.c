@@ -58,7 +58,7 @@ Test(procfs_read, live_proc_self_stat)
 
 Test(procfs_read, roots_default_and_copy)
 {
-	struct am_collect_roots r = {"/p", NULL, NULL};
+	struct am_collect_roots r = {"/p", NULL, NULL, NULL};
 	struct am_roots_buf b;
 
 	am_roots_store(&b, &r);

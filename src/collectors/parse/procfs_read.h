@@ -4,6 +4,7 @@
 #define ANTIMETAL_COLLECTORS_PROCFS_READ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/strbuf.h"
 
@@ -16,6 +17,7 @@ struct am_roots_buf {
 	char procfs[512];
 	char sysfs[512];
 	char devfs[512];
+	char textfile[512]; /* "" = none */
 };
 
 struct am_collect_roots;
@@ -39,5 +41,8 @@ int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf
 /* Read a one-line sysfs attribute into OUT (trailing whitespace stripped). Returns 0 or
  * -errno. */
 int am_procfs_read_line(const char *root, const char *rel, char *out, size_t outlen);
+/* Read a file holding one unsigned decimal (entropy_avail, nf_conntrack_max) into *V. Returns 0,
+ * -errno, or -EINVAL when the content is not one number. */
+int am_procfs_read_u64(const char *root, const char *rel, uint64_t *v);
 
 #endif
