@@ -51,8 +51,8 @@ struct am_psi {
 	double some_avg[3], full_avg[3]; /* avg10, avg60, avg300, percent */
 	uint64_t some_total_us, full_total_us;
 };
-/* A /proc/pressure/{cpu,memory,io} or cgroup *.pressure file into OUT (a "some" line is required).
- */
+/* A /proc/pressure/{cpu,memory,io} or cgroup *.pressure file into OUT (a "some" line is
+ * required). */
 int am_parse_psi(const char *text, struct am_psi *out, const char **why);
 
 /* /proc/stat. */
