@@ -6,7 +6,7 @@ PKGS=(
 	libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libyaml-dev libcriterion-dev
 	libiberty-dev
 	binutils elfutils kmod procps xz-utils
-	prometheus prometheus-node-exporter golang-go linux-perf
+	prometheus prometheus-node-exporter golang-go linux-perf python3
 	qemu-system-x86 busybox-static cpio
 	python3-yaml util-linux mmdebstrap podman uidmap curl
 )

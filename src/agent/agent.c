@@ -168,21 +168,33 @@ static void stats_fields(struct am_strbuf *b, const char *host, const struct am_
 
 /* ---- /metrics and /healthz ---- */
 
+static const struct am_metric_desc config_reloads = {
+    .name = "antimetal_agent_config_reloads_total",
+    .help = "SIGHUP reloads, by result (a failed reload keeps the running config).",
+    .type = AM_METRIC_COUNTER,
+    .labels = {"result"},
+};
+
 static void agent_metrics(struct agent *a, struct am_metric_set *out)
 {
 	am_runner_health(&a->runner, out);
-	am_metric_add(out, "antimetal_agent_start_time_seconds", "Unix time the agent started.",
-		      AM_METRIC_GAUGE, (double)a->start_ns / 1e9, NULL);
-	am_metric_add(out, "antimetal_agent_build_info", "The agent's version, as a label.",
-		      AM_METRIC_GAUGE, 1, "version", AM_VERSION, NULL);
-	am_metric_add(out, "antimetal_agent_config_reloads_total",
-		      "SIGHUP reloads, by result (a failed reload keeps the running config).",
-		      AM_METRIC_COUNTER, (double)a->reloads_ok, "result", "success", NULL);
-	am_metric_add(out, "antimetal_agent_config_reloads_total",
-		      "SIGHUP reloads, by result (a failed reload keeps the running config).",
-		      AM_METRIC_COUNTER, (double)a->reloads_failed, "result", "failure", NULL);
-	am_metric_add(out, "antimetal_agent_scrapes_total", "/metrics requests answered.",
-		      AM_METRIC_COUNTER, (double)a->http.scrapes, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_agent_start_time_seconds",
+				     .help = "Unix time the agent started.",
+				     .type = AM_METRIC_GAUGE),
+		      (double)a->start_ns / 1e9, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_agent_build_info",
+				     .help = "The agent's version, as a label.",
+				     .type = AM_METRIC_GAUGE, .labels = {"version"}),
+		      1, "version", AM_VERSION, NULL);
+	am_metric_add(out, &config_reloads, (double)a->reloads_ok, "result", "success", NULL);
+	am_metric_add(out, &config_reloads, (double)a->reloads_failed, "result", "failure", NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_agent_scrapes_total",
+				     .help = "/metrics requests answered.",
+				     .type = AM_METRIC_COUNTER),
+		      (double)a->http.scrapes, NULL);
 	if (a->cfg.execsnoop_enabled)
 		am_exec_source_metrics(&a->exec, out);
 	if (a->cfg.profiler_enabled)
@@ -190,12 +202,20 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	if (a->cfg.oom_enabled)
 		am_oom_source_metrics(&a->oom, out);
 	if (a->jsonl_on) {
-		am_metric_add(out, "antimetal_agent_jsonl_lines_total",
-			      "JSON lines written since the output was (re)opened.",
-			      AM_METRIC_COUNTER, (double)a->jsonl.lines, NULL);
-		am_metric_add(out, "antimetal_agent_jsonl_write_errors_total",
-			      "JSON lines lost to write errors since the output was (re)opened.",
-			      AM_METRIC_COUNTER, (double)a->jsonl.errors, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_agent_jsonl_lines_total",
+				   .help = "JSON lines written since the output was (re)opened.",
+				   .type = AM_METRIC_COUNTER),
+		    (double)a->jsonl.lines, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(
+			    .name = "antimetal_agent_jsonl_write_errors_total",
+			    .help =
+				"JSON lines lost to write errors since the output was (re)opened.",
+			    .type = AM_METRIC_COUNTER),
+		    (double)a->jsonl.errors, NULL);
 	}
 }
 
@@ -218,7 +238,7 @@ static void render_metrics(void *ctx, struct am_strbuf *out)
 			memcpy(all.items, view.items, view.n * sizeof(*all.items));
 		memcpy(all.items + view.n, own.items, own.n * sizeof(*all.items));
 		all.n = all.cap = view.n + own.n;
-		am_prom_text_render(&all, out);
+		am_prom_text_render_names(&all, out, a->cfg.http_antimetal_names);
 	}
 	free(all.items);
 	am_metric_set_free(&own);

@@ -16,8 +16,9 @@ int am_runner_init(struct am_runner *r, const struct am_config *cfg)
 	strcpy(r->procfs, cfg->procfs);
 	strcpy(r->sysfs, cfg->sysfs);
 	strcpy(r->devfs, cfg->devfs);
-	r->roots =
-	    (struct am_collect_roots){.procfs = r->procfs, .sysfs = r->sysfs, .devfs = r->devfs};
+	strcpy(r->textfile, cfg->textfile_dir);
+	r->roots = (struct am_collect_roots){
+	    .procfs = r->procfs, .sysfs = r->sysfs, .devfs = r->devfs, .textfile = r->textfile};
 	for (i = 0; am_collectors[i]; i++)
 		n++;
 	r->entries = calloc(n ? n : 1, sizeof(*r->entries));
@@ -124,26 +125,60 @@ void am_runner_health(const struct am_runner *r, struct am_metric_set *out)
 		const struct am_runner_entry *e = &r->entries[i];
 		const char *name = e->col->name;
 
-		am_metric_add(out, "antimetal_agent_collector_up",
-			      "Whether the collector started and its last collection succeeded (1) "
-			      "or not (0).",
-			      AM_METRIC_GAUGE, !e->init_error && !e->last_error && e->runs,
-			      "collector", name, NULL);
-		am_metric_add(out, "antimetal_agent_collector_last_success_timestamp_seconds",
-			      "Unix time of the collector's last successful collection (0: never).",
-			      AM_METRIC_GAUGE, (double)e->last_success_ns / 1e9, "collector", name,
-			      NULL);
-		am_metric_add(out, "antimetal_agent_collector_runs_total",
-			      "Collections attempted by the collector.", AM_METRIC_COUNTER,
+		int j;
+
+		for (j = 0; e->col->node[j]; j++) {
+			am_metric_add(out,
+				      AM_METRIC_DESC(.prom = "node_scrape_collector_success",
+						     .help = "node_exporter: Whether a collector "
+							     "succeeded.",
+						     .type = AM_METRIC_GAUGE,
+						     .labels = {"collector"}),
+				      !e->init_error && !e->last_error && e->runs, "collector",
+				      e->col->node[j], NULL);
+			am_metric_add(
+			    out,
+			    AM_METRIC_DESC(.prom = "node_scrape_collector_duration_seconds",
+					   .help = "node_exporter: Duration of a collector "
+						   "scrape.",
+					   .unit = "s", .type = AM_METRIC_GAUGE,
+					   .labels = {"collector"}),
+			    e->last_duration_s, "collector", e->col->node[j], NULL);
+		}
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_agent_collector_up",
+					     .help = "Whether the collector started and its last "
+						     "collection succeeded (1) or not (0).",
+					     .type = AM_METRIC_GAUGE, .labels = {"collector"}),
+			      !e->init_error && !e->last_error && e->runs, "collector", name, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name =
+				       "antimetal_agent_collector_last_success_timestamp_seconds",
+				   .help = "Unix time of the collector's last successful "
+					   "collection (0: never).",
+				   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
+		    (double)e->last_success_ns / 1e9, "collector", name, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_agent_collector_runs_total",
+					     .help = "Collections attempted by the collector.",
+					     .type = AM_METRIC_COUNTER, .labels = {"collector"}),
 			      (double)e->runs, "collector", name, NULL);
-		am_metric_add(out, "antimetal_agent_collector_errors_total",
-			      "Collections that failed.", AM_METRIC_COUNTER, (double)e->errors,
-			      "collector", name, NULL);
-		am_metric_add(out, "antimetal_agent_collector_duration_seconds",
-			      "Wall time the collector's last collection took.", AM_METRIC_GAUGE,
-			      e->last_duration_s, "collector", name, NULL);
-		am_metric_add(out, "antimetal_agent_collector_interval_seconds",
-			      "Configured collection interval.", AM_METRIC_GAUGE,
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_agent_collector_errors_total",
+					     .help = "Collections that failed.",
+					     .type = AM_METRIC_COUNTER, .labels = {"collector"}),
+			      (double)e->errors, "collector", name, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_agent_collector_duration_seconds",
+				   .help = "Wall time the collector's last collection took.",
+				   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
+		    e->last_duration_s, "collector", name, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_agent_collector_interval_seconds",
+					     .help = "Configured collection interval.",
+					     .type = AM_METRIC_GAUGE, .labels = {"collector"}),
 			      (double)e->interval_ms / 1000.0, "collector", name, NULL);
 	}
 }

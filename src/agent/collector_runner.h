@@ -32,6 +32,7 @@ struct am_runner {
 	size_t nrunning;
 	struct am_collect_roots roots;
 	char procfs[AM_CONFIG_PATH_MAX], sysfs[AM_CONFIG_PATH_MAX], devfs[AM_CONFIG_PATH_MAX];
+	char textfile[AM_CONFIG_PATH_MAX];
 };
 
 /* Initialise every collector CFG enables. Returns 0 (even when some failed: see nrunning) or

@@ -34,10 +34,14 @@ struct am_config {
 	char procfs[AM_CONFIG_PATH_MAX];
 	char sysfs[AM_CONFIG_PATH_MAX];
 	char devfs[AM_CONFIG_PATH_MAX];
+	char textfile_dir[AM_CONFIG_PATH_MAX]; /* *.prom files served as-is; "" = none */
 
 	bool http_enabled;
 	char http_address[256];
 	unsigned http_port;
+	/* /metrics names host metrics antimetal_* as before node_exporter compatibility (the
+	 * default, false, serves node_exporter 1.5's names). */
+	bool http_antimetal_names;
 
 	char jsonl_path[AM_CONFIG_PATH_MAX]; /* "" = off, "-" = stdout */
 	uint64_t jsonl_max_bytes;	     /* rotate when a file would grow past this */

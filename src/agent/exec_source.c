@@ -88,19 +88,29 @@ void am_exec_source_metrics(struct am_exec_source *x, struct am_metric_set *set)
 
 	if (x->snoop)
 		am_execsnoop_stats(x->snoop, &st);
-	am_metric_add(set, "antimetal_agent_continuous_collector_up",
-		      "Whether a continuous eBPF collector is running (1) or not (0).",
-		      AM_METRIC_GAUGE, x->snoop ? 1 : 0, "collector", "execsnoop", NULL);
-	am_metric_add(set, "antimetal_execsnoop_execs_total",
-		      "Execs seen by execsnoop, successful or not.", AM_METRIC_COUNTER,
+	am_metric_add(
+	    set,
+	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
+			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
+			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
+	    x->snoop ? 1 : 0, "collector", "execsnoop", NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_execsnoop_execs_total",
+				     .help = "Execs seen by execsnoop, successful or not.",
+				     .type = AM_METRIC_COUNTER),
 		      (double)x->execs, NULL);
-	am_metric_add(set, "antimetal_execsnoop_exec_failures_total",
-		      "Execs that returned an error.", AM_METRIC_COUNTER, (double)x->failed_execs,
-		      NULL);
-	am_metric_add(set, "antimetal_agent_bpf_events_lost_total",
-		      "Events a BPF collector lost (buffer full, overwritten, malformed).",
-		      AM_METRIC_COUNTER, (double)(x->base_drops + st.drops), "collector",
-		      "execsnoop", NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_execsnoop_exec_failures_total",
+				     .help = "Execs that returned an error.",
+				     .type = AM_METRIC_COUNTER),
+		      (double)x->failed_execs, NULL);
+	am_metric_add(
+	    set,
+	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
+			   .help =
+			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
+			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
+	    (double)(x->base_drops + st.drops), "collector", "execsnoop", NULL);
 }
 
 void am_exec_source_stop(struct am_exec_source *x)

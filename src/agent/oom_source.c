@@ -143,26 +143,35 @@ void am_oom_source_set_output(struct am_oom_source *x, struct am_jsonl *out, con
 
 void am_oom_source_metrics(struct am_oom_source *x, struct am_metric_set *set)
 {
-	static const char help[] = "OOM kills, by the victim's memory cgroup and container.";
+	static const struct am_metric_desc kills = {
+	    .name = "antimetal_oom_kills_total",
+	    .help = "OOM kills, by the victim's memory cgroup and container.",
+	    .type = AM_METRIC_COUNTER,
+	    .labels = {"cgroup", "container_id"},
+	};
 	struct am_oom_stats st = {0};
 	size_t i;
 
 	if (x->oom)
 		am_oom_stats(x->oom, &st);
-	am_metric_add(set, "antimetal_agent_continuous_collector_up",
-		      "Whether a continuous eBPF collector is running (1) or not (0).",
-		      AM_METRIC_GAUGE, x->oom ? 1 : 0, "collector", "oom", NULL);
-	for (i = 0; i < x->nseries; i++)
-		am_metric_add(set, "antimetal_oom_kills_total", help, AM_METRIC_COUNTER,
-			      (double)x->series[i].kills, "cgroup", x->series[i].cgroup,
-			      "container_id", x->series[i].container_id, NULL);
-	if (x->other_kills)
-		am_metric_add(set, "antimetal_oom_kills_total", help, AM_METRIC_COUNTER,
-			      (double)x->other_kills, "cgroup", "(other)", "container_id", "",
-			      NULL);
 	am_metric_add(
-	    set, "antimetal_agent_bpf_events_lost_total",
-	    "Events a BPF collector lost (buffer full, overwritten, malformed).", AM_METRIC_COUNTER,
+	    set,
+	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
+			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
+			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
+	    x->oom ? 1 : 0, "collector", "oom", NULL);
+	for (i = 0; i < x->nseries; i++)
+		am_metric_add(set, &kills, (double)x->series[i].kills, "cgroup",
+			      x->series[i].cgroup, "container_id", x->series[i].container_id, NULL);
+	if (x->other_kills)
+		am_metric_add(set, &kills, (double)x->other_kills, "cgroup", "(other)",
+			      "container_id", "", NULL);
+	am_metric_add(
+	    set,
+	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
+			   .help =
+			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
+			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
 	    (double)(x->base_lost + st.output_failures + st.malformed + st.kmsg_overwritten),
 	    "collector", "oom", NULL);
 }

@@ -271,25 +271,40 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)
 {
-	am_metric_add(set, "antimetal_agent_continuous_collector_up",
-		      "Whether a continuous eBPF collector is running (1) or not (0).",
-		      AM_METRIC_GAUGE, x->prof ? 1 : 0, "collector", "profiler", NULL);
-	am_metric_add(set, "antimetal_profiler_profiles_written_total",
-		      "pprof files the continuous profiler wrote.", AM_METRIC_COUNTER,
+	am_metric_add(
+	    set,
+	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
+			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
+			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
+	    x->prof ? 1 : 0, "collector", "profiler", NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_profiles_written_total",
+				     .help = "pprof files the continuous profiler wrote.",
+				     .type = AM_METRIC_COUNTER),
 		      (double)x->profiles_written, NULL);
-	am_metric_add(set, "antimetal_profiler_write_errors_total",
-		      "Profiling windows that could not be read or written.", AM_METRIC_COUNTER,
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_write_errors_total",
+				     .help = "Profiling windows that could not be read or written.",
+				     .type = AM_METRIC_COUNTER),
 		      (double)x->write_errors, NULL);
-	am_metric_add(set, "antimetal_profiler_samples_total",
-		      "Stack samples in the written windows.", AM_METRIC_COUNTER,
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_samples_total",
+				     .help = "Stack samples in the written windows.",
+				     .type = AM_METRIC_COUNTER),
 		      (double)x->samples, NULL);
-	am_metric_add(set, "antimetal_profiler_window_write_seconds",
-		      "Wall time switching windows took (attach the next, read, symbolize and "
-		      "write the last).",
-		      AM_METRIC_GAUGE, x->last_write_s, NULL);
-	am_metric_add(set, "antimetal_agent_bpf_events_lost_total",
-		      "Events a BPF collector lost (buffer full, overwritten, malformed).",
-		      AM_METRIC_COUNTER, (double)x->lost, "collector", "profiler", NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_window_write_seconds",
+				     .help = "Wall time switching windows took (attach the next, "
+					     "read, symbolize and write the last).",
+				     .type = AM_METRIC_GAUGE),
+		      x->last_write_s, NULL);
+	am_metric_add(
+	    set,
+	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
+			   .help =
+			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
+			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
+	    (double)x->lost, "collector", "profiler", NULL);
 }
 
 void am_profile_source_stop(struct am_profile_source *x, int flush)

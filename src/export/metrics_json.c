@@ -17,9 +17,9 @@ void am_metrics_json_array(const struct am_metric_set *set, struct am_strbuf *ou
 		if (i)
 			am_strbuf_putc(out, ',');
 		am_strbuf_putc(out, '{');
-		am_json_kv_str(out, "name", m->name, true);
-		am_json_kv_str(out, "type", m->type == AM_METRIC_COUNTER ? "counter" : "gauge",
-			       false);
+		am_json_kv_str(out, "name", am_metric_name(m), true);
+		am_json_kv_str(out, "type",
+			       m->desc->type == AM_METRIC_COUNTER ? "counter" : "gauge", false);
 		am_json_key(out, "labels", false);
 		am_strbuf_putc(out, '{');
 		for (j = 0; j < m->nlabels; j++)

@@ -8,14 +8,14 @@
 #include "util/json.h"
 
 struct sort_ctx {
-	const struct am_metric *items;
+	const char *name;
 	size_t idx;
 };
 
 static int by_name_then_index(const void *a, const void *b)
 {
 	const struct sort_ctx *x = a, *y = b;
-	int c = strcmp(x->items[x->idx].name, y->items[y->idx].name);
+	int c = strcmp(x->name, y->name);
 
 	if (c)
 		return c;
@@ -77,11 +77,11 @@ static void help_text(struct am_strbuf *out, const char *s)
 	}
 }
 
-static void sample(struct am_strbuf *out, const struct am_metric *m)
+static void sample(struct am_strbuf *out, const char *name, const struct am_metric *m)
 {
 	int i;
 
-	am_strbuf_puts(out, m->name);
+	am_strbuf_puts(out, name);
 	if (m->nlabels) {
 		am_strbuf_putc(out, '{');
 		for (i = 0; i < m->nlabels; i++) {
@@ -98,7 +98,19 @@ static void sample(struct am_strbuf *out, const struct am_metric *m)
 	am_strbuf_putc(out, '\n');
 }
 
+static const char *type_name(const struct am_metric_desc *d)
+{
+	if (d->prom_untyped && d->prom)
+		return "untyped";
+	return d->type == AM_METRIC_COUNTER ? "counter" : "gauge";
+}
+
 void am_prom_text_render(const struct am_metric_set *set, struct am_strbuf *out)
+{
+	am_prom_text_render_names(set, out, 0);
+}
+
+void am_prom_text_render_names(const struct am_metric_set *set, struct am_strbuf *out, int legacy)
 {
 	struct sort_ctx *order;
 	const char *prev = NULL;
@@ -114,19 +126,21 @@ void am_prom_text_render(const struct am_metric_set *set, struct am_strbuf *out)
 		return;
 	}
 	for (i = 0; i < set->n; i++)
-		order[i] = (struct sort_ctx){set->items, i};
+		order[i] =
+		    (struct sort_ctx){am_metric_desc_prom_name(set->items[i].desc, legacy), i};
 	qsort(order, set->n, sizeof(*order), by_name_then_index);
 	for (i = 0; i < set->n; i++) {
 		const struct am_metric *m = &set->items[order[i].idx];
 
-		if (!prev || strcmp(prev, m->name)) {
-			am_strbuf_printf(out, "# HELP %s ", m->name);
-			help_text(out, m->help ? m->help : "");
-			am_strbuf_printf(out, "\n# TYPE %s %s\n", m->name,
-					 m->type == AM_METRIC_COUNTER ? "counter" : "gauge");
-			prev = m->name;
+		const char *name = order[i].name;
+
+		if (!prev || strcmp(prev, name)) {
+			am_strbuf_printf(out, "# HELP %s ", name);
+			help_text(out, m->desc->help ? m->desc->help : "");
+			am_strbuf_printf(out, "\n# TYPE %s %s\n", name, type_name(m->desc));
+			prev = name;
 		}
-		sample(out, m);
+		sample(out, name, m);
 	}
 	free(order);
 }

@@ -12,6 +12,9 @@
 /* Append SET to OUT: samples grouped by metric name (sorted by name, the set's order kept
  * within a name), one HELP and TYPE line per name, label values escaped. */
 void am_prom_text_render(const struct am_metric_set *set, struct am_strbuf *out);
+/* The same, naming metrics by node_exporter's names (LEGACY 0, the default) or by the agent's
+ * own antimetal_* names (LEGACY 1: config prometheus.names: antimetal). */
+void am_prom_text_render_names(const struct am_metric_set *set, struct am_strbuf *out, int legacy);
 /* Append V as a Prometheus sample value: integers exactly, others in the shortest form that
  * reads back equal, NaN and +Inf/-Inf spelled as Prometheus expects. */
 void am_prom_text_value(struct am_strbuf *out, double v);

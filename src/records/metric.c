@@ -20,8 +20,7 @@ static struct am_metric *grow(struct am_metric_set *s)
 	return &s->items[s->n];
 }
 
-void am_metric_add(struct am_metric_set *s, const char *name, const char *help,
-		   enum am_metric_type type, double value, ...)
+void am_metric_add(struct am_metric_set *s, const struct am_metric_desc *desc, double value, ...)
 {
 	struct am_metric *m = grow(s);
 	const char *lname;
@@ -29,7 +28,7 @@ void am_metric_add(struct am_metric_set *s, const char *name, const char *help,
 
 	if (!m)
 		return;
-	*m = (struct am_metric){ .name = name, .help = help, .type = type, .value = value };
+	*m = (struct am_metric){.desc = desc, .value = value};
 	va_start(ap, value);
 	while ((lname = va_arg(ap, const char *)) != NULL) {
 		const char *lval = va_arg(ap, const char *);
@@ -55,8 +54,7 @@ void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, doub
 
 	if (!c)
 		return;
-	*c = (struct am_metric){ .name = m->name, .help = m->help, .type = m->type,
-				 .value = value };
+	*c = (struct am_metric){.desc = m->desc, .value = value};
 	for (j = 0; j < m->nlabels; j++) {
 		c->labels[j].name = m->labels[j].name;
 		c->labels[j].value = strdup(m->labels[j].value);
@@ -91,9 +89,44 @@ void am_metric_set_truncate(struct am_metric_set *s, size_t n)
 		s->n = n;
 }
 
+static void free_owned(struct am_metric_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nowned; i++)
+		free(s->owned[i]);
+	s->nowned = 0;
+}
+
+void am_metric_set_drop_owned(struct am_metric_set *s, size_t n)
+{
+	while (s->nowned > n)
+		free(s->owned[--s->nowned]);
+}
+
+const struct am_metric_desc *am_metric_set_own_desc(struct am_metric_set *s,
+						    struct am_metric_desc *d)
+{
+	if (s->nowned == s->capowned) {
+		size_t cap = s->capowned ? s->capowned * 2 : 16;
+		struct am_metric_desc **p = realloc(s->owned, cap * sizeof(*p));
+
+		if (!p) {
+			free(d);
+			s->oom = 1;
+			return NULL;
+		}
+		s->owned = p;
+		s->capowned = cap;
+	}
+	s->owned[s->nowned++] = d;
+	return d;
+}
+
 void am_metric_set_reset(struct am_metric_set *s)
 {
 	free_labels(s);
+	free_owned(s);
 	s->n = 0;
 	s->oom = 0;
 }
@@ -101,6 +134,8 @@ void am_metric_set_reset(struct am_metric_set *s)
 void am_metric_set_free(struct am_metric_set *s)
 {
 	free_labels(s);
+	free_owned(s);
+	free(s->owned);
 	free(s->items);
-	*s = (struct am_metric_set){ 0 };
+	*s = (struct am_metric_set){0};
 }

@@ -6,19 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AM_METRIC_MAX_LABELS 8
-
-enum am_metric_type { AM_METRIC_GAUGE, AM_METRIC_COUNTER };
+#include "records/metric_desc.h"
 
 struct am_label {
-	const char *name;  /* static string */
-	char *value;       /* owned by the set */
+	const char *name; /* static string */
+	char *value;	  /* owned by the set */
 };
 
 struct am_metric {
-	const char *name;  /* static, Prometheus-conventional: antimetal_memory_total_bytes */
-	const char *help;  /* static one-line description */
-	enum am_metric_type type;
+	const struct am_metric_desc *desc; /* static (or owned by the set: textfile) */
 	double value;
 	int nlabels;
 	struct am_label labels[AM_METRIC_MAX_LABELS];
@@ -28,17 +24,31 @@ struct am_metric_set {
 	struct am_metric *items;
 	size_t n, cap;
 	uint64_t timestamp_ns; /* CLOCK_REALTIME of the collection */
-	int oom;               /* sticky: an append failed for lack of memory */
+	int oom;	       /* sticky: an append failed for lack of memory */
+	/* Descriptors made at run time (textfile metrics), freed with the set. */
+	struct am_metric_desc **owned;
+	size_t nowned, capowned;
 };
 
 /* Append a metric; LABELS is NULL-terminated pairs of name, value ("cpu", "0", NULL).
  * Label values are copied. */
-void am_metric_add(struct am_metric_set *s, const char *name, const char *help,
-		   enum am_metric_type type, double value, ...) __attribute__((sentinel));
+void am_metric_add(struct am_metric_set *s, const struct am_metric_desc *desc, double value, ...)
+    __attribute__((sentinel));
+/* Hand a heap descriptor (its strings included, in one allocation) to the set, which frees it
+ * on reset; returns D, or NULL (and frees D) when out of memory. */
+const struct am_metric_desc *am_metric_set_own_desc(struct am_metric_set *s,
+						    struct am_metric_desc *d);
+/* The name of M in JSON lines and tests (the agent's own, else node_exporter's). */
+static inline const char *am_metric_name(const struct am_metric *m)
+{
+	return am_metric_desc_json_name(m->desc);
+}
 /* Append a copy of M (labels copied) with VALUE. */
 void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, double value);
 /* Drop the metrics appended after the first N (a collector undoing a half-parsed file). */
 void am_metric_set_truncate(struct am_metric_set *s, size_t n);
+/* Free the descriptors handed over after the first N (a parser undoing a rejected file). */
+void am_metric_set_drop_owned(struct am_metric_set *s, size_t n);
 /* Drop every metric, keeping the memory. */
 void am_metric_set_reset(struct am_metric_set *s);
 /* Free everything. */

@@ -143,9 +143,53 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 #elif defined(FUZZ_cpuinfo)
 	am_parse_cpuinfo(text, &s, &why);
+#elif defined(FUZZ_textfile)
+	{
+		int line;
+
+		am_parse_textfile(text, &s, &why, &line);
+	}
+#elif defined(FUZZ_mounts)
+	{
+		struct am_mount *m = NULL;
+		size_t n, i;
+
+		if (!am_parse_mounts(text, &m, &n, &why))
+			for (i = 0; i < n; i++)
+				(void)am_mount_excluded(&m[i]);
+		free(m);
+	}
+#elif defined(FUZZ_os_release)
+	{
+		struct am_os_release r;
+
+		if (!am_parse_os_release(text, &r, &why))
+			(void)am_os_release_version(&r);
+	}
+#elif defined(FUZZ_kernel_tables)
+	{
+		static const char *const names[2] = {"found", "drop"};
+		struct am_softnet_cpu c[16];
+		uint64_t a, b, sums[2], present;
+		size_t n;
+
+		am_parse_file_nr(text, &a, &b, &why);
+		am_parse_softnet(text, c, 16, &n, &why);
+		am_parse_conntrack_stat(text, names, 2, sums, &present, &why);
+		am_parse_udp_queues(text, &a, &b, &why);
+		am_parse_arp(text, &s, &why);
+		am_parse_net_snmp6(text, &s, &why);
+	}
 #elif defined(FUZZ_prom_text)
-	am_metric_add(&s, "antimetal_fuzz", text, AM_METRIC_GAUGE, (double)size, "label", text,
-		      NULL);
+	{
+		/* The help text is the fuzz input: a run-time descriptor. */
+		struct am_metric_desc d = {
+		    .name = "antimetal_fuzz", .help = text, .type = AM_METRIC_GAUGE};
+
+		am_metric_add(&s, &d, (double)size, "label", text, NULL);
+		render(&s);
+		am_metric_set_reset(&s);
+	}
 #else
 #error "build with -DFUZZ_<parser>"
 #endif

@@ -14,6 +14,8 @@ declare -A seeds=(
 	[psi]="pressure/cpu pressure/memory pressure/io" [stat]="stat" [pid_stat]="1/stat"
 	[mountinfo]="self/mountinfo" [flat_keyed]="" [kmsg]="kmsg" [cpuinfo]="cpuinfo"
 	[prom_text]="loadavg" [cgroup_files]="" [cgroup_layout]="self/mountinfo" [oom_kmsg]=""
+	[textfile]="" [mounts]="1/mounts" [os_release]=""
+	[kernel_tables]="sys/fs/file-nr net/softnet_stat net/stat/nf_conntrack 1/net/udp 1/net/arp 1/net/snmp6"
 )
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -28,6 +30,12 @@ for t in "${!seeds[@]}"; do
 			[ -f "$root/$rel" ] && cp "$root/$rel" "$corpus/seed$((n++))"
 		done
 	done
+	if [ "$t" = textfile ]; then
+		for f in $fx/textfile/mixed/*.prom; do cp "$f" "$corpus/seed$((n++))"; done
+	fi
+	if [ "$t" = os_release ]; then
+		cp $fx/etc/os-release "$corpus/seed$((n++))"
+	fi
 	if [ "$t" = flat_keyed ]; then
 		for f in $(find $fx/cgroup -name '*.stat'); do cp "$f" "$corpus/seed$((n++))"; done
 	fi

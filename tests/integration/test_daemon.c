@@ -223,7 +223,7 @@ Test(daemon, serves_metrics_and_healthz_then_stops_on_sigterm, .init = setup, .f
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(am_http_header(&r, "Content-Type", ctype, sizeof(ctype)),
 			 "text/plain; version=0.0.4; charset=utf-8");
-	cr_assert(sample_value(r.body.data, "antimetal_memory_total_bytes", &v),
+	cr_assert(sample_value(r.body.data, "node_memory_MemTotal_bytes", &v),
 		  "no memory metric");
 	cr_assert_gt(v, 0);
 	cr_assert(
@@ -252,7 +252,7 @@ Test(daemon, serves_metrics_and_healthz_then_stops_on_sigterm, .init = setup, .f
 
 		am_test_gunzip(r.body.data, r.body.len, &plain);
 		cr_assert_not_null(
-		    strstr(plain.data, "# TYPE antimetal_memory_total_bytes gauge\n"));
+		    strstr(plain.data, "# TYPE node_memory_MemTotal_bytes gauge\n"));
 		cr_assert_lt(r.body.len * 3, plain.len, "gzip saved too little: %zu of %zu",
 			     r.body.len, plain.len);
 		am_strbuf_free(&plain);
@@ -718,9 +718,9 @@ Test(daemon, collectors_that_cannot_run_are_logged_and_the_others_run, .init = s
 	cr_assert_not_null(strstr(r.body.data, "collector kmsg: not running\n"), "%s", r.body.data);
 	am_http_response_free(&r);
 	cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 5000, &r), 0);
-	cr_assert(sample_value(r.body.data, "antimetal_memory_total_bytes", &v));
-	cr_assert(sample_value(r.body.data, "antimetal_load1", &v));
-	cr_assert_null(strstr(r.body.data, "\nantimetal_cpu_seconds_total{"));
+	cr_assert(sample_value(r.body.data, "node_memory_MemTotal_bytes", &v));
+	cr_assert(sample_value(r.body.data, "node_load1", &v));
+	cr_assert_null(strstr(r.body.data, "\nnode_cpu_seconds_total{"));
 	cr_assert(
 	    sample_value(r.body.data, "antimetal_agent_collector_up{collector=\"memory\"}", &v));
 	cr_assert_eq(v, 1);
@@ -795,8 +795,9 @@ Test(daemon, without_privileges_the_bpf_collectors_are_left_out, .init = setup, 
 	snprintf(cfg, sizeof(cfg), "%s/profiles", dir);
 	cr_assert_eq(mkdir(cfg, 0777), 0);
 	cr_assert_eq(chmod(cfg, 0777), 0);
+	/* Also the documented switch back to the agent's own names on /metrics. */
 	write_config("config.yaml",
-		     "http:\n  port: %d\ncollectors:\n  interval: 1s\n"
+		     "http:\n  port: %d\n  antimetal_names: true\ncollectors:\n  interval: 1s\n"
 		     "execsnoop:\n  enabled: true\nprofiler:\n  enabled: true\n"
 		     "  output_dir: %s/profiles\n",
 		     port, dir);
@@ -808,6 +809,7 @@ Test(daemon, without_privileges_the_bpf_collectors_are_left_out, .init = setup, 
 	cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 5000, &r), 0);
 	cr_assert(sample_value(r.body.data, "antimetal_memory_total_bytes", &v),
 		  "no memory metric");
+	cr_assert_null(strstr(r.body.data, "\nnode_memory_MemTotal_bytes "));
 	cr_assert(sample_value(
 	    r.body.data, "antimetal_agent_continuous_collector_up{collector=\"execsnoop\"}", &v));
 	cr_assert_eq(v, 0);

@@ -38,7 +38,8 @@ static inline const struct am_metric *find_metric(const struct am_metric_set *s,
 	for (i = 0; i < s->n; i++) {
 		const struct am_metric *m = &s->items[i];
 		const char *ln;
-		bool match = !strcmp(m->name, name);
+		bool match = !strcmp(am_metric_name(m), name) ||
+			     (m->desc->prom && !strcmp(m->desc->prom, name));
 		va_list ap;
 
 		va_start(ap, name);
@@ -74,7 +75,8 @@ static inline size_t count_metric(const struct am_metric_set *s, const char *nam
 	size_t i, n = 0;
 
 	for (i = 0; i < s->n; i++)
-		n += !strcmp(s->items[i].name, name);
+		n += !strcmp(am_metric_name(&s->items[i]), name) ||
+		     (s->items[i].desc->prom && !strcmp(s->items[i].desc->prom, name));
 	return n;
 }
 

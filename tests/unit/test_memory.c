@@ -18,8 +18,13 @@ Test(memory, captured_meminfo_exact)
 	cr_assert_eq(VALUE(&s, "antimetal_memory_cached_bytes"), 508212.0 * 1024);
 	cr_assert_eq(VALUE(&s, "antimetal_memory_anon_bytes"), 448740.0 * 1024);
 	cr_assert_eq(VALUE(&s, "antimetal_memory_hugepage_size_bytes"), 2048.0 * 1024);
-	cr_assert_eq(VALUE(&s, "antimetal_memory_hugepages", "state", "total"), 0);
-	cr_assert_eq(count_metric(&s, "antimetal_memory_hugepages"), 4);
+	cr_assert_eq(VALUE(&s, "node_memory_MemTotal_bytes"), 24684096.0 * 1024);
+	cr_assert_eq(VALUE(&s, "node_memory_Active_anon_bytes"),
+		     VALUE(&s, "antimetal_memory_active_anon_bytes"));
+	cr_assert_eq(VALUE(&s, "node_memory_HugePages_Total"), 0);
+	cr_assert_eq(count_metric(&s, "node_memory_HugePages_Free"), 1);
+	/* Every field of this kernel's meminfo has a name. */
+	cr_assert_eq(VALUE(&s, "antimetal_memory_unknown_fields"), 0);
 	am_metric_set_free(&s);
 	free(t);
 }
@@ -31,6 +36,7 @@ Test(memory, captured_vmstat_exact)
 
 	cr_assert_eq(am_parse_vmstat(t, &s, NULL), 0);
 	cr_assert_eq(VALUE(&s, "antimetal_vmstat_pgfault_total"), 5576369);
+	cr_assert_eq(VALUE(&s, "node_vmstat_pgfault"), 5576369);
 	cr_assert_eq(VALUE(&s, "antimetal_vmstat_pgmajfault_total"), 2674);
 	cr_assert_eq(VALUE(&s, "antimetal_vmstat_pgpgin_total"), 2682297);
 	cr_assert_eq(VALUE(&s, "antimetal_vmstat_oom_kill_total"), 0);
@@ -53,7 +59,8 @@ Test(memory, meminfo_errors)
 		struct am_metric_set s = {0};
 		const char *why = NULL;
 
-		am_metric_add(&s, "x", "x", AM_METRIC_GAUGE, 1, NULL);
+		am_metric_add(&s, AM_METRIC_DESC(.name = "x", .help = "x", .type = AM_METRIC_GAUGE),
+			      1, NULL);
 		cr_assert_eq(am_parse_meminfo(bad[i], &s, &why), -EINVAL, "accepted '%s'", bad[i]);
 		cr_assert_not_null(why);
 		/* A failed parse leaves what was there before. */

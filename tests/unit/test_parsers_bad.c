@@ -59,6 +59,56 @@ static int p_kmsg(const char *t, struct am_metric_set *o, const char **w)
 	return am_parse_kmsg_record(t, strlen(t), &r, w);
 }
 
+static int p_file_nr(const char *t, struct am_metric_set *o, const char **w)
+{
+	uint64_t a, m;
+
+	(void)o;
+	return am_parse_file_nr(t, &a, &m, w);
+}
+
+static int p_softnet(const char *t, struct am_metric_set *o, const char **w)
+{
+	struct am_softnet_cpu c[64];
+	size_t n;
+
+	(void)o;
+	return am_parse_softnet(t, c, 64, &n, w);
+}
+
+static int p_conntrack(const char *t, struct am_metric_set *o, const char **w)
+{
+	static const char *const names[2] = {"found", "drop"};
+	uint64_t sums[2], present;
+
+	(void)o;
+	return am_parse_conntrack_stat(t, names, 2, sums, &present, w);
+}
+
+static int p_udp(const char *t, struct am_metric_set *o, const char **w)
+{
+	uint64_t tx, rx;
+
+	(void)o;
+	return am_parse_udp_queues(t, &tx, &rx, w);
+}
+
+static int p_mounts(const char *t, struct am_metric_set *o, const char **w)
+{
+	struct am_mount *m = NULL;
+	size_t n;
+	int err = am_parse_mounts(t, &m, &n, w);
+
+	(void)o;
+	if (!err && !n) {
+		err = -EINVAL;
+		if (w)
+			*w = "no mounts";
+	}
+	free(m);
+	return err;
+}
+
 static const struct {
 	const char *file;
 	parse_fn fn;
@@ -79,6 +129,11 @@ static const struct {
     {"self/mountinfo", p_mountinfo},
     {"1/stat", p_pid_stat},
     {"kmsg", p_kmsg},
+    {"sys/fs/file-nr", p_file_nr},
+    {"net/softnet_stat", p_softnet},
+    {"net/stat/nf_conntrack", p_conntrack},
+    {"1/net/udp", p_udp},
+    {"1/mounts", p_mounts},
 };
 
 static void run_variant(const char *variant, int must_fail)

@@ -11,20 +11,16 @@ Test(pressure, captured_fixture_exact)
 
 	cr_assert_eq(collect_once(&am_collector_pressure, FIXTURES "/proc/real", NULL, NULL, &s),
 		     0);
-	cr_assert_eq(VALUE(&s, "antimetal_pressure_waiting_seconds_total", "resource", "cpu"),
-		     26.301597);
+	cr_assert_eq(VALUE(&s, "node_pressure_cpu_waiting_seconds_total"), 26.301597);
 	cr_assert_float_eq(
 	    VALUE(&s, "antimetal_pressure_waiting_ratio", "resource", "cpu", "window", "10s"),
 	    0.1924, 1e-15);
 	cr_assert_float_eq(
 	    VALUE(&s, "antimetal_pressure_waiting_ratio", "resource", "cpu", "window", "300s"),
 	    0.0308, 1e-15);
-	cr_assert_eq(VALUE(&s, "antimetal_pressure_stalled_seconds_total", "resource", "io"),
-		     17.401299);
-	cr_assert_eq(VALUE(&s, "antimetal_pressure_waiting_seconds_total", "resource", "io"),
-		     18.071193);
-	cr_assert_eq(VALUE(&s, "antimetal_pressure_waiting_seconds_total", "resource", "memory"),
-		     0);
+	cr_assert_eq(VALUE(&s, "antimetal_pressure_io_stalled_seconds_total"), 17.401299);
+	cr_assert_eq(VALUE(&s, "antimetal_pressure_io_waiting_seconds_total"), 18.071193);
+	cr_assert_eq(VALUE(&s, "antimetal_pressure_memory_waiting_seconds_total"), 0);
 	cr_assert_eq(count_metric(&s, "antimetal_pressure_stalled_ratio"), 9);
 	am_metric_set_free(&s);
 }

@@ -11,9 +11,14 @@ Test(prom_text, groups_by_name_with_one_help_and_type)
 	struct am_metric_set s = {0};
 	struct am_strbuf b = {0};
 
-	am_metric_add(&s, "b_total", "B things.", AM_METRIC_COUNTER, 1, "x", "1", NULL);
-	am_metric_add(&s, "a", "A.", AM_METRIC_GAUGE, 2.5, NULL);
-	am_metric_add(&s, "b_total", "B things.", AM_METRIC_COUNTER, 3, "x", "2", NULL);
+	am_metric_add(
+	    &s, AM_METRIC_DESC(.name = "b_total", .help = "B things.", .type = AM_METRIC_COUNTER),
+	    1, "x", "1", NULL);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "a", .help = "A.", .type = AM_METRIC_GAUGE), 2.5,
+		      NULL);
+	am_metric_add(
+	    &s, AM_METRIC_DESC(.name = "b_total", .help = "B things.", .type = AM_METRIC_COUNTER),
+	    3, "x", "2", NULL);
 	am_prom_text_render(&s, &b);
 	cr_assert_str_eq(b.data, "# HELP a A.\n"
 				 "# TYPE a gauge\n"
@@ -31,9 +36,14 @@ Test(prom_text, escapes_label_values_and_help)
 	struct am_metric_set s = {0};
 	struct am_strbuf b = {0};
 
-	am_metric_add(&s, "m", "back\\slash\nnewline", AM_METRIC_GAUGE, 1, "v", "a\"b\\c\nd", "u",
-		      "caf\xc3\xa9", NULL);
-	am_metric_add(&s, "m", "back\\slash\nnewline", AM_METRIC_GAUGE, 1, "v", "bad\xff", NULL);
+	am_metric_add(
+	    &s,
+	    AM_METRIC_DESC(.name = "m", .help = "back\\slash\nnewline", .type = AM_METRIC_GAUGE), 1,
+	    "v", "a\"b\\c\nd", "u", "caf\xc3\xa9", NULL);
+	am_metric_add(
+	    &s,
+	    AM_METRIC_DESC(.name = "m", .help = "back\\slash\nnewline", .type = AM_METRIC_GAUGE), 1,
+	    "v", "bad\xff", NULL);
 	am_prom_text_render(&s, &b);
 	cr_assert_str_eq(b.data, "# HELP m back\\\\slash\\nnewline\n"
 				 "# TYPE m gauge\n"
@@ -82,8 +92,11 @@ Test(metrics_json, array_and_object)
 	struct am_metric_set s = {0};
 	struct am_strbuf b = {0};
 
-	am_metric_add(&s, "a", "A.", AM_METRIC_GAUGE, 0.61, "k", "v\"", NULL);
-	am_metric_add(&s, "b_total", "B.", AM_METRIC_COUNTER, NAN, NULL);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "a", .help = "A.", .type = AM_METRIC_GAUGE), 0.61,
+		      "k", "v\"", NULL);
+	am_metric_add(&s,
+		      AM_METRIC_DESC(.name = "b_total", .help = "B.", .type = AM_METRIC_COUNTER),
+		      NAN, NULL);
 	s.timestamp_ns = 42;
 	am_metrics_json_render(&s, &b);
 	cr_assert_str_eq(
@@ -93,4 +106,42 @@ Test(metrics_json, array_and_object)
 		    "{\"name\":\"b_total\",\"type\":\"counter\",\"labels\":{},\"value\":null}]}");
 	am_metric_set_free(&s);
 	am_strbuf_free(&b);
+}
+
+Test(prom_text, names_per_ecosystem_from_one_descriptor)
+{
+	static const struct am_metric_desc both = {.name = "antimetal_memory_total_bytes",
+						   .prom = "node_memory_MemTotal_bytes",
+						   .help =
+						       "Memory information field MemTotal_bytes.",
+						   .type = AM_METRIC_GAUGE};
+	static const struct am_metric_desc own = {
+	    .name = "antimetal_kmsg_records_total", .help = "k.", .type = AM_METRIC_COUNTER};
+	static const struct am_metric_desc compat = {.prom = "node_vmstat_pgfault",
+						     .help =
+							 "/proc/vmstat information field pgfault.",
+						     .type = AM_METRIC_COUNTER,
+						     .prom_untyped = 1};
+	struct am_metric_set s = {0};
+	struct am_strbuf b = {0};
+
+	am_metric_add(&s, &both, 1024, NULL);
+	am_metric_add(&s, &own, 3, NULL);
+	am_metric_add(&s, &compat, 7, NULL);
+	am_prom_text_render(&s, &b);
+	cr_assert_not_null(strstr(b.data, "# TYPE node_memory_MemTotal_bytes gauge\n"
+					  "node_memory_MemTotal_bytes 1024\n"));
+	cr_assert_not_null(strstr(b.data, "antimetal_kmsg_records_total 3\n"));
+	cr_assert_not_null(strstr(b.data, "# TYPE node_vmstat_pgfault untyped\n"));
+	cr_assert_null(strstr(b.data, "antimetal_memory_total_bytes"));
+	am_strbuf_reset(&b);
+	am_prom_text_render_names(&s, &b, 1);
+	cr_assert_not_null(strstr(b.data, "antimetal_memory_total_bytes 1024\n"));
+	cr_assert_not_null(strstr(b.data, "node_vmstat_pgfault 7\n"), "no antimetal name: node's");
+	am_strbuf_reset(&b);
+	am_metrics_json_render(&s, &b);
+	cr_assert_not_null(strstr(b.data, "\"name\":\"antimetal_memory_total_bytes\""));
+	cr_assert_not_null(strstr(b.data, "\"name\":\"node_vmstat_pgfault\",\"type\":\"counter\""));
+	am_strbuf_free(&b);
+	am_metric_set_free(&s);
 }

@@ -65,20 +65,32 @@ Test(rate, emit_appends_gauges_with_the_counter_labels)
 	struct am_rate_table t = {0};
 	struct am_metric_set s = {0};
 
-	am_metric_add(&s, "c_total", "c", AM_METRIC_COUNTER, 10, "device", "a", NULL);
-	am_metric_add(&s, "c_total", "c", AM_METRIC_COUNTER, 5, "device", "b", NULL);
-	am_rate_emit(&t, &s, 0, "c_total", "c_per_second", "rate", 1000000000ull, 1);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "c_total", .help = "c", .type = AM_METRIC_COUNTER),
+		      10, "device", "a", NULL);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "c_total", .help = "c", .type = AM_METRIC_COUNTER),
+		      5, "device", "b", NULL);
+	am_rate_emit(
+	    &t, &s, 0, "c_total",
+	    AM_METRIC_DESC(.name = "c_per_second", .help = "rate", .type = AM_METRIC_GAUGE),
+	    1000000000ull, 1);
 	cr_assert_eq(s.n, 2);
 	am_metric_set_reset(&s);
-	am_metric_add(&s, "other", "o", AM_METRIC_GAUGE, 1, NULL);
-	am_metric_add(&s, "c_total", "c", AM_METRIC_COUNTER, 30, "device", "a", NULL);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "other", .help = "o", .type = AM_METRIC_GAUGE), 1,
+		      NULL);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "c_total", .help = "c", .type = AM_METRIC_COUNTER),
+		      30, "device", "a", NULL);
 	/* b restarted from zero: counted as 2 since the reset. */
-	am_metric_add(&s, "c_total", "c", AM_METRIC_COUNTER, 2, "device", "b", NULL);
-	am_rate_emit(&t, &s, 0, "c_total", "c_per_second", "rate", 3000000000ull, 1);
+	am_metric_add(&s, AM_METRIC_DESC(.name = "c_total", .help = "c", .type = AM_METRIC_COUNTER),
+		      2, "device", "b", NULL);
+	am_rate_emit(
+	    &t, &s, 0, "c_total",
+	    AM_METRIC_DESC(.name = "c_per_second", .help = "rate", .type = AM_METRIC_GAUGE),
+	    3000000000ull, 1);
 	cr_assert_eq(s.n, 5);
 	cr_assert_float_eq(VALUE(&s, "c_per_second", "device", "a"), 10.0, 1e-9);
 	cr_assert_float_eq(VALUE(&s, "c_per_second", "device", "b"), 1.0, 1e-9);
-	cr_assert_eq(find_metric(&s, "c_per_second", "device", "a", NULL)->type, AM_METRIC_GAUGE);
+	cr_assert_eq(find_metric(&s, "c_per_second", "device", "a", NULL)->desc->type,
+		     AM_METRIC_GAUGE);
 	am_metric_set_free(&s);
 	am_rate_free(&t);
 }
@@ -88,11 +100,19 @@ Test(rate, emit_scales_milliseconds)
 	struct am_rate_table t = {0};
 	struct am_metric_set s = {0};
 
-	am_metric_add(&s, "io_seconds_total", "x", AM_METRIC_COUNTER, 1.5, NULL);
-	am_rate_emit(&t, &s, 0, "io_seconds_total", "io_ratio", "x", 1000000000ull, 1000);
+	am_metric_add(
+	    &s, AM_METRIC_DESC(.name = "io_seconds_total", .help = "x", .type = AM_METRIC_COUNTER),
+	    1.5, NULL);
+	am_rate_emit(&t, &s, 0, "io_seconds_total",
+		     AM_METRIC_DESC(.name = "io_ratio", .help = "x", .type = AM_METRIC_GAUGE),
+		     1000000000ull, 1000);
 	am_metric_set_reset(&s);
-	am_metric_add(&s, "io_seconds_total", "x", AM_METRIC_COUNTER, 2.0, NULL);
-	am_rate_emit(&t, &s, 0, "io_seconds_total", "io_ratio", "x", 2000000000ull, 1000);
+	am_metric_add(
+	    &s, AM_METRIC_DESC(.name = "io_seconds_total", .help = "x", .type = AM_METRIC_COUNTER),
+	    2.0, NULL);
+	am_rate_emit(&t, &s, 0, "io_seconds_total",
+		     AM_METRIC_DESC(.name = "io_ratio", .help = "x", .type = AM_METRIC_GAUGE),
+		     2000000000ull, 1000);
 	cr_assert_float_eq(VALUE(&s, "io_ratio"), 0.5, 1e-12);
 	am_metric_set_free(&s);
 	am_rate_free(&t);

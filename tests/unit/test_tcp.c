@@ -45,15 +45,12 @@ Test(tcp, captured_sockstat_exact)
 	char *t = fixture("proc/real/1/net/sockstat");
 
 	cr_assert_eq(am_parse_sockstat(t, 4096, &s, NULL), 0);
-	cr_assert_eq(VALUE(&s, "antimetal_sockets_used"), 15);
-	cr_assert_eq(VALUE(&s, "antimetal_sockstat_sockets", "protocol", "tcp", "state", "inuse"),
-		     1);
-	cr_assert_eq(VALUE(&s, "antimetal_sockstat_sockets", "protocol", "tcp", "state", "tw"), 2);
-	cr_assert_eq(VALUE(&s, "antimetal_sockstat_sockets", "protocol", "tcp", "state", "alloc"),
-		     1);
-	cr_assert_eq(VALUE(&s, "antimetal_sockstat_memory_bytes", "protocol", "tcp"), 278.0 * 4096);
-	cr_assert_eq(VALUE(&s, "antimetal_sockstat_sockets", "protocol", "raw", "state", "inuse"),
-		     0);
+	cr_assert_eq(VALUE(&s, "node_sockstat_sockets_used"), 15);
+	cr_assert_eq(VALUE(&s, "node_sockstat_TCP_inuse"), 1);
+	cr_assert_eq(VALUE(&s, "node_sockstat_TCP_tw"), 2);
+	cr_assert_eq(VALUE(&s, "node_sockstat_TCP_alloc"), 1);
+	cr_assert_eq(VALUE(&s, "node_sockstat_TCP_mem_bytes"), 278.0 * 4096);
+	cr_assert_eq(VALUE(&s, "node_sockstat_RAW_inuse"), 0);
 	am_metric_set_free(&s);
 	free(t);
 }
@@ -89,7 +86,7 @@ Test(tcp, one_missing_file_does_not_stop_the_others)
 	snprintf(path, sizeof(path), "%s/1/net/sockstat", dir);
 	cr_assert_eq(am_test_write_file(path, t, strlen(t)), 0);
 	cr_assert_eq(collect_once(&am_collector_tcp, dir, NULL, NULL, &s), 0);
-	cr_assert_eq(VALUE(&s, "antimetal_sockets_used"), 15);
+	cr_assert_eq(VALUE(&s, "node_sockstat_sockets_used"), 15);
 	cr_assert_eq(count_metric(&s, "antimetal_tcp_active_opens_total"), 0);
 	am_metric_set_free(&s);
 	am_test_rmtree(dir);

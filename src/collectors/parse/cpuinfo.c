@@ -56,10 +56,15 @@ static int cpuinfo_kv(const char *line, char *key, size_t keylen, char *val, siz
 
 static void emit_cpu(const struct cpu_block *b, struct am_metric_set *out)
 {
-	am_metric_add(out, "antimetal_cpu_info", "Logical CPU inventory (/proc/cpuinfo).",
-		      AM_METRIC_GAUGE, 1, "cpu", b->cpu, "package", b->package, "core", b->core,
-		      "vendor", b->vendor, "family", b->family, "model", b->model, "model_name",
-		      b->model_name, "stepping", b->stepping, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_cpu_info",
+				     .help = "Logical CPU inventory (/proc/cpuinfo).",
+				     .type = AM_METRIC_GAUGE,
+				     .labels = {"cpu", "package", "core", "vendor", "family",
+						"model", "model_name", "stepping"}),
+		      1, "cpu", b->cpu, "package", b->package, "core", b->core, "vendor", b->vendor,
+		      "family", b->family, "model", b->model, "model_name", b->model_name,
+		      "stepping", b->stepping, NULL);
 }
 
 int am_parse_cpuinfo(const char *text, struct am_metric_set *out, const char **why)

@@ -24,13 +24,14 @@ static int prefixed_digits(const char *name, const char *prefix)
 	return !strncmp(name, prefix, n) && digits_to_end(name + n);
 }
 
-/* node_exporter's default: ^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$ */
+/* node_exporter 1.5's default: ^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$ */
 int am_disk_ignored(const char *name)
 {
 	const char *p = name;
 
-	if (prefixed_digits(name, "ram") || prefixed_digits(name, "zram") ||
-	    prefixed_digits(name, "loop") || prefixed_digits(name, "fd"))
+	/* node_exporter 1.5 still lists zram devices (z?ram came later): so do we. */
+	if (prefixed_digits(name, "ram") || prefixed_digits(name, "loop") ||
+	    prefixed_digits(name, "fd"))
 		return 1;
 	if (!strncmp(p, "xv", 2))
 		p += 2;
@@ -76,38 +77,153 @@ enum {
 
 static const struct {
 	int field;
-	const char *name, *help;
 	double scale;
-	enum am_metric_type type;
+	struct am_metric_desc desc;
 } disk_metrics[] = {
-    {F_READS, "antimetal_disk_reads_completed_total", "Reads completed.", 1, AM_METRIC_COUNTER},
-    {F_READS_MERGED, "antimetal_disk_reads_merged_total", "Reads merged.", 1, AM_METRIC_COUNTER},
-    {F_SECTORS_READ, "antimetal_disk_read_bytes_total", "Bytes read.", 512, AM_METRIC_COUNTER},
-    {F_MS_READ, "antimetal_disk_read_time_seconds_total", "Time spent on reads.", 1e-3,
-     AM_METRIC_COUNTER},
-    {F_WRITES, "antimetal_disk_writes_completed_total", "Writes completed.", 1, AM_METRIC_COUNTER},
-    {F_WRITES_MERGED, "antimetal_disk_writes_merged_total", "Writes merged.", 1, AM_METRIC_COUNTER},
-    {F_SECTORS_WRITTEN, "antimetal_disk_written_bytes_total", "Bytes written.", 512,
-     AM_METRIC_COUNTER},
-    {F_MS_WRITE, "antimetal_disk_write_time_seconds_total", "Time spent on writes.", 1e-3,
-     AM_METRIC_COUNTER},
-    {F_IO_NOW, "antimetal_disk_io_now", "I/Os in progress.", 1, AM_METRIC_GAUGE},
-    {F_MS_IO, "antimetal_disk_io_time_seconds_total", "Time with I/O in progress.", 1e-3,
-     AM_METRIC_COUNTER},
-    {F_MS_WEIGHTED, "antimetal_disk_io_time_weighted_seconds_total",
-     "I/O time weighted by the number of I/Os in progress.", 1e-3, AM_METRIC_COUNTER},
-    {F_DISCARDS, "antimetal_disk_discards_completed_total", "Discards completed.", 1,
-     AM_METRIC_COUNTER},
-    {F_DISCARDS_MERGED, "antimetal_disk_discards_merged_total", "Discards merged.", 1,
-     AM_METRIC_COUNTER},
-    {F_SECTORS_DISCARDED, "antimetal_disk_discarded_bytes_total", "Bytes discarded.", 512,
-     AM_METRIC_COUNTER},
-    {F_MS_DISCARD, "antimetal_disk_discard_time_seconds_total", "Time spent on discards.", 1e-3,
-     AM_METRIC_COUNTER},
-    {F_FLUSHES, "antimetal_disk_flush_requests_total", "Flush requests completed.", 1,
-     AM_METRIC_COUNTER},
-    {F_MS_FLUSH, "antimetal_disk_flush_requests_time_seconds_total",
-     "Time spent on flush requests.", 1e-3, AM_METRIC_COUNTER},
+    {F_READS,
+     1,
+     {.name = "antimetal_disk_reads_completed_total",
+      .prom = "node_disk_reads_completed_total",
+      .help = "Reads completed.",
+      .unit = "{operation}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_READS_MERGED,
+     1,
+     {.name = "antimetal_disk_reads_merged_total",
+      .prom = "node_disk_reads_merged_total",
+      .help = "Reads merged.",
+      .unit = "{operation}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_SECTORS_READ,
+     512,
+     {.name = "antimetal_disk_read_bytes_total",
+      .prom = "node_disk_read_bytes_total",
+      .help = "Bytes read.",
+      .unit = "By",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_MS_READ,
+     1e-3,
+     {.name = "antimetal_disk_read_time_seconds_total",
+      .prom = "node_disk_read_time_seconds_total",
+      .help = "Time spent on reads.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_WRITES,
+     1,
+     {.name = "antimetal_disk_writes_completed_total",
+      .prom = "node_disk_writes_completed_total",
+      .help = "Writes completed.",
+      .unit = "{operation}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_WRITES_MERGED,
+     1,
+     {.name = "antimetal_disk_writes_merged_total",
+      .prom = "node_disk_writes_merged_total",
+      .help = "Writes merged.",
+      .unit = "{operation}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_SECTORS_WRITTEN,
+     512,
+     {.name = "antimetal_disk_written_bytes_total",
+      .prom = "node_disk_written_bytes_total",
+      .help = "Bytes written.",
+      .unit = "By",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_MS_WRITE,
+     1e-3,
+     {.name = "antimetal_disk_write_time_seconds_total",
+      .prom = "node_disk_write_time_seconds_total",
+      .help = "Time spent on writes.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_IO_NOW,
+     1,
+     {.name = "antimetal_disk_io_now",
+      .prom = "node_disk_io_now",
+      .help = "I/Os in progress.",
+      .unit = "{operation}",
+      .type = AM_METRIC_GAUGE,
+      .labels = {"device"}}},
+    {F_MS_IO,
+     1e-3,
+     {.name = "antimetal_disk_io_time_seconds_total",
+      .prom = "node_disk_io_time_seconds_total",
+      .help = "Time with I/O in progress.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_MS_WEIGHTED,
+     1e-3,
+     {.name = "antimetal_disk_io_time_weighted_seconds_total",
+      .prom = "node_disk_io_time_weighted_seconds_total",
+      .help = "I/O time weighted by the number of I/Os in progress.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_DISCARDS,
+     1,
+     {.name = "antimetal_disk_discards_completed_total",
+      .prom = "node_disk_discards_completed_total",
+      .help = "Discards completed.",
+      .unit = "{operation}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_DISCARDS_MERGED,
+     1,
+     {.name = "antimetal_disk_discards_merged_total",
+      .prom = "node_disk_discards_merged_total",
+      .help = "Discards merged.",
+      .unit = "{operation}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_SECTORS_DISCARDED,
+     1,
+     {.name = "antimetal_disk_discarded_sectors_total",
+      .prom = "node_disk_discarded_sectors_total",
+      .help = "Sectors discarded.",
+      .unit = "{sector}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_MS_DISCARD,
+     1e-3,
+     {.name = "antimetal_disk_discard_time_seconds_total",
+      .prom = "node_disk_discard_time_seconds_total",
+      .help = "Time spent on discards.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_FLUSHES,
+     1,
+     {.name = "antimetal_disk_flush_requests_total",
+      .prom = "node_disk_flush_requests_total",
+      .help = "Flush requests completed.",
+      .unit = "{operation}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+    {F_MS_FLUSH,
+     1e-3,
+     {.name = "antimetal_disk_flush_requests_time_seconds_total",
+      .prom = "node_disk_flush_requests_time_seconds_total",
+      .help = "Time spent on flush requests.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"device"}}},
+};
+
+const struct am_metric_desc am_disk_info_desc = {
+    .name = "antimetal_disk_device_info",
+    .prom = "node_disk_info",
+    .help = "Info of /sys/block/<block_device>.",
+    .type = AM_METRIC_INFO,
+    .labels = {"device", "major", "minor", "model", "path", "revision", "serial", "wwn"},
 };
 
 /* Milliseconds divide by 1000 rather than multiply by 1e-3, so 1234 ms prints as 1.234. */
@@ -124,6 +240,7 @@ int am_parse_diskstats(const char *text, struct am_metric_set *out, const char *
 
 	for (line = text; line && *line; line = am_next_line(line)) {
 		uint64_t major, minor, f[F_MAX];
+		char maj[24], min[24];
 		const char *p = line;
 		char name[64];
 		int n = 0;
@@ -143,11 +260,17 @@ int am_parse_diskstats(const char *text, struct am_metric_set *out, const char *
 		devices++;
 		if (am_disk_ignored(name))
 			continue;
+		snprintf(maj, sizeof(maj), "%llu", (unsigned long long)major);
+		snprintf(min, sizeof(min), "%llu", (unsigned long long)minor);
+		/* The udev properties are filled in by the collector (disk_udev), which reads
+		 * files; the parser only knows the numbers. */
+		am_metric_add(out, &am_disk_info_desc, 1, "device", name, "major", maj, "minor",
+			      min, "model", "", "path", "", "revision", "", "serial", "", "wwn", "",
+			      NULL);
 		for (i = 0; i < sizeof(disk_metrics) / sizeof(disk_metrics[0]); i++)
 			if (disk_metrics[i].field < n)
 				am_metric_add(
-				    out, disk_metrics[i].name, disk_metrics[i].help,
-				    disk_metrics[i].type,
+				    out, &disk_metrics[i].desc,
 				    scaled(f[disk_metrics[i].field], disk_metrics[i].scale),
 				    "device", name, NULL);
 	}

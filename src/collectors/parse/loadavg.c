@@ -28,16 +28,27 @@ int am_parse_loadavg(const char *text, struct am_metric_set *out, const char **w
 			*why = "expected 'RUNNING/TOTAL LASTPID' after the load averages";
 		return -EINVAL;
 	}
-	am_metric_add(out, "antimetal_load1", "1-minute load average.", AM_METRIC_GAUGE, avg[0],
-		      NULL);
-	am_metric_add(out, "antimetal_load5", "5-minute load average.", AM_METRIC_GAUGE, avg[1],
-		      NULL);
-	am_metric_add(out, "antimetal_load15", "15-minute load average.", AM_METRIC_GAUGE, avg[2],
-		      NULL);
-	am_metric_add(out, "antimetal_load_runnable_tasks",
-		      "Scheduling entities currently runnable.", AM_METRIC_GAUGE, (double)running,
-		      NULL);
-	am_metric_add(out, "antimetal_load_tasks", "Scheduling entities that exist.",
-		      AM_METRIC_GAUGE, (double)total, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_load1", .prom = "node_load1",
+				     .help = "1-minute load average.", .type = AM_METRIC_GAUGE),
+		      avg[0], NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_load5", .prom = "node_load5",
+				     .help = "5-minute load average.", .type = AM_METRIC_GAUGE),
+		      avg[1], NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_load15", .prom = "node_load15",
+				     .help = "15-minute load average.", .type = AM_METRIC_GAUGE),
+		      avg[2], NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_load_runnable_tasks",
+				     .help = "Scheduling entities currently runnable.",
+				     .type = AM_METRIC_GAUGE),
+		      (double)running, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_load_tasks",
+				     .help = "Scheduling entities that exist.",
+				     .type = AM_METRIC_GAUGE),
+		      (double)total, NULL);
 	return 0;
 }

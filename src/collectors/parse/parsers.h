@@ -25,14 +25,23 @@ int am_parse_vmstat(const char *text, struct am_metric_set *out, const char **wh
 int am_disk_ignored(const char *name);
 /* /proc/diskstats: per-device counters (bytes, seconds) of the devices not ignored. */
 int am_parse_diskstats(const char *text, struct am_metric_set *out, const char **why);
+/* node_disk_info's descriptor: the disk collector finds those samples by it to add udev's
+ * properties. */
+extern const struct am_metric_desc am_disk_info_desc;
 
 /* /proc/net/dev: per-interface receive/transmit counters. */
 int am_parse_net_dev(const char *text, struct am_metric_set *out, const char **why);
+/* Its descriptors, one per counter column; the first (receive bytes) marks one sample per
+ * device, which the network collector looks for. */
+extern const struct am_metric_desc am_net_dev_metrics[16];
 
 /* /proc/net/snmp or /proc/net/netstat (header line + value line per protocol): the selected
  * TCP, UDP, IP counters. */
 int am_parse_net_snmp(const char *text, struct am_metric_set *out, const char **why);
-/* /proc/net/sockstat: sockets in use per protocol, TCP/UDP memory (PAGE_SIZE-byte pages). */
+/* /proc/net/snmp6 ("Ip6InOctets 128" lines): the Ip6, Icmp6, Udp6, UdpLite6 counters. */
+int am_parse_net_snmp6(const char *text, struct am_metric_set *out, const char **why);
+/* /proc/net/sockstat or sockstat6: sockets in use per protocol, TCP/UDP memory (PAGE_SIZE-byte
+ * pages). */
 int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *out,
 		      const char **why);
 
@@ -42,7 +51,8 @@ struct am_psi {
 	double some_avg[3], full_avg[3]; /* avg10, avg60, avg300, percent */
 	uint64_t some_total_us, full_total_us;
 };
-/* A /proc/pressure/{cpu,memory,io} or cgroup *.pressure file into OUT (a "some" line is required). */
+/* A /proc/pressure/{cpu,memory,io} or cgroup *.pressure file into OUT (a "some" line is
+ * required). */
 int am_parse_psi(const char *text, struct am_psi *out, const char **why);
 
 /* /proc/stat. */
@@ -297,5 +307,80 @@ struct am_cgroup_class {
 };
 /* Classify cgroup PATH ("/kubepods.slice/.../cri-containerd-ID.scope"). Always succeeds. */
 void am_cgroup_classify(const char *path, struct am_cgroup_class *out);
+
+/* /proc/sys/fs/file-nr ("allocated unused maximum"). */
+int am_parse_file_nr(const char *text, uint64_t *allocated, uint64_t *maximum, const char **why);
+
+/* /proc/net/softnet_stat, one line of hex columns per CPU. */
+struct am_softnet_cpu {
+	uint64_t processed, dropped, time_squeeze;
+};
+/* Fill OUT[0..*N) (at most MAX lines; more is an error). */
+int am_parse_softnet(const char *text, struct am_softnet_cpu *out, size_t max, size_t *n,
+		     const char **why);
+
+/* /proc/net/stat/nf_conntrack (a header of column names, then hex values per CPU): the sum
+ * over CPUs of each of the NAMES[0..N) columns into SUMS (columns absent stay 0, *PRESENT has
+ * bit i set when NAMES[i] is a column). */
+int am_parse_conntrack_stat(const char *text, const char *const *names, size_t n, uint64_t *sums,
+			    uint64_t *present, const char **why);
+
+/* /proc/net/udp or udp6: the sum of the tx_queue and rx_queue columns over all sockets. */
+int am_parse_udp_queues(const char *text, uint64_t *tx, uint64_t *rx, const char **why);
+
+/* /proc/net/arp: entries per device into OUT as node_arp_entries{device}. */
+int am_parse_arp(const char *text, struct am_metric_set *out, const char **why);
+
+/* A node_exporter textfile (*.prom, the Prometheus text format): counters, gauges and untyped
+ * samples, each metric family with a run-time descriptor owned by OUT. All or nothing: on any
+ * problem (bad syntax, a client-side timestamp, a duplicate series, a second TYPE line,
+ * histogram/summary types, more than AM_METRIC_MAX_LABELS labels) OUT is left as it was and
+ * *WHY says what and *LINE where. */
+int am_parse_textfile(const char *text, struct am_metric_set *out, const char **why, int *line);
+/* Whether samples A and B carry the same label set (order aside). */
+int am_metric_same_labels(const struct am_metric *a, const struct am_metric *b);
+
+/* One line of /proc/PID/mounts. */
+struct am_mount {
+	char device[256];
+	char mountpoint[512]; /* octal escapes (\040) decoded */
+	char fstype[64];
+	int readonly; /* "ro" among the options */
+};
+/* /proc/1/mounts into *OUT (malloc'd, *N entries; free() it). Returns 0, -ENOMEM, or -EINVAL
+ * for a line that is not "DEVICE MOUNTPOINT FSTYPE OPTIONS DUMP PASS". */
+int am_parse_mounts(const char *text, struct am_mount **out, size_t *n, const char **why);
+/* Whether node_exporter 1.5 (Debian's defaults) leaves a mount out: mount points under /dev,
+ * /proc, /run, /sys, /mnt, /media, /var/lib/docker/, /var/lib/containers/storage/, and pseudo
+ * file system types (proc, sysfs, cgroup, tracefs, overlay, squashfs, ...). */
+int am_mount_excluded(const struct am_mount *m);
+
+/* /etc/os-release: the fields node_exporter's os collector labels with. */
+enum {
+	AM_OS_BUILD_ID,
+	AM_OS_ID,
+	AM_OS_ID_LIKE,
+	AM_OS_IMAGE_ID,
+	AM_OS_IMAGE_VERSION,
+	AM_OS_NAME,
+	AM_OS_PRETTY_NAME,
+	AM_OS_VARIANT,
+	AM_OS_VARIANT_ID,
+	AM_OS_VERSION,
+	AM_OS_VERSION_CODENAME,
+	AM_OS_VERSION_ID,
+	AM_OS_NFIELDS
+};
+/* Label names of the fields ("build_id", ...), in the enum's order. */
+extern const char *const am_os_release_labels[AM_OS_NFIELDS];
+struct am_os_release {
+	char field[AM_OS_NFIELDS][128]; /* unquoted values; "" when absent */
+};
+/* KEY=value lines, values optionally in single or double quotes with backslash escapes.
+ * Comments and blank lines are skipped; a line that is not KEY=value is an error. */
+int am_parse_os_release(const char *text, struct am_os_release *out, const char **why);
+/* VERSION_ID as node_exporter's node_os_version value: its leading major[.minor] number, or
+ * -1 when it does not start with one. */
+double am_os_release_version(const struct am_os_release *r);
 
 #endif

@@ -1,4 +1,5 @@
 #include "collectors/parse/procfs_read.h"
+#include "collectors/parse/parse_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,8 @@ void am_roots_store(struct am_roots_buf *dst, const struct am_collect_roots *src
 		 src && src->procfs ? src->procfs : "/proc");
 	snprintf(dst->sysfs, sizeof(dst->sysfs), "%s", src && src->sysfs ? src->sysfs : "/sys");
 	snprintf(dst->devfs, sizeof(dst->devfs), "%s", src && src->devfs ? src->devfs : "/dev");
+	snprintf(dst->textfile, sizeof(dst->textfile), "%s",
+		 src && src->textfile ? src->textfile : "");
 	dst->clock_ns = src ? src->clock_ns : NULL;
 	dst->clock_ctx = src ? src->clock_ctx : NULL;
 }
@@ -96,5 +99,18 @@ int am_procfs_read_line(const char *root, const char *rel, char *out, size_t out
 	out[n] = '\0';
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t'))
 		out[--n] = '\0';
+	return 0;
+}
+
+int am_procfs_read_u64(const char *root, const char *rel, uint64_t *v)
+{
+	char line[64];
+	const char *p = line;
+	int err = am_procfs_read_line(root, rel, line, sizeof(line));
+
+	if (err)
+		return err;
+	if (am_parse_u64(&p, v) || !am_at_eol(p))
+		return -EINVAL;
 	return 0;
 }

@@ -18,6 +18,7 @@ struct am_roots_buf {
 	char procfs[512];
 	char sysfs[512];
 	char devfs[512];
+	char textfile[512]; /* "" = none */
 	uint64_t (*clock_ns)(void *ctx); /* the roots' clock, NULL for CLOCK_MONOTONIC */
 	void *clock_ctx;
 };
@@ -45,5 +46,8 @@ int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf
 /* Read a one-line sysfs attribute into OUT (trailing whitespace stripped). Returns 0 or
  * -errno. */
 int am_procfs_read_line(const char *root, const char *rel, char *out, size_t outlen);
+/* Read a file holding one unsigned decimal (entropy_avail, nf_conntrack_max) into *V. Returns 0,
+ * -errno, or -EINVAL when the content is not one number. */
+int am_procfs_read_u64(const char *root, const char *rel, uint64_t *v);
 
 #endif

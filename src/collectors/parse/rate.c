@@ -129,7 +129,7 @@ void am_rate_free(struct am_rate_table *t)
 }
 
 void am_rate_emit(struct am_rate_table *t, struct am_metric_set *set, size_t from,
-		  const char *counter, const char *name, const char *help, uint64_t now_ns,
+		  const char *counter, const struct am_metric_desc *rate_desc, uint64_t now_ns,
 		  double unit)
 {
 	size_t i, end = set->n;
@@ -142,7 +142,8 @@ void am_rate_emit(struct am_rate_table *t, struct am_metric_set *set, size_t fro
 		double scaled = m->value * unit;
 		struct am_metric tmpl;
 
-		if (strcmp(m->name, counter) || !(scaled >= 0) || scaled >= 18446744073709551616.0)
+		if (strcmp(am_metric_name(m), counter) || !(scaled >= 0) ||
+		    scaled >= 18446744073709551616.0)
 			continue;
 		off = snprintf(key, sizeof(key), "%s", counter);
 		for (j = 0; j < m->nlabels && off >= 0 && (size_t)off < sizeof(key); j++)
@@ -152,9 +153,7 @@ void am_rate_emit(struct am_rate_table *t, struct am_metric_set *set, size_t fro
 			continue;
 		/* A copy: the append may move the array M points into (label strings stay). */
 		tmpl = *m;
-		tmpl.name = name;
-		tmpl.help = help;
-		tmpl.type = AM_METRIC_GAUGE;
+		tmpl.desc = rate_desc;
 		am_metric_add_copy(set, &tmpl, rate / unit);
 		if (set->oom)
 			return;

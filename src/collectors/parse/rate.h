@@ -34,12 +34,13 @@ int am_rate_update(struct am_rate_table *t, const char *key, uint64_t value, uin
  * device or process does not leak). */
 void am_rate_cycle(struct am_rate_table *t);
 struct am_metric_set;
-/* For every sample named COUNTER in SET from index FROM on, append gauge NAME with the same
- * labels: the counter's per-second rate since the previous cycle (nothing on a first sample).
- * Values are multiplied by UNIT before the integer wrap/reset logic (1000 for seconds that the
- * kernel counts in milliseconds). */
+struct am_metric_desc;
+/* For every sample named COUNTER (its JSON name) in SET from index FROM on, append gauge RATE
+ * with the same labels: the counter's per-second rate since the previous cycle (nothing on a first
+ * sample). Values are multiplied by UNIT before the integer wrap/reset logic (1000 for seconds that
+ * the kernel counts in milliseconds). */
 void am_rate_emit(struct am_rate_table *t, struct am_metric_set *set, size_t from,
-		  const char *counter, const char *name, const char *help, uint64_t now_ns,
+		  const char *counter, const struct am_metric_desc *rate, uint64_t now_ns,
 		  double unit);
 /* Free everything. */
 void am_rate_free(struct am_rate_table *t);

@@ -8,6 +8,115 @@
 
 #include "collectors/parse/parse_util.h"
 
+/* /proc/net/sockstat{,6} fields as node_exporter 1.5 names them; "mem" (pages) is also served
+ * in bytes as node_sockstat_<PROTO>_mem_bytes. */
+static const struct {
+	const char *proto, *key;
+	struct am_metric_desc desc;
+} sockstat_fields[] = {
+    {"sockets",
+     "used",
+     {.prom = "node_sockstat_sockets_used",
+      .help = "Number of IPv4 sockets in use.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "inuse",
+     {.prom = "node_sockstat_TCP_inuse",
+      .help = "Number of TCP sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "orphan",
+     {.prom = "node_sockstat_TCP_orphan",
+      .help = "Number of TCP sockets in state orphan.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "tw",
+     {.prom = "node_sockstat_TCP_tw",
+      .help = "Number of TCP sockets in state tw.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "alloc",
+     {.prom = "node_sockstat_TCP_alloc",
+      .help = "Number of TCP sockets in state alloc.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP",
+     "mem",
+     {.prom = "node_sockstat_TCP_mem",
+      .help = "Number of TCP sockets in state mem.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDP",
+     "inuse",
+     {.prom = "node_sockstat_UDP_inuse",
+      .help = "Number of UDP sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDP",
+     "mem",
+     {.prom = "node_sockstat_UDP_mem",
+      .help = "Number of UDP sockets in state mem.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDPLITE",
+     "inuse",
+     {.prom = "node_sockstat_UDPLITE_inuse",
+      .help = "Number of UDPLITE sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"RAW",
+     "inuse",
+     {.prom = "node_sockstat_RAW_inuse",
+      .help = "Number of RAW sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG",
+     "inuse",
+     {.prom = "node_sockstat_FRAG_inuse",
+      .help = "Number of FRAG sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG",
+     "memory",
+     {.prom = "node_sockstat_FRAG_memory",
+      .help = "Number of FRAG sockets in state memory.",
+      .type = AM_METRIC_GAUGE}},
+    {"TCP6",
+     "inuse",
+     {.prom = "node_sockstat_TCP6_inuse",
+      .help = "Number of TCP6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDP6",
+     "inuse",
+     {.prom = "node_sockstat_UDP6_inuse",
+      .help = "Number of UDP6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"UDPLITE6",
+     "inuse",
+     {.prom = "node_sockstat_UDPLITE6_inuse",
+      .help = "Number of UDPLITE6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"RAW6",
+     "inuse",
+     {.prom = "node_sockstat_RAW6_inuse",
+      .help = "Number of RAW6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG6",
+     "inuse",
+     {.prom = "node_sockstat_FRAG6_inuse",
+      .help = "Number of FRAG6 sockets in state inuse.",
+      .type = AM_METRIC_GAUGE}},
+    {"FRAG6",
+     "memory",
+     {.prom = "node_sockstat_FRAG6_memory",
+      .help = "Number of FRAG6 sockets in state memory.",
+      .type = AM_METRIC_GAUGE}},
+};
+
+static const struct am_metric_desc sockstat_mem_bytes[2] = {
+    {.prom = "node_sockstat_TCP_mem_bytes",
+     .help = "Number of TCP sockets in state mem_bytes.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE},
+    {.prom = "node_sockstat_UDP_mem_bytes",
+     .help = "Number of UDP sockets in state mem_bytes.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE},
+};
+
 int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *out, const char **why)
 {
 	size_t mark = out->n;
@@ -15,7 +124,7 @@ int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *ou
 	int lines = 0;
 
 	for (line = text; line && *line; line = am_next_line(line)) {
-		char proto[32], key[32], lproto[32];
+		char proto[32], key[32];
 		const char *p;
 		size_t i;
 
@@ -25,10 +134,6 @@ int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *ou
 		if (!p)
 			return am_parse_fail(why, "expected 'PROTO: key value ...' lines", out,
 					     mark);
-		for (i = 0; proto[i]; i++)
-			lproto[i] =
-			    (char)(proto[i] >= 'A' && proto[i] <= 'Z' ? proto[i] + 32 : proto[i]);
-		lproto[i] = '\0';
 		lines++;
 		while (am_next_token(&p, key, sizeof(key))) {
 			uint64_t v;
@@ -36,22 +141,15 @@ int am_parse_sockstat(const char *text, long page_size, struct am_metric_set *ou
 			if (am_parse_u64(&p, &v))
 				return am_parse_fail(why, "a key without a numeric value", out,
 						     mark);
-			if (!strcmp(proto, "sockets") && !strcmp(key, "used"))
-				am_metric_add(out, "antimetal_sockets_used",
-					      "Sockets in use, all protocols.", AM_METRIC_GAUGE,
-					      (double)v, NULL);
-			else if (!strcmp(key, "mem") && page_size > 0)
-				am_metric_add(out, "antimetal_sockstat_memory_bytes",
-					      "Memory used by sockets of a protocol.",
-					      AM_METRIC_GAUGE, (double)v * (double)page_size,
-					      "protocol", lproto, NULL);
-			else if (!strcmp(key, "inuse") || !strcmp(key, "orphan") ||
-				 !strcmp(key, "tw") || !strcmp(key, "alloc"))
-				am_metric_add(
-				    out, "antimetal_sockstat_sockets",
-				    "Sockets of a protocol by state (inuse, orphan, tw, alloc).",
-				    AM_METRIC_GAUGE, (double)v, "protocol", lproto, "state", key,
-				    NULL);
+			for (i = 0; i < sizeof(sockstat_fields) / sizeof(sockstat_fields[0]); i++)
+				if (!strcmp(proto, sockstat_fields[i].proto) &&
+				    !strcmp(key, sockstat_fields[i].key))
+					am_metric_add(out, &sockstat_fields[i].desc, (double)v,
+						      NULL);
+			if (!strcmp(key, "mem") && page_size > 0 &&
+			    (!strcmp(proto, "TCP") || !strcmp(proto, "UDP")))
+				am_metric_add(out, &sockstat_mem_bytes[proto[0] == 'U'],
+					      (double)v * (double)page_size, NULL);
 		}
 	}
 	if (!lines)

@@ -12,6 +12,15 @@ const char *const am_cpu_mode_names[AM_CPU_NMODES] = {
     "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice",
 };
 
+static const struct am_metric_desc cpu_guest = {
+    .name = "antimetal_cpu_guest_seconds_total",
+    .prom = "node_cpu_guest_seconds_total",
+    .help = "Seconds the CPUs spent in guests (VMs) for each mode.",
+    .unit = "s",
+    .type = AM_METRIC_COUNTER,
+    .labels = {"cpu", "mode"},
+};
+
 /* Modes that make up the time a CPU existed: guest time is already inside user and nice. */
 #define BASE_MODES AM_CPU_GUEST
 
@@ -174,55 +183,89 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 
 		snprintf(cpu, sizeof(cpu), "%d", c->cpu);
 		for (m = 0; m < BASE_MODES; m++)
-			am_metric_add(out, "antimetal_cpu_seconds_total",
-				      "Seconds each CPU spent in each mode.", AM_METRIC_COUNTER,
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_cpu_seconds_total",
+						     .prom = "node_cpu_seconds_total",
+						     .help = "Seconds each CPU spent in each mode.",
+						     .type = AM_METRIC_COUNTER,
+						     .labels = {"cpu", "mode"}),
 				      (double)c->ticks[m] / hz, "cpu", cpu, "mode",
 				      am_cpu_mode_names[m], NULL);
-		am_metric_add(out, "antimetal_cpu_guest_seconds_total",
-			      "Seconds each CPU spent running guests (also counted in user/nice).",
-			      AM_METRIC_COUNTER, (double)c->ticks[AM_CPU_GUEST] / hz, "cpu", cpu,
+		am_metric_add(out, &cpu_guest, (double)c->ticks[AM_CPU_GUEST] / hz, "cpu", cpu,
 			      "mode", "user", NULL);
-		am_metric_add(out, "antimetal_cpu_guest_seconds_total",
-			      "Seconds each CPU spent running guests (also counted in user/nice).",
-			      AM_METRIC_COUNTER, (double)c->ticks[AM_CPU_GUEST_NICE] / hz, "cpu",
-			      cpu, "mode", "nice", NULL);
+		am_metric_add(out, &cpu_guest, (double)c->ticks[AM_CPU_GUEST_NICE] / hz, "cpu", cpu,
+			      "mode", "nice", NULL);
 		p = prev ? find_cpu(prev, c->cpu) : NULL;
 		if (p && (busy = ratios(p, c, r)) >= 0)
-			am_metric_add(out, "antimetal_cpu_busy_ratio",
-				      "Share of time each CPU was not idle or waiting for I/O "
-				      "since the last cycle.",
-				      AM_METRIC_GAUGE, busy, "cpu", cpu, NULL);
+			am_metric_add(
+			    out,
+			    AM_METRIC_DESC(.name = "antimetal_cpu_busy_ratio",
+					   .help = "Share of time each CPU was not idle or waiting "
+						   "for I/O since the last cycle.",
+					   .type = AM_METRIC_GAUGE, .labels = {"cpu"}),
+			    busy, "cpu", cpu, NULL);
 	}
 	for (m = 0; m < BASE_MODES; m++)
-		am_metric_add(out, "antimetal_cpu_host_seconds_total",
-			      "Seconds all CPUs together spent in each mode.", AM_METRIC_COUNTER,
-			      (double)cur->total.ticks[m] / hz, "mode", am_cpu_mode_names[m], NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_cpu_host_seconds_total",
+				   .help = "Seconds all CPUs together spent in each mode.",
+				   .type = AM_METRIC_COUNTER, .labels = {"mode"}),
+		    (double)cur->total.ticks[m] / hz, "mode", am_cpu_mode_names[m], NULL);
 	if (prev && prev->has_total && (busy = ratios(&prev->total, &cur->total, r)) >= 0) {
-		am_metric_add(out, "antimetal_cpu_host_busy_ratio",
-			      "Share of host CPU time not idle or waiting for I/O since the last "
-			      "cycle.",
-			      AM_METRIC_GAUGE, busy, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_cpu_host_busy_ratio",
+					     .help = "Share of host CPU time not idle or waiting "
+						     "for I/O since the last cycle.",
+					     .type = AM_METRIC_GAUGE),
+			      busy, NULL);
 		for (m = 0; m < BASE_MODES; m++)
-			am_metric_add(out, "antimetal_cpu_host_mode_ratio",
-				      "Share of host CPU time in each mode since the last cycle.",
-				      AM_METRIC_GAUGE, r[m], "mode", am_cpu_mode_names[m], NULL);
+			am_metric_add(
+			    out,
+			    AM_METRIC_DESC(
+				    .name = "antimetal_cpu_host_mode_ratio",
+				    .help =
+					"Share of host CPU time in each mode since the last cycle.",
+				    .type = AM_METRIC_GAUGE, .labels = {"mode"}),
+			    r[m], "mode", am_cpu_mode_names[m], NULL);
 	}
 	if (cur->has_ctxt)
-		am_metric_add(out, "antimetal_context_switches_total", "Context switches.",
-			      AM_METRIC_COUNTER, (double)cur->ctxt, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_context_switches_total",
+					     .prom = "node_context_switches_total",
+					     .help = "Context switches.",
+					     .type = AM_METRIC_COUNTER),
+			      (double)cur->ctxt, NULL);
 	if (cur->has_intr)
-		am_metric_add(out, "antimetal_intr_total", "Interrupts serviced.",
-			      AM_METRIC_COUNTER, (double)cur->intr, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_intr_total", .prom = "node_intr_total",
+				   .help = "Interrupts serviced.", .type = AM_METRIC_COUNTER),
+		    (double)cur->intr, NULL);
 	if (cur->has_forks)
-		am_metric_add(out, "antimetal_forks_total", "Processes and threads created.",
-			      AM_METRIC_COUNTER, (double)cur->forks, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_forks_total",
+					     .prom = "node_forks_total",
+					     .help = "Processes and threads created.",
+					     .type = AM_METRIC_COUNTER),
+			      (double)cur->forks, NULL);
 	if (cur->has_btime)
-		am_metric_add(out, "antimetal_boot_time_seconds", "Boot time, Unix seconds.",
-			      AM_METRIC_GAUGE, (double)cur->btime, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_boot_time_seconds",
+					     .prom = "node_boot_time_seconds",
+					     .help = "Boot time, Unix seconds.",
+					     .type = AM_METRIC_GAUGE),
+			      (double)cur->btime, NULL);
 	if (cur->has_running)
-		am_metric_add(out, "antimetal_procs_running", "Tasks runnable now.",
-			      AM_METRIC_GAUGE, (double)cur->procs_running, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_procs_running", .prom = "node_procs_running",
+				   .help = "Tasks runnable now.", .type = AM_METRIC_GAUGE),
+		    (double)cur->procs_running, NULL);
 	if (cur->has_blocked)
-		am_metric_add(out, "antimetal_procs_blocked", "Tasks blocked on I/O now.",
-			      AM_METRIC_GAUGE, (double)cur->procs_blocked, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_procs_blocked", .prom = "node_procs_blocked",
+				   .help = "Tasks blocked on I/O now.", .type = AM_METRIC_GAUGE),
+		    (double)cur->procs_blocked, NULL);
 }

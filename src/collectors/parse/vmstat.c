@@ -8,21 +8,78 @@
 
 #include "collectors/parse/parse_util.h"
 
+/* node_exporter 1.5's default vmstat fields (^(oom_kill|pgpg|pswp|pg.*fault).*) as
+ * node_vmstat_<field>, which it declares untyped; the reclaim counters are the agent's own. */
 static const struct {
-	const char *key, *name, *help;
+	const char *key;
+	struct am_metric_desc desc;
 } vmstat_fields[] = {
-    {"pgpgin", "antimetal_vmstat_pgpgin_total", "KiB paged in from disk."},
-    {"pgpgout", "antimetal_vmstat_pgpgout_total", "KiB paged out to disk."},
-    {"pswpin", "antimetal_vmstat_pswpin_total", "Pages swapped in."},
-    {"pswpout", "antimetal_vmstat_pswpout_total", "Pages swapped out."},
-    {"pgfault", "antimetal_vmstat_pgfault_total", "Page faults."},
-    {"pgmajfault", "antimetal_vmstat_pgmajfault_total", "Major page faults (needing I/O)."},
-    {"pgsteal_kswapd", "antimetal_vmstat_pgsteal_kswapd_total", "Pages reclaimed by kswapd."},
-    {"pgsteal_direct", "antimetal_vmstat_pgsteal_direct_total",
-     "Pages reclaimed by direct reclaim."},
-    {"pgscan_kswapd", "antimetal_vmstat_pgscan_kswapd_total", "Pages scanned by kswapd."},
-    {"pgscan_direct", "antimetal_vmstat_pgscan_direct_total", "Pages scanned by direct reclaim."},
-    {"oom_kill", "antimetal_vmstat_oom_kill_total", "Processes killed by the OOM killer."},
+    {"pgpgin",
+     {.name = "antimetal_vmstat_pgpgin_total",
+      .prom = "node_vmstat_pgpgin",
+      .help = "KiB paged in from disk.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pgpgout",
+     {.name = "antimetal_vmstat_pgpgout_total",
+      .prom = "node_vmstat_pgpgout",
+      .help = "KiB paged out to disk.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pswpin",
+     {.name = "antimetal_vmstat_pswpin_total",
+      .prom = "node_vmstat_pswpin",
+      .help = "Pages swapped in.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pswpout",
+     {.name = "antimetal_vmstat_pswpout_total",
+      .prom = "node_vmstat_pswpout",
+      .help = "Pages swapped out.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pgfault",
+     {.name = "antimetal_vmstat_pgfault_total",
+      .prom = "node_vmstat_pgfault",
+      .help = "Page faults.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pgmajfault",
+     {.name = "antimetal_vmstat_pgmajfault_total",
+      .prom = "node_vmstat_pgmajfault",
+      .help = "Major page faults (needing I/O).",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pgsteal_kswapd",
+     {.name = "antimetal_vmstat_pgsteal_kswapd_total",
+      .prom = NULL,
+      .help = "Pages reclaimed by kswapd.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pgsteal_direct",
+     {.name = "antimetal_vmstat_pgsteal_direct_total",
+      .prom = NULL,
+      .help = "Pages reclaimed by direct reclaim.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pgscan_kswapd",
+     {.name = "antimetal_vmstat_pgscan_kswapd_total",
+      .prom = NULL,
+      .help = "Pages scanned by kswapd.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"pgscan_direct",
+     {.name = "antimetal_vmstat_pgscan_direct_total",
+      .prom = NULL,
+      .help = "Pages scanned by direct reclaim.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
+    {"oom_kill",
+     {.name = "antimetal_vmstat_oom_kill_total",
+      .prom = "node_vmstat_oom_kill",
+      .help = "Processes killed by the OOM killer.",
+      .type = AM_METRIC_COUNTER,
+      .prom_untyped = 1}},
 };
 
 int am_parse_vmstat(const char *text, struct am_metric_set *out, const char **why)
@@ -43,8 +100,7 @@ int am_parse_vmstat(const char *text, struct am_metric_set *out, const char **wh
 		lines++;
 		for (i = 0; i < sizeof(vmstat_fields) / sizeof(vmstat_fields[0]); i++)
 			if (!strcmp(key, vmstat_fields[i].key))
-				am_metric_add(out, vmstat_fields[i].name, vmstat_fields[i].help,
-					      AM_METRIC_COUNTER, (double)v, NULL);
+				am_metric_add(out, &vmstat_fields[i].desc, (double)v, NULL);
 	}
 	if (!lines)
 		return am_parse_fail(why, "empty", out, mark);

@@ -23,18 +23,52 @@
 #define MAX_CGROUPS 2000
 
 static const struct {
-	const char *key, *name, *help;
+	const char *key;
 	double scale;
+	struct am_metric_desc desc;
 } cpu_fields[] = {
-    {"usage_usec", "antimetal_cgroup_cpu_usage_seconds_total", "CPU time of the cgroup.", 1e-6},
-    {"user_usec", "antimetal_cgroup_cpu_user_seconds_total", "User CPU time of the cgroup.", 1e-6},
-    {"system_usec", "antimetal_cgroup_cpu_system_seconds_total", "System CPU time of the cgroup.",
-     1e-6},
-    {"nr_periods", "antimetal_cgroup_cpu_periods_total", "CFS bandwidth periods elapsed.", 1},
-    {"nr_throttled", "antimetal_cgroup_cpu_throttled_periods_total",
-     "CFS bandwidth periods in which the cgroup was throttled.", 1},
-    {"throttled_usec", "antimetal_cgroup_cpu_throttled_seconds_total",
-     "Time the cgroup was throttled.", 1e-6},
+    {"usage_usec",
+     1e-6,
+     {.name = "antimetal_cgroup_cpu_usage_seconds_total",
+      .help = "CPU time of the cgroup.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"cgroup", "container_id"}}},
+    {"user_usec",
+     1e-6,
+     {.name = "antimetal_cgroup_cpu_user_seconds_total",
+      .help = "User CPU time of the cgroup.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"cgroup", "container_id"}}},
+    {"system_usec",
+     1e-6,
+     {.name = "antimetal_cgroup_cpu_system_seconds_total",
+      .help = "System CPU time of the cgroup.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"cgroup", "container_id"}}},
+    {"nr_periods",
+     1,
+     {.name = "antimetal_cgroup_cpu_periods_total",
+      .help = "CFS bandwidth periods elapsed.",
+      .unit = "{period}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"cgroup", "container_id"}}},
+    {"nr_throttled",
+     1,
+     {.name = "antimetal_cgroup_cpu_throttled_periods_total",
+      .help = "CFS bandwidth periods in which the cgroup was throttled.",
+      .unit = "{period}",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"cgroup", "container_id"}}},
+    {"throttled_usec",
+     1e-6,
+     {.name = "antimetal_cgroup_cpu_throttled_seconds_total",
+      .help = "Time the cgroup was throttled.",
+      .unit = "s",
+      .type = AM_METRIC_COUNTER,
+      .labels = {"cgroup", "container_id"}}},
 };
 
 static const char *const memory_stat_keys[] = {
@@ -105,26 +139,33 @@ static void one_cgroup(struct cgroup_state *st, const char *dir, const char *rel
 	if (!am_procfs_read(dir, "cpu.stat", &st->buf))
 		for (i = 0; i < sizeof(cpu_fields) / sizeof(cpu_fields[0]); i++)
 			if (!am_parse_flat_keyed(st->buf.data, cpu_fields[i].key, &v))
-				am_metric_add(out, cpu_fields[i].name, cpu_fields[i].help,
-					      AM_METRIC_COUNTER,
+				am_metric_add(out, &cpu_fields[i].desc,
 					      cpu_fields[i].scale < 1 ? (double)v / 1e6 : (double)v,
 					      "cgroup", rel, "container_id", id, NULL);
 	if (!am_procfs_read(dir, "memory.current", &st->buf)) {
 		const char *p = st->buf.data;
 
 		if (!am_parse_u64(&p, &v) && am_at_eol(p))
-			am_metric_add(out, "antimetal_cgroup_memory_current_bytes",
-				      "Memory charged to the cgroup.", AM_METRIC_GAUGE, (double)v,
-				      "cgroup", rel, "container_id", id, NULL);
+			am_metric_add(
+			    out,
+			    AM_METRIC_DESC(.name = "antimetal_cgroup_memory_current_bytes",
+					   .help = "Memory charged to the cgroup.",
+					   .type = AM_METRIC_GAUGE,
+					   .labels = {"cgroup", "container_id"}),
+			    (double)v, "cgroup", rel, "container_id", id, NULL);
 	}
 	if (!am_procfs_read(dir, "memory.stat", &st->buf))
 		for (i = 0; i < sizeof(memory_stat_keys) / sizeof(memory_stat_keys[0]); i++)
 			if (!am_parse_flat_keyed(st->buf.data, memory_stat_keys[i], &v))
-				am_metric_add(out, "antimetal_cgroup_memory_stat_bytes",
-					      "Memory of the cgroup by type (memory.stat).",
-					      AM_METRIC_GAUGE, (double)v, "cgroup", rel,
-					      "container_id", id, "type", memory_stat_keys[i],
-					      NULL);
+				am_metric_add(
+				    out,
+				    AM_METRIC_DESC(
+					    .name = "antimetal_cgroup_memory_stat_bytes",
+					    .help = "Memory of the cgroup by type (memory.stat).",
+					    .type = AM_METRIC_GAUGE,
+					    .labels = {"cgroup", "container_id", "type"}),
+				    (double)v, "cgroup", rel, "container_id", id, "type",
+				    memory_stat_keys[i], NULL);
 	for (i = 0; i < 3; i++) {
 		char file[32];
 		struct am_psi psi;
@@ -132,15 +173,26 @@ static void one_cgroup(struct cgroup_state *st, const char *dir, const char *rel
 		snprintf(file, sizeof(file), "%s.pressure", psi_resources[i]);
 		if (am_procfs_read(dir, file, &st->buf) || am_parse_psi(st->buf.data, &psi, NULL))
 			continue;
-		am_metric_add(out, "antimetal_cgroup_pressure_waiting_seconds_total",
-			      "Time some task of the cgroup was stalled on the resource.",
-			      AM_METRIC_COUNTER, (double)psi.some_total_us / 1e6, "cgroup", rel,
-			      "container_id", id, "resource", psi_resources[i], NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_cgroup_pressure_waiting_seconds_total",
+				   .help =
+				       "Time some task of the cgroup was stalled on the resource.",
+				   .type = AM_METRIC_COUNTER,
+				   .labels = {"cgroup", "container_id", "resource"}),
+		    (double)psi.some_total_us / 1e6, "cgroup", rel, "container_id", id, "resource",
+		    psi_resources[i], NULL);
 		if (psi.has_full)
-			am_metric_add(out, "antimetal_cgroup_pressure_stalled_seconds_total",
-				      "Time all tasks of the cgroup were stalled on the resource.",
-				      AM_METRIC_COUNTER, (double)psi.full_total_us / 1e6, "cgroup",
-				      rel, "container_id", id, "resource", psi_resources[i], NULL);
+			am_metric_add(
+			    out,
+			    AM_METRIC_DESC(.name =
+					       "antimetal_cgroup_pressure_stalled_seconds_total",
+					   .help = "Time all tasks of the cgroup were stalled on "
+						   "the resource.",
+					   .type = AM_METRIC_COUNTER,
+					   .labels = {"cgroup", "container_id", "resource"}),
+			    (double)psi.full_total_us / 1e6, "cgroup", rel, "container_id", id,
+			    "resource", psi_resources[i], NULL);
 	}
 }
 
@@ -194,8 +246,11 @@ static int cgroup_collect(void *state, struct am_metric_set *out)
 	walk(st, dir, strlen(dir), rel, 0, 0, out);
 	am_rate_cycle(&st->rates);
 	am_rate_emit(&st->rates, out, mark, "antimetal_cgroup_cpu_usage_seconds_total",
-		     "antimetal_cgroup_cpu_usage_ratio",
-		     "CPUs used by the cgroup since the last cycle.", now, 1e6);
+		     AM_METRIC_DESC(.name = "antimetal_cgroup_cpu_usage_ratio",
+				    .help = "CPUs used by the cgroup since the last cycle.",
+				    .unit = "1", .type = AM_METRIC_GAUGE,
+				    .labels = {"cgroup", "container_id"}),
+		     now, 1e6);
 	return 0;
 }
 

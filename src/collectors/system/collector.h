@@ -11,9 +11,10 @@
 /* Where collectors read from: node_exporter's --path.procfs / --path.sysfs pattern, so tests
  * feed fixture trees. */
 struct am_collect_roots {
-	const char *procfs; /* default "/proc" */
-	const char *sysfs;  /* default "/sys" */
-	const char *devfs;  /* default "/dev" (kmsg) */
+	const char *procfs;   /* default "/proc" */
+	const char *sysfs;    /* default "/sys" */
+	const char *devfs;    /* default "/dev" (kmsg) */
+	const char *textfile; /* directory of *.prom files (textfile); NULL or "": none */
 	/* The clock rates are computed against, in nanoseconds: NULL reads CLOCK_MONOTONIC. Tests
 	 * pass their own so a rate over two samples is exact instead of depending on a sleep. */
 	uint64_t (*clock_ns)(void *ctx);
@@ -28,12 +29,19 @@ struct am_collector {
 	 * kernel (no PSI, old kernel) is skipped with one log line, not an error. */
 	int (*collect)(void *state, struct am_metric_set *out);
 	void (*destroy)(void *state);
+	/* node_exporter collectors this one stands in for ("meminfo", "vmstat"), NULL-ended:
+	 * node_scrape_collector_success{collector=...} is reported under those names. */
+	const char *node[4];
 };
 
 /* The system collectors, one per file of this folder (tests drive them one by one). */
 extern const struct am_collector am_collector_load, am_collector_cpu, am_collector_memory,
     am_collector_disk, am_collector_network, am_collector_tcp, am_collector_pressure,
-    am_collector_processes, am_collector_cgroup, am_collector_kmsg, am_collector_hardware;
+    am_collector_processes, am_collector_cgroup, am_collector_kmsg, am_collector_hardware,
+    am_collector_uname, am_collector_os, am_collector_time, am_collector_timex, am_collector_filefd,
+    am_collector_entropy, am_collector_conntrack, am_collector_softnet, am_collector_udp_queues,
+    am_collector_arp, am_collector_selinux, am_collector_self, am_collector_netclass,
+    am_collector_filesystem, am_collector_textfile, am_collector_edac;
 
 /* All system collectors, NULL-terminated. */
 extern const struct am_collector *const am_collectors[];

@@ -72,4 +72,5 @@ const struct am_collector am_collector_cpu = {
     .init = cpu_init,
     .collect = cpu_collect,
     .destroy = cpu_destroy,
+    .node = {"cpu", "stat"},
 };

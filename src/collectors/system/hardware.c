@@ -17,6 +17,19 @@
 #include "collectors/parse/procfs_read.h"
 #include "util/log.h"
 
+static const struct am_metric_desc numa_memory[2] = {
+    {.name = "antimetal_numa_node_memory_total_bytes",
+     .help = "Memory of the NUMA node.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE,
+     .labels = {"node"}},
+    {.name = "antimetal_numa_node_memory_free_bytes",
+     .help = "Free memory of the NUMA node.",
+     .unit = "By",
+     .type = AM_METRIC_GAUGE,
+     .labels = {"node"}},
+};
+
 /* The inventory changes rarely (hotplug) and costs hundreds of sysfs reads: it is re-read
  * every INVENTORY_REFRESH_S and replayed from a copy in between; sensors are read every cycle. */
 #define INVENTORY_REFRESH_S 300
@@ -43,9 +56,14 @@ static int hardware_init(void **state, const struct am_collect_roots *roots)
 
 static void present(struct am_metric_set *out, const char *component, int yes)
 {
-	am_metric_add(out, "antimetal_hardware_present",
-		      "Whether the machine exposes this part of the inventory (1) or not (0).",
-		      AM_METRIC_GAUGE, yes ? 1 : 0, "component", component, NULL);
+	am_metric_add(
+	    out,
+	    AM_METRIC_DESC(
+		    .name = "antimetal_hardware_present",
+		    .help =
+			"Whether the machine exposes this part of the inventory (1) or not (0).",
+		    .type = AM_METRIC_GAUGE, .labels = {"component"}),
+	    yes ? 1 : 0, "component", component, NULL);
 }
 
 /* Read ROOT/DIR/NAME/ATTR into VAL ("" when unreadable). */
@@ -88,8 +106,12 @@ static void numa_nodes(struct hardware_state *st, struct am_metric_set *out, int
 		if (inventory) {
 			attr(st->roots.sysfs, "devices/system/node", de->d_name, "cpulist", cpulist,
 			     sizeof(cpulist));
-			am_metric_add(out, "antimetal_numa_node_info", "NUMA node and its CPUs.",
-				      AM_METRIC_GAUGE, 1, "node", node, "cpulist", cpulist, NULL);
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_numa_node_info",
+						     .help = "NUMA node and its CPUs.",
+						     .type = AM_METRIC_GAUGE,
+						     .labels = {"node", "cpulist"}),
+				      1, "node", node, "cpulist", cpulist, NULL);
 		}
 		snprintf(rel, sizeof(rel), "devices/system/node/%s/meminfo", de->d_name);
 		if (am_procfs_read(st->roots.sysfs, rel, &st->buf))
@@ -108,12 +130,8 @@ static void numa_nodes(struct hardware_state *st, struct am_metric_set *out, int
 			p++;
 			if (am_parse_u64(&p, &kb) || kb > (UINT64_MAX >> 10))
 				continue;
-			am_metric_add(out,
-				      total ? "antimetal_numa_node_memory_total_bytes"
-					    : "antimetal_numa_node_memory_free_bytes",
-				      total ? "Memory of the NUMA node."
-					    : "Free memory of the NUMA node.",
-				      AM_METRIC_GAUGE, (double)(kb << 10), "node", node, NULL);
+			am_metric_add(out, &numa_memory[!total], (double)(kb << 10), "node", node,
+				      NULL);
 		}
 	}
 	if (d)
@@ -141,13 +159,20 @@ static void disks(struct hardware_state *st, struct am_metric_set *out)
 		attr(st->roots.sysfs, "block", de->d_name, "device/vendor", vendor, sizeof(vendor));
 		attr(st->roots.sysfs, "block", de->d_name, "queue/rotational", rot, sizeof(rot));
 		attr(st->roots.sysfs, "block", de->d_name, "removable", rem, sizeof(rem));
-		am_metric_add(out, "antimetal_disk_info", "Block device inventory (/sys/block).",
-			      AM_METRIC_GAUGE, 1, "device", de->d_name, "model", model, "vendor",
-			      vendor, "rotational", rot, "removable", rem, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_disk_info",
+					     .help = "Block device inventory (/sys/block).",
+					     .type = AM_METRIC_GAUGE,
+					     .labels = {"device", "model", "vendor", "rotational",
+							"removable"}),
+			      1, "device", de->d_name, "model", model, "vendor", vendor,
+			      "rotational", rot, "removable", rem, NULL);
 		if (!am_parse_u64(&p, &sectors) && am_at_eol(p))
-			am_metric_add(out, "antimetal_disk_size_bytes", "Block device capacity.",
-				      AM_METRIC_GAUGE, (double)sectors * 512, "device", de->d_name,
-				      NULL);
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_disk_size_bytes",
+						     .help = "Block device capacity.",
+						     .type = AM_METRIC_GAUGE, .labels = {"device"}),
+				      (double)sectors * 512, "device", de->d_name, NULL);
 	}
 	if (d)
 		closedir(d);
@@ -174,18 +199,27 @@ static void interfaces(struct hardware_state *st, struct am_metric_set *out)
 		attr(st->roots.sysfs, "class/net", de->d_name, "duplex", duplex, sizeof(duplex));
 		attr(st->roots.sysfs, "class/net", de->d_name, "mtu", mtu, sizeof(mtu));
 		attr(st->roots.sysfs, "class/net", de->d_name, "speed", speed, sizeof(speed));
-		am_metric_add(out, "antimetal_network_info",
-			      "Network interface inventory (/sys/class/net).", AM_METRIC_GAUGE, 1,
-			      "device", de->d_name, "address", address, "operstate", operstate,
-			      "duplex", duplex, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_network_info",
+				   .help = "Network interface inventory (/sys/class/net).",
+				   .type = AM_METRIC_GAUGE,
+				   .labels = {"device", "address", "operstate", "duplex"}),
+		    1, "device", de->d_name, "address", address, "operstate", operstate, "duplex",
+		    duplex, NULL);
 		p = mtu;
 		if (!am_parse_i64(&p, &v) && am_at_eol(p))
-			am_metric_add(out, "antimetal_network_mtu_bytes", "Interface MTU.",
-				      AM_METRIC_GAUGE, (double)v, "device", de->d_name, NULL);
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_network_mtu_bytes",
+						     .help = "Interface MTU.",
+						     .type = AM_METRIC_GAUGE, .labels = {"device"}),
+				      (double)v, "device", de->d_name, NULL);
 		p = speed;
 		if (!am_parse_i64(&p, &v) && am_at_eol(p) && v > 0)
-			am_metric_add(out, "antimetal_network_speed_bytes",
-				      "Link speed in bytes per second.", AM_METRIC_GAUGE,
+			am_metric_add(out,
+				      AM_METRIC_DESC(.name = "antimetal_network_speed_bytes",
+						     .help = "Link speed in bytes per second.",
+						     .type = AM_METRIC_GAUGE, .labels = {"device"}),
 				      (double)v * 125000.0, "device", de->d_name, NULL);
 	}
 	if (d)
@@ -227,8 +261,13 @@ static void hwmon(struct hardware_state *st, struct am_metric_set *out)
 			attr(st->roots.sysfs, "class/hwmon", de->d_name, lbl, label, sizeof(label));
 			if (!label[0])
 				snprintf(label, sizeof(label), "%s", base);
-			am_metric_add(out, "antimetal_hwmon_temp_celsius",
-				      "Temperature sensor reading (hwmon).", AM_METRIC_GAUGE,
+			am_metric_add(out,
+				      /* node_exporter names chips by their device path and sensors
+				       * by file (temp1), so its node_hwmon_temp_celsius labels
+				       * differ: this stays the agent's own metric. */
+				      AM_METRIC_DESC(.name = "antimetal_hwmon_temp_celsius",
+						     .help = "Temperature sensor reading (hwmon).",
+						     .type = AM_METRIC_GAUGE),
 				      (double)milli / 1000.0, "chip", chip[0] ? chip : de->d_name,
 				      "sensor", label, NULL);
 			sensors++;
@@ -254,10 +293,13 @@ static void dmi(struct hardware_state *st, struct am_metric_set *out)
 		any |= vals[i][0] != '\0';
 	}
 	if (any)
-		am_metric_add(out, "antimetal_dmi_info", "Machine identity from DMI/SMBIOS.",
-			      AM_METRIC_GAUGE, 1, keys[0], vals[0], keys[1], vals[1], keys[2],
-			      vals[2], keys[3], vals[3], keys[4], vals[4], keys[5], vals[5],
-			      keys[6], vals[6], keys[7], vals[7], NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_dmi_info",
+					     .help = "Machine identity from DMI/SMBIOS.",
+					     .type = AM_METRIC_GAUGE),
+			      1, keys[0], vals[0], keys[1], vals[1], keys[2], vals[2], keys[3],
+			      vals[3], keys[4], vals[4], keys[5], vals[5], keys[6], vals[6],
+			      keys[7], vals[7], NULL);
 	present(out, "dmi", any);
 }
 
@@ -280,9 +322,12 @@ static void thermal(struct hardware_state *st, struct am_metric_set *out)
 		attr(st->roots.sysfs, "class/thermal", de->d_name, "temp", val, sizeof(val));
 		if (am_parse_i64(&p, &milli) || !am_at_eol(p))
 			continue;
-		am_metric_add(out, "antimetal_thermal_zone_temp_celsius",
-			      "Thermal zone temperature.", AM_METRIC_GAUGE, (double)milli / 1000.0,
-			      "zone", de->d_name + 12, "type", type, NULL);
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_thermal_zone_temp_celsius",
+					     .prom = "node_thermal_zone_temp",
+					     .help = "Zone temperature in Celsius", .unit = "Cel",
+					     .labels = {"zone", "type"}, .type = AM_METRIC_GAUGE),
+			      (double)milli / 1000.0, "zone", de->d_name + 12, "type", type, NULL);
 		zones++;
 	}
 	if (d)
@@ -342,4 +387,5 @@ const struct am_collector am_collector_hardware = {
     .init = hardware_init,
     .collect = hardware_collect,
     .destroy = hardware_destroy,
+    .node = {"thermal_zone"},
 };

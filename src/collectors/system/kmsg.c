@@ -139,17 +139,28 @@ static int kmsg_collect(void *state, struct am_metric_set *out)
 	if (err)
 		am_warn("kmsg: reading %s/kmsg: %s", st->roots.devfs, strerror(-err));
 	for (i = 0; i < 8; i++)
-		am_metric_add(out, "antimetal_kmsg_records_total",
-			      "Kernel log records read, by severity.", AM_METRIC_COUNTER,
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_kmsg_records_total",
+					     .help = "Kernel log records read, by severity.",
+					     .type = AM_METRIC_COUNTER, .labels = {"severity"}),
 			      (double)st->counts[i], "severity", am_kmsg_severity_name(i), NULL);
-	am_metric_add(out, "antimetal_kmsg_overwritten_total",
-		      "Times the kernel overwrote records before they were read (EPIPE).",
-		      AM_METRIC_COUNTER, (double)st->overwritten, NULL);
-	am_metric_add(out, "antimetal_kmsg_lost_records_total",
-		      "Records skipped, from gaps in sequence numbers.", AM_METRIC_COUNTER,
+	am_metric_add(
+	    out,
+	    AM_METRIC_DESC(.name = "antimetal_kmsg_overwritten_total",
+			   .help =
+			       "Times the kernel overwrote records before they were read (EPIPE).",
+			   .type = AM_METRIC_COUNTER),
+	    (double)st->overwritten, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_kmsg_lost_records_total",
+				     .help = "Records skipped, from gaps in sequence numbers.",
+				     .type = AM_METRIC_COUNTER),
 		      (double)st->lost, NULL);
-	am_metric_add(out, "antimetal_kmsg_malformed_records_total", "Records that did not parse.",
-		      AM_METRIC_COUNTER, (double)st->malformed, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_kmsg_malformed_records_total",
+				     .help = "Records that did not parse.",
+				     .type = AM_METRIC_COUNTER),
+		      (double)st->malformed, NULL);
 	return err;
 }
 

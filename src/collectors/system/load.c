@@ -55,4 +55,5 @@ const struct am_collector am_collector_load = {
     .init = load_init,
     .collect = load_collect,
     .destroy = load_destroy,
+    .node = {"loadavg"},
 };

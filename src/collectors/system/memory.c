@@ -67,4 +67,5 @@ const struct am_collector am_collector_memory = {
     .init = memory_init,
     .collect = memory_collect,
     .destroy = memory_destroy,
+    .node = {"meminfo", "vmstat"},
 };

@@ -2,6 +2,7 @@
  * <procfs>/1/net/dev (the host's namespace when a host /proc is mounted into a container),
  * falling back to <procfs>/self/net/dev. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,37 @@ static int network_init(void **state, const struct am_collect_roots *roots)
 	return 0;
 }
 
+/* Packets dropped for want of a protocol handler: not in /proc/net/dev, but node_exporter 1.5
+ * (over netlink) serves it, so it is read from sysfs per device of this cycle. */
+static void nohandler(struct network_state *st, struct am_metric_set *out, size_t mark)
+{
+	static const struct am_metric_desc desc = {
+	    .name = "antimetal_network_receive_nohandler_total",
+	    .prom = "node_network_receive_nohandler_total",
+	    .help = "Network device statistic receive_nohandler.",
+	    .unit = "{packet}",
+	    .type = AM_METRIC_COUNTER,
+	    .labels = {"device"},
+	};
+	size_t i, end = out->n;
+
+	for (i = mark; i < end; i++) {
+		char rel[320], dev[64], line[32];
+		const char *p = line;
+		uint64_t v;
+
+		/* One sample per device: its first counter, receive_bytes. */
+		if (out->items[i].desc != &am_net_dev_metrics[0] || out->items[i].nlabels < 1)
+			continue;
+		snprintf(dev, sizeof(dev), "%s", out->items[i].labels[0].value);
+		snprintf(rel, sizeof(rel), "class/net/%s/statistics/rx_nohandler", dev);
+		if (am_procfs_read_line(st->roots.sysfs, rel, line, sizeof(line)) ||
+		    am_parse_u64(&p, &v) || !am_at_eol(p))
+			continue;
+		am_metric_add(out, &desc, (double)v, "device", dev, NULL);
+	}
+}
+
 static int network_collect(void *state, struct am_metric_set *out)
 {
 	struct network_state *st = state;
@@ -48,13 +80,18 @@ static int network_collect(void *state, struct am_metric_set *out)
 		am_warn("network: %s/1/net/dev: %s", st->roots.procfs, why);
 		return err;
 	}
+	nohandler(st, out, mark);
 	am_rate_cycle(&st->rates);
 	am_rate_emit(&st->rates, out, mark, "antimetal_network_receive_bytes_total",
-		     "antimetal_network_receive_bytes_per_second",
-		     "Bytes received per second since the last cycle.", now, 1);
+		     AM_METRIC_DESC(.name = "antimetal_network_receive_bytes_per_second",
+				    .help = "Bytes received per second since the last cycle.",
+				    .unit = "By/s", .type = AM_METRIC_GAUGE, .labels = {"device"}),
+		     now, 1);
 	am_rate_emit(&st->rates, out, mark, "antimetal_network_transmit_bytes_total",
-		     "antimetal_network_transmit_bytes_per_second",
-		     "Bytes transmitted per second since the last cycle.", now, 1);
+		     AM_METRIC_DESC(.name = "antimetal_network_transmit_bytes_per_second",
+				    .help = "Bytes transmitted per second since the last cycle.",
+				    .unit = "By/s", .type = AM_METRIC_GAUGE, .labels = {"device"}),
+		     now, 1);
 	return 0;
 }
 
@@ -74,4 +111,5 @@ const struct am_collector am_collector_network = {
     .init = network_init,
     .collect = network_collect,
     .destroy = network_destroy,
+    .node = {"netdev"},
 };

@@ -13,33 +13,6 @@
 #include "collectors/parse/procfs_read.h"
 #include "util/log.h"
 
-static void emit_psi(const struct am_psi *psi, const char *resource, struct am_metric_set *out)
-{
-	static const char *const windows[3] = {"10s", "60s", "300s"};
-	int i;
-
-	am_metric_add(out, "antimetal_pressure_waiting_seconds_total",
-		      "Time at least one task was stalled on the resource (PSI some).",
-		      AM_METRIC_COUNTER, (double)psi->some_total_us / 1e6, "resource", resource,
-		      NULL);
-	for (i = 0; i < 3; i++)
-		am_metric_add(out, "antimetal_pressure_waiting_ratio",
-			      "Share of time some task was stalled, kernel running average.",
-			      AM_METRIC_GAUGE, psi->some_avg[i] / 100, "resource", resource,
-			      "window", windows[i], NULL);
-	if (!psi->has_full)
-		return;
-	am_metric_add(out, "antimetal_pressure_stalled_seconds_total",
-		      "Time all non-idle tasks were stalled on the resource (PSI full).",
-		      AM_METRIC_COUNTER, (double)psi->full_total_us / 1e6, "resource", resource,
-		      NULL);
-	for (i = 0; i < 3; i++)
-		am_metric_add(out, "antimetal_pressure_stalled_ratio",
-			      "Share of time all tasks were stalled, kernel running average.",
-			      AM_METRIC_GAUGE, psi->full_avg[i] / 100, "resource", resource,
-			      "window", windows[i], NULL);
-}
-
 struct pressure_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
@@ -48,6 +21,76 @@ struct pressure_state {
 };
 
 static const char *const resources[3] = {"cpu", "memory", "io"};
+
+/* PSI totals per resource (cpu, memory, io) x (some = waiting, full = stalled), named as
+ * node_exporter 1.5 does; it has no cpu "full" (the kernel added it in 5.13), so that one keeps
+ * the agent's name on /metrics too. */
+static const struct am_metric_desc psi_totals[3][2] = {
+    {
+	{.name = "antimetal_pressure_cpu_waiting_seconds_total",
+	 .prom = "node_pressure_cpu_waiting_seconds_total",
+	 .help = "Total time in seconds that processes have waited for CPU time",
+	 .unit = "s",
+	 .type = AM_METRIC_COUNTER},
+	{.name = "antimetal_pressure_cpu_stalled_seconds_total",
+	 .prom = NULL,
+	 .help = "Total time in seconds no process could make progress due to cpu congestion",
+	 .unit = "s",
+	 .type = AM_METRIC_COUNTER},
+    },
+    {
+	{.name = "antimetal_pressure_memory_waiting_seconds_total",
+	 .prom = "node_pressure_memory_waiting_seconds_total",
+	 .help = "Total time in seconds that processes have waited for memory",
+	 .unit = "s",
+	 .type = AM_METRIC_COUNTER},
+	{.name = "antimetal_pressure_memory_stalled_seconds_total",
+	 .prom = "node_pressure_memory_stalled_seconds_total",
+	 .help = "Total time in seconds no process could make progress due to memory congestion",
+	 .unit = "s",
+	 .type = AM_METRIC_COUNTER},
+    },
+    {
+	{.name = "antimetal_pressure_io_waiting_seconds_total",
+	 .prom = "node_pressure_io_waiting_seconds_total",
+	 .help = "Total time in seconds that processes have waited for IO congestion",
+	 .unit = "s",
+	 .type = AM_METRIC_COUNTER},
+	{.name = "antimetal_pressure_io_stalled_seconds_total",
+	 .prom = "node_pressure_io_stalled_seconds_total",
+	 .help = "Total time in seconds no process could make progress due to IO congestion",
+	 .unit = "s",
+	 .type = AM_METRIC_COUNTER},
+    },
+};
+
+static void emit_psi(const struct am_psi *psi, int resource, struct am_metric_set *out)
+{
+	static const char *const windows[3] = {"10s", "60s", "300s"};
+	const char *name = resources[resource];
+	int i;
+
+	am_metric_add(out, &psi_totals[resource][0], (double)psi->some_total_us / 1e6, NULL);
+	for (i = 0; i < 3; i++)
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_pressure_waiting_ratio",
+					     .help = "Share of time some task was stalled, kernel "
+						     "running average.",
+					     .unit = "1", .type = AM_METRIC_GAUGE,
+					     .labels = {"resource", "window"}),
+			      psi->some_avg[i] / 100, "resource", name, "window", windows[i], NULL);
+	if (!psi->has_full)
+		return;
+	am_metric_add(out, &psi_totals[resource][1], (double)psi->full_total_us / 1e6, NULL);
+	for (i = 0; i < 3; i++)
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_pressure_stalled_ratio",
+					     .help = "Share of time all tasks were stalled, kernel "
+						     "running average.",
+					     .unit = "1", .type = AM_METRIC_GAUGE,
+					     .labels = {"resource", "window"}),
+			      psi->full_avg[i] / 100, "resource", name, "window", windows[i], NULL);
+}
 
 static int pressure_init(void **state, const struct am_collect_roots *roots)
 {
@@ -99,7 +142,7 @@ static int pressure_collect(void *state, struct am_metric_set *out)
 			continue;
 		}
 		st->bad[i] = false;
-		emit_psi(&psi, resources[i], out);
+		emit_psi(&psi, i, out);
 	}
 	return 0;
 }
@@ -119,4 +162,5 @@ const struct am_collector am_collector_pressure = {
     .init = pressure_init,
     .collect = pressure_collect,
     .destroy = pressure_destroy,
+    .node = {"pressure"},
 };

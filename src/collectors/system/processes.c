@@ -110,13 +110,22 @@ static void emit(struct processes_state *st, struct am_metric_set *out)
 		char label[2] = {states[k], 0};
 
 		if (nstate[k])
-			am_metric_add(out, "antimetal_processes_state",
-				      "Processes by scheduler state letter (R, S, D, Z, ...).",
-				      AM_METRIC_GAUGE, (double)nstate[k], "state", label, NULL);
+			am_metric_add(
+			    out,
+			    AM_METRIC_DESC(
+				    .name = "antimetal_processes_state",
+				    .help =
+					"Processes by scheduler state letter (R, S, D, Z, ...).",
+				    .type = AM_METRIC_GAUGE, .labels = {"state"}),
+			    (double)nstate[k], "state", label, NULL);
 	}
-	am_metric_add(out, "antimetal_processes", "Processes (thread groups) that exist.",
-		      AM_METRIC_GAUGE, (double)st->nprocs, NULL);
-	/* An empty procfs (a fixture, a bare container) leaves procs NULL: qsort must not see it. */
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_processes",
+				     .help = "Processes (thread groups) that exist.",
+				     .type = AM_METRIC_GAUGE),
+		      (double)st->nprocs, NULL);
+	/* An empty procfs (a fixture, a bare container) leaves procs NULL: qsort must not see it.
+	 */
 	if (st->nprocs) {
 		qsort(st->procs, st->nprocs, sizeof(*st->procs), by_cpu);
 		for (i = 0; i < st->nprocs && i < TOP_N; i++)
@@ -131,20 +140,28 @@ static void emit(struct processes_state *st, struct am_metric_set *out)
 		if (!e->selected)
 			continue;
 		snprintf(pid, sizeof(pid), "%d", e->st.pid);
-		am_metric_add(out, "antimetal_process_cpu_seconds_total",
-			      "CPU time of a top process, user and system.", AM_METRIC_COUNTER,
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_process_cpu_seconds_total",
+					     .help = "CPU time of a top process, user and system.",
+					     .type = AM_METRIC_COUNTER, .labels = {"pid", "comm"}),
 			      (double)(e->st.utime + e->st.stime) / (double)st->hz, "pid", pid,
 			      "comm", e->st.comm, NULL);
-		am_metric_add(out, "antimetal_process_resident_memory_bytes",
-			      "Resident set size of a top process.", AM_METRIC_GAUGE,
+		am_metric_add(out,
+			      AM_METRIC_DESC(.name = "antimetal_process_resident_memory_bytes",
+					     .help = "Resident set size of a top process.",
+					     .type = AM_METRIC_GAUGE, .labels = {"pid", "comm"}),
 			      (double)(e->st.rss_pages > 0 ? e->st.rss_pages : 0) *
 				  (double)st->page_size,
 			      "pid", pid, "comm", e->st.comm, NULL);
 		if (e->cpu_ratio >= 0)
-			am_metric_add(out, "antimetal_process_cpu_ratio",
-				      "CPU used by a top process since the last cycle, in CPUs.",
-				      AM_METRIC_GAUGE, e->cpu_ratio, "pid", pid, "comm", e->st.comm,
-				      NULL);
+			am_metric_add(
+			    out,
+			    AM_METRIC_DESC(
+				    .name = "antimetal_process_cpu_ratio",
+				    .help =
+					"CPU used by a top process since the last cycle, in CPUs.",
+				    .type = AM_METRIC_GAUGE, .labels = {"pid", "comm"}),
+			    e->cpu_ratio, "pid", pid, "comm", e->st.comm, NULL);
 	}
 }
 

@@ -5,9 +5,20 @@
 #include "collectors/system/collector.h"
 
 const struct am_collector *const am_collectors[] = {
-    &am_collector_load,	   &am_collector_cpu,  &am_collector_memory,   &am_collector_disk,
-    &am_collector_network, &am_collector_tcp,  &am_collector_pressure, &am_collector_processes,
-    &am_collector_cgroup,  &am_collector_kmsg, &am_collector_hardware, NULL,
+    &am_collector_load,	      &am_collector_cpu,
+    &am_collector_memory,     &am_collector_disk,
+    &am_collector_network,    &am_collector_tcp,
+    &am_collector_pressure,   &am_collector_processes,
+    &am_collector_cgroup,     &am_collector_kmsg,
+    &am_collector_hardware,   &am_collector_uname,
+    &am_collector_os,	      &am_collector_time,
+    &am_collector_timex,      &am_collector_filefd,
+    &am_collector_entropy,    &am_collector_conntrack,
+    &am_collector_softnet,    &am_collector_udp_queues,
+    &am_collector_arp,	      &am_collector_selinux,
+    &am_collector_self,	      &am_collector_netclass,
+    &am_collector_filesystem, &am_collector_textfile,
+    &am_collector_edac,	      NULL,
 };
 
 const struct am_collector *am_collector_find(const char *name)

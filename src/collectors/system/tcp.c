@@ -15,7 +15,7 @@
 struct tcp_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
-	bool warned[3], bad[3];
+	bool warned[5], bad[5];
 	long page_size;
 };
 
@@ -33,19 +33,23 @@ static int tcp_init(void **state, const struct am_collect_roots *roots)
 
 static int tcp_collect(void *state, struct am_metric_set *out)
 {
-	static const char *const files[3] = {"snmp", "netstat", "sockstat"};
+	static const char *const files[5] = {"snmp", "netstat", "snmp6", "sockstat", "sockstat6"};
 	struct tcp_state *st = state;
 	int i, ok = 0, err = 0;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
 		const char *why = "";
 
 		err =
 		    am_procfs_read_net(st->roots.procfs, files[i], &st->buf, "tcp", &st->warned[i]);
 		if (err)
 			continue;
-		err = i < 2 ? am_parse_net_snmp(st->buf.data, out, &why)
-			    : am_parse_sockstat(st->buf.data, st->page_size, out, &why);
+		if (i < 2)
+			err = am_parse_net_snmp(st->buf.data, out, &why);
+		else if (i == 2)
+			err = am_parse_net_snmp6(st->buf.data, out, &why);
+		else
+			err = am_parse_sockstat(st->buf.data, st->page_size, out, &why);
 		if (err) {
 			if (!st->bad[i])
 				am_warn("tcp: %s/1/net/%s: %s", st->roots.procfs, files[i], why);
@@ -74,4 +78,5 @@ const struct am_collector am_collector_tcp = {
     .init = tcp_init,
     .collect = tcp_collect,
     .destroy = tcp_destroy,
+    .node = {"netstat", "sockstat"},
 };
