@@ -593,7 +593,7 @@ int am_config_load_file(struct am_config *c, const char *path, char *err, size_t
 	if (rc == -EFBIG)
 		errf(err, errlen, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);
 	else if (rc)
-		errf(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, "%s: %s", path, am_file_strerror(-rc));
 	else
 		rc = load(c, text.data ? text.data : "", text.len, path, err, errlen);
 	am_strbuf_free(&text);

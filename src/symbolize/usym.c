@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/log.h"
 
 /* A function symbol, in the module's address space. */
@@ -244,7 +245,7 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, pid, m->path);
 	snprintf(path[2], sizeof(path[2]), "%s", m->path);
 	for (i = 0; i < 3 && fd < 0; i++)
-		fd = open(path[i], O_RDONLY | O_CLOEXEC);
+		fd = am_file_open_regular(path[i]);
 	if (fd < 0)
 		return NULL;
 	return add_file(u, pid, m->path, path[i - 1], fd, dev, ino);
@@ -265,7 +266,7 @@ static void load_jit(struct am_usym *u, struct uproc *p)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/perf-%u.map", u->tmpdir, p->pid);
-	f = fopen(path, "re");
+	f = am_file_fopen_regular(path);
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -321,7 +322,7 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 	if (find_proc(u, pid, gen, false))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%u/maps", u->procfs, pid);
-	f = fopen(path, "re");
+	f = am_file_fopen_regular(path);
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	p = add_proc(u, pid, gen);
@@ -407,7 +408,7 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 		if (u->files[i]->mod && !strcmp(u->files[i]->build_id, m->build_id))
 			return u->files[i];
 	*why = REC_MISSING;
-	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	fd = am_file_open_regular(m->path);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st)) {
