@@ -25,6 +25,8 @@ struct key {
 
 #define F(field) offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field)
 #define DAY_MS	 (24ull * 3600 * 1000)
+#define AM_XSTR(x) #x
+#define AM_STR(x)  AM_XSTR(x)
 
 static const struct key keys[] = {
     {"hostname", K_STR, F(hostname), 0, 0},
@@ -93,7 +95,8 @@ static int parse_u64(const char *s, uint64_t *v, const char **end)
 {
 	uint64_t x = 0;
 
-	if (!isdigit((unsigned char)*s))
+	/* YAML 1.1 reads 010 as octal 8 and other tools may too: a leading zero is ambiguous. */
+	if (!isdigit((unsigned char)*s) || (s[0] == '0' && isdigit((unsigned char)s[1])))
 		return -EINVAL;
 	for (; isdigit((unsigned char)*s); s++) {
 		if (x > (UINT64_MAX - 9) / 10)
@@ -197,6 +200,12 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	uint64_t u;
 	bool b;
 
+	if ((k->kind == K_UINT || k->kind == K_DURATION || k->kind == K_SIZE) && v[0] == '0' &&
+	    isdigit((unsigned char)v[1])) {
+		errf(err, errlen, "%s: '%s' has a leading zero (octal in YAML 1.1): write it without",
+		     k->path, v);
+		return -EINVAL;
+	}
 	switch (k->kind) {
 	case K_STR:
 	case K_PATH:
@@ -468,6 +477,10 @@ static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_n
 		const struct key *k = find_key(path);
 		const char *v = (const char *)val->data.scalar.value;
 
+		/* A "\0" escape would cut a path short where C reads it. */
+		if (strlen(v) != val->data.scalar.length)
+			return at(w, val->start_mark, "%s: the value contains a NUL character",
+				  path);
 		if (is_null_scalar(val) && (!k || k->kind != K_STR))
 			return at(w, val->start_mark, "%s: missing value", path);
 		/* "80" is a string in YAML: numbers, booleans, durations and sizes are plain. */
@@ -502,6 +515,8 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
 		if (k->type != YAML_SCALAR_NODE)
 			return at(w, k->start_mark, "keys must be plain names");
 		ks = (const char *)k->data.scalar.value;
+		if (strlen(ks) != k->data.scalar.length)
+			return at(w, k->start_mark, "a key contains a NUL character");
 		for (q = map->data.mapping.pairs.start; q < p; q++) {
 			yaml_node_t *k2 = yaml_document_get_node(w->doc, q->key);
 
@@ -540,6 +555,94 @@ static void offset_position(const char *text, size_t len, size_t offset, size_t 
 	}
 }
 
+static int yaml_error(yaml_parser_t *parser, const char *text, size_t len, const char *name,
+		      char *err, size_t errlen)
+{
+	const char *what = parser->problem ? parser->problem : "cannot be parsed";
+	size_t line = parser->problem_mark.line + 1, col = parser->problem_mark.column + 1;
+
+	if (parser->error == YAML_READER_ERROR)
+		offset_position(text, len, parser->problem_offset, &line, &col);
+	errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
+	     parser->context ? " " : "", parser->context ? parser->context : "");
+	return parser->error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+}
+
+/* The configuration is three levels deep; anything far deeper is an attack on libyaml's loader,
+ * whose cost grows with the square of the depth. */
+#define MAX_DEPTH 16
+
+/* What the configuration never needs, refused as the events stream by, before libyaml builds a
+ * document: nesting past MAX_DEPTH, aliases (a walk would expand them), tags (`!!str 80` would
+ * make a number a string behind the reader's back) and a second document (silently ignored
+ * otherwise). */
+static int check_event(const yaml_event_t *e, int *depth, int *docs, const char *name, char *err,
+		       size_t errlen)
+{
+	const yaml_mark_t *m = &e->start_mark;
+	const char *why = NULL;
+
+	switch (e->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++*docs > 1)
+			why = "a second YAML document: the configuration is one document";
+		break;
+	case YAML_ALIAS_EVENT:
+		why = "aliases (*name) are not supported in the configuration";
+		break;
+	case YAML_SCALAR_EVENT:
+		if (e->data.scalar.tag)
+			why = "tags (like !!str) are not supported: write the value plainly";
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (e->data.sequence_start.tag && e->type == YAML_SEQUENCE_START_EVENT)
+			why = "tags (like !!seq) are not supported";
+		else if (e->type == YAML_MAPPING_START_EVENT && e->data.mapping_start.tag)
+			why = "tags (like !!map) are not supported";
+		else if (++*depth > MAX_DEPTH)
+			why = "nested deeper than " AM_STR(MAX_DEPTH) " levels";
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		--*depth;
+		break;
+	default:
+		break;
+	}
+	if (!why)
+		return 0;
+	errf(err, errlen, "%s:%zu:%zu: %s", name, m->line + 1, m->column + 1, why);
+	return -EINVAL;
+}
+
+/* Stream the events once, stopping at the first thing check_event refuses, so a hostile file
+ * costs no more than its size. */
+static int prescan(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	int depth = 0, docs = 0, rc = 0;
+	yaml_event_t e;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser)) {
+		errf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && !rc) {
+		if (!yaml_parser_parse(&parser, &e)) {
+			rc = yaml_error(&parser, text, len, name, err, errlen);
+			break;
+		}
+		rc = check_event(&e, &depth, &docs, name, err, errlen);
+		done = e.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 static int load(struct am_config *c, const char *text, size_t len, const char *name, char *err,
 		size_t errlen)
 {
@@ -549,21 +652,18 @@ static int load(struct am_config *c, const char *text, size_t len, const char *n
 	yaml_node_t *root;
 	int rc = 0;
 
+	rc = prescan(text, len, name, err, errlen);
+	if (rc)
+		return rc;
 	if (!yaml_parser_initialize(&parser)) {
 		errf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		const char *what = parser.problem ? parser.problem : "cannot be parsed";
-		size_t line = parser.problem_mark.line + 1, col = parser.problem_mark.column + 1;
-
-		if (parser.error == YAML_READER_ERROR)
-			offset_position(text, len, parser.problem_offset, &line, &col);
-		errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
-		     parser.context ? " " : "", parser.context ? parser.context : "");
+		rc = yaml_error(&parser, text, len, name, err, errlen);
 		yaml_parser_delete(&parser);
-		return -EINVAL;
+		return rc;
 	}
 	w.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
