@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -539,6 +540,20 @@ static int setup_signals(struct agent *a, sigset_t *old)
 	return a->sig_src ? 0 : -ENOMEM;
 }
 
+/* systemd and most shells start services with a soft limit of 1,024 descriptors and a far
+ * higher hard limit, meant to be raised by programs that need more: /metrics serves up to
+ * 2,048 connections so that idle ones cannot lock the scraper out. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= 8192 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		am_debug("cannot raise the descriptor limit: %s", strerror(errno));
+}
+
 int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -555,6 +570,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->jsonl.fd = -1;
 	a->start_ns = am_clock_ns(CLOCK_REALTIME);
 	am_log_init(a->cfg.log_level);
+	raise_fd_limit();
 	resolve_host(&a->cfg, a->host, sizeof(a->host));
 	sigemptyset(&old);
 	if (am_loop_init(&a->loop)) {

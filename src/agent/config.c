@@ -688,7 +688,7 @@ int am_config_load_string(struct am_config *c, const char *text, size_t len, con
 int am_config_load_file(struct am_config *c, const char *path, char *err, size_t errlen)
 {
 	struct am_strbuf text = {0};
-	int rc = am_file_read(path, MAX_CONFIG_BYTES, &text);
+	int rc = am_file_read_or_chr(path, MAX_CONFIG_BYTES, &text);
 
 	if (rc == -EFBIG)
 		errf(err, errlen, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);

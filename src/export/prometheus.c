@@ -10,13 +10,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "export/pprof.h"
 #include "export/prom_text.h"
 #include "util/log.h"
 
-#define CONNECTION_LIMIT     32
-#define CONNECTION_TIMEOUT_S 10
+/* Idle connections must not lock Prometheus out (with 32 slots, 40 idle connections made a
+ * scrape wait 10 s for a slot): slots are cheap in MHD's epoll mode, so there are many, one
+ * address cannot take them all, each holds a small memory pool, and an idle one is closed after
+ * CONNECTION_TIMEOUT_S. Worst case: CONNECTION_LIMIT * CONNECTION_MEMORY bytes (32 MiB). */
+#define CONNECTION_LIMIT	 2048
+#define PER_IP_LIMIT		 1024
+#define CONNECTION_MEMORY	 (16u * 1024)
+#define CONNECTION_TIMEOUT_S	 10
+
+/* No more connections than half the descriptors: past RLIMIT_NOFILE accept fails, MHD logs
+ * every attempt, and the collectors (processes keeps up to a quarter), BPF maps, rings and
+ * outputs need theirs. The daemon raises its soft limit at start (am_agent_run). */
+static unsigned connection_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur / 2 >= CONNECTION_LIMIT)
+		return CONNECTION_LIMIT;
+	return rl.rlim_cur / 2 > 1 ? (unsigned)(rl.rlim_cur / 2) : 1;
+}
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -143,7 +163,7 @@ int am_prom_server_start(struct am_prom_server *s, const char *address, unsigned
 	struct sockaddr_in6 a6 = {0};
 	struct sockaddr_in a4 = {0};
 	struct sockaddr *sa;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG, limit = connection_limit();
 
 	*s = (struct am_prom_server){.render = render, .health = health, .ctx = ctx};
 	if (inet_pton(AF_INET, address, &a4.sin_addr) == 1) {
@@ -162,8 +182,10 @@ int am_prom_server_start(struct am_prom_server *s, const char *address, unsigned
 	s->daemon = MHD_start_daemon(
 	    flags, (uint16_t)port, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
 	    NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    limit < PER_IP_LIMIT ? limit : (unsigned)PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	if (!s->daemon) {
 		am_err("http: cannot listen on %s:%u", address, port);
 		return -EADDRNOTAVAIL;

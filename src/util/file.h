@@ -32,6 +32,9 @@ FILE *am_file_fopen_regular(const char *path);
 /* Replace BUF's content with the whole regular file PATH (NUL-terminated). Reads until EOF,
  * since pseudo-files report size 0; -EFBIG past MAX bytes. Returns 0 or -errno. */
 int am_file_read(const char *path, size_t max, struct am_strbuf *buf);
+/* am_file_read, also accepting a character device: a configuration may be /dev/null, and a
+ * non-blocking read of a terminal fails (EAGAIN) rather than waits. */
+int am_file_read_or_chr(const char *path, size_t max, struct am_strbuf *buf);
 /* fgets(3) the first line of the regular file PATH (newline kept) into BUF. Returns 0, -errno
  * when it cannot be opened, or -EIO when it has no line. */
 int am_file_first_line(const char *path, char *buf, size_t len);
