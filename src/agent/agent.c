@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/output_file.h"
 
 #ifndef AM_VERSION
 #define AM_VERSION "0.1.0"
@@ -61,6 +63,33 @@ struct agent {
 	uint64_t reloads_ok, reloads_failed;
 };
 
+/* Outputs that can never work are configuration errors (exit 2, or a refused reload), not a
+ * source reported up that fails every window: a profile directory that is a symbolic link or
+ * not a directory, a JSON lines path that is a link or not a regular file. Absent is fine:
+ * both are created. */
+static int check_outputs(const struct am_config *c, char *err, size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	if (c->profiler_enabled) {
+		rc = am_output_dir_check(c->profiler_dir);
+		if (rc && rc != -ENOENT) {
+			snprintf(err, errlen, "profiler.output_dir: %s: %s", c->profiler_dir,
+				 am_output_strerror(-rc));
+			return -EINVAL;
+		}
+	}
+	if (c->jsonl_path[0] && strcmp(c->jsonl_path, "-") && !lstat(c->jsonl_path, &st) &&
+	    !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "jsonl.path: %s: %s", c->jsonl_path,
+			 S_ISLNK(st.st_mode) ? am_output_strerror(AM_ELINKED)
+					     : "not a regular file (use - for stdout)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int am_agent_load_config(const struct am_agent_options *o, struct am_config *out, char *err,
 			 size_t errlen)
 {
@@ -93,6 +122,9 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 			return -EINVAL;
 		}
 	}
+	rc = check_outputs(&c, err, errlen);
+	if (rc)
+		return rc;
 	*out = c;
 	return 0;
 }

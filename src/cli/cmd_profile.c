@@ -21,6 +21,7 @@
 #include "export/pprof.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/output_file.h"
 #include "util/strbuf.h"
 
 enum format { FMT_FOLDED, FMT_PPROF, FMT_SVG };
@@ -349,19 +350,20 @@ static void report_losses(const struct am_profile *prof)
 
 static int write_output(const char *path, const struct am_strbuf *b)
 {
-	FILE *f = path ? fopen(path, "wb") : stdout;
 	int err = 0;
 
-	if (!f) {
-		am_err("cannot open %s: %s", path, strerror(errno));
-		return -errno;
+	if (path) {
+		err = am_output_replace(path, b->data ? b->data : "", b->len);
+		if (err)
+			am_err("cannot write %s: %s", path, am_output_strerror(-err));
+		return err;
 	}
-	if (b->len && fwrite(b->data, 1, b->len, f) != b->len)
+	if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
 		err = -EIO;
-	if ((path ? fclose(f) : fflush(f)) && !err)
+	if (fflush(stdout) && !err)
 		err = -errno;
 	if (err)
-		am_err("writing %s failed: %s", path ? path : "stdout", strerror(-err));
+		am_err("writing stdout failed: %s", strerror(-err));
 	return err;
 }
 
