@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "agent/yaml_load.h"
 #include "collectors/system/collector.h"
 #include "util/file.h"
 
@@ -25,8 +26,6 @@ struct key {
 
 #define F(field) offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field)
 #define DAY_MS	 (24ull * 3600 * 1000)
-#define AM_XSTR(x) #x
-#define AM_STR(x)  AM_XSTR(x)
 
 static const struct key keys[] = {
     {"hostname", K_STR, F(hostname), 0, 0},
@@ -202,8 +201,9 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 
 	if ((k->kind == K_UINT || k->kind == K_DURATION || k->kind == K_SIZE) && v[0] == '0' &&
 	    isdigit((unsigned char)v[1])) {
-		errf(err, errlen, "%s: '%s' has a leading zero (octal in YAML 1.1): write it without",
-		     k->path, v);
+		errf(err, errlen,
+		     "%s: '%s' has a leading zero (octal in YAML 1.1): write it without", k->path,
+		     v);
 		return -EINVAL;
 	}
 	switch (k->kind) {
@@ -537,134 +537,17 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
 	return 0;
 }
 
-/* Line and column (1-based) of byte OFFSET in TEXT: libyaml gives reader errors (bad UTF-8)
- * as an offset only. */
-static void offset_position(const char *text, size_t len, size_t offset, size_t *line, size_t *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < offset && i < len; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
-static int yaml_error(yaml_parser_t *parser, const char *text, size_t len, const char *name,
-		      char *err, size_t errlen)
-{
-	const char *what = parser->problem ? parser->problem : "cannot be parsed";
-	size_t line = parser->problem_mark.line + 1, col = parser->problem_mark.column + 1;
-
-	if (parser->error == YAML_READER_ERROR)
-		offset_position(text, len, parser->problem_offset, &line, &col);
-	errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
-	     parser->context ? " " : "", parser->context ? parser->context : "");
-	return parser->error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
-}
-
-/* The configuration is three levels deep; anything far deeper is an attack on libyaml's loader,
- * whose cost grows with the square of the depth. */
-#define MAX_DEPTH 16
-
-/* What the configuration never needs, refused as the events stream by, before libyaml builds a
- * document: nesting past MAX_DEPTH, aliases (a walk would expand them), tags (`!!str 80` would
- * make a number a string behind the reader's back) and a second document (silently ignored
- * otherwise). */
-static int check_event(const yaml_event_t *e, int *depth, int *docs, const char *name, char *err,
-		       size_t errlen)
-{
-	const yaml_mark_t *m = &e->start_mark;
-	const char *why = NULL;
-
-	switch (e->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if (++*docs > 1)
-			why = "a second YAML document: the configuration is one document";
-		break;
-	case YAML_ALIAS_EVENT:
-		why = "aliases (*name) are not supported in the configuration";
-		break;
-	case YAML_SCALAR_EVENT:
-		if (e->data.scalar.tag)
-			why = "tags (like !!str) are not supported: write the value plainly";
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		if (e->data.sequence_start.tag && e->type == YAML_SEQUENCE_START_EVENT)
-			why = "tags (like !!seq) are not supported";
-		else if (e->type == YAML_MAPPING_START_EVENT && e->data.mapping_start.tag)
-			why = "tags (like !!map) are not supported";
-		else if (++*depth > MAX_DEPTH)
-			why = "nested deeper than " AM_STR(MAX_DEPTH) " levels";
-		break;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		--*depth;
-		break;
-	default:
-		break;
-	}
-	if (!why)
-		return 0;
-	errf(err, errlen, "%s:%zu:%zu: %s", name, m->line + 1, m->column + 1, why);
-	return -EINVAL;
-}
-
-/* Stream the events once, stopping at the first thing check_event refuses, so a hostile file
- * costs no more than its size. */
-static int prescan(const char *text, size_t len, const char *name, char *err, size_t errlen)
-{
-	yaml_parser_t parser;
-	int depth = 0, docs = 0, rc = 0;
-	yaml_event_t e;
-	bool done = false;
-
-	if (!yaml_parser_initialize(&parser)) {
-		errf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	while (!done && !rc) {
-		if (!yaml_parser_parse(&parser, &e)) {
-			rc = yaml_error(&parser, text, len, name, err, errlen);
-			break;
-		}
-		rc = check_event(&e, &depth, &docs, name, err, errlen);
-		done = e.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&e);
-	}
-	yaml_parser_delete(&parser);
-	return rc;
-}
-
 static int load(struct am_config *c, const char *text, size_t len, const char *name, char *err,
 		size_t errlen)
 {
 	struct walk w = {c, NULL, name, err, errlen};
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	int rc = 0;
 
-	rc = prescan(text, len, name, err, errlen);
+	rc = am_yaml_load(text, len, name, &doc, err, errlen);
 	if (rc)
 		return rc;
-	if (!yaml_parser_initialize(&parser)) {
-		errf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = yaml_error(&parser, text, len, name, err, errlen);
-		yaml_parser_delete(&parser);
-		return rc;
-	}
 	w.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root && root->type == YAML_MAPPING_NODE)
@@ -672,7 +555,6 @@ static int load(struct am_config *c, const char *text, size_t len, const char *n
 	else if (root && !is_null_scalar(root))
 		rc = at(&w, root->start_mark, "the configuration must be a mapping of keys");
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return rc;
 }
 

@@ -243,10 +243,10 @@ Test(config, ambiguous_values_are_refused_where_they_stand)
 		     "t.yaml:2:9: http.port: '010' has a leading zero (octal in YAML 1.1): write "
 		     "it without");
 	expect_error("http:\n  port: 80\n---\nhttp:\n  port: 81\n",
-		     "t.yaml:3:1: a second YAML document: the configuration is one document");
+		     "t.yaml:3:1: a second YAML document: the file is one document");
 	expect_error(nul, "t.yaml:2:9: jsonl.path: the value contains a NUL character");
 	expect_error("hostname: &h a\nlog_level: *h\n",
-		     "t.yaml:2:12: aliases (*name) are not supported in the configuration");
+		     "t.yaml:2:12: aliases (*name) are not supported here");
 }
 
 /* Depth is bounded while libyaml streams events: its document loader takes seconds on tens of
