@@ -16,6 +16,7 @@
 #include "agent/exec_source.h"
 #include "agent/profile_source.h"
 #include "agent/loop.h"
+#include "agent/web_config.h"
 #include "export/jsonl.h"
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
@@ -125,6 +126,14 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 	rc = check_outputs(&c, err, errlen);
 	if (rc)
 		return rc;
+	if (c.http_enabled && c.http_web_config_file[0]) {
+		struct am_prom_security *sec;
+
+		rc = am_web_config_load(c.http_web_config_file, &sec, err, errlen);
+		am_prom_security_free(sec);
+		if (rc)
+			return rc;
+	}
 	*out = c;
 	return 0;
 }
@@ -410,12 +419,22 @@ static void stop_http(struct agent *a)
 /* Start serving on CFG's address into a->http. Returns 0 or -errno (logged). */
 static int start_http(struct agent *a, const struct am_config *cfg)
 {
+	struct am_prom_security *sec = NULL;
+	char msg[768];
 	int err;
 
 	if (!cfg->http_enabled)
 		return 0;
+	/* Read again: the files it names (certificates) may have changed since it was checked. */
+	if (cfg->http_web_config_file[0]) {
+		err = am_web_config_load(cfg->http_web_config_file, &sec, msg, sizeof(msg));
+		if (err) {
+			am_err("http: %s", msg);
+			return err;
+		}
+	}
 	err = am_prom_server_start(&a->http, cfg->http_address, cfg->http_port, render_metrics,
-				   render_health, a);
+				   render_health, a, sec);
 	if (err)
 		return err;
 	a->http_src = am_loop_add(&a->loop, am_prom_server_fd(&a->http), on_http, &a->http);
@@ -429,8 +448,11 @@ static int start_http(struct agent *a, const struct am_config *cfg)
 
 static bool http_changed(const struct am_config *x, const struct am_config *y)
 {
+	/* A web configuration is read again on every reload: its certificates may have been
+	 * renewed under the same names. The new listener binds beside the old (SO_REUSEPORT). */
 	return x->http_enabled != y->http_enabled || x->http_port != y->http_port ||
-	       strcmp(x->http_address, y->http_address);
+	       strcmp(x->http_address, y->http_address) || x->http_web_config_file[0] ||
+	       y->http_web_config_file[0];
 }
 
 /* ---- JSON lines output ---- */

@@ -36,6 +36,7 @@ static const struct key keys[] = {
     {"http.enabled", K_BOOL, F(http_enabled), 0, 0},
     {"http.address", K_ADDR, F(http_address), 0, 0},
     {"http.port", K_UINT, F(http_port), 1, 65535},
+    {"http.web_config_file", K_STR, F(http_web_config_file), 0, 0},
     {"jsonl.path", K_STR, F(jsonl_path), 0, 0},
     {"jsonl.max_size", K_SIZE, F(jsonl_max_bytes), 4096, 1ull << 40},
     {"jsonl.keep", K_UINT, F(jsonl_keep), 0, 1000},

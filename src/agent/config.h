@@ -34,6 +34,7 @@ struct am_config {
 	bool http_enabled;
 	char http_address[256];
 	unsigned http_port;
+	char http_web_config_file[AM_CONFIG_PATH_MAX]; /* TLS and basic auth; "" = plain HTTP */
 
 	char jsonl_path[AM_CONFIG_PATH_MAX]; /* "" = off, "-" = stdout */
 	uint64_t jsonl_max_bytes;	     /* rotate when a file would grow past this */

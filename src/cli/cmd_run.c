@@ -29,6 +29,8 @@ static void usage(FILE *out)
 	    "      --check-config     validate the configuration and flags, then exit\n"
 	    "  -l, --listen ADDR:PORT HTTP listen address (http.address, http.port), [V6]:PORT\n"
 	    "      --no-http          do not serve HTTP (http.enabled=false)\n"
+	    "      --web.config.file FILE  TLS and basic authentication for /metrics, in\n"
+	    "                         node_exporter's format (http.web_config_file)\n"
 	    "  -o, --jsonl PATH       write JSON lines to PATH, '-' for stdout (jsonl.path)\n"
 	    "      --hostname NAME    host name in every line (hostname)\n"
 	    "      --log-level LEVEL  error, warning, info or debug (log_level)\n"
@@ -116,7 +118,8 @@ int cmd_run(int argc, char **argv)
 		O_NO_EXEC,
 		O_NO_PROF,
 		O_SET,
-		O_BTF
+		O_BTF,
+		O_WEB_CONFIG
 	};
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
@@ -135,6 +138,7 @@ int cmd_run(int argc, char **argv)
 	    {"no-profiler", no_argument, NULL, O_NO_PROF},
 	    {"set", required_argument, NULL, O_SET},
 	    {"btf", required_argument, NULL, O_BTF},
+	    {"web.config.file", required_argument, NULL, O_WEB_CONFIG},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -201,6 +205,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case O_BTF:
 			btf_arg = optarg;
+			break;
+		case O_WEB_CONFIG:
+			rc = add(&ov, "http.web_config_file", optarg);
 			break;
 		case 'h':
 			usage(stdout);
