@@ -222,6 +222,22 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 		      AM_METRIC_COUNTER, (double)a->reloads_failed, "result", "failure", NULL);
 	am_metric_add(out, "antimetal_agent_scrapes_total", "/metrics requests answered.",
 		      AM_METRIC_COUNTER, (double)a->http.scrapes, NULL);
+	if (a->http.sec) {
+		am_metric_add(out, "antimetal_agent_http_refused_total",
+			      "HTTP requests refused since the listener started, by reason.",
+			      AM_METRIC_COUNTER, (double)a->http.sec->auth.denied, "reason",
+			      "credentials", NULL);
+		am_metric_add(out, "antimetal_agent_http_refused_total",
+			      "HTTP requests refused since the listener started, by reason.",
+			      AM_METRIC_COUNTER, (double)a->http.sec->auth.throttled, "reason",
+			      "auth_budget", NULL);
+		am_metric_add(out, "antimetal_agent_http_refused_total",
+			      "HTTP requests refused since the listener started, by reason.",
+			      AM_METRIC_COUNTER,
+			      (double)(a->http.refused - a->http.sec->auth.denied -
+				       a->http.sec->auth.throttled),
+			      "reason", "client_certificate", NULL);
+	}
 	if (a->cfg.execsnoop_enabled)
 		am_exec_source_metrics(&a->exec, out);
 	if (a->cfg.profiler_enabled)
@@ -233,6 +249,9 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 		am_metric_add(out, "antimetal_agent_jsonl_write_errors_total",
 			      "JSON lines lost to write errors since the output was (re)opened.",
 			      AM_METRIC_COUNTER, (double)a->jsonl.errors, NULL);
+		am_metric_add(out, "antimetal_agent_jsonl_reopened_total",
+			      "Times the JSON lines file was found deleted and created again.",
+			      AM_METRIC_COUNTER, (double)a->jsonl.reopened, NULL);
 	}
 }
 
