@@ -259,14 +259,38 @@ static int cmp_jit(const void *a, const void *b)
 }
 
 /* /tmp/perf-PID.map: "START SIZE name" per line, hex, written by JITs (V8, the JVM agent...). */
+/* /tmp is everyone's: as perf does, a map file counts only when it is the process's own (or
+ * root's), and never through a link, or any user could make a root agent read a file of its
+ * choosing into symbol names. */
+static FILE *open_jit_map(const struct am_usym *u, uint32_t pid)
+{
+	char path[512];
+	struct stat proc, st;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u", u->procfs, pid);
+	if (stat(path, &proc))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/perf-%u.map", u->tmpdir, pid);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid && st.st_uid != proc.st_uid) ||
+	    !(f = fdopen(fd, "re"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 static void load_jit(struct am_usym *u, struct uproc *p)
 {
-	char path[512], line[4096];
+	char line[4096];
 	size_t cap = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/perf-%u.map", u->tmpdir, p->pid);
-	f = am_file_fopen_regular(path);
+	f = open_jit_map(u, p->pid);
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
