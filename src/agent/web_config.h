@@ -11,7 +11,6 @@
 /* Read PATH and the files it names into a new *OUT (free with am_prom_security_free). The
  * certificate, key and CA are checked with GnuTLS and each hash with libcrypt, so a file that
  * loads will serve. Returns 0 or -errno with "PATH:LINE:COLUMN: reason" in ERR. */
-int am_web_config_load(const char *path, struct am_prom_security **out, char *err,
-		       size_t errlen);
+int am_web_config_load(const char *path, struct am_prom_security **out, char *err, size_t errlen);
 
 #endif

@@ -14,7 +14,7 @@
  * with the square of the depth), aliases (a walk would expand them), tags (`!!str 80` would
  * turn a number into a string behind the reader's back) and a second document. Returns 0 (free
  * DOC with yaml_document_delete) or -EINVAL / -ENOMEM with "NAME:LINE:COLUMN: reason" in ERR. */
-int am_yaml_load(const char *text, size_t len, const char *name, yaml_document_t *doc,
-		 char *err, size_t errlen);
+int am_yaml_load(const char *text, size_t len, const char *name, yaml_document_t *doc, char *err,
+		 size_t errlen);
 
 #endif

@@ -1,7 +1,8 @@
 /* HTTP basic authentication against bcrypt hashes (node_exporter's basic_auth_users), checked
  * with libcrypt. A bcrypt check costs tens of milliseconds on the agent's one loop, so results
- * are cached (a scraper pays once per configuration; only successes, so guesses cannot evict it) and the time spent on uncached checks is
- * budgeted: a flood of wrong passwords gets 503s, not the loop. */
+ * are cached (a scraper pays once per configuration; only successes, so guesses cannot evict it)
+ * and the time spent on uncached checks is budgeted: a flood of wrong passwords gets 503s, not the
+ * loop. */
 #ifndef ANTIMETAL_EXPORT_BASIC_AUTH_H
 #define ANTIMETAL_EXPORT_BASIC_AUTH_H
 

@@ -23,8 +23,8 @@ static int open_file(struct am_jsonl *w)
 	struct stat st;
 	int err = 0;
 
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-				  O_NOCTTY,
+	w->fd = open(w->path,
+		     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
 		     0640);
 	if (w->fd < 0)
 		err = errno == ELOOP ? -AM_ELINKED : -errno;
