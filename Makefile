@@ -2,7 +2,7 @@
 # See README.md for the targets; ebpf/Makefile owns the kernel side.
 
 CC      ?= cc
-PKGS    := libbpf libelf zlib libdw libprotobuf-c libmicrohttpd yaml-0.1
+PKGS    := libbpf libelf zlib libdw libprotobuf-c libmicrohttpd yaml-0.1 gnutls libcrypt
 BUILD   ?= build
 EBPF_BUILD := ebpf/build
 NPROC   := $(shell nproc 2>/dev/null || echo 2)

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "agent/profile_source.h"
 #include "agent/loop.h"
 #include "agent/oom_source.h"
+#include "agent/web_config.h"
 #include "export/jsonl.h"
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
@@ -22,6 +25,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/output_file.h"
 
 #ifndef AM_VERSION
 #define AM_VERSION "0.1.0"
@@ -62,6 +66,33 @@ struct agent {
 	uint64_t reloads_ok, reloads_failed;
 };
 
+/* Outputs that can never work are configuration errors (exit 2, or a refused reload), not a
+ * source reported up that fails every window: a profile directory that is a symbolic link or
+ * not a directory, a JSON lines path that is a link or not a regular file. Absent is fine:
+ * both are created. */
+static int check_outputs(const struct am_config *c, char *err, size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	if (c->profiler_enabled) {
+		rc = am_output_dir_check(c->profiler_dir);
+		if (rc && rc != -ENOENT) {
+			snprintf(err, errlen, "profiler.output_dir: %s: %s", c->profiler_dir,
+				 am_output_strerror(-rc));
+			return -EINVAL;
+		}
+	}
+	if (c->jsonl_path[0] && strcmp(c->jsonl_path, "-") && !lstat(c->jsonl_path, &st) &&
+	    !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "jsonl.path: %s: %s", c->jsonl_path,
+			 S_ISLNK(st.st_mode) ? am_output_strerror(AM_ELINKED)
+					     : "not a regular file (use - for stdout)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int am_agent_load_config(const struct am_agent_options *o, struct am_config *out, char *err,
 			 size_t errlen)
 {
@@ -95,6 +126,17 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 		}
 	}
 	am_config_resolve_roots(&c);
+	rc = check_outputs(&c, err, errlen);
+	if (rc)
+		return rc;
+	if (c.http_enabled && c.http_web_config_file[0]) {
+		struct am_prom_security *sec;
+
+		rc = am_web_config_load(c.http_web_config_file, &sec, err, errlen);
+		am_prom_security_free(sec);
+		if (rc)
+			return rc;
+	}
 	*out = c;
 	return 0;
 }
@@ -168,6 +210,13 @@ static void stats_fields(struct am_strbuf *b, const char *host, const struct am_
 
 /* ---- /metrics and /healthz ---- */
 
+static const struct am_metric_desc http_refused = {
+    .name = "antimetal_agent_http_refused_total",
+    .help = "HTTP requests refused since the listener started, by reason.",
+    .type = AM_METRIC_COUNTER,
+    .labels = {"reason"},
+};
+
 static const struct am_metric_desc config_reloads = {
     .name = "antimetal_agent_config_reloads_total",
     .help = "SIGHUP reloads, by result (a failed reload keeps the running config).",
@@ -195,6 +244,16 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 				     .help = "/metrics requests answered.",
 				     .type = AM_METRIC_COUNTER),
 		      (double)a->http.scrapes, NULL);
+	if (a->http.sec) {
+		am_metric_add(out, &http_refused, (double)a->http.sec->auth.denied, "reason",
+			      "credentials", NULL);
+		am_metric_add(out, &http_refused, (double)a->http.sec->auth.throttled, "reason",
+			      "auth_budget", NULL);
+		am_metric_add(out, &http_refused,
+			      (double)(a->http.refused - a->http.sec->auth.denied -
+				       a->http.sec->auth.throttled),
+			      "reason", "client_certificate", NULL);
+	}
 	if (a->cfg.execsnoop_enabled)
 		am_exec_source_metrics(&a->exec, out);
 	if (a->cfg.profiler_enabled)
@@ -216,6 +275,13 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 				"JSON lines lost to write errors since the output was (re)opened.",
 			    .type = AM_METRIC_COUNTER),
 		    (double)a->jsonl.errors, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(
+			    .name = "antimetal_agent_jsonl_reopened_total",
+			    .help = "Times the JSON lines file was found deleted and created again.",
+			    .type = AM_METRIC_COUNTER),
+		    (double)a->jsonl.reopened, NULL);
 	}
 }
 
@@ -436,12 +502,22 @@ static void stop_http(struct agent *a)
 /* Start serving on CFG's address into a->http. Returns 0 or -errno (logged). */
 static int start_http(struct agent *a, const struct am_config *cfg)
 {
+	struct am_prom_security *sec = NULL;
+	char msg[768];
 	int err;
 
 	if (!cfg->http_enabled)
 		return 0;
+	/* Read again: the files it names (certificates) may have changed since it was checked. */
+	if (cfg->http_web_config_file[0]) {
+		err = am_web_config_load(cfg->http_web_config_file, &sec, msg, sizeof(msg));
+		if (err) {
+			am_err("http: %s", msg);
+			return err;
+		}
+	}
 	err = am_prom_server_start(&a->http, cfg->http_address, cfg->http_port, render_metrics,
-				   render_health, a);
+				   render_health, a, sec);
 	if (err)
 		return err;
 	am_prom_server_set_ready(&a->http, render_ready);
@@ -456,8 +532,11 @@ static int start_http(struct agent *a, const struct am_config *cfg)
 
 static bool http_changed(const struct am_config *x, const struct am_config *y)
 {
+	/* A web configuration is read again on every reload: its certificates may have been
+	 * renewed under the same names. The new listener binds beside the old (SO_REUSEPORT). */
 	return x->http_enabled != y->http_enabled || x->http_port != y->http_port ||
-	       strcmp(x->http_address, y->http_address);
+	       strcmp(x->http_address, y->http_address) || x->http_web_config_file[0] ||
+	       y->http_web_config_file[0];
 }
 
 /* ---- JSON lines output ---- */
@@ -613,6 +692,20 @@ static int setup_signals(struct agent *a, sigset_t *old)
 	return a->sig_src ? 0 : -ENOMEM;
 }
 
+/* systemd and most shells start services with a soft limit of 1,024 descriptors and a far
+ * higher hard limit, meant to be raised by programs that need more: /metrics serves up to
+ * 2,048 connections so that idle ones cannot lock the scraper out. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= 8192 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		am_debug("cannot raise the descriptor limit: %s", strerror(errno));
+}
+
 int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -629,6 +722,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->jsonl.fd = -1;
 	a->start_ns = am_clock_ns(CLOCK_REALTIME);
 	am_log_init(a->cfg.log_level);
+	raise_fd_limit();
 	resolve_host(&a->cfg, a->host, sizeof(a->host));
 	sigemptyset(&old);
 	if (am_loop_init(&a->loop)) {

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "agent/yaml_load.h"
 #include "collectors/system/collector.h"
 #include "util/file.h"
 
@@ -38,6 +39,7 @@ static const struct key keys[] = {
     {"http.address", K_ADDR, F(http_address), 0, 0},
     {"http.port", K_UINT, F(http_port), 1, 65535},
     {"http.antimetal_names", K_BOOL, F(http_antimetal_names), 0, 0},
+    {"http.web_config_file", K_STR, F(http_web_config_file), 0, 0},
     {"jsonl.path", K_STR, F(jsonl_path), 0, 0},
     {"jsonl.max_size", K_SIZE, F(jsonl_max_bytes), 4096, 1ull << 40},
     {"jsonl.keep", K_UINT, F(jsonl_keep), 0, 1000},
@@ -123,7 +125,8 @@ static int parse_u64(const char *s, uint64_t *v, const char **end)
 {
 	uint64_t x = 0;
 
-	if (!isdigit((unsigned char)*s))
+	/* YAML 1.1 reads 010 as octal 8 and other tools may too: a leading zero is ambiguous. */
+	if (!isdigit((unsigned char)*s) || (s[0] == '0' && isdigit((unsigned char)s[1])))
 		return -EINVAL;
 	for (; isdigit((unsigned char)*s); s++) {
 		if (x > (UINT64_MAX - 9) / 10)
@@ -227,6 +230,13 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	uint64_t u;
 	bool b;
 
+	if ((k->kind == K_UINT || k->kind == K_DURATION || k->kind == K_SIZE) && v[0] == '0' &&
+	    isdigit((unsigned char)v[1])) {
+		errf(err, errlen,
+		     "%s: '%s' has a leading zero (octal in YAML 1.1): write it without", k->path,
+		     v);
+		return -EINVAL;
+	}
 	switch (k->kind) {
 	case K_STR:
 	case K_PATH:
@@ -498,6 +508,10 @@ static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_n
 		const struct key *k = find_key(path);
 		const char *v = (const char *)val->data.scalar.value;
 
+		/* A "\0" escape would cut a path short where C reads it. */
+		if (strlen(v) != val->data.scalar.length)
+			return at(w, val->start_mark, "%s: the value contains a NUL character",
+				  path);
 		if (is_null_scalar(val) && (!k || k->kind != K_STR))
 			return at(w, val->start_mark, "%s: missing value", path);
 		/* "80" is a string in YAML: numbers, booleans, durations and sizes are plain. */
@@ -532,6 +546,8 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
 		if (k->type != YAML_SCALAR_NODE)
 			return at(w, k->start_mark, "keys must be plain names");
 		ks = (const char *)k->data.scalar.value;
+		if (strlen(ks) != k->data.scalar.length)
+			return at(w, k->start_mark, "a key contains a NUL character");
 		for (q = map->data.mapping.pairs.start; q < p; q++) {
 			yaml_node_t *k2 = yaml_document_get_node(w->doc, q->key);
 
@@ -552,49 +568,17 @@ static int walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
 	return 0;
 }
 
-/* Line and column (1-based) of byte OFFSET in TEXT: libyaml gives reader errors (bad UTF-8)
- * as an offset only. */
-static void offset_position(const char *text, size_t len, size_t offset, size_t *line, size_t *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < offset && i < len; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
-}
-
 static int load(struct am_config *c, const char *text, size_t len, const char *name, char *err,
 		size_t errlen)
 {
 	struct walk w = {c, NULL, name, err, errlen};
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	int rc = 0;
 
-	if (!yaml_parser_initialize(&parser)) {
-		errf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		const char *what = parser.problem ? parser.problem : "cannot be parsed";
-		size_t line = parser.problem_mark.line + 1, col = parser.problem_mark.column + 1;
-
-		if (parser.error == YAML_READER_ERROR)
-			offset_position(text, len, parser.problem_offset, &line, &col);
-		errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
-		     parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return -EINVAL;
-	}
+	rc = am_yaml_load(text, len, name, &doc, err, errlen);
+	if (rc)
+		return rc;
 	w.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (root && root->type == YAML_MAPPING_NODE)
@@ -602,7 +586,6 @@ static int load(struct am_config *c, const char *text, size_t len, const char *n
 	else if (root && !is_null_scalar(root))
 		rc = at(&w, root->start_mark, "the configuration must be a mapping of keys");
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return rc;
 }
 
@@ -618,12 +601,12 @@ int am_config_load_string(struct am_config *c, const char *text, size_t len, con
 int am_config_load_file(struct am_config *c, const char *path, char *err, size_t errlen)
 {
 	struct am_strbuf text = {0};
-	int rc = am_file_read(path, MAX_CONFIG_BYTES, &text);
+	int rc = am_file_read_or_chr(path, MAX_CONFIG_BYTES, &text);
 
 	if (rc == -EFBIG)
 		errf(err, errlen, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);
 	else if (rc)
-		errf(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, "%s: %s", path, am_file_strerror(-rc));
 	else
 		rc = load(c, text.data ? text.data : "", text.len, path, err, errlen);
 	am_strbuf_free(&text);

@@ -42,6 +42,7 @@ struct am_config {
 	/* /metrics names host metrics antimetal_* as before node_exporter compatibility (the
 	 * default, false, serves node_exporter 1.5's names). */
 	bool http_antimetal_names;
+	char http_web_config_file[AM_CONFIG_PATH_MAX]; /* TLS and basic auth; "" = plain HTTP */
 
 	char jsonl_path[AM_CONFIG_PATH_MAX]; /* "" = off, "-" = stdout */
 	uint64_t jsonl_max_bytes;	     /* rotate when a file would grow past this */

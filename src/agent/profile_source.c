@@ -13,6 +13,7 @@
 #include "symbolize/usym.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/output_file.h"
 #include "util/strbuf.h"
 
 #define PREFIX "cpu-"
@@ -41,7 +42,7 @@ static int mkdirs(const char *path)
 	}
 	if (mkdir(tmp, 0750) && errno != EEXIST)
 		return -errno;
-	return 0;
+	return am_output_dir_check(path);
 }
 
 static int open_profiler(const struct am_profile_source *x, struct am_profiler **out)
@@ -109,10 +110,9 @@ static int write_window(struct am_profile_source *x, struct am_profiler *p)
 {
 	struct am_profile prof;
 	struct am_strbuf out = {0};
-	char stamp[32], path[AM_CONFIG_PATH_MAX + 64], tmp[AM_CONFIG_PATH_MAX + 80];
+	char stamp[32], path[AM_CONFIG_PATH_MAX + 64];
 	struct tm tm;
 	time_t secs;
-	FILE *f;
 	int err;
 
 	err = am_profiler_collect(p, &prof);
@@ -134,24 +134,11 @@ static int write_window(struct am_profile_source *x, struct am_profiler *p)
 		 (unsigned long long)(prof.start_ns / 1000000ull % 1000));
 	snprintf(path, sizeof(path), "%s/" PREFIX "%s" SUFFIX, x->dir, stamp);
 	am_profile_free(&prof);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	err = mkdirs(x->dir);
-	f = err ? NULL : fopen(tmp, "wb");
-	if (!f) {
-		err = err ? err : -errno;
-		am_err("profiler: cannot write %s: %s", tmp, strerror(-err));
-		am_strbuf_free(&out);
-		return err;
-	}
-	if (fwrite(out.data, 1, out.len, f) != out.len || fclose(f)) {
-		err = -EIO;
-		unlink(tmp);
-		am_err("profiler: writing %s failed", tmp);
-	} else if (rename(tmp, path)) {
-		err = -errno;
-		unlink(tmp);
-		am_err("profiler: cannot rename %s: %s", tmp, strerror(-err));
-	}
+	if (!err)
+		err = am_output_replace(path, out.data, out.len);
+	if (err)
+		am_err("profiler: cannot write %s: %s", path, am_output_strerror(-err));
 	am_strbuf_free(&out);
 	if (!err) {
 		x->profiles_written++;
@@ -230,8 +217,8 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
 	if (err) {
-		am_warn("profiler: cannot create %s (%s); the daemon runs without it", x->dir,
-			strerror(-err));
+		am_warn("profiler: cannot use %s (%s); the daemon runs without it", x->dir,
+			am_output_strerror(-err));
 		x->start_error = err;
 		return err;
 	}

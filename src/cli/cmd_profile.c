@@ -22,6 +22,7 @@
 #include "export/pprof.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/output_file.h"
 #include "util/strbuf.h"
 
 enum format { FMT_FOLDED, FMT_PPROF, FMT_SVG };
@@ -32,8 +33,6 @@ enum format { FMT_FOLDED, FMT_PPROF, FMT_SVG };
 struct output {
 	enum format format;
 	const char *path; /* NULL: stdout */
-	int fd;		  /* opened at start, so that a bad path fails before profiling */
-	bool created;	  /* by this run: removed again when no profile is written */
 };
 
 #define DEFAULT_FREQ  99
@@ -242,7 +241,6 @@ static int add_output(struct args *a, const char *path)
 	if (a->noutputs == MAX_OUTPUTS)
 		return am_cli_usage_error(&cmd, "--output: at most %d outputs", MAX_OUTPUTS);
 	a->outputs[a->noutputs].format = a->format;
-	a->outputs[a->noutputs].fd = -1;
 	a->outputs[a->noutputs++].path = path;
 	a->format_pending = false;
 	return 0;
@@ -404,77 +402,40 @@ static void report_losses(const struct am_profile *prof)
 	}
 }
 
-/* Open every -o file before profiling, as perf record does: a path that cannot be written is
- * bad usage now rather than a lost profile at the end. */
-static int open_outputs(struct args *a)
+/* Check every -o file before profiling, as perf record opens its output first: a path that
+ * cannot be written is bad usage now rather than a lost profile at the end. Nothing is
+ * created until the profile is written (through a temporary file, renamed). */
+static int check_outputs(struct args *a)
 {
-	int i;
+	int i, err;
 
 	for (i = 0; i < a->noutputs; i++) {
-		struct output *o = &a->outputs[i];
+		const char *path = a->outputs[i].path;
 
-		if (!o->path)
-			continue;
-		o->fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		o->created = o->fd >= 0;
-		if (o->fd < 0 && errno == EEXIST)
-			o->fd = open(o->path, O_WRONLY | O_CLOEXEC);
-		if (o->fd < 0)
-			return am_cli_usage_error(&cmd, "--output: cannot write '%s': %s", o->path,
-						  strerror(errno));
+		if (path && (err = am_output_check(path)))
+			return am_cli_usage_error(&cmd, "--output: cannot write '%s': %s", path,
+						  am_output_strerror(-err));
 	}
 	return 0;
 }
 
-/* Close the outputs; with WRITTEN false remove the files this run created. */
-static void close_outputs(struct args *a, bool written)
+/* PATH NULL is stdout. Returns 0 or -errno (logged). */
+static int write_output(const char *path, const struct am_strbuf *b)
 {
-	int i;
-
-	for (i = 0; i < a->noutputs; i++) {
-		if (a->outputs[i].fd < 0)
-			continue;
-		close(a->outputs[i].fd);
-		if (!written && a->outputs[i].created)
-			unlink(a->outputs[i].path);
-		a->outputs[i].fd = -1;
-	}
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_output(const struct output *o, const struct am_strbuf *b)
-{
-	struct stat st;
 	int err = 0;
 
-	if (!o->path) {
-		if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
-			err = -EIO;
-		if (fflush(stdout) && !err)
-			err = -errno;
-	} else {
-		/* the file may be an older, longer profile: replace it (not a device: /dev/null) */
-		if (!fstat(o->fd, &st) && S_ISREG(st.st_mode) && ftruncate(o->fd, 0))
-			err = -errno;
-		if (!err)
-			err = write_all(o->fd, b->data, b->len);
+	if (path) {
+		err = am_output_replace(path, b->data ? b->data : "", b->len);
+		if (err)
+			am_err("cannot write %s: %s", path, am_output_strerror(-err));
+		return err;
 	}
+	if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
+		err = -EIO;
+	if (fflush(stdout) && !err)
+		err = -errno;
 	if (err)
-		am_err("writing %s failed: %s", o->path ? o->path : "stdout", strerror(-err));
+		am_err("writing stdout failed: %s", strerror(-err));
 	return err;
 }
 
@@ -494,10 +455,7 @@ static int prepare(struct args *a, char *btf, size_t btflen)
 	if (rc)
 		return rc;
 	a->o.btf_path = btf[0] ? btf : NULL;
-	rc = open_outputs(a);
-	if (rc)
-		close_outputs(a, false);
-	return rc;
+	return check_outputs(a);
 }
 
 /* Render PROF in each output's format and write it. Returns 0 or -errno (logged). */
@@ -521,7 +479,7 @@ static int write_profile(const struct args *a, const struct am_profile *prof, st
 		if (err)
 			am_err("rendering the profile failed: %s", strerror(-err));
 		else
-			err = write_output(&a->outputs[i], out);
+			err = write_output(a->outputs[i].path, out);
 	}
 	return err;
 }
@@ -591,7 +549,6 @@ int cmd_profile(int argc, char **argv)
 	err = write_profile(&a, &prof, &out);
 	rc = err ? AM_EXIT_FAIL : AM_EXIT_OK;
 out:
-	close_outputs(&a, rc == AM_EXIT_OK);
 	am_profile_free(&prof);
 	am_strbuf_free(&out);
 	if (sfd >= 0) {

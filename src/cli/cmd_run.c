@@ -29,6 +29,7 @@ enum {
 	O_NO_PROF,
 	O_SET,
 	O_BTF,
+	O_WEB_CONFIG,
 };
 
 /* The short letters mean what they mean elsewhere: -o an output, -i an interval; -c is perf's
@@ -51,6 +52,12 @@ static const struct am_opt options[] = {
      .arg = "ADDR:PORT",
      .help = "HTTP listen address (http.address, http.port), [V6]:PORT"},
     {.name = "no-http", .key = O_NO_HTTP, .help = "do not serve HTTP (http.enabled=false)"},
+    {.name = "web.config.file",
+     .key = O_WEB_CONFIG,
+     .type = AM_OPT_STRING,
+     .arg = "FILE",
+     .help = "TLS and basic authentication for /metrics, in node_exporter's format "
+	     "(http.web_config_file)"},
     {.name = "jsonl",
      .key = 'o',
      .type = AM_OPT_STRING,
@@ -118,6 +125,7 @@ static const struct {
 	const char *cfg, *value;
 } direct[] = {
     {O_NO_HTTP, "http.enabled", "false"},
+    {O_WEB_CONFIG, "http.web_config_file", NULL},
     {'o', "jsonl.path", NULL},
     {O_HOST, "hostname", NULL},
     {O_LEVEL, "log_level", NULL},

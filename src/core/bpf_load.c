@@ -21,7 +21,7 @@ int am_skel_open(struct bpf_object_skeleton *s, const char *name, const char *bt
 		err = am_file_read(st->path, SIZE_MAX, &obj);
 		if (err) {
 			am_strbuf_free(&obj);
-			am_err("ANTIMETAL_BPF_PATH: cannot read %s: %s", st->path, strerror(-err));
+			am_err("ANTIMETAL_BPF_PATH: cannot read %s: %s", st->path, am_file_strerror(-err));
 			return err;
 		}
 		st->obj_buf = obj.data;

@@ -12,6 +12,7 @@
 
 #include "core/btf_search.h"
 #include "core/root_path.h"
+#include "util/file.h"
 #include "util/log.h"
 
 const char *am_btf_source_name(enum am_btf_source src)
@@ -55,7 +56,7 @@ int am_os_release_read(const char *root, char *id, size_t idlen, char *ver, size
 	id[0] = ver[0] = '\0';
 	if (err)
 		return err;
-	f = fopen(path, "re");
+	f = am_file_fopen_regular(path);
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {

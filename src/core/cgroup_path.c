@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -56,7 +57,7 @@ static void unescape(char *s)
 
 int am_cgroup2_mount(const char *mountinfo, char *out, size_t outlen)
 {
-	FILE *f = fopen(mountinfo ? mountinfo : "/proc/self/mountinfo", "r");
+	FILE *f = am_file_fopen_regular(mountinfo ? mountinfo : "/proc/self/mountinfo");
 	char *line = NULL;
 	size_t cap = 0;
 	int err = -ENOENT;

@@ -9,22 +9,53 @@
 #include <unistd.h>
 
 #include "util/json.h"
+#include "util/file.h"
 #include "util/log.h"
+#include "util/output_file.h"
 #include "util/timefmt.h"
 
+/* O_NOFOLLOW: the agent runs as root and the file often sits in a shared directory, where a
+ * planted link would make it append into (or create) a file of another user's choosing. A
+ * rotated file must be a regular file: rotation renames it. O_NONBLOCK keeps a FIFO planted at
+ * the path from blocking the open; it is then refused. */
 static int open_file(struct am_jsonl *w)
 {
 	struct stat st;
+	int err = 0;
 
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (w->fd < 0) {
-		int err = -errno;
-
-		am_err("jsonl: cannot open %s: %s", w->path, strerror(errno));
+	w->fd = open(w->path,
+		     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+		     0640);
+	if (w->fd < 0)
+		err = errno == ELOOP ? -AM_ELINKED : -errno;
+	else if (fstat(w->fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -AM_ENOTREG;
+	if (err) {
+		am_err("jsonl: cannot open %s: %s", w->path, am_output_strerror(-err));
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = -1;
 		return err;
 	}
-	w->size = fstat(w->fd, &st) ? 0 : (uint64_t)st.st_size;
+	w->size = (uint64_t)st.st_size;
 	return 0;
+}
+
+/* A file deleted under the agent (st_nlink 0) would swallow every line until the next reload:
+ * start a new one at the path instead. */
+static int reopen_if_deleted(struct am_jsonl *w)
+{
+	struct stat st;
+
+	if (fstat(w->fd, &st) || st.st_nlink > 0)
+		return 0;
+	am_warn("jsonl: %s was deleted; writing to a new file at that path", w->path);
+	close(w->fd);
+	w->fd = -1;
+	w->reopened++;
+	return open_file(w);
 }
 
 int am_jsonl_open(struct am_jsonl *w, const char *path, uint64_t max_bytes, unsigned keep)
@@ -79,11 +110,30 @@ static int rotate(struct am_jsonl *w)
 	return err;
 }
 
+/* A write that stopped part-way (ENOSPC) leaves half a line: cut the file back to END, the
+ * last line boundary, so readers never see it and the next line does not run on from it. */
+static void cut_partial(struct am_jsonl *w, off_t end)
+{
+	if (end < 0 || !ftruncate(w->fd, end))
+		return;
+	if (!w->failing)
+		am_err("jsonl: cannot cut %s back to its last complete line: %s", w->path,
+		       strerror(errno));
+}
+
 int am_jsonl_write(struct am_jsonl *w, const char *line, size_t len)
 {
 	size_t done = 0;
+	off_t end = -1;
 	int err;
 
+	if (w->rotates && w->fd >= 0) {
+		err = reopen_if_deleted(w);
+		if (err) {
+			w->errors++;
+			return err;
+		}
+	}
 	if (w->rotates && (w->fd < 0 || (w->size > 0 && w->size + len > w->max_bytes))) {
 		err = w->fd < 0 ? open_file(w) : rotate(w);
 		if (err) {
@@ -91,6 +141,8 @@ int am_jsonl_write(struct am_jsonl *w, const char *line, size_t len)
 			return err;
 		}
 	}
+	if (w->rotates)
+		end = lseek(w->fd, 0, SEEK_END);
 	while (done < len) {
 		ssize_t n = write(w->fd, line + done, len - done);
 
@@ -98,6 +150,8 @@ int am_jsonl_write(struct am_jsonl *w, const char *line, size_t len)
 			continue;
 		if (n <= 0) {
 			err = n < 0 ? -errno : -EIO;
+			if (done)
+				cut_partial(w, end);
 			/* Log the first loss of a streak only: a full disk must not flood stderr.
 			 */
 			if (!w->failing)

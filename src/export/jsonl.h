@@ -17,7 +17,8 @@ struct am_jsonl {
 	unsigned keep;	    /* rotated files kept */
 	uint64_t size;	    /* bytes in the current file */
 	uint64_t lines;	    /* lines written since open */
-	uint64_t errors;    /* lines lost to write errors */
+	uint64_t errors;    /* lines lost to write errors (a cut partial line included) */
+	uint64_t reopened;  /* times the file was found deleted and created again */
 	bool failing;	    /* the last write failed: the next failure is not logged again */
 };
 

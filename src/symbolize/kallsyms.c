@@ -34,7 +34,7 @@ int am_kallsyms_load(const char *path, struct am_kallsyms *k)
 	err = am_file_read(path, SIZE_MAX, &text);
 	if (err) {
 		am_strbuf_free(&text);
-		am_err("cannot read %s: %s", path, strerror(-err));
+		am_err("cannot read %s: %s", path, am_file_strerror(-err));
 		return err;
 	}
 	k->text = text.data;

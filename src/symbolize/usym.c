@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/log.h"
 
 /* A function symbol, in the module's address space. */
@@ -244,7 +245,7 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, pid, m->path);
 	snprintf(path[2], sizeof(path[2]), "%s", m->path);
 	for (i = 0; i < 3 && fd < 0; i++)
-		fd = open(path[i], O_RDONLY | O_CLOEXEC);
+		fd = am_file_open_regular(path[i]);
 	if (fd < 0)
 		return NULL;
 	return add_file(u, pid, m->path, path[i - 1], fd, dev, ino);
@@ -258,14 +259,38 @@ static int cmp_jit(const void *a, const void *b)
 }
 
 /* /tmp/perf-PID.map: "START SIZE name" per line, hex, written by JITs (V8, the JVM agent...). */
+/* /tmp is everyone's: as perf does, a map file counts only when it is the process's own (or
+ * root's), and never through a link, or any user could make a root agent read a file of its
+ * choosing into symbol names. */
+static FILE *open_jit_map(const struct am_usym *u, uint32_t pid)
+{
+	char path[512];
+	struct stat proc, st;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u", u->procfs, pid);
+	if (stat(path, &proc))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/perf-%u.map", u->tmpdir, pid);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_uid && st.st_uid != proc.st_uid) ||
+	    !(f = fdopen(fd, "re"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 static void load_jit(struct am_usym *u, struct uproc *p)
 {
-	char path[512], line[4096];
+	char line[4096];
 	size_t cap = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/perf-%u.map", u->tmpdir, p->pid);
-	f = fopen(path, "re");
+	f = open_jit_map(u, p->pid);
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -321,7 +346,7 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 	if (find_proc(u, pid, gen, false))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%u/maps", u->procfs, pid);
-	f = fopen(path, "re");
+	f = am_file_fopen_regular(path);
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	p = add_proc(u, pid, gen);
@@ -407,7 +432,7 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 		if (u->files[i]->mod && !strcmp(u->files[i]->build_id, m->build_id))
 			return u->files[i];
 	*why = REC_MISSING;
-	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	fd = am_file_open_regular(m->path);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st)) {

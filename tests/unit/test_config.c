@@ -232,6 +232,47 @@ Test(config, quoted_numbers_and_booleans_are_strings)
 	cr_assert_str_eq(c.http_address, "::1");
 }
 
+/* Values YAML accepts but that would be read differently than written (issue 16). */
+Test(config, ambiguous_values_are_refused_where_they_stand)
+{
+	static const char nul[] = "jsonl:\n  path: \"/tmp/a\\0b\"\n";
+
+	expect_error("http:\n  port: !!str 80\n",
+		     "t.yaml:2:9: tags (like !!str) are not supported: write the value plainly");
+	expect_error("http:\n  port: 010\n",
+		     "t.yaml:2:9: http.port: '010' has a leading zero (octal in YAML 1.1): write "
+		     "it without");
+	expect_error("http:\n  port: 80\n---\nhttp:\n  port: 81\n",
+		     "t.yaml:3:1: a second YAML document: the file is one document");
+	expect_error(nul, "t.yaml:2:9: jsonl.path: the value contains a NUL character");
+	expect_error("hostname: &h a\nlog_level: *h\n",
+		     "t.yaml:2:12: aliases (*name) are not supported here");
+}
+
+/* Depth is bounded while libyaml streams events: its document loader takes seconds on tens of
+ * thousands of levels (4 s at depth 40,000 before the fix), and a reload would stall the
+ * loop that long. */
+Test(config, deep_nesting_is_refused_at_once)
+{
+	size_t depth = 40000, i;
+	char *text = malloc(2 * depth + 8), err[512];
+	struct am_config c;
+	long long t0;
+
+	cr_assert_not_null(text);
+	memcpy(text, "a: ", 3);
+	for (i = 0; i < depth; i++) {
+		text[3 + i] = '[';
+		text[3 + depth + i] = ']';
+	}
+	text[3 + 2 * depth] = '\0';
+	t0 = am_test_now_ms();
+	cr_assert_eq(load(&c, text, err, sizeof(err)), -EINVAL);
+	cr_assert_lt(am_test_now_ms() - t0, 200, "took %lld ms", am_test_now_ms() - t0);
+	cr_assert_str_eq(err, "t.yaml:1:19: nested deeper than 16 levels");
+	free(text);
+}
+
 Test(config, invalid_utf8_and_overlong_values_are_located)
 {
 	char text[400];

@@ -193,3 +193,44 @@ Test(jsonl, envelope_is_self_describing)
 				 "\"timestamp_ns\":1700000000123456789,\"x\":1}\n");
 	am_strbuf_free(&b);
 }
+
+/* Lines written after the file was deleted used to count as written and vanish until the next
+ * SIGHUP: the writer notices (st_nlink 0) and starts a new file at the path. */
+Test(jsonl, a_deleted_file_is_created_again, .init = setup, .fini = teardown)
+{
+	char path[512], line[101];
+	struct am_jsonl w;
+	int first;
+
+	path_of(path, sizeof(path), "");
+	cr_assert_eq(am_jsonl_open(&w, path, 1 << 20, 2), 0);
+	make_line(line, 0);
+	cr_assert_eq(am_jsonl_write(&w, line, 100), 0);
+	cr_assert_eq(unlink(path), 0);
+	make_line(line, 1);
+	cr_assert_eq(am_jsonl_write(&w, line, 100), 0);
+	make_line(line, 2);
+	cr_assert_eq(am_jsonl_write(&w, line, 100), 0);
+	cr_assert_eq(w.reopened, 1);
+	am_jsonl_close(&w);
+	cr_assert_eq(check_file(path, &first), 2);
+	cr_assert_eq(first, 1);
+}
+
+/* A link planted at the path (the agent runs as root, the file may sit in /tmp) must not make
+ * it append into the link's target. */
+Test(jsonl, a_symlink_at_the_path_is_refused, .init = setup, .fini = teardown)
+{
+	char path[512], target[512];
+	struct am_jsonl w;
+	struct stat st;
+
+	path_of(path, sizeof(path), "");
+	path_of(target, sizeof(target), ".target");
+	cr_assert_eq(am_test_write_file(target, "", 0), 0);
+	cr_assert_eq(symlink(target, path), 0);
+	cr_assert_lt(am_jsonl_open(&w, path, 1 << 20, 2), 0);
+	am_jsonl_close(&w);
+	cr_assert_eq(stat(target, &st), 0);
+	cr_assert_eq(st.st_size, 0);
+}

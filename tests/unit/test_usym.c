@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +92,43 @@ Test(usym, jit_map_and_vdso)
 		cr_assert_str_eq(r.map->path, "[vdso]");
 		cr_assert_null(r.func);
 	}
+	am_usym_free(u);
+	munmap(code, 8192);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+/* /tmp is shared: a perf map planted as a link (to a file another user cannot read, say) or a
+ * FIFO must not be read by a root agent, nor block it. */
+Test(usym, a_planted_jit_map_is_not_read)
+{
+	char *dir = am_test_mkdtemp("usym");
+	char path[4096], target[4096];
+	struct am_usym_result r;
+	struct am_usym *u;
+	void *code;
+	FILE *f;
+
+	cr_assert_not_null(dir);
+	code = mmap(NULL, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(code, MAP_FAILED);
+	snprintf(target, sizeof(target), "%s/secret", dir);
+	f = fopen(target, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%lx 100 secret-line\n", (unsigned long)code);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/perf-%d.map", dir, getpid());
+	cr_assert_eq(symlink(target, path), 0);
+	u = am_usym_new(NULL, dir);
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)getpid(), 0), 0);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)getpid(), 0, (uintptr_t)code + 0x10, false, &r),
+		     0);
+	cr_assert(!r.jit && !r.func, "read through the link: %s", r.func ? r.func : "");
+	am_usym_free(u);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	u = am_usym_new(NULL, dir);
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)getpid(), 0), 0); /* returns: no hang */
 	am_usym_free(u);
 	munmap(code, 8192);
 	am_test_rmtree(dir);

@@ -58,7 +58,7 @@ int am_procfs_read_logged(const char *root, const char *rel, struct am_strbuf *b
 		return 0;
 	}
 	if (!*warned)
-		am_warn("%s: cannot read %s/%s: %s", who, root, rel, strerror(-err));
+		am_warn("%s: cannot read %s/%s: %s", who, root, rel, am_file_strerror(-err));
 	*warned = true;
 	return err;
 }
@@ -88,9 +88,9 @@ int am_procfs_read_line(const char *root, const char *rel, char *out, size_t out
 	err = am_procfs_path(path, sizeof(path), root, rel);
 	if (err)
 		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = am_file_open_regular(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, out, outlen - 1);
 	err = n < 0 ? -errno : 0;
 	close(fd);

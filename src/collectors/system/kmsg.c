@@ -15,6 +15,7 @@
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/procfs_read.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #define RECORD_BUF 8192
@@ -56,7 +57,16 @@ static int kmsg_init(void **state, const struct am_collect_roots *roots)
 		free(st);
 		return err;
 	}
-	st->regular = !fstat(st->fd, &sb) && S_ISREG(sb.st_mode);
+	/* /dev/kmsg is a character device; a fixture tree holds a regular file. Anything else (a
+	 * FIFO planted in a --devfs tree) is refused rather than read as a record stream. */
+	if (fstat(st->fd, &sb) || !(S_ISREG(sb.st_mode) || S_ISCHR(sb.st_mode))) {
+		am_warn("kmsg: %s is not a character device or a regular file", path);
+		close(st->fd);
+		free(st->buf);
+		free(st);
+		return -AM_ENOTREG;
+	}
+	st->regular = S_ISREG(sb.st_mode);
 	*state = st;
 	return 0;
 }

@@ -17,6 +17,8 @@
 #include "collectors/parse/parsers.h"
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
+#include "util/clock.h"
+#include "util/file.h"
 #include "util/log.h"
 
 /* How many processes each ranking (CPU, memory) exports; their union is exported. */
@@ -224,7 +226,7 @@ static ssize_t read_stat(struct processes_state *st, int dfd, int pid, struct fd
 	}
 	if (fd < 0) {
 		snprintf(rel, sizeof(rel), "%d/stat", pid);
-		fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC);
+		fd = am_file_openat_regular(dfd, rel);
 		if (fd < 0)
 			return -1; /* exited between readdir and open: normal */
 	}
