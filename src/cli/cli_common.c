@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/signalfd.h>
 
 #include "cli/commands.h"
 
@@ -51,18 +50,4 @@ int am_cli_parse_double(const char *s, double max, double *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
-}
-
-int am_cli_signalfd(int flags, sigset_t *old)
-{
-	sigset_t mask;
-	int fd;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, old))
-		return -errno;
-	fd = signalfd(-1, &mask, SFD_CLOEXEC | flags);
-	return fd < 0 ? -errno : fd;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "collectors/ebpf/profiler.h"
+#include "profile_run.h"
 #include "testutil.h"
 
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
@@ -184,7 +185,7 @@ static struct am_profiler *open_profiler(bool sideband, uint64_t hz)
 	return p;
 }
 
-/* The daemon's and the CLI's way: notices handled as they come (am_profiler_run), while the
+/* The daemon's and the CLI's way: notices handled as they come (on an event loop), while the
  * storm runs. */
 static void profile_live(bool sideband, struct tally *t, struct am_profile_sideband *sb)
 {
@@ -193,7 +194,7 @@ static void profile_live(bool sideband, struct tally *t, struct am_profile_sideb
 	struct am_profile prof;
 	pid_t pid = storm(prog, 200, "3");
 
-	cr_assert_eq(am_profiler_run(p, 1500, -1, NULL, NULL), 0);
+	cr_assert_eq(am_test_profile_for(p, 1500), 0);
 	wait_ok(pid);
 	cr_assert_eq(am_profiler_collect(p, &prof), 0);
 	am_profiler_close(p);
