@@ -270,7 +270,7 @@ struct run {
 	int rc;
 };
 
-static void on_ready(void *ctx, uint32_t events, uint64_t expirations);
+#define SWEEP_NS 1000000000u
 
 /* Read what is waiting; then, while records keep coming, pause a little so the next read finds
  * a batch (one wakeup per record costs more than the record). Returns records read, or -1
@@ -317,9 +317,11 @@ static void on_batch_end(void *ctx, uint32_t events, uint64_t expirations)
 	/* Read at once: records written meanwhile woke nobody and do not make the fd readable. */
 	am_execsnoop_set_batching(r->s, false);
 	if (consume(r) != 0 || r->ready)
-		return;
+		return; /* batching again, stopped, or this was the sweep below */
 	r->ready = am_loop_add(&r->cl->loop, am_execsnoop_fd(r->s), on_ready, r);
-	if (!r->ready) {
+	/* A record whose program read the flag just before it was cleared can commit after this
+	 * read, without a wakeup: one more read a second later (the sweep) picks it up. */
+	if (!r->ready || am_loop_timer_set(r->batch, SWEEP_NS, 0)) {
 		r->rc = AM_EXIT_FAIL;
 		am_loop_stop(&r->cl->loop);
 	}
