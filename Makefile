@@ -46,14 +46,39 @@ WORKLOADS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(BUILD)/tests/workloads/%) \
 	$(WORKLOAD_CXX_SRCS:tests/workloads/%.cpp=$(BUILD)/tests/workloads/%)
 
 .PHONY: all build-ebpf generate-ebpf-bindings generate-ebpf-types tests test run bench \
-	hardware-tests deps clean fuzz test-kernels btfgen
+	hardware-tests deps clean fuzz test-kernels btfgen build-ebpf-builder image test-image
 all: $(AGENT)
 
 deps:
 	scripts/install-deps.sh
 
+# Images from Debian packages alone (packaging/image, docs/image.md).
+VERSION ?= 0.1.0
+IMAGE ?= antimetal-agent:$(VERSION)
+BUILDER_IMAGE ?= antimetal-ebpf-builder:$(VERSION)
+
+# IN_BUILDER=1: compile the BPF objects inside the eBPF builder image (make build-ebpf-builder).
+ifeq ($(IN_BUILDER),1)
+build-ebpf:
+	packaging/image/run-in-image.sh $(BUILDER_IMAGE) make -C ebpf build-ebpf generate-ebpf-bindings
+else
 build-ebpf:
 	$(MAKE) -C ebpf build-ebpf
+endif
+
+build-ebpf-builder:
+	packaging/image/build-rootfs.sh builder $(BUILDER_IMAGE)
+
+# The build stage is the eBPF builder; the agent links against the host's Debian libraries,
+# the same release the runtime image is made of.
+image: build-ebpf-builder
+	$(MAKE) build-ebpf IN_BUILDER=1
+	$(MAKE) all
+	packaging/image/build-rootfs.sh runtime $(IMAGE) $(AGENT)
+
+# Not part of `make test`: builds images (minutes) and runs the agent from one.
+test-image: image
+	packaging/image/test-image.sh $(IMAGE)
 
 generate-ebpf-bindings:
 	$(MAKE) -C ebpf generate-ebpf-bindings

@@ -8,6 +8,7 @@ PKGS=(
 	binutils elfutils kmod procps xz-utils
 	prometheus prometheus-node-exporter golang-go linux-perf
 	qemu-system-x86 busybox-static cpio
+	python3-yaml util-linux mmdebstrap podman uidmap curl
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -12,6 +12,7 @@
 #include "agent/collector_runner.h"
 #include "agent/exec_source.h"
 #include "agent/profile_source.h"
+#include "agent/oom_source.h"
 #include "export/jsonl.h"
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
@@ -54,6 +55,7 @@ struct agent {
 	struct am_strbuf line;
 
 	struct am_exec_source exec;
+	struct am_oom_source oom;
 	struct am_profile_source prof;
 
 	uint64_t start_ns;
@@ -92,6 +94,7 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 			return -EINVAL;
 		}
 	}
+	am_config_resolve_roots(&c);
 	*out = c;
 	return 0;
 }
@@ -184,6 +187,8 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 		am_exec_source_metrics(&a->exec, out);
 	if (a->cfg.profiler_enabled)
 		am_profile_source_metrics(&a->prof, out);
+	if (a->cfg.oom_enabled)
+		am_oom_source_metrics(&a->oom, out);
 	if (a->jsonl_on) {
 		am_metric_add(out, "antimetal_agent_jsonl_lines_total",
 			      "JSON lines written since the output was (re)opened.",
@@ -240,6 +245,40 @@ static int render_health(void *ctx, struct am_strbuf *out)
 	}
 	am_strbuf_puts(out, "ok\n");
 	return 200;
+}
+
+/* One line per continuous collector for /readyz; false when enabled and not attached. */
+static bool ready_line(struct am_strbuf *out, const char *name, bool enabled, bool running)
+{
+	if (!enabled)
+		return true;
+	am_strbuf_printf(out, "%s: %s\n", name, running ? "attached" : "not attached");
+	return running;
+}
+
+/* Ready once every system collector that could start has collected once and every enabled
+ * eBPF collector is attached; collectors that cannot start here are listed, not waited for. */
+static int render_ready(void *ctx, struct am_strbuf *out)
+{
+	struct agent *a = ctx;
+	bool ready = true;
+	size_t i;
+
+	for (i = 0; i < a->runner.n; i++) {
+		const struct am_runner_entry *e = &a->runner.entries[i];
+
+		am_strbuf_printf(out, "collector %s: %s\n", e->col->name,
+				 e->init_error ? "not running"
+				 : e->runs     ? "collected"
+					       : "waiting");
+		if (!e->init_error && !e->runs)
+			ready = false;
+	}
+	ready &= ready_line(out, "execsnoop", a->cfg.execsnoop_enabled, a->exec.snoop != NULL);
+	ready &= ready_line(out, "profiler", a->cfg.profiler_enabled, a->prof.prof != NULL);
+	ready &= ready_line(out, "oom", a->cfg.oom_enabled, a->oom.oom != NULL);
+	am_strbuf_puts(out, ready ? "ready\n" : "not ready\n");
+	return ready ? 200 : 503;
 }
 
 /* ---- collectors and timers ---- */
@@ -385,6 +424,7 @@ static int start_http(struct agent *a, const struct am_config *cfg)
 				   render_health, a);
 	if (err)
 		return err;
+	am_prom_server_set_ready(&a->http, render_ready);
 	a->http_src = am_loop_add(&a->loop, am_prom_server_fd(&a->http), on_http, &a->http);
 	if (!a->http_src) {
 		am_prom_server_stop(&a->http);
@@ -411,6 +451,18 @@ static int open_jsonl(struct am_jsonl *w, const struct am_config *cfg)
 
 /* ---- continuous eBPF collectors ---- */
 
+/* The OOM source reads the roots in CFG: a change of them restarts it. */
+static void apply_oom(struct agent *a, const struct am_config *cfg)
+{
+	am_oom_source_set_output(&a->oom, a->jsonl_on ? &a->jsonl : NULL, a->host);
+	a->oom.btf_path = a->opts->btf_path;
+	if (am_oom_source_set_roots(&a->oom, cfg->rootfs, cfg->procfs, cfg->devfs) ||
+	    !cfg->oom_enabled)
+		am_oom_source_stop(&a->oom);
+	if (cfg->oom_enabled && !a->oom.oom)
+		am_oom_source_start(&a->oom, &a->loop);
+}
+
 /* Bring execsnoop and the profiler in line with CFG; a collector that failed to start is
  * tried again at each reload. Event lines follow the JSON lines output. */
 static void apply_continuous(struct agent *a, const struct am_config *cfg)
@@ -422,6 +474,7 @@ static void apply_continuous(struct agent *a, const struct am_config *cfg)
 		am_exec_source_start(&a->exec, &a->loop);
 	else if (!cfg->execsnoop_enabled && a->exec.snoop)
 		am_exec_source_stop(&a->exec);
+	apply_oom(a, cfg);
 	if (a->prof.prof && (!cfg->profiler_enabled || !am_profile_source_same(&a->prof, cfg)))
 		am_profile_source_stop(&a->prof, 1);
 	if (cfg->profiler_enabled && !a->prof.prof)
@@ -432,6 +485,7 @@ static void apply_continuous(struct agent *a, const struct am_config *cfg)
 static void stop_continuous(struct agent *a)
 {
 	am_exec_source_stop(&a->exec);
+	am_oom_source_stop(&a->oom);
 	am_profile_source_stop(&a->prof, 1);
 }
 
@@ -570,6 +624,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 out:
 	stop_continuous(a);
 	am_exec_source_free(&a->exec);
+	am_oom_source_free(&a->oom);
 	stop_collectors(a);
 	stop_http(a);
 	am_jsonl_close(&a->jsonl);
@@ -616,7 +671,7 @@ int am_agent_once(const struct am_config *cfg)
 	}
 	am_jsonl_close(&out);
 	if (!ok) {
-		am_err("--once: no collector produced a snapshot");
+		am_err("one-shot collection: no collector produced a snapshot");
 		return 1;
 	}
 	return 0;

@@ -29,6 +29,7 @@ struct key {
 static const struct key keys[] = {
     {"hostname", K_STR, F(hostname), 0, 0},
     {"log_level", K_LOGLEVEL, F(log_level), 0, 0},
+    {"paths.rootfs", K_PATH, F(rootfs), 0, 0},
     {"paths.procfs", K_PATH, F(procfs), 0, 0},
     {"paths.sysfs", K_PATH, F(sysfs), 0, 0},
     {"paths.devfs", K_PATH, F(devfs), 0, 0},
@@ -41,6 +42,7 @@ static const struct key keys[] = {
     {"collectors.enabled", K_BOOL, F(collectors_enabled), 0, 0},
     {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS},
     {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0},
+    {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0},
     {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0},
     {"profiler.frequency", K_UINT, F(profiler_frequency_hz), 1, 10000},
     {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS},
@@ -51,12 +53,13 @@ static const struct key keys[] = {
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
 static const char *const sections[] = {"paths",	     "http",	  "jsonl",
-				       "collectors", "execsnoop", "profiler"};
+				       "collectors", "execsnoop", "profiler", "oom"};
 
 void am_config_defaults(struct am_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = AM_LOG_INFO;
+	strcpy(c->rootfs, "/");
 	strcpy(c->procfs, "/proc");
 	strcpy(c->sysfs, "/sys");
 	strcpy(c->devfs, "/dev");
@@ -68,12 +71,37 @@ void am_config_defaults(struct am_config *c)
 	c->collectors_enabled = true;
 	c->interval_ms = 15000;
 	c->execsnoop_enabled = true;
+	c->oom_enabled = true;
 	c->profiler_enabled = true;
 	c->profiler_frequency_hz = 19;
 	c->profiler_window_ms = 60000;
 	strcpy(c->profiler_dir, "/var/lib/antimetal-agent/profiles");
 	c->profiler_retention = 60;
 	c->profiler_demangle = true;
+}
+
+/* Put DIR (still its default DEF) under ROOT. */
+static void under_root(char *dir, size_t size, const char *root, const char *def)
+{
+	char tmp[AM_CONFIG_PATH_MAX];
+
+	if (strcmp(dir, def))
+		return; /* set explicitly: kept */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s%s", root, def) < sizeof(tmp))
+		snprintf(dir, size, "%s", tmp);
+}
+
+void am_config_resolve_roots(struct am_config *c)
+{
+	size_t n = strlen(c->rootfs);
+
+	while (n > 1 && c->rootfs[n - 1] == '/')
+		c->rootfs[--n] = '\0';
+	if (!strcmp(c->rootfs, "/"))
+		return;
+	under_root(c->procfs, sizeof(c->procfs), c->rootfs, "/proc");
+	under_root(c->sysfs, sizeof(c->sysfs), c->rootfs, "/sys");
+	under_root(c->devfs, sizeof(c->devfs), c->rootfs, "/dev");
 }
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)

@@ -27,6 +27,10 @@ struct am_config {
 	char hostname[256]; /* "" = the kernel's host name */
 	enum am_log_level log_level;
 
+	/* The host's root as the agent sees it ("/host" in a container; "/" = its own): procfs,
+	 * sysfs and devfs left at their defaults are taken under it, and the cgroup hierarchies
+	 * are found in ROOTFS/proc/1/mountinfo, node_exporter's --path.rootfs. */
+	char rootfs[AM_CONFIG_PATH_MAX];
 	char procfs[AM_CONFIG_PATH_MAX];
 	char sysfs[AM_CONFIG_PATH_MAX];
 	char devfs[AM_CONFIG_PATH_MAX];
@@ -45,6 +49,7 @@ struct am_config {
 	size_t ncollectors;
 
 	bool execsnoop_enabled;
+	bool oom_enabled; /* OOM kills as events (tracepoint, else the kernel log) */
 
 	bool profiler_enabled;
 	unsigned profiler_frequency_hz;
@@ -70,6 +75,9 @@ int am_config_load_string(struct am_config *c, const char *text, size_t len, con
  * override does. Returns 0 or -EINVAL with the reason in ERR. */
 int am_config_set(struct am_config *c, const char *key, const char *value, char *err,
 		  size_t errlen);
+
+/* After loading: put procfs, sysfs and devfs that were left at their defaults under rootfs. */
+void am_config_resolve_roots(struct am_config *c);
 
 /* Whether system collector NAME runs under C. */
 bool am_config_collector_enabled(const struct am_config *c, const char *name);

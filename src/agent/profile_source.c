@@ -119,11 +119,7 @@ static int write_window(struct am_profile_source *x, struct am_profiler *p)
 	if (err)
 		return err;
 	x->samples += prof.total;
-	/* Samples that could not be counted, new-process notices lost on either side, and
-	 * mapping records the side band lost or could not keep. */
-	x->lost += prof.stats[PROFILER_STAT_COUNTS_FULL] + prof.stats[PROFILER_STAT_NEWPID_LOST] +
-		   prof.stats[PROFILER_STAT_SEEN_FULL] + prof.newpid_lost +
-		   prof.sideband.stats.lost + prof.sideband.stats.dropped;
+	x->lost += am_profile_lost_total(&prof);
 	err = am_pprof_render(&prof, &out);
 	secs = (time_t)(prof.start_ns / 1000000000ull);
 	if (err || out.oom) {
@@ -197,7 +193,7 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 	if (!done)
 		return;
 	/* The finished profiler keeps using the old symbolizer until it is closed below. */
-	if (++x->usym_windows >= USYM_WINDOWS && (fresh = am_usym_new(NULL, NULL)) != NULL) {
+	if (++x->usym_windows >= USYM_WINDOWS && (fresh = am_usym_new(x->procfs, NULL)) != NULL) {
 		old = x->usym;
 		x->usym = fresh;
 		x->usym_windows = 0;
@@ -239,8 +235,9 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		x->start_error = err;
 		return err;
 	}
+	snprintf(x->procfs, sizeof(x->procfs), "%s", cfg->procfs);
 	am_usym_free(x->usym); /* left by a profiler that stopped on a failed restart */
-	x->usym = am_usym_new(NULL, NULL);
+	x->usym = am_usym_new(x->procfs, NULL);
 	x->usym_windows = 0;
 	err = x->usym ? open_profiler(x, &x->prof) : -ENOMEM;
 	if (err) {
@@ -268,7 +265,8 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 {
 	return x->frequency_hz == cfg->profiler_frequency_hz &&
 	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
-	       x->demangle == cfg->profiler_demangle && !strcmp(x->dir, cfg->profiler_dir);
+	       x->demangle == cfg->profiler_demangle && !strcmp(x->dir, cfg->profiler_dir) &&
+	       !strcmp(x->procfs, cfg->procfs);
 }
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)

@@ -1,34 +1,15 @@
 #include "cli/cli_common.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
-
-#include "cli/commands.h"
-
-int am_cli_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "antimetal-agent %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (usage) {
-		fprintf(stderr, "\n\n");
-		usage(stderr);
-	} else {
-		fprintf(stderr, "\n(see 'antimetal-agent %s --help')\n", cmd);
-	}
-	return AM_EXIT_USAGE;
-}
 
 int am_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
-	if (!*s || *s == '-')
+	/* strtoull would take a sign, leading blanks and wrap "-1" */
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

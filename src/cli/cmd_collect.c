@@ -2,7 +2,7 @@
  * text format or as one JSON object. Rate-based figures need two samples: --interval MS takes
  * a first one, waits, and prints the second. */
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli_common.h"
+#include "cli/cli_opts.h"
 #include "cli/commands.h"
 #include "collectors/system/collector.h"
 #include "export/metrics_json.h"
@@ -18,21 +18,24 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-enum {
-	OPT_PROCFS = 256,
-	OPT_SYSFS,
-	OPT_DEVFS,
-	OPT_FORMAT,
-	OPT_INTERVAL,
-	OPT_REPEAT,
-	OPT_ALL,
-	OPT_STATS
-};
+#define MAX_ACTIVE	64
+#define MAX_INTERVAL_MS 3600000
+#define MAX_REPEAT	100000000
+
+enum { O_ALL = AM_OPT_LONG, O_PROCFS, O_SYSFS, O_DEVFS, O_FORMAT, O_INTERVAL, O_REPEAT, O_STATS };
 
 struct active {
 	const struct am_collector *c;
 	void *state;
 	int ok; /* init succeeded */
+};
+
+struct args {
+	struct am_collect_roots roots;
+	uint64_t interval_ms, repeat;
+	bool all, json, stats;
+	struct active act[MAX_ACTIVE];
+	size_t n;
 };
 
 static void names(FILE *out)
@@ -44,35 +47,149 @@ static void names(FILE *out)
 	fputc('\n', out);
 }
 
-static void usage(FILE *out)
+static void more_help(FILE *out)
 {
-	fprintf(out,
-		"usage: antimetal-agent collect NAME...|--all [OPTIONS]\n\n"
-		"Print one snapshot of system collectors.\n\n"
-		"  --all               every collector\n"
-		"  --procfs DIR        procfs root (default /proc)\n"
-		"  --sysfs DIR         sysfs root (default /sys)\n"
-		"  --devfs DIR         device root for kmsg (default /dev)\n"
-		"  --format prom|json  Prometheus text exposition (default) or one JSON object\n"
-		"  --interval MS       take a first sample, wait MS, print the second (rates)\n"
-		"  -h, --help          this text\n\n"
-		"collectors: ");
+	fputs("\ncollectors: ", out);
 	names(out);
 }
 
-#define bad_usage(...) am_cli_usage_error("collect", usage, __VA_ARGS__)
+static const struct am_opt options[] = {
+    {.name = "all", .key = O_ALL, .help = "every collector"},
+    {.name = "procfs",
+     .key = O_PROCFS,
+     .type = AM_OPT_STRING,
+     .arg = "DIR",
+     .help = "procfs root",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "/proc"},
+    {.name = "sysfs",
+     .key = O_SYSFS,
+     .type = AM_OPT_STRING,
+     .arg = "DIR",
+     .help = "sysfs root",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "/sys"},
+    {.name = "devfs",
+     .key = O_DEVFS,
+     .type = AM_OPT_STRING,
+     .arg = "DIR",
+     .help = "device root for kmsg",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "/dev"},
+    {.name = "format",
+     .key = O_FORMAT,
+     .type = AM_OPT_STRING,
+     .arg = "prom|json",
+     .help = "Prometheus text exposition or one JSON object",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "prom"},
+    {.name = "interval",
+     .key = O_INTERVAL,
+     .type = AM_OPT_UINT,
+     .arg = "MS",
+     .help = "take a first sample, wait MS, print the second (rates)",
+     .flags = AM_OPT_SHOW_RANGE,
+     .max = MAX_INTERVAL_MS},
+    /* cycles in one process and their cost, for bench/bench_collectors.sh */
+    {.name = "repeat",
+     .key = O_REPEAT,
+     .type = AM_OPT_UINT,
+     .flags = AM_OPT_HIDDEN,
+     .min = 1,
+     .max = MAX_REPEAT,
+     .help = ""},
+    {.name = "bench-stats", .key = O_STATS, .flags = AM_OPT_HIDDEN, .help = ""},
+    {0},
+};
 
-static int parse_count(const char *s, long max, long *out)
+static const struct am_cmd cmd = {
+    .name = "collect",
+    .synopsis = "NAME...|--all [OPTIONS]",
+    .about = "Print one snapshot of system collectors.",
+    .opts = options,
+    .more = more_help,
+    .operands = true,
+};
+
+static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_value *v)
 {
-	char *end;
-	long v;
+	struct args *a = ctx;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > max)
-		return -EINVAL;
-	*out = v;
+	switch (opt->key) {
+	case O_ALL:
+		a->all = true;
+		break;
+	case O_PROCFS:
+		a->roots.procfs = v->str;
+		break;
+	case O_SYSFS:
+		a->roots.sysfs = v->str;
+		break;
+	case O_DEVFS:
+		a->roots.devfs = v->str;
+		break;
+	case O_FORMAT:
+		if (strcmp(v->str, "json") && strcmp(v->str, "prom"))
+			return am_cli_usage_error(&cmd, "--format: '%s' is not one of prom, json",
+						  v->str);
+		a->json = !strcmp(v->str, "json");
+		break;
+	case O_INTERVAL:
+		a->interval_ms = v->u;
+		break;
+	case O_REPEAT:
+		a->repeat = v->u;
+		break;
+	case O_STATS:
+		a->stats = true;
+		break;
+	}
 	return 0;
+}
+
+/* The collectors named by the operands from FIRST on, or all of them with --all. */
+static int select_collectors(struct args *a, int first, int argc, char **argv)
+{
+	size_t i;
+
+	if (a->all && first < argc)
+		return am_cli_usage_error(
+		    &cmd, "give collector names or --all, not both (got '%s')", argv[first]);
+	if (!a->all && first == argc)
+		return am_cli_usage_error(&cmd, "name a collector, or --all");
+	for (i = 0; am_collectors[i] && a->all; i++)
+		a->act[a->n++] = (struct active){.c = am_collectors[i]};
+	for (; first < argc; first++) {
+		const struct am_collector *c = am_collector_find(argv[first]);
+
+		if (!c) {
+			char valid[1024];
+			FILE *f = fmemopen(valid, sizeof(valid), "w");
+
+			valid[0] = '\0';
+			if (f) {
+				names(f);
+				fclose(f);
+			}
+			valid[strcspn(valid, "\n")] = '\0';
+			return am_cli_usage_error(&cmd, "unknown collector '%s'; valid: %s",
+						  argv[first], valid);
+		}
+		if (a->n == MAX_ACTIVE)
+			return am_cli_usage_error(&cmd, "more than %d collector names", MAX_ACTIVE);
+		a->act[a->n++] = (struct active){.c = c};
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	int first, rc;
+
+	a->roots = (struct am_collect_roots){"/proc", "/sys", "/dev"};
+	a->repeat = 1;
+	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
+	return rc ? rc : select_collectors(a, first, argc, argv);
 }
 
 static double tv_us(const struct timeval *tv)
@@ -81,7 +198,7 @@ static double tv_us(const struct timeval *tv)
 }
 
 /* One cycle: every started collector appends to SET. Returns how many failed. */
-static int cycle(struct active *act, size_t n, struct am_metric_set *set)
+static int cycle(const struct active *act, size_t n, struct am_metric_set *set)
 {
 	int failed = 0;
 	size_t i;
@@ -97,135 +214,83 @@ static int cycle(struct active *act, size_t n, struct am_metric_set *set)
 	return failed;
 }
 
-int cmd_collect(int argc, char **argv)
+/* Start every selected collector; one that cannot start is reported and the others run.
+ * Returns how many failed. */
+static int start(struct args *a)
 {
-	static const struct option opts[] = {
-	    {"all", no_argument, NULL, OPT_ALL},
-	    {"procfs", required_argument, NULL, OPT_PROCFS},
-	    {"sysfs", required_argument, NULL, OPT_SYSFS},
-	    {"devfs", required_argument, NULL, OPT_DEVFS},
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"interval", required_argument, NULL, OPT_INTERVAL},
-	    /* Hidden: cycles in one process, for bench/bench_collectors.sh. */
-	    {"repeat", required_argument, NULL, OPT_REPEAT},
-	    {"bench-stats", no_argument, NULL, OPT_STATS},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
-	struct am_metric_set set = {0};
-	struct am_strbuf out = {0};
-	struct active act[64];
-	long interval_ms = 0, repeat = 1, r;
-	int all = 0, json = 0, stats = 0, opt, failed = 0;
-	struct rusage ru0, ru1;
-	size_t n = 0, i;
+	int failed = 0;
+	size_t i;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_ALL:
-			all = 1;
-			break;
-		case OPT_PROCFS:
-			roots.procfs = optarg;
-			break;
-		case OPT_SYSFS:
-			roots.sysfs = optarg;
-			break;
-		case OPT_DEVFS:
-			roots.devfs = optarg;
-			break;
-		case OPT_FORMAT:
-			if (!strcmp(optarg, "json"))
-				json = 1;
-			else if (strcmp(optarg, "prom"))
-				return bad_usage("--format must be prom or json, not '%s'", optarg);
-			break;
-		case OPT_INTERVAL:
-			if (parse_count(optarg, 3600000, &interval_ms))
-				return bad_usage(
-				    "--interval needs milliseconds (0..3600000), not '%s'", optarg);
-			break;
-		case OPT_REPEAT:
-			if (parse_count(optarg, 100000000, &repeat) || repeat < 1)
-				return bad_usage("--repeat needs a count of 1 or more, not '%s'",
-						 optarg);
-			break;
-		case OPT_STATS:
-			stats = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return AM_EXIT_OK;
-		default:
-			return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-		}
-	}
-	if (all && optind < argc)
-		return bad_usage("give collector names or --all, not both (got '%s')",
-				 argv[optind]);
-	if (!all && optind == argc)
-		return bad_usage("name a collector, or --all");
-	for (i = 0; am_collectors[i] && all; i++)
-		act[n++] = (struct active){.c = am_collectors[i]};
-	for (; optind < argc; optind++) {
-		const struct am_collector *c = am_collector_find(argv[optind]);
+	for (i = 0; i < a->n; i++) {
+		int err = a->act[i].c->init(&a->act[i].state, &a->roots);
 
-		if (!c) {
-			fprintf(stderr, "antimetal-agent collect: unknown collector '%s'; valid: ",
-				argv[optind]);
-			names(stderr);
-			return AM_EXIT_USAGE;
-		}
-		if (n == sizeof(act) / sizeof(act[0]))
-			return bad_usage("too many collector names");
-		act[n++] = (struct active){.c = c};
-	}
-
-	for (i = 0; i < n; i++) {
-		int err = act[i].c->init(&act[i].state, &roots);
-
-		/* A collector that cannot start is reported; the others still run. */
-		act[i].ok = !err;
+		a->act[i].ok = !err;
 		if (err) {
-			am_err("collect: %s: cannot start: %s", act[i].c->name, strerror(-err));
+			am_err("collect: %s: cannot start: %s", a->act[i].c->name, strerror(-err));
 			failed++;
 		}
 	}
-	if (interval_ms) {
-		struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000L};
+	return failed;
+}
 
-		cycle(act, n, &set);
+/* CPU per cycle (collection and rendering, not start-up) and the peak RSS, for
+ * bench/bench_collectors.sh. */
+static void print_stats(const struct args *a, const struct rusage *ru0, const struct rusage *ru1,
+			size_t samples)
+{
+	double us = tv_us(&ru1->ru_utime) + tv_us(&ru1->ru_stime) - tv_us(&ru0->ru_utime) -
+		    tv_us(&ru0->ru_stime);
+
+	fprintf(stderr,
+		"collect-stats: cycles=%llu cpu_us_per_cycle=%.1f maxrss_kb=%ld samples=%zu\n",
+		(unsigned long long)a->repeat, us / (double)a->repeat, ru1->ru_maxrss, samples);
+}
+
+/* The cycles (one, or --repeat), each rendered into OUT. Returns how many collectors failed in
+ * the last one. */
+static int collect(const struct args *a, struct am_metric_set *set, struct am_strbuf *out)
+{
+	struct rusage ru0, ru1;
+	uint64_t r;
+	int failed = 0;
+
+	if (a->interval_ms) {
+		struct timespec ts = {(time_t)(a->interval_ms / 1000),
+				      (long)(a->interval_ms % 1000) * 1000000L};
+
+		cycle(a->act, a->n, set);
 		nanosleep(&ts, NULL);
 	}
 	getrusage(RUSAGE_SELF, &ru0);
-	for (r = 0; r < repeat; r++) {
-		int f = cycle(act, n, &set);
-
-		am_strbuf_reset(&out);
-		if (json) {
-			am_metrics_json_render(&set, &out);
-			am_strbuf_putc(&out, '\n');
+	for (r = 0; r < a->repeat; r++) {
+		failed = cycle(a->act, a->n, set);
+		am_strbuf_reset(out);
+		if (a->json) {
+			am_metrics_json_render(set, out);
+			am_strbuf_putc(out, '\n');
 		} else {
-			am_prom_text_render(&set, &out);
+			am_prom_text_render(set, out);
 		}
-		if (r == repeat - 1)
-			failed += f;
 	}
 	getrusage(RUSAGE_SELF, &ru1);
-	if (stats)
-		/* CPU per cycle (collection and rendering, not start-up) and the peak RSS, for
-		 * bench/bench_collectors.sh. */
-		fprintf(
-		    stderr,
-		    "collect-stats: cycles=%ld cpu_us_per_cycle=%.1f maxrss_kb=%ld samples=%zu\n",
-		    repeat,
-		    (tv_us(&ru1.ru_utime) + tv_us(&ru1.ru_stime) - tv_us(&ru0.ru_utime) -
-		     tv_us(&ru0.ru_stime)) /
-			(double)repeat,
-		    ru1.ru_maxrss, set.n);
+	if (a->stats)
+		print_stats(a, &ru0, &ru1, set->n);
+	return failed;
+}
+
+int cmd_collect(int argc, char **argv)
+{
+	struct am_metric_set set = {0};
+	struct am_strbuf out = {0};
+	struct args a = {0};
+	int failed, rc;
+	size_t i;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc == AM_CLI_HELP ? AM_EXIT_OK : rc;
+	failed = start(&a);
+	failed += collect(&a, &set, &out);
 	if (set.oom || out.oom) {
 		am_err("collect: out of memory");
 		failed++;
@@ -233,9 +298,9 @@ int cmd_collect(int argc, char **argv)
 		am_err("collect: writing the output: %s", strerror(errno));
 		failed++;
 	}
-	for (i = 0; i < n; i++)
-		if (act[i].ok)
-			act[i].c->destroy(act[i].state);
+	for (i = 0; i < a.n; i++)
+		if (a.act[i].ok)
+			a.act[i].c->destroy(a.act[i].state);
 	am_metric_set_free(&set);
 	am_strbuf_free(&out);
 	if (fflush(stdout))

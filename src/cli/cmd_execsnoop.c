@@ -1,7 +1,6 @@
 /* antimetal-agent execsnoop: stream every exec on the host as a table or JSON lines, until
  * Ctrl-C, SIGTERM or -d SECONDS; a summary with drops goes to stderr at the end. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -12,11 +11,11 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_loop.h"
+#include "cli/cli_opts.h"
+#include "cli/cli_resolve.h"
 #include "cli/commands.h"
 #include "collectors/ebpf/execsnoop.h"
-#include "core/btf_discovery.h"
 #include "core/capabilities.h"
-#include "core/cgroup_path.h"
 #include "export/exec_render.h"
 #include "util/clock.h"
 #include "util/loop.h"
@@ -27,11 +26,21 @@ struct args {
 	bool filter_uid;
 	uint32_t uid;
 	const char *comm, *cgroup, *btf;
+	char cgroup_dir[PATH_MAX]; /* --cgroup resolved */
+	uint64_t cgroup_id;
 	uint32_t max_args, max_args_size;
 	double duration;       /* seconds; 0: until a signal */
 	double stats_interval; /* seconds between JSON stats lines; 0: only at exit */
 	double batch_ms;       /* after a wakeup, let records gather this long before reading */
 };
+
+/* Defaults and limits, printed in the help from the option table. */
+#define DEFAULT_STATS_INTERVAL 10.0
+#define DEFAULT_BATCH_MS       10.0
+#define MAX_BATCH_MS	       1000.0
+#define MAX_SECONDS	       1e9
+/* The kernel's comm is TASK_COMM_LEN (16) bytes with its NUL. */
+#define AM_COMM_MAX 15
 
 struct out_ctx {
 	struct am_strbuf buf;
@@ -39,176 +48,222 @@ struct out_ctx {
 	bool write_failed;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: antimetal-agent execsnoop [OPTIONS]\n"
-		"\n"
-		"Trace every execve/execveat on the host, successful or failed.\n"
-		"\n"
-		"  -T, --time             include a TIME column (local wall-clock time)\n"
-		"      --json             one JSON object per line, and {\"type\":\"stats\"} lines\n"
-		"  -u, --uid UID          only this user id (number or name)\n"
-		"  -c, --comm NAME        only processes with this comm (after the exec)\n"
-		"  -x, --failed           only failed execs\n"
-		"      --cgroup PATH      only processes in this cgroup v2 directory\n"
-		"      --exits            also report process exits (code or signal, lifetime)\n"
-		"      --max-args N       arguments kept per exec (default %d, at most %d)\n"
-		"      --max-args-size B  bytes of arguments kept per exec (default %d, at most %d)\n"
-		"  -d, --duration SECONDS stop after this long (default: until Ctrl-C / SIGTERM)\n"
-		"      --stats-interval S seconds between JSON stats lines (default 10; 0: at exit only)\n"
-		"      --batch-ms MS      after a wakeup, let records gather MS ms before reading them:\n"
-		"                         fewer wakeups per record at a little latency (default 10)\n"
-		"      --perf-buffer      use the perf buffer even where a ring buffer exists\n"
-		"      --btf FILE         kernel BTF to use instead of the discovered one\n"
-		"  -v, --verbose          debug logging (libbpf and the verifier)\n"
-		"  -h, --help             this help\n",
-		64, AM_EXECSNOOP_MAX_ARGS, 4096, AM_EXECSNOOP_MAX_ARGS_SIZE);
-}
+enum {
+	O_JSON = AM_OPT_LONG,
+	O_FAILED,
+	O_CGROUP,
+	O_EXITS,
+	O_MAX_ARGS,
+	O_MAX_ARGS_SIZE,
+	O_STATS,
+	O_BATCH,
+	O_PERF,
+	O_BTF,
+};
 
-#define bad_usage(...) am_cli_usage_error("execsnoop", usage, __VA_ARGS__)
+/* Short letters as in bcc's execsnoop (-T, -u, -n, -x); what bcc lacks is long-only. */
+static const struct am_opt options[] = {
+    {.name = "time", .key = 'T', .help = "include a TIME column (local wall-clock time)"},
+    {.name = "json",
+     .key = O_JSON,
+     .help = "one JSON object per line, and {\"type\":\"stats\"} lines"},
+    {.name = "uid",
+     .key = 'u',
+     .type = AM_OPT_STRING,
+     .arg = "UID",
+     .help = "only this user id (number or name)"},
+    {.name = "comm",
+     .key = 'n',
+     .type = AM_OPT_STRING,
+     .arg = "NAME",
+     .alias = "name",
+     .help = "only processes whose comm is NAME after the exec (exactly,\n"
+	     "1 to 15 bytes; --name as in bcc)"},
+    {.name = "fails", .key = 'x', .help = "include failed execs (bcc's flag; they always are)"},
+    {.name = "failed", .key = O_FAILED, .help = "only failed execs"},
+    {.name = "cgroup",
+     .key = O_CGROUP,
+     .type = AM_OPT_STRING,
+     .arg = "PATH",
+     .help = "only processes in this cgroup v2 directory (absolute,\n"
+	     "or relative to the cgroup2 mount)"},
+    {.name = "exits",
+     .key = O_EXITS,
+     .help = "also report process exits (code or signal, lifetime)"},
+    {.name = "max-args",
+     .key = O_MAX_ARGS,
+     .type = AM_OPT_UINT,
+     .arg = "N",
+     .help = "arguments kept per exec",
+     .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT,
+     .min = 1,
+     .max = AM_EXECSNOOP_MAX_ARGS,
+     .dflt = AM_EXECSNOOP_DEFAULT_MAX_ARGS},
+    {.name = "max-args-size",
+     .key = O_MAX_ARGS_SIZE,
+     .type = AM_OPT_UINT,
+     .arg = "BYTES",
+     .help = "bytes of arguments kept per exec",
+     .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT,
+     .min = 1,
+     .max = AM_EXECSNOOP_MAX_ARGS_SIZE,
+     .dflt = AM_EXECSNOOP_DEFAULT_ARGS_SIZE},
+    {.name = "duration",
+     .key = 'd',
+     .type = AM_OPT_REAL,
+     .arg = "SECONDS",
+     .help = "stop after this long (default: until Ctrl-C / SIGTERM)",
+     .flags = AM_OPT_POSITIVE,
+     .fmax = MAX_SECONDS},
+    {.name = "stats-interval",
+     .key = O_STATS,
+     .type = AM_OPT_REAL,
+     .arg = "SECONDS",
+     .help = "seconds between JSON stats lines; 0: at exit only",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .fmax = MAX_SECONDS,
+     .fdflt = DEFAULT_STATS_INTERVAL},
+    {.name = "batch-ms",
+     .key = O_BATCH,
+     .type = AM_OPT_REAL,
+     .arg = "MS",
+     .help = "after a wakeup, let records gather MS ms before reading\n"
+	     "them: fewer wakeups per record at a little latency",
+     .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT,
+     .fmax = MAX_BATCH_MS,
+     .unit = "milliseconds",
+     .fdflt = DEFAULT_BATCH_MS},
+    {.name = "perf-buffer",
+     .key = O_PERF,
+     .help = "use the perf buffer even where a ring buffer exists"},
+    {.name = "btf",
+     .key = O_BTF,
+     .type = AM_OPT_STRING,
+     .arg = "FILE",
+     .help = "kernel BTF to use instead of the discovered one"},
+    {.name = "verbose", .key = 'v', .help = "debug logging (libbpf and the verifier)"},
+    {0},
+};
 
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+static const struct am_cmd cmd = {
+    .name = "execsnoop",
+    .synopsis = "[OPTIONS]",
+    .about = "Trace every execve/execveat on the host, successful or failed.",
+    .opts = options,
+};
+
+static int set_uid(struct args *a, const char *arg)
 {
+	struct passwd *pw;
 	uint64_t v;
 
-	if (am_cli_parse_u64(s, max, &v))
-		return -1;
-	*out = (uint32_t)v;
+	a->filter_uid = true;
+	if (!am_cli_parse_u64(arg, UINT32_MAX - 1, &v)) {
+		a->uid = (uint32_t)v;
+		return 0;
+	}
+	pw = getpwnam(arg);
+	if (!pw)
+		return am_cli_usage_error(&cmd, "--uid: '%s' is neither a number nor a user", arg);
+	a->uid = pw->pw_uid;
 	return 0;
 }
 
-static int parse_seconds(const char *s, double *out)
+static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_value *v)
 {
-	return am_cli_parse_double(s, 1e9, out);
+	struct args *a = ctx;
+
+	switch (opt->key) {
+	case 'T':
+		a->time = true;
+		break;
+	case O_JSON:
+		a->json = true;
+		break;
+	case 'u':
+		return set_uid(a, v->str);
+	case 'n':
+		if (!*v->str || strlen(v->str) > AM_COMM_MAX)
+			return am_cli_usage_error(&cmd,
+						  "--comm: '%s' must be 1 to %d bytes (the "
+						  "kernel's comm length)",
+						  v->str, AM_COMM_MAX);
+		a->comm = v->str;
+		break;
+	case 'x':
+		break; /* failed execs are always reported */
+	case O_FAILED:
+		a->failed = true;
+		break;
+	case O_CGROUP:
+		a->cgroup = v->str;
+		break;
+	case O_EXITS:
+		a->exits = true;
+		break;
+	case O_MAX_ARGS:
+		a->max_args = (uint32_t)v->u;
+		break;
+	case O_MAX_ARGS_SIZE:
+		a->max_args_size = (uint32_t)v->u;
+		break;
+	case 'd':
+		a->duration = v->f;
+		break;
+	case O_STATS:
+		a->stats_interval = v->f;
+		break;
+	case O_BATCH:
+		a->batch_ms = v->f;
+		break;
+	case O_PERF:
+		a->perf_buffer = true;
+		break;
+	case O_BTF:
+		a->btf = v->str;
+		break;
+	case 'v':
+		a->verbose = true;
+		break;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_JSON = 256, O_CGROUP, O_EXITS, O_MAX_ARGS, O_MAX_ARGS_SIZE, O_PERF, O_BTF, O_STATS,
-	       O_BATCH };
-	static const struct option opts[] = {
-		{ "time", no_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "uid", required_argument, NULL, 'u' },
-		{ "comm", required_argument, NULL, 'c' },
-		{ "failed", no_argument, NULL, 'x' },
-		{ "cgroup", required_argument, NULL, O_CGROUP },
-		{ "exits", no_argument, NULL, O_EXITS },
-		{ "max-args", required_argument, NULL, O_MAX_ARGS },
-		{ "max-args-size", required_argument, NULL, O_MAX_ARGS_SIZE },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "stats-interval", required_argument, NULL, O_STATS },
-		{ "perf-buffer", no_argument, NULL, O_PERF },
-		{ "batch-ms", required_argument, NULL, O_BATCH },
-		{ "btf", required_argument, NULL, O_BTF },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct passwd *pw;
-	int c;
+	int first, rc;
 
-	a->stats_interval = 10;
-	a->batch_ms = 10;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":Tu:c:xd:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'T':
-			a->time = true;
-			break;
-		case O_JSON:
-			a->json = true;
-			break;
-		case 'u':
-			a->filter_uid = true;
-			if (parse_u32(optarg, UINT32_MAX - 1, &a->uid)) {
-				pw = getpwnam(optarg);
-				if (!pw)
-					return bad_usage("--uid: '%s' is neither a number nor a user", optarg);
-				a->uid = pw->pw_uid;
-			}
-			break;
-		case 'c':
-			if (!*optarg || strlen(optarg) > 15)
-				return bad_usage("--comm: '%s' must be 1 to 15 bytes (the kernel's comm length)",
-						 optarg);
-			a->comm = optarg;
-			break;
-		case 'x':
-			a->failed = true;
-			break;
-		case O_CGROUP:
-			a->cgroup = optarg;
-			break;
-		case O_EXITS:
-			a->exits = true;
-			break;
-		case O_MAX_ARGS:
-			if (parse_u32(optarg, AM_EXECSNOOP_MAX_ARGS, &a->max_args) || !a->max_args)
-				return bad_usage("--max-args: '%s' is not a number from 1 to "
-						 "256", optarg);
-			break;
-		case O_MAX_ARGS_SIZE:
-			if (parse_u32(optarg, AM_EXECSNOOP_MAX_ARGS_SIZE, &a->max_args_size) ||
-			    !a->max_args_size)
-				return bad_usage("--max-args-size: '%s' is not a number from 1 to 15360",
-						 optarg);
-			break;
-		case 'd':
-			if (parse_seconds(optarg, &a->duration) || a->duration <= 0)
-				return bad_usage("--duration: '%s' is not a positive number of seconds",
-						 optarg);
-			break;
-		case O_STATS:
-			if (parse_seconds(optarg, &a->stats_interval))
-				return bad_usage("--stats-interval: '%s' is not a number of seconds", optarg);
-			break;
-		case O_PERF:
-			a->perf_buffer = true;
-			break;
-		case O_BATCH:
-			if (parse_seconds(optarg, &a->batch_ms) || a->batch_ms > 1000)
-				return bad_usage("--batch-ms: '%s' is not a number from 0 to 1000", optarg);
-			break;
-		case O_BTF:
-			a->btf = optarg;
-			break;
-		case 'v':
-			a->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		case ':':
-			return bad_usage("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
+	a->stats_interval = DEFAULT_STATS_INTERVAL;
+	a->batch_ms = DEFAULT_BATCH_MS;
+	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
+	if (rc || !a->cgroup)
+		return rc;
+	rc = am_cli_cgroup(a->cgroup, a->cgroup_dir, sizeof(a->cgroup_dir), &a->cgroup_id);
+	if (rc)
+		return am_cli_usage_error(&cmd, "--cgroup: '%s' %s", a->cgroup,
+					  rc == -EINVAL || rc == -ENOENT
+					      ? "is not a cgroup v2 directory"
+					      : strerror(-rc));
 	return 0;
 }
 
 /* Name what is missing rather than failing later inside libbpf with EPERM. */
 static int check_privileges(void)
 {
-	struct am_caps caps;
-	int err = am_caps_get(&caps);
+	const char *missing = am_caps_missing_for_tracing();
 
-	if (err) {
-		am_err("execsnoop: cannot read this process's capabilities: %s", strerror(-err));
-		return AM_EXIT_FAIL;
-	}
-	if (caps.sys_admin || (caps.bpf && caps.perfmon))
+	if (!missing)
 		return 0;
-	am_err("execsnoop: missing capability %s%s%s: it needs CAP_BPF and CAP_PERFMON "
-	       "(or CAP_SYS_ADMIN); run as root",
-	       caps.bpf ? "" : "CAP_BPF", !caps.bpf && !caps.perfmon ? " and " : "",
-	       caps.perfmon ? "" : "CAP_PERFMON");
+	am_err("execsnoop: missing capability %s: run as root", missing);
 	return AM_EXIT_FAIL;
+}
+
+/* The collector logs libbpf's and the verifier's messages at debug level: say how to see them. */
+static void hint_verbose(const struct args *a, int err)
+{
+	if (!a->verbose && err != -EPERM && err != -EACCES)
+		fprintf(stderr, "antimetal-agent execsnoop: run with -v for libbpf's and the "
+				"verifier's messages\n");
 }
 
 static void flush_out(struct out_ctx *o)
@@ -369,21 +424,17 @@ int cmd_execsnoop(int argc, char **argv)
 	struct am_execsnoop *s = NULL;
 	struct args a = { 0 };
 	char btf[4096];
-	uint64_t cgid;
 	struct am_cli_loop cl;
 	int rc, err;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
-		return rc < 0 ? AM_EXIT_OK : rc;
+		return rc == AM_CLI_HELP ? AM_EXIT_OK : rc;
 	if (a.verbose)
 		am_log_init(AM_LOG_DEBUG);
-	if (a.cgroup && (err = am_cgroup_id_of(a.cgroup, &cgid)))
-		return bad_usage(err == -EINVAL ? "--cgroup: '%s' is not a cgroup v2 directory"
-						: "--cgroup: '%s' cannot be read",
-				 a.cgroup);
-	if (am_btf_resolve(a.btf, btf, sizeof(btf)))
-		return a.btf ? AM_EXIT_USAGE : AM_EXIT_FAIL;
+	rc = am_cli_btf(&cmd, a.btf, btf, sizeof(btf));
+	if (rc)
+		return rc;
 	rc = check_privileges();
 	if (rc)
 		return rc;
@@ -404,12 +455,13 @@ int cmd_execsnoop(int argc, char **argv)
 	so.filter_uid = a.filter_uid;
 	so.uid = a.uid;
 	so.comm = a.comm;
-	so.cgroup = a.cgroup;
+	so.cgroup = a.cgroup ? a.cgroup_dir : NULL;
 	so.max_args = a.max_args;
 	so.max_args_size = a.max_args_size;
 	so.resolve_cgroups = a.json; /* the table has no cgroup column */
 	err = am_execsnoop_open(&so, &s);
 	if (err) {
+		hint_verbose(&a, err);
 		am_cli_loop_close(&cl);
 		return AM_EXIT_FAIL;
 	}

@@ -1,20 +1,21 @@
 /* antimetal-agent profile: sample CPU stacks (perf's vocabulary: -F, -c, -e, -p) and write them
  * folded, as pprof or as an SVG flame graph. */
 #include <errno.h>
-#include <getopt.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli_common.h"
 #include "cli/cli_loop.h"
+#include "cli/cli_opts.h"
+#include "cli/cli_resolve.h"
 #include "cli/commands.h"
 #include "collectors/ebpf/profiler.h"
-#include "core/btf_discovery.h"
-#include "core/cgroup_path.h"
 #include "core/perf_attach.h"
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
@@ -32,13 +33,24 @@ enum format { FMT_FOLDED, FMT_PPROF, FMT_SVG };
 struct output {
 	enum format format;
 	const char *path; /* NULL: stdout */
+	int fd;		  /* opened at start, so that a bad path fails before profiling */
+	bool created;	  /* by this run: removed again when no profile is written */
 };
+
+#define DEFAULT_FREQ  99
+#define DEFAULT_EVENT "cpu-clock"
+#define MAX_FREQ      UINT32_MAX /* the kernel's own limit (a sysctl) is checked after parsing */
+#define MIN_STACKS    64
+#define MAX_STACKS    (1u << 22)
+#define MAX_SECONDS   1e7
 
 struct args {
 	struct am_profiler_opts o;
 	uint32_t pids[PROFILER_MAX_PIDS];
-	double duration;    /* seconds, 0: until Ctrl-C */
-	enum format format; /* the latest --format */
+	double duration;     /* seconds, 0: until Ctrl-C */
+	enum format format;  /* the latest --format */
+	bool format_pending; /* a --format not yet followed by -o */
+	bool kernel_only, user_only, have_freq, have_period;
 	struct output outputs[MAX_OUTPUTS];
 	int noutputs;
 	const char *btf;
@@ -46,38 +58,128 @@ struct args {
 	bool verbose;
 };
 
-static void usage(FILE *out)
+enum {
+	O_NOFALLBACK = AM_OPT_LONG,
+	O_ATTACH,
+	O_CGROUP,
+	O_KONLY,
+	O_UONLY,
+	O_IDLE,
+	O_NODEMANGLE,
+	O_MAXSTACKS,
+	O_BTF,
+};
+
+static void more_help(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: antimetal-agent profile [OPTIONS]\n"
-	    "Sample CPU stacks of every process (or of -p PIDs) with a perf event on each CPU.\n\n"
-	    "  -F, --freq HZ        samples per second per CPU (default 99)\n"
-	    "  -c, --period N       one sample every N events instead of -F (cpu-clock: ns)\n"
-	    "  -e, --event EVENT    %s\n"
-	    "                       (default cpu-clock)\n"
-	    "      --no-fallback    fail (exit 1) when a hardware event is not available here\n"
-	    "                       instead of falling back to cpu-clock\n"
-	    "      --attach MODE    auto|link|ioctl: BPF link (5.15+) or legacy ioctls\n"
-	    "  -p, --pid PID        profile this process only (repeatable)\n"
-	    "      --cgroup PATH    profile this cgroup v2 only\n"
-	    "      --kernel-only    collect kernel stacks only\n"
-	    "      --user-only      collect user stacks only\n"
-	    "      --include-idle   keep samples of the idle task (pid 0)\n"
-	    "      --no-demangle    show C++/Rust symbols mangled, as in the ELF file\n"
-	    "      --max-stacks N   distinct stacks kept in the kernel (default 16384, ~1 KiB\n"
-	    "                       each); losses when full are reported\n"
-	    "  -d, --duration SECS  stop after SECS seconds (default: at Ctrl-C)\n"
-	    "  -f, --format FMT     folded (default) | pprof | svg\n"
-	    "  -o, --output FILE    write there instead of stdout; repeat --format FMT -o FILE\n"
-	    "                       to write one profile in several formats\n"
-	    "      --btf FILE       BTF of the running kernel when it has none of its own\n"
-	    "  -v, --verbose        debug logging (libbpf, verifier)\n"
-	    "  -h, --help           this text\n",
-	    am_perf_event_names());
+	fprintf(out, "\nevents: %s\n", am_perf_event_names());
 }
 
-#define bad(...) am_cli_usage_error("profile", NULL, __VA_ARGS__)
+/* perf record's letters: -F, -c, -e, -p, -g, -o; the rest is long-only. */
+static const struct am_opt options[] = {
+    {.name = "freq",
+     .key = 'F',
+     .type = AM_OPT_UINT,
+     .arg = "HZ",
+     .help = "samples per second per CPU",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .min = 1,
+     .max = MAX_FREQ,
+     .dflt = DEFAULT_FREQ},
+    {.name = "period",
+     .key = 'c',
+     .type = AM_OPT_UINT,
+     .arg = "N",
+     .help = "one sample every N events instead of -F (cpu-clock: ns)",
+     .min = 1,
+     .max = AM_PERF_MAX_PERIOD},
+    {.name = "event",
+     .key = 'e',
+     .type = AM_OPT_STRING,
+     .arg = "EVENT",
+     .help = "the event to sample (the list is below)",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = DEFAULT_EVENT},
+    {.name = "no-fallback",
+     .key = O_NOFALLBACK,
+     .help = "fail (exit 1) when a hardware event is not available here\n"
+	     "instead of falling back to cpu-clock"},
+    {.name = "attach",
+     .key = O_ATTACH,
+     .type = AM_OPT_STRING,
+     .arg = "MODE",
+     .help = "auto|link|ioctl: BPF link (5.15+) or legacy ioctls",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "auto"},
+    {.name = "pid",
+     .key = 'p',
+     .type = AM_OPT_UINT,
+     .arg = "PID",
+     .help = "profile this process only (repeatable, up to " AM_STR(PROFILER_MAX_PIDS) ")",
+     .min = 1,
+     .max = INT_MAX},
+    {.name = "cgroup",
+     .key = O_CGROUP,
+     .type = AM_OPT_STRING,
+     .arg = "PATH",
+     .help = "profile this cgroup v2 only (absolute, or relative to the\ncgroup2 mount)"},
+    {.name = "call-graph",
+     .key = 'g',
+     .help = "record call stacks (perf's -g: always on, accepted as in perf)"},
+    {.name = "kernel-only", .key = O_KONLY, .help = "collect kernel stacks only"},
+    {.name = "user-only", .key = O_UONLY, .help = "collect user stacks only"},
+    {.name = "include-idle", .key = O_IDLE, .help = "keep samples of the idle task (pid 0)"},
+    {.name = "no-demangle",
+     .key = O_NODEMANGLE,
+     .help = "show C++/Rust symbols mangled, as in the ELF file"},
+    {.name = "max-stacks",
+     .key = O_MAXSTACKS,
+     .type = AM_OPT_UINT,
+     .arg = "N",
+     .help = "distinct stacks kept in the kernel (~1 KiB each); losses\n"
+	     "when full are reported",
+     .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT,
+     .min = MIN_STACKS,
+     .max = MAX_STACKS,
+     .dflt = AM_PROFILER_DEFAULT_STACKS},
+    {.name = "duration",
+     .key = 'd',
+     .type = AM_OPT_REAL,
+     .arg = "SECS",
+     .help = "stop after SECS seconds (default: at Ctrl-C)",
+     .flags = AM_OPT_POSITIVE,
+     .fmax = MAX_SECONDS},
+    {.name = "format",
+     .key = 'f',
+     .type = AM_OPT_STRING,
+     .arg = "FMT",
+     .help = "folded | pprof | svg",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "folded"},
+    {.name = "output",
+     .key = 'o',
+     .type = AM_OPT_STRING,
+     .arg = "FILE",
+     .help = "write there instead of stdout; repeat --format FMT -o FILE\n"
+	     "to write one profile in several formats (up to " AM_STR(MAX_OUTPUTS) ")"},
+    {.name = "btf",
+     .key = O_BTF,
+     .type = AM_OPT_STRING,
+     .arg = "FILE",
+     .help = "BTF of the running kernel when it has none of its own"},
+    {.name = "verbose", .key = 'v', .help = "debug logging (libbpf, verifier)"},
+    {0},
+};
+
+static const struct am_cmd cmd = {
+    .name = "profile",
+    .synopsis = "[OPTIONS]",
+    .about = "Sample CPU stacks of every process (or of -p PIDs) with a perf event on each CPU.",
+    .opts = options,
+    .footer = "Exit status: 0 the profile was written, 1 profiling failed, 2 bad usage or\n"
+	      "an output that cannot be written.",
+    .more = more_help,
+};
 
 static uint64_t max_sample_rate(void)
 {
@@ -110,201 +212,151 @@ static int pid_tgid(uint64_t pid, uint32_t *tgid)
 	return err;
 }
 
-static int cgroup_id(const char *path, uint64_t *id)
+static int add_pid(struct args *a, uint64_t pid)
 {
-	char mnt[PATH_MAX], full[PATH_MAX + 256];
+	if (a->o.npids == PROFILER_MAX_PIDS)
+		return am_cli_usage_error(&cmd, "--pid: at most %d processes", PROFILER_MAX_PIDS);
+	if (pid_tgid(pid, &a->pids[a->o.npids]))
+		return am_cli_usage_error(&cmd, "--pid: no such process: %llu",
+					  (unsigned long long)pid);
+	a->o.npids++;
+	return 0;
+}
 
-	if (!am_cgroup_id_of(path, id))
-		return 0;
-	/* A path relative to the cgroup2 mount ("/system.slice/x.service") works too. */
-	if (am_cgroup2_mount(NULL, mnt, sizeof(mnt)))
-		return -ENOENT;
-	snprintf(full, sizeof(full), "%s/%s", mnt, path);
-	return am_cgroup_id_of(full, id);
+static int set_format(struct args *a, const char *s)
+{
+	if (!strcmp(s, "folded"))
+		a->format = FMT_FOLDED;
+	else if (!strcmp(s, "pprof"))
+		a->format = FMT_PPROF;
+	else if (!strcmp(s, "svg"))
+		a->format = FMT_SVG;
+	else
+		return am_cli_usage_error(&cmd, "--format: '%s' is not one of folded, pprof, svg",
+					  s);
+	a->format_pending = true;
+	return 0;
+}
+
+static int add_output(struct args *a, const char *path)
+{
+	if (a->noutputs == MAX_OUTPUTS)
+		return am_cli_usage_error(&cmd, "--output: at most %d outputs", MAX_OUTPUTS);
+	a->outputs[a->noutputs].format = a->format;
+	a->outputs[a->noutputs].fd = -1;
+	a->outputs[a->noutputs++].path = path;
+	a->format_pending = false;
+	return 0;
+}
+
+static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_value *v)
+{
+	struct args *a = ctx;
+
+	switch (opt->key) {
+	case 'F':
+		a->o.freq = v->u;
+		a->have_freq = true;
+		break;
+	case 'c':
+		a->o.period = v->u;
+		a->have_period = true;
+		break;
+	case 'e':
+		if (!am_perf_event_find(v->str))
+			return am_cli_usage_error(&cmd, "--event: unknown event '%s' (known: %s)",
+						  v->str, am_perf_event_names());
+		a->o.event = v->str;
+		break;
+	case O_NOFALLBACK:
+		a->o.no_fallback = true;
+		break;
+	case O_ATTACH:
+		if (am_attach_mode_parse(v->str, &a->o.attach))
+			return am_cli_usage_error(
+			    &cmd, "--attach: '%s' is not one of auto, link, ioctl", v->str);
+		break;
+	case 'p':
+		return add_pid(a, v->u);
+	case O_CGROUP:
+		a->cgroup = v->str;
+		break;
+	case 'g':
+		break; /* stacks are always collected */
+	case O_KONLY:
+		a->kernel_only = true;
+		break;
+	case O_UONLY:
+		a->user_only = true;
+		break;
+	case O_IDLE:
+		a->o.include_idle = true;
+		break;
+	case O_NODEMANGLE:
+		a->o.no_demangle = true;
+		break;
+	case O_MAXSTACKS:
+		a->o.stack_entries = (uint32_t)v->u;
+		break;
+	case 'd':
+		a->duration = v->f;
+		break;
+	case 'f':
+		return set_format(a, v->str);
+	case 'o':
+		return add_output(a, v->str);
+	case O_BTF:
+		a->btf = v->str;
+		break;
+	case 'v':
+		a->verbose = true;
+		break;
+	}
+	return 0;
+}
+
+/* What no single option can check: combinations, the kernel's rate limit, the cgroup. */
+static int check_args(struct args *a)
+{
+	char dir[PATH_MAX];
+	uint64_t max;
+
+	if (a->format_pending && a->noutputs)
+		return am_cli_usage_error(&cmd, "--format after the last -o has no file to go to");
+	if (!a->noutputs)
+		add_output(a, NULL);
+	if (a->kernel_only && a->user_only)
+		return am_cli_usage_error(&cmd, "--kernel-only and --user-only exclude each other");
+	if (a->have_freq && a->have_period)
+		return am_cli_usage_error(
+		    &cmd, "-F and -c exclude each other: sample by frequency or by period");
+	if (a->have_period)
+		a->o.freq = 0;
+	max = max_sample_rate();
+	if (a->o.freq && max && a->o.freq > max)
+		return am_cli_usage_error(&cmd,
+					  "--freq %llu is above the kernel's limit of %llu Hz "
+					  "(sysctl kernel.perf_event_max_sample_rate)",
+					  (unsigned long long)a->o.freq, (unsigned long long)max);
+	if (a->cgroup && am_cli_cgroup(a->cgroup, dir, sizeof(dir), &a->o.cgroup_id))
+		return am_cli_usage_error(&cmd, "--cgroup: '%s' is not a cgroup v2 directory",
+					  a->cgroup);
+	a->o.filter_cgroup = a->cgroup != NULL;
+	a->o.kernel_stacks = !a->user_only;
+	a->o.user_stacks = !a->kernel_only;
+	a->o.pids = a->pids;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum {
-		O_NOFALLBACK = 256,
-		O_ATTACH,
-		O_CGROUP,
-		O_KONLY,
-		O_UONLY,
-		O_IDLE,
-		O_BTF,
-		O_MAXSTACKS,
-		O_NODEMANGLE
-	};
-	static const struct option longopts[] = {
-	    {"freq", required_argument, NULL, 'F'},
-	    {"period", required_argument, NULL, 'c'},
-	    {"event", required_argument, NULL, 'e'},
-	    {"no-fallback", no_argument, NULL, O_NOFALLBACK},
-	    {"attach", required_argument, NULL, O_ATTACH},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"cgroup", required_argument, NULL, O_CGROUP},
-	    {"kernel-only", no_argument, NULL, O_KONLY},
-	    {"user-only", no_argument, NULL, O_UONLY},
-	    {"include-idle", no_argument, NULL, O_IDLE},
-	    {"no-demangle", no_argument, NULL, O_NODEMANGLE},
-	    {"max-stacks", required_argument, NULL, O_MAXSTACKS},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"btf", required_argument, NULL, O_BTF},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	bool kernel_only = false, user_only = false, have_freq = false, have_period = false;
-	bool format_pending = false;
-	uint64_t v, max;
-	int c;
+	int first, rc;
 
-	a->o.freq = 99;
+	a->o.freq = DEFAULT_FREQ;
 	a->o.attach = AM_ATTACH_AUTO;
-	a->o.event = "cpu-clock";
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":F:c:e:p:d:f:o:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'F':
-			if (am_cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0)
-				return bad(
-				    "-F: frequency must be a positive integer (Hz), not '%s'",
-				    optarg);
-			a->o.freq = v;
-			have_freq = true;
-			break;
-		case 'c':
-			if (am_cli_parse_u64(optarg, UINT64_MAX, &v) || v == 0)
-				return bad("-c: period must be a positive integer, not '%s'",
-					   optarg);
-			a->o.period = v;
-			have_period = true;
-			break;
-		case 'e':
-			if (!am_perf_event_find(optarg)) {
-				fprintf(stderr,
-					"antimetal-agent profile: unknown event '%s' (known: "
-					"%s)\n",
-					optarg, am_perf_event_names());
-				return AM_EXIT_USAGE;
-			}
-			a->o.event = optarg;
-			break;
-		case O_NOFALLBACK:
-			a->o.no_fallback = true;
-			break;
-		case O_ATTACH:
-			if (am_attach_mode_parse(optarg, &a->o.attach))
-				return bad("--attach: '%s' is not one of auto, link, ioctl",
-					   optarg);
-			break;
-		case 'p':
-			if (am_cli_parse_u64(optarg, INT_MAX, &v) || v == 0)
-				return bad("-p: '%s' is not a process id", optarg);
-			if (a->o.npids == PROFILER_MAX_PIDS)
-				return bad("-p: at most %s pids", "1024");
-			if (pid_tgid(v, &a->pids[a->o.npids]))
-				return bad("-p: no such process: %s", optarg);
-			a->o.npids++;
-			break;
-		case O_CGROUP:
-			a->cgroup = optarg;
-			break;
-		case O_KONLY:
-			kernel_only = true;
-			break;
-		case O_UONLY:
-			user_only = true;
-			break;
-		case O_IDLE:
-			a->o.include_idle = true;
-			break;
-		case O_NODEMANGLE:
-			a->o.no_demangle = true;
-			break;
-		case O_MAXSTACKS:
-			if (am_cli_parse_u64(optarg, 1u << 22, &v) || v < 64)
-				return bad(
-				    "--max-stacks: want a number from 64 to 4194304, not '%s'",
-				    optarg);
-			a->o.stack_entries = (uint32_t)v;
-			break;
-		case 'd':
-			if (am_cli_parse_double(optarg, 1e7, &a->duration) || a->duration == 0)
-				return bad("-d: duration must be a positive number of seconds, not "
-					   "'%s'",
-					   optarg);
-			break;
-		case 'f':
-			if (!strcmp(optarg, "folded"))
-				a->format = FMT_FOLDED;
-			else if (!strcmp(optarg, "pprof"))
-				a->format = FMT_PPROF;
-			else if (!strcmp(optarg, "svg"))
-				a->format = FMT_SVG;
-			else
-				return bad("--format: '%s' is not one of folded, pprof, svg",
-					   optarg);
-			format_pending = true;
-			break;
-		case 'o':
-			if (a->noutputs == MAX_OUTPUTS)
-				return bad("-o: at most %s outputs", "8");
-			a->outputs[a->noutputs].format = a->format;
-			a->outputs[a->noutputs++].path = optarg;
-			format_pending = false;
-			break;
-		case O_BTF:
-			a->btf = optarg;
-			break;
-		case 'v':
-			a->verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		case ':':
-			return bad("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return bad("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return bad("unexpected argument '%s'", argv[optind]);
-	if (format_pending && a->noutputs)
-		return bad("--format after the last -o has no file to go to");
-	if (!a->noutputs) {
-		a->outputs[0].format = a->format;
-		a->outputs[0].path = NULL;
-		a->noutputs = 1;
-	}
-	if (kernel_only && user_only)
-		return bad("--kernel-only and --user-only exclude each other");
-	if (have_freq && have_period)
-		return bad("-F and -c exclude each other: sample by frequency or by period");
-	if (have_period)
-		a->o.freq = 0;
-	max = max_sample_rate();
-	if (a->o.freq && max && a->o.freq > max) {
-		fprintf(stderr,
-			"antimetal-agent profile: -F %llu is above the kernel's limit of %llu "
-			"Hz (sysctl kernel.perf_event_max_sample_rate)\n",
-			(unsigned long long)a->o.freq, (unsigned long long)max);
-		return AM_EXIT_USAGE;
-	}
-	a->o.kernel_stacks = !user_only;
-	a->o.user_stacks = !kernel_only;
-	a->o.pids = a->pids;
-	if (a->cgroup) {
-		if (cgroup_id(a->cgroup, &a->o.cgroup_id))
-			return bad("--cgroup: '%s' is not a cgroup v2 directory", a->cgroup);
-		a->o.filter_cgroup = true;
-	}
-	return 0;
+	a->o.event = DEFAULT_EVENT;
+	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
+	return rc ? rc : check_args(a);
 }
 
 /* The run's once-a-second tick: side-band buffers are read at a quarter full, and reading
@@ -362,44 +414,166 @@ static int run(struct am_cli_loop *cl, struct am_profiler *p, double duration)
 	return err;
 }
 
+/* The kernel side's counters with -v, and each lost part of the profile as a warning (the
+ * side band's parts excepted: the collector warned them with what they cost). */
 static void report_losses(const struct am_profile *prof)
 {
-	static const enum profiler_stat lost[] = {
-	    PROFILER_STAT_COUNTS_FULL,	 PROFILER_STAT_KSTACK_FULL, PROFILER_STAT_KSTACK_OTHER,
-	    PROFILER_STAT_USTACK_EFAULT, PROFILER_STAT_USTACK_FULL, PROFILER_STAT_USTACK_OTHER,
-	    PROFILER_STAT_NEWPID_LOST,	 PROFILER_STAT_SEEN_FULL,
-	};
-	size_t i;
+	const struct am_profile_samples *s = &prof->samples;
+	int i;
 
-	for (i = 0; i < PROFILER_STAT_MAX; i++)
-		am_debug("%s: %llu", am_profiler_stat_name((enum profiler_stat)i),
-			 (unsigned long long)prof->stats[i]);
-	for (i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
-		if (prof->stats[lost[i]])
-			am_warn("%s: %llu", am_profiler_stat_name(lost[i]),
-				(unsigned long long)prof->stats[lost[i]]);
-	if (prof->newpid_lost)
-		am_warn("new-process notifications lost: %llu (those processes are symbolized "
-			"from the mmap side band, or /proc if still alive at the end)",
-			(unsigned long long)prof->newpid_lost);
+	am_debug("samples seen: %llu, counted: %llu, idle skipped: %llu, filtered out "
+		 "(pid/cgroup): %llu; no kernel stack (user mode): %llu, no user stack (kernel "
+		 "thread): %llu; lost in all: %llu",
+		 (unsigned long long)s->seen, (unsigned long long)s->counted,
+		 (unsigned long long)s->idle, (unsigned long long)s->filtered,
+		 (unsigned long long)s->kstack_empty, (unsigned long long)s->ustack_kthread,
+		 (unsigned long long)am_profile_lost_total(prof));
+	for (i = 0; i < AM_PROFILE_LOST_SIDEBAND_DROPPED; i++) {
+		if (!prof->lost[i])
+			continue;
+		am_warn("%s: %llu%s", am_profile_lost_name((enum am_profile_lost_part)i),
+			(unsigned long long)prof->lost[i],
+			am_profile_lost_kind((enum am_profile_lost_part)i) ==
+				AM_PROFILE_LOST_MAPPINGS
+			    ? " (those processes are symbolized from the mmap side band, or /proc "
+			      "if still alive at the end)"
+			    : "");
+	}
 }
 
-static int write_output(const char *path, const struct am_strbuf *b)
+/* Open every -o file before profiling, as perf record does: a path that cannot be written is
+ * bad usage now rather than a lost profile at the end. */
+static int open_outputs(struct args *a)
 {
-	FILE *f = path ? fopen(path, "wb") : stdout;
+	int i;
+
+	for (i = 0; i < a->noutputs; i++) {
+		struct output *o = &a->outputs[i];
+
+		if (!o->path)
+			continue;
+		o->fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		o->created = o->fd >= 0;
+		if (o->fd < 0 && errno == EEXIST)
+			o->fd = open(o->path, O_WRONLY | O_CLOEXEC);
+		if (o->fd < 0)
+			return am_cli_usage_error(&cmd, "--output: cannot write '%s': %s", o->path,
+						  strerror(errno));
+	}
+	return 0;
+}
+
+/* Close the outputs; with WRITTEN false remove the files this run created. */
+static void close_outputs(struct args *a, bool written)
+{
+	int i;
+
+	for (i = 0; i < a->noutputs; i++) {
+		if (a->outputs[i].fd < 0)
+			continue;
+		close(a->outputs[i].fd);
+		if (!written && a->outputs[i].created)
+			unlink(a->outputs[i].path);
+		a->outputs[i].fd = -1;
+	}
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_output(const struct output *o, const struct am_strbuf *b)
+{
+	struct stat st;
 	int err = 0;
 
-	if (!f) {
-		am_err("cannot open %s: %s", path, strerror(errno));
-		return -errno;
+	if (!o->path) {
+		if (b->len && fwrite(b->data, 1, b->len, stdout) != b->len)
+			err = -EIO;
+		if (fflush(stdout) && !err)
+			err = -errno;
+	} else {
+		/* the file may be an older, longer profile: replace it (not a device: /dev/null) */
+		if (!fstat(o->fd, &st) && S_ISREG(st.st_mode) && ftruncate(o->fd, 0))
+			err = -errno;
+		if (!err)
+			err = write_all(o->fd, b->data, b->len);
 	}
-	if (b->len && fwrite(b->data, 1, b->len, f) != b->len)
-		err = -EIO;
-	if ((path ? fclose(f) : fflush(f)) && !err)
-		err = -errno;
 	if (err)
-		am_err("writing %s failed: %s", path ? path : "stdout", strerror(-err));
+		am_err("writing %s failed: %s", o->path ? o->path : "stdout", strerror(-err));
 	return err;
+}
+
+/* Everything that can fail before profiling: a pprof meant for a terminal, the BTF, the
+ * outputs. Returns 0 or the exit status. */
+static int prepare(struct args *a, char *btf, size_t btflen)
+{
+	int i, rc;
+
+	if (a->verbose)
+		am_log_init(AM_LOG_DEBUG);
+	for (i = 0; i < a->noutputs; i++)
+		if (a->outputs[i].format == FMT_PPROF && !a->outputs[i].path &&
+		    isatty(STDOUT_FILENO))
+			return am_cli_usage_error(&cmd, "pprof output is binary: use -o FILE");
+	rc = am_cli_btf(&cmd, a->btf, btf, btflen);
+	if (rc)
+		return rc;
+	a->o.btf_path = btf[0] ? btf : NULL;
+	rc = open_outputs(a);
+	if (rc)
+		close_outputs(a, false);
+	return rc;
+}
+
+/* Render PROF in each output's format and write it. Returns 0 or -errno (logged). */
+static int write_profile(const struct args *a, const struct am_profile *prof, struct am_strbuf *out)
+{
+	int i, err = 0;
+
+	for (i = 0; i < a->noutputs && !err; i++) {
+		am_strbuf_reset(out);
+		switch (a->outputs[i].format) {
+		case FMT_FOLDED:
+			err = am_folded_render(prof, out);
+			break;
+		case FMT_PPROF:
+			err = am_pprof_render(prof, out);
+			break;
+		case FMT_SVG:
+			err = am_flamegraph_svg_render(prof, "antimetal-agent profile", out);
+			break;
+		}
+		if (err)
+			am_err("rendering the profile failed: %s", strerror(-err));
+		else
+			err = write_output(&a->outputs[i], out);
+	}
+	return err;
+}
+
+/* The flags behind a failed start, which the profiler does not know by their names. */
+static void open_failed_hint(const struct args *a, int err)
+{
+	if (err == -EOPNOTSUPP && a->o.no_fallback)
+		fprintf(stderr, "antimetal-agent profile: --no-fallback was given: no fallback to "
+				"cpu-clock\n");
+	else if (err == -EPERM || err == -EACCES || a->verbose)
+		return;
+	/* the profiler logs libbpf's and the verifier's messages at debug level */
+	fprintf(stderr, "antimetal-agent profile: run with -v for libbpf's and the verifier's "
+			"messages\n");
 }
 
 int cmd_profile(int argc, char **argv)
@@ -410,29 +584,23 @@ int cmd_profile(int argc, char **argv)
 	struct am_strbuf out = {0};
 	struct am_cli_loop cl;
 	char btf[PATH_MAX] = "";
-	int err = 0, rc, i;
+	int err = 0, rc;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
-		return rc < 0 ? AM_EXIT_OK : rc;
-	if (a.verbose)
-		am_log_init(AM_LOG_DEBUG);
-	for (i = 0; i < a.noutputs; i++)
-		if (a.outputs[i].format == FMT_PPROF && !a.outputs[i].path &&
-		    isatty(STDOUT_FILENO)) {
-			fprintf(stderr, "antimetal-agent profile: pprof output is binary: use -o "
-					"FILE\n");
-			return AM_EXIT_USAGE;
-		}
-	if (am_btf_resolve(a.btf, btf, sizeof(btf)))
-		return a.btf ? AM_EXIT_USAGE : AM_EXIT_FAIL;
-	a.o.btf_path = btf[0] ? btf : NULL;
+		return rc == AM_CLI_HELP ? AM_EXIT_OK : rc;
+	rc = prepare(&a, btf, sizeof(btf));
+	if (rc)
+		return rc;
 
 	/* Ctrl-C ends the profile and still writes it: signals arrive through a signalfd. */
-	if (am_cli_loop_open(&cl))
+	if (am_cli_loop_open(&cl)) {
+		close_outputs(&a, false);
 		return AM_EXIT_FAIL;
+	}
 	err = am_profiler_open(&a.o, &p);
 	if (err) {
+		open_failed_hint(&a, err);
 		rc = AM_EXIT_FAIL;
 		goto out;
 	}
@@ -448,29 +616,12 @@ int cmd_profile(int argc, char **argv)
 		(unsigned long long)prof.total, prof.event, prof.fell_back ? " (fallback)" : "",
 		prof.freq ? "" : "period ",
 		(unsigned long long)(prof.freq ? prof.freq : prof.period), prof.freq ? " Hz" : "",
-		prof.ncpus, (double)prof.duration_ns / 1e9, am_attach_mode_name(prof.attach),
-		prof.nstacks);
+		prof.ncpus, (double)prof.duration_ns / 1e9, prof.attach, prof.nstacks);
 	report_losses(&prof);
-	for (i = 0; i < a.noutputs && !err; i++) {
-		am_strbuf_reset(&out);
-		switch (a.outputs[i].format) {
-		case FMT_FOLDED:
-			err = am_folded_render(&prof, &out);
-			break;
-		case FMT_PPROF:
-			err = am_pprof_render(&prof, &out);
-			break;
-		case FMT_SVG:
-			err = am_flamegraph_svg_render(&prof, "antimetal-agent profile", &out);
-			break;
-		}
-		if (err)
-			am_err("rendering the profile failed: %s", strerror(-err));
-		else
-			err = write_output(a.outputs[i].path, &out);
-	}
+	err = write_profile(&a, &prof, &out);
 	rc = err ? AM_EXIT_FAIL : AM_EXIT_OK;
 out:
+	close_outputs(&a, rc == AM_EXIT_OK);
 	am_profile_free(&prof);
 	am_strbuf_free(&out);
 	am_cli_loop_close(&cl);

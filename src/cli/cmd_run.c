@@ -1,251 +1,269 @@
 /* antimetal-agent run: the daemon. Flags become "key=value" overrides of the configuration
  * file, so they are validated like the file and survive SIGHUP reloads. */
-#include <getopt.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "cli/cli_opts.h"
+#include "cli/cli_resolve.h"
 #include "cli/commands.h"
-#include "core/btf_discovery.h"
 #include "util/log.h"
 
 #define MAX_OVERRIDES 128
 
-static void usage(FILE *out)
-{
-	fprintf(
-	    out,
-	    "usage: antimetal-agent run [OPTIONS]\n"
-	    "\n"
-	    "Run every enabled collector on its interval; serve Prometheus /metrics and\n"
-	    "/healthz, and write JSON lines when configured. SIGHUP reloads the configuration,\n"
-	    "SIGTERM or SIGINT stops.\n"
-	    "\n"
-	    "  -c, --config PATH      configuration file (default " AM_CONFIG_DEFAULT_PATH ";\n"
-	    "                         only the default may be absent)\n"
-	    "      --once             collect one snapshot, print it as JSON lines, exit\n"
-	    "      --check-config     validate the configuration and flags, then exit\n"
-	    "  -l, --listen ADDR:PORT HTTP listen address (http.address, http.port), [V6]:PORT\n"
-	    "      --no-http          do not serve HTTP (http.enabled=false)\n"
-	    "  -o, --jsonl PATH       write JSON lines to PATH, '-' for stdout (jsonl.path)\n"
-	    "      --hostname NAME    host name in every line (hostname)\n"
-	    "      --log-level LEVEL  error, warning, info or debug (log_level)\n"
-	    "  -i, --interval DUR     default collection interval, e.g. 15s (collectors.interval)\n"
-	    "      --collectors LIST  run only these system collectors (comma-separated)\n"
-	    "      --procfs DIR       read /proc from DIR (paths.procfs)\n"
-	    "      --sysfs DIR        read /sys from DIR (paths.sysfs)\n"
-	    "      --no-execsnoop     (execsnoop.enabled=false)\n"
-	    "      --no-profiler      (profiler.enabled=false)\n"
-	    "      --set KEY=VALUE    set any configuration key, e.g. --set jsonl.keep=3\n"
-	    "      --btf FILE         kernel BTF for the eBPF collectors where the kernel has none\n"
-	    "  -h, --help             this text\n");
-}
-
-struct overrides {
-	char *items[MAX_OVERRIDES];
-	size_t n;
+enum {
+	O_CONFIG = AM_OPT_LONG,
+	O_ONCE,
+	O_CHECK,
+	O_NO_HTTP,
+	O_HOST,
+	O_LEVEL,
+	O_COLLECTORS,
+	O_PROCFS,
+	O_SYSFS,
+	O_NO_EXEC,
+	O_NO_PROF,
+	O_SET,
+	O_BTF,
 };
 
-static int add(struct overrides *ov, const char *key, const char *value)
+/* The short letters mean what they mean elsewhere: -o an output, -i an interval; -c is perf's
+ * sample period, so the configuration file is --config only. */
+static const struct am_opt options[] = {
+    {.name = "config",
+     .key = O_CONFIG,
+     .type = AM_OPT_STRING,
+     .arg = "PATH",
+     .help = "configuration file; only the default may be absent",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = AM_CONFIG_DEFAULT_PATH},
+    {.name = "once", .key = O_ONCE, .help = "collect one snapshot, print it as JSON lines, exit"},
+    {.name = "check-config",
+     .key = O_CHECK,
+     .help = "validate the configuration and flags, then exit"},
+    {.name = "listen",
+     .key = 'l',
+     .type = AM_OPT_STRING,
+     .arg = "ADDR:PORT",
+     .help = "HTTP listen address (http.address, http.port), [V6]:PORT"},
+    {.name = "no-http", .key = O_NO_HTTP, .help = "do not serve HTTP (http.enabled=false)"},
+    {.name = "jsonl",
+     .key = 'o',
+     .type = AM_OPT_STRING,
+     .arg = "PATH",
+     .help = "write JSON lines to PATH, '-' for stdout (jsonl.path)"},
+    {.name = "hostname",
+     .key = O_HOST,
+     .type = AM_OPT_STRING,
+     .arg = "NAME",
+     .help = "host name in every line (hostname)"},
+    {.name = "log-level",
+     .key = O_LEVEL,
+     .type = AM_OPT_STRING,
+     .arg = "LEVEL",
+     .help = "error, warning, info or debug (log_level)"},
+    {.name = "interval",
+     .key = 'i',
+     .type = AM_OPT_STRING,
+     .arg = "DUR",
+     .help = "default collection interval, e.g. 15s (collectors.interval)"},
+    {.name = "collectors",
+     .key = O_COLLECTORS,
+     .type = AM_OPT_STRING,
+     .arg = "LIST",
+     .help = "run only these system collectors (comma-separated)"},
+    {.name = "procfs",
+     .key = O_PROCFS,
+     .type = AM_OPT_STRING,
+     .arg = "DIR",
+     .help = "read /proc from DIR (paths.procfs)"},
+    {.name = "sysfs",
+     .key = O_SYSFS,
+     .type = AM_OPT_STRING,
+     .arg = "DIR",
+     .help = "read /sys from DIR (paths.sysfs)"},
+    {.name = "no-execsnoop", .key = O_NO_EXEC, .help = "(execsnoop.enabled=false)"},
+    {.name = "no-profiler", .key = O_NO_PROF, .help = "(profiler.enabled=false)"},
+    {.name = "set",
+     .key = O_SET,
+     .type = AM_OPT_STRING,
+     .arg = "KEY=VALUE",
+     .help = "set any configuration key, e.g. --set jsonl.keep=3"},
+    {.name = "btf",
+     .key = O_BTF,
+     .type = AM_OPT_STRING,
+     .arg = "FILE",
+     .help = "kernel BTF for the eBPF collectors where the kernel has none"},
+    {0},
+};
+
+static const struct am_cmd cmd = {
+    .name = "run",
+    .synopsis = "[OPTIONS]",
+    .about = "Run every enabled collector on its interval; serve Prometheus /metrics and\n"
+	     "/healthz, and write JSON lines when configured. SIGHUP reloads the configuration,\n"
+	     "SIGTERM or SIGINT stops.",
+    .opts = options,
+    .footer = "Exit status: 0 success, 1 a runtime failure, 2 bad usage or an invalid\n"
+	      "configuration.",
+};
+
+/* Flags that are one configuration key: VALUE NULL takes the option's argument. */
+static const struct {
+	int key;
+	const char *cfg, *value;
+} direct[] = {
+    {O_NO_HTTP, "http.enabled", "false"},
+    {'o', "jsonl.path", NULL},
+    {O_HOST, "hostname", NULL},
+    {O_LEVEL, "log_level", NULL},
+    {'i', "collectors.interval", NULL},
+    {O_PROCFS, "paths.procfs", NULL},
+    {O_SYSFS, "paths.sysfs", NULL},
+    {O_NO_EXEC, "execsnoop.enabled", "false"},
+    {O_NO_PROF, "profiler.enabled", "false"},
+};
+
+struct args {
+	struct am_agent_options o;
+	char *items[MAX_OVERRIDES]; /* "key=value" */
+	size_t n;
+	bool once, check;
+	const char *btf;
+};
+
+static int add(struct args *a, const char *key, const char *value)
 {
 	char *s;
 
-	if (ov->n == MAX_OVERRIDES) {
-		fprintf(stderr, "antimetal-agent run: too many options\n");
-		return -1;
-	}
+	if (a->n == MAX_OVERRIDES)
+		return am_cli_usage_error(&cmd, "more than %d configuration options",
+					  MAX_OVERRIDES);
 	if (asprintf(&s, "%s%s%s", key, value ? "=" : "", value ? value : "") < 0)
-		return -1;
-	ov->items[ov->n++] = s;
+		return AM_EXIT_FAIL;
+	a->items[a->n++] = s;
 	return 0;
 }
 
-/* --listen: "ADDR:PORT", "[V6]:PORT" or ":PORT". */
-static int add_listen(struct overrides *ov, const char *arg)
+/* --listen: "ADDR:PORT", "[V6]:PORT" or ":PORT"; a bad value is named whole. */
+static int add_listen(struct args *a, const char *arg)
 {
-	const char *colon = strrchr(arg, ':');
-	char addr[256];
+	const char *colon = strrchr(arg, ':'), *addr = arg;
+	unsigned char bin[sizeof(struct in6_addr)];
+	char host[INET6_ADDRSTRLEN];
 	size_t len;
+	int rc;
 
-	if (!colon || !colon[1]) {
-		fprintf(stderr, "antimetal-agent run: --listen '%s': expected ADDR:PORT\n", arg);
-		return -1;
-	}
+	if (!colon || !colon[1])
+		return am_cli_usage_error(
+		    &cmd, "--listen: '%s' is not ADDR:PORT, [V6]:PORT or :PORT", arg);
 	len = (size_t)(colon - arg);
-	if (len >= 2 && arg[0] == '[' && arg[len - 1] == ']') {
-		arg++;
+	if (arg[0] == '[') {
+		if (len < 2 || arg[len - 1] != ']')
+			return am_cli_usage_error(
+			    &cmd, "--listen: '%s': an IPv6 address needs its ']' before :PORT",
+			    arg);
+		addr++;
 		len -= 2;
 	}
-	if (len >= sizeof(addr)) {
-		fprintf(stderr, "antimetal-agent run: --listen '%s': address too long\n", arg);
-		return -1;
-	}
-	memcpy(addr, arg, len);
-	addr[len] = '\0';
-	if (len && add(ov, "http.address", addr))
-		return -1;
-	return add(ov, "http.port", colon + 1);
+	if (len >= sizeof(host))
+		return am_cli_usage_error(&cmd, "--listen: '%s': the address is too long", arg);
+	memcpy(host, addr, len);
+	host[len] = '\0';
+	if (len && inet_pton(AF_INET, host, bin) != 1 && inet_pton(AF_INET6, host, bin) != 1)
+		return am_cli_usage_error(
+		    &cmd, "--listen: '%s': '%s' is not an IPv4 or IPv6 address", arg, host);
+	rc = len ? add(a, "http.address", host) : 0;
+	return rc ? rc : add(a, "http.port", colon + 1);
 }
 
-static int add_collectors(struct overrides *ov, const char *list)
+static int add_collectors(struct args *a, const char *list)
 {
 	char *copy = strdup(list), *save = NULL, *name, key[128];
-	int rc = add(ov, "collectors.enabled", "false");
+	int rc = copy ? add(a, "collectors.enabled", "false") : AM_EXIT_FAIL;
 
 	for (name = strtok_r(copy, ",", &save); name && !rc; name = strtok_r(NULL, ",", &save)) {
 		snprintf(key, sizeof(key), "collectors.%s.enabled", name);
-		rc = add(ov, key, "true");
+		rc = add(a, key, "true");
 	}
 	free(copy);
 	return rc;
 }
 
-int cmd_run(int argc, char **argv)
+static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_value *v)
 {
-	enum {
-		O_ONCE = 256,
-		O_CHECK,
-		O_NO_HTTP,
-		O_HOST,
-		O_LEVEL,
-		O_COLLECTORS,
-		O_PROCFS,
-		O_SYSFS,
-		O_NO_EXEC,
-		O_NO_PROF,
-		O_SET,
-		O_BTF
-	};
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"once", no_argument, NULL, O_ONCE},
-	    {"check-config", no_argument, NULL, O_CHECK},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"no-http", no_argument, NULL, O_NO_HTTP},
-	    {"jsonl", required_argument, NULL, 'o'},
-	    {"hostname", required_argument, NULL, O_HOST},
-	    {"log-level", required_argument, NULL, O_LEVEL},
-	    {"interval", required_argument, NULL, 'i'},
-	    {"collectors", required_argument, NULL, O_COLLECTORS},
-	    {"procfs", required_argument, NULL, O_PROCFS},
-	    {"sysfs", required_argument, NULL, O_SYSFS},
-	    {"no-execsnoop", no_argument, NULL, O_NO_EXEC},
-	    {"no-profiler", no_argument, NULL, O_NO_PROF},
-	    {"set", required_argument, NULL, O_SET},
-	    {"btf", required_argument, NULL, O_BTF},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct am_agent_options o = {0};
-	struct overrides ov = {{0}, 0};
-	struct am_config cfg;
-	bool once = false, check = false;
-	const char *btf_arg = NULL;
-	char err[1024], btf[4096];
-	int c, rc = 0, status;
+	struct args *a = ctx;
 	size_t i;
 
-	optind = 1;
-	while (!rc && (c = getopt_long(argc, argv, "c:l:o:i:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o.config_path = optarg;
-			break;
-		case O_ONCE:
-			once = true;
-			break;
-		case O_CHECK:
-			check = true;
-			break;
-		case 'l':
-			rc = add_listen(&ov, optarg);
-			break;
-		case O_NO_HTTP:
-			rc = add(&ov, "http.enabled", "false");
-			break;
-		case 'o':
-			rc = add(&ov, "jsonl.path", optarg);
-			break;
-		case O_HOST:
-			rc = add(&ov, "hostname", optarg);
-			break;
-		case O_LEVEL:
-			rc = add(&ov, "log_level", optarg);
-			break;
-		case 'i':
-			rc = add(&ov, "collectors.interval", optarg);
-			break;
-		case O_COLLECTORS:
-			rc = add_collectors(&ov, optarg);
-			break;
-		case O_PROCFS:
-			rc = add(&ov, "paths.procfs", optarg);
-			break;
-		case O_SYSFS:
-			rc = add(&ov, "paths.sysfs", optarg);
-			break;
-		case O_NO_EXEC:
-			rc = add(&ov, "execsnoop.enabled", "false");
-			break;
-		case O_NO_PROF:
-			rc = add(&ov, "profiler.enabled", "false");
-			break;
-		case O_SET:
-			rc = strchr(optarg, '=') ? add(&ov, optarg, NULL) : -1;
-			if (rc)
-				fprintf(stderr,
-					"antimetal-agent run: --set '%s': expected KEY=VALUE\n",
-					optarg);
-			break;
-		case O_BTF:
-			btf_arg = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			status = AM_EXIT_OK;
-			goto out;
-		default:
-			rc = -1;
-		}
+	for (i = 0; i < sizeof(direct) / sizeof(direct[0]); i++)
+		if (direct[i].key == opt->key)
+			return add(a, direct[i].cfg, direct[i].value ? direct[i].value : v->str);
+	switch (opt->key) {
+	case O_CONFIG:
+		a->o.config_path = v->str;
+		break;
+	case O_ONCE:
+		a->once = true;
+		break;
+	case O_CHECK:
+		a->check = true;
+		break;
+	case 'l':
+		return add_listen(a, v->str);
+	case O_COLLECTORS:
+		return add_collectors(a, v->str);
+	case O_SET:
+		if (!strchr(v->str, '='))
+			return am_cli_usage_error(&cmd, "--set: '%s' is not KEY=VALUE", v->str);
+		return add(a, v->str, NULL);
+	case O_BTF:
+		a->btf = v->str;
+		break;
 	}
-	if (!rc && optind < argc) {
-		fprintf(stderr, "antimetal-agent run: unexpected argument '%s'\n", argv[optind]);
-		rc = -1;
+	return 0;
+}
+
+/* The BTF and the configuration, then what was asked: check, once, or the daemon. */
+static int run(struct args *a)
+{
+	char err[1024], btf[4096];
+	struct am_config cfg;
+	int rc;
+
+	a->o.overrides = (const char *const *)a->items;
+	a->o.noverrides = a->n;
+	/* no BTF at all only means the eBPF collectors will not start, which they log */
+	rc = am_cli_btf(&cmd, a->btf, btf, sizeof(btf));
+	if (rc == AM_EXIT_USAGE)
+		return rc;
+	a->o.btf_path = !rc && btf[0] ? btf : NULL;
+	if (am_agent_load_config(&a->o, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "antimetal-agent run: invalid configuration: %s\n", err);
+		return AM_EXIT_USAGE;
 	}
-	if (rc) {
-		usage(stderr);
-		status = AM_EXIT_USAGE;
-		goto out;
-	}
-	o.overrides = (const char *const *)ov.items;
-	o.noverrides = ov.n;
-	/* A bad --btf or ANTIMETAL_BTF_PATH is bad input (named in the message); no BTF at all
-	 * only means the eBPF collectors will not start, which they log. */
-	if (am_btf_resolve(btf_arg, btf, sizeof(btf))) {
-		if (btf_arg || getenv("ANTIMETAL_BTF_PATH")) {
-			status = AM_EXIT_USAGE;
-			goto out;
-		}
-		btf[0] = '\0';
-	}
-	o.btf_path = btf[0] ? btf : NULL;
-	if (am_agent_load_config(&o, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "antimetal-agent: invalid configuration: %s\n", err);
-		status = AM_EXIT_USAGE;
-		goto out;
-	}
-	if (check) {
+	if (a->check) {
 		printf("configuration OK\n");
-		status = AM_EXIT_OK;
-	} else if (once) {
-		status = am_agent_once(&cfg);
-	} else {
-		status = am_agent_run(&o, &cfg);
+		return AM_EXIT_OK;
 	}
-out:
-	for (i = 0; i < ov.n; i++)
-		free(ov.items[i]);
+	return a->once ? am_agent_once(&cfg) : am_agent_run(&a->o, &cfg);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct args a = {0};
+	int first, status;
+	size_t i;
+
+	status = am_cli_parse(&cmd, argc, argv, set_option, &a, &first);
+	if (status == AM_CLI_HELP)
+		status = AM_EXIT_OK;
+	else if (!status)
+		status = run(&a);
+	for (i = 0; i < a.n; i++)
+		free(a.items[i]);
 	return status;
 }

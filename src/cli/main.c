@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli_opts.h"
 #include "cli/commands.h"
 #include "util/log.h"
 
@@ -14,35 +15,42 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "run", cmd_run, "the daemon: every enabled collector, Prometheus and JSON export" },
-	{ "execsnoop", cmd_execsnoop, "trace every exec on the host (table or --json lines)" },
-	{ "profile", cmd_profile, "sample CPU stacks; folded, pprof or SVG output" },
-	{ "check", cmd_check, "report the kernel's BPF/CO-RE capabilities" },
-	{ "collect", cmd_collect, "print one snapshot of a system collector" },
+    {"run", cmd_run, "the daemon: every enabled collector, Prometheus and JSON export"},
+    {"execsnoop", cmd_execsnoop, "trace every exec on the host (table or --json lines)"},
+    {"profile", cmd_profile, "sample CPU stacks; folded, pprof or SVG output"},
+    {"check", cmd_check, "report the kernel's BPF/CO-RE capabilities"},
+    {"collect", cmd_collect, "print one snapshot of a system collector"},
 };
 
-static void usage(FILE *out)
+static void list_commands(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "usage: antimetal-agent COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(out, "\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n'antimetal-agent COMMAND --help' describes a command's options.\n"
-		     "ANTIMETAL_BPF_PATH=DIR loads DIR/<name>.bpf.o instead of the embedded objects.\n");
+	fprintf(out,
+		"\n'antimetal-agent COMMAND --help' describes a command's options.\n"
+		"ANTIMETAL_BPF_PATH=DIR loads DIR/<name>.bpf.o instead of the embedded objects.\n");
 }
+
+static const struct am_opt no_options[] = {{0}};
+
+static const struct am_cmd top = {
+    .synopsis = "COMMAND [OPTIONS]",
+    .opts = no_options,
+    .more = list_commands,
+};
 
 int main(int argc, char **argv)
 {
 	size_t i;
 
 	am_log_init(AM_LOG_INFO);
-	if (argc < 2) {
-		usage(stderr);
-		return AM_EXIT_USAGE;
-	}
+	if (argc < 2)
+		return am_cli_usage_error(&top, "name a command");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+		am_cli_help(&top, stdout);
 		return AM_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
@@ -52,7 +60,5 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "antimetal-agent: unknown command '%s'\n\n", argv[1]);
-	usage(stderr);
-	return AM_EXIT_USAGE;
+	return am_cli_usage_error(&top, "unknown command '%s'", argv[1]);
 }

@@ -1,6 +1,7 @@
 #include "core/btf_discovery.h"
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,19 +81,39 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* What btf__parse's error means for a file that exists: libbpf's own codes (4000 and up) have
+ * no strerror text, and ENOENT there means an ELF file without a .BTF section. */
+static const char *parse_error(int err, char *buf, size_t len)
+{
+	char msg[96];
+
+	if (err == -ENOENT)
+		return "an ELF file without a .BTF section";
+	if (err == -EIO || err == -ENODATA)
+		return "empty or truncated";
+	if (-err < LIBBPF_ERRNO__LIBELF || -err >= __LIBBPF_ERRNO__END) {
+		snprintf(buf, len, "corrupt or truncated (%s)", strerror(-err));
+		return buf;
+	}
+	libbpf_strerror(err, msg, sizeof(msg));
+	snprintf(buf, len, "neither raw BTF nor an ELF file with BTF (libbpf: %s)", msg);
+	return buf;
+}
+
 /* Parse the candidate so a corrupt file is reported here, naming it, rather than as an
  * obscure relocation failure later. */
 static int parse_found(enum am_btf_source src, const char *path, struct am_btf_found *out)
 {
+	char why[192];
 	struct btf *btf;
 	int err;
 
 	btf = btf__parse(path, NULL);
 	if (!btf) {
 		err = errno ? -errno : -EINVAL;
-		am_err("BTF file %s (%s) is not valid BTF (corrupt or truncated?): %s", path,
-		       am_btf_source_name(src), strerror(-err));
-		return err;
+		am_err("BTF file %s (%s) is not valid BTF: %s", path, am_btf_source_name(src),
+		       parse_error(err, why, sizeof(why)));
+		return -EINVAL;
 	}
 	out->nr_types = btf__type_cnt(btf);
 	btf__free(btf);
@@ -202,7 +223,6 @@ int am_btf_find(const struct am_btf_search *s, struct am_btf_found *out)
 	am_err("no BTF for kernel %s: none of these exist:", release);
 	for (i = 0; i < n; i++)
 		am_err("  %s (%s)", c[i].path, am_btf_source_name(c[i].src));
-	am_err("pass --btf FILE or set ANTIMETAL_BTF_PATH (see docs/core.md)");
 	return -ENOENT;
 }
 

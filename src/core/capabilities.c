@@ -32,3 +32,14 @@ int am_caps_get(struct am_caps *c)
 	c->sys_admin = a;
 	return 0;
 }
+
+const char *am_caps_missing_for_tracing(void)
+{
+	struct am_caps c;
+
+	if (am_caps_get(&c) || c.sys_admin || (c.bpf && c.perfmon))
+		return NULL;
+	if (!c.bpf && !c.perfmon)
+		return "CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)";
+	return c.bpf ? "CAP_PERFMON (or CAP_SYS_ADMIN)" : "CAP_BPF (or CAP_SYS_ADMIN)";
+}

@@ -22,6 +22,11 @@ struct am_caps {
 /* Read the effective set of this process. Returns 0 or -errno. */
 int am_caps_get(struct am_caps *c);
 
+/* The capabilities loading tracing BPF programs needs that this process lacks, in words
+ * ("CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)"); NULL when none is missing or the set cannot be
+ * read. What a message about -EPERM from the kernel should say first. */
+const char *am_caps_missing_for_tracing(void);
+
 /* Whether capability number CAP is in the effective set. Returns 1, 0, or -errno. */
 int am_cap_effective(unsigned int cap);
 

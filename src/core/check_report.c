@@ -214,7 +214,7 @@ static void probe_core_reloc(struct am_check_report *r)
 	err = test_core_bpf__load(skel);
 	if (err) {
 		p->status = AM_PROBE_NO;
-		text(p->detail, sizeof(p->detail), "test_core did not load: %s (run with -v)",
+		text(p->detail, sizeof(p->detail), "test_core did not load: %s (libbpf's log is at debug level)",
 		     strerror(-err));
 	} else {
 		p->status = AM_PROBE_YES;

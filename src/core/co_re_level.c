@@ -23,7 +23,7 @@ enum am_core_level am_core_level_of(const struct am_kver *kv, enum am_btf_source
 	switch (src) {
 	case AM_BTF_NONE:
 		snprintf(why, whylen, "no BTF: no native /sys/kernel/btf/vmlinux and no external file "
-				      "(btfhub archive, /boot, --btf)");
+				      "(btfhub archive, /boot, or a file named by the user)");
 		return AM_CORE_NONE;
 	case AM_BTF_NATIVE:
 		snprintf(why, whylen, "native BTF%s",

@@ -82,8 +82,8 @@ int am_attach_mode_resolve(enum am_attach_mode want, int prog_fd, enum am_attach
 	bool links = am_perf_link_supported(prog_fd);
 
 	if (want == AM_ATTACH_LINK && !links) {
-		am_err("--attach=link: this kernel cannot attach BPF programs to perf events "
-		       "through BPF links (needs 5.15+); use --attach=ioctl or auto");
+		am_err("attach mode 'link': this kernel cannot attach BPF programs to perf events "
+		       "through BPF links (needs 5.15+); use the mode 'ioctl' or 'auto'");
 		return -EOPNOTSUPP;
 	}
 	*out = want == AM_ATTACH_AUTO ? (links ? AM_ATTACH_LINK : AM_ATTACH_IOCTL) : want;

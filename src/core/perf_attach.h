@@ -11,6 +11,9 @@
 
 enum am_attach_mode { AM_ATTACH_AUTO, AM_ATTACH_LINK, AM_ATTACH_IOCTL };
 
+/* The largest sample period: perf_event_open refuses one with bit 63 set (EINVAL). */
+#define AM_PERF_MAX_PERIOD ((uint64_t)INT64_MAX)
+
 /* A perf event name as perf spells it ("cpu-clock", "cycles", ...). */
 struct am_perf_event_desc {
 	const char *name;

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "records/exec_event.h"
-#include "collectors/ebpf/execsnoop.h"
 #include "util/strbuf.h"
 
 /* Append bytes as one shell word: bare when only safe characters, else '...' or bash's

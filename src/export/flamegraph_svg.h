@@ -3,7 +3,7 @@
 #ifndef ANTIMETAL_EXPORT_FLAMEGRAPH_SVG_H
 #define ANTIMETAL_EXPORT_FLAMEGRAPH_SVG_H
 
-#include "collectors/ebpf/profiler.h"
+#include "records/profile.h"
 #include "util/strbuf.h"
 
 /* Append PROF as an SVG document titled TITLE (NULL: "CPU profile") to OUT. Returns 0 or

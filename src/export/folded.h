@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collectors/ebpf/profiler.h"
+#include "records/profile.h"
 #include "util/strbuf.h"
 
 /* One merged line: distinct stacks that render identically are summed. */

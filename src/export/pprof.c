@@ -5,10 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "profile.pb-c.h"
-#include "symbolize/demangle.h"
+#include "util/gzip.h"
 
 typedef Perftools__Profiles__Profile Profile;
 typedef Perftools__Profiles__ValueType ValueType;
@@ -161,15 +160,22 @@ static int64_t str_index(struct builder *b, const char *s)
  * apart overloads that demangle to one name, as pprof's Function.system_name is meant to. */
 static uint64_t function_id(struct builder *b, const char *name, const char *system_name)
 {
-	char key[AM_DEMANGLE_MAX_IN + 2];
+	const char *base = system_name ? system_name : name;
+	size_t len = strlen(base) + 2;
+	char small[512], *key = len <= sizeof(small) ? small : malloc(len);
 	bool added;
 	int64_t id;
 	Function *f;
 
+	if (!key) {
+		b->err = -ENOMEM;
+		return 0;
+	}
 	/* The mangled name determines the demangled one; the prefix keeps a plain name apart. */
-	snprintf(key, sizeof(key), "%c%s", system_name ? 'm' : 'n',
-		 system_name ? system_name : name);
+	snprintf(key, len, "%c%s", system_name ? 'm' : 'n', base);
 	id = strmap_get(&b->funcs, key, (int64_t)b->functions.n + 1, &added);
+	if (key != small)
+		free(key);
 	if (id < 0) {
 		b->err = -ENOMEM;
 		return 0;
@@ -256,9 +262,10 @@ static void add_mappings(struct builder *b, const struct am_profile *prof, uint6
 	}
 }
 
-/* Sample plus its arrays in one allocation: locations, 2 values, 2 labels. */
+/* Sample plus its arrays in one allocation: locations, 2 values, 2 labels (pid and comm,
+ * when LABELS). */
 static void add_sample(struct builder *b, const struct am_profile_stack *st, int nvalues,
-		       int64_t period)
+		       int64_t period, bool labels)
 {
 	size_t sz = sizeof(Sample) + st->nframes * sizeof(uint64_t) + 2 * sizeof(int64_t) +
 		    2 * sizeof(Label *) + 2 * sizeof(Label);
@@ -296,7 +303,7 @@ static void add_sample(struct builder *b, const struct am_profile_stack *st, int
 	lb[1].str = str_index(b, st->comm);
 	s->label[0] = &lb[0];
 	s->label[1] = &lb[1];
-	s->n_label = 2;
+	s->n_label = labels ? 2 : 0;
 	if (vec_push(&b->samples, s))
 		b->err = -ENOMEM;
 }
@@ -310,35 +317,57 @@ static void vec_free(struct vec *v, bool items)
 	free(v->items);
 }
 
-int am_gzip(const void *data, size_t len, struct am_strbuf *out)
+/* Samples that never reached the profile, one sample per lost part, its single frame named for
+ * the reason, so `go tool pprof -top` shows them beside the functions. */
+static void add_lost_samples(struct builder *b, const struct am_profile *prof, int nvalues,
+			     int64_t period)
 {
-	unsigned char chunk[65536];
-	z_stream z;
-	int rc;
+	struct am_profile_frame frame = {.mapping = -1};
+	struct am_profile_stack st = {.nframes = 1, .frames = &frame};
+	char name[80], none[1] = "";
+	int i;
 
-	memset(&z, 0, sizeof(z));
-	/* windowBits 15 + 16: a gzip header and trailer instead of zlib's. */
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
-		return -ENOMEM;
-	z.next_in = (unsigned char *)data;
-	z.avail_in = (uInt)len;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		rc = deflate(&z, Z_FINISH);
-		am_strbuf_append(out, chunk, sizeof(chunk) - z.avail_out);
-	} while (rc == Z_OK);
-	deflateEnd(&z);
-	return rc == Z_STREAM_END && !out->oom ? 0 : -EIO;
+	frame.func = name;
+	frame.module = none;
+	for (i = 0; i < AM_PROFILE_LOST_MAX && !b->err; i++) {
+		if (!prof->lost[i] ||
+		    am_profile_lost_kind((enum am_profile_lost_part)i) != AM_PROFILE_LOST_SAMPLES)
+			continue;
+		snprintf(name, sizeof(name), "[lost: %s]",
+			 am_profile_lost_reason((enum am_profile_lost_part)i));
+		st.count = prof->lost[i];
+		add_sample(b, &st, nvalues, period, false);
+	}
 }
 
-/* Samples whose kernel or user stack was lost (map full, failed walk). */
-static uint64_t lost_stacks(const struct am_profile *prof)
+/* How the profile was taken and what it lost, for `go tool pprof -comments`: the event and
+ * rate, the CPUs, the attach mode and the lost total, then one comment per nonzero lost part.
+ * Returns the number of comments in IDS (room for 2 + AM_PROFILE_LOST_MAX). */
+static size_t add_comments(struct builder *b, const struct am_profile *prof, int64_t *ids)
 {
-	return prof->stats[PROFILER_STAT_KSTACK_FULL] + prof->stats[PROFILER_STAT_KSTACK_OTHER] +
-	       prof->stats[PROFILER_STAT_USTACK_EFAULT] + prof->stats[PROFILER_STAT_USTACK_FULL] +
-	       prof->stats[PROFILER_STAT_USTACK_OTHER];
+	char text[160];
+	size_t n = 0;
+	int i;
+
+	snprintf(text, sizeof(text), "antimetal-agent profile: event %s%s%s%s, %s %llu",
+		 prof->event, prof->fell_back ? " (fallback from " : "",
+		 prof->fell_back ? prof->requested_event : "", prof->fell_back ? ")" : "",
+		 prof->freq ? "frequency" : "period",
+		 (unsigned long long)(prof->freq ? prof->freq : prof->period));
+	ids[n++] = str_index(b, text);
+	snprintf(text, sizeof(text), "cpus %d, attach %s, lost %llu", prof->ncpus,
+		 prof->attach[0] ? prof->attach : "?",
+		 (unsigned long long)am_profile_lost_total(prof));
+	ids[n++] = str_index(b, text);
+	for (i = 0; i < AM_PROFILE_LOST_MAX; i++) {
+		if (!prof->lost[i])
+			continue;
+		snprintf(text, sizeof(text), "%s: %llu",
+			 am_profile_lost_name((enum am_profile_lost_part)i),
+			 (unsigned long long)prof->lost[i]);
+		ids[n++] = str_index(b, text);
+	}
+	return n;
 }
 
 int am_pprof_render(const struct am_profile *prof, struct am_strbuf *out)
@@ -349,8 +378,7 @@ int am_pprof_render(const struct am_profile *prof, struct am_strbuf *out)
 	ValueType period_type = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
 	ValueType *type_ptrs[2] = {&types[0], &types[1]};
 	bool clock = !strcmp(prof->event, "cpu-clock");
-	char comment[2][160];
-	int64_t comments[2];
+	int64_t comments[2 + AM_PROFILE_LOST_MAX];
 	int64_t period = 0;
 	struct builder b;
 	uint8_t *buf = NULL;
@@ -377,7 +405,8 @@ int am_pprof_render(const struct am_profile *prof, struct am_strbuf *out)
 	else
 		add_mappings(&b, prof, b.mapping_ids);
 	for (i = 0; i < prof->nstacks && !b.err; i++)
-		add_sample(&b, &prof->stacks[i], nvalues, period);
+		add_sample(&b, &prof->stacks[i], nvalues, period, true);
+	add_lost_samples(&b, prof, nvalues, period);
 
 	pb.n_sample_type = (size_t)nvalues;
 	pb.sample_type = type_ptrs;
@@ -393,18 +422,7 @@ int am_pprof_render(const struct am_profile *prof, struct am_strbuf *out)
 	pb.duration_nanos = (int64_t)prof->duration_ns;
 	pb.period_type = &period_type;
 	pb.period = period;
-	/* How the profile was taken, for `go tool pprof -comments`. */
-	snprintf(comment[0], sizeof(comment[0]), "antimetal-agent profile: event %s%s%s%s, %s %llu",
-		 prof->event, prof->fell_back ? " (fallback from " : "",
-		 prof->fell_back ? prof->requested_event : "", prof->fell_back ? ")" : "",
-		 prof->freq ? "frequency" : "period",
-		 (unsigned long long)(prof->freq ? prof->freq : prof->period));
-	snprintf(comment[1], sizeof(comment[1]), "cpus %d, attach %s, stacks lost %llu",
-		 prof->ncpus, am_attach_mode_name(prof->attach),
-		 (unsigned long long)lost_stacks(prof));
-	comments[0] = str_index(&b, comment[0]);
-	comments[1] = str_index(&b, comment[1]);
-	pb.n_comment = 2;
+	pb.n_comment = add_comments(&b, prof, comments);
 	pb.comment = comments;
 	/* Sample counts by default: what the folded output shows. */
 	pb.default_sample_type = types[0].type;

@@ -3,14 +3,13 @@
 #ifndef ANTIMETAL_EXPORT_PPROF_H
 #define ANTIMETAL_EXPORT_PPROF_H
 
-#include "collectors/ebpf/profiler.h"
+#include "records/profile.h"
 #include "util/strbuf.h"
 
 /* Append PROF as a gzipped pprof profile to OUT. Samples carry "pid" and "comm" labels;
- * function names are the labels the folded output uses. Returns 0 or -errno. */
+ * function names are the labels the folded output uses. What the profile lost is in it too:
+ * a comment naming every nonzero lost part, and one sample per part of samples that never
+ * reached the profile, its single frame named "[lost: <reason>]". Returns 0 or -errno. */
 int am_pprof_render(const struct am_profile *prof, struct am_strbuf *out);
-
-/* Gzip LEN bytes of DATA onto OUT (one gzip member). Returns 0 or -errno. */
-int am_gzip(const void *data, size_t len, struct am_strbuf *out);
 
 #endif

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/pprof.h"
 #include "export/prom_text.h"
+#include "util/gzip.h"
 #include "util/log.h"
 
 #define CONNECTION_LIMIT     32
@@ -92,6 +92,21 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, struc
 	return ret;
 }
 
+/* Readiness apart from liveness: a probe may hold traffic back from an agent that is alive
+ * but has not collected yet. */
+static enum MHD_Result serve_ready(struct am_prom_server *s, struct MHD_Connection *conn)
+{
+	struct am_strbuf body = {0};
+	int status = s->ready(s->ctx, &body);
+
+	return reply(conn, (unsigned)status, &body, "text/plain; charset=utf-8", false);
+}
+
+void am_prom_server_set_ready(struct am_prom_server *s, am_prom_health_fn ready)
+{
+	s->ready = ready;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -127,6 +142,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		status = s->health(s->ctx, &body);
 		return reply(conn, (unsigned)status, &body, "text/plain; charset=utf-8", false);
 	}
+	if (s->ready && !strcmp(url, "/readyz"))
+		return serve_ready(s, conn);
 	if (!strcmp(url, "/")) {
 		am_strbuf_puts(&body, "<html><head><title>antimetal-agent</title></head><body>"
 				      "<h1>antimetal-agent</h1><p><a href=\"/metrics\">metrics</a> "

@@ -20,6 +20,7 @@ struct am_prom_server {
 	struct MHD_Daemon *daemon;
 	am_prom_render_fn render;
 	am_prom_health_fn health;
+	am_prom_health_fn ready; /* /readyz; NULL: not served */
 	void *ctx;
 	uint64_t scrapes; /* /metrics requests answered */
 };
@@ -27,6 +28,8 @@ struct am_prom_server {
 /* Listen on ADDRESS (IPv4 or IPv6 literal) and PORT. Returns 0 or -errno (logged). */
 int am_prom_server_start(struct am_prom_server *s, const char *address, unsigned port,
 			 am_prom_render_fn render, am_prom_health_fn health, void *ctx);
+/* Serve /readyz from READY (same contract as the health callback), with the server's ctx. */
+void am_prom_server_set_ready(struct am_prom_server *s, am_prom_health_fn ready);
 /* The fd to watch for readability (an epoll fd of MHD's own). */
 int am_prom_server_fd(const struct am_prom_server *s);
 /* How long the caller may wait before calling am_prom_server_run() anyway; -1 = no limit. */

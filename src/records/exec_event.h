@@ -50,6 +50,21 @@ struct am_exec_record {
 	uint64_t lifetime_ns;
 };
 
+/* The execsnoop collector's counters, as its stats records report them. */
+struct am_execsnoop_stats {
+	uint64_t execs;            /* exec records delivered */
+	uint64_t exits;            /* exit records delivered */
+	uint64_t output_failures;  /* kernel: ring buffer reservation / perf output failed */
+	uint64_t stash_failures;   /* kernel: no room to stash an exec in flight */
+	uint64_t lost_samples;     /* perf buffer: samples the kernel overwrote */
+	uint64_t read_failures;    /* kernel: filename/argv unreadable (record partial) */
+	uint64_t unmatched;        /* exec returns with no entry (began before attach) */
+	uint64_t malformed;        /* records user space could not parse */
+	uint64_t drops;            /* records lost: stash_failures + malformed + output_failures
+				      (perf buffer: the larger of output_failures and
+				      lost_samples, which count the same overruns) */
+};
+
 /* "ENOENT" for 2, NULL for an errno this table does not name. */
 const char *am_errno_name(int err);
 

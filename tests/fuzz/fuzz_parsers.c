@@ -88,6 +88,59 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(raw);
 		}
 	}
+#elif defined(FUZZ_cgroup_files)
+	{
+		struct am_cgroup_cpu c = {0};
+		struct am_cgroup_memstat ms;
+		struct am_cgroup_memevents me;
+		struct am_cgroup_io *io = calloc(1, sizeof(*io));
+		struct am_cgroup_class cl;
+		uint64_t v;
+
+		am_parse_cgroup_value(text, &v, &why);
+		am_parse_cgroup_cpu_stat(text, &c, &why);
+		am_parse_cgroup_cpu_max(text, &c, &why);
+		am_parse_cgroup_cfs(text, text, &c, &why);
+		am_parse_cgroup_cpuacct_stat(text, 100, &c, &why);
+		am_parse_cgroup_memory_stat(text, &ms, &why);
+		am_parse_cgroup_memory_events(text, &me, &why);
+		am_parse_cgroup_oom_control(text, &me, &why);
+		if (io) {
+			am_parse_cgroup_io_stat(text, io, &why);
+			am_parse_cgroup_blkio(text, true, io, &why);
+			free(io);
+		}
+		am_cgroup_classify(text, &cl);
+	}
+#elif defined(FUZZ_cgroup_layout)
+	{
+		struct am_cgroup_layout l;
+		char out[256];
+
+		am_parse_cgroup_layout(text, &l, &why);
+		am_parse_proc_cgroup(text, "memory", out, sizeof(out));
+		am_parse_proc_cgroup(text, NULL, out, sizeof(out));
+	}
+#elif defined(FUZZ_oom_kmsg)
+	{
+		struct am_oom_kmsg_pairer p = {0};
+		struct am_oom_kmsg k;
+		const char *line = text, *nl;
+		char buf[600];
+
+		/* Each line a record's message, as the collector feeds them. */
+		for (; *line; line = nl ? nl + 1 : line + strlen(line)) {
+			size_t n;
+
+			nl = strchr(line, '\n');
+			n = nl ? (size_t)(nl - line) : strlen(line);
+			if (n >= sizeof(buf))
+				n = sizeof(buf) - 1;
+			memcpy(buf, line, n);
+			buf[n] = '\0';
+			am_oom_kmsg_feed(&p, buf, &k);
+		}
+	}
 #elif defined(FUZZ_cpuinfo)
 	am_parse_cpuinfo(text, &s, &why);
 #elif defined(FUZZ_prom_text)

@@ -13,7 +13,7 @@ declare -A seeds=(
 	[net_dev]="1/net/dev" [net_snmp]="1/net/snmp 1/net/netstat" [sockstat]="1/net/sockstat"
 	[psi]="pressure/cpu pressure/memory pressure/io" [stat]="stat" [pid_stat]="1/stat"
 	[mountinfo]="self/mountinfo" [flat_keyed]="" [kmsg]="kmsg" [cpuinfo]="cpuinfo"
-	[prom_text]="loadavg"
+	[prom_text]="loadavg" [cgroup_files]="" [cgroup_layout]="self/mountinfo" [oom_kmsg]=""
 )
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -190,7 +190,6 @@ Test(collect, broken_file_disables_only_its_collector)
 
 Test(collect, kmsg_sees_a_record_written_now)
 {
-	extern const struct am_collector am_collector_kmsg;
 	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
 	struct am_metric_set s = {0};
 	struct am_kmsg_record rec[AM_KMSG_RECENT];
@@ -228,7 +227,6 @@ Test(collect, kmsg_sees_a_record_written_now)
 
 Test(collect, cgroup_root_matches_cpu_stat)
 {
-	extern const struct am_collector am_collector_cgroup;
 	struct am_collect_roots roots = {"/proc", "/sys", "/dev"};
 	struct am_strbuf mi = {0}, cs = {0};
 	struct am_metric_set s = {0};
@@ -270,7 +268,6 @@ Test(collect, cgroup_root_matches_cpu_stat)
  * kernel figures, without competing with whatever else runs on the machine for the top 10. */
 Test(collect, processes_measure_a_busy_child)
 {
-	extern const struct am_collector am_collector_processes;
 	char *dir = am_test_mkdtemp("processes-live"), link[512], target[64], pid_s[16];
 	struct am_collect_roots roots = {dir, "/sys", "/dev"};
 	struct timespec ts = {0, 400000000};

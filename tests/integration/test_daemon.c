@@ -458,6 +458,50 @@ Test(daemon, invalid_config_exits_2_naming_line_and_column, .init = setup, .fini
 	am_strbuf_free(&err);
 }
 
+/* A bad --listen is named whole, not as the piece the address parser saw. */
+Test(daemon, bad_listen_value_is_named_whole, .init = setup, .fini = teardown)
+{
+	static const struct {
+		const char *arg, *msg;
+	} cases[] = {
+	    {"[::1", "--listen: '[::1'"},
+	    {"[::1]", "--listen: '[::1]'"},
+	    {"localhost:9100", "'localhost' is not an IPv4 or IPv6 address"},
+	    {"9100", "--listen: '9100'"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = {AGENT, "run", "--check-config", "--config", "/dev/null", "--listen",
+				(char *)cases[i].arg, NULL};
+		struct am_strbuf err = {0};
+		int status = am_test_run(argv, NULL, &err);
+
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d",
+			  cases[i].arg, status);
+		cr_assert_not_null(strstr(err.data, cases[i].msg), "%s: stderr: %s", cases[i].arg,
+				   err.data);
+		cr_assert_not_null(strstr(err.data, "usage: antimetal-agent run"), "%s", err.data);
+		am_strbuf_free(&err);
+	}
+}
+
+/* -c is perf's sample period everywhere; the daemon's configuration file is --config. */
+Test(daemon, config_flag_is_long_only, .init = setup, .fini = teardown)
+{
+	char *shortc[] = {AGENT, "run", "--check-config", "-c", "/dev/null", NULL};
+	char *longc[] = {AGENT, "run", "--check-config", "--config", "/dev/null", NULL};
+	struct am_strbuf err = {0};
+	int status;
+
+	status = am_test_run(shortc, NULL, &err);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+	cr_assert_not_null(strstr(err.data, "unknown option '-c'"), "stderr: %s", err.data);
+	status = am_test_run(longc, NULL, NULL);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	am_strbuf_free(&err);
+}
+
 /* --btf is resolved once at start for execsnoop and the profiler: a bad file is bad input. */
 Test(daemon, bad_btf_file_exits_2_naming_it, .init = setup, .fini = teardown)
 {
@@ -810,6 +854,9 @@ Test(daemon, without_privileges_the_bpf_collectors_are_left_out, .init = setup, 
 	am_http_response_free(&r);
 	cr_assert_not_null(strstr(agent_stderr(&err), "execsnoop: cannot start"), "%s", err.data);
 	cr_assert_not_null(strstr(err.data, "profiler: cannot start"), "%s", err.data);
+	/* the refusal names the missing capability, and no flag of another command */
+	cr_assert_not_null(strstr(err.data, "missing CAP_BPF"), "%s", err.data);
+	cr_assert_null(strstr(err.data, "run with -v"), "%s", err.data);
 	status = terminate(&ms);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
 	am_strbuf_free(&err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,7 +69,16 @@ Test(execsnoop_cli, bad_flags_and_values_exit_2)
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "-d", "soon", NULL }, "--duration");
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "-u", "no-such-user-antimetal", NULL },
 			   "--uid");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "-c", "sixteen-bytes-xx", NULL }, "--comm");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "-n", "sixteen-bytes-xx", NULL }, "--comm");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--name", "sixteen-bytes-xx", NULL },
+			   "--comm");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--comm", "sixteen-bytes-xx", NULL },
+			   "--comm");
+	/* -c is perf's sample period; execsnoop has none (-d: were it accepted, the run ends) */
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "-c", "bash", "-d", "1", NULL }, "'-c'");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--stats-interval", "x", NULL },
+			   "--stats-interval");
+	expect_usage_error((char *[]){ AGENT, "execsnoop", "--batch-ms", "1001", NULL }, "--batch-ms");
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "--cgroup", "/tmp", NULL }, "--cgroup");
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "--uid", NULL }, "--uid");
 	expect_usage_error((char *[]){ AGENT, "execsnoop", "stray", NULL }, "stray");
@@ -107,7 +117,44 @@ Test(execsnoop_cli, help_exits_0)
 
 	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--help", NULL }, &out, NULL), 0);
 	cr_expect(out.data && strstr(out.data, "--perf-buffer"));
+	/* limits and defaults come from the collector's constants, as the parser's do */
+	cr_expect(out.data && strstr(out.data, "(1 to 256, default 64)"), "%s", out.data);
+	cr_expect(out.data && strstr(out.data, "(1 to 15360, default 4096)"), "%s", out.data);
+	cr_expect(out.data && strstr(out.data, "-x, --fails"), "%s", out.data);
+	cr_expect(out.data && strstr(out.data, "-n, --comm"), "%s", out.data);
 	am_strbuf_free(&out);
+}
+
+/* A BTF file the user named is bad input however it was named: exit 2 for --btf and for
+ * ANTIMETAL_BTF_PATH alike, with libbpf's error in words and the file named. */
+Test(execsnoop_cli, named_btf_file_that_is_bad_exits_2_either_way)
+{
+	char *dir = am_test_mkdtemp("execsnoop-btf"), fifo[4096], junk[4096];
+	struct am_strbuf err = { 0 };
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.btf", dir);
+	snprintf(junk, sizeof(junk), "%s/junk.btf", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(am_test_write_file(junk, "garbagegarbagegarbage", 21), 0);
+	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--btf", fifo, "-d", "0.1", NULL },
+				NULL, &err),
+		     2);
+	cr_expect(err.data && strstr(err.data, fifo), "%s", err.data ? err.data : "");
+	am_strbuf_reset(&err);
+	setenv("ANTIMETAL_BTF_PATH", fifo, 1);
+	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "-d", "0.1", NULL }, NULL, &err), 2,
+		     "%s", err.data ? err.data : "");
+	cr_expect(err.data && strstr(err.data, fifo), "%s", err.data ? err.data : "");
+	am_strbuf_reset(&err);
+	setenv("ANTIMETAL_BTF_PATH", junk, 1);
+	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "-d", "0.1", NULL }, NULL, &err), 2);
+	unsetenv("ANTIMETAL_BTF_PATH");
+	cr_expect(err.data && strstr(err.data, junk), "%s", err.data ? err.data : "");
+	cr_expect(err.data && !strstr(err.data, "Unknown error"), "libbpf's code as a number: %s",
+		  err.data ? err.data : "");
+	am_strbuf_free(&err);
+	am_test_rmtree(dir);
+	free(dir);
 }
 
 Test(execsnoop_cli, without_privileges_names_the_capability)
@@ -308,6 +355,41 @@ Test(execsnoop_cli, text_table_escapes_and_sigterm_stops_cleanly)
 	cr_expect(strstr(err.data, "execsnoop: ") && strstr(err.data, " dropped"), "no summary");
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+/* -x is bcc's --fails (include failed execs): it filters nothing out, so a successful exec is
+ * still reported; --failed keeps only the failures. --cgroup takes a path relative to the
+ * cgroup2 mount too, as profile's does. */
+Test(execsnoop_cli, bcc_flags_mean_what_they_mean_in_bcc)
+{
+	char *argv[] = { "/bin/true", NULL };
+	char *dir, file[4096], needle[64], cg[4096] = "", line[4096];
+	struct am_strbuf out = { 0 };
+	pid_t agent, child;
+	FILE *f;
+
+	AM_REQUIRE_BPF();
+	f = fopen("/proc/self/cgroup", "re");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3))
+			snprintf(cg, sizeof(cg), "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+	fclose(f);
+	dir = am_test_mkdtemp("execsnoop-cli");
+	if (*cg && strcmp(cg, "/"))
+		agent = start_agent(dir, (char *[]){ "--json", "-x", "--cgroup", cg, NULL });
+	else
+		agent = start_agent(dir, (char *[]){ "--json", "-x", NULL });
+	child = exec_child(argv);
+	snprintf(file, sizeof(file), "%s/out.txt", dir);
+	snprintf(needle, sizeof(needle), "\"pid\":%d,", child);
+	cr_expect(wait_file_has(file, needle), "-x left out the successful exec of pid %d", child);
+	cr_expect_eq(stop_agent(agent, SIGTERM), 0);
+	cr_assert_eq(am_test_read_file(file, &out), 0);
+	cr_expect(strstr(out.data, "\"ret\":0}"), "%s", out.data);
+	am_strbuf_free(&out);
 	am_test_rmtree(dir);
 	free(dir);
 }

@@ -21,8 +21,10 @@
 #include <unistd.h>
 
 #include "collectors/ebpf/profiler.h"
+#include "export/pprof.h"
 #include "proc_wait.h"
 #include "testutil.h"
+#include "util/clock.h"
 
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
 #define WORKLOADS AM_TEST_BUILD_DIR "/tests/workloads/"
@@ -800,6 +802,86 @@ Test(profiler, pprof_output_is_read_by_go_tool_pprof)
 	am_strbuf_free(&folded);
 }
 
+/* go tool pprof -top's total and the flat count of the row named NAME (names may have spaces:
+ * the row's last columns). Returns 1 when the row was found, 0 when not, -1 when go failed. */
+static int pprof_row(const char *file, const char *name, uint64_t *flat, uint64_t *total,
+		     struct am_strbuf *log)
+{
+	char cmd[8192], line[1024];
+	unsigned long long f;
+	int found = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && HOME=%s GOCACHE=%s/gocache GOPATH=%s/gopath GOFLAGS=-mod=mod "
+		 "GOTOOLCHAIN=local GOPROXY=off go tool pprof -top %s 2>&1",
+		 tmpdir, tmpdir, tmpdir, tmpdir, file);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		am_strbuf_puts(log, line);
+		if (sscanf(line, "Duration: %*s Total samples = %llu", &f) == 1)
+			*total = f;
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) > strlen(name) &&
+		    !strcmp(line + strlen(line) - strlen(name), name) &&
+		    sscanf(line, " %llu", &f) == 1) {
+			*flat = f;
+			found = 1;
+		}
+	}
+	return pclose(p) == 0 ? found : -1;
+}
+
+/* A counts map of one entry cannot hold hot's distinct stacks: the samples it loses are in the
+ * pprof file where go tool pprof shows them, a "[lost: counts map full]" row with the count
+ * lost, and pprof's total counts them beside the samples kept. */
+Test(profiler, lost_samples_show_in_go_tool_pprof)
+{
+	struct am_profiler_opts o = {.freq = 999, .user_stacks = true, .count_entries = 1};
+	struct am_strbuf gz = {0}, log = {0};
+	uint64_t lost, flat = 0, total = 0, end;
+	struct pollfd pfd = {.events = POLLIN};
+	struct am_profiler *p;
+	struct am_profile prof;
+	char file[4096];
+	uint32_t pid;
+	int n;
+
+	AM_REQUIRE_BPF();
+	if (system("go version >/dev/null 2>&1"))
+		cr_skip_test("skipped: go (golang-go) is not installed, go tool pprof cannot run");
+	pid = (uint32_t)spawn("hot", "0", NULL);
+	o.pids = &pid;
+	o.npids = 1;
+	cr_assert_eq(am_profiler_open(&o, &p), 0);
+	pfd.fd = am_profiler_notify_fd(p);
+	/* One second of samples, notices handled as they come (the daemon's way). */
+	for (end = am_clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
+	     am_clock_ns(CLOCK_MONOTONIC) < end;)
+		if (poll(&pfd, 1, 100) > 0)
+			cr_assert_eq(am_profiler_handle_notices(p), 0);
+	cr_assert_eq(am_profiler_collect(p, &prof), 0);
+	am_profiler_close(p);
+	reap((pid_t)pid);
+	lost = prof.lost[AM_PROFILE_LOST_COUNTS_FULL];
+	cr_assert_gt(lost, 0, "one counts entry held every stack of hot (%llu samples)?",
+		     (unsigned long long)prof.total);
+	cr_assert_eq(am_pprof_render(&prof, &gz), 0);
+	snprintf(file, sizeof(file), "%s/lost.pb.gz", tmpdir);
+	cr_assert_eq(am_test_write_file(file, gz.data, gz.len), 0);
+	n = pprof_row(file, "[lost: counts map full]", &flat, &total, &log);
+	if (n < 0 && strstr(log.data ? log.data : "", "go: "))
+		cr_skip_test("skipped: go tool pprof cannot run here: %s", log.data);
+	cr_assert_eq(n, 1, "no [lost: counts map full] row:\n%s", log.data);
+	cr_assert_eq(flat, lost, "%s", log.data);
+	cr_assert_eq(total, prof.total + lost, "%s", log.data);
+	am_profile_free(&prof);
+	am_strbuf_free(&gz);
+	am_strbuf_free(&log);
+}
+
 Test(profiler, svg_flame_graph_names_the_hot_functions)
 {
 	struct am_strbuf out = {0}, err = {0};
@@ -829,13 +911,21 @@ Test(profiler, bad_input_exits_2_with_a_message)
 		const char *msg;
 	} cases[] = {
 	    {{"-e", "bogus-event", NULL}, "unknown event 'bogus-event'"},
-	    {{"-F", "0", NULL}, "-F: frequency must be a positive integer"},
+	    {{"-F", "0", NULL}, "--freq: '0' is not a whole number from 1"},
+	    /* perf_event_open refuses a period with bit 63 set: refused here, before it */
+	    {{"-c", "18446744073709551615", NULL}, "--period: '18446744073709551615'"},
+	    {{"-c", "9223372036854775808", NULL}, "--period: '9223372036854775808'"},
+	    {{"-c", "-1", NULL}, "--period: '-1'"},
+	    /* an output that cannot be written fails before profiling, not after */
+	    {{"-d", "30", "-o", "/nonexistent/dir/x", NULL}, "cannot write '/nonexistent/dir/x'"},
+	    {{"-d", "30", "-o", "/", NULL}, "cannot write '/': Is a directory"},
+	    {{"--cgroup", "/no/such/cgroup", NULL}, "--cgroup: '/no/such/cgroup'"},
 	    {{"-F", "100000000", NULL}, "kernel.perf_event_max_sample_rate"},
 	    {{"-p", "2147483647", NULL}, "no such process: 2147483647"},
 	    {{"--attach=sideways", NULL}, "not one of auto, link, ioctl"},
 	    {{"--format", "jpeg", NULL}, "not one of folded, pprof, svg"},
 	    {{"--kernel-only", "--user-only", NULL}, "exclude each other"},
-	    {{"-d", "-1", NULL}, "-d: duration"},
+	    {{"-d", "-1", NULL}, "--duration: '-1' is not a positive number"},
 	    {{"-o", "/dev/null", "--format", "svg", NULL}, "--format after the last -o"},
 	    {{"--btf", "/nonexistent/vmlinux.btf", NULL}, "/nonexistent/vmlinux.btf"},
 	};

@@ -5,7 +5,6 @@
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
 
-extern const struct am_collector am_collector_cgroup;
 
 #define D1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define D2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"

@@ -349,3 +349,22 @@ Test(config, shipped_example_is_valid_and_matches_defaults)
 	memset(c.collectors, 0, sizeof(c.collectors));
 	cr_assert_eq(memcmp(&c, &d, sizeof(c)), 0);
 }
+
+Test(config, rootfs_puts_default_roots_under_it_and_keeps_explicit_ones)
+{
+	struct am_config c;
+	char err[512];
+
+	cr_assert_eq(load(&c, "paths:\n  rootfs: /host/\n  sysfs: /mysys\n", err, sizeof(err)), 0,
+		     "%s", err);
+	am_config_resolve_roots(&c);
+	cr_assert_str_eq(c.rootfs, "/host");
+	cr_assert_str_eq(c.procfs, "/host/proc");
+	cr_assert_str_eq(c.sysfs, "/mysys");
+	cr_assert_str_eq(c.devfs, "/host/dev");
+	cr_assert_eq(load(&c, "paths:\n  rootfs: /\n", err, sizeof(err)), 0);
+	am_config_resolve_roots(&c);
+	cr_assert_str_eq(c.procfs, "/proc");
+	cr_assert_neq(load(&c, "paths:\n  rootfs: \"\"\n", err, sizeof(err)), 0);
+	cr_assert_not_null(strstr(err, "paths.rootfs"), "%s", err);
+}

@@ -96,7 +96,6 @@ Test(cpu, malformed_rejected)
 
 Test(cpu, collector_emits_ratios_from_the_second_cycle)
 {
-	extern const struct am_collector am_collector_cpu;
 	struct am_collect_roots roots = {FIXTURES "/proc/real", NULL, NULL};
 	struct am_metric_set s = {0};
 	void *st;

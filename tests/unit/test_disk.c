@@ -6,7 +6,6 @@
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
 
-extern const struct am_collector am_collector_disk;
 
 Test(disk, captured_fixture_exact)
 {

@@ -6,7 +6,6 @@
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
 
-extern const struct am_collector am_collector_hardware;
 
 Test(hardware, captured_cpuinfo_exact)
 {

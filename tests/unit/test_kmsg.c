@@ -5,7 +5,6 @@
 #include "collectors/system/kmsg.h"
 #include "collectors/parse/parsers.h"
 
-extern const struct am_collector am_collector_kmsg;
 
 Test(kmsg, record_fields)
 {

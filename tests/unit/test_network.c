@@ -4,7 +4,6 @@
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
 
-extern const struct am_collector am_collector_network;
 
 Test(network, captured_fixture_exact)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/ebpf/profiler.h"
 #include "export/pprof.h"
+#include "records/profile.h"
 #include "profile.pb-c.h"
 #include "gunzip.h"
 
@@ -151,6 +151,62 @@ Test(pprof, hardware_event_in_frequency_mode_has_one_value)
 	/* Each sample stands for an unknown number of cycles: only the count is honest. */
 	cr_assert_eq(pb->n_sample_type, 1);
 	cr_assert_eq(pb->sample[0]->n_value, 1);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	am_strbuf_free(&gz);
+	am_strbuf_free(&raw);
+	am_profile_free(&p);
+}
+
+static bool has_comment(const Profile *pb, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < pb->n_comment; i++)
+		if (!strcmp(pb->string_table[pb->comment[i]], text))
+			return true;
+	return false;
+}
+
+/* A run that lost most of its samples must not read as complete: the lost samples are a
+ * sample of their own, and every lost part is a comment. */
+Test(pprof, lost_samples_are_a_sample_and_every_loss_a_comment)
+{
+	struct am_strbuf gz = {0}, raw = {0};
+	struct am_profile p;
+	int64_t sum = 0;
+	Profile *pb;
+	size_t i;
+
+	build(&p);
+	strcpy(p.attach, "link");
+	p.ncpus = 2;
+	p.lost[AM_PROFILE_LOST_COUNTS_FULL] = 88;
+	p.lost[AM_PROFILE_LOST_USTACK_EFAULT] = 3;
+	p.lost[AM_PROFILE_LOST_SIDEBAND_DROPPED] = 5;
+	cr_assert_eq(am_profile_lost_total(&p), 96);
+	cr_assert_eq(am_profile_lost_of_kind(&p, AM_PROFILE_LOST_SAMPLES), 88);
+	cr_assert_eq(am_profile_lost_of_kind(&p, AM_PROFILE_LOST_STACKS), 3);
+	cr_assert_eq(am_profile_lost_of_kind(&p, AM_PROFILE_LOST_MAPPINGS), 5);
+	cr_assert_eq(am_pprof_render(&p, &gz), 0);
+	am_test_gunzip(gz.data, gz.len, &raw);
+	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
+	cr_assert_not_null(pb);
+
+	cr_assert_eq(pb->n_sample, 3, "the two stacks and one lost sample");
+	cr_assert_eq(pb->sample[2]->n_location_id, 1);
+	cr_assert_str_eq(fname(pb, pb->sample[2]->location_id[0]), "[lost: counts map full]");
+	cr_assert_eq(pb->sample[2]->value[0], 88);
+	cr_assert_eq(pb->sample[2]->value[1], 880000000, "88 samples of 10 ms");
+	cr_assert_eq(pb->sample[2]->n_label, 0, "lost samples have no pid");
+	for (i = 0; i < pb->n_sample; i++)
+		sum += pb->sample[i]->value[0];
+	cr_assert_eq(sum, 98, "the total counts what was lost");
+
+	cr_assert_str_eq(pb->string_table[pb->comment[1]], "cpus 2, attach link, lost 96");
+	cr_assert(has_comment(pb, "samples lost: counts map full: 88"));
+	cr_assert(has_comment(pb, "user stack lost: walk failed: 3"));
+	cr_assert(has_comment(pb, "mmap side-band records lost: buffer full: 5"));
+	cr_assert_eq(pb->n_comment, 5, "two, then one per lost part");
 	perftools__profiles__profile__free_unpacked(pb, NULL);
 	am_strbuf_free(&gz);
 	am_strbuf_free(&raw);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/bpf_load.h"
+#include "core/capabilities.h"
 #include "core/cgroup_path.h"
 #include "core/percpu.h"
 #include "core/tracefs.h"
@@ -20,6 +21,8 @@
 
 _Static_assert(AM_EXECSNOOP_MAX_ARGS == EXECSNOOP_MAX_ARGS, "header and program disagree");
 _Static_assert(AM_EXECSNOOP_MAX_ARGS_SIZE == EXECSNOOP_ARGS_SIZE_MAX, "header and program disagree");
+_Static_assert(AM_EXECSNOOP_DEFAULT_MAX_ARGS == EXECSNOOP_DEFAULT_MAX_ARGS, "header and program disagree");
+_Static_assert(AM_EXECSNOOP_DEFAULT_ARGS_SIZE == EXECSNOOP_DEFAULT_ARGS_SIZE, "header and program disagree");
 
 #define DEFAULT_RINGBUF_BYTES (4u << 20)
 #define DEFAULT_PERFBUF_PAGES 128u
@@ -264,6 +267,20 @@ static void set_rodata(struct execsnoop_bpf *k, const struct am_execsnoop_opts *
 				      EXECSNOOP_FILENAME_MAX + k->rodata->max_args_size;
 }
 
+/* A refusal names the missing capability; other failures are in libbpf's and the verifier's
+ * messages, logged at debug level. */
+static void report_load_error(int err)
+{
+	const char *missing = err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
+
+	if (missing)
+		am_err("execsnoop: loading the BPF program was not permitted: missing %s", missing);
+	else
+		am_err("execsnoop: loading the BPF program failed: %s (libbpf's and the verifier's "
+		       "messages are logged at debug level)",
+		       strerror(-err));
+}
+
 int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **out)
 {
 	struct am_execsnoop *s;
@@ -276,7 +293,7 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	if (o->cgroup) {
 		err = am_cgroup_id_of(o->cgroup, &cgroup_id);
 		if (err) {
-			am_err("execsnoop: --cgroup %s: %s", o->cgroup,
+			am_err("execsnoop: cgroup %s: %s", o->cgroup,
 			       err == -EINVAL ? "not a cgroup v2 directory" : strerror(-err));
 			return err;
 		}
@@ -306,8 +323,7 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	bpf_program__set_autoload(s->skel->progs.execsnoop_process_exit, o->exits);
 	err = execsnoop_bpf__load(s->skel);
 	if (err) {
-		am_err("execsnoop: loading the BPF program failed: %s (run with -v for the verifier log)",
-		       strerror(-err));
+		report_load_error(err);
 		goto fail;
 	}
 	err = execsnoop_bpf__attach(s->skel);

@@ -31,30 +31,18 @@ struct am_execsnoop_opts {
 	uint32_t uid;
 	const char *comm;                /* only this comm (after the exec); NULL: any */
 	const char *cgroup;              /* only this cgroup v2 directory; NULL: any */
-	uint32_t max_args;               /* 0: default (64); at most AM_EXECSNOOP_MAX_ARGS */
-	uint32_t max_args_size;          /* 0: default (4096); at most AM_EXECSNOOP_MAX_ARGS_SIZE */
+	uint32_t max_args;      /* 0: AM_EXECSNOOP_DEFAULT_MAX_ARGS; at most AM_EXECSNOOP_MAX_ARGS */
+	uint32_t max_args_size; /* 0: AM_EXECSNOOP_DEFAULT_ARGS_SIZE; at most ..._MAX_ARGS_SIZE */
 	bool resolve_cgroups;            /* fill cgroup_path and container_id */
 	uint32_t ringbuf_bytes;          /* 0: default (4 MiB) */
 	uint32_t perfbuf_pages;          /* per CPU; 0: default (128) */
 };
 
-/* Limits of the compiled program. */
+/* Limits of the compiled program, and the defaults it applies. */
 #define AM_EXECSNOOP_MAX_ARGS 256
 #define AM_EXECSNOOP_MAX_ARGS_SIZE 15360
-
-struct am_execsnoop_stats {
-	uint64_t execs;            /* exec records delivered */
-	uint64_t exits;            /* exit records delivered */
-	uint64_t output_failures;  /* kernel: ring buffer reservation / perf output failed */
-	uint64_t stash_failures;   /* kernel: no room to stash an exec in flight */
-	uint64_t lost_samples;     /* perf buffer: samples the kernel overwrote */
-	uint64_t read_failures;    /* kernel: filename/argv unreadable (record partial) */
-	uint64_t unmatched;        /* exec returns with no entry (began before attach) */
-	uint64_t malformed;        /* records user space could not parse */
-	uint64_t drops;            /* records lost: stash_failures + malformed + output_failures
-				      (perf buffer: the larger of output_failures and
-				      lost_samples, which count the same overruns) */
-};
+#define AM_EXECSNOOP_DEFAULT_MAX_ARGS 64
+#define AM_EXECSNOOP_DEFAULT_ARGS_SIZE 4096
 
 /* Validate OPTS, then open, load and attach. Returns 0 and *OUT, or -errno with the reason
  * logged and nothing left attached. */

@@ -10,19 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collectors/ebpf/profile_build.h"
 #include "collectors/ebpf/sideband.h"
 #include "core/bpf_load.h"
+#include "core/capabilities.h"
 #include "core/percpu.h"
 #include "core/perf_ring.h"
 #include "profiler.skel.h"
-#include "symbolize/demangle.h"
-#include "symbolize/kallsyms.h"
+#include "profiler_types.h"
 #include "symbolize/usym.h"
 #include "util/clock.h"
 #include "util/file.h"
 #include "util/log.h"
-
-#define DEFAULT_ENTRIES 16384
 
 struct am_profiler {
 	struct am_profiler_opts opts;
@@ -33,36 +32,18 @@ struct am_profiler {
 	int natt;
 	struct perf_buffer *pb;
 	struct am_sideband *sb; /* NULL: mappings from /proc only */
-	struct am_profile_sideband sbinfo;
+	bool sb_disabled;	/* turned off on purpose */
+	int sb_error;		/* why it could not be opened (-errno), 0 otherwise */
+	unsigned sb_captures;	/* generations captured from its records */
+	struct am_usym_rec_stats sb_files;
 	int ep; /* the notification fd: the perf buffer's and the side band's */
 	struct am_usym *usym;
-	struct am_profile meta; /* event, attach mode...: copied into the collected profile */
+	enum am_attach_mode attach; /* as resolved */
+	struct am_profile meta;	    /* event, attach mode...: copied into the collected profile */
 	uint64_t start_mono_ns;
 	uint64_t newpid_lost;
 	bool detached;
 };
-
-const char *am_profiler_stat_name(enum profiler_stat s)
-{
-	static const char *const names[PROFILER_STAT_MAX] = {
-	    [PROFILER_STAT_SEEN] = "samples seen",
-	    [PROFILER_STAT_IDLE] = "idle samples skipped",
-	    [PROFILER_STAT_FILTERED] = "samples filtered out (pid/cgroup)",
-	    [PROFILER_STAT_COUNTED] = "samples counted",
-	    [PROFILER_STAT_COUNTS_FULL] = "samples lost: counts map full",
-	    [PROFILER_STAT_KSTACK_EMPTY] = "no kernel stack (sample in user mode)",
-	    [PROFILER_STAT_KSTACK_FULL] = "kernel stack lost: stacks map full",
-	    [PROFILER_STAT_KSTACK_OTHER] = "kernel stack lost: other error",
-	    [PROFILER_STAT_USTACK_KTHREAD] = "no user stack (kernel thread)",
-	    [PROFILER_STAT_USTACK_EFAULT] = "user stack lost: walk failed",
-	    [PROFILER_STAT_USTACK_FULL] = "user stack lost: stacks map full",
-	    [PROFILER_STAT_USTACK_OTHER] = "user stack lost: other error",
-	    [PROFILER_STAT_NEWPID_LOST] = "new-process notifications not sent",
-	    [PROFILER_STAT_SEEN_FULL] = "new processes not announced: announced-process map full",
-	};
-
-	return s < PROFILER_STAT_MAX && names[s] ? names[s] : "?";
-}
 
 static void on_newpid(struct am_profiler *p, const struct profiler_newproc *ev, uint64_t time)
 {
@@ -195,11 +176,11 @@ static int open_events(struct am_profiler *p, const struct am_perf_event_desc *e
 			perf_open_error(ev->name, err);
 			break;
 		}
-		err = am_perf_attach(p->skel->progs.profile_sample, fd, p->meta.attach,
-				     &p->att[p->natt]);
+		err =
+		    am_perf_attach(p->skel->progs.profile_sample, fd, p->attach, &p->att[p->natt]);
 		if (err) {
 			am_err("attaching the profiler to %s on CPU %d (%s) failed: %s", ev->name,
-			       cpu, am_attach_mode_name(p->meta.attach), strerror(-err));
+			       cpu, am_attach_mode_name(p->attach), strerror(-err));
 			break;
 		}
 		p->natt++;
@@ -235,18 +216,20 @@ static int load(struct am_profiler *p)
 	s->rodata->kernel_stacks = o->kernel_stacks;
 	s->rodata->user_stacks = o->user_stacks;
 	s->rodata->include_idle = o->include_idle;
-	nstacks = o->stack_entries ? o->stack_entries : DEFAULT_ENTRIES;
+	nstacks = o->stack_entries ? o->stack_entries : AM_PROFILER_DEFAULT_STACKS;
 	bpf_map__set_max_entries(s->maps.stacks, nstacks);
 	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries : 4 * nstacks);
 	err = profiler_bpf__load(s);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			am_err(
-			    "loading the profiler's BPF program was not permitted: needs CAP_BPF "
-			    "and CAP_PERFMON (or CAP_SYS_ADMIN)");
+		const char *missing =
+		    err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
+
+		if (missing)
+			am_err("loading the profiler's BPF program was not permitted: missing %s",
+			       missing);
 		else
-			am_err("loading the profiler's BPF program failed: %s (run with -v for the "
-			       "verifier log)",
+			am_err("loading the profiler's BPF program failed: %s (libbpf's and the "
+			       "verifier's messages are logged at debug level)",
 			       strerror(-err));
 		return err;
 	}
@@ -269,19 +252,20 @@ static void open_sideband(struct am_profiler *p)
 	struct am_sideband_opts so = {.pids = p->opts.pids, .npids = p->opts.npids};
 	const char *env = getenv("ANTIMETAL_PROFILER_NO_SIDEBAND");
 	static bool told; /* once per process: the daemon opens a profiler every window */
+	struct am_sideband_stats st;
 	int err;
 
 	if (!p->opts.user_stacks)
 		return; /* no user frames to symbolize */
 	if (p->opts.no_sideband || (env && *env && strcmp(env, "0"))) {
-		p->sbinfo.disabled = true;
+		p->sb_disabled = true;
 		am_debug("profiler: mmap side band turned off%s: mappings are read from /proc only",
 			 p->opts.no_sideband ? "" : " (ANTIMETAL_PROFILER_NO_SIDEBAND)");
 		return;
 	}
 	err = am_sideband_open(&so, &p->sb);
 	if (err) {
-		p->sbinfo.error = err;
+		p->sb_error = err;
 		am_log(told ? AM_LOG_DEBUG : AM_LOG_INFO,
 		       "profiler: no mmap side band (dummy perf event: %s); processes that exit "
 		       "before /proc/PID/maps is read keep [unknown] frames",
@@ -289,11 +273,9 @@ static void open_sideband(struct am_profiler *p)
 		told = true;
 		return;
 	}
-	p->sbinfo.active = true;
-	am_sideband_stats(p->sb, &p->sbinfo.stats);
-	am_debug("profiler: mmap side band on %d CPUs, %u pages each, build-ids %s",
-		 p->sbinfo.stats.ncpus, p->sbinfo.stats.pages,
-		 p->sbinfo.stats.build_ids ? "asked for" : "not available (kernel < 5.12)");
+	am_sideband_stats(p->sb, &st);
+	am_debug("profiler: mmap side band on %d CPUs, %u pages each, build-ids %s", st.ncpus,
+		 st.pages, st.build_ids ? "asked for" : "not available (kernel < 5.12)");
 }
 
 /* One fd for callers' event loops: the perf buffer's epoll fd and the side band's. */
@@ -348,7 +330,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	if (err)
 		goto fail;
 	err = am_attach_mode_resolve(opts->attach, bpf_program__fd(p->skel->progs.profile_sample),
-				     &p->meta.attach);
+				     &p->attach);
 	if (err)
 		goto fail;
 	p->pb = newpid_buffer(p);
@@ -374,7 +356,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	if ((err == -ENOENT || err == -EOPNOTSUPP) && am_perf_event_is_hw(ev)) {
 		if (opts->no_fallback) {
 			am_err("event '%s' is not available on this machine (no hardware PMU: %s) "
-			       "and --no-fallback was given",
+			       "and falling back to cpu-clock was not allowed",
 			       ev->name, strerror(-err));
 			err = -EOPNOTSUPP;
 			goto fail;
@@ -391,6 +373,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	snprintf(p->meta.event, sizeof(p->meta.event), "%s", ev->name);
 	p->meta.freq = opts->freq;
 	p->meta.period = opts->freq ? 0 : opts->period;
+	snprintf(p->meta.attach, sizeof(p->meta.attach), "%s", am_attach_mode_name(p->attach));
 	p->meta.ncpus = p->natt;
 	p->meta.start_ns = am_clock_ns(CLOCK_REALTIME);
 	p->start_mono_ns = am_clock_ns(CLOCK_MONOTONIC);
@@ -431,310 +414,15 @@ static void detach(struct am_profiler *p)
 	p->detached = true;
 }
 
-/* Pointer-keyed open-addressing table: usym mapping -> index in the profile's mappings. */
-struct maptab {
-	const void **keys;
-	int *vals;
-	size_t cap;
-};
-
-static int maptab_get(struct maptab *t, const void *key, int *val_slot_out)
-{
-	size_t h = ((uintptr_t)key >> 4) * 0x9E3779B97F4A7C15ull, i;
-
-	for (i = h & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-		if (t->keys[i] == key)
-			return t->vals[i];
-		if (!t->keys[i]) {
-			*val_slot_out = (int)i;
-			return -1;
-		}
-	}
-}
-
-struct builder {
-	struct am_profiler *p;
-	struct am_profile *prof;
-	struct am_kallsyms ksyms;
-	bool ksyms_loaded, ksyms_failed;
-	int kernel_mapping;
-	struct maptab tab;
-	size_t mapcap;
-};
-
-static int add_mapping(struct builder *b, uint64_t start, uint64_t limit, uint64_t off,
-		       const char *file, const char *build_id)
-{
-	struct am_profile *prof = b->prof;
-	struct am_profile_mapping *m;
-
-	if (prof->nmappings == b->mapcap) {
-		size_t cap = b->mapcap ? b->mapcap * 2 : 64;
-
-		m = realloc(prof->mappings, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		prof->mappings = m;
-		b->mapcap = cap;
-	}
-	m = &prof->mappings[prof->nmappings];
-	memset(m, 0, sizeof(*m));
-	m->start = start;
-	m->limit = limit;
-	m->offset = off;
-	m->file = strdup(file);
-	m->build_id = strdup(build_id);
-	if (!m->file || !m->build_id) {
-		free(m->file);
-		free(m->build_id);
-		return -ENOMEM;
-	}
-	return (int)prof->nmappings++;
-}
-
-static int user_mapping(struct builder *b, const struct am_usym_map *m)
-{
-	int slot = 0, idx = maptab_get(&b->tab, m, &slot);
-
-	if (idx >= 0)
-		return idx;
-	if (b->prof->nmappings * 2 >= b->tab.cap)
-		return -1; /* table full: frames keep their names, only the mapping is missing */
-	idx = add_mapping(b, m->start, m->end, m->pgoff, m->path, m->build_id);
-	if (idx < 0)
-		return -1;
-	b->tab.keys[slot] = m;
-	b->tab.vals[slot] = idx;
-	return idx;
-}
-
-static int set_frame(struct am_profile_frame *f, uint64_t addr, const char *func,
-		     const char *module, int mapping, bool kernel)
-{
-	f->addr = addr;
-	f->func = strdup(func);
-	f->module = strdup(module);
-	f->mapping = mapping;
-	f->kernel = kernel;
-	return f->func && f->module ? 0 : -ENOMEM;
-}
-
-static int kernel_frame(struct builder *b, struct am_profile_frame *f, uint64_t addr, bool leaf)
-{
-	const struct am_ksym *sym = NULL;
-	char module[80] = "[kernel.kallsyms]";
-
-	if (!b->ksyms_loaded && !b->ksyms_failed) {
-		b->ksyms_failed = am_kallsyms_load(NULL, &b->ksyms) != 0;
-		b->ksyms_loaded = !b->ksyms_failed;
-	}
-	if (b->ksyms_loaded)
-		sym = am_kallsyms_lookup(&b->ksyms, leaf ? addr : addr - 1, NULL);
-	if (sym && *sym->module)
-		snprintf(module, sizeof(module), "[%s]", sym->module);
-	if (b->kernel_mapping < 0)
-		b->kernel_mapping =
-		    add_mapping(b, b->ksyms_loaded && b->ksyms.n ? b->ksyms.syms[0].addr : 0,
-				UINT64_MAX, 0, "[kernel.kallsyms]", "");
-	return set_frame(f, addr, sym ? sym->name : "[unknown]", module, b->kernel_mapping, true);
-}
-
-static int user_frame(struct builder *b, const struct profiler_key *key, struct am_profile_frame *f,
-		      uint64_t addr, bool leaf)
-{
-	struct am_usym_result r;
-	char *demangled = NULL;
-	int mapping = -1, err;
-
-	am_usym_resolve(b->p->usym, key->pid, key->mm, addr, !leaf, &r);
-	if (r.map) {
-		mapping = user_mapping(b, r.map);
-		if (mapping >= 0 && r.func)
-			b->prof->mappings[mapping].has_functions = true;
-	}
-	err = set_frame(f, addr, r.func ? r.func : "[unknown]", r.map ? r.map->path : "", mapping,
-			false);
-	/* Demangled here, once per frame of a distinct stack, so every exporter shows the same
-	 * name; the mangled one stays for pprof's system_name. Kernel frames are C (perf does not
-	 * demangle them by default either). */
-	if (!err && r.func && !b->p->opts.no_demangle)
-		demangled = am_demangle(r.func);
-	if (demangled) {
-		f->system_name = f->func;
-		f->func = demangled;
-	}
-	return err;
-}
-
-static int read_stack(int fd, int err, __u64 id, __u64 *ips)
-{
-	int n;
-
-	if (err || bpf_map_lookup_elem(fd, &id, ips))
-		return 0;
-	for (n = 0; n < PROFILER_MAX_STACK_DEPTH && ips[n]; n++)
-		;
-	return n;
-}
-
-static int build_stack(struct builder *b, const struct profiler_key *key, uint64_t count,
-		       struct am_profile_stack *st)
-{
-	__u64 kips[PROFILER_MAX_STACK_DEPTH], uips[PROFILER_MAX_STACK_DEPTH];
-	int sfd = bpf_map__fd(b->p->skel->maps.stacks), nk, nu, i, err = 0;
-	const struct am_profiler_opts *o = &b->p->opts;
-	size_t n = 0;
-
-	memset(st, 0, sizeof(*st));
-	st->pid = key->pid;
-	memcpy(st->comm, key->comm, sizeof(st->comm));
-	st->comm[sizeof(st->comm) - 1] = '\0';
-	st->count = count;
-	/* -1 is "not collected"; -EFAULT on the kernel side is a sample taken in user mode. */
-	st->kstack_lost = o->kernel_stacks && key->kernel_err && key->kernel_err != -1 &&
-			  key->kernel_err != -EFAULT;
-	st->ustack_lost = o->user_stacks && key->user_err && key->user_err != -1;
-	nk = read_stack(sfd, key->kernel_err, key->kernel_stack, kips);
-	nu = read_stack(sfd, key->user_err, key->user_stack, uips);
-	st->frames = calloc((size_t)(nk + nu + 2), sizeof(*st->frames));
-	if (!st->frames)
-		return -ENOMEM;
-	if (st->kstack_lost)
-		err = set_frame(&st->frames[n++], 0, "[missing kernel stack]", "", -1, true);
-	for (i = 0; i < nk && !err; i++)
-		err = kernel_frame(b, &st->frames[n++], kips[i], i == 0);
-	for (i = 0; i < nu && !err; i++)
-		err = user_frame(b, key, &st->frames[n++], uips[i], i == 0);
-	if (st->ustack_lost && !err)
-		err = set_frame(&st->frames[n++], 0, "[missing user stack]", "", -1, false);
-	st->nframes = n;
-	return err;
-}
-
-/* One entry of the counts map. */
-struct counted {
-	struct profiler_key key;
-	uint64_t count;
-};
-
-static int read_counts(struct am_profiler *p, struct counted **out, size_t *n)
-{
-	int cfd = bpf_map__fd(p->skel->maps.counts);
-	struct profiler_key key, next, *prev = NULL;
-	struct counted *v = NULL, *nv;
-	size_t cap = 0;
-	__u64 count;
-
-	*n = 0;
-	while (!bpf_map_get_next_key(cfd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(cfd, &key, &count))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 256;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[*n].key = key;
-		v[(*n)++].count = count;
-	}
-	*out = v;
-	return 0;
-}
-
-/* Capture (or complete) generation MM of PID from the side band's records. */
-static void sideband_capture(struct am_profiler *p, uint32_t pid, uint64_t mm)
-{
-	struct am_usym_rec_map *maps;
-	size_t n;
-	int added;
-
-	if (am_sideband_maps(p->sb, pid, mm, &maps, &n) || !n)
-		return;
-	added = am_usym_capture_maps(p->usym, pid, mm, maps, n, &p->sbinfo.files);
-	if (added > 0)
-		p->sbinfo.captures++;
-	am_sideband_maps_free(maps, n);
-}
-
-struct genref {
-	uint32_t pid;
-	uint64_t mm;
-};
-
-static int cmp_genref(const void *a, const void *b)
-{
-	const struct genref *x = a, *y = b;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	return x->mm < y->mm ? -1 : x->mm > y->mm;
-}
-
-/* The counted (pid, mm) generations, once each; the task names go to the side band. */
-static struct genref *generations(struct am_profiler *p, const struct counted *c, size_t n,
-				  size_t *ngen)
-{
-	struct genref *g = calloc(n ? n : 1, sizeof(*g));
-	char comm[AM_TASK_COMM_LEN + 1];
-	size_t i, k = 0;
-
-	*ngen = 0;
-	if (!g)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (!c[i].key.mm) /* kernel threads have no mappings */
-			continue;
-		g[k].pid = c[i].key.pid;
-		g[k++].mm = c[i].key.mm;
-		memcpy(comm, c[i].key.comm, AM_TASK_COMM_LEN);
-		comm[AM_TASK_COMM_LEN] = '\0';
-		am_sideband_note_comm(p->sb, c[i].key.pid, c[i].key.mm, comm);
-	}
-	qsort(g, k, sizeof(*g), cmp_genref);
-	for (i = 0, *ngen = 0; i < k; i++)
-		if (!*ngen || cmp_genref(&g[*ngen - 1], &g[i]))
-			g[(*ngen)++] = g[i];
-	return g;
-}
-
-/* Captures taken before anything is symbolized. Live processes once more from /proc: this
- * capture has what was mapped after an early one (libraries the loader mapped after exec)
- * and covers lost notices. From the side band: generations of processes that are gone (a
- * capture their notice could not take, or one taken too early to hold everything), and
- * generations never captured (a notice lost, or a pid reused since). */
-static int final_captures(struct am_profiler *p, const struct counted *c, size_t n)
-{
-	struct genref *g;
-	size_t i, ng;
-	bool gone = false;
-
-	g = generations(p, c, n, &ng);
-	if (!g)
-		return -ENOMEM;
-	for (i = 0; i < ng; i++) {
-		if (!i || g[i].pid != g[i - 1].pid)
-			gone = am_usym_snapshot(p->usym, g[i].pid, AM_USYM_GEN_FINAL) != 0;
-		if (p->sb && (gone || !am_usym_has_gen(p->usym, g[i].pid, g[i].mm)))
-			sideband_capture(p, g[i].pid, g[i].mm);
-	}
-	free(g);
-	return 0;
-}
-
 /* The side band's counters into OUT; losses are warnings, the rest shown with -v. */
 static void sideband_report(struct am_profiler *p, struct am_profile *out)
 {
-	const struct am_profile_sideband *s = &out->sideband;
-	const struct am_sideband_stats *st = &s->stats;
+	struct am_profile_sideband *s = &out->sideband;
+	struct am_sideband_stats st = {0};
 
-	am_sideband_stats(p->sb, &p->sbinfo.stats);
-	out->sideband = p->sbinfo;
+	s->active = p->sb != NULL;
+	s->disabled = p->sb_disabled;
+	s->error = p->sb_error;
 	if (!s->active) {
 		am_debug("mmap side band: %s%s",
 			 s->disabled ? "turned off"
@@ -743,60 +431,88 @@ static void sideband_report(struct am_profiler *p, struct am_profile *out)
 			 s->error ? strerror(-s->error) : "");
 		return;
 	}
+	am_sideband_stats(p->sb, &st);
+	s->ncpus = st.ncpus;
+	s->pages = st.pages;
+	s->build_ids = st.build_ids;
+	s->records = st.records;
+	s->mmaps = st.mmaps;
+	s->execs = st.execs;
+	s->forks = st.forks;
+	s->exits = st.exits;
+	s->captures = p->sb_captures;
+	s->files.files = p->sb_files.files;
+	s->files.missing = p->sb_files.missing;
+	s->files.mismatched = p->sb_files.mismatched;
+	out->lost[AM_PROFILE_LOST_SIDEBAND_DROPPED] = st.lost;
+	out->lost[AM_PROFILE_LOST_SIDEBAND_MALFORMED] = st.malformed;
+	out->lost[AM_PROFILE_LOST_SIDEBAND_BOUND] = st.dropped;
 	am_debug("mmap side band: %llu records on %d CPUs: %llu executable mappings, %llu execs, "
 		 "%llu forks, %llu exits; %u generations captured from them (files: %u found, %u "
 		 "missing, %u replaced)",
-		 (unsigned long long)st->records, st->ncpus, (unsigned long long)st->mmaps,
-		 (unsigned long long)st->execs, (unsigned long long)st->forks,
-		 (unsigned long long)st->exits, s->captures, s->files.files, s->files.missing,
+		 (unsigned long long)st.records, st.ncpus, (unsigned long long)st.mmaps,
+		 (unsigned long long)st.execs, (unsigned long long)st.forks,
+		 (unsigned long long)st.exits, s->captures, s->files.files, s->files.missing,
 		 s->files.mismatched);
-	if (st->lost || st->malformed || st->dropped)
+	if (st.lost || st.malformed || st.dropped)
 		am_warn("mmap side band: %llu records lost (buffer full), %llu malformed, %llu "
 			"dropped (memory bound): processes they describe may show [unknown] frames",
-			(unsigned long long)st->lost, (unsigned long long)st->malformed,
-			(unsigned long long)st->dropped);
+			(unsigned long long)st.lost, (unsigned long long)st.malformed,
+			(unsigned long long)st.dropped);
+}
+
+/* The kernel side's counters, summed over CPUs, into the record's samples and lost parts. */
+static void read_stats(struct am_profiler *p, struct am_profile *out)
+{
+	static const enum profiler_stat lost[AM_PROFILE_LOST_MAX] = {
+	    [AM_PROFILE_LOST_COUNTS_FULL] = PROFILER_STAT_COUNTS_FULL,
+	    [AM_PROFILE_LOST_KSTACK_FULL] = PROFILER_STAT_KSTACK_FULL,
+	    [AM_PROFILE_LOST_KSTACK_OTHER] = PROFILER_STAT_KSTACK_OTHER,
+	    [AM_PROFILE_LOST_USTACK_EFAULT] = PROFILER_STAT_USTACK_EFAULT,
+	    [AM_PROFILE_LOST_USTACK_FULL] = PROFILER_STAT_USTACK_FULL,
+	    [AM_PROFILE_LOST_USTACK_OTHER] = PROFILER_STAT_USTACK_OTHER,
+	    [AM_PROFILE_LOST_NOTICE_UNSENT] = PROFILER_STAT_NEWPID_LOST,
+	    [AM_PROFILE_LOST_ANNOUNCED_FULL] = PROFILER_STAT_SEEN_FULL,
+	};
+	struct am_profile_samples *s = &out->samples;
+	uint64_t st[PROFILER_STAT_MAX];
+	int i;
+
+	am_percpu_sums(bpf_map__fd(p->skel->maps.stats), 0, PROFILER_STAT_MAX, st);
+	s->seen = st[PROFILER_STAT_SEEN];
+	s->idle = st[PROFILER_STAT_IDLE];
+	s->filtered = st[PROFILER_STAT_FILTERED];
+	s->counted = st[PROFILER_STAT_COUNTED];
+	s->kstack_empty = st[PROFILER_STAT_KSTACK_EMPTY];
+	s->ustack_kthread = st[PROFILER_STAT_USTACK_KTHREAD];
+	for (i = 0; i < AM_PROFILE_LOST_MAX; i++)
+		if (lost[i]) /* 0 (SEEN) marks the parts not counted on the kernel side */
+			out->lost[i] = st[lost[i]];
+	out->lost[AM_PROFILE_LOST_NOTICE_DROPPED] = p->newpid_lost;
 }
 
 int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 {
-	struct builder b = {.p = p, .prof = out, .kernel_mapping = -1};
-	struct counted *c = NULL;
-	size_t n = 0, k;
-	int err = 0;
+	struct am_profile_build_src src = {
+	    .counts_fd = bpf_map__fd(p->skel->maps.counts),
+	    .stacks_fd = bpf_map__fd(p->skel->maps.stacks),
+	    .kernel_stacks = p->opts.kernel_stacks,
+	    .user_stacks = p->opts.user_stacks,
+	    .demangle = !p->opts.no_demangle,
+	    .usym = p->usym,
+	    .sb = p->sb,
+	    .sb_captures = &p->sb_captures,
+	    .sb_files = &p->sb_files,
+	};
+	int err;
 
-	memset(out, 0, sizeof(*out));
 	detach(p);
 	memcpy(out, &p->meta, sizeof(*out));
 	out->duration_ns = am_clock_ns(CLOCK_MONOTONIC) - p->start_mono_ns;
 	am_profiler_handle_notices(p);
-	am_percpu_sums(bpf_map__fd(p->skel->maps.stats), 0, PROFILER_STAT_MAX, out->stats);
-	out->newpid_lost = p->newpid_lost;
-
-	/* End-of-profile captures of an earlier profile (a shared symbolizer) are stale now. */
-	am_usym_forget_gen(p->usym, AM_USYM_GEN_FINAL);
-	b.tab.cap = 1 << 12;
-	b.tab.keys = calloc(b.tab.cap, sizeof(*b.tab.keys));
-	b.tab.vals = calloc(b.tab.cap, sizeof(*b.tab.vals));
-	err = b.tab.keys && b.tab.vals ? read_counts(p, &c, &n) : -ENOMEM;
-	if (!err)
-		err = final_captures(p, c, n);
-	if (!err && n) {
-		out->stacks = calloc(n, sizeof(*out->stacks));
-		err = out->stacks ? 0 : -ENOMEM;
-	}
-	for (k = 0; k < n && !err; k++) {
-		err = build_stack(&b, &c[k].key, c[k].count, &out->stacks[out->nstacks]);
-		out->nstacks++;
-		out->total += c[k].count;
-	}
+	read_stats(p, out);
+	err = am_profile_build(&src, out);
 	sideband_report(p, out);
-	if (err)
-		am_err("reading the profile failed: %s", strerror(-err));
-	free(c);
-	free(b.tab.keys);
-	free(b.tab.vals);
-	if (b.ksyms_loaded)
-		am_kallsyms_free(&b.ksyms);
 	if (err)
 		am_profile_free(out);
 	return err;
@@ -819,38 +535,4 @@ void am_profiler_close(struct am_profiler *p)
 	free(p->att);
 	free(p->pids);
 	free(p);
-}
-
-const char *am_profile_frame_label(const struct am_profile_frame *f, char *buf, size_t len)
-{
-	const char *base;
-
-	if (strcmp(f->func, "[unknown]") || !f->module || !*f->module) {
-		snprintf(buf, len, "%s", f->func);
-		return buf;
-	}
-	base = strrchr(f->module, '/');
-	snprintf(buf, len, "[unknown] (%s)", base ? base + 1 : f->module);
-	return buf;
-}
-
-void am_profile_free(struct am_profile *prof)
-{
-	size_t i, j;
-
-	for (i = 0; i < prof->nstacks; i++) {
-		for (j = 0; j < prof->stacks[i].nframes; j++) {
-			free(prof->stacks[i].frames[j].func);
-			free(prof->stacks[i].frames[j].system_name);
-			free(prof->stacks[i].frames[j].module);
-		}
-		free(prof->stacks[i].frames);
-	}
-	for (i = 0; i < prof->nmappings; i++) {
-		free(prof->mappings[i].file);
-		free(prof->mappings[i].build_id);
-	}
-	free(prof->stacks);
-	free(prof->mappings);
-	memset(prof, 0, sizeof(*prof));
 }

@@ -103,3 +103,24 @@ int am_at_eol(const char *p)
 	p = am_skip_blank(p);
 	return *p == '\0' || *p == '\n';
 }
+
+const char *am_line_label(const char *line, char *label, size_t len)
+{
+	const char *c = line;
+
+	while (*c && *c != ':' && *c != ' ' && *c != '\n')
+		c++;
+	if (*c != ':' || c == line || (size_t)(c - line) >= len)
+		return NULL;
+	memcpy(label, line, (size_t)(c - line));
+	label[c - line] = '\0';
+	return c + 1;
+}
+
+int am_parse_fail(const char **why, const char *msg, struct am_metric_set *out, size_t mark)
+{
+	if (why)
+		*why = msg;
+	am_metric_set_truncate(out, mark);
+	return -EINVAL;
+}

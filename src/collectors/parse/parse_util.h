@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "records/metric.h"
+
 /* Skip spaces and tabs (not newlines). */
 const char *am_skip_blank(const char *p);
 /* Parse an unsigned decimal at *P (after blanks); advance *P. Returns 0 or -EINVAL (no
@@ -21,5 +23,13 @@ size_t am_next_token(const char **p, char *out, size_t outlen);
 const char *am_next_line(const char *p);
 /* Nonzero when P (after blanks) is at the end of the line or text. */
 int am_at_eol(const char *p);
+
+/* "Proto: ..." (the label of a /proc/net line): copy the label before the colon into LABEL
+ * (LEN bytes with its NUL) and return the text after the colon; NULL when LINE has no label. */
+const char *am_line_label(const char *line, char *label, size_t len);
+
+/* The parsers' one way to reject input: set *WHY (when not NULL) to MSG, drop what OUT gained
+ * since MARK, and return -EINVAL. */
+int am_parse_fail(const char **why, const char *msg, struct am_metric_set *out, size_t mark);
 
 #endif

@@ -1,10 +1,13 @@
 /* The pure parsers behind the system collectors: text of one /proc or /sys file in, metrics
  * (or a small struct) out. No file access, no logging, no global state, so each is unit tested
  * on fixtures and fuzzed (tests/fuzz/). Each returns 0 or -EINVAL and then sets *WHY (when
- * WHY is not NULL) to a static description of what was wrong, leaving OUT as it was. */
+ * WHY is not NULL) to a static description of what was wrong, leaving OUT as it was. Each
+ * lives in this folder in a file named for what it parses (loadavg.c, meminfo.c, stat.c, ...);
+ * the collectors in ../system/ read the files and call them. */
 #ifndef ANTIMETAL_COLLECTORS_PARSERS_H
 #define ANTIMETAL_COLLECTORS_PARSERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,5 +117,185 @@ const char *am_kmsg_severity_name(int severity);
 /* /proc/cpuinfo: antimetal_cpu_info{cpu,package,core,vendor,family,model,model_name,stepping}
  * per logical CPU. */
 int am_parse_cpuinfo(const char *text, struct am_metric_set *out, const char **why);
+
+/* The kernel log's OOM-killer lines (mm/oom_kill.c, mm/memcontrol.c), for the OOM collector
+ * where the tracepoint or BPF is missing. Fields a line lacks stay 0 / "". */
+struct am_oom_kmsg {
+	int32_t pid;
+	char comm[17];
+	uint32_t uid;
+	int have_uid;
+	/* "Killed process" line */
+	int have_figures;
+	uint64_t total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb, pgtables_kb;
+	int oom_score_adj;
+	/* "oom-kill:" line */
+	char constraint[32];
+	char task_memcg[256];
+	/* a memcg OOM's "memory: usage" line */
+	int have_limit;
+	uint64_t limit_kb;
+};
+/* "[Memory cgroup ]Out of memory: Killed process PID (COMM) total-vm:NkB, anon-rss:NkB,
+ * file-rss:NkB, shmem-rss:NkB, UID:N pgtables:NkB oom_score_adj:N" (older kernels stop after
+ * shmem-rss). Returns 0, -ENOENT when MSG is not such a line, -EINVAL when it is but garbled. */
+int am_parse_oom_killed_line(const char *msg, struct am_oom_kmsg *out, const char **why);
+/* "oom-kill:constraint=C,nodemask=...,cpuset=...,mems_allowed=...,oom_memcg=/x,task_memcg=/x,
+ * task=COMM,pid=N,uid=N": fills constraint, task_memcg, comm, pid, uid. Same returns. */
+int am_parse_oom_kill_line(const char *msg, struct am_oom_kmsg *out, const char **why);
+/* A memcg OOM's "memory: usage NkB, limit NkB, failcnt N" line: the limit in kB.
+ * Returns 0 or -ENOENT when MSG is not such a line (or -EINVAL garbled). */
+int am_parse_oom_memcg_limit_line(const char *msg, uint64_t *limit_kb, const char **why);
+/* The lines of one OOM kill arrive as separate records: limit line, oom-kill line, then the
+ * "Killed process" line, which closes the kill. */
+struct am_oom_kmsg_pairer {
+	struct am_oom_kmsg cur;
+	uint64_t garbled; /* OOM-killer lines that did not parse */
+};
+/* Feed one record's message. Returns 1 with the finished kill in *OUT (the pairer is reset),
+ * else 0. */
+int am_oom_kmsg_feed(struct am_oom_kmsg_pairer *p, const char *msg, struct am_oom_kmsg *out);
+
+/* Which cgroup hierarchies a host mounts, from a mountinfo text. */
+enum am_cgroup_mode {
+	AM_CGROUP_NONE = 0,
+	AM_CGROUP_V1,	  /* controllers on v1 hierarchies only */
+	AM_CGROUP_V2,	  /* the unified hierarchy only */
+	AM_CGROUP_HYBRID, /* v1 controllers, and a v2 hierarchy beside them (systemd's "unified") */
+};
+#define AM_CGROUP_V1_MAX 16
+struct am_cgroup_layout {
+	enum am_cgroup_mode mode;
+	char v2_mount[256]; /* "" when none */
+	size_t nv1;
+	struct {
+		char controllers[64]; /* "cpu,cpuacct", "memory", "name=systemd" */
+		char mount[256];
+	} v1[AM_CGROUP_V1_MAX];
+};
+/* Parse mountinfo TEXT (as /proc/self/mountinfo) into OUT. Mount points are as the text gives
+ * them (prefix a host root yourself). Returns 0, or -EINVAL when a cgroup line is garbled. */
+int am_parse_cgroup_layout(const char *text, struct am_cgroup_layout *out, const char **why);
+/* The v1 mount point of CONTROLLER ("memory"), or NULL when it is not on a v1 hierarchy. */
+const char *am_cgroup_layout_v1(const struct am_cgroup_layout *l, const char *controller);
+/* From a /proc/PID/cgroup TEXT, the path of CONTROLLER's v1 hierarchy ("memory"), or with
+ * CONTROLLER NULL the unified hierarchy's ("0::/x"), copied into OUT.
+ * Returns 0, -ENOENT when absent, -EINVAL when garbled or too long. */
+int am_parse_proc_cgroup(const char *text, const char *controller, char *out, size_t outlen);
+
+/* ---- cgroup v1 and v2 files (cgroup_files.c) ----
+ * Each fills the fields its file gives and sets their bits in the struct's `have` mask, so a
+ * missing file or key is told apart from a zero. AM_CGROUP_UNLIMITED stands for "max", v1's
+ * "-1" quota and v1's page-rounded LONG_MAX limit. */
+#define AM_CGROUP_UNLIMITED UINT64_MAX
+
+/* One number, or "max": cpu.weight, cpu.shares, memory.current, memory.usage_in_bytes,
+ * memory.max, memory.limit_in_bytes, memory.high, memory.peak, memory.max_usage_in_bytes,
+ * memory.failcnt, memory.swap.current, memory.swap.max, pids.current, pids.max, cpuacct.usage,
+ * cpuacct.usage_user, cpuacct.usage_sys. Returns 0 or -EINVAL. */
+int am_parse_cgroup_value(const char *text, uint64_t *v, const char **why);
+
+enum am_cgroup_cpu_have {
+	AM_CG_CPU_USAGE = 1 << 0,	/* usage_usec (v2), cpuacct.usage (v1) */
+	AM_CG_CPU_USER_SYSTEM = 1 << 1, /* user_usec/system_usec, cpuacct.usage_user/sys or .stat */
+	AM_CG_CPU_THROTTLING = 1 << 2,	/* nr_periods, nr_throttled, throttled_usec */
+	AM_CG_CPU_QUOTA = 1 << 3,	/* quota_usec, period_usec */
+	AM_CG_CPU_WEIGHT = 1 << 4,	/* weight (v2) */
+	AM_CG_CPU_SHARES = 1 << 5,	/* shares (v1) */
+};
+struct am_cgroup_cpu {
+	unsigned have;
+	uint64_t usage_usec, user_usec, system_usec;
+	uint64_t nr_periods, nr_throttled, throttled_usec;
+	uint64_t quota_usec; /* AM_CGROUP_UNLIMITED: no quota */
+	uint64_t period_usec;
+	uint64_t weight, shares;
+};
+/* cpu.stat, v2 (usage_usec, user_usec, system_usec, nr_periods, nr_throttled, throttled_usec)
+ * or v1 (nr_periods, nr_throttled, throttled_time in ns). Returns 0 or -EINVAL. */
+int am_parse_cgroup_cpu_stat(const char *text, struct am_cgroup_cpu *out, const char **why);
+/* v2 cpu.max: "max 100000" or "50000 100000". */
+int am_parse_cgroup_cpu_max(const char *text, struct am_cgroup_cpu *out, const char **why);
+/* v1 cpu.cfs_quota_us ("-1" = none) and cpu.cfs_period_us. */
+int am_parse_cgroup_cfs(const char *quota, const char *period, struct am_cgroup_cpu *out,
+			const char **why);
+/* v1 cpuacct.stat ("user N\nsystem N" in USER_HZ ticks of 1/TICKS_PER_SEC s). */
+int am_parse_cgroup_cpuacct_stat(const char *text, long ticks_per_sec, struct am_cgroup_cpu *out,
+				 const char **why);
+
+/* memory.stat, v2 keys or v1's (rss -> anon, cache -> file, mapped_file, shmem, pgmajfault).
+ * Missing keys leave their bit clear. */
+enum am_cgroup_memstat_have {
+	AM_CG_MS_ANON = 1 << 0,
+	AM_CG_MS_FILE = 1 << 1,
+	AM_CG_MS_KERNEL = 1 << 2,
+	AM_CG_MS_SHMEM = 1 << 3,
+	AM_CG_MS_PGMAJFAULT = 1 << 4,
+	AM_CG_MS_PGFAULT = 1 << 5,
+	AM_CG_MS_FILE_MAPPED = 1 << 6,
+	AM_CG_MS_SLAB = 1 << 7,
+};
+struct am_cgroup_memstat {
+	unsigned have;
+	uint64_t anon, file, kernel, shmem, pgmajfault, pgfault, file_mapped, slab;
+};
+int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out, const char **why);
+
+/* v2 memory.events (low, high, max, oom, oom_kill) or v1 memory.oom_control (oom_kill_disable,
+ * under_oom, oom_kill). */
+enum am_cgroup_memevents_have {
+	AM_CG_ME_LOW = 1 << 0,
+	AM_CG_ME_HIGH = 1 << 1,
+	AM_CG_ME_MAX = 1 << 2,
+	AM_CG_ME_OOM = 1 << 3,
+	AM_CG_ME_OOM_KILL = 1 << 4,
+	AM_CG_ME_UNDER_OOM = 1 << 5,
+	AM_CG_ME_OOM_KILL_DISABLE = 1 << 6,
+};
+struct am_cgroup_memevents {
+	unsigned have;
+	uint64_t low, high, max, oom, oom_kill, under_oom, oom_kill_disable;
+};
+int am_parse_cgroup_memory_events(const char *text, struct am_cgroup_memevents *out,
+				  const char **why);
+int am_parse_cgroup_oom_control(const char *text, struct am_cgroup_memevents *out,
+				const char **why);
+
+/* Per-device I/O: v2 io.stat, or v1 blkio.throttle.io_service_bytes / io_serviced. */
+#define AM_CGROUP_IO_MAX_DEVICES 64
+struct am_cgroup_io_dev {
+	unsigned major, minor;
+	uint64_t rbytes, wbytes, rios, wios;
+};
+struct am_cgroup_io {
+	size_t n;
+	size_t dropped; /* lines of devices past AM_CGROUP_IO_MAX_DEVICES, not kept */
+	struct am_cgroup_io_dev dev[AM_CGROUP_IO_MAX_DEVICES];
+};
+/* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N" per line. */
+int am_parse_cgroup_io_stat(const char *text, struct am_cgroup_io *out, const char **why);
+/* v1 blkio.throttle.io_service_bytes (BYTES true) or io_serviced: "MAJ:MIN Read N" ...
+ * lines, merged into OUT's devices. */
+int am_parse_cgroup_blkio(const char *text, bool bytes, struct am_cgroup_io *out, const char **why);
+
+/* What a cgroup path is. */
+enum am_cgroup_kind {
+	AM_CGROUP_OTHER = 0,
+	AM_CGROUP_CONTAINER, /* a container's own cgroup */
+	AM_CGROUP_POD,	     /* a kubelet pod cgroup (its containers are below) */
+	AM_CGROUP_QOS,	     /* kubepods, kubepods/burstable, kubepods-besteffort.slice */
+	AM_CGROUP_UNIT,	     /* a systemd unit: x.service, x.scope, x.slice */
+};
+struct am_cgroup_class {
+	enum am_cgroup_kind kind;
+	const char *runtime;   /* container: "docker", "containerd", "cri-o", "podman", ... */
+	char container_id[65]; /* container: 64 hex digits */
+	char pod_uid[37];      /* pod and its containers: 8-4-4-4-12, dashes restored */
+	const char *qos;       /* pod, QoS level and containers: "guaranteed", "burstable",
+				  "besteffort" */
+	char unit[256];	       /* unit: the innermost systemd unit name */
+};
+/* Classify cgroup PATH ("/kubepods.slice/.../cri-containerd-ID.scope"). Always succeeds. */
+void am_cgroup_classify(const char *path, struct am_cgroup_class *out);
 
 #endif

@@ -1,5 +1,6 @@
-/* The system-collector interface: one file per collector under src/collectors/, each exporting
- * one `const struct am_collector am_collector_<name>`, listed in registry.c. */
+/* The system-collector interface: one file per collector under src/collectors/system/, each
+ * exporting one `const struct am_collector am_collector_<name>`, declared below and listed in
+ * registry.c. */
 #ifndef ANTIMETAL_COLLECTORS_COLLECTOR_H
 #define ANTIMETAL_COLLECTORS_COLLECTOR_H
 
@@ -22,6 +23,11 @@ struct am_collector {
 	int (*collect)(void *state, struct am_metric_set *out);
 	void (*destroy)(void *state);
 };
+
+/* The system collectors, one per file of this folder (tests drive them one by one). */
+extern const struct am_collector am_collector_load, am_collector_cpu, am_collector_memory,
+    am_collector_disk, am_collector_network, am_collector_tcp, am_collector_pressure,
+    am_collector_processes, am_collector_cgroup, am_collector_kmsg, am_collector_hardware;
 
 /* All system collectors, NULL-terminated. */
 extern const struct am_collector *const am_collectors[];

@@ -1,12 +1,8 @@
 /* Every system collector, in the order `collect --all` and the daemon run them. Add a collector:
- * declare it here and append it to am_collectors. */
+ * declare it in collector.h and append it to am_collectors. */
 #include <string.h>
 
 #include "collectors/system/collector.h"
-
-extern const struct am_collector am_collector_load, am_collector_cpu, am_collector_memory,
-    am_collector_disk, am_collector_network, am_collector_tcp, am_collector_pressure,
-    am_collector_processes, am_collector_cgroup, am_collector_kmsg, am_collector_hardware;
 
 const struct am_collector *const am_collectors[] = {
     &am_collector_load,	   &am_collector_cpu,  &am_collector_memory,   &am_collector_disk,
