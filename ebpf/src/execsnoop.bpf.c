@@ -96,6 +96,21 @@ static __always_inline void count(__u32 which)
 		*c += 1; /* per-CPU slot: no other writer */
 }
 
+/* The one place records leave: the ring buffer, or the perf buffer where user space chose it
+ * (libbpf-tools' compat.bpf.h idea). A failure is a drop, counted. */
+static __always_inline void output(void *ctx, void *data, __u64 size)
+{
+	long err;
+
+	if (use_ringbuf)
+		err = bpf_ringbuf_output(&events_rb, data, size,
+					 consumer_batching ? BPF_RB_NO_WAKEUP : 0);
+	else
+		err = bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, data, size);
+	if (err)
+		count(EXECSNOOP_STAT_OUTPUT_FAILED);
+}
+
 static __always_inline long read_user(void *dst, __u32 size, const void *src)
 {
 	if (use_probe_read_user)
@@ -320,13 +335,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	size = offsetof(struct execsnoop_exec, data) + e->filename_size + e->args_size;
 	if (size > stash_value_size)
 		size = stash_value_size;
-	if (use_ringbuf) {
-		if (bpf_ringbuf_output(&events_rb, e, size, consumer_batching ? BPF_RB_NO_WAKEUP : 0))
-			count(EXECSNOOP_STAT_OUTPUT_FAILED);
-	} else {
-		if (bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, e, size))
-			count(EXECSNOOP_STAT_OUTPUT_FAILED);
-	}
+	output(ctx, e, size);
 out:
 	bpf_map_delete_elem(&stash, &key);
 	return 0;
@@ -406,14 +415,7 @@ int execsnoop_process_exit(struct trace_event_raw_sched_process_template *ctx)
 	e.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	e.exit_code = BPF_CORE_READ(task, exit_code);
 	e.lifetime_ns = now - task_start_ns(task);
-	if (use_ringbuf) {
-		if (bpf_ringbuf_output(&events_rb, &e, sizeof(e),
-				       consumer_batching ? BPF_RB_NO_WAKEUP : 0))
-			count(EXECSNOOP_STAT_OUTPUT_FAILED);
-	} else {
-		if (bpf_perf_event_output(ctx, &events_pb, BPF_F_CURRENT_CPU, &e, sizeof(e)))
-			count(EXECSNOOP_STAT_OUTPUT_FAILED);
-	}
+	output(ctx, &e, sizeof(e));
 	return 0;
 }
 

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -15,7 +14,6 @@
 #include "agent/collector_runner.h"
 #include "agent/exec_source.h"
 #include "agent/profile_source.h"
-#include "agent/loop.h"
 #include "agent/oom_source.h"
 #include "agent/web_config.h"
 #include "export/jsonl.h"
@@ -26,6 +24,8 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/output_file.h"
+#include "util/loop.h"
+#include "util/signals.h"
 
 #ifndef AM_VERSION
 #define AM_VERSION "0.1.0"
@@ -44,7 +44,7 @@ struct agent {
 	struct am_config cfg;
 	char host[256];
 	struct am_loop loop;
-	int sigfd;
+	struct am_signals sig;
 	struct am_loop_source *sig_src;
 
 	struct am_runner runner;
@@ -652,43 +652,34 @@ static void reload(struct agent *a)
 static void on_signal(void *ctx, uint32_t events, uint64_t expirations)
 {
 	struct agent *a = ctx;
-	struct signalfd_siginfo si;
+	int signo;
 
 	(void)events;
 	(void)expirations;
-	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+	while ((signo = am_signals_next(&a->sig)) != 0) {
+		if (signo == SIGHUP) {
 			am_info("SIGHUP: reloading %s", a->opts->config_path
 							    ? a->opts->config_path
 							    : AM_CONFIG_DEFAULT_PATH);
 			reload(a);
 		} else {
-			am_info("%s: shutting down", strsignal((int)si.ssi_signo));
+			am_info("%s: shutting down", strsignal(signo));
 			am_loop_stop(&a->loop);
 		}
 	}
 }
 
-static int setup_signals(struct agent *a, sigset_t *old)
+static int setup_signals(struct agent *a)
 {
-	sigset_t set;
+	static const int taken[] = {SIGINT, SIGTERM, SIGHUP};
+	int err;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
 	/* A closed stdout or scraper must be an EPIPE error, not death. */
 	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, old)) {
-		am_err("sigprocmask: %s", strerror(errno));
-		return -errno;
-	}
-	a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (a->sigfd < 0) {
-		am_err("signalfd: %s", strerror(errno));
-		return -errno;
-	}
-	a->sig_src = am_loop_add(&a->loop, a->sigfd, on_signal, a);
+	err = am_signals_open(&a->sig, taken, sizeof(taken) / sizeof(taken[0]));
+	if (err)
+		return err;
+	a->sig_src = am_loop_add(&a->loop, a->sig.fd, on_signal, a);
 	return a->sig_src ? 0 : -ENOMEM;
 }
 
@@ -709,7 +700,6 @@ static void raise_fd_limit(void)
 int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 {
 	struct agent *a = calloc(1, sizeof(*a));
-	sigset_t old;
 	int status = 1, err;
 
 	if (!a) {
@@ -718,18 +708,17 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	}
 	a->opts = o;
 	a->cfg = *cfg;
-	a->sigfd = -1;
+	a->sig.fd = -1;
 	a->jsonl.fd = -1;
 	a->start_ns = am_clock_ns(CLOCK_REALTIME);
 	am_log_init(a->cfg.log_level);
 	raise_fd_limit();
 	resolve_host(&a->cfg, a->host, sizeof(a->host));
-	sigemptyset(&old);
 	if (am_loop_init(&a->loop)) {
 		free(a);
 		return 1;
 	}
-	if (setup_signals(a, &old))
+	if (setup_signals(a))
 		goto out;
 	if (start_http(a, &a->cfg))
 		goto out;
@@ -754,9 +743,7 @@ out:
 	stop_http(a);
 	am_jsonl_close(&a->jsonl);
 	am_loop_close(&a->loop);
-	if (a->sigfd >= 0)
-		close(a->sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	am_signals_close(&a->sig);
 	am_strbuf_free(&a->line);
 	free(a);
 	if (!status)

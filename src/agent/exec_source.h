@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/loop.h"
+#include "util/loop.h"
 #include "collectors/ebpf/execsnoop.h"
 #include "records/metric.h"
 #include "export/jsonl.h"

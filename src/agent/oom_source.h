@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/loop.h"
+#include "util/loop.h"
 #include "collectors/ebpf/oom.h"
 #include "export/jsonl.h"
 #include "records/metric.h"

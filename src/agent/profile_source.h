@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "agent/config.h"
-#include "agent/loop.h"
+#include "util/loop.h"
 #include "records/metric.h"
 #include "collectors/ebpf/profiler.h"
 

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/signalfd.h>
 
 int am_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -32,18 +31,4 @@ int am_cli_parse_double(const char *s, double max, double *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
-}
-
-int am_cli_signalfd(int flags, sigset_t *old)
-{
-	sigset_t mask;
-	int fd;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, old))
-		return -errno;
-	fd = signalfd(-1, &mask, SFD_CLOEXEC | flags);
-	return fd < 0 ? -errno : fd;
 }

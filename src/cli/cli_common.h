@@ -1,9 +1,7 @@
-/* The subcommands' two number parsers (cli_opts checks every numeric option with them) and
- * their signal set-up. */
+/* The subcommands' two number parsers (cli_opts checks every numeric option with them). */
 #ifndef ANTIMETAL_CLI_CLI_COMMON_H
 #define ANTIMETAL_CLI_CLI_COMMON_H
 
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -11,8 +9,5 @@
 int am_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* Parse the whole of S as a number (fractions allowed) from 0 to MAX. Returns 0 or -EINVAL. */
 int am_cli_parse_double(const char *s, double max, double *out);
-/* Block SIGINT and SIGTERM (the previous mask goes to OLD unless NULL) and return a signalfd
- * reading them, opened with SFD_CLOEXEC | FLAGS; -errno on failure. */
-int am_cli_signalfd(int flags, sigset_t *old);
 
 #endif

@@ -2,16 +2,15 @@
  * Ctrl-C, SIGTERM or -d SECONDS; a summary with drops goes to stderr at the end. */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_loop.h"
 #include "cli/cli_opts.h"
 #include "cli/cli_resolve.h"
 #include "cli/commands.h"
@@ -19,6 +18,7 @@
 #include "core/capabilities.h"
 #include "export/exec_render.h"
 #include "util/clock.h"
+#include "util/loop.h"
 #include "util/log.h"
 
 struct args {
@@ -288,11 +288,6 @@ static void on_record(const struct am_exec_record *r, void *ctx)
 		flush_out(o);
 }
 
-static double mono_s(void)
-{
-	return (double)am_clock_ns(CLOCK_MONOTONIC) / 1e9;
-}
-
 static void emit_stats(struct am_execsnoop *s, struct out_ctx *o, bool final)
 {
 	struct am_execsnoop_stats st;
@@ -319,63 +314,107 @@ static void summary(struct am_execsnoop *s)
 		(unsigned long long)st.read_failures, (unsigned long long)st.unmatched);
 }
 
-/* The loop: records, signals, the duration and the stats interval, on one poll(). */
-static int run(struct am_execsnoop *s, const struct args *a, struct out_ctx *o, int sigfd)
+/* The run: records, the stats interval and the batch pause as sources of the command's loop,
+ * which the signals and the duration end. */
+struct run {
+	struct am_cli_loop *cl;
+	struct am_execsnoop *s;
+	struct out_ctx *o;
+	const struct args *a;
+	struct am_loop_source *ready, *batch;
+	int rc;
+};
+
+#define SWEEP_NS 1000000000u
+
+/* Read what is waiting; then, while records keep coming, pause a little so the next read finds
+ * a batch (one wakeup per record costs more than the record). Returns records read, or -1
+ * with the run stopped. */
+static int consume(struct run *r)
 {
-	double start = mono_s(), next_stats = start + a->stats_interval;
-	struct pollfd p[2] = { { am_execsnoop_fd(s), POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-	bool batched = false;
-	int err;
+	int n = am_execsnoop_consume(r->s);
 
-	while (!o->write_failed) {
-		double now = mono_s(), wait = 1.0;
-
-		if (a->duration > 0) {
-			if (now - start >= a->duration)
-				break;
-			if (start + a->duration - now < wait)
-				wait = start + a->duration - now;
-		}
-		if (a->json && a->stats_interval > 0) {
-			if (now >= next_stats) {
-				emit_stats(s, o, false);
-				next_stats += a->stats_interval;
-				if (next_stats < now)
-					next_stats = now + a->stats_interval;
-			}
-			if (next_stats - now < wait)
-				wait = next_stats - now;
-		}
-		/* After a batch sleep, read at once: records written meanwhile woke nobody and do not
-		 * make the buffer's fd readable. */
-		if (poll(p, 2, batched ? 0 : (int)(wait * 1000) + 1) < 0 && errno != EINTR) {
-			am_err("execsnoop: poll: %s", strerror(errno));
-			return AM_EXIT_FAIL;
-		}
-		err = am_execsnoop_consume(s);
-		flush_out(o);
-		if (err < 0) {
-			am_err("execsnoop: reading records failed: %s", strerror(-err));
-			return AM_EXIT_FAIL;
-		}
-		if (p[1].revents & POLLIN)
-			break;
-		/* One wakeup per record costs more than the record: while records keep coming,
-		 * sleep a little so the next poll finds a batch (one context switch per batch). */
-		batched = err > 0 && a->batch_ms > 0;
-		if (batched) {
-			struct timespec d = { (time_t)(a->batch_ms / 1000),
-					      (long)(a->batch_ms * 1e6) % 1000000000L };
-
-			am_execsnoop_set_batching(s, true);
-			nanosleep(&d, NULL);
-			am_execsnoop_set_batching(s, false);
+	flush_out(r->o);
+	if (n < 0) {
+		am_err("execsnoop: reading records failed: %s", strerror(-n));
+		r->rc = AM_EXIT_FAIL;
+	}
+	if (n < 0 || r->o->write_failed) {
+		am_loop_stop(&r->cl->loop);
+		return -1;
+	}
+	if (n > 0 && r->a->batch_ms > 0) {
+		/* While batching, records do not wake us, and the fd is not watched. */
+		am_execsnoop_set_batching(r->s, true);
+		am_loop_remove(&r->cl->loop, r->ready);
+		r->ready = NULL;
+		if (am_loop_timer_set(r->batch, am_loop_ns_from_s(r->a->batch_ms / 1000), 0)) {
+			r->rc = AM_EXIT_FAIL;
+			am_loop_stop(&r->cl->loop);
 		}
 	}
+	return n;
+}
+
+static void on_ready(void *ctx, uint32_t events, uint64_t expirations)
+{
+	(void)events;
+	(void)expirations;
+	consume(ctx);
+}
+
+static void on_batch_end(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct run *r = ctx;
+
+	(void)events;
+	(void)expirations;
+	/* Read at once: records written meanwhile woke nobody and do not make the fd readable. */
+	am_execsnoop_set_batching(r->s, false);
+	if (consume(r) != 0 || r->ready)
+		return; /* batching again, stopped, or this was the sweep below */
+	r->ready = am_loop_add(&r->cl->loop, am_execsnoop_fd(r->s), on_ready, r);
+	/* A record whose program read the flag just before it was cleared can commit after this
+	 * read, without a wakeup: one more read a second later (the sweep) picks it up. */
+	if (!r->ready || am_loop_timer_set(r->batch, SWEEP_NS, 0)) {
+		r->rc = AM_EXIT_FAIL;
+		am_loop_stop(&r->cl->loop);
+	}
+}
+
+static void on_stats(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct run *r = ctx;
+
+	(void)events;
+	(void)expirations;
+	emit_stats(r->s, r->o, false);
+	if (r->o->write_failed)
+		am_loop_stop(&r->cl->loop);
+}
+
+static int run(struct am_cli_loop *cl, struct am_execsnoop *s, const struct args *a,
+	       struct out_ctx *o)
+{
+	struct run r = {.cl = cl, .s = s, .o = o, .a = a, .rc = AM_EXIT_OK};
+	uint64_t stats_ns = am_loop_ns_from_s(a->stats_interval);
+
+	r.ready = am_loop_add(&cl->loop, am_execsnoop_fd(s), on_ready, &r);
+	/* Added disarmed: armed for each batch pause. */
+	r.batch = am_loop_add_timer_ns(&cl->loop, 1, 0, on_batch_end, &r);
+	if (!r.ready || !r.batch || am_loop_timer_set(r.batch, 0, 0) ||
+	    (a->json && stats_ns &&
+	     !am_loop_add_timer_ns(&cl->loop, stats_ns, stats_ns, on_stats, &r)))
+		return AM_EXIT_FAIL;
+	if (am_cli_loop_run(cl, a->duration))
+		return AM_EXIT_FAIL;
 	/* What arrived before the stop still counts. */
-	am_execsnoop_consume(s);
-	flush_out(o);
-	return AM_EXIT_OK;
+	am_execsnoop_set_batching(s, false);
+	if (r.rc == AM_EXIT_OK && !o->write_failed) {
+		am_execsnoop_consume(s);
+		flush_out(o);
+	}
+	return r.rc;
 }
 
 int cmd_execsnoop(int argc, char **argv)
@@ -385,7 +424,8 @@ int cmd_execsnoop(int argc, char **argv)
 	struct am_execsnoop *s = NULL;
 	struct args a = { 0 };
 	char btf[4096];
-	int rc, err, sigfd = -1;
+	struct am_cli_loop cl;
+	int rc, err;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -399,15 +439,9 @@ int cmd_execsnoop(int argc, char **argv)
 	if (rc)
 		return rc;
 
-	/* A shell starts background jobs with SIGINT ignored, and an ignored signal never reaches
-	 * a signalfd: take the signals back (they are blocked and read from the fd below). */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	sigfd = am_cli_signalfd(0, NULL);
-	if (sigfd < 0) {
-		am_err("execsnoop: cannot set up signal handling: %s", strerror(-sigfd));
+	/* Signals first: a Ctrl-C while the program loads ends the run, not the process. */
+	if (am_cli_loop_open(&cl))
 		return AM_EXIT_FAIL;
-	}
 	signal(SIGPIPE, SIG_IGN);
 
 	o.json = a.json;
@@ -428,7 +462,7 @@ int cmd_execsnoop(int argc, char **argv)
 	err = am_execsnoop_open(&so, &s);
 	if (err) {
 		hint_verbose(&a, err);
-		close(sigfd);
+		am_cli_loop_close(&cl);
 		return AM_EXIT_FAIL;
 	}
 	fprintf(stderr, "execsnoop: tracing execs (%s); Ctrl-C to stop\n",
@@ -437,12 +471,12 @@ int cmd_execsnoop(int argc, char **argv)
 		am_exec_render_text_header(&o.buf, a.time);
 		flush_out(&o);
 	}
-	rc = run(s, &a, &o, sigfd);
+	rc = run(&cl, s, &a, &o);
 	if (a.json)
 		emit_stats(s, &o, true);
 	summary(s);
 	am_execsnoop_close(s);
 	am_strbuf_free(&o.buf);
-	close(sigfd);
+	am_cli_loop_close(&cl);
 	return rc;
 }

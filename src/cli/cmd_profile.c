@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_loop.h"
 #include "cli/cli_opts.h"
 #include "cli/cli_resolve.h"
 #include "cli/commands.h"
@@ -20,6 +20,7 @@
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
 #include "export/pprof.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/output_file.h"
@@ -356,23 +357,59 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return rc ? rc : check_args(a);
 }
 
-struct progress {
+/* The run's once-a-second tick: side-band buffers are read at a quarter full, and reading
+ * them every second as well keeps them emptier still; the progress line on a terminal. */
+struct tick {
+	struct am_profiler *p;
 	double duration;
-	bool shown;
+	uint64_t start_ns;
+	bool show, shown;
 };
 
-static void show_progress(void *ctx, uint64_t elapsed_ms, uint64_t samples)
+static void on_tick(void *ctx, uint32_t events, uint64_t expirations)
 {
-	struct progress *p = ctx;
+	struct tick *t = ctx;
+	unsigned long long secs =
+	    (unsigned long long)((am_clock_ns(CLOCK_MONOTONIC) - t->start_ns) / 1000000000u);
+	unsigned long long samples;
 
-	if (p->duration > 0)
-		fprintf(stderr, "\rprofiling: %llu/%g s, %llu samples   ",
-			(unsigned long long)(elapsed_ms / 1000), p->duration,
-			(unsigned long long)samples);
+	(void)events;
+	(void)expirations;
+	am_profiler_handle_notices(t->p);
+	if (!t->show)
+		return;
+	samples = (unsigned long long)am_profiler_samples(t->p);
+	if (t->duration > 0)
+		fprintf(stderr, "\rprofiling: %llu/%g s, %llu samples   ", secs, t->duration,
+			samples);
 	else
-		fprintf(stderr, "\rprofiling: %llu s, %llu samples (Ctrl-C to stop)   ",
-			(unsigned long long)(elapsed_ms / 1000), (unsigned long long)samples);
-	p->shown = true;
+		fprintf(stderr, "\rprofiling: %llu s, %llu samples (Ctrl-C to stop)   ", secs,
+			samples);
+	t->shown = true;
+}
+
+/* New processes: their mappings are captured while they live. */
+static void on_notices(void *ctx, uint32_t events, uint64_t expirations)
+{
+	(void)events;
+	(void)expirations;
+	am_profiler_handle_notices(ctx);
+}
+
+/* Sample until the duration ends or a signal comes. Returns 0 or -errno (logged). */
+static int run(struct am_cli_loop *cl, struct am_profiler *p, double duration)
+{
+	struct tick t = {.p = p, .duration = duration, .show = isatty(STDERR_FILENO) != 0};
+	int err;
+
+	t.start_ns = am_clock_ns(CLOCK_MONOTONIC);
+	if (!am_loop_add(&cl->loop, am_profiler_notify_fd(p), on_notices, p) ||
+	    !am_loop_add_timer_ns(&cl->loop, 1000000000u, 1000000000u, on_tick, &t))
+		return -ENOMEM;
+	err = am_cli_loop_run(cl, duration);
+	if (t.shown)
+		fputc('\n', stderr);
+	return err;
 }
 
 /* The kernel side's counters with -v, and each lost part of the profile as a warning (the
@@ -503,10 +540,9 @@ int cmd_profile(int argc, char **argv)
 	struct am_profiler *p = NULL;
 	struct am_profile prof = {0};
 	struct am_strbuf out = {0};
-	struct progress prog = {0};
+	struct am_cli_loop cl;
 	char btf[PATH_MAX] = "";
-	sigset_t old;
-	int sfd = -1, err = 0, rc;
+	int err = 0, rc;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -516,23 +552,15 @@ int cmd_profile(int argc, char **argv)
 		return rc;
 
 	/* Ctrl-C ends the profile and still writes it: signals arrive through a signalfd. */
-	sfd = am_cli_signalfd(SFD_NONBLOCK, &old);
-	if (sfd < 0) {
-		am_err("signalfd: %s", strerror(-sfd));
-		rc = AM_EXIT_FAIL;
-		goto out;
-	}
+	if (am_cli_loop_open(&cl))
+		return AM_EXIT_FAIL;
 	err = am_profiler_open(&a.o, &p);
 	if (err) {
 		open_failed_hint(&a, err);
 		rc = AM_EXIT_FAIL;
 		goto out;
 	}
-	prog.duration = a.duration;
-	err = am_profiler_run(p, (uint64_t)(a.duration * 1000), sfd,
-			      isatty(STDERR_FILENO) ? show_progress : NULL, &prog);
-	if (prog.shown)
-		fputc('\n', stderr);
+	err = run(&cl, p, a.duration);
 	if (!err)
 		err = am_profiler_collect(p, &prof);
 	am_profiler_close(p);
@@ -551,15 +579,6 @@ int cmd_profile(int argc, char **argv)
 out:
 	am_profile_free(&prof);
 	am_strbuf_free(&out);
-	if (sfd >= 0) {
-		struct signalfd_siginfo si;
-
-		/* Consume the Ctrl-C that ended the profile: left pending, it would kill the
-		 * process when the mask is restored. */
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			;
-		close(sfd);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	am_cli_loop_close(&cl);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "collectors/ebpf/profiler.h"
+#include "profile_run.h"
 #include "testutil.h"
 
 #define HOT	AM_TEST_BUILD_DIR "/tests/workloads/hot"
@@ -85,7 +86,7 @@ static void profile_event(const char *event, struct am_profile *prof, pid_t pid)
 	o.event = event;
 	err = am_profiler_open(&o, &p);
 	cr_assert_eq(err, 0, "opening %s failed: %s", event, strerror(-err));
-	cr_assert_eq(am_profiler_run(p, SECONDS * 1000, -1, NULL, NULL), 0);
+	cr_assert_eq(am_test_profile_for(p, SECONDS * 1000), 0);
 	err = am_profiler_collect(p, prof);
 	am_profiler_close(p);
 	cr_assert_eq(err, 0);

@@ -402,3 +402,29 @@ Test(execsnoop_cli, duration_ends_the_run_with_periodic_stats)
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
 }
+
+/* The same promise as profile's: a positive duration under a millisecond ends the run. */
+Test(execsnoop_cli, submillisecond_duration_still_ends_the_run)
+{
+	char *argv[] = { AGENT, "execsnoop", "-d", "0.0005", "--json", NULL };
+	struct am_strbuf out = { 0 };
+	char file[4096], *dir;
+	pid_t agent;
+	int st, err;
+
+	AM_REQUIRE_BPF();
+	dir = am_test_mkdtemp("execsnoop-d");
+	cr_assert_not_null(dir);
+	agent = am_test_spawn(argv, dir);
+	cr_assert_gt(agent, 0);
+	err = am_test_wait_exit(agent, 20000, &st);
+	cr_assert_eq(err, 0, "execsnoop -d 0.0005 still ran after 20 s");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "execsnoop -d 0.0005: status %d", st);
+	snprintf(file, sizeof(file), "%s/out.txt", dir);
+	cr_assert_eq(am_test_read_file(file, &out), 0);
+	cr_expect(out.data && strstr(out.data, "\"final\":true"), "no final stats line: %s",
+		  out.data ? out.data : "");
+	am_strbuf_free(&out);
+	am_test_rmtree(dir);
+	free(dir);
+}

@@ -599,7 +599,7 @@ Test(profiler, idle_samples_only_when_asked)
 	am_strbuf_free(&err);
 }
 
-/* The library API as an event loop of its own uses it (the daemon): no am_profiler_run, the
+/* The library API with an event loop that is not util/loop (a plain poll()): the
  * notification fd polled, notices handled; an exiting process must still be symbolized. */
 Test(profiler, own_event_loop_handles_notices_for_exiting_processes)
 {
@@ -699,6 +699,22 @@ Test(profiler, process_exiting_mid_profile_keeps_its_symbols)
 		     "the exited process lost its symbols: %s", out.data);
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
+}
+
+/* A positive duration under a millisecond is a duration, not "until Ctrl-C" (it once rounded to
+ * 0 ms, which meant forever). */
+Test(profiler, submillisecond_duration_still_ends_the_profile)
+{
+	char *argv[] = {AGENT, "profile", "-d", "0.0005", NULL};
+	pid_t agent;
+	int st, err;
+
+	AM_REQUIRE_BPF();
+	agent = am_test_spawn(argv, tmpdir);
+	cr_assert_gt(agent, 0);
+	err = am_test_wait_exit(agent, 20000, &st);
+	cr_assert_eq(err, 0, "profile -d 0.0005 still ran after 20 s");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "profile -d 0.0005: status %d", st);
 }
 
 /* go tool pprof -top's first two rows: flat counts and names. */

@@ -16,6 +16,7 @@
 
 #include "collectors/ebpf/profiler.h"
 #include "collectors/ebpf/sideband.h"
+#include "profile_run.h"
 #include "testutil.h"
 
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
@@ -216,7 +217,7 @@ static void sb_seen(const struct am_profile *prof, struct sb_seen *out)
 	out->stats.malformed = prof->lost[AM_PROFILE_LOST_SIDEBAND_MALFORMED];
 }
 
-/* The daemon's and the CLI's way: notices handled as they come (am_profiler_run), while the
+/* The daemon's and the CLI's way: notices handled as they come (on an event loop), while the
  * storm runs. */
 static void profile_live(bool sideband, struct tally *t, struct sb_seen *sb)
 {
@@ -225,7 +226,7 @@ static void profile_live(bool sideband, struct tally *t, struct sb_seen *sb)
 	struct am_profile prof;
 	pid_t pid = storm(prog, 200, "3");
 
-	cr_assert_eq(am_profiler_run(p, 1500, -1, NULL, NULL), 0);
+	cr_assert_eq(am_test_profile_for(p, 1500), 0);
 	wait_ok(pid);
 	cr_assert_eq(am_profiler_collect(p, &prof), 0);
 	am_profiler_close(p);

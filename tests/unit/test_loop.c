@@ -1,10 +1,13 @@
-/* The daemon's event loop: fd sources, periodic timers, removal from inside a callback (the
- * reload path does it) and the bounded-wait hook libmicrohttpd needs. */
+/* The event loop every command runs on: fd sources, periodic and one-shot timers (the CLI's
+ * duration), removal from inside a callback (the reload path does it) and the bounded-wait
+ * hook libmicrohttpd needs. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "agent/loop.h"
+#include "util/loop.h"
 
 struct pipe_src {
 	struct am_loop *loop;
@@ -139,6 +142,89 @@ Test(loop, close_releases_sources_still_registered)
 	cr_assert_not_null(am_loop_add_timer(&loop, 1000, 1000, on_tick, &t));
 	cr_assert_not_null(am_loop_add(&loop, fds[0], on_tick, &t));
 	/* ASan's leak check fails this test if close forgets a source. */
+	am_loop_close(&loop);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+Test(loop, seconds_to_timer_ns_never_round_a_positive_duration_to_zero)
+{
+	cr_assert_eq(am_loop_ns_from_s(0), 0u);
+	cr_assert_eq(am_loop_ns_from_s(-1), 0u);
+	cr_assert_eq(am_loop_ns_from_s(0.0005), 500000u);
+	cr_assert_eq(am_loop_ns_from_s(1e-12), 1u, "a positive duration became 0 (forever)");
+	cr_assert_eq(am_loop_ns_from_s(1.5), 1500000000u);
+	cr_assert_gt(am_loop_ns_from_s(1e12), 1000000000u * 1000000000ull / 2);
+}
+
+/* The CLI's -d: a sub-millisecond deadline stops a loop that has nothing else to wake it. */
+Test(loop, stop_after_a_submillisecond_deadline_ends_the_run)
+{
+	struct am_loop loop;
+	struct timespec t0, t1;
+
+	cr_assert_eq(am_loop_init(&loop), 0);
+	cr_assert_not_null(am_loop_stop_after(&loop, am_loop_ns_from_s(0.0005)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(am_loop_run(&loop), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_geq((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec), 400000,
+		      "stopped before the deadline");
+	am_loop_close(&loop);
+}
+
+struct oneshot {
+	struct am_loop *loop;
+	struct am_loop_source *timer;
+	int calls;
+};
+
+/* Fires twice: re-arms itself once, then stops the loop from a later tick. */
+static void on_oneshot(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct oneshot *o = ctx;
+
+	(void)events;
+	cr_assert_eq(expirations, 1u, "a one-shot timer expired more than once");
+	if (++o->calls == 1)
+		cr_assert_eq(am_loop_timer_set(o->timer, 1000000, 0), 0);
+	else
+		am_loop_stop(o->loop);
+}
+
+Test(loop, one_shot_timer_fires_once_until_rearmed)
+{
+	struct am_loop loop;
+	struct oneshot o = {&loop, NULL, 0};
+	struct tick t = {&loop, 0, 0};
+
+	cr_assert_eq(am_loop_init(&loop), 0);
+	o.timer = am_loop_add_timer_ns(&loop, 100000, 0, on_oneshot, &o);
+	cr_assert_not_null(o.timer);
+	cr_assert_eq(am_loop_run(&loop), 0);
+	cr_assert_eq(o.calls, 2);
+	/* Disarmed, it stays quiet: only the 20 ms ticker wakes the loop, 3 times. */
+	cr_assert_eq(am_loop_timer_set(o.timer, 5000000, 0), 0);
+	cr_assert_eq(am_loop_timer_set(o.timer, 0, 0), 0);
+	cr_assert_not_null(am_loop_add_timer(&loop, 20, 20, on_tick, &t));
+	cr_assert_eq(am_loop_run(&loop), 0);
+	cr_assert_eq(t.calls, 3);
+	cr_assert_eq(o.calls, 2, "a disarmed timer fired");
+	am_loop_close(&loop);
+}
+
+Test(loop, only_timers_can_be_rearmed)
+{
+	struct am_loop loop;
+	struct tick t = {&loop, 0, 0};
+	struct am_loop_source *s;
+	int fds[2];
+
+	cr_assert_eq(am_loop_init(&loop), 0);
+	cr_assert_eq(pipe(fds), 0);
+	s = am_loop_add(&loop, fds[0], on_tick, &t);
+	cr_assert_not_null(s);
+	cr_assert_eq(am_loop_timer_set(s, 1000, 0), -EINVAL);
 	am_loop_close(&loop);
 	close(fds[0]);
 	close(fds[1]);

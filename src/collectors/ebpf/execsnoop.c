@@ -11,6 +11,7 @@
 #include "core/bpf_load.h"
 #include "core/capabilities.h"
 #include "core/cgroup_path.h"
+#include "core/percpu.h"
 #include "core/tracefs.h"
 #include "execsnoop.skel.h"
 #include "execsnoop_types.h"
@@ -39,7 +40,6 @@ struct am_execsnoop {
 	struct am_exec_arg argv[EXECSNOOP_MAX_ARGS];
 	uint32_t max_args;
 	uint64_t execs, exits, lost, malformed;
-	int ncpus;
 };
 
 static void fill_cgroup(struct am_execsnoop *s, struct am_exec_record *r,
@@ -307,12 +307,6 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	s->cb = o->cb;
 	s->ctx = o->ctx;
 	s->ringbuf = want_ringbuf(o->buffer);
-	s->ncpus = libbpf_num_possible_cpus();
-	if (s->ncpus <= 0) {
-		err = s->ncpus ? s->ncpus : -EINVAL;
-		am_err("execsnoop: cannot count possible CPUs: %s", strerror(-err));
-		goto fail;
-	}
 	s->skel = AM_SKEL_OPEN(execsnoop_bpf, "execsnoop", o->btf_path, &s->open_state);
 	if (!s->skel) {
 		err = -errno;
@@ -402,19 +396,9 @@ int am_execsnoop_poll(struct am_execsnoop *s, int timeout_ms)
 
 void am_execsnoop_stats(struct am_execsnoop *s, struct am_execsnoop_stats *out)
 {
-	uint64_t sums[EXECSNOOP_STAT_NR] = { 0 };
-	__u64 *vals = calloc((size_t)s->ncpus, sizeof(*vals));
-	__u32 k;
-	int cpu;
+	uint64_t sums[EXECSNOOP_STAT_NR];
 
-	for (k = 0; vals && k < EXECSNOOP_STAT_NR; k++) {
-		if (bpf_map__lookup_elem(s->skel->maps.stats, &k, sizeof(k), vals,
-					 sizeof(*vals) * (size_t)s->ncpus, 0))
-			continue;
-		for (cpu = 0; cpu < s->ncpus; cpu++)
-			sums[k] += vals[cpu];
-	}
-	free(vals);
+	am_percpu_sums(bpf_map__fd(s->skel->maps.stats), 0, EXECSNOOP_STAT_NR, sums);
 	memset(out, 0, sizeof(*out));
 	out->execs = s->execs;
 	out->exits = s->exits;

@@ -14,6 +14,7 @@
 #include "collectors/ebpf/sideband.h"
 #include "core/bpf_load.h"
 #include "core/capabilities.h"
+#include "core/percpu.h"
 #include "core/perf_ring.h"
 #include "profiler.skel.h"
 #include "profiler_types.h"
@@ -383,72 +384,12 @@ fail:
 	return err;
 }
 
-static uint64_t stat_sum(struct am_profiler *p, enum profiler_stat idx)
+uint64_t am_profiler_samples(struct am_profiler *p)
 {
-	int n = libbpf_num_possible_cpus(), i;
-	__u32 key = idx;
-	uint64_t sum = 0;
-	__u64 *vals;
+	uint64_t sum;
 
-	if (n <= 0)
-		return 0;
-	vals = calloc((size_t)n, sizeof(*vals));
-	if (vals && !bpf_map__lookup_elem(p->skel->maps.stats, &key, sizeof(key), vals,
-					  (size_t)n * sizeof(*vals), 0))
-		for (i = 0; i < n; i++)
-			sum += vals[i];
-	free(vals);
+	am_percpu_sums(bpf_map__fd(p->skel->maps.stats), PROFILER_STAT_COUNTED, 1, &sum);
 	return sum;
-}
-
-int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
-		    am_profiler_progress_fn progress, void *ctx)
-{
-	struct epoll_event ev = {.events = EPOLLIN}, evs[4];
-	uint64_t start = am_clock_ns(CLOCK_MONOTONIC) / 1000000, next_progress = start + 1000;
-	int ep, err = 0, n, i;
-	bool stop = false;
-
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		return -errno;
-	ev.data.fd = p->ep;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0 ||
-	    (stop_fd >= 0 &&
-	     (ev.data.fd = stop_fd, epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &ev) < 0))) {
-		err = -errno;
-		am_err("epoll: %s", strerror(-err));
-		close(ep);
-		return err;
-	}
-	while (!stop) {
-		uint64_t now = am_clock_ns(CLOCK_MONOTONIC) / 1000000, wake = next_progress;
-
-		if (duration_ms && now >= start + duration_ms)
-			break;
-		if (duration_ms && start + duration_ms < wake)
-			wake = start + duration_ms;
-		n = epoll_wait(ep, evs, 4, wake > now ? (int)(wake - now) : 0);
-		if (n < 0 && errno != EINTR) {
-			err = -errno;
-			am_err("epoll_wait: %s", strerror(-err));
-			break;
-		}
-		for (i = 0; i < n; i++)
-			if (evs[i].data.fd == stop_fd)
-				stop = true;
-		/* Every wake-up, not only the notified ones: side-band buffers are read at a
-		 * quarter full, and this keeps them emptier still. */
-		am_profiler_handle_notices(p);
-		now = am_clock_ns(CLOCK_MONOTONIC) / 1000000;
-		if (now >= next_progress) {
-			if (progress)
-				progress(ctx, now - start, stat_sum(p, PROFILER_STAT_COUNTED));
-			next_progress += 1000;
-		}
-	}
-	close(ep);
-	return err;
 }
 
 int am_profiler_notify_fd(const struct am_profiler *p)
@@ -537,8 +478,7 @@ static void read_stats(struct am_profiler *p, struct am_profile *out)
 	uint64_t st[PROFILER_STAT_MAX];
 	int i;
 
-	for (i = 0; i < PROFILER_STAT_MAX; i++)
-		st[i] = stat_sum(p, (enum profiler_stat)i);
+	am_percpu_sums(bpf_map__fd(p->skel->maps.stats), 0, PROFILER_STAT_MAX, st);
 	s->seen = st[PROFILER_STAT_SEEN];
 	s->idle = st[PROFILER_STAT_IDLE];
 	s->filtered = st[PROFILER_STAT_FILTERED];

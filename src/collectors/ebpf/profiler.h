@@ -47,21 +47,16 @@ struct am_profiler;
  * -EACCES/-EPERM naming the missing capability or sysctl. */
 int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **out);
 
-/* Progress callback: ELAPSED_MS since the start and samples counted so far. */
-typedef void (*am_profiler_progress_fn)(void *ctx, uint64_t elapsed_ms, uint64_t samples);
-
-/* Sample for DURATION_MS (0: until STOP_FD becomes readable), capturing the mappings of each
- * new process as it appears. STOP_FD (-1: none) ends the run early when readable (a signalfd).
- * PROGRESS (may be NULL) is called about once a second. Returns 0 or -errno (logged). */
-int am_profiler_run(struct am_profiler *p, uint64_t duration_ms, int stop_fd,
-		    am_profiler_progress_fn progress, void *ctx);
-
-/* For callers with their own event loop instead of am_profiler_run: an fd that becomes
- * readable when new-process notifications or mmap side-band records wait, and the call that
- * handles them (captures the processes' mappings, reads the records). Returns the fd;
- * am_profiler_handle_notices returns 0 or -errno. */
+/* The caller's event loop drives the profiler (collectors never own a loop): an fd that
+ * becomes readable when new-process notifications or mmap side-band records wait, and the
+ * call that handles them (captures the processes' mappings, reads the records). Call it when
+ * the fd is readable and also now and then (the CLI: every second), which keeps the side
+ * band's buffers emptier. Returns the fd; am_profiler_handle_notices returns 0 or -errno. */
 int am_profiler_notify_fd(const struct am_profiler *p);
 int am_profiler_handle_notices(struct am_profiler *p);
+
+/* Samples counted so far (for a progress line). */
+uint64_t am_profiler_samples(struct am_profiler *p);
 
 /* Detach, read the counts and stacks and symbolize them into OUT (its lost parts included).
  * Returns 0 or -errno (logged). */

@@ -1,6 +1,7 @@
-#include "agent/loop.h"
+#include "util/loop.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -60,10 +61,26 @@ struct am_loop_source *am_loop_add(struct am_loop *l, int fd, am_loop_fn fn, voi
 	return add(l, fd, false, fn, ctx);
 }
 
-struct am_loop_source *am_loop_add_timer(struct am_loop *l, uint64_t first_ms, uint64_t interval_ms,
-					 am_loop_fn fn, void *ctx)
+static int timer_set(int fd, uint64_t first_ns, uint64_t interval_ns)
 {
 	struct itimerspec its = {0};
+
+	its.it_value.tv_sec = (time_t)(first_ns / 1000000000u);
+	its.it_value.tv_nsec = (long)(first_ns % 1000000000u);
+	its.it_interval.tv_sec = (time_t)(interval_ns / 1000000000u);
+	its.it_interval.tv_nsec = (long)(interval_ns % 1000000000u);
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		int err = -errno;
+
+		am_err("timerfd_settime: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+struct am_loop_source *am_loop_add_timer_ns(struct am_loop *l, uint64_t first_ns,
+					    uint64_t interval_ns, am_loop_fn fn, void *ctx)
+{
 	struct am_loop_source *s;
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
@@ -72,12 +89,7 @@ struct am_loop_source *am_loop_add_timer(struct am_loop *l, uint64_t first_ms, u
 		return NULL;
 	}
 	/* it_value 0 would disarm the timer: "at once" is the smallest nonzero delay. */
-	its.it_value.tv_sec = (time_t)(first_ms / 1000);
-	its.it_value.tv_nsec = first_ms ? (long)(first_ms % 1000) * 1000000L : 1;
-	its.it_interval.tv_sec = (time_t)(interval_ms / 1000);
-	its.it_interval.tv_nsec = (long)(interval_ms % 1000) * 1000000L;
-	if (timerfd_settime(fd, 0, &its, NULL)) {
-		am_err("timerfd_settime: %s", strerror(errno));
+	if (timer_set(fd, first_ns ? first_ns : 1, interval_ns)) {
 		close(fd);
 		return NULL;
 	}
@@ -85,6 +97,42 @@ struct am_loop_source *am_loop_add_timer(struct am_loop *l, uint64_t first_ms, u
 	if (!s)
 		close(fd);
 	return s;
+}
+
+struct am_loop_source *am_loop_add_timer(struct am_loop *l, uint64_t first_ms, uint64_t interval_ms,
+					 am_loop_fn fn, void *ctx)
+{
+	return am_loop_add_timer_ns(l, first_ms * 1000000u, interval_ms * 1000000u, fn, ctx);
+}
+
+int am_loop_timer_set(struct am_loop_source *s, uint64_t first_ns, uint64_t interval_ns)
+{
+	if (!s->timer)
+		return -EINVAL;
+	return timer_set(s->fd, first_ns, interval_ns);
+}
+
+static void on_deadline(void *ctx, uint32_t events, uint64_t expirations)
+{
+	(void)events;
+	(void)expirations;
+	am_loop_stop(ctx);
+}
+
+struct am_loop_source *am_loop_stop_after(struct am_loop *l, uint64_t ns)
+{
+	return am_loop_add_timer_ns(l, ns, 0, on_deadline, l);
+}
+
+uint64_t am_loop_ns_from_s(double s)
+{
+	double ns = s * 1e9;
+
+	if (!(s > 0))
+		return 0;
+	if (ns >= 18e18) /* beyond uint64_t: about 570 years, "never" for a timer */
+		return UINT64_MAX / 2;
+	return ns < 1 ? 1 : (uint64_t)ceil(ns);
 }
 
 void am_loop_remove(struct am_loop *l, struct am_loop_source *s)

@@ -1,8 +1,10 @@
-/* The daemon's one event loop (epoll): fds with callbacks, periodic timers (a timerfd each),
- * and one hook for a library that needs a bounded wait (libmicrohttpd's connection timeouts).
- * Nothing spins: with no event and no hook deadline, epoll_wait blocks indefinitely. */
-#ifndef ANTIMETAL_AGENT_LOOP_H
-#define ANTIMETAL_AGENT_LOOP_H
+/* The one event loop every command runs on (epoll): the daemon, execsnoop and profile. Fds
+ * with callbacks, timers (a timerfd each: periodic or one-shot, nanosecond resolution), and
+ * one hook for a library that needs a bounded wait (libmicrohttpd's connection timeouts).
+ * Signals come in as one more fd (util/signals.h). Nothing spins: with no event and no hook
+ * deadline, epoll_wait blocks indefinitely. */
+#ifndef ANTIMETAL_UTIL_LOOP_H
+#define ANTIMETAL_UTIL_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +33,16 @@ struct am_loop_source *am_loop_add(struct am_loop *l, int fd, am_loop_fn fn, voi
  * INTERVAL_MS. Returns the source or NULL (logged). */
 struct am_loop_source *am_loop_add_timer(struct am_loop *l, uint64_t first_ms, uint64_t interval_ms,
 					 am_loop_fn fn, void *ctx);
+/* A timer owned by the loop, in nanoseconds: first after FIRST_NS (0 = at once), then every
+ * INTERVAL_NS, or only once with INTERVAL_NS 0. Returns the source or NULL (logged). */
+struct am_loop_source *am_loop_add_timer_ns(struct am_loop *l, uint64_t first_ns,
+					    uint64_t interval_ns, am_loop_fn fn, void *ctx);
+/* Re-arm timer SRC as am_loop_add_timer_ns would; FIRST_NS 0 disarms it (it stays added).
+ * Returns 0 or -errno (logged). */
+int am_loop_timer_set(struct am_loop_source *src, uint64_t first_ns, uint64_t interval_ns);
+/* A one-shot timer that stops the loop after NS nanoseconds (a command's duration); NS must
+ * be positive. Returns the source or NULL (logged). */
+struct am_loop_source *am_loop_stop_after(struct am_loop *l, uint64_t ns);
 /* Stop watching SRC (closing its timerfd); safe from inside any callback. NULL is ignored. */
 void am_loop_remove(struct am_loop *l, struct am_loop_source *src);
 /* Install (or, with NULL functions, clear) the bounded-wait hook. */
@@ -42,5 +54,9 @@ int am_loop_run(struct am_loop *l);
 void am_loop_stop(struct am_loop *l);
 /* Remove every source and close the epoll fd. */
 void am_loop_close(struct am_loop *l);
+
+/* Nanoseconds in S seconds for a timer: rounded up, so a positive duration never becomes 0
+ * (which means "no timer" / "at once" to the callers); 0 for S <= 0. */
+uint64_t am_loop_ns_from_s(double s);
 
 #endif
