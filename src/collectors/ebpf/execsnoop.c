@@ -10,6 +10,7 @@
 
 #include "core/bpf_load.h"
 #include "core/cgroup_path.h"
+#include "core/memlock.h"
 #include "core/tracefs.h"
 #include "execsnoop.skel.h"
 #include "execsnoop_types.h"
@@ -312,8 +313,10 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	bpf_program__set_autoload(s->skel->progs.execsnoop_process_exit, o->exits);
 	err = execsnoop_bpf__load(s->skel);
 	if (err) {
-		am_err("execsnoop: loading the BPF program failed: %s (run with -v for the verifier log)",
-		       strerror(-err));
+		if (!am_memlock_explain("execsnoop's BPF program", err))
+			am_err("execsnoop: loading the BPF program failed: %s (run with -v for the "
+			       "verifier log)",
+			       strerror(-err));
 		goto fail;
 	}
 	err = execsnoop_bpf__attach(s->skel);

@@ -12,6 +12,7 @@
 
 #include "collectors/ebpf/sideband.h"
 #include "core/bpf_load.h"
+#include "core/memlock.h"
 #include "core/perf_ring.h"
 #include "profiler.skel.h"
 #include "symbolize/demangle.h"
@@ -239,6 +240,8 @@ static int load(struct am_profiler *p)
 	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries : 4 * nstacks);
 	err = profiler_bpf__load(s);
 	if (err) {
+		if (am_memlock_explain("the profiler's BPF program", err))
+			return err;
 		if (err == -EPERM || err == -EACCES)
 			am_err(
 			    "loading the profiler's BPF program was not permitted: needs CAP_BPF "
