@@ -7,7 +7,7 @@ PKGS=(
 	libiberty-dev
 	binutils elfutils kmod procps xz-utils
 	prometheus prometheus-node-exporter golang-go linux-perf
-	qemu-system-x86 busybox-static cpio
+	qemu-system-x86 busybox-static cpio debian-archive-keyring
 )
 missing=()
 for p in "${PKGS[@]}"; do
