@@ -188,11 +188,14 @@ static struct am_profiler *open_profiler(bool sideband, uint64_t hz)
 /* How many samples a child gets depends on the machine: under qemu's TCG the loader takes most
  * of its short life, and one storm may give a few dozen samples in the program's own code where
  * a real CPU gives hundreds. So the work is sized by the samples received: storms (one profile
- * each) are repeated until the children's samples reach what the assertions need. A machine
- * that gives none stops at MAX_ROUNDS and the assertions say how many there were. */
-#define MAX_ROUNDS     8
+ * each) are repeated until the children's samples reach what the assertions need. The shares
+ * asserted (named, main;brief_burn_fn) need enough samples not to be decided by sampling noise:
+ * main;brief_burn_fn is about two thirds of the program's own samples under TCG (40 to 80 per
+ * storm there), and at 200 samples half is five standard deviations below that. A machine that
+ * gives none stops at MAX_ROUNDS and the assertions say how many there were. */
+#define MAX_ROUNDS     20
 #define ENOUGH_USER    100 /* samples of the children with a user stack */
-#define ENOUGH_BINARY  50  /* ...of which in the program's own code (side band on) */
+#define ENOUGH_BINARY  200 /* ...of which in the program's own code (side band on) */
 #define ENOUGH_CAPTURE 50  /* children captured from side-band records (late, side band on) */
 
 static void add_tally(struct tally *sum, const struct tally *t)
