@@ -7,7 +7,7 @@ PKGS=(
 	libiberty-dev libgnutls28-dev libcrypt-dev
 	binutils elfutils kmod procps xz-utils
 	prometheus prometheus-node-exporter golang-go linux-perf python3 curl openssl
-	qemu-system-x86 busybox-static cpio
+	qemu-system-x86 busybox-static cpio debian-archive-keyring
 	python3-yaml util-linux mmdebstrap podman uidmap curl
 )
 missing=()

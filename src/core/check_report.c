@@ -214,8 +214,11 @@ static void probe_core_reloc(struct am_check_report *r)
 	err = test_core_bpf__load(skel);
 	if (err) {
 		p->status = AM_PROBE_NO;
-		text(p->detail, sizeof(p->detail), "test_core did not load: %s (libbpf's log is at debug level)",
-		     strerror(-err));
+		text(p->detail, sizeof(p->detail), "test_core did not load: %s (%s)",
+		     strerror(-err),
+		     err == -EPERM && r->probes[AM_P_MEMLOCK].status == AM_PROBE_NO
+			 ? "RLIMIT_MEMLOCK: see memlock"
+			 : "libbpf's log is at debug level");
 	} else {
 		p->status = AM_PROBE_YES;
 		text(p->detail, sizeof(p->detail),

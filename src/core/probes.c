@@ -16,6 +16,7 @@
 
 #include "core/capabilities.h"
 #include "core/kversion.h"
+#include "core/memlock.h"
 #include "core/perf_attach.h"
 #include "core/root_path.h"
 #include "core/tracefs.h"
@@ -50,6 +51,7 @@ static const struct {
 	[AM_P_CORE_RELOC] = { "kernel", "core_relocation" },
 	[AM_P_PMU_HW] = { "kernel", "hardware_pmu" },
 	[AM_P_PMU_SW] = { "kernel", "software_events" },
+	[AM_P_MEMLOCK] = { "kernel", "memlock" },
 	[AM_P_CAP_BPF] = { "capabilities", "CAP_BPF" },
 	[AM_P_CAP_PERFMON] = { "capabilities", "CAP_PERFMON" },
 	[AM_P_CAP_SYS_ADMIN] = { "capabilities", "CAP_SYS_ADMIN" },
@@ -439,6 +441,17 @@ static void probe_sysctls(const struct am_probe_ctx *ctx, struct am_probe_result
 		set(&out[AM_P_JIT], AM_PROBE_NO, "0 (programs run in the interpreter)");
 }
 
+/* Whether BPF memory is charged to RLIMIT_MEMLOCK here and what became of the limit: run before
+ * any other bpf() call of the process, so that libbpf's raise shows. */
+static void probe_memlock(struct am_probe_result *r)
+{
+	struct am_memlock m;
+
+	am_memlock_get(&m);
+	am_memlock_describe(&m, r->detail, sizeof(r->detail));
+	r->status = am_memlock_limiting(&m) ? AM_PROBE_NO : AM_PROBE_INFO;
+}
+
 /* The probes that need bpf(): all UNKNOWN with WHY when bpf() is denied to this process. */
 static const enum am_probe_id bpf_probes[] = {
 	AM_P_PROG_TRACEPOINT, AM_P_PROG_RAW_TRACEPOINT, AM_P_PROG_PERF_EVENT, AM_P_PROG_KPROBE,
@@ -459,6 +472,7 @@ void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 
 	for (i = 0; i < AM_P__COUNT; i++)
 		set(&out[i], AM_PROBE_UNKNOWN, "not probed");
+	probe_memlock(&out[AM_P_MEMLOCK]);
 	am_caps_get(&caps);
 	probe_cap(CAP_BPF, "CAP_BPF", "load programs, create maps", new_caps, &out[AM_P_CAP_BPF]);
 	probe_cap(CAP_PERFMON, "CAP_PERFMON", "tracing programs, perf events", new_caps,

@@ -40,6 +40,7 @@ enum am_probe_id {
 	AM_P_CORE_RELOC,
 	AM_P_PMU_HW,
 	AM_P_PMU_SW,
+	AM_P_MEMLOCK,
 	AM_P_CAP_BPF,
 	AM_P_CAP_PERFMON,
 	AM_P_CAP_SYS_ADMIN,

@@ -9,10 +9,13 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -72,6 +75,23 @@ static const char *status_of(const char *json, const char *name, char *buf, size
 	p = strstr(json, key);
 	cr_assert_not_null(p, "probe %s missing from %s", name, json);
 	p = strstr(p, "\"status\":\"");
+	cr_assert_not_null(p);
+	p += 10;
+	q = strchr(p, '"');
+	snprintf(buf, len, "%.*s", (int)(q - p), p);
+	return buf;
+}
+
+/* The detail string of probe NAME in the JSON report. */
+static const char *detail_of(const char *json, const char *name, char *buf, size_t len)
+{
+	char key[128];
+	const char *p, *q;
+
+	snprintf(key, sizeof(key), "\"%s\":{\"group\":\"", name);
+	p = strstr(json, key);
+	cr_assert_not_null(p, "probe %s missing from %s", name, json);
+	p = strstr(p, "\"detail\":\"");
 	cr_assert_not_null(p);
 	p += 10;
 	q = strchr(p, '"');
@@ -381,6 +401,84 @@ Test(check, unprivileged_reports_what_it_could_not_probe)
 	assert_row(out.data, "CAP_BPF", "no");
 	cr_assert(strstr(out.data, "needs root, or CAP_BPF and CAP_PERFMON"), "%s", out.data);
 	cr_assert(strstr(out.data, "\nCO-RE programs cannot run: bpf() refused"), "%s", out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+/* RLIMIT_MEMLOCK of this test's process (each test runs in one of its own), inherited by the
+ * agents it starts: 64 KiB, soft and hard. UNRAISABLE: also drop CAP_SYS_RESOURCE from the
+ * bounding set, so that the agent (root) cannot raise it again. */
+static void low_memlock(bool unraisable)
+{
+	struct rlimit r = { 65536, 65536 };
+
+	if (geteuid() != 0)
+		cr_skip_test("skipped: needs root (the agent must be able to load BPF)");
+	cr_assert_eq(setrlimit(RLIMIT_MEMLOCK, &r), 0, "setrlimit: %s", strerror(errno));
+	if (unraisable)
+		cr_assert_eq(prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0), 0,
+			     "PR_CAPBSET_DROP: %s", strerror(errno));
+}
+
+/* Before 5.11 BPF maps are charged to RLIMIT_MEMLOCK and libbpf raises it to unlimited (the 5.10
+ * guest of `make test-kernels`); from 5.11 they are not, and the limit is left alone. */
+Test(check, memlock_charge_and_libbpf_raise_reported)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	const char *args[] = { "--json", NULL };
+	char d[256], s[32];
+
+	AM_REQUIRE_BPF();
+	low_memlock(false);
+	run_check(args, &out, &err);
+	detail_of(out.data, "memlock", d, sizeof(d));
+	cr_log_info("memlock: %s", d);
+	cr_assert_str_eq(status_of(out.data, "memlock", s, sizeof(s)), "info");
+	if (at_least(5, 11))
+		cr_assert(strstr(d, "not charged: ") && strstr(d, "RLIMIT_MEMLOCK 64 KiB left as it is"),
+			  "%s", d);
+	else
+		cr_assert(strstr(d, "charged (kernel before 5.11): RLIMIT_MEMLOCK raised from 64 KiB "
+				    "to unlimited by libbpf"),
+			  "%s", d);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+/* A limit the agent cannot raise: check says so, and where it matters (before 5.11) a BPF load
+ * that hits it fails naming RLIMIT_MEMLOCK, not with a bare EPERM or a capability hint. */
+Test(check, memlock_that_cannot_be_raised_is_named)
+{
+	struct am_strbuf out = { 0 }, err = { 0 };
+	const char *args[] = { "--json", NULL };
+	char *profile[] = { AGENT, "profile", "-F", "99", "-d", "1", "-o", "/dev/null", NULL };
+	char d[256], s[32];
+	int st;
+
+	AM_REQUIRE_BPF();
+	low_memlock(true);
+	run_check(args, &out, &err);
+	detail_of(out.data, "memlock", d, sizeof(d));
+	status_of(out.data, "memlock", s, sizeof(s));
+	cr_log_info("memlock: %s %s", s, d);
+	am_strbuf_reset(&out);
+	am_strbuf_reset(&err);
+	st = am_test_run(profile, &out, &err);
+	cr_assert(WIFEXITED(st), "profile did not exit normally");
+	cr_log_info("profile exit %d: %s", WEXITSTATUS(st), err.data ? err.data : "");
+	if (at_least(5, 11)) {
+		cr_assert_str_eq(s, "info");
+		cr_assert(strstr(d, "not charged: "), "%s", d);
+		cr_assert_eq(WEXITSTATUS(st), 0, "profile failed under a 64 KiB limit: %s", err.data);
+	} else {
+		cr_assert_str_eq(s, "no");
+		cr_assert(strstr(d, "RLIMIT_MEMLOCK 64 KiB (hard 64 KiB) cannot be raised"), "%s", d);
+		cr_assert_neq(WEXITSTATUS(st), 0, "profile worked under 64 KiB of RLIMIT_MEMLOCK");
+		cr_assert(strstr(err.data, "RLIMIT_MEMLOCK, here 64 KiB (hard 64 KiB)") &&
+			      strstr(err.data, "CAP_SYS_RESOURCE"),
+			  "the error does not name the cause: %s", err.data);
+		cr_assert_null(strstr(err.data, "needs CAP_BPF"), "%s", err.data);
+	}
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
 }

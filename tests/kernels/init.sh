@@ -35,6 +35,11 @@ report() { # STATUS NAME DETAIL
 	echo "AMTEST $1 $2 $3"
 }
 
+# Whether the running kernel is older than MAJOR.MINOR.
+kernel_before() { # MAJOR MINOR
+	uname -r | awk -F '[.-]' -v a="$1" -v b="$2" '{ exit !($1 < a || ($1 == a && $2 < b)) }'
+}
+
 # A step that prints "not built yet" belongs to a subcommand still being written: a skip, said so.
 not_built() {
 	grep -q "not built yet" "$1" 2>/dev/null
@@ -155,12 +160,50 @@ step_profile() {
 	cat /tmp/prof.err
 	head -n 5 /tmp/prof.folded
 	samples=$(awk '{ s += $NF } END { print s + 0 }' /tmp/prof.folded)
+	# The attach the profiler chose by itself: BPF links for perf events exist from 5.15.
+	attach=$(sed -n 's/.*(attach: \([a-z]*\)).*/\1/p' /tmp/prof.err)
+	want_attach=link
+	kernel_before 5 15 && want_attach=ioctl
 	if [ "$rc" -ne 0 ] || [ "$samples" -eq 0 ]; then
 		report FAIL profile "exit $rc, $samples samples"
 	elif [ -n "$want" ] && ! grep -q "$want" /tmp/prof.folded; then
 		report FAIL profile "$samples samples, none in $want"
+	elif [ "$attach" != "$want_attach" ]; then
+		report FAIL profile "attached through '${attach:-?}', want $want_attach on $(uname -r)"
 	else
-		report PASS profile "$samples samples${want:+, $want symbolized}"
+		report PASS profile "$samples samples${want:+, $want symbolized}, attach: $attach"
+	fi
+}
+
+# RLIMIT_MEMLOCK, as a service manager may leave it (64 KiB, hard): check's memlock row, and a
+# profile with CAP_SYS_RESOURCE (libbpf raises the limit where the kernel charges it) and without
+# (before 5.11 the load must fail naming RLIMIT_MEMLOCK; from 5.11 it is not charged at all).
+step_memlock() {
+	if ! command -v setpriv >/dev/null || ! command -v prlimit >/dev/null; then
+		report SKIP memlock "needs setpriv and prlimit (util-linux) in the initramfs"
+		return
+	fi
+	lim="prlimit --memlock=65536:65536"
+	nores="setpriv --bounding-set -sys_resource"
+	$lim "$AGENT" check | grep -E '^  (memlock|perf_event_link|perf_event_ioctl) '
+	$lim $nores "$AGENT" check | grep '^  memlock '
+	$lim "$AGENT" profile -F 99 -d 1 -o /dev/null 2>/tmp/ml.raise
+	rc_raise=$?
+	$lim $nores "$AGENT" profile -F 99 -d 1 -o /dev/null 2>/tmp/ml.fixed
+	rc_fixed=$?
+	cat /tmp/ml.raise /tmp/ml.fixed
+	if [ "$rc_raise" -ne 0 ]; then
+		report FAIL memlock "profile under 64 KiB with CAP_SYS_RESOURCE: exit $rc_raise"
+	elif kernel_before 5 11; then
+		if [ "$rc_fixed" -ne 0 ] && grep -q 'RLIMIT_MEMLOCK, here 64 KiB' /tmp/ml.fixed; then
+			report PASS memlock "charged: raised by libbpf with CAP_SYS_RESOURCE; without, the load fails naming RLIMIT_MEMLOCK"
+		else
+			report FAIL memlock "unraisable 64 KiB: exit $rc_fixed, cause not named"
+		fi
+	elif [ "$rc_fixed" -eq 0 ]; then
+		report PASS memlock "not charged: profile runs under an unraisable 64 KiB limit"
+	else
+		report FAIL memlock "not charged, yet profile failed under 64 KiB: exit $rc_fixed"
 	fi
 }
 
@@ -193,6 +236,7 @@ timed step_check
 timed step_tests
 timed step_execsnoop
 timed step_profile
+timed step_memlock
 timed step_export_btf
 echo "AMTEST DONE"
 poweroff -f

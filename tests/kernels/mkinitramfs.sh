@@ -51,10 +51,10 @@ done
 bpftool=$(command -v bpftool)
 add_elf "$bpftool"
 add_elf /bin/bash
-# Tests that drop privileges use setpriv (util-linux); the btfhub archive test packs a
+# Tests that drop privileges use setpriv (util-linux), the memlock step prlimit; the btfhub archive test packs a
 # .btf.tar.xz with GNU tar and xz; the profiler's stripped-binary test runs strip. Each is
 # optional: its test skips or fails, saying why, without it.
-for tool in /usr/bin/setpriv /bin/tar /usr/bin/xz /usr/bin/strip; do
+for tool in /usr/bin/setpriv /usr/bin/prlimit /bin/tar /usr/bin/xz /usr/bin/strip; do
 	if [ -x "$tool" ]; then add_elf "$tool"; fi
 done
 # Objects and scripts the tests reach by their source-tree paths (ANTIMETAL_BPF_PATH, btfgen).

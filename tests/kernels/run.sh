@@ -6,7 +6,8 @@
 # Environment: KERNEL_TIMEOUT (seconds per boot, default 900), QEMU_MEM (default 1G),
 # QEMU_ACCEL (auto: KVM when /dev/kvm works, else TCG; kvm; tcg),
 # QEMU_SMP (default: host cores, at most 4), TEST_NAMES (integration tests run in the guest),
-# NO_BUILD=1 (use the test binaries as they are), KERNELS_LIST (another list file).
+# NO_BUILD=1 (use the test binaries as they are), KERNELS_LIST (another list file),
+# DEBIAN_MIRROR (for deb:SUITE/PACKAGE; default: the mirror the host's apt uses for Debian).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -28,7 +29,7 @@ die() { echo "test-kernels: $*" >&2; exit 1; }
 # The host tools: installed here rather than by `make deps`, since only this target needs them.
 ensure_packages() {
 	local missing=() p
-	for p in qemu-system-x86 busybox-static cpio; do
+	for p in qemu-system-x86 busybox-static cpio debian-archive-keyring; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
@@ -38,19 +39,50 @@ ensure_packages() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# apt for a Debian suite the host's apt does not carry (bullseye, trixie): its own sources list,
+# package lists and cache under build/kernels/apt/SUITE, so the host's apt configuration stays as
+# it is. Signatures are checked as usual, against the Debian archive keyring, which holds the keys
+# of bullseye (11) to trixie (13). The mirror is the one the host's apt uses for Debian.
+suite_apt() { # SUITE -> sets apt_opts
+	local suite=$1 d=$kdir/apt/$1 mirror
+	mirror=${DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(ORIGIN) $(LABEL)' 2>/dev/null |
+		awk '$2 == "Debian" && $3 == "Debian" { print $1; exit }')}
+	mirror=${mirror:-http://deb.debian.org/debian/}
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	echo "deb [signed-by=$KEYRING] ${mirror%/} $suite main" >"$d/sources.list"
+	apt_opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o APT::Sandbox::User=root)
+	[ -n "${suite_updated[$suite]:-}" ] && return
+	suite_updated[$suite]=1
+	apt-get -q "${apt_opts[@]}" update >"$d/update.log" 2>&1 && return
+	# Offline: the lists of an earlier run still name the image cached with them.
+	if ls "$d"/lists/*_Packages* >/dev/null 2>&1; then
+		log "$suite: apt-get update failed (see $d/update.log); using the lists of an earlier run"
+	else
+		die "$suite: apt-get update failed: $(grep -m 1 -E '^(E|W):' "$d/update.log")"
+	fi
+}
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+declare -A suite_updated=()
+
 # Fetch a Debian kernel package and keep only its /boot (vmlinuz, config, System.map).
-fetch_deb() { # NAME PACKAGE
-	local name=$1 pkg=$2 dir=$kdir/$1 real deb
-	real=$(apt-cache depends "$pkg" 2>/dev/null |
+fetch_deb() { # NAME [SUITE/]PACKAGE
+	local name=$1 pkg=$2 dir=$kdir/$1 real deb apt_opts=()
+	if [[ $pkg = */* ]]; then
+		suite_apt "${pkg%%/*}"
+		pkg=${pkg#*/}
+	fi
+	real=$(apt-cache "${apt_opts[@]}" depends "$pkg" 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
 	[ -n "$real" ] || real=$pkg
 	if [ -f "$dir/vmlinuz" ] && [ "$(cat "$dir/package" 2>/dev/null)" = "$real" ]; then
 		return
 	fi
-	rm -rf "$dir/deb" "$dir/boot"
+	rm -rf "$dir/deb" "$dir/boot" "$dir/modules"
 	mkdir -p "$dir/deb"
 	log "$name: downloading $real"
-	(cd "$dir/deb" && apt-get download -q -o APT::Sandbox::User=root "$real" >/dev/null) ||
+	(cd "$dir/deb" && apt-get download -q "${apt_opts[@]}" -o APT::Sandbox::User=root "$real" >/dev/null) ||
 		die "$name: apt-get download $real failed"
 	deb=$(ls "$dir"/deb/*.deb)
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" ./boot
@@ -59,11 +91,32 @@ fetch_deb() { # NAME PACKAGE
 	rm -rf "$dir/deb"
 }
 
-resolve_kernel() { # NAME SOURCE -> sets $vmlinuz
+# The initramfs carries no modules: what the guest needs must be built in. A module (=m) or a
+# missing option is named here, and the kernel fails, rather than hanging or skipping inside the
+# guest. Without DEBUG_INFO_BTF it boots: its check then says there is no BTF (see btf.md).
+NEEDED_CONFIG="BPF_SYSCALL BPF_EVENTS PERF_EVENTS TRACING FTRACE_SYSCALLS SERIAL_8250
+SERIAL_8250_CONSOLE BLK_DEV_INITRD DEVTMPFS TMPFS"
+check_config() { # NAME -> 0 usable, 1 not
+	local name=$1 config opt bad=()
+	config=$(ls "$kdir/$name"/boot/config-* 2>/dev/null | head -n 1)
+	[ -n "$config" ] || { log "$name: no /boot/config-* in the package; options not checked"; return 0; }
+	for opt in $NEEDED_CONFIG; do
+		grep -q "^CONFIG_$opt=y" "$config" ||
+			bad+=("$opt=$(sed -n "s/^CONFIG_$opt=//p" "$config")")
+	done
+	grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$config" ||
+		log "$name: no CONFIG_DEBUG_INFO_BTF: no native BTF in this guest"
+	[ ${#bad[@]} -eq 0 ] && return 0
+	log "$name: FAIL: $config lacks built-in ${bad[*]} (the initramfs carries no modules)"
+	return 1
+}
+
+resolve_kernel() { # NAME SOURCE -> sets $vmlinuz; 1 when the kernel cannot run the guest
 	local name=$1 src=$2
 	case $src in
 	deb:*)
 		fetch_deb "$name" "${src#deb:}"
+		check_config "$name" || return 1
 		vmlinuz=$kdir/$name/vmlinuz
 		;;
 	file:*)
@@ -180,7 +233,10 @@ while read -r name src; do
 		continue
 	fi
 	ran=$((ran + 1))
-	resolve_kernel "$name" "$src"
+	if ! resolve_kernel "$name" "$src"; then
+		failed+=("$name")
+		continue
+	fi
 	log "$name: booting $vmlinuz"
 	boot_kernel "$name" "$vmlinuz" || failed+=("$name")
 done <"$list"

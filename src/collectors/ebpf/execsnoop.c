@@ -12,6 +12,7 @@
 #include "core/capabilities.h"
 #include "core/cgroup_path.h"
 #include "core/percpu.h"
+#include "core/memlock.h"
 #include "core/tracefs.h"
 #include "execsnoop.skel.h"
 #include "execsnoop_types.h"
@@ -323,7 +324,8 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	bpf_program__set_autoload(s->skel->progs.execsnoop_process_exit, o->exits);
 	err = execsnoop_bpf__load(s->skel);
 	if (err) {
-		report_load_error(err);
+		if (!am_memlock_explain("execsnoop's BPF program", err))
+			report_load_error(err);
 		goto fail;
 	}
 	err = execsnoop_bpf__attach(s->skel);

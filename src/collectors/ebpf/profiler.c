@@ -15,6 +15,7 @@
 #include "core/bpf_load.h"
 #include "core/capabilities.h"
 #include "core/percpu.h"
+#include "core/memlock.h"
 #include "core/perf_ring.h"
 #include "profiler.skel.h"
 #include "profiler_types.h"
@@ -224,6 +225,8 @@ static int load(struct am_profiler *p)
 		const char *missing =
 		    err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
 
+		if (am_memlock_explain("the profiler's BPF program", err))
+			return err;
 		if (missing)
 			am_err("loading the profiler's BPF program was not permitted: missing %s",
 			       missing);
