@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/capabilities.h"
+#include "core/memlock.h"
 #include "util/file.h"
 #include "util/log.h"
 
@@ -42,4 +44,19 @@ void am_bpf_open_state_release(struct am_bpf_open_state *st)
 {
 	free(st->obj_buf);
 	st->obj_buf = NULL;
+}
+
+void am_bpf_report_load_error(const char *what, int err)
+{
+	const char *missing;
+
+	if (am_memlock_explain(what, err))
+		return;
+	missing = err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
+	if (missing)
+		am_err("loading %s was not permitted: missing %s", what, missing);
+	else
+		am_err("loading %s failed: %s (libbpf's and the verifier's messages are logged at "
+		       "debug level)",
+		       what, strerror(-err));
 }

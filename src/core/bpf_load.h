@@ -20,6 +20,11 @@ int am_skel_open(struct bpf_object_skeleton *s, const char *name, const char *bt
 /* Free what am_skel_open kept; call after the skeleton is destroyed. */
 void am_bpf_open_state_release(struct am_bpf_open_state *st);
 
+/* Log why loading WHAT ("the profiler's BPF program") failed with ERR, once: RLIMIT_MEMLOCK
+ * where the kernel charges it (before 5.11) and it could not be raised, a missing capability,
+ * or else the verifier, whose messages libbpf logs at debug level. */
+void am_bpf_report_load_error(const char *what, int err);
+
 /* Allocate, create and open skeleton TYPE (bpftool's "name TYPE") for object NAME.
  * Evaluates to the skeleton, or to NULL with errno set to the reason (logged when the open
  * failed), as libbpf's own TYPE__open does: callers return -errno. */

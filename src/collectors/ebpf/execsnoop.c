@@ -9,10 +9,8 @@
 #include <time.h>
 
 #include "core/bpf_load.h"
-#include "core/capabilities.h"
 #include "core/cgroup_path.h"
 #include "core/percpu.h"
-#include "core/memlock.h"
 #include "core/tracefs.h"
 #include "execsnoop.skel.h"
 #include "execsnoop_types.h"
@@ -270,18 +268,6 @@ static void set_rodata(struct execsnoop_bpf *k, const struct am_execsnoop_opts *
 
 /* A refusal names the missing capability; other failures are in libbpf's and the verifier's
  * messages, logged at debug level. */
-static void report_load_error(int err)
-{
-	const char *missing = err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
-
-	if (missing)
-		am_err("execsnoop: loading the BPF program was not permitted: missing %s", missing);
-	else
-		am_err("execsnoop: loading the BPF program failed: %s (libbpf's and the verifier's "
-		       "messages are logged at debug level)",
-		       strerror(-err));
-}
-
 int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **out)
 {
 	struct am_execsnoop *s;
@@ -324,8 +310,7 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 	bpf_program__set_autoload(s->skel->progs.execsnoop_process_exit, o->exits);
 	err = execsnoop_bpf__load(s->skel);
 	if (err) {
-		if (!am_memlock_explain("execsnoop's BPF program", err))
-			report_load_error(err);
+		am_bpf_report_load_error("execsnoop's BPF program", err);
 		goto fail;
 	}
 	err = execsnoop_bpf__attach(s->skel);

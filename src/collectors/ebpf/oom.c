@@ -159,7 +159,7 @@ static int open_bpf(struct am_oom *o, const struct am_oom_opts *opts)
 		return err;
 	o->skel = AM_SKEL_OPEN(oom_bpf, "oom", opts->btf_path, &o->open_state);
 	if (!o->skel)
-		return -EINVAL;
+		return -errno;
 	err = oom_bpf__load(o->skel);
 	if (err) {
 		am_warn("oom: loading the BPF program failed: %s", strerror(-err));

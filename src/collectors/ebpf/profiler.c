@@ -13,9 +13,7 @@
 #include "collectors/ebpf/profile_build.h"
 #include "collectors/ebpf/sideband.h"
 #include "core/bpf_load.h"
-#include "core/capabilities.h"
 #include "core/percpu.h"
-#include "core/memlock.h"
 #include "core/perf_ring.h"
 #include "profiler.skel.h"
 #include "profiler_types.h"
@@ -222,18 +220,7 @@ static int load(struct am_profiler *p)
 	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries : 4 * nstacks);
 	err = profiler_bpf__load(s);
 	if (err) {
-		const char *missing =
-		    err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
-
-		if (am_memlock_explain("the profiler's BPF program", err))
-			return err;
-		if (missing)
-			am_err("loading the profiler's BPF program was not permitted: missing %s",
-			       missing);
-		else
-			am_err("loading the profiler's BPF program failed: %s (libbpf's and the "
-			       "verifier's messages are logged at debug level)",
-			       strerror(-err));
+		am_bpf_report_load_error("the profiler's BPF program", err);
 		return err;
 	}
 	for (i = 0; i < o->npids; i++) {
