@@ -23,25 +23,35 @@ struct reader {
 	int found;
 };
 
+/* Whether R's cgroup is a directory of the hierarchy mounted at MNT (its path in DIR). */
+static int in_hierarchy(struct reader *r, const char *mnt, char *dir, size_t len)
+{
+	struct stat st;
+
+	if ((size_t)snprintf(dir, len, "%s%s%s", r->rootfs, mnt,
+			     strcmp(r->path, "/") ? r->path : "") >= len)
+		return 0;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	r->found = 1;
+	return 1;
+}
+
 /* The directory of R's cgroup in the hierarchy of CONTROLLER: its v1 one, else the unified
  * one (V2 set), else NULL. */
 static const char *dir_of(struct reader *r, const char *controller, char *dir, size_t len, int *v2)
 {
 	const char *mnt = controller ? am_cgroup_layout_v1(r->l, controller) : NULL;
-	struct stat st;
 
-	*v2 = !mnt;
-	if (!mnt)
-		mnt = r->l->v2_mount[0] ? r->l->v2_mount : NULL;
-	if (!mnt)
-		return NULL;
-	if ((size_t)snprintf(dir, len, "%s%s%s", r->rootfs, mnt,
-			     strcmp(r->path, "/") ? r->path : "") >= len)
-		return NULL;
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-		return NULL;
-	r->found = 1;
-	return dir;
+	*v2 = 0;
+	if (mnt && in_hierarchy(r, mnt, dir, len))
+		return dir;
+	/* Not on v1, or the cgroup is not in that hierarchy: the unified one still has the core
+	 * files (cpu.stat's usage on a hybrid host whose unit exists there only). */
+	*v2 = 1;
+	if (r->l->v2_mount[0] && in_hierarchy(r, r->l->v2_mount, dir, len))
+		return dir;
+	return NULL;
 }
 
 static void garbled(struct reader *r, const char *file, const char *why)
