@@ -40,7 +40,7 @@ static int in_hierarchy(struct reader *r, const char *mnt)
 	if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s", r->rootfs, mnt,
 			     strcmp(r->path, "/") ? r->path : "") >= sizeof(dir))
 		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0)
 		r->found = 1;
 	if (r->ndirs < MAX_DIRS) {
@@ -71,10 +71,12 @@ static int dir_of(struct reader *r, const char *controller, int *v2)
 
 /* FILE under directory DIR into B whole. cgroupfs files are seq_files, which fill a read to
  * the end of their text: a read shorter than asked is the end, saving the read that would
- * return 0 (so does a regular file, as fixtures are). Returns 0 or -errno. */
+ * return 0 (so does a regular file, as fixtures are). Non-blocking: a FIFO planted in a
+ * fixture or host tree reads as empty (garbled) instead of stopping the loop. Returns 0 or
+ * -errno. */
 static int read_at(int dir, const char *file, struct am_strbuf *b)
 {
-	int fd = openat(dir, file, O_RDONLY | O_CLOEXEC), err = 0;
+	int fd = openat(dir, file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), err = 0;
 	char chunk[8192];
 	ssize_t n;
 
