@@ -101,13 +101,18 @@ static void make(char *dir, size_t len, const char *hierarchy)
 	cr_assert_eq(mkdir(dir, 0755), 0, "mkdir %s: %s", dir, strerror(errno));
 }
 
-/* Poll up to 10 s for DIR/FILE (KEY) to reach AT_LEAST. */
-static void wait_for(const char *dir, const char *file, const char *key, uint64_t at_least)
+/* Poll up to 10 s for DIR/FILE (KEY) to reach AT_LEAST while the workload PID runs. */
+static void wait_for(pid_t pid, const char *dir, const char *file, const char *key,
+		     uint64_t at_least)
 {
-	int i;
+	int i, status;
 
-	for (i = 0; i < 1000 && file_key(dir, file, key) < at_least; i++)
+	for (i = 0; i < 1000 && file_key(dir, file, key) < at_least; i++) {
+		cr_assert_eq(waitpid(pid, &status, WNOHANG), 0,
+			     "workload %d ended (status 0x%x) before %s/%s reached %llu", pid,
+			     status, dir, file, (unsigned long long)at_least);
 		am_test_sleep_ms(10);
+	}
 	cr_assert_geq(file_key(dir, file, key), at_least, "%s/%s %s", dir, file, key ? key : "");
 }
 
@@ -137,6 +142,8 @@ Test(cgroup_v1, limits_usage_and_throttling_exact, .fini = teardown, .timeout = 
 	void *state = NULL;
 
 	memdir[0] = cpudir[0] = '\0';
+	cr_assert_eq(access(HOG, X_OK) | access(HOT, X_OK), 0,
+		     "build the workloads first (make tests)");
 	if (geteuid() != 0)
 		cr_skip_test("skipped: needs root to create cgroups");
 	if (stat(MEMCG "/memory.limit_in_bytes", &st) || stat(CPUCG "/cpu.cfs_quota_us", &st))
@@ -152,9 +159,9 @@ Test(cgroup_v1, limits_usage_and_throttling_exact, .fini = teardown, .timeout = 
 
 	kids[0] = start_in(memdir, hog);
 	kids[1] = start_in(cpudir, hot);
-	wait_for(memdir, "memory.usage_in_bytes", NULL, 16ull << 20);
+	wait_for(kids[0], memdir, "memory.usage_in_bytes", NULL, 16ull << 20);
 	/* A spinner at 0.1 CPU is throttled in its first period. */
-	wait_for(cpudir, "cpu.stat", "nr_throttled", 2);
+	wait_for(kids[1], cpudir, "cpu.stat", "nr_throttled", 2);
 
 	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
 	use0 = file_key(memdir, "memory.usage_in_bytes", NULL);
