@@ -17,8 +17,12 @@ int am_runner_init(struct am_runner *r, const struct am_config *cfg)
 	strcpy(r->sysfs, cfg->sysfs);
 	strcpy(r->devfs, cfg->devfs);
 	strcpy(r->textfile, cfg->textfile_dir);
-	r->roots = (struct am_collect_roots){
-	    .procfs = r->procfs, .sysfs = r->sysfs, .devfs = r->devfs, .textfile = r->textfile};
+	r->roots = (struct am_collect_roots){.procfs = r->procfs,
+					     .sysfs = r->sysfs,
+					     .devfs = r->devfs,
+					     .textfile = r->textfile,
+					     .cgroup_all = cfg->cgroup_all,
+					     .cgroup_max = cfg->cgroup_max};
 	for (i = 0; am_collectors[i]; i++)
 		n++;
 	r->entries = calloc(n ? n : 1, sizeof(*r->entries));

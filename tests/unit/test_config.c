@@ -409,3 +409,22 @@ Test(config, rootfs_puts_default_roots_under_it_and_keeps_explicit_ones)
 	cr_assert_neq(load(&c, "paths:\n  rootfs: \"\"\n", err, sizeof(err)), 0);
 	cr_assert_not_null(strstr(err, "paths.rootfs"), "%s", err);
 }
+
+Test(config, cgroup_all_and_max)
+{
+	struct am_config c;
+	char err[256];
+
+	cr_assert_eq(load(&c, "", err, sizeof(err)), 0, "%s", err);
+	cr_assert_not(c.cgroup_all);
+	cr_assert_eq(c.cgroup_max, 2000);
+	cr_assert_eq(load(&c,
+			  "collectors:\n  cgroup:\n    enabled: true\n    all: true\n    max: 50\n",
+			  err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert(c.cgroup_all);
+	cr_assert_eq(c.cgroup_max, 50);
+	cr_assert(am_config_collector_enabled(&c, "cgroup"));
+	cr_assert_eq(load(&c, "collectors:\n  cgroup:\n    max: 0\n", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "collectors.cgroup.max"), "%s", err);
+}

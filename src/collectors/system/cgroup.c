@@ -1,90 +1,47 @@
-/* cgroup: cgroup v2 CPU, memory and pressure per cgroup, labelled with the container id the
- * path names. The cgroup2 mount is found through <procfs>/self/mountinfo (it may be a hybrid
- * mount such as /sys/fs/cgroup/unified); a mount under /sys is read under the sysfs root, so
- * fixture trees work. */
+/* cgroup: per-cgroup CPU, memory, pids, I/O and (v2) pressure on cgroup v1, v2 and hybrid hosts.
+ * The hierarchies are found in <procfs>/self/mountinfo; a mount under /sys is read under the
+ * sysfs root, so fixture trees work. Every hierarchy is walked and the paths merged, since a
+ * cgroup may exist in some v1 controllers only. By default containers, pods, QoS levels, systemd
+ * units and the root are exported; every cgroup with the `all` option. At most `max` cgroups are
+ * exported per cycle (in path order) and the rest counted. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "collectors/system/collector.h"
-#include "collectors/parse/parse_util.h"
+#include "collectors/parse/cgroup_read.h"
 #include "collectors/parse/parsers.h"
 #include "collectors/parse/procfs_read.h"
 #include "collectors/parse/rate.h"
-#include "util/container_id.h"
+#include "collectors/system/cgroup_metrics.h"
+#include "collectors/system/collector.h"
 #include "util/log.h"
 
-/* Bounds on the walk: a host with more cgroups than this exports the first ones found. */
-#define MAX_DEPTH   16
-#define MAX_CGROUPS 2000
+#define MAX_DEPTH 16
+/* Paths remembered per walk: beyond this a runaway hierarchy is counted, not followed. */
+#define MAX_PATHS 200000
 
-static const struct {
-	const char *key;
-	double scale;
-	struct am_metric_desc desc;
-} cpu_fields[] = {
-    {"usage_usec",
-     1e-6,
-     {.name = "antimetal_cgroup_cpu_usage_seconds_total",
-      .help = "CPU time of the cgroup.",
-      .unit = "s",
-      .type = AM_METRIC_COUNTER,
-      .labels = {"cgroup", "container_id"}}},
-    {"user_usec",
-     1e-6,
-     {.name = "antimetal_cgroup_cpu_user_seconds_total",
-      .help = "User CPU time of the cgroup.",
-      .unit = "s",
-      .type = AM_METRIC_COUNTER,
-      .labels = {"cgroup", "container_id"}}},
-    {"system_usec",
-     1e-6,
-     {.name = "antimetal_cgroup_cpu_system_seconds_total",
-      .help = "System CPU time of the cgroup.",
-      .unit = "s",
-      .type = AM_METRIC_COUNTER,
-      .labels = {"cgroup", "container_id"}}},
-    {"nr_periods",
-     1,
-     {.name = "antimetal_cgroup_cpu_periods_total",
-      .help = "CFS bandwidth periods elapsed.",
-      .unit = "{period}",
-      .type = AM_METRIC_COUNTER,
-      .labels = {"cgroup", "container_id"}}},
-    {"nr_throttled",
-     1,
-     {.name = "antimetal_cgroup_cpu_throttled_periods_total",
-      .help = "CFS bandwidth periods in which the cgroup was throttled.",
-      .unit = "{period}",
-      .type = AM_METRIC_COUNTER,
-      .labels = {"cgroup", "container_id"}}},
-    {"throttled_usec",
-     1e-6,
-     {.name = "antimetal_cgroup_cpu_throttled_seconds_total",
-      .help = "Time the cgroup was throttled.",
-      .unit = "s",
-      .type = AM_METRIC_COUNTER,
-      .labels = {"cgroup", "container_id"}}},
+struct paths {
+	char **v;
+	size_t n, cap;
+	size_t overflow; /* directories past MAX_PATHS */
 };
-
-static const char *const memory_stat_keys[] = {
-    "anon", "file",  "kernel",	    "kernel_stack", "slab",
-    "sock", "shmem", "file_mapped", "file_dirty",   "file_writeback",
-};
-
-static const char *const psi_resources[] = {"cpu", "memory", "io"};
 
 struct cgroup_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
 	struct am_rate_table rates;
-	char base[4096]; /* the cgroup2 mount, under the sysfs root */
-	bool found, warned;
-	int walked; /* cgroups visited this cycle */
+	struct am_cgroup_layout layout; /* mounts rewritten under the sysfs root */
+	struct am_cgroup_sample sample;
+	struct paths paths;
+	bool all, found, warned, warned_garbled;
+	unsigned max;
+	long user_hz;
+	uint64_t dropped_total, garbled_total;
 };
 
 static int cgroup_init(void **state, const struct am_collect_roots *roots)
@@ -94,121 +51,102 @@ static int cgroup_init(void **state, const struct am_collect_roots *roots)
 	if (!st)
 		return -ENOMEM;
 	am_roots_store(&st->roots, roots);
+	st->all = roots && roots->cgroup_all;
+	st->max = roots && roots->cgroup_max ? roots->cgroup_max : AM_CGROUP_DEFAULT_MAX;
+	st->user_hz = sysconf(_SC_CLK_TCK);
+	if (st->user_hz <= 0)
+		st->user_hz = 100;
 	*state = st;
 	return 0;
 }
 
-static int find_mount(struct cgroup_state *st)
+/* A mount point under /sys belongs to the sysfs root the collector was given. */
+static int rebase(const struct cgroup_state *st, char *mnt, size_t len)
 {
-	char mnt[4096];
+	char tmp[sizeof(st->layout.v2_mount)];
+
+	if (!*mnt || strncmp(mnt, "/sys/", 5) || !strcmp(st->roots.sysfs, "/sys"))
+		return 0;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s%s", st->roots.sysfs, mnt + 4) >= sizeof(tmp) ||
+	    strlen(tmp) >= len)
+		return -ENAMETOOLONG;
+	strcpy(mnt, tmp);
+	return 0;
+}
+
+static int find_layout(struct cgroup_state *st)
+{
 	const char *why = "";
-	int err, n;
+	size_t i;
+	int err;
 
 	err = am_procfs_read(st->roots.procfs, "self/mountinfo", &st->buf);
 	if (!err)
-		err = am_parse_mountinfo_cgroup2(st->buf.data, mnt, sizeof(mnt), &why);
+		err = am_parse_cgroup_layout(st->buf.data, &st->layout, &why);
+	if (!err && st->layout.mode == AM_CGROUP_NONE) {
+		err = -ENOENT;
+		why = "no cgroup or cgroup2 mount";
+	}
+	err = err ? err : rebase(st, st->layout.v2_mount, sizeof(st->layout.v2_mount));
+	for (i = 0; !err && i < st->layout.nv1; i++)
+		err = rebase(st, st->layout.v1[i].mount, sizeof(st->layout.v1[i].mount));
 	if (err) {
 		if (!st->warned)
-			am_info("cgroup: no cgroup2 mount in %s/self/mountinfo (%s): collector "
-				"disabled",
-				st->roots.procfs, err == -EINVAL ? why : strerror(-err));
+			am_info("cgroup: no usable cgroup hierarchy in %s/self/mountinfo (%s): "
+				"collector disabled",
+				st->roots.procfs,
+				err == -EINVAL || err == -ENOENT ? why : strerror(-err));
 		st->warned = true;
 		return err;
 	}
-	/* A mount under /sys belongs to the sysfs root the collector was given. */
-	if (!strncmp(mnt, "/sys/", 5) && strcmp(st->roots.sysfs, "/sys"))
-		n = snprintf(st->base, sizeof(st->base), "%s%s", st->roots.sysfs, mnt + 4);
-	else
-		n = snprintf(st->base, sizeof(st->base), "%s", mnt);
-	if (n < 0 || (size_t)n >= sizeof(st->base))
-		return -ENAMETOOLONG;
 	st->found = true;
 	st->warned = false;
 	return 0;
 }
 
-static void one_cgroup(struct cgroup_state *st, const char *dir, const char *rel,
-		       struct am_metric_set *out)
+static void paths_clear(struct paths *p)
 {
-	struct am_container_ref ref;
-	const char *id;
-	uint64_t v;
 	size_t i;
 
-	id = am_container_id_from_cgroup(rel, &ref) ? ref.id : "";
-	if (!am_procfs_read(dir, "cpu.stat", &st->buf))
-		for (i = 0; i < sizeof(cpu_fields) / sizeof(cpu_fields[0]); i++)
-			if (!am_parse_flat_keyed(st->buf.data, cpu_fields[i].key, &v))
-				am_metric_add(out, &cpu_fields[i].desc,
-					      cpu_fields[i].scale < 1 ? (double)v / 1e6 : (double)v,
-					      "cgroup", rel, "container_id", id, NULL);
-	if (!am_procfs_read(dir, "memory.current", &st->buf)) {
-		const char *p = st->buf.data;
-
-		if (!am_parse_u64(&p, &v) && am_at_eol(p))
-			am_metric_add(
-			    out,
-			    AM_METRIC_DESC(.name = "antimetal_cgroup_memory_current_bytes",
-					   .help = "Memory charged to the cgroup.",
-					   .type = AM_METRIC_GAUGE,
-					   .labels = {"cgroup", "container_id"}),
-			    (double)v, "cgroup", rel, "container_id", id, NULL);
-	}
-	if (!am_procfs_read(dir, "memory.stat", &st->buf))
-		for (i = 0; i < sizeof(memory_stat_keys) / sizeof(memory_stat_keys[0]); i++)
-			if (!am_parse_flat_keyed(st->buf.data, memory_stat_keys[i], &v))
-				am_metric_add(
-				    out,
-				    AM_METRIC_DESC(
-					    .name = "antimetal_cgroup_memory_stat_bytes",
-					    .help = "Memory of the cgroup by type (memory.stat).",
-					    .type = AM_METRIC_GAUGE,
-					    .labels = {"cgroup", "container_id", "type"}),
-				    (double)v, "cgroup", rel, "container_id", id, "type",
-				    memory_stat_keys[i], NULL);
-	for (i = 0; i < 3; i++) {
-		char file[32];
-		struct am_psi psi;
-
-		snprintf(file, sizeof(file), "%s.pressure", psi_resources[i]);
-		if (am_procfs_read(dir, file, &st->buf) || am_parse_psi(st->buf.data, &psi, NULL))
-			continue;
-		am_metric_add(
-		    out,
-		    AM_METRIC_DESC(.name = "antimetal_cgroup_pressure_waiting_seconds_total",
-				   .help =
-				       "Time some task of the cgroup was stalled on the resource.",
-				   .type = AM_METRIC_COUNTER,
-				   .labels = {"cgroup", "container_id", "resource"}),
-		    (double)psi.some_total_us / 1e6, "cgroup", rel, "container_id", id, "resource",
-		    psi_resources[i], NULL);
-		if (psi.has_full)
-			am_metric_add(
-			    out,
-			    AM_METRIC_DESC(.name =
-					       "antimetal_cgroup_pressure_stalled_seconds_total",
-					   .help = "Time all tasks of the cgroup were stalled on "
-						   "the resource.",
-					   .type = AM_METRIC_COUNTER,
-					   .labels = {"cgroup", "container_id", "resource"}),
-			    (double)psi.full_total_us / 1e6, "cgroup", rel, "container_id", id,
-			    "resource", psi_resources[i], NULL);
-	}
+	for (i = 0; i < p->n; i++)
+		free(p->v[i]);
+	p->n = 0;
+	p->overflow = 0;
 }
 
-static void walk(struct cgroup_state *st, char *dir, size_t dirlen, char *rel, size_t rellen,
-		 int depth, struct am_metric_set *out)
+static int paths_add(struct paths *p, const char *rel)
+{
+	char **nv;
+
+	if (p->n >= MAX_PATHS) {
+		p->overflow++;
+		return 0;
+	}
+	if (p->n == p->cap) {
+		nv = realloc(p->v, (p->cap ? p->cap * 2 : 256) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		p->v = nv;
+		p->cap = p->cap ? p->cap * 2 : 256;
+	}
+	if (!(p->v[p->n] = strdup(rel)))
+		return -ENOMEM;
+	p->n++;
+	return 0;
+}
+
+/* Every directory under DIR (a hierarchy's mount) into P, as paths relative to the mount. */
+static int walk(struct paths *p, char *dir, size_t dirlen, char *rel, size_t rellen, int depth)
 {
 	struct dirent *de;
+	int err = paths_add(p, rellen ? rel : "/");
 	DIR *d;
 
-	if (st->walked++ >= MAX_CGROUPS)
-		return;
-	one_cgroup(st, dir, rellen ? rel : "/", out);
-	if (depth >= MAX_DEPTH || !(d = opendir(dir)))
-		return;
-	while ((de = readdir(d))) {
+	if (err || depth >= MAX_DEPTH || !(d = opendir(dir)))
+		return err;
+	while (!err && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
+		struct stat sb;
 
 		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
 			continue;
@@ -216,41 +154,159 @@ static void walk(struct cgroup_state *st, char *dir, size_t dirlen, char *rel, s
 			continue;
 		dir[dirlen] = '/';
 		memcpy(dir + dirlen + 1, de->d_name, n + 1);
-		if (de->d_type == DT_UNKNOWN) {
-			struct stat sb;
-
-			if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
-				continue;
-		}
 		rel[rellen] = '/';
 		memcpy(rel + rellen + 1, de->d_name, n + 1);
-		walk(st, dir, dirlen + 1 + n, rel, rellen + 1 + n, depth + 1, out);
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode))
+			continue;
+		/* cgroupfs counts subdirectories in a directory's link count: a leaf (most
+		 * cgroups) is recorded without opening it, one syscall instead of four. */
+		if (sb.st_nlink == 2)
+			err = paths_add(p, rel);
+		else
+			err = walk(p, dir, dirlen + 1 + n, rel, rellen + 1 + n, depth + 1);
 	}
 	closedir(d);
 	dir[dirlen] = '\0';
 	rel[rellen] = '\0';
+	return err;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the reader takes any file from the v1 hierarchy at MNT: the others (cpuset, devices,
+ * freezer, name=systemd) are not walked, which on a v1 host halves the walk. */
+static bool read_from(const struct am_cgroup_layout *l, const char *mnt)
+{
+	static const char *const used[] = {"cpu", "cpuacct", "memory", "pids", "blkio"};
+	const char *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(used) / sizeof(used[0]); i++)
+		if ((m = am_cgroup_layout_v1(l, used[i])) && !strcmp(m, mnt))
+			return true;
+	return false;
+}
+
+/* The union of the paths of the hierarchies read from, sorted, each once. */
+static int gather(struct cgroup_state *st)
+{
+	const struct am_cgroup_layout *l = &st->layout;
+	char dir[4096], rel[4096] = "";
+	size_t i, j, k;
+	int err = 0;
+
+	paths_clear(&st->paths);
+	for (i = 0; !err && i <= l->nv1; i++) {
+		const char *mnt = i < l->nv1 ? l->v1[i].mount : l->v2_mount;
+
+		if (!*mnt || (i < l->nv1 && !read_from(l, mnt)))
+			continue;
+		for (j = 0; j < i && strcmp(l->v1[j].mount, mnt); j++)
+			;
+		if (j < i) /* the same hierarchy mounted twice */
+			continue;
+		snprintf(dir, sizeof(dir), "%s", mnt);
+		err = walk(&st->paths, dir, strlen(dir), rel, 0, 0);
+	}
+	qsort(st->paths.v, st->paths.n, sizeof(char *), cmp_path);
+	for (i = 0, k = 0; i < st->paths.n; i++) {
+		if (k && !strcmp(st->paths.v[k - 1], st->paths.v[i])) {
+			free(st->paths.v[i]);
+			continue;
+		}
+		st->paths.v[k++] = st->paths.v[i];
+	}
+	st->paths.n = k;
+	return err;
+}
+
+static bool selected(const struct cgroup_state *st, const char *path,
+		     const struct am_cgroup_class *c)
+{
+	return st->all || !strcmp(path, "/") || c->kind != AM_CGROUP_OTHER;
+}
+
+/* One cgroup read and emitted; its garbled files counted and the first of a run logged. */
+static void one(struct cgroup_state *st, const char *path, const struct am_cgroup_class *c,
+		struct am_metric_set *out)
+{
+	struct am_cgroup_labels l = {path, c->kind == AM_CGROUP_CONTAINER ? c->container_id : "",
+				     c->runtime ? c->runtime : "", c->pod_uid,
+				     c->qos ? c->qos : ""};
+
+	if (am_cgroup_read(&st->layout, "", path, st->user_hz, &st->buf, &st->sample))
+		return; /* removed since the walk */
+	if (st->sample.garbled) {
+		if (!st->warned_garbled)
+			am_warn("cgroup: %s: %s (%u garbled files; counted in "
+				"antimetal_cgroup_files_garbled_total)",
+				path, st->sample.first_garbled, st->sample.garbled);
+		st->warned_garbled = true;
+		st->garbled_total += st->sample.garbled;
+	}
+	am_cgroup_emit(&st->sample, &l, out);
+}
+
+static void emit_totals(struct cgroup_state *st, size_t exported, struct am_metric_set *out)
+{
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_cgroups_exported",
+				     .help = "Cgroups whose metrics this cycle exported.",
+				     .unit = "{cgroup}", .type = AM_METRIC_GAUGE),
+		      (double)exported, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_cgroups_dropped_total",
+				     .help = "Selected cgroups left out by the cap on exported "
+					     "cgroups (collectors.cgroup.max), summed over cycles.",
+				     .unit = "{cgroup}", .type = AM_METRIC_COUNTER),
+		      (double)st->dropped_total, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_cgroup_files_garbled_total",
+				     .help = "cgroup files that did not parse, summed over cycles.",
+				     .unit = "{file}", .type = AM_METRIC_COUNTER),
+		      (double)st->garbled_total, NULL);
 }
 
 static int cgroup_collect(void *state, struct am_metric_set *out)
 {
 	struct cgroup_state *st = state;
-	char dir[4096], rel[4096] = "";
-	size_t mark = out->n;
+	struct am_cgroup_class c;
+	size_t i, mark = out->n, exported = 0;
 	uint64_t now;
+	int err;
 
-	if (!st->found && find_mount(st))
+	if (!st->found && find_layout(st))
 		return 0;
 	now = am_roots_now_ns(&st->roots);
-	snprintf(dir, sizeof(dir), "%s", st->base);
-	st->walked = 0;
-	walk(st, dir, strlen(dir), rel, 0, 0, out);
+	err = gather(st);
+	if (err) {
+		am_warn("cgroup: walking the hierarchies: %s", strerror(-err));
+		return err;
+	}
+	st->dropped_total += st->paths.overflow;
+	for (i = 0; i < st->paths.n; i++) {
+		am_cgroup_classify(st->paths.v[i], &c);
+		if (!selected(st, st->paths.v[i], &c))
+			continue;
+		if (exported >= st->max) {
+			st->dropped_total++;
+			continue;
+		}
+		exported++;
+		one(st, st->paths.v[i], &c, out);
+	}
 	am_rate_cycle(&st->rates);
-	am_rate_emit(&st->rates, out, mark, "antimetal_cgroup_cpu_usage_seconds_total",
-		     AM_METRIC_DESC(.name = "antimetal_cgroup_cpu_usage_ratio",
-				    .help = "CPUs used by the cgroup since the last cycle.",
-				    .unit = "1", .type = AM_METRIC_GAUGE,
-				    .labels = {"cgroup", "container_id"}),
-		     now, 1e6);
+	am_rate_emit(
+	    &st->rates, out, mark, "antimetal_cgroup_cpu_usage_seconds_total",
+	    AM_METRIC_DESC(.name = "antimetal_cgroup_cpu_usage_ratio",
+			   .help = "CPUs used by the cgroup since the last cycle.", .unit = "1",
+			   .type = AM_METRIC_GAUGE,
+			   .labels = {"cgroup", "container_id", "runtime", "pod_uid", "qos"}),
+	    now, 1e6);
+	emit_totals(st, exported, out);
 	return 0;
 }
 
@@ -260,6 +316,8 @@ static void cgroup_destroy(void *state)
 
 	if (!st)
 		return;
+	paths_clear(&st->paths);
+	free(st->paths.v);
 	am_strbuf_free(&st->buf);
 	am_rate_free(&st->rates);
 	free(st);

@@ -4,6 +4,7 @@
 #ifndef ANTIMETAL_COLLECTORS_COLLECTOR_H
 #define ANTIMETAL_COLLECTORS_COLLECTOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "records/metric.h"
@@ -19,7 +20,13 @@ struct am_collect_roots {
 	 * pass their own so a rate over two samples is exact instead of depending on a sleep. */
 	uint64_t (*clock_ns)(void *ctx);
 	void *clock_ctx;
+	/* cgroup collector: every cgroup rather than containers, pods and units; and the most
+	 * cgroups exported per cycle (0: AM_CGROUP_DEFAULT_MAX). */
+	bool cgroup_all;
+	unsigned cgroup_max;
 };
+
+#define AM_CGROUP_DEFAULT_MAX 2000
 
 struct am_collector {
 	const char *name; /* "cpu", "memory", ... as used in config and `collect NAME` */

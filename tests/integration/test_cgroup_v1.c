@@ -1,0 +1,195 @@
+/* The cgroup collector on this machine's cgroup v1 hierarchies: a memory cgroup with a 64 MiB
+ * limit holding a 16 MiB memory user, and a cpu cgroup with a quota of 0.1 CPU holding a
+ * spinner. The collector's limit, quota and period equal the files; usage and throttling lie
+ * between the file read just before and just after the collection (the cgroups are live). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "collectors/parse/parsers.h"
+#include "collectors/system/collector.h"
+#include "testutil.h"
+
+#define HOT   AM_TEST_BUILD_DIR "/tests/workloads/hot"
+#define HOG   AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
+#define MEMCG "/sys/fs/cgroup/memory"
+#define CPUCG "/sys/fs/cgroup/cpu"
+#define LIMIT (64ull << 20)
+
+static char name[64];		      /* "/am-cgtest-PID.scope": a unit, selected by default */
+static char memdir[256], cpudir[256]; /* "" when not made */
+static pid_t kids[2] = {-1, -1};
+
+static void teardown(void)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+		}
+	/* The tasks are gone: the empty cgroups can be removed. */
+	if (memdir[0] && rmdir(memdir))
+		cr_log_warn("rmdir %s: %s", memdir, strerror(errno));
+	if (cpudir[0] && rmdir(cpudir))
+		cr_log_warn("rmdir %s: %s", cpudir, strerror(errno));
+}
+
+static void write_str(const char *dir, const char *file, const char *s)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY);
+	cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s), "write %s: %s", path,
+		     strerror(errno));
+	close(fd);
+}
+
+static uint64_t file_key(const char *dir, const char *file, const char *key)
+{
+	struct am_strbuf b = {0};
+	char path[512];
+	uint64_t v = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	cr_assert_eq(am_test_read_file(path, &b), 0, "read %s", path);
+	if (key)
+		cr_assert_eq(am_parse_flat_keyed(b.data, key, &v), 0, "%s in %s", key, path);
+	else
+		v = strtoull(b.data, NULL, 10);
+	am_strbuf_free(&b);
+	return v;
+}
+
+/* Fork ARGV into cgroup DIR before it execs, so that every page and cycle is charged there. */
+static pid_t start_in(const char *dir, char *const argv[])
+{
+	char path[512];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(126);
+		close(fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+static void make(char *dir, size_t len, const char *hierarchy)
+{
+	snprintf(dir, len, "%s%s", hierarchy, name);
+	cr_assert_eq(mkdir(dir, 0755), 0, "mkdir %s: %s", dir, strerror(errno));
+}
+
+/* Poll up to 10 s for DIR/FILE (KEY) to reach AT_LEAST while the workload PID runs. */
+static void wait_for(pid_t pid, const char *dir, const char *file, const char *key,
+		     uint64_t at_least)
+{
+	int i, status;
+
+	for (i = 0; i < 1000 && file_key(dir, file, key) < at_least; i++) {
+		cr_assert_eq(waitpid(pid, &status, WNOHANG), 0,
+			     "workload %d ended (status 0x%x) before %s/%s reached %llu", pid,
+			     status, dir, file, (unsigned long long)at_least);
+		am_test_sleep_ms(10);
+	}
+	cr_assert_geq(file_key(dir, file, key), at_least, "%s/%s %s", dir, file, key ? key : "");
+}
+
+static double value(const struct am_metric_set *s, const char *metric)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < s->n; i++) {
+		if (strcmp(am_metric_name(&s->items[i]), metric))
+			continue;
+		for (j = 0; j < s->items[i].nlabels; j++)
+			if (!strcmp(s->items[i].labels[j].name, "cgroup") &&
+			    !strcmp(s->items[i].labels[j].value, name))
+				return s->items[i].value;
+	}
+	cr_assert_fail("%s{cgroup=\"%s\"} not collected", metric, name);
+	return -1;
+}
+
+Test(cgroup_v1, limits_usage_and_throttling_exact, .fini = teardown, .timeout = 60)
+{
+	char *hog[] = {HOG, "16", NULL}, *hot[] = {HOT, "0", NULL}, v[32];
+	struct am_metric_set s = {0};
+	uint64_t use0, use1, thr0, thr1, tns0, tns1;
+	struct stat st;
+	void *state = NULL;
+
+	memdir[0] = cpudir[0] = '\0';
+	cr_assert_eq(access(HOG, X_OK) | access(HOT, X_OK), 0,
+		     "build the workloads first (make tests)");
+	if (geteuid() != 0)
+		cr_skip_test("skipped: needs root to create cgroups");
+	if (stat(MEMCG "/memory.limit_in_bytes", &st) || stat(CPUCG "/cpu.cfs_quota_us", &st))
+		cr_skip_test("skipped: no cgroup v1 memory and cpu hierarchies at " MEMCG
+			     " and " CPUCG);
+	snprintf(name, sizeof(name), "/am-cgtest-%d.scope", getpid());
+	make(memdir, sizeof(memdir), MEMCG);
+	make(cpudir, sizeof(cpudir), CPUCG);
+	snprintf(v, sizeof(v), "%llu", LIMIT);
+	write_str(memdir, "memory.limit_in_bytes", v);
+	write_str(cpudir, "cpu.cfs_period_us", "100000");
+	write_str(cpudir, "cpu.cfs_quota_us", "10000");
+
+	kids[0] = start_in(memdir, hog);
+	kids[1] = start_in(cpudir, hot);
+	wait_for(kids[0], memdir, "memory.usage_in_bytes", NULL, 16ull << 20);
+	/* A spinner at 0.1 CPU is throttled in its first period. */
+	wait_for(kids[1], cpudir, "cpu.stat", "nr_throttled", 2);
+
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	use0 = file_key(memdir, "memory.usage_in_bytes", NULL);
+	thr0 = file_key(cpudir, "cpu.stat", "nr_throttled");
+	tns0 = file_key(cpudir, "cpu.stat", "throttled_time");
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	use1 = file_key(memdir, "memory.usage_in_bytes", NULL);
+	thr1 = file_key(cpudir, "cpu.stat", "nr_throttled");
+	tns1 = file_key(cpudir, "cpu.stat", "throttled_time");
+	am_collector_cgroup.destroy(state);
+
+	cr_assert_eq(value(&s, "antimetal_cgroup_memory_limit_bytes"), (double)LIMIT);
+	cr_assert_eq(value(&s, "antimetal_cgroup_memory_limit_bytes"),
+		     (double)file_key(memdir, "memory.limit_in_bytes", NULL));
+	cr_assert_geq(value(&s, "antimetal_cgroup_memory_current_bytes"),
+		      (double)(use0 < use1 ? use0 : use1));
+	cr_assert_leq(value(&s, "antimetal_cgroup_memory_current_bytes"),
+		      (double)(use0 > use1 ? use0 : use1));
+	cr_assert_geq(value(&s, "antimetal_cgroup_memory_current_bytes"), (double)(16ull << 20));
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_quota_cores"), 0.1);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_period_seconds"), 0.1);
+	cr_assert_gt(value(&s, "antimetal_cgroup_cpu_throttled_periods_total"), 0);
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_throttled_periods_total"), (double)thr0);
+	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_throttled_periods_total"), (double)thr1);
+	/* throttled_time is in ns, the collector's seconds come from whole microseconds. */
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_throttled_seconds_total"),
+		      (double)(tns0 / 1000) / 1e6);
+	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_throttled_seconds_total"),
+		      (double)(tns1 / 1000) / 1e6);
+	am_metric_set_free(&s);
+}
