@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "agent/source_common.h"
 #include "export/exec_render.h"
-#include "util/json.h"
 #include "util/log.h"
 
 static void on_record(const struct am_exec_record *r, void *ctx)
@@ -21,17 +21,7 @@ static void on_record(const struct am_exec_record *r, void *ctx)
 	/* execsnoop's own JSON object, nested in the daemon's self-describing envelope. */
 	am_strbuf_reset(&x->event);
 	am_exec_render_json(&x->event, r);
-	if (x->event.len && x->event.data[x->event.len - 1] == '\n')
-		x->event.data[--x->event.len] = '\0';
-	am_strbuf_reset(&x->line);
-	am_jsonl_begin(&x->line, "event", x->host, r->ts_real_ns);
-	am_json_kv_str(&x->line, "source", "execsnoop", false);
-	am_json_key(&x->line, "event", false);
-	am_strbuf_append(&x->line, x->event.data, x->event.len);
-	am_jsonl_end(&x->line);
-	if (!x->line.oom && !x->event.oom)
-		am_jsonl_write(x->out, x->line.data, x->line.len);
-	x->line.oom = x->event.oom = 0;
+	am_source_write_event(x->out, &x->line, &x->event, x->host, r->ts_real_ns, "execsnoop");
 }
 
 static void on_ready(void *ctx, uint32_t events, uint64_t expirations)
@@ -88,12 +78,6 @@ void am_exec_source_metrics(struct am_exec_source *x, struct am_metric_set *set)
 
 	if (x->snoop)
 		am_execsnoop_stats(x->snoop, &st);
-	am_metric_add(
-	    set,
-	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
-			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
-			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
-	    x->snoop ? 1 : 0, "collector", "execsnoop", NULL);
 	am_metric_add(set,
 		      AM_METRIC_DESC(.name = "antimetal_execsnoop_execs_total",
 				     .help = "Execs seen by execsnoop, successful or not.",
@@ -104,13 +88,7 @@ void am_exec_source_metrics(struct am_exec_source *x, struct am_metric_set *set)
 				     .help = "Execs that returned an error.",
 				     .type = AM_METRIC_COUNTER),
 		      (double)x->failed_execs, NULL);
-	am_metric_add(
-	    set,
-	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
-			   .help =
-			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
-			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
-	    (double)(x->base_drops + st.drops), "collector", "execsnoop", NULL);
+	am_source_health(set, "execsnoop", x->snoop, x->base_drops + st.drops);
 }
 
 void am_exec_source_stop(struct am_exec_source *x)

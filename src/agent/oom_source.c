@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/source_common.h"
 #include "export/oom_render.h"
-#include "util/json.h"
 #include "util/log.h"
 
 static void count_kill(struct am_oom_source *x, const struct am_oom_event *ev)
@@ -50,15 +50,7 @@ static void on_event(const struct am_oom_event *ev, void *ctx)
 		return;
 	am_strbuf_reset(&x->event);
 	am_oom_render_json(&x->event, ev);
-	am_strbuf_reset(&x->line);
-	am_jsonl_begin(&x->line, "event", x->host, ev->ts_real_ns);
-	am_json_kv_str(&x->line, "source", "oom", false);
-	am_json_key(&x->line, "event", false);
-	am_strbuf_append(&x->line, x->event.data, x->event.len);
-	am_jsonl_end(&x->line);
-	if (!x->line.oom && !x->event.oom)
-		am_jsonl_write(x->out, x->line.data, x->line.len);
-	x->line.oom = x->event.oom = 0;
+	am_source_write_event(x->out, &x->line, &x->event, x->host, ev->ts_real_ns, "oom");
 }
 
 static void on_ready(void *ctx, uint32_t events, uint64_t expirations)
@@ -154,26 +146,14 @@ void am_oom_source_metrics(struct am_oom_source *x, struct am_metric_set *set)
 
 	if (x->oom)
 		am_oom_stats(x->oom, &st);
-	am_metric_add(
-	    set,
-	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
-			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
-			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
-	    x->oom ? 1 : 0, "collector", "oom", NULL);
 	for (i = 0; i < x->nseries; i++)
 		am_metric_add(set, &kills, (double)x->series[i].kills, "cgroup",
 			      x->series[i].cgroup, "container_id", x->series[i].container_id, NULL);
 	if (x->other_kills)
 		am_metric_add(set, &kills, (double)x->other_kills, "cgroup", "(other)",
 			      "container_id", "", NULL);
-	am_metric_add(
-	    set,
-	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
-			   .help =
-			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
-			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
-	    (double)(x->base_lost + st.output_failures + st.malformed + st.kmsg_overwritten),
-	    "collector", "oom", NULL);
+	am_source_health(set, "oom", x->oom,
+			 x->base_lost + st.output_failures + st.malformed + st.kmsg_overwritten);
 }
 
 void am_oom_source_stop(struct am_oom_source *x)

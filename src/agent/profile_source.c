@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/source_common.h"
 #include "export/pprof.h"
 #include "symbolize/usym.h"
 #include "util/clock.h"
@@ -258,12 +259,6 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)
 {
-	am_metric_add(
-	    set,
-	    AM_METRIC_DESC(.name = "antimetal_agent_continuous_collector_up",
-			   .help = "Whether a continuous eBPF collector is running (1) or not (0).",
-			   .type = AM_METRIC_GAUGE, .labels = {"collector"}),
-	    x->prof ? 1 : 0, "collector", "profiler", NULL);
 	am_metric_add(set,
 		      AM_METRIC_DESC(.name = "antimetal_profiler_profiles_written_total",
 				     .help = "pprof files the continuous profiler wrote.",
@@ -285,13 +280,7 @@ void am_profile_source_metrics(const struct am_profile_source *x, struct am_metr
 					     "read, symbolize and write the last).",
 				     .type = AM_METRIC_GAUGE),
 		      x->last_write_s, NULL);
-	am_metric_add(
-	    set,
-	    AM_METRIC_DESC(.name = "antimetal_agent_bpf_events_lost_total",
-			   .help =
-			       "Events a BPF collector lost (buffer full, overwritten, malformed).",
-			   .type = AM_METRIC_COUNTER, .labels = {"collector"}),
-	    (double)x->lost, "collector", "profiler", NULL);
+	am_source_health(set, "profiler", x->prof, x->lost);
 }
 
 void am_profile_source_stop(struct am_profile_source *x, int flush)
