@@ -84,6 +84,17 @@ static int temp_template(const char *path, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
+/* A new file of unpredictable name beside PATH, its name in TMP: the fd or -errno. */
+static int make_temp(const char *path, char *tmp, size_t tmplen)
+{
+	int err = temp_template(path, tmp, tmplen), fd;
+
+	if (err)
+		return err;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int am_output_replace(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX];
@@ -94,12 +105,9 @@ int am_output_replace(const char *path, const void *data, size_t len)
 		return kind;
 	if (kind == 2)
 		return write_in_place(path, data, len);
-	err = temp_template(path, tmp, sizeof(tmp));
-	if (err)
-		return err;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = make_temp(path, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* mkstemp makes 0600; give the file the mode a plain creation would have. The agent is
 	 * single-threaded where it writes outputs, so reading the umask this way is safe. */
 	mask = umask(0);
@@ -117,19 +125,16 @@ int am_output_replace(const char *path, const void *data, size_t len)
 int am_output_check(const char *path)
 {
 	char tmp[PATH_MAX];
-	int kind = classify(path), fd, err;
+	int kind = classify(path), fd;
 
 	if (kind < 0)
 		return kind;
 	if (kind == 2)
 		return access(path, W_OK) ? -errno : 0;
 	/* The very file am_output_replace will make: proves the directory takes it. */
-	err = temp_template(path, tmp, sizeof(tmp));
-	if (err)
-		return err;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = make_temp(path, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(fd);
 	unlink(tmp);
 	return 0;

@@ -481,6 +481,14 @@ Test(adversarial, planted_symlinks_are_refused, .init = setup, .fini = teardown,
 	cr_assert_eq(symlink(victim, link), 0);
 	cr_assert_eq(am_output_replace(link, "x", 1), -AM_ELINKED);
 	cr_assert_eq(am_output_replace("/dev/null", "x", 1), 0);
+	/* profile -o checks its outputs before profiling: the same refusals, nothing created. */
+	cr_assert_eq(am_output_check(link), -AM_ELINKED);
+	cr_assert_eq(am_output_check(dir), -EISDIR);
+	cr_assert_eq(am_output_check("/dev/null"), 0);
+	path_in(target, sizeof(target), "not-yet.pb.gz");
+	cr_assert_eq(am_output_check(target), 0);
+	cr_assert_neq(access(target, F_OK), 0, "checking an output created it");
+	cr_assert_eq(am_output_check("/nonexistent-antimetal/dir/x"), -ENOENT);
 	/* A symlinked or non-directory profile directory is a configuration error. */
 	path_in(linkdir, sizeof(linkdir), "profiles");
 	cr_assert_eq(symlink("/tmp", linkdir), 0);
