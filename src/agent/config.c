@@ -111,19 +111,6 @@ void am_config_resolve_roots(struct am_config *c)
 	under_root(c->devfs, sizeof(c->devfs), c->rootfs, "/dev");
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int parse_u64(const char *s, uint64_t *v, const char **end)
 {
 	uint64_t x = 0;
@@ -235,7 +222,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 
 	if ((k->kind == K_UINT || k->kind == K_DURATION || k->kind == K_SIZE) && v[0] == '0' &&
 	    isdigit((unsigned char)v[1])) {
-		errf(err, errlen,
+		am_yaml_errf(err, errlen,
 		     "%s: '%s' has a leading zero (octal in YAML 1.1): write it without", k->path,
 		     v);
 		return -EINVAL;
@@ -245,31 +232,31 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	case K_PATH:
 	case K_ADDR:
 		if (strlen(v) >= k->size) {
-			errf(err, errlen, "%s: value is longer than %zu bytes", k->path,
+			am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", k->path,
 			     k->size - 1);
 			return -EINVAL;
 		}
 		if (k->kind == K_PATH && !*v) {
-			errf(err, errlen, "%s: a path is required", k->path);
+			am_yaml_errf(err, errlen, "%s: a path is required", k->path);
 			return -EINVAL;
 		}
 		if (k->kind == K_ADDR && inet_pton(AF_INET, v, &a6) != 1 &&
 		    inet_pton(AF_INET6, v, &a6) != 1) {
-			errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", k->path, v);
 			return -EINVAL;
 		}
 		strcpy(field, v);
 		return 0;
 	case K_BOOL:
 		if (parse_bool(v, &b)) {
-			errf(err, errlen, "%s: '%s' is not a boolean (true or false)", k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)", k->path, v);
 			return -EINVAL;
 		}
 		*(bool *)field = b;
 		return 0;
 	case K_LOGLEVEL:
 		if (parse_level(v, (enum am_log_level *)field)) {
-			errf(err, errlen, "%s: '%s' is not one of error, warning, info, debug",
+			am_yaml_errf(err, errlen, "%s: '%s' is not one of error, warning, info, debug",
 			     k->path, v);
 			return -EINVAL;
 		}
@@ -278,7 +265,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 		const char *end;
 
 		if (parse_u64(v, &u, &end) || *end || u < k->min || u > k->max) {
-			errf(err, errlen, "%s: '%s' is not an integer from %llu to %llu", k->path,
+			am_yaml_errf(err, errlen, "%s: '%s' is not an integer from %llu to %llu", k->path,
 			     v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
 		}
@@ -287,7 +274,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	}
 	case K_DURATION:
 		if (am_config_parse_duration(v, &u) || u < k->min || u > k->max) {
-			errf(err, errlen,
+			am_yaml_errf(err, errlen,
 			     "%s: '%s' is not a duration from %llums to %llums (like 500ms, 15s, "
 			     "2m)",
 			     k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
@@ -297,7 +284,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 		return 0;
 	case K_SIZE:
 		if (parse_size(v, &u) || u < k->min || u > k->max) {
-			errf(err, errlen,
+			am_yaml_errf(err, errlen,
 			     "%s: '%s' is not a size from %llu to %llu bytes (suffixes K, M, G)",
 			     k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
@@ -343,27 +330,27 @@ static int set_collector(struct am_config *c, const char *key, const char *v, ch
 	bool b;
 
 	if (!dot || (size_t)(dot - name) >= sizeof(cname)) {
-		errf(err, errlen, "unknown key '%s'", key);
+		am_yaml_errf(err, errlen, "unknown key '%s'", key);
 		return -EINVAL;
 	}
 	memcpy(cname, name, (size_t)(dot - name));
 	cname[dot - name] = '\0';
 	if (!am_collector_find(cname)) {
-		errf(err, errlen, "unknown collector '%s' in '%s'", cname, key);
+		am_yaml_errf(err, errlen, "unknown collector '%s' in '%s'", cname, key);
 		return -EINVAL;
 	}
 	if (strcmp(dot + 1, "enabled") && strcmp(dot + 1, "interval")) {
-		errf(err, errlen, "unknown key '%s' (a collector takes enabled and interval)", key);
+		am_yaml_errf(err, errlen, "unknown key '%s' (a collector takes enabled and interval)", key);
 		return -EINVAL;
 	}
 	cc = collector_slot(c, cname);
 	if (!cc) {
-		errf(err, errlen, "%s: too many collector entries", key);
+		am_yaml_errf(err, errlen, "%s: too many collector entries", key);
 		return -EINVAL;
 	}
 	if (!strcmp(dot + 1, "enabled")) {
 		if (parse_bool(v, &b)) {
-			errf(err, errlen, "%s: '%s' is not a boolean (true or false)", key, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)", key, v);
 			return -EINVAL;
 		}
 		cc->enabled = b;
@@ -372,7 +359,7 @@ static int set_collector(struct am_config *c, const char *key, const char *v, ch
 	if (am_config_parse_duration(v, &cc->interval_ms) || cc->interval_ms < 100 ||
 	    cc->interval_ms > DAY_MS) {
 		cc->interval_ms = 0;
-		errf(err, errlen,
+		am_yaml_errf(err, errlen,
 		     "%s: '%s' is not a duration from 100ms to 24h (like 500ms, 15s, 2m)", key, v);
 		return -EINVAL;
 	}
@@ -387,7 +374,7 @@ int am_config_set(struct am_config *c, const char *key, const char *value, char 
 		return set_value(c, k, value, err, errlen);
 	if (!strncmp(key, "collectors.", 11))
 		return set_collector(c, key, value, err, errlen);
-	errf(err, errlen, "unknown key '%s'", key);
+	am_yaml_errf(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;
 }
 
@@ -429,14 +416,13 @@ static int at(struct walk *w, yaml_mark_t m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int at(struct walk *w, yaml_mark_t m, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = am_yaml_verr_at(w->err, w->errlen, w->name, m, fmt, ap);
 	va_end(ap);
-	errf(w->err, w->errlen, "%s:%zu:%zu: %s", w->name, m.line + 1, m.column + 1, msg);
-	return -EINVAL;
+	return rc;
 }
 
 static bool is_section(const char *path)
@@ -607,9 +593,9 @@ int am_config_load_file(struct am_config *c, const char *path, char *err, size_t
 	int rc = am_file_read_or_chr(path, MAX_CONFIG_BYTES, &text);
 
 	if (rc == -EFBIG)
-		errf(err, errlen, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);
+		am_yaml_errf(err, errlen, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);
 	else if (rc)
-		errf(err, errlen, "%s: %s", path, am_file_strerror(-rc));
+		am_yaml_errf(err, errlen, "%s: %s", path, am_file_strerror(-rc));
 	else
 		rc = load(c, text.data ? text.data : "", text.len, path, err, errlen);
 	am_strbuf_free(&text);

@@ -29,14 +29,13 @@ static int at(struct wc *w, yaml_mark_t m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int at(struct wc *w, yaml_mark_t m, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = am_yaml_verr_at(w->err, w->errlen, w->path, m, fmt, ap);
 	va_end(ap);
-	snprintf(w->err, w->errlen, "%s:%zu:%zu: %s", w->path, m.line + 1, m.column + 1, msg);
-	return -EINVAL;
+	return rc;
 }
 
 /* The plain text of scalar N, or NULL after reporting what it is instead. */

@@ -8,9 +8,7 @@
 #define XSTR(x) #x
 #define STR(x)	XSTR(x)
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
+void am_yaml_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -21,6 +19,15 @@ static void errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+int am_yaml_verr_at(char *err, size_t errlen, const char *name, yaml_mark_t m, const char *fmt,
+		    va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	am_yaml_errf(err, errlen, "%s:%zu:%zu: %s", name, m.line + 1, m.column + 1, msg);
+	return -EINVAL;
+}
 /* Line and column (1-based) of byte OFFSET in TEXT: libyaml gives reader errors (bad UTF-8)
  * as an offset only. */
 static void offset_position(const char *text, size_t len, size_t offset, size_t *line, size_t *col)
@@ -47,7 +54,7 @@ static int yaml_error(yaml_parser_t *parser, const char *text, size_t len, const
 
 	if (parser->error == YAML_READER_ERROR)
 		offset_position(text, len, parser->problem_offset, &line, &col);
-	errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
+	am_yaml_errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
 	     parser->context ? " " : "", parser->context ? parser->context : "");
 	return parser->error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
 }
@@ -89,7 +96,7 @@ static int check_event(const yaml_event_t *e, int *depth, int *docs, const char 
 	}
 	if (!why)
 		return 0;
-	errf(err, errlen, "%s:%zu:%zu: %s", name, m->line + 1, m->column + 1, why);
+	am_yaml_errf(err, errlen, "%s:%zu:%zu: %s", name, m->line + 1, m->column + 1, why);
 	return -EINVAL;
 }
 
@@ -103,7 +110,7 @@ static int prescan(const char *text, size_t len, const char *name, char *err, si
 	bool done = false;
 
 	if (!yaml_parser_initialize(&parser)) {
-		errf(err, errlen, "%s: out of memory", name);
+		am_yaml_errf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -129,7 +136,7 @@ int am_yaml_load(const char *text, size_t len, const char *name, yaml_document_t
 	if (rc)
 		return rc;
 	if (!yaml_parser_initialize(&parser)) {
-		errf(err, errlen, "%s: out of memory", name);
+		am_yaml_errf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

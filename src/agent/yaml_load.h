@@ -3,6 +3,7 @@
 #ifndef ANTIMETAL_AGENT_YAML_LOAD_H
 #define ANTIMETAL_AGENT_YAML_LOAD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <yaml.h>
 
@@ -16,5 +17,13 @@
  * DOC with yaml_document_delete) or -EINVAL / -ENOMEM with "NAME:LINE:COLUMN: reason" in ERR. */
 int am_yaml_load(const char *text, size_t len, const char *name, yaml_document_t *doc, char *err,
 		 size_t errlen);
+
+/* Print FMT into ERR (ERRLEN bytes; nothing when ERR is NULL or ERRLEN 0). */
+void am_yaml_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "NAME:LINE:COLUMN: " and FMT for mark M into ERR, as every YAML error is reported. Returns
+ * -EINVAL. */
+int am_yaml_verr_at(char *err, size_t errlen, const char *name, yaml_mark_t m, const char *fmt,
+		    va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif
