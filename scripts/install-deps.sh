@@ -8,7 +8,7 @@ PKGS=(
 	binutils elfutils kmod procps xz-utils
 	prometheus prometheus-node-exporter golang-go linux-perf python3 curl openssl
 	qemu-system-x86 busybox-static cpio debian-archive-keyring
-	python3-yaml util-linux mmdebstrap podman uidmap curl
+	python3-yaml util-linux mmdebstrap podman uidmap
 )
 missing=()
 for p in "${PKGS[@]}"; do
