@@ -72,12 +72,14 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 
 static int report(const struct args *a, const struct am_check_report *r)
 {
+	struct am_check_record rec;
 	struct am_strbuf out = {0};
 
+	am_check_record_fill(r, &rec);
 	if (a->json)
-		am_check_render_json(r, &out);
+		am_check_render_json(&rec, &out);
 	else
-		am_check_render_text(r, a->verbose, &out);
+		am_check_render_text(&rec, a->verbose, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	fflush(stdout);
 	am_strbuf_free(&out);

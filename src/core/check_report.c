@@ -27,7 +27,7 @@ __attribute__((format(printf, 3, 4))) static void text(char *dst, size_t len, co
 }
 
 __attribute__((format(printf, 3, 4))) static void plan(struct am_check_report *r, bool ok,
-							const char *fmt, ...)
+						       const char *fmt, ...)
 {
 	struct am_check_plan *p;
 	va_list ap;
@@ -117,9 +117,9 @@ static void plan_optional(struct am_check_report *r, const char *who, enum am_pr
 
 void am_check_conclude(struct am_check_report *r)
 {
-	r->level = am_core_level_of(r->kver_ok ? &r->kver : NULL,
-				    r->btf_err ? AM_BTF_NONE : r->btf.source, r->level_why,
-				    sizeof(r->level_why));
+	r->level =
+	    am_core_level_of(r->kver_ok ? &r->kver : NULL, r->btf_err ? AM_BTF_NONE : r->btf.source,
+			     r->level_why, sizeof(r->level_why));
 	r->nplans = 0;
 	plan_execsnoop(r);
 	plan_profiler(r);
@@ -130,19 +130,18 @@ void am_check_conclude(struct am_check_report *r)
 
 	r->can_run = false;
 	if (r->level == AM_CORE_NONE)
-		text(r->verdict, sizeof(r->verdict), "CO-RE programs cannot run: %s",
-			 r->level_why);
+		text(r->verdict, sizeof(r->verdict), "CO-RE programs cannot run: %s", r->level_why);
 	else if (!yes(r, AM_P_PROG_TRACEPOINT))
 		text(r->verdict, sizeof(r->verdict), "CO-RE programs cannot run: %s",
-			 r->probes[AM_P_PROG_TRACEPOINT].detail);
+		     r->probes[AM_P_PROG_TRACEPOINT].detail);
 	else if (!yes(r, AM_P_CORE_RELOC))
 		text(r->verdict, sizeof(r->verdict),
-			 "CO-RE programs cannot run: the CO-RE proof with BTF %s failed: %s",
-			 r->btf.path, r->probes[AM_P_CORE_RELOC].detail);
+		     "CO-RE programs cannot run: the CO-RE proof with BTF %s failed: %s",
+		     r->btf.path, r->probes[AM_P_CORE_RELOC].detail);
 	else {
 		r->can_run = true;
 		text(r->verdict, sizeof(r->verdict), "CO-RE programs can run (%s: %s)",
-			 am_core_level_name(r->level), r->level_why);
+		     am_core_level_name(r->level), r->level_why);
 	}
 }
 
@@ -151,10 +150,11 @@ static void probe_native_btf(const char *root, struct am_probe_result *p)
 	char path[PATH_MAX];
 	struct btf *btf;
 
-	if (am_root_path(path, sizeof(path), root, "/sys/kernel/btf/vmlinux") || access(path, F_OK)) {
+	if (am_root_path(path, sizeof(path), root, "/sys/kernel/btf/vmlinux") ||
+	    access(path, F_OK)) {
 		p->status = AM_PROBE_NO;
 		text(p->detail, sizeof(p->detail),
-			 "no %s: kernel built without CONFIG_DEBUG_INFO_BTF (or before 5.2)", path);
+		     "no %s: kernel built without CONFIG_DEBUG_INFO_BTF (or before 5.2)", path);
 		return;
 	}
 	btf = btf__parse(path, NULL);
@@ -174,7 +174,7 @@ static void probe_native_btf(const char *root, struct am_probe_result *p)
 static void probe_core_reloc(struct am_check_report *r)
 {
 	struct am_probe_result *p = &r->probes[AM_P_CORE_RELOC];
-	struct am_bpf_open_state st = { 0 };
+	struct am_bpf_open_state st = {0};
 	struct test_core_bpf *skel;
 	int err;
 
@@ -231,11 +231,11 @@ static void probe_core_reloc(struct am_check_report *r)
 int am_check_build(const struct am_check_opts *o, struct am_check_report *r)
 {
 	struct am_btf_search s = {
-		.root = o->root,
-		.explicit_path = o->btf_path,
-		.env_path = getenv("ANTIMETAL_BTF_PATH"),
+	    .root = o->root,
+	    .explicit_path = o->btf_path,
+	    .env_path = getenv("ANTIMETAL_BTF_PATH"),
 	};
-	struct am_probe_ctx ctx = { .root = o->root, .mount_tracefs = o->mount_tracefs };
+	struct am_probe_ctx ctx = {.root = o->root, .mount_tracefs = o->mount_tracefs};
 	struct utsname u;
 	struct btf *vmlinux;
 
@@ -260,4 +260,49 @@ int am_check_build(const struct am_check_opts *o, struct am_check_report *r)
 	probe_core_reloc(r);
 	am_check_conclude(r);
 	return 0;
+}
+
+_Static_assert(AM_P__COUNT <= AM_CHECK_RECORD_MAX_PROBES, "record too small for the probe table");
+_Static_assert(AM_CHECK_MAX_PLANS <= AM_CHECK_RECORD_MAX_PLANS, "record too small for the plans");
+
+void am_check_record_fill(const struct am_check_report *r, struct am_check_record *out)
+{
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->release = r->release;
+	out->machine = r->machine;
+	out->have_version = r->kver_ok;
+	out->major = r->kver.major;
+	out->minor = r->kver.minor;
+	out->patch = r->kver.patch;
+	out->rc = r->kver.rc;
+	out->euid = r->euid;
+	for (i = 0; i < AM_P__COUNT; i++) {
+		struct am_check_probe_row *row = &out->probes[i];
+
+		row->group = am_probe_group(i);
+		row->name = am_probe_name(i);
+		row->status = am_probe_status_name(r->probes[i].status);
+		row->yes = r->probes[i].status == AM_PROBE_YES;
+		row->detail = r->probes[i].detail;
+	}
+	out->nprobes = AM_P__COUNT;
+	if (r->btf_err) {
+		out->btf_error = strerror(-r->btf_err);
+	} else {
+		out->btf_source = am_btf_source_name(r->btf.source);
+		out->btf_path = r->btf.path;
+		out->btf_types = r->btf.nr_types;
+	}
+	out->core_level = am_core_level_name(r->level);
+	out->core_level_why = r->level_why;
+	for (i = 0; i < r->nplans; i++) {
+		out->plans[i].collector = r->plans[i].collector;
+		out->plans[i].available = r->plans[i].available;
+		out->plans[i].plan = r->plans[i].plan;
+	}
+	out->nplans = r->nplans;
+	out->can_run = r->can_run;
+	out->verdict = r->verdict;
 }

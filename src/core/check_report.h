@@ -1,5 +1,6 @@
 /* The data of `antimetal-agent check`: the probe table, the BTF in use, the CO-RE level, what
- * each collector will therefore do, and the verdict. Rendered by export/check_render.h. */
+ * each collector will therefore do, and the verdict. Exporters see it as a record
+ * (records/check.h, am_check_record_fill) rendered by export/check_render.h. */
 #ifndef ANTIMETAL_CORE_CHECK_REPORT_H
 #define ANTIMETAL_CORE_CHECK_REPORT_H
 
@@ -9,6 +10,7 @@
 #include "core/co_re_level.h"
 #include "core/kversion.h"
 #include "core/probes.h"
+#include "records/check.h"
 
 #define AM_CHECK_MAX_PLANS 8
 
@@ -16,7 +18,7 @@
 struct am_check_plan {
 	const char *collector; /* "execsnoop", "profiler event", ... */
 	bool available;
-	char plan[240];        /* "ring buffer", "no PMU -> software cpu-clock", ... */
+	char plan[240]; /* "ring buffer", "no PMU -> software cpu-clock", ... */
 };
 
 struct am_check_opts {
@@ -32,8 +34,8 @@ struct am_check_report {
 	struct am_kver kver;
 	unsigned int euid;
 	struct am_probe_result probes[AM_P__COUNT];
-	int btf_err;              /* 0, or the -errno of the BTF search */
-	struct am_btf_found btf;  /* the BTF CO-RE loads will use */
+	int btf_err;		 /* 0, or the -errno of the BTF search */
+	struct am_btf_found btf; /* the BTF CO-RE loads will use */
 	enum am_core_level level;
 	char level_why[240];
 	struct am_check_plan plans[AM_CHECK_MAX_PLANS];
@@ -49,5 +51,8 @@ int am_check_build(const struct am_check_opts *o, struct am_check_report *r);
 /* Derive R's level, plans and verdict from its probes, kernel version and BTF fields. Pure:
  * am_check_build calls it, and tests call it on hand-made tables. */
 void am_check_conclude(struct am_check_report *r);
+
+/* The record of R for exporters: names as strings, pointing into R (valid while R is). */
+void am_check_record_fill(const struct am_check_report *r, struct am_check_record *out);
 
 #endif

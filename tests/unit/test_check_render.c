@@ -26,8 +26,9 @@ static void this_host(struct am_check_report *r)
 	r->kver_ok = am_kver_parse(r->release, &r->kver) == 0;
 	for (i = 0; i < AM_P__COUNT; i++)
 		set(r, i, AM_PROBE_YES, "works");
-	set(r, AM_P_KPROBE_ATTACH, AM_PROBE_NO, "no kprobe PMU and no kprobe_events in tracefs: "
-						"CONFIG_KPROBE_EVENTS off");
+	set(r, AM_P_KPROBE_ATTACH, AM_PROBE_NO,
+	    "no kprobe PMU and no kprobe_events in tracefs: "
+	    "CONFIG_KPROBE_EVENTS off");
 	set(r, AM_P_FENTRY_ATTACH, AM_PROBE_NO, "fentry program did not load: EPERM");
 	set(r, AM_P_PROG_TRACING, AM_PROBE_NO, "rejected");
 	set(r, AM_P_PMU_HW, AM_PROBE_NO, "perf_event_open(cycles) failed: ENOENT");
@@ -59,7 +60,8 @@ Test(check_conclude, this_host_profile)
 	cr_assert_str_eq(plan_of(&r, "execsnoop"), "ring buffer");
 	cr_assert_str_eq(plan_of(&r, "profiler event"), "no PMU -> software cpu-clock");
 	cr_assert_str_eq(plan_of(&r, "profiler attach"), "bpf_link (5.15+)");
-	cr_assert_str_eq(plan_of(&r, "profiler stacks"), "bpf_get_stack, stacks stored by content hash");
+	cr_assert_str_eq(plan_of(&r, "profiler stacks"),
+			 "bpf_get_stack, stacks stored by content hash");
 	cr_assert_str_eq(plan_of(&r, "kprobe-based collectors"),
 			 "unavailable (CONFIG_KPROBE_EVENTS off)");
 	cr_assert(strstr(plan_of(&r, "fentry/fexit"), "unavailable"));
@@ -142,6 +144,23 @@ Test(check_conclude, failed_relocation_cannot_run)
 	cr_assert(strstr(r.verdict, "the CO-RE proof with BTF /sys/kernel/btf/vmlinux failed"));
 }
 
+/* The renderers see the report only as its record. */
+static void render_json(const struct am_check_report *r, struct am_strbuf *b)
+{
+	struct am_check_record rec;
+
+	am_check_record_fill(r, &rec);
+	am_check_render_json(&rec, b);
+}
+
+static void render_text(const struct am_check_report *r, bool verbose, struct am_strbuf *b)
+{
+	struct am_check_record rec;
+
+	am_check_record_fill(r, &rec);
+	am_check_render_text(&rec, verbose, b);
+}
+
 static size_t count(const char *hay, const char *needle)
 {
 	size_t n = 0;
@@ -154,7 +173,7 @@ static size_t count(const char *hay, const char *needle)
 Test(check_render, json_is_valid_and_complete)
 {
 	struct am_check_report r;
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 	char key[128];
 	int i;
 
@@ -164,18 +183,21 @@ Test(check_render, json_is_valid_and_complete)
 	r.btf.source = AM_BTF_EXPLICIT;
 	snprintf(r.btf.path, sizeof(r.btf.path), "/tmp/bad\xff\"name.btf");
 	am_check_conclude(&r);
-	am_check_render_json(&r, &b);
+	render_json(&r, &b);
 	cr_assert(am_test_json_valid(b.data, b.len), "invalid JSON: %s", b.data);
 	cr_assert_eq(b.data[b.len - 1], '\n');
 	for (i = 0; i < AM_P__COUNT; i++) {
 		snprintf(key, sizeof(key), "\"%s\":{\"group\":\"%s\",\"status\":\"%s\"",
-			 am_probe_name(i), am_probe_group(i), am_probe_status_name(r.probes[i].status));
-		cr_assert_eq(count(b.data, key), 1, "probe %s missing or repeated: %s", key, b.data);
+			 am_probe_name(i), am_probe_group(i),
+			 am_probe_status_name(r.probes[i].status));
+		cr_assert_eq(count(b.data, key), 1, "probe %s missing or repeated: %s", key,
+			     b.data);
 	}
 	cr_assert_eq(count(b.data, "\"status\":"), AM_P__COUNT);
 	cr_assert_eq(count(b.data, "\"plan\":"), (size_t)r.nplans);
-	cr_assert(strstr(b.data, "\"kernel\":{\"release\":\"6.18.44-fc-v782\",\"machine\":\"x86_64\","
-				 "\"version\":{\"major\":6,\"minor\":18,\"patch\":44,\"rc\":0}}"));
+	cr_assert(strstr(b.data,
+			 "\"kernel\":{\"release\":\"6.18.44-fc-v782\",\"machine\":\"x86_64\","
+			 "\"version\":{\"major\":6,\"minor\":18,\"patch\":44,\"rc\":0}}"));
 	cr_assert(strstr(b.data, "\"core_level\":\"Partial\""));
 	cr_assert(strstr(b.data, "\"can_run\":true"));
 	cr_assert(strstr(b.data, "\"source\":\"--btf\",\"path\":{\"base64\":"), "%s", b.data);
@@ -187,16 +209,17 @@ Test(check_render, json_is_valid_and_complete)
 Test(check_render, json_without_btf_or_version)
 {
 	struct am_check_report r;
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	this_host(&r);
 	r.kver_ok = false;
 	r.btf_err = -2;
 	am_check_conclude(&r);
-	am_check_render_json(&r, &b);
+	render_json(&r, &b);
 	cr_assert(am_test_json_valid(b.data, b.len), "invalid JSON: %s", b.data);
 	cr_assert(strstr(b.data, "\"version\":null"));
-	cr_assert(strstr(b.data, "\"btf\":{\"source\":\"none\",\"error\":\"No such file or directory\"}"));
+	cr_assert(strstr(b.data,
+			 "\"btf\":{\"source\":\"none\",\"error\":\"No such file or directory\"}"));
 	cr_assert(strstr(b.data, "\"can_run\":false"));
 	am_strbuf_free(&b);
 }
@@ -204,17 +227,18 @@ Test(check_render, json_without_btf_or_version)
 Test(check_render, text_has_every_probe_level_plan_and_verdict)
 {
 	struct am_check_report r;
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 	char line[256];
 	int i;
 
 	this_host(&r);
 	am_check_conclude(&r);
-	am_check_render_text(&r, false, &b);
+	render_text(&r, false, &b);
 	for (i = 0; i < AM_P__COUNT; i++) {
 		snprintf(line, sizeof(line), "\n  %-26s %-8s ", am_probe_name(i),
 			 am_probe_status_name(r.probes[i].status));
-		cr_assert(strstr(b.data, line), "row for %s missing:\n%s", am_probe_name(i), b.data);
+		cr_assert(strstr(b.data, line), "row for %s missing:\n%s", am_probe_name(i),
+			  b.data);
 	}
 	/* failures carry their reason without -v; successes only with it */
 	cr_assert(strstr(b.data, "CONFIG_KPROBE_EVENTS off"));
@@ -224,7 +248,7 @@ Test(check_render, text_has_every_probe_level_plan_and_verdict)
 	cr_assert(strstr(b.data, "  profiler event             no PMU -> software cpu-clock\n"));
 	cr_assert(strstr(b.data, "\nCO-RE programs can run (Full: native BTF)\n"));
 	am_strbuf_reset(&b);
-	am_check_render_text(&r, true, &b);
+	render_text(&r, true, &b);
 	cr_assert(strstr(b.data, "works"));
 	am_strbuf_free(&b);
 }
@@ -232,8 +256,8 @@ Test(check_render, text_has_every_probe_level_plan_and_verdict)
 Test(json_check, validator_rejects_broken_json)
 {
 	static const char *const bad[] = {
-		"", "{", "{\"a\":}", "{\"a\":1,}", "[1,]", "\"\x01\"", "01", "1.", "tru", "{a:1}",
-		"\"\\x\"", "[1] [2]", "\"\xff\"",
+	    "",	  "{",	 "{\"a\":}", "{\"a\":1,}", "[1,]",    "\"\x01\"", "01",
+	    "1.", "tru", "{a:1}",    "\"\\x\"",	   "[1] [2]", "\"\xff\"",
 	};
 	size_t i;
 
