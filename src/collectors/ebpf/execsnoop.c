@@ -62,6 +62,19 @@ static void copy_comm(char dst[17], const char *src)
 	dst[AM_TASK_COMM_LEN] = '\0';
 }
 
+/* The task fields both kernel record layouts carry under the same names (the layouts differ
+ * and are pinned by the layout checks, so they share no header struct). */
+#define COPY_TASK(r, e)                                                                            \
+	do {                                                                                       \
+		(r)->pid = (e)->pid;                                                               \
+		(r)->tid = (e)->tid;                                                               \
+		(r)->ppid = (e)->ppid;                                                             \
+		(r)->uid = (e)->uid;                                                               \
+		(r)->gid = (e)->gid;                                                               \
+		(r)->cgroup_id = (e)->cgroup_id;                                                   \
+		copy_comm((r)->comm, (e)->comm);                                                   \
+	} while (0)
+
 static int parse_exec(struct am_execsnoop *s, const void *data, size_t size,
 		      struct am_exec_record *r)
 {
@@ -74,13 +87,7 @@ static int parse_exec(struct am_execsnoop *s, const void *data, size_t size,
 	r->kind = AM_EXEC_EVENT;
 	r->ts_mono_ns = e->ts_ns;
 	r->ret_mono_ns = e->ret_ts_ns;
-	r->pid = e->pid;
-	r->tid = e->tid;
-	r->ppid = e->ppid;
-	r->uid = e->uid;
-	r->gid = e->gid;
-	r->cgroup_id = e->cgroup_id;
-	copy_comm(r->comm, e->comm);
+	COPY_TASK(r, e);
 	r->ret = e->ret;
 	r->execveat = e->flags & EXECSNOOP_F_EXECVEAT;
 	r->dirfd = e->dirfd;
@@ -122,13 +129,7 @@ static int parse_exit(const void *data, size_t size, struct am_exec_record *r)
 	r->kind = AM_EXIT_EVENT;
 	r->ts_mono_ns = e->ts_ns;
 	r->ret_mono_ns = e->ts_ns;
-	r->pid = e->pid;
-	r->tid = e->tid;
-	r->ppid = e->ppid;
-	r->uid = e->uid;
-	r->gid = e->gid;
-	r->cgroup_id = e->cgroup_id;
-	copy_comm(r->comm, e->comm);
+	COPY_TASK(r, e);
 	r->lifetime_ns = e->lifetime_ns;
 	r->exit_signal = e->exit_code & 0x7f;
 	r->core_dumped = e->exit_code & 0x80;
