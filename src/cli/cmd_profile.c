@@ -20,6 +20,7 @@
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
 #include "export/pprof.h"
+#include "symbolize/usym.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -564,6 +565,7 @@ int cmd_profile(int argc, char **argv)
 		rc = AM_EXIT_FAIL;
 		goto out;
 	}
+	am_usym_debuginfod_defaults(NULL, AM_USYM_DEBUGINFOD_TIMEOUT_S);
 	err = am_profiler_open(&a.o, &p);
 	if (err) {
 		open_failed_hint(&a, err);

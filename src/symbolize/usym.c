@@ -55,16 +55,12 @@ struct uproc {
 
 struct am_usym {
 	char procfs[256], tmpdir[256];
+	char *debuginfo_path; /* libdw's form: "dir:dir...", NULL for its default */
+	Dwfl_Callbacks cb;    /* every file's Dwfl points here */
 	struct ufile **files;
 	size_t nfiles;
 	struct uproc *procs;
 	size_t nprocs;
-};
-
-static const Dwfl_Callbacks offline_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
 };
 
 struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
@@ -75,7 +71,57 @@ struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
 		return NULL;
 	snprintf(u->procfs, sizeof(u->procfs), "%s", procfs ? procfs : "/proc");
 	snprintf(u->tmpdir, sizeof(u->tmpdir), "%s", tmpdir ? tmpdir : "/tmp");
+	/* dwfl_standard_find_debuginfo looks in the main file, then by build-id and
+	 * .gnu_debuglink under debuginfo_path, then asks debuginfod when DEBUGINFOD_URLS is
+	 * set; .gnu_debugdata (MiniDebugInfo) is read by dwfl_module_getsymtab itself. */
+	u->cb.find_elf = dwfl_build_id_find_elf;
+	u->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	u->cb.section_address = dwfl_offline_section_address;
+	u->cb.debuginfo_path = &u->debuginfo_path;
+	if (am_usym_set_debuginfo_path(u, getenv("ANTIMETAL_DEBUGINFO_PATH"))) {
+		am_usym_free(u);
+		return NULL;
+	}
 	return u;
+}
+
+int am_usym_set_debuginfo_path(struct am_usym *u, const char *path)
+{
+	char *dup = path && *path ? strdup(path) : NULL;
+
+	if (path && *path && !dup)
+		return -ENOMEM;
+	free(u->debuginfo_path);
+	u->debuginfo_path = dup;
+	return 0;
+}
+
+void am_usym_debuginfod_defaults(const char *cache_dir, int timeout_s)
+{
+	char t[16];
+
+	if (!getenv("DEBUGINFOD_URLS") || !*getenv("DEBUGINFOD_URLS"))
+		return;
+	/* libdebuginfod reads these at every query: setting them before the first lookup is
+	 * enough. setenv with overwrite 0 keeps what the operator chose. */
+	if (cache_dir && *cache_dir && !getenv("DEBUGINFOD_CACHE_PATH")) {
+		char parent[4096], *slash;
+
+		/* libdebuginfod creates the cache directory, not its parents. */
+		snprintf(parent, sizeof(parent), "%s", cache_dir);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			if (mkdir(parent, 0755) && errno != EEXIST)
+				am_warn("debuginfod cache %s: %s", parent, strerror(errno));
+		}
+		setenv("DEBUGINFOD_CACHE_PATH", cache_dir, 0);
+	}
+	snprintf(t, sizeof(t), "%d", timeout_s);
+	setenv("DEBUGINFOD_TIMEOUT", t, 0);
+	/* Its default of 2 retries triples the wait on a dead server; a miss is remembered in
+	 * the cache (cache_miss_s, 10 min) and asked again after that instead. */
+	setenv("DEBUGINFOD_RETRY_LIMIT", "0", 0);
 }
 
 static void ufile_free(struct ufile *f)
@@ -113,6 +159,7 @@ void am_usym_free(struct am_usym *u)
 		ufile_free(u->files[i]);
 	free(u->procs);
 	free(u->files);
+	free(u->debuginfo_path);
 	free(u);
 }
 
@@ -144,7 +191,8 @@ unsigned am_usym_files_opened(const struct am_usym *u)
 
 /* Report the ELF at OPEN_PATH (already opened as FD) into a private Dwfl at base 0, so module
  * addresses are the file's own virtual addresses whatever the process's load address. */
-static int ufile_load(struct ufile *f, const char *name, const char *open_path, int fd)
+static int ufile_load(const struct am_usym *u, struct ufile *f, const char *name,
+		      const char *open_path, int fd)
 {
 	const unsigned char *bits;
 	GElf_Addr vaddr;
@@ -152,7 +200,7 @@ static int ufile_load(struct ufile *f, const char *name, const char *open_path, 
 	Elf *elf;
 	int n;
 
-	f->dwfl = dwfl_begin(&offline_callbacks);
+	f->dwfl = dwfl_begin(&u->cb);
 	if (!f->dwfl) {
 		close(fd);
 		return -ENOMEM;
@@ -213,7 +261,7 @@ static struct ufile *add_file(struct am_usym *u, uint32_t pid, const char *name,
 	u->files = nf;
 	f->dev = dev;
 	f->ino = ino;
-	err = ufile_load(f, name, open_path, fd);
+	err = ufile_load(u, f, name, open_path, fd);
 	if (err) {
 		am_debug("pid %u: cannot read symbols of %s: %s", pid, name, strerror(-err));
 		if (f->dwfl)

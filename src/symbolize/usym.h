@@ -29,6 +29,22 @@ struct am_usym_result {
 /* A symbolizer reading processes under PROCFS (NULL: "/proc") and JIT maps under TMPDIR
  * (NULL: "/tmp"). Returns NULL on allocation failure. */
 struct am_usym *am_usym_new(const char *procfs, const char *tmpdir);
+/* Where separate debug files are looked for, in libdw's form: colon-separated directories, ""
+ * for the binary's own directory, ".debug" relative to it, absolute ones searched for
+ * .build-id/xx/yyyy.debug and for the .gnu_debuglink name (NULL: libdw's default
+ * ":.debug:/usr/lib/debug"). am_usym_new takes $ANTIMETAL_DEBUGINFO_PATH. Applies to files
+ * opened afterwards. Returns 0 or -ENOMEM. */
+int am_usym_set_debuginfo_path(struct am_usym *u, const char *path);
+/* When $DEBUGINFOD_URLS is set (libdw then asks those servers for debug files it cannot find
+ * locally), default $DEBUGINFOD_CACHE_PATH to CACHE_DIR (NULL: libdebuginfod's own
+ * ~/.cache/debuginfod_client), $DEBUGINFOD_TIMEOUT to TIMEOUT_S and $DEBUGINFOD_RETRY_LIMIT to 0,
+ * keeping values already set.
+ * Call before any thread starts (it sets the environment). */
+void am_usym_debuginfod_defaults(const char *cache_dir, int timeout_s);
+/* The daemon's debuginfod cache, and the timeout both the daemon and the CLI use (libdebuginfod's
+ * own is 90 s). */
+#define AM_USYM_DEBUGINFOD_CACHE     "/var/cache/antimetal-agent/debuginfod"
+#define AM_USYM_DEBUGINFOD_TIMEOUT_S 5
 /* Release every snapshot and cached file. */
 void am_usym_free(struct am_usym *u);
 
