@@ -12,6 +12,14 @@
 /* Room for a task name with its NUL (the kernel's TASK_COMM_LEN). */
 #define AM_PROFILE_COMM_LEN 16
 
+/* A source line of a frame: pprof's Line. */
+struct am_profile_line {
+	char *func;	   /* an inlined function (demangled); NULL: the frame's own FUNC */
+	char *system_name; /* the mangled name FUNC was demangled from; NULL when it was not */
+	char *file;	   /* source file, NULL when unknown */
+	unsigned line;	   /* 0 when unknown */
+};
+
 /* One frame, symbolized. */
 struct am_profile_frame {
 	uint64_t addr;	   /* as sampled: kernel address or the process's virtual address */
@@ -20,6 +28,10 @@ struct am_profile_frame {
 	char *module;	   /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
 	int mapping;	   /* index into am_profile.mappings, -1 when none */
 	bool kernel;
+	/* From DWARF, when the file has it: the innermost inlined function first, each next one
+	 * the function it was inlined into, the last FUNC's own line. NULL/0 without. */
+	struct am_profile_line *lines;
+	size_t nlines;
 };
 
 /* One distinct stack with its sample count; frames are leaf first, kernel frames before the
@@ -136,6 +148,8 @@ const char *am_profile_lost_reason(enum am_profile_lost_part part);
  * that could not be symbolized. Returns BUF. */
 const char *am_profile_frame_label(const struct am_profile_frame *f, char *buf, size_t len);
 
+/* Release a frame's source lines. */
+void am_profile_frame_free_lines(struct am_profile_frame *f);
 /* Release a profile's contents. */
 void am_profile_free(struct am_profile *prof);
 

@@ -1,5 +1,7 @@
 #include "symbolize/usym.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -758,6 +760,8 @@ static int resolve_file(struct ufile *f, const struct am_usym_map *m, uint64_t a
 			return -ENOENT;
 		out->func = sym->name;
 		out->offset = maddr - sym->addr;
+		out->src_file = f;
+		out->src_addr = maddr;
 		return 0;
 	}
 	return -ENOENT;
@@ -821,4 +825,80 @@ int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr
 			return 0;
 	memset(out, 0, sizeof(*out));
 	return p || am_usym_has(u, pid) ? 0 : -ENOENT;
+}
+
+/* The name of an inlined instance: its abstract origin's linkage name, else its plain name. */
+static const char *inline_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *name = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a))
+		name = dwarf_formstring(&a);
+	if (!name && dwarf_attr_integrate(die, DW_AT_name, &a))
+		name = dwarf_formstring(&a);
+	return name ? name : "[inlined]";
+}
+
+/* Where the inlined instance DIE was called from, in CU. */
+static void call_site(Dwarf_Die *cu, Dwarf_Die *die, const char **file, unsigned *line)
+{
+	Dwarf_Files *files;
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	size_t nfiles;
+
+	*file = NULL;
+	*line = 0;
+	if (dwarf_attr(die, DW_AT_call_line, &a) && !dwarf_formudata(&a, &w))
+		*line = (unsigned)w;
+	if (dwarf_attr(die, DW_AT_call_file, &a) && !dwarf_formudata(&a, &w) &&
+	    !dwarf_getsrcfiles(cu, &files, &nfiles) && w < nfiles)
+		*file = dwarf_filesrc(files, w, NULL, NULL);
+}
+
+size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, size_t max)
+{
+	const struct ufile *f = r->src_file;
+	Dwarf_Die *scopes = NULL, *cu;
+	const char *file = NULL;
+	Dwarf_Addr bias = 0;
+	unsigned line = 0;
+	Dwfl_Line *l;
+	size_t n = 0;
+	int ns, i;
+
+	if (!f || !f->mod || !max)
+		return 0;
+	l = dwfl_module_getsrc(f->mod, r->src_addr);
+	if (l) {
+		int ln = 0;
+
+		file = dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL);
+		line = ln > 0 ? (unsigned)ln : 0;
+	}
+	cu = dwfl_module_addrdie(f->mod, r->src_addr, &bias);
+	if (!cu)
+		return 0;
+	/* Innermost scope first: every inlined instance holding the address, up to the
+	 * function (dwarf_getscopes stops at its DW_TAG_subprogram's parents). */
+	ns = dwarf_getscopes(cu, r->src_addr - bias, &scopes);
+	for (i = 0; i < ns && n + 1 < max; i++) {
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+			break;
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		out[n].func = inline_name(&scopes[i]);
+		out[n].file = file;
+		out[n].line = line;
+		n++;
+		call_site(cu, &scopes[i], &file, &line);
+	}
+	free(scopes);
+	if (!n && !file)
+		return 0;
+	out[n].func = NULL;
+	out[n].file = file;
+	out[n].line = line;
+	return n + 1;
 }

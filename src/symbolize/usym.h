@@ -24,6 +24,16 @@ struct am_usym_result {
 	uint64_t offset;	       /* ADDR - symbol address when FUNC is set */
 	const struct am_usym_map *map; /* the mapping holding ADDR, or NULL */
 	bool jit;		       /* FUNC came from /tmp/perf-PID.map */
+	const void *src_file;	       /* for am_usym_lines: the file and the address in it */
+	uint64_t src_addr;
+};
+
+/* One source line at an address: in FUNC (an inlined function's name, NULL for the function
+ * the address's symbol names), at FILE:LINE. */
+struct am_usym_line {
+	const char *func; /* linkage (mangled) name when DWARF has one, else the plain name */
+	const char *file; /* as the line table names it; NULL when unknown */
+	unsigned line;
 };
 
 /* A symbolizer reading processes under PROCFS (NULL: "/proc") and JIT maps under TMPDIR
@@ -101,6 +111,12 @@ bool am_usym_has(const struct am_usym *u, uint32_t pid);
  * Returns 0, or -ENOENT when PID was never captured (OUT is then unknown). */
 int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr, bool return_addr,
 		    struct am_usym_result *out);
+/* The source lines of the address R was resolved for, from the file's DWARF (its own or a
+ * separate debug file's): the innermost inlined function first, each next one the function it
+ * was inlined into at the FILE:LINE given, the last the symbol's own function (FUNC NULL): the
+ * order of pprof's Location.line. Up to MAX entries; returns the count, 0 without line info.
+ * Strings live as long as U. */
+size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, size_t max);
 /* Number of distinct ELF files opened so far (the cache's size). */
 unsigned am_usym_files_opened(const struct am_usym *u);
 

@@ -121,6 +121,44 @@ static int kernel_frame(struct builder *b, struct am_profile_frame *f, uint64_t 
 	return set_frame(f, addr, sym ? sym->name : "[unknown]", module, b->kernel_mapping, true);
 }
 
+/* Inlined functions deeper than this at one address are left out (the outermost stays). */
+#define MAX_LINES 16
+
+/* FUNC demangled when asked and mangled: *NAME the one to show, *SYSTEM the mangled one or
+ * NULL. */
+static int names(const struct builder *b, const char *func, char **name, char **system)
+{
+	char *d = b->src->demangle ? am_demangle(func) : NULL;
+
+	*system = d ? strdup(func) : NULL;
+	*name = d ? d : strdup(func);
+	return *name && (!d || *system) ? 0 : -ENOMEM;
+}
+
+/* The frame's source lines and inlined functions (pprof's Line entries). */
+static int frame_lines(const struct builder *b, struct am_profile_frame *f,
+		       const struct am_usym_result *r)
+{
+	struct am_usym_line ul[MAX_LINES];
+	size_t n = am_usym_lines(r, ul, MAX_LINES), i;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	f->lines = calloc(n, sizeof(*f->lines));
+	if (!f->lines)
+		return -ENOMEM;
+	f->nlines = n;
+	for (i = 0; i < n && !err; i++) {
+		f->lines[i].line = ul[i].line;
+		if (ul[i].file && !(f->lines[i].file = strdup(ul[i].file)))
+			err = -ENOMEM;
+		if (!err && ul[i].func)
+			err = names(b, ul[i].func, &f->lines[i].func, &f->lines[i].system_name);
+	}
+	return err;
+}
+
 static int user_frame(struct builder *b, const struct profiler_key *key, struct am_profile_frame *f,
 		      uint64_t addr, bool leaf)
 {
@@ -145,6 +183,8 @@ static int user_frame(struct builder *b, const struct profiler_key *key, struct 
 		f->system_name = f->func;
 		f->func = demangled;
 	}
+	if (!err && r.func && b->src->lines)
+		err = frame_lines(b, f, &r);
 	return err;
 }
 

@@ -559,6 +559,7 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 	    .kernel_stacks = p->opts.kernel_stacks,
 	    .user_stacks = p->opts.user_stacks,
 	    .demangle = !p->opts.no_demangle,
+	    .lines = !p->opts.no_lines,
 	    .usym = p->usym,
 	    .sb = p->sb,
 	    .sb_captures = &p->sb_captures,

@@ -31,6 +31,7 @@ struct am_profiler_opts {
 	bool user_stacks;	/* collect user stacks */
 	bool include_idle;	/* keep samples of the idle task (pid 0) */
 	bool no_demangle;	/* keep C++/Rust user symbols mangled (perf --no-demangle) */
+	bool no_lines;		/* no file:line or inlined functions from DWARF */
 	const char *btf_path;	/* external BTF, NULL for the kernel's own */
 	struct am_usym *usym;	/* a symbolizer to reuse across profiles (its file cache stays
 				   warm; processes are captured afresh), NULL: a private one */

@@ -1,0 +1,123 @@
+/* The profiler's symbols end to end: inlined functions and file:line in the pprof Line entries
+ * as `go tool pprof -lines` shows them (an -O2 -g workload), and a stripped binary named
+ * through elfutils' debuginfod server on loopback (`profile` with DEBUGINFOD_URLS). */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
+#define WORKLOADS AM_TEST_BUILD_DIR "/tests/workloads/"
+
+static char *tmpdir;
+
+static void setup(void)
+{
+	tmpdir = am_test_mkdtemp("profsyms");
+	cr_assert_not_null(tmpdir);
+}
+
+static void teardown(void)
+{
+	if (tmpdir)
+		am_test_rmtree(tmpdir);
+	free(tmpdir);
+}
+
+TestSuite(profiler_symbols, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Run BIN "0" (until reaped) with its output in a subdirectory. */
+static pid_t spawn(const char *bin)
+{
+	char dir[4096], keep[4200];
+	char *argv[] = {(char *)bin, "0", NULL};
+	static int seq;
+	pid_t pid;
+
+	cr_assert_eq(access(bin, X_OK), 0, "workload %s not built", bin);
+	snprintf(dir, sizeof(dir), "%s/w%d", tmpdir, seq++);
+	snprintf(keep, sizeof(keep), "%s/.keep", dir);
+	cr_assert_eq(am_test_write_file(keep, "", 0), 0);
+	pid = am_test_spawn(argv, dir);
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+/* `profile -F 499 -d SECONDS -p PID` plus ARGS (NULL-terminated); returns the exit status. */
+static int profile(pid_t pid, const char *seconds, struct am_strbuf *out, struct am_strbuf *err,
+		   const char *const *args)
+{
+	char pidarg[16],
+	    *argv[32] = {AGENT, "profile", "-F", "499", "-d", (char *)seconds, "-p", pidarg};
+	int i, st;
+
+	snprintf(pidarg, sizeof(pidarg), "%d", pid);
+	for (i = 0; args[i] && i < 20; i++)
+		argv[i + 8] = (char *)args[i];
+	argv[i + 8] = NULL;
+	st = am_test_run(argv, out, err);
+	cr_assert(st >= 0 && WIFEXITED(st), "agent did not exit normally (status %d)", st);
+	return WEXITSTATUS(st);
+}
+
+static bool go_tool_pprof_runs(void)
+{
+	return system("go version >/dev/null 2>&1") == 0;
+}
+
+Test(profiler_symbols, inlined_functions_and_lines_in_go_tool_pprof)
+{
+	struct am_strbuf out = {0}, err = {0}, top = {0};
+	char file[4096], cmd[8300];
+	unsigned long inl = 0, own = 0, total = 0;
+	const char *p;
+	pid_t pid;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	if (!go_tool_pprof_runs())
+		cr_skip_test("skipped: go (golang-go) is not installed, go tool pprof cannot run");
+	pid = spawn(WORKLOADS "inline_hot");
+	snprintf(file, sizeof(file), "%s/cpu.pb.gz", tmpdir);
+	rc = profile(pid, "2", &out, &err, (const char *[]){"--format", "pprof", "-o", file, NULL});
+	am_test_reap(pid);
+	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
+	snprintf(cmd, sizeof(cmd),
+		 "GOTOOLCHAIN=local GOPROXY=off go tool pprof -lines -top %s > %s/top.txt 2>&1",
+		 file, tmpdir);
+	cr_assert_eq(system(cmd), 0, "go tool pprof -lines failed");
+	snprintf(cmd, sizeof(cmd), "%s/top.txt", tmpdir);
+	cr_assert_eq(am_test_read_file(cmd, &top), 0);
+	/* Rows "FLAT FLAT% SUM% CUM CUM% NAME FILE:LINE [(inline)]". */
+	for (p = top.data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *nl = strchr(p, '\n'), *mark = strstr(p, "(inline)");
+		unsigned long flat;
+		char name[128], where[512];
+
+		if (sscanf(p, "%lu %*s %*s %*s %*s %127s %511s", &flat, name, where) != 3)
+			continue;
+		total += flat;
+		if (!strcmp(name, "mix_step") && strstr(where, "inline_hot.c:") && mark &&
+		    (!nl || mark < nl))
+			inl += flat;
+		if (!strcmp(name, "spin") && strstr(where, "inline_hot.c:"))
+			own += flat;
+	}
+	cr_log_info("go tool pprof -lines: mix_step (inline) %lu, spin %lu of %lu", inl, own,
+		    total);
+	/* mix_step is most of spin's loop body: most samples land in its lines. */
+	cr_assert_gt(total, 300, "too few samples:\n%s", top.data);
+	cr_assert_gt(inl, total / 3, "inlined mix_step with file:line missing:\n%s", top.data);
+	cr_assert_gt(inl + own, total * 9 / 10, "spin and mix_step lines are not the profile:\n%s",
+		     top.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	am_strbuf_free(&top);
+}
