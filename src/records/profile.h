@@ -44,6 +44,8 @@ struct am_profile_stack {
 	struct am_profile_frame *frames;
 	bool kstack_lost; /* a kernel stack was expected but the walk failed */
 	bool ustack_lost; /* likewise for the user stack */
+	bool ktruncated;  /* the kernel stack was cut at the frame limit: a "[truncated]" frame */
+	bool utruncated;  /* likewise for the user stack */
 };
 
 /* A memory mapping frames point into (pprof's Mapping). */
@@ -63,6 +65,7 @@ struct am_profile_samples {
 	uint64_t counted;	 /* aggregated: the samples in the profile */
 	uint64_t kstack_empty;	 /* no kernel stack: sampled in user mode (not a loss) */
 	uint64_t ustack_kthread; /* no user stack: a kernel thread (not a loss) */
+	uint64_t truncated;	 /* samples with a stack cut at the frame limit (--max-stack) */
 };
 
 /* The mmap side band (collectors/ebpf/sideband*.c): kernel records of every executable
@@ -123,7 +126,8 @@ struct am_profile {
 	int ncpus;		  /* perf events opened */
 	uint64_t start_ns;	  /* CLOCK_REALTIME at the start */
 	uint64_t duration_ns;
-	uint64_t total; /* samples in STACKS */
+	uint64_t total;	    /* samples in STACKS */
+	unsigned max_stack; /* frames kept per kernel and per user stack */
 	struct am_profile_samples samples;
 	uint64_t lost[AM_PROFILE_LOST_MAX]; /* by part; see am_profile_lost_total */
 	struct am_profile_sideband sideband;

@@ -121,3 +121,86 @@ Test(profiler_symbols, inlined_functions_and_lines_in_go_tool_pprof)
 	am_strbuf_free(&err);
 	am_strbuf_free(&top);
 }
+
+/* Sum of the folded lines containing NEEDLE, and of all lines. */
+static unsigned long folded_sum(const char *folded, const char *needle, unsigned long *all)
+{
+	unsigned long sum = 0;
+	const char *p;
+
+	*all = 0;
+	for (p = folded; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *nl = strchr(p, '\n'), *sp = NULL, *q, *hit = strstr(p, needle);
+
+		for (q = p; *q && q != nl; q++)
+			if (*q == ' ')
+				sp = q;
+		if (!sp)
+			continue;
+		*all += strtoul(sp + 1, NULL, 10);
+		if (hit && hit < sp)
+			sum += strtoul(sp + 1, NULL, 10);
+	}
+	return sum;
+}
+
+/* hot's stacks are hot_a or hot_b <- main <- __libc_start_call_main: at two frames each is
+ * cut, and says so; the whole stack comes back without the flag. */
+Test(profiler_symbols, max_stack_cuts_with_a_truncated_frame)
+{
+	struct am_strbuf out = {0}, err = {0};
+	unsigned long cut, all;
+	pid_t pid;
+	int rc;
+
+	AM_REQUIRE_BPF();
+	pid = spawn(WORKLOADS "hot");
+	rc = profile(pid, "1", &out, &err, (const char *[]){"--max-stack", "2", NULL});
+	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
+	cut = folded_sum(out.data, "hot;[truncated];main;hot_", &all);
+	cr_assert_gt(all, 200, "too few samples:\n%s", out.data);
+	cr_assert_eq(cut, all, "stacks not cut at 2 frames:\n%s", out.data);
+	cr_assert(strstr(err.data, "samples have a stack deeper than 2 frames"),
+		  "truncation not reported: %s", err.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	rc = profile(pid, "1", &out, &err, (const char *[]){NULL});
+	am_test_reap(pid);
+	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
+	cr_assert_eq(folded_sum(out.data, "[truncated]", &all), 0, "cut by default:\n%s", out.data);
+	cr_assert_gt(folded_sum(out.data, "__libc_start_call_main;main;hot_", &all), all * 9 / 10,
+		     "%s", out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+}
+
+Test(profiler_symbols, max_stack_out_of_range_is_bad_usage)
+{
+	struct am_strbuf out = {0}, err = {0};
+	char line[64] = "", over[32];
+	unsigned long k = 0;
+	FILE *f;
+	int rc;
+
+	rc = profile(1, "1", &out, &err, (const char *[]){"--max-stack", "0", NULL});
+	cr_assert_eq(rc, 2);
+	cr_assert(strstr(err.data, "--max-stack"), "%s", err.data);
+	am_strbuf_free(&err);
+	rc = profile(1, "1", &out, &err, (const char *[]){"--max-stack", "128", NULL});
+	cr_assert_eq(rc, 2, "past the program's 127 frames accepted");
+	am_strbuf_free(&err);
+	f = fopen("/proc/sys/kernel/perf_event_max_stack", "r");
+	if (f && fgets(line, sizeof(line), f))
+		k = strtoul(line, NULL, 10);
+	if (f)
+		fclose(f);
+	if (!k || k >= 127) {
+		cr_log_info("kernel.perf_event_max_stack is %lu: its limit is not below ours", k);
+		return;
+	}
+	snprintf(over, sizeof(over), "%lu", k + 1);
+	rc = profile(1, "1", &out, &err, (const char *[]){"--max-stack", over, NULL});
+	cr_assert_eq(rc, 2);
+	cr_assert(strstr(err.data, "kernel.perf_event_max_stack"), "%s", err.data);
+	am_strbuf_free(&err);
+}

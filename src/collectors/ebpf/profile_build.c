@@ -217,15 +217,23 @@ static int build_stack(struct builder *b, const struct profiler_key *key, uint64
 	st->ustack_lost = b->src->user_stacks && key->user_err && key->user_err != -1;
 	nk = read_stack(sfd, key->kernel_err, key->kernel_stack, kips);
 	nu = read_stack(sfd, key->user_err, key->user_stack, uips);
-	st->frames = calloc((size_t)(nk + nu + 2), sizeof(*st->frames));
+	/* A stack as deep as the program keeps was most likely cut (one exactly that deep
+	 * cannot be told apart): its outermost callers are missing. */
+	st->ktruncated = nk && (unsigned)nk >= b->src->max_stack;
+	st->utruncated = nu && (unsigned)nu >= b->src->max_stack;
+	st->frames = calloc((size_t)(nk + nu + 4), sizeof(*st->frames));
 	if (!st->frames)
 		return -ENOMEM;
 	if (st->kstack_lost)
 		err = set_frame(&st->frames[n++], 0, "[missing kernel stack]", "", -1, true);
 	for (i = 0; i < nk && !err; i++)
 		err = kernel_frame(b, &st->frames[n++], kips[i], i == 0);
+	if (st->ktruncated && !err)
+		err = set_frame(&st->frames[n++], 0, "[truncated]", "", -1, true);
 	for (i = 0; i < nu && !err; i++)
 		err = user_frame(b, key, &st->frames[n++], uips[i], i == 0);
+	if (st->utruncated && !err)
+		err = set_frame(&st->frames[n++], 0, "[truncated]", "", -1, false);
 	if (st->ustack_lost && !err)
 		err = set_frame(&st->frames[n++], 0, "[missing user stack]", "", -1, false);
 	st->nframes = n;
@@ -368,6 +376,8 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 	}
 	for (k = 0; k < n && !err; k++) {
 		err = build_stack(&b, &c[k].key, c[k].count, &out->stacks[out->nstacks]);
+		if (out->stacks[out->nstacks].ktruncated || out->stacks[out->nstacks].utruncated)
+			out->samples.truncated += c[k].count;
 		out->nstacks++;
 		out->total += c[k].count;
 	}
