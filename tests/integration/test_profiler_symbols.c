@@ -13,6 +13,9 @@
 
 #include "testutil.h"
 
+/* Sum of the folded lines containing NEEDLE, and of all lines. */
+static unsigned long folded_sum(const char *folded, const char *needle, unsigned long *all);
+
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
 #define WORKLOADS AM_TEST_BUILD_DIR "/tests/workloads/"
 
@@ -202,5 +205,105 @@ Test(profiler_symbols, max_stack_out_of_range_is_bad_usage)
 	rc = profile(1, "1", &out, &err, (const char *[]){"--max-stack", over, NULL});
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err.data, "kernel.perf_event_max_stack"), "%s", err.data);
+	am_strbuf_free(&err);
+}
+
+/* A loopback TCP port nothing listens on now. */
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	cr_assert_geq(s, 0);
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+/* The build-id of FILE, from readelf -n. */
+static void build_id(const char *file, char bid[41])
+{
+	char cmd[4300], line[256];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "readelf -n %s", file);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	bid[0] = '\0';
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, " Build ID: %40s", bid) == 1)
+			break;
+	pclose(p);
+	cr_assert_eq(strlen(bid), 40, "no build-id in %s", file);
+}
+
+/* A stripped copy of hot, its debug file served by debuginfod on loopback: `profile` with
+ * DEBUGINFOD_URLS names hot_a and hot_b, and without it they are unknown. */
+Test(profiler_symbols, stripped_binary_named_through_debuginfod)
+{
+	struct am_strbuf out = {0}, err = {0};
+	char bin[4200], srv[4200], db[4200], cmd[16384], port_s[16], url[64], bid[41];
+	unsigned long named, all;
+	pid_t server, pid;
+	int i, rc;
+
+	AM_REQUIRE_BPF();
+	if (access("/usr/bin/debuginfod", X_OK) || system("command -v objcopy strip readelf "
+							  "debuginfod-find >/dev/null 2>&1"))
+		cr_skip_test("skipped: debuginfod or binutils is not installed");
+	snprintf(bin, sizeof(bin), "%s/hot", tmpdir);
+	snprintf(srv, sizeof(srv), "%s/srv", tmpdir);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s && objcopy --only-keep-debug " WORKLOADS "hot %s/hot.debug && "
+		 "strip --strip-all -o %s " WORKLOADS "hot",
+		 srv, srv, bin);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	build_id(bin, bid);
+	snprintf(port_s, sizeof(port_s), "%d", free_port());
+	snprintf(db, sizeof(db), "%s/index.sqlite", tmpdir);
+	{
+		char *argv[] = {"/usr/bin/debuginfod", "-p", port_s, "-d", db, "-F", srv, NULL};
+		struct am_test_spawn_opts o = {.out = "/dev/null", .err = "/dev/null"};
+
+		server = am_test_spawn_opts(argv, &o);
+	}
+	cr_assert_gt(server, 0, "debuginfod did not start");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s", port_s);
+	/* It indexes in the background: ask until it answers, each time with a new cache (a
+	 * client remembers a miss for 10 minutes). */
+	for (i = 0; i < 300; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "DEBUGINFOD_URLS=%s DEBUGINFOD_CACHE_PATH=%s/probe%d debuginfod-find "
+			 "debuginfo %s >/dev/null 2>&1",
+			 url, tmpdir, i, bid);
+		if (system(cmd) == 0)
+			break;
+		am_test_sleep_ms(100);
+	}
+	cr_assert_lt(i, 300, "debuginfod never served build-id %s", bid);
+	pid = spawn(bin);
+	rc = profile(pid, "1", &out, &err, (const char *[]){NULL});
+	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
+	named = folded_sum(out.data, ";main;hot_", &all);
+	cr_assert_eq(named, 0, "named without debuginfod:\n%s", out.data);
+	am_strbuf_free(&out);
+	am_strbuf_free(&err);
+	snprintf(db, sizeof(db), "%s/cache", tmpdir);
+	setenv("DEBUGINFOD_URLS", url, 1);
+	setenv("DEBUGINFOD_CACHE_PATH", db, 1);
+	rc = profile(pid, "1", &out, &err, (const char *[]){NULL});
+	unsetenv("DEBUGINFOD_URLS");
+	unsetenv("DEBUGINFOD_CACHE_PATH");
+	am_test_reap(pid);
+	am_test_reap(server);
+	cr_assert_eq(rc, 0, "profile failed: %s", err.data);
+	named = folded_sum(out.data, ";main;hot_", &all);
+	cr_log_info("through debuginfod: %lu of %lu samples in main;hot_a|b", named, all);
+	cr_assert_gt(all, 200, "too few samples:\n%s", out.data);
+	cr_assert_gt(named, all * 9 / 10, "not named through debuginfod:\n%s", out.data);
+	am_strbuf_free(&out);
 	am_strbuf_free(&err);
 }
