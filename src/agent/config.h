@@ -61,6 +61,7 @@ struct am_config {
 	char profiler_dir[AM_CONFIG_PATH_MAX];
 	unsigned profiler_retention; /* pprof files kept in profiler_dir */
 	bool profiler_demangle;	     /* C++/Rust names demangled (the mangled kept in pprof) */
+	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
 };
 
 /* Fill C with the documented defaults. */
