@@ -120,19 +120,21 @@ static void expect_hot_a(const char *dir, const char *bin, const char *debuginfo
 
 Test(symbols_stripped, stripped_alone_has_no_name)
 {
+	char bid[41], bin[4200], *name, *dir;
 	struct am_usym *u;
-	char bid[41], *name, *dir;
 
 	need_tools(NULL);
 	dir = stripped_copy("strip");
 	u = am_usym_new(NULL, NULL);
-	name = name_of_hot_a(u, strcat(strcpy(malloc(4200), dir), "/bin"), bid);
+	snprintf(bin, sizeof(bin), "%s/bin", dir);
+	name = name_of_hot_a(u, bin, bid);
 	/* The control: a static function of an executable is in no .dynsym. */
 	cr_assert(!name || strcmp(name, "hot_a"), "stripped binary still named hot_a");
 	cr_assert_eq(strlen(bid), 40, "build-id '%s'", bid);
 	free(name);
 	am_usym_free(u);
 	am_test_rmtree(dir);
+	free(dir);
 }
 
 Test(symbols_stripped, minidebuginfo)
@@ -153,6 +155,7 @@ Test(symbols_stripped, minidebuginfo)
 	   dir);
 	expect_hot_a(dir, "bin", NULL);
 	am_test_rmtree(dir);
+	free(dir);
 }
 
 Test(symbols_stripped, debug_file_by_build_id)
@@ -183,6 +186,7 @@ Test(symbols_stripped, debug_file_by_build_id)
 	free(name);
 	am_usym_free(u);
 	am_test_rmtree(dir);
+	free(dir);
 }
 
 Test(symbols_stripped, gnu_debuglink_beside_and_in_dot_debug)
@@ -199,6 +203,7 @@ Test(symbols_stripped, gnu_debuglink_beside_and_in_dot_debug)
 	expect_hot_a(dir, "side/hot", NULL);
 	expect_hot_a(dir, "dot/hot", NULL);
 	am_test_rmtree(dir);
+	free(dir);
 }
 
 /* A loopback TCP port nothing listens on now. */
@@ -270,6 +275,7 @@ Test(symbols_stripped, debuginfod_on_loopback, .timeout = 120)
 	unsetenv("DEBUGINFOD_URLS");
 	unsetenv("DEBUGINFOD_CACHE_PATH");
 	am_test_rmtree(dir);
+	free(dir);
 }
 
 /* A server that accepts connections and never answers: the lookup gives up after
@@ -313,4 +319,5 @@ Test(symbols_stripped, debuginfod_dead_server_times_out, .timeout = 60)
 	unsetenv("DEBUGINFOD_TIMEOUT");
 	unsetenv("DEBUGINFOD_RETRY_LIMIT");
 	am_test_rmtree(dir);
+	free(dir);
 }
