@@ -53,6 +53,7 @@ static const struct key keys[] = {
     {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
     {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
     {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
+    {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
 };
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
@@ -83,6 +84,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_retention = 60;
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
+	c->profiler_lines = true;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */

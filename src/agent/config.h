@@ -62,6 +62,7 @@ struct am_config {
 	unsigned profiler_retention; /* pprof files kept in profiler_dir */
 	bool profiler_demangle;	     /* C++/Rust names demangled (the mangled kept in pprof) */
 	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
+	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
 };
 
 /* Fill C with the documented defaults. */

@@ -55,6 +55,7 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 	o.user_stacks = true;
 	o.no_demangle = !x->demangle;
 	o.max_stack = x->max_stack;
+	o.no_lines = !x->lines;
 	return am_profiler_open(&o, out);
 }
 
@@ -229,6 +230,7 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	x->retention = cfg->profiler_retention;
 	x->demangle = cfg->profiler_demangle;
 	x->max_stack = cfg->profiler_max_stack;
+	x->lines = cfg->profiler_lines;
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
 	if (err) {
@@ -268,7 +270,8 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 	return x->frequency_hz == cfg->profiler_frequency_hz &&
 	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
 	       x->demangle == cfg->profiler_demangle && x->max_stack == cfg->profiler_max_stack &&
-	       !strcmp(x->dir, cfg->profiler_dir) && !strcmp(x->procfs, cfg->procfs);
+	       x->lines == cfg->profiler_lines && !strcmp(x->dir, cfg->profiler_dir) &&
+	       !strcmp(x->procfs, cfg->procfs);
 }
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)

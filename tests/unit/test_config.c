@@ -48,6 +48,7 @@ Test(config, defaults)
 	cr_assert_eq(c.profiler_frequency_hz, 19u);
 	cr_assert_eq(c.profiler_demangle, true);
 	cr_assert_eq(c.profiler_max_stack, 127u);
+	cr_assert_eq(c.profiler_lines, true);
 	cr_assert_eq(c.execsnoop_enabled, true);
 	cr_assert(am_config_collector_enabled(&c, "cpu"));
 	cr_assert_eq(am_config_collector_interval_ms(&c, "cpu"), 15000u);
@@ -100,7 +101,8 @@ Test(config, every_key)
 				   "  output_dir: /tmp/prof\n"
 				   "  retention: 7\n"
 				   "  demangle: false\n"
-				   "  max_stack: 32\n";
+				   "  max_stack: 32\n"
+				   "  lines: false\n";
 	struct am_config c;
 	char err[512];
 
@@ -131,6 +133,7 @@ Test(config, every_key)
 	cr_assert_eq(c.profiler_retention, 7u);
 	cr_assert_eq(c.profiler_demangle, false);
 	cr_assert_eq(c.profiler_max_stack, 32u);
+	cr_assert_eq(c.profiler_lines, false);
 }
 
 Test(config, collectors_off_by_default_with_one_on)
