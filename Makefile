@@ -146,6 +146,11 @@ $(BUILD)/hardware-tests: $(HW_SRCS) $(LIB) $(TEST_COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(AM_CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) $(HW_SRCS) $(TEST_COMMON_OBJS) $(LIB) $(LDLIBS) -lcriterion -o $@
 
+# Optimized with inlining on: the pprof test wants an inlined function in the line info.
+$(BUILD)/tests/workloads/inline_hot: tests/workloads/inline_hot.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@
+
 $(BUILD)/tests/workloads/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) $< -o $@ -lpthread -lm

@@ -5,7 +5,7 @@ PKGS=(
 	make gcc g++ clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libyaml-dev libcriterion-dev
 	libiberty-dev libgnutls28-dev libcrypt-dev
-	binutils elfutils kmod procps xz-utils
+	binutils elfutils kmod procps xz-utils debuginfod libdebuginfod1
 	prometheus prometheus-node-exporter golang-go linux-perf python3 curl openssl
 	qemu-system-x86 busybox-static cpio debian-archive-keyring
 	python3-yaml util-linux mmdebstrap podman uidmap

@@ -20,6 +20,8 @@ const volatile __u64 cgroup_id = 0;
 const volatile bool kernel_stacks = true;
 const volatile bool user_stacks = true;
 const volatile bool include_idle = false;
+/* Frames kept per stack (profile --max-stack), 1..PROFILER_MAX_STACK_DEPTH. */
+const volatile __u32 max_stack = PROFILER_MAX_STACK_DEPTH;
 
 /* Sizes are set by user space before load (bpf_map__set_max_entries). */
 struct {
@@ -91,14 +93,19 @@ static __always_inline int take_stack(struct bpf_perf_event_data *ctx, __u64 fla
 	struct profiler_stack *st;
 	__u32 zero = 0;
 	__u64 h = 14695981039346656037ull;
+	__u32 depth;
 	long len;
 	int i, err;
 
 	st = bpf_map_lookup_elem(&scratch, &zero);
 	if (!st)
 		return -1;
-	/* bpf_get_stack zero-fills the buffer past the stack. */
-	len = bpf_get_stack(ctx, st->ips, sizeof(st->ips), flags);
+	depth = max_stack;
+	if (depth < 1 || depth > PROFILER_MAX_STACK_DEPTH)
+		depth = PROFILER_MAX_STACK_DEPTH;
+	/* bpf_get_stack zero-fills the buffer past the stack; entries past DEPTH are never
+	 * written (DEPTH is fixed for the program's life), so they stay zero. */
+	len = bpf_get_stack(ctx, st->ips, depth * sizeof(st->ips[0]), flags);
 	if (len <= 0) {
 		if (len == -EFAULT || len == 0)
 			stat_inc(efault_slot);

@@ -20,6 +20,7 @@
 #include "export/metrics_json.h"
 #include "export/prom_text.h"
 #include "export/prometheus.h"
+#include "symbolize/usym.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -713,6 +714,8 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->start_ns = am_clock_ns(CLOCK_REALTIME);
 	am_log_init(a->cfg.log_level);
 	raise_fd_limit();
+	/* Before any thread: it sets the environment libdebuginfod reads. */
+	am_usym_debuginfod_defaults(AM_USYM_DEBUGINFOD_CACHE, AM_USYM_DEBUGINFOD_TIMEOUT_S);
 	resolve_host(&a->cfg, a->host, sizeof(a->host));
 	if (am_loop_init(&a->loop)) {
 		free(a);

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "agent/yaml_load.h"
+#include "collectors/ebpf/profiler.h"
 #include "collectors/system/collector.h"
 #include "util/file.h"
 
@@ -55,11 +56,13 @@ static const struct key keys[] = {
     {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0},
     {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
     {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
+    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
+    {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
 };
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
-static const char *const sections[] = {"paths",	     "http",	  "jsonl",
-				       "collectors", "execsnoop", "profiler", "oom"};
+static const char *const sections[] = {"paths",	    "http",	"jsonl", "collectors",
+				       "execsnoop", "profiler", "oom"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -85,6 +88,8 @@ void am_config_defaults(struct am_config *c)
 	strcpy(c->profiler_dir, "/var/lib/antimetal-agent/profiles");
 	c->profiler_retention = 60;
 	c->profiler_demangle = true;
+	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
+	c->profiler_lines = true;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */

@@ -64,6 +64,8 @@ struct am_config {
 	char profiler_dir[AM_CONFIG_PATH_MAX];
 	unsigned profiler_retention; /* pprof files kept in profiler_dir */
 	bool profiler_demangle;	     /* C++/Rust names demangled (the mangled kept in pprof) */
+	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
+	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
 };
 
 /* Fill C with the documented defaults. */

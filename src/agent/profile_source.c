@@ -56,6 +56,8 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 	o.kernel_stacks = true;
 	o.user_stacks = true;
 	o.no_demangle = !x->demangle;
+	o.max_stack = x->max_stack;
+	o.no_lines = !x->lines;
 	return am_profiler_open(&o, out);
 }
 
@@ -215,6 +217,8 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	x->window_ms = cfg->profiler_window_ms;
 	x->retention = cfg->profiler_retention;
 	x->demangle = cfg->profiler_demangle;
+	x->max_stack = cfg->profiler_max_stack;
+	x->lines = cfg->profiler_lines;
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
 	if (err) {
@@ -253,7 +257,8 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 {
 	return x->frequency_hz == cfg->profiler_frequency_hz &&
 	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
-	       x->demangle == cfg->profiler_demangle && !strcmp(x->dir, cfg->profiler_dir) &&
+	       x->demangle == cfg->profiler_demangle && x->max_stack == cfg->profiler_max_stack &&
+	       x->lines == cfg->profiler_lines && !strcmp(x->dir, cfg->profiler_dir) &&
 	       !strcmp(x->procfs, cfg->procfs);
 }
 

@@ -22,6 +22,8 @@ struct am_profile_source {
 	uint64_t window_ms;
 	unsigned retention;
 	bool demangle;
+	unsigned max_stack;
+	bool lines;
 	char dir[AM_CONFIG_PATH_MAX];
 	char procfs[AM_CONFIG_PATH_MAX]; /* where the symbolizer reads /proc/PID (paths.procfs) */
 	uint64_t profiles_written, write_errors, samples, lost;

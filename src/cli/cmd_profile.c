@@ -21,6 +21,7 @@
 #include "export/folded.h"
 #include "export/pprof.h"
 #include "util/clock.h"
+#include "symbolize/usym.h"
 #include "util/file.h"
 #include "util/log.h"
 #include "util/output_file.h"
@@ -66,6 +67,8 @@ enum {
 	O_IDLE,
 	O_NODEMANGLE,
 	O_MAXSTACKS,
+	O_MAXSTACK,
+	O_NOLINES,
 	O_BTF,
 };
 
@@ -141,6 +144,20 @@ static const struct am_opt options[] = {
      .min = MIN_STACKS,
      .max = MAX_STACKS,
      .dflt = AM_PROFILER_DEFAULT_STACKS},
+    {.name = "max-stack",
+     .key = O_MAXSTACK,
+     .type = AM_OPT_UINT,
+     .arg = "N",
+     .help = "frames kept per kernel and per user stack, as perf's; a\n"
+	     "deeper stack ends in a [truncated] frame (at most\n"
+	     "kernel.perf_event_max_stack)",
+     .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT,
+     .min = 1,
+     .max = AM_PROFILER_MAX_STACK,
+     .dflt = AM_PROFILER_MAX_STACK},
+    {.name = "no-lines",
+     .key = O_NOLINES,
+     .help = "no file:line or inlined functions in pprof (DWARF not read)"},
     {.name = "duration",
      .key = 'd',
      .type = AM_OPT_REAL,
@@ -247,6 +264,30 @@ static int add_output(struct args *a, const char *path)
 	return 0;
 }
 
+/* kernel.perf_event_max_stack: the kernel walks no deeper (0 when unreadable). */
+static uint64_t kernel_max_stack(void)
+{
+	char line[64];
+	unsigned long long v = 0;
+
+	if (am_file_first_line("/proc/sys/kernel/perf_event_max_stack", line, sizeof(line)) ||
+	    sscanf(line, "%llu", &v) != 1)
+		v = 0;
+	return v;
+}
+
+static int set_max_stack(struct args *a, uint64_t n)
+{
+	uint64_t k = kernel_max_stack();
+
+	if (k && n > k)
+		return am_cli_usage_error(
+		    &cmd, "--max-stack: %llu is over kernel.perf_event_max_stack (%llu)",
+		    (unsigned long long)n, (unsigned long long)k);
+	a->o.max_stack = (uint32_t)n;
+	return 0;
+}
+
 static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_value *v)
 {
 	struct args *a = ctx;
@@ -295,6 +336,11 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 		break;
 	case O_MAXSTACKS:
 		a->o.stack_entries = (uint32_t)v->u;
+		break;
+	case O_MAXSTACK:
+		return set_max_stack(a, v->u);
+	case O_NOLINES:
+		a->o.no_lines = true;
 		break;
 	case 'd':
 		a->duration = v->f;
@@ -426,6 +472,10 @@ static void report_losses(const struct am_profile *prof)
 		 (unsigned long long)s->idle, (unsigned long long)s->filtered,
 		 (unsigned long long)s->kstack_empty, (unsigned long long)s->ustack_kthread,
 		 (unsigned long long)am_profile_lost_total(prof));
+	if (s->truncated)
+		am_warn("%llu samples have a stack deeper than %u frames, cut: their outermost "
+			"callers show as [truncated] (--max-stack raises the limit)",
+			(unsigned long long)s->truncated, prof->max_stack);
 	for (i = 0; i < AM_PROFILE_LOST_SIDEBAND_DROPPED; i++) {
 		if (!prof->lost[i])
 			continue;
@@ -552,6 +602,8 @@ int cmd_profile(int argc, char **argv)
 		return rc;
 
 	/* Ctrl-C ends the profile and still writes it: signals arrive through a signalfd. */
+	/* Before any thread: it sets the environment libdebuginfod reads. */
+	am_usym_debuginfod_defaults(NULL, AM_USYM_DEBUGINFOD_TIMEOUT_S);
 	if (am_cli_loop_open(&cl))
 		return AM_EXIT_FAIL;
 	err = am_profiler_open(&a.o, &p);

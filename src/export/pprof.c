@@ -158,7 +158,8 @@ static int64_t str_index(struct builder *b, const char *s)
 
 /* NAME as displayed; SYSTEM_NAME the mangled symbol it came from (NULL: the same), which tells
  * apart overloads that demangle to one name, as pprof's Function.system_name is meant to. */
-static uint64_t function_id(struct builder *b, const char *name, const char *system_name)
+static uint64_t function_id(struct builder *b, const char *name, const char *system_name,
+			    const char *file)
 {
 	const char *base = system_name ? system_name : name;
 	size_t len = strlen(base) + 2;
@@ -188,6 +189,7 @@ static uint64_t function_id(struct builder *b, const char *name, const char *sys
 		f->id = (uint64_t)id;
 		f->name = str_index(b, name);
 		f->system_name = system_name ? str_index(b, system_name) : f->name;
+		f->filename = file ? str_index(b, file) : 0;
 	}
 	if (vec_push(&b->functions, f))
 		b->err = -ENOMEM;
@@ -201,6 +203,7 @@ static uint64_t location_id(struct builder *b, const struct am_profile_frame *fr
 	int64_t id;
 	Location *loc;
 	Line *line;
+	size_t nl, i;
 
 	snprintf(key, sizeof(key), "%d:%" PRIx64 ":%s", fr->mapping, fr->addr, label);
 	id = strmap_get(&b->locs, key, (int64_t)b->locations.n + 1, &added);
@@ -210,19 +213,30 @@ static uint64_t location_id(struct builder *b, const struct am_profile_frame *fr
 	}
 	if (!added)
 		return (uint64_t)id;
-	loc = malloc(sizeof(*loc) + sizeof(Line *) + sizeof(Line));
+	nl = fr->nlines ? fr->nlines : 1;
+	loc = malloc(sizeof(*loc) + nl * (sizeof(Line *) + sizeof(Line)));
 	if (!loc) {
 		b->err = -ENOMEM;
 		return 0;
 	}
-	/* One allocation: the Location, its one-element line array and the Line. */
+	/* One allocation: the Location, its line array and the Lines (pprof's order: inlined
+	 * functions innermost first, the frame's own function last). */
 	perftools__profiles__location__init(loc);
-	line = (Line *)((char *)loc + sizeof(*loc) + sizeof(Line *));
-	perftools__profiles__line__init(line);
-	line->function_id = function_id(b, label, fr->system_name);
 	loc->line = (Line **)((char *)loc + sizeof(*loc));
-	loc->line[0] = line;
-	loc->n_line = 1;
+	line = (Line *)((char *)loc->line + nl * sizeof(Line *));
+	for (i = 0; i < nl; i++) {
+		const struct am_profile_line *l = fr->nlines ? &fr->lines[i] : NULL;
+
+		perftools__profiles__line__init(&line[i]);
+		if (l && l->func)
+			line[i].function_id = function_id(b, l->func, l->system_name, l->file);
+		else
+			line[i].function_id =
+			    function_id(b, label, fr->system_name, l ? l->file : NULL);
+		line[i].line = l ? l->line : 0;
+		loc->line[i] = &line[i];
+	}
+	loc->n_line = nl;
 	loc->id = (uint64_t)id;
 	loc->mapping_id = fr->mapping >= 0 ? b->mapping_ids[fr->mapping] : 0;
 	loc->address = fr->addr;

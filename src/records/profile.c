@@ -88,12 +88,27 @@ const char *am_profile_frame_label(const struct am_profile_frame *f, char *buf, 
 	return buf;
 }
 
+void am_profile_frame_free_lines(struct am_profile_frame *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nlines; i++) {
+		free(f->lines[i].func);
+		free(f->lines[i].system_name);
+		free(f->lines[i].file);
+	}
+	free(f->lines);
+	f->lines = NULL;
+	f->nlines = 0;
+}
+
 void am_profile_free(struct am_profile *prof)
 {
 	size_t i, j;
 
 	for (i = 0; i < prof->nstacks; i++) {
 		for (j = 0; j < prof->stacks[i].nframes; j++) {
+			am_profile_frame_free_lines(&prof->stacks[i].frames[j]);
 			free(prof->stacks[i].frames[j].func);
 			free(prof->stacks[i].frames[j].system_name);
 			free(prof->stacks[i].frames[j].module);

@@ -12,6 +12,14 @@
 /* Room for a task name with its NUL (the kernel's TASK_COMM_LEN). */
 #define AM_PROFILE_COMM_LEN 16
 
+/* A source line of a frame: pprof's Line. */
+struct am_profile_line {
+	char *func;	   /* an inlined function (demangled); NULL: the frame's own FUNC */
+	char *system_name; /* the mangled name FUNC was demangled from; NULL when it was not */
+	char *file;	   /* source file, NULL when unknown */
+	unsigned line;	   /* 0 when unknown */
+};
+
 /* One frame, symbolized. */
 struct am_profile_frame {
 	uint64_t addr;	   /* as sampled: kernel address or the process's virtual address */
@@ -20,6 +28,10 @@ struct am_profile_frame {
 	char *module;	   /* mapped file path, "[kernel.kallsyms]", "[vdso]", "" when unmapped */
 	int mapping;	   /* index into am_profile.mappings, -1 when none */
 	bool kernel;
+	/* From DWARF, when the file has it: the innermost inlined function first, each next one
+	 * the function it was inlined into, the last FUNC's own line. NULL/0 without. */
+	struct am_profile_line *lines;
+	size_t nlines;
 };
 
 /* One distinct stack with its sample count; frames are leaf first, kernel frames before the
@@ -32,6 +44,8 @@ struct am_profile_stack {
 	struct am_profile_frame *frames;
 	bool kstack_lost; /* a kernel stack was expected but the walk failed */
 	bool ustack_lost; /* likewise for the user stack */
+	bool ktruncated;  /* the kernel stack was cut at the frame limit: a "[truncated]" frame */
+	bool utruncated;  /* likewise for the user stack */
 };
 
 /* A memory mapping frames point into (pprof's Mapping). */
@@ -51,6 +65,7 @@ struct am_profile_samples {
 	uint64_t counted;	 /* aggregated: the samples in the profile */
 	uint64_t kstack_empty;	 /* no kernel stack: sampled in user mode (not a loss) */
 	uint64_t ustack_kthread; /* no user stack: a kernel thread (not a loss) */
+	uint64_t truncated;	 /* samples with a stack cut at the frame limit (--max-stack) */
 };
 
 /* The mmap side band (collectors/ebpf/sideband*.c): kernel records of every executable
@@ -111,7 +126,8 @@ struct am_profile {
 	int ncpus;		  /* perf events opened */
 	uint64_t start_ns;	  /* CLOCK_REALTIME at the start */
 	uint64_t duration_ns;
-	uint64_t total; /* samples in STACKS */
+	uint64_t total;	    /* samples in STACKS */
+	unsigned max_stack; /* frames kept per kernel and per user stack */
 	struct am_profile_samples samples;
 	uint64_t lost[AM_PROFILE_LOST_MAX]; /* by part; see am_profile_lost_total */
 	struct am_profile_sideband sideband;
@@ -136,6 +152,8 @@ const char *am_profile_lost_reason(enum am_profile_lost_part part);
  * that could not be symbolized. Returns BUF. */
 const char *am_profile_frame_label(const struct am_profile_frame *f, char *buf, size_t len);
 
+/* Release a frame's source lines. */
+void am_profile_frame_free_lines(struct am_profile_frame *f);
 /* Release a profile's contents. */
 void am_profile_free(struct am_profile *prof);
 

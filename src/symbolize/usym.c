@@ -1,5 +1,7 @@
 #include "symbolize/usym.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,16 +58,12 @@ struct uproc {
 
 struct am_usym {
 	char procfs[256], tmpdir[256];
+	char *debuginfo_path; /* libdw's form: "dir:dir...", NULL for its default */
+	Dwfl_Callbacks cb;    /* every file's Dwfl points here */
 	struct ufile **files;
 	size_t nfiles;
 	struct uproc *procs;
 	size_t nprocs;
-};
-
-static const Dwfl_Callbacks offline_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
 };
 
 struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
@@ -76,7 +74,57 @@ struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
 		return NULL;
 	snprintf(u->procfs, sizeof(u->procfs), "%s", procfs ? procfs : "/proc");
 	snprintf(u->tmpdir, sizeof(u->tmpdir), "%s", tmpdir ? tmpdir : "/tmp");
+	/* dwfl_standard_find_debuginfo looks in the main file, then by build-id and
+	 * .gnu_debuglink under debuginfo_path, then asks debuginfod when DEBUGINFOD_URLS is
+	 * set; .gnu_debugdata (MiniDebugInfo) is read by dwfl_module_getsymtab itself. */
+	u->cb.find_elf = dwfl_build_id_find_elf;
+	u->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	u->cb.section_address = dwfl_offline_section_address;
+	u->cb.debuginfo_path = &u->debuginfo_path;
+	if (am_usym_set_debuginfo_path(u, getenv("ANTIMETAL_DEBUGINFO_PATH"))) {
+		am_usym_free(u);
+		return NULL;
+	}
 	return u;
+}
+
+int am_usym_set_debuginfo_path(struct am_usym *u, const char *path)
+{
+	char *dup = path && *path ? strdup(path) : NULL;
+
+	if (path && *path && !dup)
+		return -ENOMEM;
+	free(u->debuginfo_path);
+	u->debuginfo_path = dup;
+	return 0;
+}
+
+void am_usym_debuginfod_defaults(const char *cache_dir, int timeout_s)
+{
+	char t[16];
+
+	if (!getenv("DEBUGINFOD_URLS") || !*getenv("DEBUGINFOD_URLS"))
+		return;
+	/* libdebuginfod reads these at every query: setting them before the first lookup is
+	 * enough. setenv with overwrite 0 keeps what the operator chose. */
+	if (cache_dir && *cache_dir && !getenv("DEBUGINFOD_CACHE_PATH")) {
+		char parent[4096], *slash;
+
+		/* libdebuginfod creates the cache directory, not its parents. */
+		snprintf(parent, sizeof(parent), "%s", cache_dir);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			if (mkdir(parent, 0755) && errno != EEXIST)
+				am_warn("debuginfod cache %s: %s", parent, strerror(errno));
+		}
+		setenv("DEBUGINFOD_CACHE_PATH", cache_dir, 0);
+	}
+	snprintf(t, sizeof(t), "%d", timeout_s);
+	setenv("DEBUGINFOD_TIMEOUT", t, 0);
+	/* Its default of 2 retries triples the wait on a dead server; a miss is remembered in
+	 * the cache (cache_miss_s, 10 min) and asked again after that instead. */
+	setenv("DEBUGINFOD_RETRY_LIMIT", "0", 0);
 }
 
 static void ufile_free(struct ufile *f)
@@ -114,6 +162,7 @@ void am_usym_free(struct am_usym *u)
 		ufile_free(u->files[i]);
 	free(u->procs);
 	free(u->files);
+	free(u->debuginfo_path);
 	free(u);
 }
 
@@ -145,7 +194,8 @@ unsigned am_usym_files_opened(const struct am_usym *u)
 
 /* Report the ELF at OPEN_PATH (already opened as FD) into a private Dwfl at base 0, so module
  * addresses are the file's own virtual addresses whatever the process's load address. */
-static int ufile_load(struct ufile *f, const char *name, const char *open_path, int fd)
+static int ufile_load(const struct am_usym *u, struct ufile *f, const char *name,
+		      const char *open_path, int fd)
 {
 	const unsigned char *bits;
 	GElf_Addr vaddr;
@@ -153,7 +203,7 @@ static int ufile_load(struct ufile *f, const char *name, const char *open_path, 
 	Elf *elf;
 	int n;
 
-	f->dwfl = dwfl_begin(&offline_callbacks);
+	f->dwfl = dwfl_begin(&u->cb);
 	if (!f->dwfl) {
 		close(fd);
 		return -ENOMEM;
@@ -214,7 +264,7 @@ static struct ufile *add_file(struct am_usym *u, uint32_t pid, const char *name,
 	u->files = nf;
 	f->dev = dev;
 	f->ino = ino;
-	err = ufile_load(f, name, open_path, fd);
+	err = ufile_load(u, f, name, open_path, fd);
 	if (err) {
 		am_debug("pid %u: cannot read symbols of %s: %s", pid, name, strerror(-err));
 		if (f->dwfl)
@@ -735,6 +785,8 @@ static int resolve_file(struct ufile *f, const struct am_usym_map *m, uint64_t a
 			return -ENOENT;
 		out->func = sym->name;
 		out->offset = maddr - sym->addr;
+		out->src_file = f;
+		out->src_addr = maddr;
 		return 0;
 	}
 	return -ENOENT;
@@ -798,4 +850,80 @@ int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr
 			return 0;
 	memset(out, 0, sizeof(*out));
 	return p || am_usym_has(u, pid) ? 0 : -ENOENT;
+}
+
+/* The name of an inlined instance: its abstract origin's linkage name, else its plain name. */
+static const char *inline_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *name = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a))
+		name = dwarf_formstring(&a);
+	if (!name && dwarf_attr_integrate(die, DW_AT_name, &a))
+		name = dwarf_formstring(&a);
+	return name ? name : "[inlined]";
+}
+
+/* Where the inlined instance DIE was called from, in CU. */
+static void call_site(Dwarf_Die *cu, Dwarf_Die *die, const char **file, unsigned *line)
+{
+	Dwarf_Files *files;
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	size_t nfiles;
+
+	*file = NULL;
+	*line = 0;
+	if (dwarf_attr(die, DW_AT_call_line, &a) && !dwarf_formudata(&a, &w))
+		*line = (unsigned)w;
+	if (dwarf_attr(die, DW_AT_call_file, &a) && !dwarf_formudata(&a, &w) &&
+	    !dwarf_getsrcfiles(cu, &files, &nfiles) && w < nfiles)
+		*file = dwarf_filesrc(files, w, NULL, NULL);
+}
+
+size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, size_t max)
+{
+	const struct ufile *f = r->src_file;
+	Dwarf_Die *scopes = NULL, *cu;
+	const char *file = NULL;
+	Dwarf_Addr bias = 0;
+	unsigned line = 0;
+	Dwfl_Line *l;
+	size_t n = 0;
+	int ns, i;
+
+	if (!f || !f->mod || !max)
+		return 0;
+	l = dwfl_module_getsrc(f->mod, r->src_addr);
+	if (l) {
+		int ln = 0;
+
+		file = dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL);
+		line = ln > 0 ? (unsigned)ln : 0;
+	}
+	cu = dwfl_module_addrdie(f->mod, r->src_addr, &bias);
+	if (!cu)
+		return 0;
+	/* Innermost scope first: every inlined instance holding the address, up to the
+	 * function (dwarf_getscopes stops at its DW_TAG_subprogram's parents). */
+	ns = dwarf_getscopes(cu, r->src_addr - bias, &scopes);
+	for (i = 0; i < ns && n + 1 < max; i++) {
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+			break;
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		out[n].func = inline_name(&scopes[i]);
+		out[n].file = file;
+		out[n].line = line;
+		n++;
+		call_site(cu, &scopes[i], &file, &line);
+	}
+	free(scopes);
+	if (!n && !file)
+		return 0;
+	out[n].func = NULL;
+	out[n].file = file;
+	out[n].line = line;
+	return n + 1;
 }

@@ -24,11 +24,37 @@ struct am_usym_result {
 	uint64_t offset;	       /* ADDR - symbol address when FUNC is set */
 	const struct am_usym_map *map; /* the mapping holding ADDR, or NULL */
 	bool jit;		       /* FUNC came from /tmp/perf-PID.map */
+	const void *src_file;	       /* for am_usym_lines: the file and the address in it */
+	uint64_t src_addr;
+};
+
+/* One source line at an address: in FUNC (an inlined function's name, NULL for the function
+ * the address's symbol names), at FILE:LINE. */
+struct am_usym_line {
+	const char *func; /* linkage (mangled) name when DWARF has one, else the plain name */
+	const char *file; /* as the line table names it; NULL when unknown */
+	unsigned line;
 };
 
 /* A symbolizer reading processes under PROCFS (NULL: "/proc") and JIT maps under TMPDIR
  * (NULL: "/tmp"). Returns NULL on allocation failure. */
 struct am_usym *am_usym_new(const char *procfs, const char *tmpdir);
+/* Where separate debug files are looked for, in libdw's form: colon-separated directories, ""
+ * for the binary's own directory, ".debug" relative to it, absolute ones searched for
+ * .build-id/xx/yyyy.debug and for the .gnu_debuglink name (NULL: libdw's default
+ * ":.debug:/usr/lib/debug"). am_usym_new takes $ANTIMETAL_DEBUGINFO_PATH. Applies to files
+ * opened afterwards. Returns 0 or -ENOMEM. */
+int am_usym_set_debuginfo_path(struct am_usym *u, const char *path);
+/* When $DEBUGINFOD_URLS is set (libdw then asks those servers for debug files it cannot find
+ * locally), default $DEBUGINFOD_CACHE_PATH to CACHE_DIR (NULL: libdebuginfod's own
+ * ~/.cache/debuginfod_client), $DEBUGINFOD_TIMEOUT to TIMEOUT_S and $DEBUGINFOD_RETRY_LIMIT to 0,
+ * keeping values already set.
+ * Call before any thread starts (it sets the environment). */
+void am_usym_debuginfod_defaults(const char *cache_dir, int timeout_s);
+/* The daemon's debuginfod cache, and the timeout both the daemon and the CLI use (libdebuginfod's
+ * own is 90 s). */
+#define AM_USYM_DEBUGINFOD_CACHE     "/var/cache/antimetal-agent/debuginfod"
+#define AM_USYM_DEBUGINFOD_TIMEOUT_S 5
 /* Release every snapshot and cached file. */
 void am_usym_free(struct am_usym *u);
 
@@ -85,6 +111,12 @@ bool am_usym_has(const struct am_usym *u, uint32_t pid);
  * Returns 0, or -ENOENT when PID was never captured (OUT is then unknown). */
 int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr, bool return_addr,
 		    struct am_usym_result *out);
+/* The source lines of the address R was resolved for, from the file's DWARF (its own or a
+ * separate debug file's): the innermost inlined function first, each next one the function it
+ * was inlined into at the FILE:LINE given, the last the symbol's own function (FUNC NULL): the
+ * order of pprof's Location.line. Up to MAX entries; returns the count, 0 without line info.
+ * Strings live as long as U. */
+size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, size_t max);
 /* Number of distinct ELF files opened so far (the cache's size). */
 unsigned am_usym_files_opened(const struct am_usym *u);
 

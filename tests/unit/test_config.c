@@ -47,6 +47,8 @@ Test(config, defaults)
 	cr_assert_eq(c.profiler_window_ms, 60000u);
 	cr_assert_eq(c.profiler_frequency_hz, 19u);
 	cr_assert_eq(c.profiler_demangle, true);
+	cr_assert_eq(c.profiler_max_stack, 127u);
+	cr_assert_eq(c.profiler_lines, true);
 	cr_assert_eq(c.execsnoop_enabled, true);
 	cr_assert(am_config_collector_enabled(&c, "cpu"));
 	cr_assert_eq(am_config_collector_interval_ms(&c, "cpu"), 15000u);
@@ -98,7 +100,9 @@ Test(config, every_key)
 				   "  window: 2m\n"
 				   "  output_dir: /tmp/prof\n"
 				   "  retention: 7\n"
-				   "  demangle: false\n";
+				   "  demangle: false\n"
+				   "  max_stack: 32\n"
+				   "  lines: false\n";
 	struct am_config c;
 	char err[512];
 
@@ -128,6 +132,8 @@ Test(config, every_key)
 	cr_assert_str_eq(c.profiler_dir, "/tmp/prof");
 	cr_assert_eq(c.profiler_retention, 7u);
 	cr_assert_eq(c.profiler_demangle, false);
+	cr_assert_eq(c.profiler_max_stack, 32u);
+	cr_assert_eq(c.profiler_lines, false);
 }
 
 Test(config, collectors_off_by_default_with_one_on)
@@ -195,6 +201,8 @@ Test(config, bad_values)
 		     "bytes (suffixes K, M, G)");
 	expect_error("profiler:\n  frequency: 0\n",
 		     "t.yaml:2:14: profiler.frequency: '0' is not an integer from 1 to 10000");
+	expect_error("profiler:\n  max_stack: 128\n",
+		     "t.yaml:2:14: profiler.max_stack: '128' is not an integer from 1 to 127");
 	expect_error("profiler:\n  output_dir: \"\"\n",
 		     "t.yaml:2:15: profiler.output_dir: a path is required");
 }

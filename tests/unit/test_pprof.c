@@ -212,3 +212,46 @@ Test(pprof, lost_samples_are_a_sample_and_every_loss_a_comment)
 	am_strbuf_free(&raw);
 	am_profile_free(&p);
 }
+
+/* A frame with an inlined function: its Location has two Lines, the inlined one first, each
+ * Function with its file, each Line with its number. */
+Test(pprof, inlined_functions_are_lines_of_one_location)
+{
+	struct am_strbuf gz = {0}, raw = {0};
+	struct am_profile_frame *f;
+	const char *want[2][2] = {{"mix_step", "inl.c"}, {"hot_a", "hot.c"}};
+	unsigned nums[2] = {17, 25};
+	struct am_profile p;
+	Profile *pb;
+	size_t i, j, k;
+
+	build(&p);
+	f = &p.stacks[0].frames[0]; /* hot_a, only in stack 0 at this address */
+	f->addr += 0x40;
+	f->nlines = 2;
+	f->lines = calloc(2, sizeof(*f->lines));
+	f->lines[0] = (struct am_profile_line){strdup("mix_step"), NULL, strdup("inl.c"), 17};
+	f->lines[1] = (struct am_profile_line){NULL, NULL, strdup("hot.c"), 25};
+	cr_assert_eq(am_pprof_render(&p, &gz), 0);
+	am_test_gunzip(gz.data, gz.len, &raw);
+	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
+	cr_assert_not_null(pb);
+	for (i = 0; i < pb->n_location && pb->location[i]->address != f->addr; i++)
+		;
+	cr_assert_lt(i, pb->n_location, "no location at the frame's address");
+	cr_assert_eq(pb->location[i]->n_line, 2);
+	for (k = 0; k < 2; k++) {
+		const Perftools__Profiles__Line *l = pb->location[i]->line[k];
+
+		cr_assert_eq(l->line, nums[k]);
+		for (j = 0; j < pb->n_function && pb->function[j]->id != l->function_id; j++)
+			;
+		cr_assert_lt(j, pb->n_function);
+		cr_assert_str_eq(pb->string_table[pb->function[j]->name], want[k][0]);
+		cr_assert_str_eq(pb->string_table[pb->function[j]->filename], want[k][1]);
+	}
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	am_profile_free(&p);
+	am_strbuf_free(&gz);
+	am_strbuf_free(&raw);
+}

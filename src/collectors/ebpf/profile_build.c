@@ -121,6 +121,44 @@ static int kernel_frame(struct builder *b, struct am_profile_frame *f, uint64_t 
 	return set_frame(f, addr, sym ? sym->name : "[unknown]", module, b->kernel_mapping, true);
 }
 
+/* Inlined functions deeper than this at one address are left out (the outermost stays). */
+#define MAX_LINES 16
+
+/* FUNC demangled when asked and mangled: *NAME the one to show, *SYSTEM the mangled one or
+ * NULL. */
+static int names(const struct builder *b, const char *func, char **name, char **system)
+{
+	char *d = b->src->demangle ? am_demangle(func) : NULL;
+
+	*system = d ? strdup(func) : NULL;
+	*name = d ? d : strdup(func);
+	return *name && (!d || *system) ? 0 : -ENOMEM;
+}
+
+/* The frame's source lines and inlined functions (pprof's Line entries). */
+static int frame_lines(const struct builder *b, struct am_profile_frame *f,
+		       const struct am_usym_result *r)
+{
+	struct am_usym_line ul[MAX_LINES];
+	size_t n = am_usym_lines(r, ul, MAX_LINES), i;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	f->lines = calloc(n, sizeof(*f->lines));
+	if (!f->lines)
+		return -ENOMEM;
+	f->nlines = n;
+	for (i = 0; i < n && !err; i++) {
+		f->lines[i].line = ul[i].line;
+		if (ul[i].file && !(f->lines[i].file = strdup(ul[i].file)))
+			err = -ENOMEM;
+		if (!err && ul[i].func)
+			err = names(b, ul[i].func, &f->lines[i].func, &f->lines[i].system_name);
+	}
+	return err;
+}
+
 static int user_frame(struct builder *b, const struct profiler_key *key, struct am_profile_frame *f,
 		      uint64_t addr, bool leaf)
 {
@@ -145,6 +183,8 @@ static int user_frame(struct builder *b, const struct profiler_key *key, struct 
 		f->system_name = f->func;
 		f->func = demangled;
 	}
+	if (!err && r.func && b->src->lines)
+		err = frame_lines(b, f, &r);
 	return err;
 }
 
@@ -177,15 +217,23 @@ static int build_stack(struct builder *b, const struct profiler_key *key, uint64
 	st->ustack_lost = b->src->user_stacks && key->user_err && key->user_err != -1;
 	nk = read_stack(sfd, key->kernel_err, key->kernel_stack, kips);
 	nu = read_stack(sfd, key->user_err, key->user_stack, uips);
-	st->frames = calloc((size_t)(nk + nu + 2), sizeof(*st->frames));
+	/* A stack as deep as the program keeps was most likely cut (one exactly that deep
+	 * cannot be told apart): its outermost callers are missing. */
+	st->ktruncated = nk && (unsigned)nk >= b->src->max_stack;
+	st->utruncated = nu && (unsigned)nu >= b->src->max_stack;
+	st->frames = calloc((size_t)(nk + nu + 4), sizeof(*st->frames));
 	if (!st->frames)
 		return -ENOMEM;
 	if (st->kstack_lost)
 		err = set_frame(&st->frames[n++], 0, "[missing kernel stack]", "", -1, true);
 	for (i = 0; i < nk && !err; i++)
 		err = kernel_frame(b, &st->frames[n++], kips[i], i == 0);
+	if (st->ktruncated && !err)
+		err = set_frame(&st->frames[n++], 0, "[truncated]", "", -1, true);
 	for (i = 0; i < nu && !err; i++)
 		err = user_frame(b, key, &st->frames[n++], uips[i], i == 0);
+	if (st->utruncated && !err)
+		err = set_frame(&st->frames[n++], 0, "[truncated]", "", -1, false);
 	if (st->ustack_lost && !err)
 		err = set_frame(&st->frames[n++], 0, "[missing user stack]", "", -1, false);
 	st->nframes = n;
@@ -328,6 +376,8 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 	}
 	for (k = 0; k < n && !err; k++) {
 		err = build_stack(&b, &c[k].key, c[k].count, &out->stacks[out->nstacks]);
+		if (out->stacks[out->nstacks].ktruncated || out->stacks[out->nstacks].utruncated)
+			out->samples.truncated += c[k].count;
 		out->nstacks++;
 		out->total += c[k].count;
 	}

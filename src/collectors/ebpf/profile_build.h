@@ -16,6 +16,8 @@ struct am_profile_build_src {
 	int counts_fd, stacks_fd;	 /* the BPF maps "counts" and "stacks" */
 	bool kernel_stacks, user_stacks; /* as collected: an absent stack is a loss */
 	bool demangle;			 /* demangle C++/Rust user symbols */
+	bool lines;	    /* user frames' file:line and inlined functions, from DWARF */
+	unsigned max_stack; /* frames the program keeps per stack: one that deep was cut */
 	struct am_usym *usym;
 	struct am_sideband *sb;		    /* NULL: mappings from /proc only */
 	unsigned *sb_captures;		    /* generations captured from the side band */

@@ -197,6 +197,23 @@ static int open_events(struct am_profiler *p, const struct am_perf_event_desc *e
 	return 0;
 }
 
+_Static_assert(AM_PROFILER_MAX_STACK == PROFILER_MAX_STACK_DEPTH, "the program's stack buffer");
+
+/* The frames a stack keeps: WANT (0: as many as possible), within the program's buffer and
+ * kernel.perf_event_max_stack, below which the kernel's walk stops anyway (a stack cut there
+ * must still be seen as cut). */
+static uint32_t effective_max_stack(uint32_t want)
+{
+	uint32_t n = want && want < PROFILER_MAX_STACK_DEPTH ? want : PROFILER_MAX_STACK_DEPTH;
+	unsigned long long k = 0;
+	char line[64];
+
+	if (!am_file_first_line("/proc/sys/kernel/perf_event_max_stack", line, sizeof(line)) &&
+	    sscanf(line, "%llu", &k) == 1 && k && k < n)
+		n = (uint32_t)k;
+	return n;
+}
+
 static int load(struct am_profiler *p)
 {
 	const struct am_profiler_opts *o = &p->opts;
@@ -215,6 +232,7 @@ static int load(struct am_profiler *p)
 	s->rodata->kernel_stacks = o->kernel_stacks;
 	s->rodata->user_stacks = o->user_stacks;
 	s->rodata->include_idle = o->include_idle;
+	s->rodata->max_stack = o->max_stack;
 	nstacks = o->stack_entries ? o->stack_entries : AM_PROFILER_DEFAULT_STACKS;
 	bpf_map__set_max_entries(s->maps.stacks, nstacks);
 	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries : 4 * nstacks);
@@ -302,6 +320,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 		return -ENOMEM;
 	p->ep = -1;
 	p->opts = *opts;
+	p->opts.max_stack = effective_max_stack(opts->max_stack);
 	if (opts->npids) {
 		p->pids = calloc(opts->npids, sizeof(*p->pids));
 		if (!p->pids) {
@@ -475,6 +494,7 @@ static void read_stats(struct am_profiler *p, struct am_profile *out)
 	s->counted = st[PROFILER_STAT_COUNTED];
 	s->kstack_empty = st[PROFILER_STAT_KSTACK_EMPTY];
 	s->ustack_kthread = st[PROFILER_STAT_USTACK_KTHREAD];
+	out->max_stack = p->opts.max_stack;
 	for (i = 0; i < AM_PROFILE_LOST_MAX; i++)
 		if (lost[i]) /* 0 (SEEN) marks the parts not counted on the kernel side */
 			out->lost[i] = st[lost[i]];
@@ -489,6 +509,8 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 	    .kernel_stacks = p->opts.kernel_stacks,
 	    .user_stacks = p->opts.user_stacks,
 	    .demangle = !p->opts.no_demangle,
+	    .lines = !p->opts.no_lines,
+	    .max_stack = p->opts.max_stack,
 	    .usym = p->usym,
 	    .sb = p->sb,
 	    .sb_captures = &p->sb_captures,

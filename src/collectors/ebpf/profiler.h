@@ -31,6 +31,9 @@ struct am_profiler_opts {
 	bool user_stacks;	/* collect user stacks */
 	bool include_idle;	/* keep samples of the idle task (pid 0) */
 	bool no_demangle;	/* keep C++/Rust user symbols mangled (perf --no-demangle) */
+	bool no_lines;		/* no file:line or inlined functions from DWARF */
+	uint32_t max_stack;	/* frames kept per kernel and per user stack (perf --max-stack),
+				   up to AM_PROFILER_MAX_STACK; 0: all of them */
 	const char *btf_path;	/* external BTF, NULL for the kernel's own */
 	struct am_usym *usym;	/* a symbolizer to reuse across profiles (its file cache stays
 				   warm; processes are captured afresh), NULL: a private one */
@@ -39,6 +42,10 @@ struct am_profiler_opts {
 	bool no_sideband;	/* no mmap side band: mappings from /proc only (as does the
 				   environment variable ANTIMETAL_PROFILER_NO_SIDEBAND=1) */
 };
+
+/* The deepest stack the BPF program can keep (its buffer); kernel.perf_event_max_stack
+ * limits it further. */
+#define AM_PROFILER_MAX_STACK 127
 
 struct am_profiler;
 
