@@ -25,19 +25,19 @@ enum oom_stat {
 };
 
 struct oom_victim {
-	__u64 ts_ns;             /* CLOCK_MONOTONIC */
-	__u64 cgroup_id;         /* cgroup v2 id of the current task */
-	__u64 memcg_id;          /* kernfs id of the current task's memory cgroup (v1 or v2) */
+	__u64 ts_ns;		 /* CLOCK_MONOTONIC */
+	__u64 cgroup_id;	 /* cgroup v2 id of the current task */
+	__u64 memcg_id;		 /* kernfs id of the current task's memory cgroup (v1 or v2) */
 	__u64 memcg_limit_pages; /* tightest memory limit on the memcg and its ancestors */
 	__u64 total_vm_kb;
 	__u64 anon_rss_kb;
 	__u64 file_rss_kb;
 	__u64 shmem_rss_kb;
 	__u64 pgtables_kb;
-	__s32 pid;               /* the victim (tgid) */
-	__s32 current_pid;       /* the task that ran the OOM killer (tgid) */
+	__s32 pid;	   /* the victim (tgid) */
+	__s32 current_pid; /* the task that ran the OOM killer (tgid) */
 	__u32 uid;
-	__u32 flags;             /* enum oom_victim_flags */
+	__u32 flags; /* enum oom_victim_flags */
 	__s16 oom_score_adj;
 	__u16 pad[3];
 	char comm[AM_TASK_COMM_LEN];

@@ -58,8 +58,8 @@ static __always_inline void read_memcg(struct oom_victim *e, struct task_struct 
 
 	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
 		return; /* built without memory cgroups */
-	css = BPF_CORE_READ(task, cgroups, subsys[bpf_core_enum_value(enum cgroup_subsys_id,
-								       memory_cgrp_id)]);
+	css = BPF_CORE_READ(task, cgroups,
+			    subsys[bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id)]);
 	if (!css)
 		return;
 	e->memcg_id = BPF_CORE_READ(css, cgroup, kn, id);

@@ -280,7 +280,8 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 		    out,
 		    AM_METRIC_DESC(
 			    .name = "antimetal_agent_jsonl_reopened_total",
-			    .help = "Times the JSON lines file was found deleted and created again.",
+			    .help =
+				"Times the JSON lines file was found deleted and created again.",
 			    .type = AM_METRIC_COUNTER),
 		    (double)a->jsonl.reopened, NULL);
 	}

@@ -228,8 +228,8 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	if ((k->kind == K_UINT || k->kind == K_DURATION || k->kind == K_SIZE) && v[0] == '0' &&
 	    isdigit((unsigned char)v[1])) {
 		am_yaml_errf(err, errlen,
-		     "%s: '%s' has a leading zero (octal in YAML 1.1): write it without", k->path,
-		     v);
+			     "%s: '%s' has a leading zero (octal in YAML 1.1): write it without",
+			     k->path, v);
 		return -EINVAL;
 	}
 	switch (k->kind) {
@@ -238,7 +238,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	case K_ADDR:
 		if (strlen(v) >= k->size) {
 			am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", k->path,
-			     k->size - 1);
+				     k->size - 1);
 			return -EINVAL;
 		}
 		if (k->kind == K_PATH && !*v) {
@@ -247,22 +247,25 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 		}
 		if (k->kind == K_ADDR && inet_pton(AF_INET, v, &a6) != 1 &&
 		    inet_pton(AF_INET6, v, &a6) != 1) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address",
+				     k->path, v);
 			return -EINVAL;
 		}
 		strcpy(field, v);
 		return 0;
 	case K_BOOL:
 		if (parse_bool(v, &b)) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)", k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)",
+				     k->path, v);
 			return -EINVAL;
 		}
 		*(bool *)field = b;
 		return 0;
 	case K_LOGLEVEL:
 		if (parse_level(v, (enum am_log_level *)field)) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not one of error, warning, info, debug",
-			     k->path, v);
+			am_yaml_errf(err, errlen,
+				     "%s: '%s' is not one of error, warning, info, debug", k->path,
+				     v);
 			return -EINVAL;
 		}
 		return 0;
@@ -270,8 +273,9 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 		const char *end;
 
 		if (parse_u64(v, &u, &end) || *end || u < k->min || u > k->max) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not an integer from %llu to %llu", k->path,
-			     v, (unsigned long long)k->min, (unsigned long long)k->max);
+			am_yaml_errf(err, errlen, "%s: '%s' is not an integer from %llu to %llu",
+				     k->path, v, (unsigned long long)k->min,
+				     (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		*(unsigned *)field = (unsigned)u;
@@ -279,19 +283,21 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	}
 	case K_DURATION:
 		if (am_config_parse_duration(v, &u) || u < k->min || u > k->max) {
-			am_yaml_errf(err, errlen,
-			     "%s: '%s' is not a duration from %llums to %llums (like 500ms, 15s, "
-			     "2m)",
-			     k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			am_yaml_errf(
+			    err, errlen,
+			    "%s: '%s' is not a duration from %llums to %llums (like 500ms, 15s, "
+			    "2m)",
+			    k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		*(uint64_t *)field = u;
 		return 0;
 	case K_SIZE:
 		if (parse_size(v, &u) || u < k->min || u > k->max) {
-			am_yaml_errf(err, errlen,
-			     "%s: '%s' is not a size from %llu to %llu bytes (suffixes K, M, G)",
-			     k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			am_yaml_errf(
+			    err, errlen,
+			    "%s: '%s' is not a size from %llu to %llu bytes (suffixes K, M, G)",
+			    k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		*(uint64_t *)field = u;
@@ -345,7 +351,8 @@ static int set_collector(struct am_config *c, const char *key, const char *v, ch
 		return -EINVAL;
 	}
 	if (strcmp(dot + 1, "enabled") && strcmp(dot + 1, "interval")) {
-		am_yaml_errf(err, errlen, "unknown key '%s' (a collector takes enabled and interval)", key);
+		am_yaml_errf(err, errlen,
+			     "unknown key '%s' (a collector takes enabled and interval)", key);
 		return -EINVAL;
 	}
 	cc = collector_slot(c, cname);
@@ -355,7 +362,8 @@ static int set_collector(struct am_config *c, const char *key, const char *v, ch
 	}
 	if (!strcmp(dot + 1, "enabled")) {
 		if (parse_bool(v, &b)) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)", key, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)", key,
+				     v);
 			return -EINVAL;
 		}
 		cc->enabled = b;
@@ -365,7 +373,8 @@ static int set_collector(struct am_config *c, const char *key, const char *v, ch
 	    cc->interval_ms > DAY_MS) {
 		cc->interval_ms = 0;
 		am_yaml_errf(err, errlen,
-		     "%s: '%s' is not a duration from 100ms to 24h (like 500ms, 15s, 2m)", key, v);
+			     "%s: '%s' is not a duration from 100ms to 24h (like 500ms, 15s, 2m)",
+			     key, v);
 		return -EINVAL;
 	}
 	return 0;

@@ -22,7 +22,7 @@ struct am_exec_source {
 	uint64_t execs, failed_execs; /* since the agent started */
 	uint64_t base_drops;	      /* drops of execsnoop instances closed before this one */
 	struct am_strbuf line, event;
-	int start_error; /* 0, or why it could not start */
+	int start_error;      /* 0, or why it could not start */
 	const char *btf_path; /* external BTF, NULL: native */
 };
 

@@ -55,7 +55,7 @@ static int yaml_error(yaml_parser_t *parser, const char *text, size_t len, const
 	if (parser->error == YAML_READER_ERROR)
 		offset_position(text, len, parser->problem_offset, &line, &col);
 	am_yaml_errf(err, errlen, "%s:%zu:%zu: YAML error: %s%s%s", name, line, col, what,
-	     parser->context ? " " : "", parser->context ? parser->context : "");
+		     parser->context ? " " : "", parser->context ? parser->context : "");
 	return parser->error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
 }
 

@@ -226,7 +226,8 @@ static int getopt_error(const struct am_cmd *cmd, int c, char **argv)
 
 	if (c == ':')
 		return o ? am_cli_usage_error(cmd, "option '--%s' needs an argument", o->name)
-			 : am_cli_usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
+			 : am_cli_usage_error(cmd, "option '%s' needs an argument",
+					      argv[optind - 1]);
 	if (optopt && optopt < AM_OPT_LONG)
 		return am_cli_usage_error(cmd, "unknown option '-%c'", optopt);
 	return am_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);

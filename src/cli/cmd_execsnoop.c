@@ -419,10 +419,10 @@ static int run(struct am_cli_loop *cl, struct am_execsnoop *s, const struct args
 
 int cmd_execsnoop(int argc, char **argv)
 {
-	struct am_execsnoop_opts so = { 0 };
-	struct out_ctx o = { 0 };
+	struct am_execsnoop_opts so = {0};
+	struct out_ctx o = {0};
 	struct am_execsnoop *s = NULL;
-	struct args a = { 0 };
+	struct args a = {0};
 	char btf[4096];
 	struct am_cli_loop cl;
 	int rc, err;

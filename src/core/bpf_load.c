@@ -15,7 +15,7 @@ int am_skel_open(struct bpf_object_skeleton *s, const char *name, const char *bt
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
 	const char *dir = getenv("ANTIMETAL_BPF_PATH");
-	struct am_strbuf obj = { 0 };
+	struct am_strbuf obj = {0};
 	int err;
 
 	if (dir && *dir) {
@@ -23,7 +23,8 @@ int am_skel_open(struct bpf_object_skeleton *s, const char *name, const char *bt
 		err = am_file_read(st->path, SIZE_MAX, &obj);
 		if (err) {
 			am_strbuf_free(&obj);
-			am_err("ANTIMETAL_BPF_PATH: cannot read %s: %s", st->path, am_file_strerror(-err));
+			am_err("ANTIMETAL_BPF_PATH: cannot read %s: %s", st->path,
+			       am_file_strerror(-err));
 			return err;
 		}
 		st->obj_buf = obj.data;

@@ -18,14 +18,22 @@
 const char *am_btf_source_name(enum am_btf_source src)
 {
 	switch (src) {
-	case AM_BTF_EXPLICIT: return "--btf";
-	case AM_BTF_ENV: return "ANTIMETAL_BTF_PATH";
-	case AM_BTF_NATIVE: return "native";
-	case AM_BTF_ARCHIVE: return "btfhub archive";
-	case AM_BTF_BOOT: return "/boot";
-	case AM_BTF_MODULES: return "/lib/modules";
-	case AM_BTF_DEBUG: return "debug symbols";
-	case AM_BTF_NONE: break;
+	case AM_BTF_EXPLICIT:
+		return "--btf";
+	case AM_BTF_ENV:
+		return "ANTIMETAL_BTF_PATH";
+	case AM_BTF_NATIVE:
+		return "native";
+	case AM_BTF_ARCHIVE:
+		return "btfhub archive";
+	case AM_BTF_BOOT:
+		return "/boot";
+	case AM_BTF_MODULES:
+		return "/lib/modules";
+	case AM_BTF_DEBUG:
+		return "debug symbols";
+	case AM_BTF_NONE:
+		break;
 	}
 	return "none";
 }
@@ -147,8 +155,8 @@ struct candidate {
 	char path[PATH_MAX];
 };
 
-static int archive_candidate(const struct am_btf_search *s, const char *release,
-			     const char *arch, struct candidate *c)
+static int archive_candidate(const struct am_btf_search *s, const char *release, const char *arch,
+			     struct candidate *c)
 {
 	char dir[PATH_MAX], id[128], ver[128];
 	const char *d = s->archive_dir;
@@ -231,8 +239,8 @@ int am_btf_find(const struct am_btf_search *s, struct am_btf_found *out)
 int am_btf_resolve(const char *explicit_path, char *out, size_t outlen)
 {
 	struct am_btf_search s = {
-		.explicit_path = explicit_path,
-		.env_path = getenv("ANTIMETAL_BTF_PATH"),
+	    .explicit_path = explicit_path,
+	    .env_path = getenv("ANTIMETAL_BTF_PATH"),
 	};
 	struct am_btf_found f;
 	int err = am_btf_find(&s, &f);

@@ -11,14 +11,14 @@
 
 /* Where a BTF file came from, in search order. */
 enum am_btf_source {
-	AM_BTF_NONE,     /* nothing found */
+	AM_BTF_NONE,	 /* nothing found */
 	AM_BTF_EXPLICIT, /* --btf FILE */
-	AM_BTF_ENV,      /* ANTIMETAL_BTF_PATH */
-	AM_BTF_NATIVE,   /* /sys/kernel/btf/vmlinux */
-	AM_BTF_ARCHIVE,  /* <archive>/<os id>/<os version>/<arch>/<release>.btf */
-	AM_BTF_BOOT,     /* /boot/vmlinux-<release> */
-	AM_BTF_MODULES,  /* /lib/modules/<release>/vmlinux-<release> */
-	AM_BTF_DEBUG,    /* /usr/lib/debug/boot/vmlinux-<release> */
+	AM_BTF_ENV,	 /* ANTIMETAL_BTF_PATH */
+	AM_BTF_NATIVE,	 /* /sys/kernel/btf/vmlinux */
+	AM_BTF_ARCHIVE,	 /* <archive>/<os id>/<os version>/<arch>/<release>.btf */
+	AM_BTF_BOOT,	 /* /boot/vmlinux-<release> */
+	AM_BTF_MODULES,	 /* /lib/modules/<release>/vmlinux-<release> */
+	AM_BTF_DEBUG,	 /* /usr/lib/debug/boot/vmlinux-<release> */
 };
 
 /* Inputs of one search. NULL fields are filled from the host: ROOT "/" , RELEASE and ARCH from
@@ -39,7 +39,7 @@ struct am_btf_search {
 /* What the search found. */
 struct am_btf_found {
 	enum am_btf_source source;
-	char path[PATH_MAX]; /* the file, root prefix included */
+	char path[PATH_MAX];   /* the file, root prefix included */
 	unsigned int nr_types; /* types in the parsed BTF */
 };
 

@@ -15,7 +15,7 @@
 /* Load, attach, trigger getppid once from this process, read the result back. */
 static int run_probe(const char *btf_path, struct test_core_event *ev)
 {
-	struct am_bpf_open_state st = { 0 };
+	struct am_bpf_open_state st = {0};
 	struct test_core_bpf *skel;
 	__u32 key = 0;
 	int err;
@@ -32,7 +32,8 @@ static int run_probe(const char *btf_path, struct test_core_event *ev)
 	skel->rodata->target_tgid = getpid();
 	err = test_core_bpf__load(skel);
 	if (err) {
-		am_err("BTF file %s: CO-RE relocation or load failed: %s", btf_path, strerror(-err));
+		am_err("BTF file %s: CO-RE relocation or load failed: %s", btf_path,
+		       strerror(-err));
 		goto out;
 	}
 	err = test_core_bpf__attach(skel);
@@ -52,8 +53,8 @@ out:
 
 int am_btf_verify_running_kernel(const char *btf_path)
 {
-	struct test_core_event ev = { 0 };
-	struct utsname u = { 0 };
+	struct test_core_event ev = {0};
+	struct utsname u = {0};
 	int err = run_probe(btf_path, &ev);
 
 	if (err)
@@ -66,16 +67,17 @@ int am_btf_verify_running_kernel(const char *btf_path)
 	/* Offsets taken from another kernel's BTF read unrelated memory: the parent's tgid is
 	 * the field most certain to come out different. */
 	if (ev.ppid != getppid()) {
-		am_err("BTF file %s does not describe the running kernel %s: task_struct.real_parent"
-		       "->tgid read through it is %d, the kernel says %d (BTF of another kernel?)",
-		       btf_path, u.release, ev.ppid, getppid());
+		am_err(
+		    "BTF file %s does not describe the running kernel %s: task_struct.real_parent"
+		    "->tgid read through it is %d, the kernel says %d (BTF of another kernel?)",
+		    btf_path, u.release, ev.ppid, getppid());
 		return -EINVAL;
 	}
 	if (ev.state != 0) {
 		am_err("BTF file %s does not describe the running kernel %s: task_struct.%s read "
-		       "through it is %u, a running task has 0 (BTF of another kernel?)", btf_path,
-		       u.release, ev.state_field == TEST_CORE_STATE_NEW ? "__state" : "state",
-		       ev.state);
+		       "through it is %u, a running task has 0 (BTF of another kernel?)",
+		       btf_path, u.release,
+		       ev.state_field == TEST_CORE_STATE_NEW ? "__state" : "state", ev.state);
 		return -EINVAL;
 	}
 	am_debug("BTF file %s matches the running kernel %s", btf_path, u.release);

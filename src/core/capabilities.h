@@ -14,8 +14,8 @@
 #endif
 
 struct am_caps {
-	bool bpf;       /* CAP_BPF (5.8+): load programs, create maps */
-	bool perfmon;   /* CAP_PERFMON (5.8+): tracing programs, perf events */
+	bool bpf;	/* CAP_BPF (5.8+): load programs, create maps */
+	bool perfmon;	/* CAP_PERFMON (5.8+): tracing programs, perf events */
 	bool sys_admin; /* CAP_SYS_ADMIN: everything, and all that older kernels know */
 };
 

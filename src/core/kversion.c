@@ -81,7 +81,7 @@ int am_kver_cmp(const struct am_kver *a, const struct am_kver *b)
 bool am_kver_at_least(const struct am_kver *v, unsigned int major, unsigned int minor,
 		      unsigned int patch)
 {
-	struct am_kver w = { .major = major, .minor = minor, .patch = patch };
+	struct am_kver w = {.major = major, .minor = minor, .patch = patch};
 	struct am_kver x = *v;
 
 	x.rc = 0;

@@ -8,8 +8,8 @@
 
 struct am_kver {
 	unsigned int major, minor, patch;
-	unsigned int rc;  /* N of a "-rcN" release candidate, 0 for a release */
-	char extra[128];  /* everything after the numbers ("-553.el8_10.x86_64"), maybe truncated */
+	unsigned int rc; /* N of a "-rcN" release candidate, 0 for a release */
+	char extra[128]; /* everything after the numbers ("-553.el8_10.x86_64"), maybe truncated */
 };
 
 /* Parse RELEASE (uname -r). Returns 0, or -EINVAL for anything that is not

@@ -28,36 +28,36 @@
 static const struct {
 	const char *group, *name;
 } table[AM_P__COUNT] = {
-	[AM_P_PROG_TRACEPOINT] = { "program types", "tracepoint" },
-	[AM_P_PROG_RAW_TRACEPOINT] = { "program types", "raw_tracepoint" },
-	[AM_P_PROG_PERF_EVENT] = { "program types", "perf_event" },
-	[AM_P_PROG_KPROBE] = { "program types", "kprobe" },
-	[AM_P_PROG_TRACING] = { "program types", "tracing" },
-	[AM_P_MAP_RINGBUF] = { "maps", "ringbuf" },
-	[AM_P_MAP_PERF_EVENT_ARRAY] = { "maps", "perf_event_array" },
-	[AM_P_MAP_PERCPU_ARRAY] = { "maps", "percpu_array" },
-	[AM_P_HELPER_GET_STACK] = { "helpers", "bpf_get_stack" },
-	[AM_P_HELPER_RINGBUF_RESERVE] = { "helpers", "bpf_ringbuf_reserve" },
-	[AM_P_HELPER_PERF_EVENT_OUTPUT] = { "helpers", "bpf_perf_event_output" },
-	[AM_P_HELPER_PROBE_READ_USER_STR] = { "helpers", "bpf_probe_read_user_str" },
-	[AM_P_HELPER_GET_CURRENT_CGROUP_ID] = { "helpers", "bpf_get_current_cgroup_id" },
-	[AM_P_HELPER_GET_CURRENT_TASK] = { "helpers", "bpf_get_current_task" },
-	[AM_P_TRACEFS] = { "attach", "tracefs" },
-	[AM_P_PERF_LINK] = { "attach", "perf_event_link" },
-	[AM_P_PERF_IOCTL] = { "attach", "perf_event_ioctl" },
-	[AM_P_KPROBE_ATTACH] = { "attach", "kprobe_attach" },
-	[AM_P_FENTRY_ATTACH] = { "attach", "fentry_attach" },
-	[AM_P_BTF_NATIVE] = { "kernel", "native_btf" },
-	[AM_P_CORE_RELOC] = { "kernel", "core_relocation" },
-	[AM_P_PMU_HW] = { "kernel", "hardware_pmu" },
-	[AM_P_PMU_SW] = { "kernel", "software_events" },
-	[AM_P_MEMLOCK] = { "kernel", "memlock" },
-	[AM_P_CAP_BPF] = { "capabilities", "CAP_BPF" },
-	[AM_P_CAP_PERFMON] = { "capabilities", "CAP_PERFMON" },
-	[AM_P_CAP_SYS_ADMIN] = { "capabilities", "CAP_SYS_ADMIN" },
-	[AM_P_UNPRIV_BPF] = { "sysctl", "unprivileged_bpf_disabled" },
-	[AM_P_PERF_PARANOID] = { "sysctl", "perf_event_paranoid" },
-	[AM_P_JIT] = { "sysctl", "bpf_jit_enable" },
+    [AM_P_PROG_TRACEPOINT] = {"program types", "tracepoint"},
+    [AM_P_PROG_RAW_TRACEPOINT] = {"program types", "raw_tracepoint"},
+    [AM_P_PROG_PERF_EVENT] = {"program types", "perf_event"},
+    [AM_P_PROG_KPROBE] = {"program types", "kprobe"},
+    [AM_P_PROG_TRACING] = {"program types", "tracing"},
+    [AM_P_MAP_RINGBUF] = {"maps", "ringbuf"},
+    [AM_P_MAP_PERF_EVENT_ARRAY] = {"maps", "perf_event_array"},
+    [AM_P_MAP_PERCPU_ARRAY] = {"maps", "percpu_array"},
+    [AM_P_HELPER_GET_STACK] = {"helpers", "bpf_get_stack"},
+    [AM_P_HELPER_RINGBUF_RESERVE] = {"helpers", "bpf_ringbuf_reserve"},
+    [AM_P_HELPER_PERF_EVENT_OUTPUT] = {"helpers", "bpf_perf_event_output"},
+    [AM_P_HELPER_PROBE_READ_USER_STR] = {"helpers", "bpf_probe_read_user_str"},
+    [AM_P_HELPER_GET_CURRENT_CGROUP_ID] = {"helpers", "bpf_get_current_cgroup_id"},
+    [AM_P_HELPER_GET_CURRENT_TASK] = {"helpers", "bpf_get_current_task"},
+    [AM_P_TRACEFS] = {"attach", "tracefs"},
+    [AM_P_PERF_LINK] = {"attach", "perf_event_link"},
+    [AM_P_PERF_IOCTL] = {"attach", "perf_event_ioctl"},
+    [AM_P_KPROBE_ATTACH] = {"attach", "kprobe_attach"},
+    [AM_P_FENTRY_ATTACH] = {"attach", "fentry_attach"},
+    [AM_P_BTF_NATIVE] = {"kernel", "native_btf"},
+    [AM_P_CORE_RELOC] = {"kernel", "core_relocation"},
+    [AM_P_PMU_HW] = {"kernel", "hardware_pmu"},
+    [AM_P_PMU_SW] = {"kernel", "software_events"},
+    [AM_P_MEMLOCK] = {"kernel", "memlock"},
+    [AM_P_CAP_BPF] = {"capabilities", "CAP_BPF"},
+    [AM_P_CAP_PERFMON] = {"capabilities", "CAP_PERFMON"},
+    [AM_P_CAP_SYS_ADMIN] = {"capabilities", "CAP_SYS_ADMIN"},
+    [AM_P_UNPRIV_BPF] = {"sysctl", "unprivileged_bpf_disabled"},
+    [AM_P_PERF_PARANOID] = {"sysctl", "perf_event_paranoid"},
+    [AM_P_JIT] = {"sysctl", "bpf_jit_enable"},
 };
 
 const char *am_probe_group(enum am_probe_id id)
@@ -73,16 +73,20 @@ const char *am_probe_name(enum am_probe_id id)
 const char *am_probe_status_name(enum am_probe_status s)
 {
 	switch (s) {
-	case AM_PROBE_YES: return "yes";
-	case AM_PROBE_NO: return "no";
-	case AM_PROBE_INFO: return "info";
-	case AM_PROBE_UNKNOWN: break;
+	case AM_PROBE_YES:
+		return "yes";
+	case AM_PROBE_NO:
+		return "no";
+	case AM_PROBE_INFO:
+		return "info";
+	case AM_PROBE_UNKNOWN:
+		break;
 	}
 	return "unknown";
 }
 
 __attribute__((format(printf, 3, 4))) static void set(struct am_probe_result *r,
-						       enum am_probe_status s, const char *fmt, ...)
+						      enum am_probe_status s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,12 +129,12 @@ static int file_exists(const char *root, const char *rel)
 }
 
 /* "r0 = 0; exit": the smallest program every program type accepts. */
-static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type eat, __u32 btf_id,
-			char *log, size_t loglen)
+static int load_trivial(enum bpf_prog_type type, enum bpf_attach_type eat, __u32 btf_id, char *log,
+			size_t loglen)
 {
 	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = eat, .attach_btf_id = btf_id);
 	struct am_kver kv;
@@ -201,11 +205,11 @@ static void probe_helper(enum bpf_prog_type type, const char *in, enum bpf_func_
 static int sw_clock_event(void)
 {
 	struct perf_event_attr a = {
-		.type = PERF_TYPE_SOFTWARE,
-		.size = sizeof(a),
-		.config = PERF_COUNT_SW_CPU_CLOCK,
-		.sample_period = 1000000000ull, /* sampling events are what perf programs need */
-		.disabled = 1,
+	    .type = PERF_TYPE_SOFTWARE,
+	    .size = sizeof(a),
+	    .config = PERF_COUNT_SW_CPU_CLOCK,
+	    .sample_period = 1000000000ull, /* sampling events are what perf programs need */
+	    .disabled = 1,
 	};
 
 	return am_perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
@@ -230,12 +234,15 @@ static void probe_perf_attach(struct am_probe_result *link, struct am_probe_resu
 	}
 	fd = bpf_link_create(prog, pfd, BPF_PERF_EVENT, NULL);
 	if (fd >= 0) {
-		set(link, AM_PROBE_YES, "bpf_link_create(BPF_PERF_EVENT) on a cpu-clock event (5.15+)");
+		set(link, AM_PROBE_YES,
+		    "bpf_link_create(BPF_PERF_EVENT) on a cpu-clock event (5.15+)");
 		close(fd);
 	} else if (errno == EINVAL) {
-		set(link, AM_PROBE_NO, "bpf_link_create(BPF_PERF_EVENT) rejected: kernel before 5.15");
+		set(link, AM_PROBE_NO,
+		    "bpf_link_create(BPF_PERF_EVENT) rejected: kernel before 5.15");
 	} else {
-		set(link, AM_PROBE_NO, "bpf_link_create(BPF_PERF_EVENT) failed: %s", strerror(errno));
+		set(link, AM_PROBE_NO, "bpf_link_create(BPF_PERF_EVENT) failed: %s",
+		    strerror(errno));
 	}
 	close(pfd);
 
@@ -252,27 +259,30 @@ static void probe_perf_attach(struct am_probe_result *link, struct am_probe_resu
 }
 
 static const char *const attach_targets[] = {
-	"do_nanosleep", "hrtimer_nanosleep", "do_sys_openat2", "do_sys_open", "__x64_sys_getpid",
+    "do_nanosleep", "hrtimer_nanosleep", "do_sys_openat2", "do_sys_open", "__x64_sys_getpid",
 };
 #define N_TARGETS (sizeof(attach_targets) / sizeof(attach_targets[0]))
 
 static void probe_kprobe(const struct am_probe_ctx *ctx, struct am_probe_result *r)
 {
 	long type;
-	bool pmu = read_int_file(ctx->root, "/sys/bus/event_source/devices/kprobe/type", &type) == 0;
+	bool pmu =
+	    read_int_file(ctx->root, "/sys/bus/event_source/devices/kprobe/type", &type) == 0;
 	bool events = file_exists(ctx->root, "/sys/kernel/tracing/kprobe_events") ||
 		      file_exists(ctx->root, "/sys/kernel/debug/tracing/kprobe_events");
 	int prog, pfd = -ENOENT;
 	size_t i;
 
 	if (!pmu && !events) {
-		set(r, AM_PROBE_NO, "no kprobe PMU (/sys/bus/event_source/devices/kprobe) and no "
-				    "kprobe_events in tracefs: CONFIG_KPROBE_EVENTS off");
+		set(r, AM_PROBE_NO,
+		    "no kprobe PMU (/sys/bus/event_source/devices/kprobe) and no "
+		    "kprobe_events in tracefs: CONFIG_KPROBE_EVENTS off");
 		return;
 	}
 	if (!pmu) {
-		set(r, AM_PROBE_YES, "tracefs kprobe_events present (legacy attach), no kprobe PMU; "
-				     "attach not attempted");
+		set(r, AM_PROBE_YES,
+		    "tracefs kprobe_events present (legacy attach), no kprobe PMU; "
+		    "attach not attempted");
 		return;
 	}
 	prog = load_trivial(BPF_PROG_TYPE_KPROBE, 0, 0, NULL, 0);
@@ -283,11 +293,11 @@ static void probe_kprobe(const struct am_probe_ctx *ctx, struct am_probe_result 
 	}
 	for (i = 0; i < N_TARGETS; i++) {
 		struct perf_event_attr a = {
-			.type = (__u32)type,
-			.size = sizeof(a),
-			.config1 = (__u64)(uintptr_t)attach_targets[i],
-			.sample_period = 1,
-			.disabled = 1,
+		    .type = (__u32)type,
+		    .size = sizeof(a),
+		    .config1 = (__u64)(uintptr_t)attach_targets[i],
+		    .sample_period = 1,
+		    .disabled = 1,
 		};
 
 		pfd = am_perf_event_open(&a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
@@ -332,8 +342,12 @@ static void probe_fentry(const struct am_probe_ctx *ctx, struct am_probe_result 
 	if (prog < 0) {
 		const char *why = last_line(log);
 
-		set(r, AM_PROBE_NO, "fentry program for %s did not load: %s%s%s", sym, errname(prog),
-		    *why ? ": " : " (refused before verification: tracing programs are not allowed here, e.g. by a security policy)", why);
+		set(r, AM_PROBE_NO, "fentry program for %s did not load: %s%s%s", sym,
+		    errname(prog),
+		    *why ? ": "
+			 : " (refused before verification: tracing programs are not allowed here, "
+			   "e.g. by a security policy)",
+		    why);
 		return;
 	}
 	lfd = bpf_raw_tracepoint_open(NULL, prog);
@@ -349,8 +363,7 @@ static void probe_fentry(const struct am_probe_ctx *ctx, struct am_probe_result 
 	close(prog);
 }
 
-static void probe_tracefs(const struct am_probe_ctx *ctx, bool can_mount,
-			  struct am_probe_result *r)
+static void probe_tracefs(const struct am_probe_ctx *ctx, bool can_mount, struct am_probe_result *r)
 {
 	bool mounted = false;
 	int err;
@@ -360,31 +373,36 @@ static void probe_tracefs(const struct am_probe_ctx *ctx, bool can_mount,
 		return;
 	}
 	if (!ctx->mount_tracefs || !can_mount) {
-		set(r, can_mount ? AM_PROBE_NO : AM_PROBE_UNKNOWN,
-		    "not mounted%s", can_mount ? "" : "; mounting it needs CAP_SYS_ADMIN");
+		set(r, can_mount ? AM_PROBE_NO : AM_PROBE_UNKNOWN, "not mounted%s",
+		    can_mount ? "" : "; mounting it needs CAP_SYS_ADMIN");
 		return;
 	}
 	err = am_tracefs_ensure(&mounted);
 	if (err)
 		set(r, AM_PROBE_NO, "not mounted and mounting failed: %s", errname(err));
 	else
-		set(r, AM_PROBE_YES, "%s", mounted ? "mounted by this check at /sys/kernel/tracing" : "mounted");
+		set(r, AM_PROBE_YES, "%s",
+		    mounted ? "mounted by this check at /sys/kernel/tracing" : "mounted");
 }
 
 static void probe_pmu(__u32 type, __u64 config, const char *what, enum am_probe_status absent,
 		      struct am_probe_result *r)
 {
 	/* user-space only, so perf_event_paranoid 2 still lets an unprivileged user see the PMU */
-	struct perf_event_attr a = { .type = type, .size = sizeof(a), .config = config,
-				     .disabled = 1, .exclude_kernel = 1, .exclude_hv = 1 };
+	struct perf_event_attr a = {.type = type,
+				    .size = sizeof(a),
+				    .config = config,
+				    .disabled = 1,
+				    .exclude_kernel = 1,
+				    .exclude_hv = 1};
 	int fd = am_perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 
 	if (fd >= 0) {
 		set(r, AM_PROBE_YES, "perf_event_open(%s) works", what);
 		close(fd);
 	} else if (fd == -EACCES || fd == -EPERM) {
-		set(r, AM_PROBE_UNKNOWN, "perf_event_open(%s) denied: %s (perf_event_paranoid)", what,
-		    errname(fd));
+		set(r, AM_PROBE_UNKNOWN, "perf_event_open(%s) denied: %s (perf_event_paranoid)",
+		    what, errname(fd));
 	} else {
 		set(r, absent, "perf_event_open(%s) failed: %s", what, errname(fd));
 	}
@@ -408,9 +426,9 @@ static void probe_cap(unsigned int cap, const char *name, const char *gives, boo
 static void probe_sysctls(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 {
 	static const char *const unpriv[] = {
-		"unprivileged users may load socket filters",
-		"disabled until reboot",
-		"disabled, root may re-enable",
+	    "unprivileged users may load socket filters",
+	    "disabled until reboot",
+	    "disabled, root may re-enable",
 	};
 	long v;
 	int err;
@@ -427,16 +445,17 @@ static void probe_sysctls(const struct am_probe_ctx *ctx, struct am_probe_result
 		set(&out[AM_P_PERF_PARANOID], AM_PROBE_UNKNOWN, "cannot read: %s", errname(err));
 	else
 		set(&out[AM_P_PERF_PARANOID], AM_PROBE_INFO, "%ld (%s)", v,
-		    v < 0	? "no restrictions" :
-		    v == 0	? "unprivileged: no raw tracepoints" :
-		    v == 1	? "unprivileged: no kernel profiling" :
-				  "unprivileged: user-space measurement only");
+		    v < 0    ? "no restrictions"
+		    : v == 0 ? "unprivileged: no raw tracepoints"
+		    : v == 1 ? "unprivileged: no kernel profiling"
+			     : "unprivileged: user-space measurement only");
 
 	err = read_int_file(ctx->root, "/proc/sys/net/core/bpf_jit_enable", &v);
 	if (err)
 		set(&out[AM_P_JIT], AM_PROBE_UNKNOWN, "cannot read: %s", errname(err));
 	else if (v)
-		set(&out[AM_P_JIT], AM_PROBE_YES, "%ld (JIT %s)", v, v == 2 ? "with debug output" : "enabled");
+		set(&out[AM_P_JIT], AM_PROBE_YES, "%ld (JIT %s)", v,
+		    v == 2 ? "with debug output" : "enabled");
 	else
 		set(&out[AM_P_JIT], AM_PROBE_NO, "0 (programs run in the interpreter)");
 }
@@ -454,17 +473,29 @@ static void probe_memlock(struct am_probe_result *r)
 
 /* The probes that need bpf(): all UNKNOWN with WHY when bpf() is denied to this process. */
 static const enum am_probe_id bpf_probes[] = {
-	AM_P_PROG_TRACEPOINT, AM_P_PROG_RAW_TRACEPOINT, AM_P_PROG_PERF_EVENT, AM_P_PROG_KPROBE,
-	AM_P_PROG_TRACING, AM_P_MAP_RINGBUF, AM_P_MAP_PERF_EVENT_ARRAY, AM_P_MAP_PERCPU_ARRAY,
-	AM_P_HELPER_GET_STACK, AM_P_HELPER_RINGBUF_RESERVE, AM_P_HELPER_PERF_EVENT_OUTPUT,
-	AM_P_HELPER_PROBE_READ_USER_STR, AM_P_HELPER_GET_CURRENT_CGROUP_ID,
-	AM_P_HELPER_GET_CURRENT_TASK, AM_P_PERF_LINK, AM_P_PERF_IOCTL, AM_P_KPROBE_ATTACH,
-	AM_P_FENTRY_ATTACH,
+    AM_P_PROG_TRACEPOINT,
+    AM_P_PROG_RAW_TRACEPOINT,
+    AM_P_PROG_PERF_EVENT,
+    AM_P_PROG_KPROBE,
+    AM_P_PROG_TRACING,
+    AM_P_MAP_RINGBUF,
+    AM_P_MAP_PERF_EVENT_ARRAY,
+    AM_P_MAP_PERCPU_ARRAY,
+    AM_P_HELPER_GET_STACK,
+    AM_P_HELPER_RINGBUF_RESERVE,
+    AM_P_HELPER_PERF_EVENT_OUTPUT,
+    AM_P_HELPER_PROBE_READ_USER_STR,
+    AM_P_HELPER_GET_CURRENT_CGROUP_ID,
+    AM_P_HELPER_GET_CURRENT_TASK,
+    AM_P_PERF_LINK,
+    AM_P_PERF_IOCTL,
+    AM_P_KPROBE_ATTACH,
+    AM_P_FENTRY_ATTACH,
 };
 
 void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 {
-	struct am_caps caps = { 0 };
+	struct am_caps caps = {0};
 	struct am_kver kv;
 	bool new_caps = am_kver_host(&kv) == 0 && am_kver_at_least(&kv, 5, 8, 0);
 	size_t i;
@@ -501,19 +532,19 @@ void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 
 	probe_prog(BPF_PROG_TYPE_TRACEPOINT, "BPF_PROG_TYPE_TRACEPOINT",
 		   &out[AM_P_PROG_TRACEPOINT]);
-	probe_prog(BPF_PROG_TYPE_RAW_TRACEPOINT,
-		   "BPF_PROG_TYPE_RAW_TRACEPOINT", &out[AM_P_PROG_RAW_TRACEPOINT]);
+	probe_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, "BPF_PROG_TYPE_RAW_TRACEPOINT",
+		   &out[AM_P_PROG_RAW_TRACEPOINT]);
 	probe_prog(BPF_PROG_TYPE_PERF_EVENT, "BPF_PROG_TYPE_PERF_EVENT",
 		   &out[AM_P_PROG_PERF_EVENT]);
 	probe_prog(BPF_PROG_TYPE_KPROBE, "BPF_PROG_TYPE_KPROBE (also uprobes)",
 		   &out[AM_P_PROG_KPROBE]);
-	probe_prog(BPF_PROG_TYPE_TRACING,
-		   "BPF_PROG_TYPE_TRACING (fentry/fexit)",
+	probe_prog(BPF_PROG_TYPE_TRACING, "BPF_PROG_TYPE_TRACING (fentry/fexit)",
 		   &out[AM_P_PROG_TRACING]);
 	probe_map(BPF_MAP_TYPE_RINGBUF, "BPF_MAP_TYPE_RINGBUF (5.8+)", &out[AM_P_MAP_RINGBUF]);
 	probe_map(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
 		  &out[AM_P_MAP_PERF_EVENT_ARRAY]);
-	probe_map(BPF_MAP_TYPE_PERCPU_ARRAY, "BPF_MAP_TYPE_PERCPU_ARRAY", &out[AM_P_MAP_PERCPU_ARRAY]);
+	probe_map(BPF_MAP_TYPE_PERCPU_ARRAY, "BPF_MAP_TYPE_PERCPU_ARRAY",
+		  &out[AM_P_MAP_PERCPU_ARRAY]);
 	probe_helper(BPF_PROG_TYPE_PERF_EVENT, "perf_event", BPF_FUNC_get_stack, "4.18",
 		     &out[AM_P_HELPER_GET_STACK]);
 	probe_helper(BPF_PROG_TYPE_TRACEPOINT, "tracepoint", BPF_FUNC_ringbuf_reserve, "5.8",
@@ -522,8 +553,8 @@ void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 		     &out[AM_P_HELPER_PERF_EVENT_OUTPUT]);
 	probe_helper(BPF_PROG_TYPE_TRACEPOINT, "tracepoint", BPF_FUNC_probe_read_user_str, "5.5",
 		     &out[AM_P_HELPER_PROBE_READ_USER_STR]);
-	probe_helper(BPF_PROG_TYPE_TRACEPOINT, "tracepoint", BPF_FUNC_get_current_cgroup_id,
-		     "4.18", &out[AM_P_HELPER_GET_CURRENT_CGROUP_ID]);
+	probe_helper(BPF_PROG_TYPE_TRACEPOINT, "tracepoint", BPF_FUNC_get_current_cgroup_id, "4.18",
+		     &out[AM_P_HELPER_GET_CURRENT_CGROUP_ID]);
 	probe_helper(BPF_PROG_TYPE_TRACEPOINT, "tracepoint", BPF_FUNC_get_current_task, "4.8",
 		     &out[AM_P_HELPER_GET_CURRENT_TASK]);
 	probe_perf_attach(&out[AM_P_PERF_LINK], &out[AM_P_PERF_IOCTL]);

@@ -9,10 +9,10 @@
 struct btf;
 
 enum am_probe_status {
-	AM_PROBE_NO,      /* probed: not available */
-	AM_PROBE_YES,     /* probed: available */
+	AM_PROBE_NO,	  /* probed: not available */
+	AM_PROBE_YES,	  /* probed: available */
 	AM_PROBE_UNKNOWN, /* could not be probed (privileges, missing prerequisite): see detail */
-	AM_PROBE_INFO,    /* a setting, not a feature: the detail is the value */
+	AM_PROBE_INFO,	  /* a setting, not a feature: the detail is the value */
 };
 
 /* The probe table, in report order. */
@@ -57,9 +57,9 @@ struct am_probe_result {
 
 /* Inputs of a probe run. */
 struct am_probe_ctx {
-	const char *root;           /* prefix for /proc and /sys files read ("/" or NULL: live) */
-	const struct btf *vmlinux;  /* native kernel BTF, NULL when absent (fentry needs it) */
-	bool mount_tracefs;         /* mount tracefs when it is not (needs root) */
+	const char *root;	   /* prefix for /proc and /sys files read ("/" or NULL: live) */
+	const struct btf *vmlinux; /* native kernel BTF, NULL when absent (fentry needs it) */
+	bool mount_tracefs;	   /* mount tracefs when it is not (needs root) */
 };
 
 /* Group ("program types", "maps", "helpers", "attach", "kernel", "capabilities", "sysctl")

@@ -173,12 +173,13 @@ static void put_i64(struct am_strbuf *b, int64_t v)
 	}
 }
 
-#define KEY(b, lit) am_strbuf_append(b, "," lit ":", sizeof(lit) + 1)
+#define KEY(b, lit)	  am_strbuf_append(b, "," lit ":", sizeof(lit) + 1)
 #define KV_U64(b, lit, v) (KEY(b, lit), put_u64(b, v))
 #define KV_I64(b, lit, v) (KEY(b, lit), put_i64(b, v))
 
-#define KV_BOOL(b, lit, v) ((v) ? am_strbuf_append(b, "," lit ":true", sizeof(lit) + 5) \
-				: am_strbuf_append(b, "," lit ":false", sizeof(lit) + 6))
+#define KV_BOOL(b, lit, v)                                                                         \
+	((v) ? am_strbuf_append(b, "," lit ":true", sizeof(lit) + 5)                               \
+	     : am_strbuf_append(b, "," lit ":false", sizeof(lit) + 6))
 #define LIT(b, lit) am_strbuf_append(b, lit, sizeof(lit) - 1)
 
 static void put_time(struct am_strbuf *b, uint64_t real_ns)

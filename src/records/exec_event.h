@@ -17,52 +17,53 @@ struct am_exec_arg {
 
 struct am_exec_record {
 	enum am_exec_kind kind;
-	uint64_t ts_mono_ns;    /* exec: syscall entry; exit: when the last thread exited */
-	uint64_t ret_mono_ns;   /* exec: syscall return */
-	uint64_t ts_real_ns;    /* ts_mono_ns as wall-clock time (CLOCK_REALTIME) */
+	uint64_t ts_mono_ns;  /* exec: syscall entry; exit: when the last thread exited */
+	uint64_t ret_mono_ns; /* exec: syscall return */
+	uint64_t ts_real_ns;  /* ts_mono_ns as wall-clock time (CLOCK_REALTIME) */
 	int32_t pid, tid, ppid;
 	uint32_t uid, gid;
 	uint64_t cgroup_id;
-	const char *cgroup_path;  /* relative to the cgroup2 mount ("/system.slice/x.scope"), or NULL */
-	const char *container_id; /* NULL when not in a recognised container */
+	const char
+	    *cgroup_path; /* relative to the cgroup2 mount ("/system.slice/x.scope"), or NULL */
+	const char *container_id;      /* NULL when not in a recognised container */
 	const char *container_runtime; /* "docker", "containerd", "cri-o", "podman", ... */
-	char comm[17];            /* after the exec; NUL-terminated */
+	char comm[17];		       /* after the exec; NUL-terminated */
 
 	/* AM_EXEC_EVENT */
-	int32_t ret;              /* 0 or -errno */
+	int32_t ret; /* 0 or -errno */
 	bool execveat;
-	int32_t dirfd;            /* execveat only */
-	uint32_t at_flags;        /* execveat only */
+	int32_t dirfd;	   /* execveat only */
+	uint32_t at_flags; /* execveat only */
 	struct am_exec_arg filename;
-	size_t argc;              /* arguments kept */
+	size_t argc; /* arguments kept */
 	const struct am_exec_arg *argv;
-	bool args_truncated;      /* more arguments existed, or the last one was cut */
+	bool args_truncated; /* more arguments existed, or the last one was cut */
 	bool filename_truncated;
-	bool read_failed;         /* the kernel could not read part of filename/argv */
-	bool args_from_image;     /* argv unreadable at entry, read from the new image instead
+	bool read_failed;	  /* the kernel could not read part of filename/argv */
+	bool args_from_image;	  /* argv unreadable at entry, read from the new image instead
 				     (for a #! script: the interpreter's argv) */
 	bool filename_from_image; /* likewise the filename (the kernel's AT_EXECFN copy) */
 
 	/* AM_EXIT_EVENT */
-	int exit_code;            /* exit(2) status when !exit_signal */
-	int exit_signal;          /* terminating signal, 0 when it exited */
+	int exit_code;	 /* exit(2) status when !exit_signal */
+	int exit_signal; /* terminating signal, 0 when it exited */
 	bool core_dumped;
 	uint64_t lifetime_ns;
 };
 
 /* The execsnoop collector's counters, as its stats records report them. */
 struct am_execsnoop_stats {
-	uint64_t execs;            /* exec records delivered */
-	uint64_t exits;            /* exit records delivered */
-	uint64_t output_failures;  /* kernel: ring buffer reservation / perf output failed */
-	uint64_t stash_failures;   /* kernel: no room to stash an exec in flight */
-	uint64_t lost_samples;     /* perf buffer: samples the kernel overwrote */
-	uint64_t read_failures;    /* kernel: filename/argv unreadable (record partial) */
-	uint64_t unmatched;        /* exec returns with no entry (began before attach) */
-	uint64_t malformed;        /* records user space could not parse */
-	uint64_t drops;            /* records lost: stash_failures + malformed + output_failures
-				      (perf buffer: the larger of output_failures and
-				      lost_samples, which count the same overruns) */
+	uint64_t execs;		  /* exec records delivered */
+	uint64_t exits;		  /* exit records delivered */
+	uint64_t output_failures; /* kernel: ring buffer reservation / perf output failed */
+	uint64_t stash_failures;  /* kernel: no room to stash an exec in flight */
+	uint64_t lost_samples;	  /* perf buffer: samples the kernel overwrote */
+	uint64_t read_failures;	  /* kernel: filename/argv unreadable (record partial) */
+	uint64_t unmatched;	  /* exec returns with no entry (began before attach) */
+	uint64_t malformed;	  /* records user space could not parse */
+	uint64_t drops;		  /* records lost: stash_failures + malformed + output_failures
+				     (perf buffer: the larger of output_failures and
+				     lost_samples, which count the same overruns) */
 };
 
 /* "ENOENT" for 2, NULL for an errno this table does not name. */

@@ -8,11 +8,8 @@ static const struct {
 	const char *prefix;
 	const char *runtime;
 } scope_prefixes[] = {
-	{ "docker-", "docker" },
-	{ "cri-containerd-", "containerd" },
-	{ "crio-", "cri-o" },
-	{ "libpod-", "podman" },
-	{ "containerd-", "containerd" },
+    {"docker-", "docker"}, {"cri-containerd-", "containerd"}, {"crio-", "cri-o"},
+    {"libpod-", "podman"}, {"containerd-", "containerd"},
 };
 
 static bool is_id(const char *s, size_t len)
@@ -58,8 +55,9 @@ static const char *match_component(const char *c, size_t len, const char *parent
 		for (i = 0; i < sizeof(scope_prefixes) / sizeof(scope_prefixes[0]); i++) {
 			size_t n = strlen(scope_prefixes[i].prefix);
 
-			/* "crio-conmon-<id>" and "libpod-conmon-<id>" are monitors, not the container:
-			 * the id check rejects them since "conmon-<id>" is not 64 hex digits. */
+			/* "crio-conmon-<id>" and "libpod-conmon-<id>" are monitors, not the
+			 * container: the id check rejects them since "conmon-<id>" is not 64 hex
+			 * digits. */
 			if (has_prefix(c, len, scope_prefixes[i].prefix) && is_id(c + n, len - n))
 				return scope_prefixes[i].runtime;
 		}
@@ -103,8 +101,9 @@ int am_container_id_from_cgroup(const char *path, struct am_container_ref *out)
 		runtime = match_component(start, (size_t)(end - start),
 					  pend > pstart ? pstart : NULL, (size_t)(pend - pstart));
 		if (runtime) {
-			const char *id = end - (end - start > 6 && !memcmp(end - 6, ".scope", 6) ? 6 : 0)
-					 - AM_CONTAINER_ID_LEN;
+			const char *id =
+			    end - (end - start > 6 && !memcmp(end - 6, ".scope", 6) ? 6 : 0) -
+			    AM_CONTAINER_ID_LEN;
 
 			memcpy(out->id, id, AM_CONTAINER_ID_LEN);
 			out->id[AM_CONTAINER_ID_LEN] = '\0';

@@ -7,7 +7,7 @@
 
 struct am_container_ref {
 	char id[AM_CONTAINER_ID_LEN + 1]; /* 64 lowercase hex digits */
-	const char *runtime;              /* static: "docker", "containerd", "cri-o", "podman",
+	const char *runtime;		  /* static: "docker", "containerd", "cri-o", "podman",
 					     "kubernetes" (pod path, runtime not named) */
 };
 

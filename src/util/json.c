@@ -69,7 +69,8 @@ static void put_escaped(struct am_strbuf *b, const unsigned char *p, size_t len)
 		size_t run = i;
 
 		/* Plain printable ASCII is copied in runs: this runs for every exec argument. */
-		while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+		while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' &&
+		       p[run] != '\\')
 			run++;
 		if (run > i) {
 			am_strbuf_append(b, p + i, run - i);
@@ -161,21 +162,21 @@ void am_json_kv_double(struct am_strbuf *b, const char *key, double val, bool fi
 void am_base64(struct am_strbuf *b, const void *data, size_t len)
 {
 	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = data;
 	size_t i;
 
 	for (i = 0; i + 2 < len; i += 3) {
-		char out[4] = { tbl[p[i] >> 2], tbl[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
-				tbl[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], tbl[p[i + 2] & 63] };
+		char out[4] = {tbl[p[i] >> 2], tbl[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
+			       tbl[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], tbl[p[i + 2] & 63]};
 		am_strbuf_append(b, out, 4);
 	}
 	if (len - i == 1) {
-		char out[4] = { tbl[p[i] >> 2], tbl[(p[i] & 3) << 4], '=', '=' };
+		char out[4] = {tbl[p[i] >> 2], tbl[(p[i] & 3) << 4], '=', '='};
 		am_strbuf_append(b, out, 4);
 	} else if (len - i == 2) {
-		char out[4] = { tbl[p[i] >> 2], tbl[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
-				tbl[(p[i + 1] & 15) << 2], '=' };
+		char out[4] = {tbl[p[i] >> 2], tbl[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
+			       tbl[(p[i + 1] & 15) << 2], '='};
 		am_strbuf_append(b, out, 4);
 	}
 }

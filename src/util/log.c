@@ -10,7 +10,7 @@
  * global state outside main, kept here so every layer can log without threading a handle. */
 static enum am_log_level max_level = AM_LOG_INFO;
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 static void vlog(enum am_log_level level, const char *fmt, va_list ap)
 {

@@ -72,5 +72,5 @@ void am_strbuf_reset(struct am_strbuf *b)
 void am_strbuf_free(struct am_strbuf *b)
 {
 	free(b->data);
-	*b = (struct am_strbuf){ 0 };
+	*b = (struct am_strbuf){0};
 }

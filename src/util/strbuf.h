@@ -20,7 +20,8 @@ void am_strbuf_puts(struct am_strbuf *b, const char *s);
 /* Append one byte. */
 void am_strbuf_putc(struct am_strbuf *b, char c);
 /* Append printf-formatted text. */
-void am_strbuf_printf(struct am_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void am_strbuf_printf(struct am_strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Empty the buffer, keeping its memory. */
 void am_strbuf_reset(struct am_strbuf *b);
 /* Release the memory. */

@@ -139,19 +139,26 @@ static int value(struct cur *c)
 	if (c->p >= c->end)
 		return 0;
 	switch (*c->p) {
-	case '{': return container(c, '}', 1);
-	case '[': return container(c, ']', 0);
-	case '"': return string(c);
-	case 't': return lit(c, "true");
-	case 'f': return lit(c, "false");
-	case 'n': return lit(c, "null");
-	default: return number(c);
+	case '{':
+		return container(c, '}', 1);
+	case '[':
+		return container(c, ']', 0);
+	case '"':
+		return string(c);
+	case 't':
+		return lit(c, "true");
+	case 'f':
+		return lit(c, "false");
+	case 'n':
+		return lit(c, "null");
+	default:
+		return number(c);
 	}
 }
 
 int am_test_json_valid(const char *s, size_t len)
 {
-	struct cur c = { s, s + len, 0 };
+	struct cur c = {s, s + len, 0};
 
 	if (!value(&c))
 		return 0;

@@ -28,7 +28,8 @@ const char *am_test_bpf_unavailable(void)
 	attr.max_entries = 1;
 	fd = (int)syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
 	if (fd < 0)
-		return errno == ENOSYS ? "kernel has no bpf() syscall" : "bpf() map creation refused";
+		return errno == ENOSYS ? "kernel has no bpf() syscall"
+				       : "bpf() map creation refused";
 	close(fd);
 	return "";
 }

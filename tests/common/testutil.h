@@ -18,11 +18,11 @@
 const char *am_test_bpf_unavailable(void);
 
 /* Skip the calling test, with the reason, when BPF is not usable. */
-#define AM_REQUIRE_BPF()                                                   \
-	do {                                                               \
-		const char *am__why = am_test_bpf_unavailable();           \
-		if (*am__why)                                              \
-			cr_skip_test("skipped: %s", am__why);              \
+#define AM_REQUIRE_BPF()                                                                           \
+	do {                                                                                       \
+		const char *am__why = am_test_bpf_unavailable();                                   \
+		if (*am__why)                                                                      \
+			cr_skip_test("skipped: %s", am__why);                                      \
 	} while (0)
 
 /* CLOCK_MONOTONIC in seconds, for test deadlines. */

@@ -48,7 +48,7 @@ TestSuite(check, .init = setup, .fini = teardown);
 /* Run the agent with ARGS (NULL-terminated, after "check"); returns the exit status. */
 static int run_check(const char *const *args, struct am_strbuf *out, struct am_strbuf *err)
 {
-	char *argv[16] = { AGENT, "check" };
+	char *argv[16] = {AGENT, "check"};
 	int n = 2, st;
 
 	while (*args && n < 15)
@@ -118,9 +118,11 @@ static int at_least(int maj, int min)
 /* The test's own answer to "is there a hardware PMU": cycles for this process. */
 static int have_pmu(void)
 {
-	struct perf_event_attr a = { .type = PERF_TYPE_HARDWARE, .size = sizeof(a),
-				     .config = PERF_COUNT_HW_CPU_CYCLES, .disabled = 1,
-				     .exclude_kernel = 1 };
+	struct perf_event_attr a = {.type = PERF_TYPE_HARDWARE,
+				    .size = sizeof(a),
+				    .config = PERF_COUNT_HW_CPU_CYCLES,
+				    .disabled = 1,
+				    .exclude_kernel = 1};
 	int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
 
 	if (fd >= 0)
@@ -139,8 +141,8 @@ static int have_kprobes(void)
 static int have_fentry(void)
 {
 	struct bpf_insn insns[2] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
-		{ .code = BPF_JMP | BPF_EXIT },
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+	    {.code = BPF_JMP | BPF_EXIT},
 	};
 	union bpf_attr attr;
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -151,14 +153,15 @@ static int have_fentry(void)
 	id = btf__find_by_name_kind(btf, "do_nanosleep", BTF_KIND_FUNC);
 	btf__free(btf);
 	if (id < 0)
-		cr_skip_test("skipped: do_nanosleep not in kernel BTF: cannot establish fentry support");
+		cr_skip_test(
+		    "skipped: do_nanosleep not in kernel BTF: cannot establish fentry support");
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_type = BPF_PROG_TYPE_TRACING;
 	attr.expected_attach_type = BPF_TRACE_FENTRY;
 	attr.attach_btf_id = (__u32)id;
 	attr.insns = (__u64)(uintptr_t)insns;
 	attr.insn_cnt = 2;
-	attr.license = (__u64)(uintptr_t)"GPL";
+	attr.license = (__u64)(uintptr_t) "GPL";
 	fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	if (fd < 0)
 		return 0;
@@ -173,8 +176,8 @@ static int have_fentry(void)
 
 Test(check, json_tells_the_truth_about_this_host)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	const char *args[] = { "--json", NULL };
+	struct am_strbuf out = {0}, err = {0};
+	const char *args[] = {"--json", NULL};
 	char s[32];
 	int native = !access("/sys/kernel/btf/vmlinux", R_OK);
 
@@ -187,18 +190,22 @@ Test(check, json_tells_the_truth_about_this_host)
 			 have_kprobes() ? "yes" : "no");
 	cr_assert_str_eq(status_of(out.data, "fentry_attach", s, sizeof(s)),
 			 have_fentry() ? "yes" : "no");
-	cr_assert_str_eq(status_of(out.data, "hardware_pmu", s, sizeof(s)), have_pmu() ? "yes" : "no");
+	cr_assert_str_eq(status_of(out.data, "hardware_pmu", s, sizeof(s)),
+			 have_pmu() ? "yes" : "no");
 	cr_assert_str_eq(status_of(out.data, "software_events", s, sizeof(s)), "yes");
 	cr_assert_str_eq(status_of(out.data, "perf_event_link", s, sizeof(s)),
 			 at_least(5, 15) ? "yes" : "no");
-	cr_assert_str_eq(status_of(out.data, "ringbuf", s, sizeof(s)), at_least(5, 8) ? "yes" : "no");
+	cr_assert_str_eq(status_of(out.data, "ringbuf", s, sizeof(s)),
+			 at_least(5, 8) ? "yes" : "no");
 	cr_assert_str_eq(status_of(out.data, "tracepoint", s, sizeof(s)), "yes");
 	cr_assert_str_eq(status_of(out.data, "perf_event_ioctl", s, sizeof(s)), "yes");
 	cr_assert_str_eq(status_of(out.data, "tracefs", s, sizeof(s)), "yes");
 	cr_assert_str_eq(status_of(out.data, "CAP_SYS_ADMIN", s, sizeof(s)), "yes");
 	if (native) {
 		cr_assert(strstr(out.data, "\"core_level\":\"Full\""));
-		cr_assert(strstr(out.data, "\"btf\":{\"source\":\"native\",\"path\":\"/sys/kernel/btf/vmlinux\""));
+		cr_assert(
+		    strstr(out.data,
+			   "\"btf\":{\"source\":\"native\",\"path\":\"/sys/kernel/btf/vmlinux\""));
 		cr_assert_str_eq(status_of(out.data, "core_relocation", s, sizeof(s)), "yes");
 		cr_assert(strstr(out.data, "\"can_run\":true"));
 	}
@@ -218,8 +225,8 @@ static void assert_row(const char *text, const char *name, const char *status)
 
 Test(check, table_tells_the_truth_about_this_host)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	const char *args[] = { NULL };
+	struct am_strbuf out = {0}, err = {0};
+	const char *args[] = {NULL};
 
 	AM_REQUIRE_BPF();
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
@@ -234,11 +241,14 @@ Test(check, table_tells_the_truth_about_this_host)
 	cr_assert(strstr(out.data, at_least(5, 8) ? "  execsnoop                  ring buffer\n"
 						  : "  execsnoop                  perf buffer"));
 	if (!have_pmu())
-		cr_assert(strstr(out.data, "  profiler event             no PMU -> software cpu-clock\n"));
+		cr_assert(strstr(out.data,
+				 "  profiler event             no PMU -> software cpu-clock\n"));
 	if (at_least(5, 15))
 		cr_assert(strstr(out.data, "  profiler attach            bpf_link (5.15+)\n"));
 	if (!have_kprobes())
-		cr_assert(strstr(out.data, "  kprobe-based collectors    unavailable (CONFIG_KPROBE_EVENTS off)\n"));
+		cr_assert(strstr(
+		    out.data,
+		    "  kprobe-based collectors    unavailable (CONFIG_KPROBE_EVENTS off)\n"));
 	cr_assert(strstr(out.data, "\nCO-RE programs can run (Full: native BTF)\n"));
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
@@ -246,8 +256,8 @@ Test(check, table_tells_the_truth_about_this_host)
 
 static void assert_bad_btf(const char *path)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	const char *args[] = { "--btf", path, NULL };
+	struct am_strbuf out = {0}, err = {0};
+	const char *args[] = {"--btf", path, NULL};
 
 	cr_assert_eq(run_check(args, &out, &err), 2, "stderr: %s", err.data);
 	cr_assert(strstr(err.data, path), "message does not name %s: %s", path, err.data);
@@ -258,7 +268,7 @@ static void assert_bad_btf(const char *path)
 
 Test(check, bad_btf_file_exits_2_naming_it)
 {
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/garbage.btf", tmpdir);
@@ -276,9 +286,9 @@ Test(check, bad_btf_file_exits_2_naming_it)
 
 Test(check, bad_usage_exits_2)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	const char *bogus[] = { "--bogus", NULL }, *noarg[] = { "--btf", NULL },
-		   *extra[] = { "extra", NULL }, *help[] = { "--help", NULL };
+	struct am_strbuf out = {0}, err = {0};
+	const char *bogus[] = {"--bogus", NULL}, *noarg[] = {"--btf", NULL},
+		   *extra[] = {"extra", NULL}, *help[] = {"--help", NULL};
 
 	cr_assert_eq(run_check(bogus, &out, &err), 2);
 	cr_assert(strstr(err.data, "unknown option '--bogus'"), "%s", err.data);
@@ -295,9 +305,9 @@ Test(check, bad_usage_exits_2)
 
 Test(check, external_btf_is_partial_and_relocates)
 {
-	struct am_strbuf out = { 0 }, err = { 0 }, b = { 0 };
+	struct am_strbuf out = {0}, err = {0}, b = {0};
 	char path[4096], s[32];
-	const char *args[] = { "--json", "--btf", path, NULL };
+	const char *args[] = {"--json", "--btf", path, NULL};
 
 	AM_REQUIRE_BPF();
 	if (am_test_read_file("/sys/kernel/btf/vmlinux", &b))
@@ -348,9 +358,9 @@ static void write_wrong_btf(const char *path)
 
 Test(check, btf_of_another_kernel_exits_1)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char path[4096], s[32];
-	const char *args[] = { "--json", "--btf", path, NULL };
+	const char *args[] = {"--json", "--btf", path, NULL};
 
 	AM_REQUIRE_BPF();
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
@@ -369,23 +379,24 @@ Test(check, btf_of_another_kernel_exits_1)
 
 Test(check, no_btf_under_a_bare_root_exits_1_with_the_reason)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	const char *args[] = { "--root", tmpdir, NULL };
+	struct am_strbuf out = {0}, err = {0};
+	const char *args[] = {"--root", tmpdir, NULL};
 
 	cr_assert_eq(run_check(args, &out, &err), 1, "stdout: %s", out.data);
 	cr_assert(strstr(out.data, "\nCO-RE    None (no BTF"), "%s", out.data);
 	cr_assert(strstr(out.data, "\nCO-RE programs cannot run: no BTF"), "%s", out.data);
 	assert_row(out.data, "native_btf", "no");
-	cr_assert(strstr(err.data, "/sys/kernel/btf/vmlinux"), "the search is listed: %s", err.data);
+	cr_assert(strstr(err.data, "/sys/kernel/btf/vmlinux"), "the search is listed: %s",
+		  err.data);
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
 }
 
 Test(check, unprivileged_reports_what_it_could_not_probe)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	char *argv[] = { "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			 "--inh-caps=-all", AGENT, "check", NULL };
+	struct am_strbuf out = {0}, err = {0};
+	char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			"--inh-caps=-all",  AGENT,	     "check",	      NULL};
 	int st;
 
 	if (geteuid() != 0)
@@ -410,7 +421,7 @@ Test(check, unprivileged_reports_what_it_could_not_probe)
  * bounding set, so that the agent (root) cannot raise it again. */
 static void low_memlock(bool unraisable)
 {
-	struct rlimit r = { 65536, 65536 };
+	struct rlimit r = {65536, 65536};
 
 	if (geteuid() != 0)
 		cr_skip_test("skipped: needs root (the agent must be able to load BPF)");
@@ -424,8 +435,8 @@ static void low_memlock(bool unraisable)
  * guest of `make test-kernels`); from 5.11 they are not, and the limit is left alone. */
 Test(check, memlock_charge_and_libbpf_raise_reported)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	const char *args[] = { "--json", NULL };
+	struct am_strbuf out = {0}, err = {0};
+	const char *args[] = {"--json", NULL};
 	char d[256], s[32];
 
 	AM_REQUIRE_BPF();
@@ -435,11 +446,13 @@ Test(check, memlock_charge_and_libbpf_raise_reported)
 	cr_log_info("memlock: %s", d);
 	cr_assert_str_eq(status_of(out.data, "memlock", s, sizeof(s)), "info");
 	if (at_least(5, 11))
-		cr_assert(strstr(d, "not charged: ") && strstr(d, "RLIMIT_MEMLOCK 64 KiB left as it is"),
+		cr_assert(strstr(d, "not charged: ") &&
+			      strstr(d, "RLIMIT_MEMLOCK 64 KiB left as it is"),
 			  "%s", d);
 	else
-		cr_assert(strstr(d, "charged (kernel before 5.11): RLIMIT_MEMLOCK raised from 64 KiB "
-				    "to unlimited by libbpf"),
+		cr_assert(strstr(d,
+				 "charged (kernel before 5.11): RLIMIT_MEMLOCK raised from 64 KiB "
+				 "to unlimited by libbpf"),
 			  "%s", d);
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
@@ -449,9 +462,9 @@ Test(check, memlock_charge_and_libbpf_raise_reported)
  * that hits it fails naming RLIMIT_MEMLOCK, not with a bare EPERM or a capability hint. */
 Test(check, memlock_that_cannot_be_raised_is_named)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
-	const char *args[] = { "--json", NULL };
-	char *profile[] = { AGENT, "profile", "-F", "99", "-d", "1", "-o", "/dev/null", NULL };
+	struct am_strbuf out = {0}, err = {0};
+	const char *args[] = {"--json", NULL};
+	char *profile[] = {AGENT, "profile", "-F", "99", "-d", "1", "-o", "/dev/null", NULL};
 	char d[256], s[32];
 	int st;
 
@@ -469,10 +482,12 @@ Test(check, memlock_that_cannot_be_raised_is_named)
 	if (at_least(5, 11)) {
 		cr_assert_str_eq(s, "info");
 		cr_assert(strstr(d, "not charged: "), "%s", d);
-		cr_assert_eq(WEXITSTATUS(st), 0, "profile failed under a 64 KiB limit: %s", err.data);
+		cr_assert_eq(WEXITSTATUS(st), 0, "profile failed under a 64 KiB limit: %s",
+			     err.data);
 	} else {
 		cr_assert_str_eq(s, "no");
-		cr_assert(strstr(d, "RLIMIT_MEMLOCK 64 KiB (hard 64 KiB) cannot be raised"), "%s", d);
+		cr_assert(strstr(d, "RLIMIT_MEMLOCK 64 KiB (hard 64 KiB) cannot be raised"), "%s",
+			  d);
 		cr_assert_neq(WEXITSTATUS(st), 0, "profile worked under 64 KiB of RLIMIT_MEMLOCK");
 		cr_assert(strstr(err.data, "RLIMIT_MEMLOCK, here 64 KiB (hard 64 KiB)") &&
 			      strstr(err.data, "CAP_SYS_RESOURCE"),
@@ -519,7 +534,7 @@ static int loaded(const char *name)
 
 Test(check, probes_leave_no_fd_or_program_behind)
 {
-	struct am_check_opts o = { .mount_tracefs = true };
+	struct am_check_opts o = {.mount_tracefs = true};
 	struct am_check_report *r = calloc(1, sizeof(*r));
 	int before, i;
 

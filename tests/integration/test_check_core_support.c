@@ -34,8 +34,8 @@ TestSuite(core_support, .init = setup, .fini = teardown);
 static int run(struct am_strbuf *out, const char *a1, const char *a2, const char *a3,
 	       const char *a4)
 {
-	char *argv[] = { "/bin/bash", SCRIPT, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
-	struct am_strbuf err = { 0 };
+	char *argv[] = {"/bin/bash", SCRIPT, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+	struct am_strbuf err = {0};
 	int st;
 
 	am_strbuf_reset(out);
@@ -49,7 +49,7 @@ static int run(struct am_strbuf *out, const char *a1, const char *a2, const char
 
 Test(core_support, verdict_on_this_host)
 {
-	struct am_strbuf out = { 0 };
+	struct am_strbuf out = {0};
 	int native = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	int rc = run(&out, NULL, NULL, NULL, NULL);
 
@@ -71,7 +71,7 @@ Test(core_support, verdict_on_this_host)
 
 Test(core_support, fake_trees_cover_the_matrix)
 {
-	struct am_strbuf out = { 0 };
+	struct am_strbuf out = {0};
 	struct utsname u;
 	char path[4096];
 
@@ -84,8 +84,9 @@ Test(core_support, fake_trees_cover_the_matrix)
 	/* a btfhub archive entry for this distribution: Partial */
 	snprintf(path, sizeof(path), "%s/etc/os-release", tmpdir);
 	cr_assert_eq(am_test_write_file(path, "ID=ubuntu\nVERSION_ID=\"20.04\"\n", 29), 0);
-	snprintf(path, sizeof(path), "%s/var/lib/antimetal-agent/btf/ubuntu/20.04/%s/5.4.0-1034-aws.btf",
-		 tmpdir, strcmp(u.machine, "aarch64") ? u.machine : "arm64");
+	snprintf(path, sizeof(path),
+		 "%s/var/lib/antimetal-agent/btf/ubuntu/20.04/%s/5.4.0-1034-aws.btf", tmpdir,
+		 strcmp(u.machine, "aarch64") ? u.machine : "arm64");
 	cr_assert_eq(am_test_write_file(path, "btf", 3), 0);
 	cr_assert_eq(run(&out, "--root", tmpdir, "--release", "5.4.0-1034-aws"), 0, "%s", out.data);
 	cr_assert(strstr(out.data, "\nverdict: Partial (external BTF "), "%s", out.data);

@@ -15,7 +15,7 @@
 
 static void run_probe(struct test_core_event *ev)
 {
-	struct am_bpf_open_state st = { 0 };
+	struct am_bpf_open_state st = {0};
 	struct test_core_bpf *skel;
 	__u32 key = 0;
 	int err;
@@ -37,8 +37,8 @@ static void run_probe(struct test_core_event *ev)
 
 Test(core_reloc, parent_and_state_match_the_kernel)
 {
-	struct test_core_event ev = { 0 };
-	struct am_strbuf comm = { 0 };
+	struct test_core_event ev = {0};
+	struct am_strbuf comm = {0};
 	struct am_kver kv;
 
 	AM_REQUIRE_BPF();
@@ -47,7 +47,8 @@ Test(core_reloc, parent_and_state_match_the_kernel)
 	cr_assert_eq(ev.hits, 1, "tracepoint fired %d times, want 1", ev.hits);
 	cr_assert_eq(ev.tgid, getpid());
 	cr_assert_eq(ev.pid, (int)syscall(SYS_gettid));
-	cr_assert_eq(ev.ppid, getppid(), "real_parent->tgid %d != getppid() %d", ev.ppid, getppid());
+	cr_assert_eq(ev.ppid, getppid(), "real_parent->tgid %d != getppid() %d", ev.ppid,
+		     getppid());
 	/* The task is executing a syscall: it is running, TASK_RUNNING == 0. */
 	cr_assert_eq(ev.state, 0u, "task state %u, want TASK_RUNNING", ev.state);
 	/* task_struct.state became __state in 5.14: the relocation must pick the field this
@@ -63,7 +64,7 @@ Test(core_reloc, parent_and_state_match_the_kernel)
 
 Test(core_reloc, bpf_path_override_loads_the_built_object)
 {
-	struct test_core_event ev = { 0 };
+	struct test_core_event ev = {0};
 
 	AM_REQUIRE_BPF();
 	setenv("ANTIMETAL_BPF_PATH", AM_TEST_SRC_DIR "/ebpf/build", 1);
@@ -74,7 +75,7 @@ Test(core_reloc, bpf_path_override_loads_the_built_object)
 
 Test(core_reloc, bpf_path_override_to_missing_dir_fails_cleanly)
 {
-	struct am_bpf_open_state st = { 0 };
+	struct am_bpf_open_state st = {0};
 	struct test_core_bpf *skel;
 	int err;
 

@@ -223,8 +223,7 @@ Test(daemon, serves_metrics_and_healthz_then_stops_on_sigterm, .init = setup, .f
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(am_http_header(&r, "Content-Type", ctype, sizeof(ctype)),
 			 "text/plain; version=0.0.4; charset=utf-8");
-	cr_assert(sample_value(r.body.data, "node_memory_MemTotal_bytes", &v),
-		  "no memory metric");
+	cr_assert(sample_value(r.body.data, "node_memory_MemTotal_bytes", &v), "no memory metric");
 	cr_assert_gt(v, 0);
 	cr_assert(
 	    sample_value(r.body.data, "antimetal_agent_collector_up{collector=\"memory\"}", &v));
@@ -251,8 +250,7 @@ Test(daemon, serves_metrics_and_healthz_then_stops_on_sigterm, .init = setup, .f
 		struct am_strbuf plain = {0};
 
 		am_test_gunzip(r.body.data, r.body.len, &plain);
-		cr_assert_not_null(
-		    strstr(plain.data, "# TYPE node_memory_MemTotal_bytes gauge\n"));
+		cr_assert_not_null(strstr(plain.data, "# TYPE node_memory_MemTotal_bytes gauge\n"));
 		cr_assert_lt(r.body.len * 3, plain.len, "gzip saved too little: %zu of %zu",
 			     r.body.len, plain.len);
 		am_strbuf_free(&plain);
@@ -435,8 +433,8 @@ Test(daemon, bad_listen_value_is_named_whole, .init = setup, .fini = teardown)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[] = {AGENT, "run", "--check-config", "--config", "/dev/null", "--listen",
-				(char *)cases[i].arg, NULL};
+		char *argv[] = {AGENT,	     "run",	 "--check-config",     "--config",
+				"/dev/null", "--listen", (char *)cases[i].arg, NULL};
 		struct am_strbuf err = {0};
 		int status = am_test_run(argv, NULL, &err);
 

@@ -38,7 +38,7 @@ struct rec {
 };
 
 struct sink {
-	pid_t parent; /* keep records whose parent is this process */
+	pid_t parent;  /* keep records whose parent is this process */
 	pid_t parent2; /* or this one (a workload's children) */
 	struct rec *recs;
 	size_t n, cap;
@@ -138,7 +138,7 @@ enum how { VIA_EXECVE, VIA_EXECVEAT, VIA_EXECVE_AS_NOBODY };
  * syscall entry (see unresident_arguments_* for that case). */
 static pid_t run_child(enum how how, const char *path, char *const argv_in[], int *status)
 {
-	char *const envp[] = { NULL };
+	char *const envp[] = {NULL};
 	char *argv[128];
 	pid_t pid;
 	int st, i;
@@ -190,7 +190,7 @@ static pid_t run_child_unresident(const char *path, int *status)
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		char *map, *argv[4], *const envp[] = { NULL };
+		char *map, *argv[4], *const envp[] = {NULL};
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(null, 1);
@@ -221,8 +221,10 @@ static void expect_args(const struct rec *r, char *const argv[], size_t argc)
 	for (i = 0; i < argc; i++) {
 		size_t len = strlen(argv[i]);
 
-		cr_expect_eq(r->argv[i].len, len, "arg %zu: %zu bytes, want %zu", i, r->argv[i].len, len);
-		cr_expect(r->argv[i].len == len && !memcmp(r->argv[i].data ? r->argv[i].data : "", argv[i], len),
+		cr_expect_eq(r->argv[i].len, len, "arg %zu: %zu bytes, want %zu", i, r->argv[i].len,
+			     len);
+		cr_expect(r->argv[i].len == len &&
+			      !memcmp(r->argv[i].data ? r->argv[i].data : "", argv[i], len),
 			  "arg %zu differs", i);
 	}
 }
@@ -252,22 +254,30 @@ static void stop(struct am_execsnoop *es, struct sink *s, bool expect_no_drops)
 	free_sink(s);
 }
 
-static enum am_execsnoop_buffer modes[] = { AM_EXECSNOOP_BUF_RINGBUF, AM_EXECSNOOP_BUF_PERFBUF };
+static enum am_execsnoop_buffer modes[] = {AM_EXECSNOOP_BUF_RINGBUF, AM_EXECSNOOP_BUF_PERFBUF};
 
 /* One test per buffer mode, from one body. */
-#define BOTH_BUFFERS(name)                                                                   \
-	ParameterizedTestParameters(execsnoop, name)                                         \
-	{                                                                                    \
-		return cr_make_param_array(enum am_execsnoop_buffer, modes, 2);              \
-	}                                                                                    \
+#define BOTH_BUFFERS(name)                                                                         \
+	ParameterizedTestParameters(execsnoop, name)                                               \
+	{                                                                                          \
+		return cr_make_param_array(enum am_execsnoop_buffer, modes, 2);                    \
+	}                                                                                          \
 	ParameterizedTest(enum am_execsnoop_buffer *mode, execsnoop, name)
 
 BOTH_BUFFERS(hostile_arguments_arrive_exactly)
 {
-	char *argv[] = { "/bin/echo", "two words", "quo\"te's", "new\nline", "\xc3\xbcnic\xc3\xb8" "de \xe2\x9c\x93",
-			 "bad \xff byte", "", "\x1b[31mred", NULL };
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/echo",
+			"two words",
+			"quo\"te's",
+			"new\nline",
+			"\xc3\xbcnic\xc3\xb8"
+			"de \xe2\x9c\x93",
+			"bad \xff byte",
+			"",
+			"\x1b[31mred",
+			NULL};
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -289,9 +299,9 @@ BOTH_BUFFERS(hostile_arguments_arrive_exactly)
 
 BOTH_BUFFERS(missing_path_fails_with_enoent)
 {
-	char *argv[] = { "/nonexistent/antimetal-missing", "x", NULL };
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	char *argv[] = {"/nonexistent/antimetal-missing", "x", NULL};
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -310,9 +320,9 @@ BOTH_BUFFERS(missing_path_fails_with_enoent)
 
 BOTH_BUFFERS(execveat_is_seen)
 {
-	char *argv[] = { "echo", "via execveat", NULL };
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	char *argv[] = {"echo", "via execveat", NULL};
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -334,8 +344,8 @@ BOTH_BUFFERS(execveat_is_seen)
 BOTH_BUFFERS(hundred_arguments_are_truncated_with_exact_prefix)
 {
 	char *argv[102], bufs[100][8];
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -359,9 +369,9 @@ BOTH_BUFFERS(hundred_arguments_are_truncated_with_exact_prefix)
 BOTH_BUFFERS(ten_kib_argument_is_cut_with_exact_prefix)
 {
 	static char big[10 * 1024 + 1];
-	char *argv[] = { "/bin/true", big, "after", NULL };
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/true", big, "after", NULL};
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	size_t i, kept;
@@ -387,10 +397,10 @@ BOTH_BUFFERS(ten_kib_argument_is_cut_with_exact_prefix)
  * and flagged; for a failed exec there is no image, and the record says the read failed. */
 BOTH_BUFFERS(unresident_arguments_are_recovered_or_flagged)
 {
-	char *want[] = { "/bin/echo", "from", "a file mapping", NULL };
-	struct am_execsnoop_opts o = { 0 };
+	char *want[] = {"/bin/echo", "from", "a file mapping", NULL};
+	struct am_execsnoop_opts o = {0};
 	struct am_execsnoop_stats st;
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -423,9 +433,9 @@ BOTH_BUFFERS(unresident_arguments_are_recovered_or_flagged)
  * poll once it says it is waiting again: nothing waits unseen. */
 Test(execsnoop, records_written_while_batching_are_not_stranded)
 {
-	char *argv[] = { "/bin/true", NULL };
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/true", NULL};
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	double t0;
 	pid_t pid;
@@ -447,8 +457,8 @@ Test(execsnoop, records_written_while_batching_are_not_stranded)
 /* execve(path, NULL, NULL) is legal on Linux: no arguments, and no read failure either. */
 Test(execsnoop, null_argv_is_empty_not_a_failure)
 {
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -477,9 +487,9 @@ Test(execsnoop, null_argv_is_empty_not_a_failure)
 Test(execsnoop, largest_budget_keeps_a_ten_kib_argument)
 {
 	static char big[10 * 1024 + 1];
-	char *argv[] = { "/bin/true", big, "after", NULL };
-	struct am_execsnoop_opts o = { .max_args_size = AM_EXECSNOOP_MAX_ARGS_SIZE };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/true", big, "after", NULL};
+	struct am_execsnoop_opts o = {.max_args_size = AM_EXECSNOOP_MAX_ARGS_SIZE};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -497,9 +507,9 @@ Test(execsnoop, largest_budget_keeps_a_ten_kib_argument)
 /* The boundary of the byte budget: filling it exactly is complete; one byte more is cut. */
 Test(execsnoop, exact_fit_is_not_truncated)
 {
-	char *argv[] = { "/bin/true", "abcde", NULL };
-	struct am_execsnoop_opts o = { .max_args_size = sizeof("/bin/true") + sizeof("abcde") };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/true", "abcde", NULL};
+	struct am_execsnoop_opts o = {.max_args_size = sizeof("/bin/true") + sizeof("abcde")};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -521,9 +531,9 @@ Test(execsnoop, exact_fit_is_not_truncated)
 
 Test(execsnoop, max_args_option_limits_the_count)
 {
-	char *argv[] = { "/bin/true", "1", "2", "3", NULL };
-	struct am_execsnoop_opts o = { .max_args = 3 };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/true", "1", "2", "3", NULL};
+	struct am_execsnoop_opts o = {.max_args = 3};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -545,11 +555,11 @@ Test(execsnoop, max_args_option_limits_the_count)
 /* 2,000 execs as fast as fork+exec goes here: every one reported, nothing dropped. */
 BOTH_BUFFERS(burst_of_2000_execs_loses_nothing)
 {
-	char *argv[] = { AM_TEST_BUILD_DIR "/tests/workloads/exec_storm", "-j2", "2000", "/bin/true",
-			 NULL };
-	struct am_execsnoop_opts o = { 0 };
+	char *argv[] = {AM_TEST_BUILD_DIR "/tests/workloads/exec_storm", "-j2", "2000", "/bin/true",
+			NULL};
+	struct am_execsnoop_opts o = {0};
 	struct am_execsnoop_stats st;
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	size_t i, seen = 0;
 	pid_t storm;
@@ -566,7 +576,8 @@ BOTH_BUFFERS(burst_of_2000_execs_loses_nothing)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exec_storm failed");
 	deadline = am_test_now_s() + 10;
 	for (;;) {
-		/* The storm's children are the grandchildren of this process: match by their ppid. */
+		/* The storm's children are the grandchildren of this process: match by their ppid.
+		 */
 		seen = 0;
 		for (i = 0; i < s.n; i++)
 			if (s.recs[i].kind == AM_EXEC_EVENT && s.recs[i].ppid == storm &&
@@ -589,11 +600,11 @@ BOTH_BUFFERS(burst_of_2000_execs_loses_nothing)
  * counted (ring buffer reservation failures, or perf lost samples). */
 BOTH_BUFFERS(overflow_is_counted_never_silent)
 {
-	char *argv[] = { AM_TEST_BUILD_DIR "/tests/workloads/exec_storm", "-j2", "200", "/bin/true",
-			 NULL };
-	struct am_execsnoop_opts o = { .ringbuf_bytes = 4096, .perfbuf_pages = 1 };
+	char *argv[] = {AM_TEST_BUILD_DIR "/tests/workloads/exec_storm", "-j2", "200", "/bin/true",
+			NULL};
+	struct am_execsnoop_opts o = {.ringbuf_bytes = 4096, .perfbuf_pages = 1};
 	struct am_execsnoop_stats st;
-	struct sink s = { 0 };
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	size_t i, seen = 0;
 	pid_t storm;
@@ -615,8 +626,8 @@ BOTH_BUFFERS(overflow_is_counted_never_silent)
 		    (unsigned long long)st.drops, (unsigned long long)st.output_failures,
 		    (unsigned long long)st.lost_samples);
 	cr_expect_lt(seen, 200, "a 4 KiB buffer held all 200 records: the test proves nothing");
-	cr_expect_geq(st.drops, 200 - seen, "%zu of 200 delivered but only %llu drops counted", seen,
-		      (unsigned long long)st.drops);
+	cr_expect_geq(st.drops, 200 - seen, "%zu of 200 delivered but only %llu drops counted",
+		      seen, (unsigned long long)st.drops);
 	if (*mode == AM_EXECSNOOP_BUF_RINGBUF)
 		cr_expect_geq(st.output_failures, 200 - seen);
 	else
@@ -626,9 +637,9 @@ BOTH_BUFFERS(overflow_is_counted_never_silent)
 
 BOTH_BUFFERS(exits_carry_code_signal_and_lifetime)
 {
-	char *argv_code[] = { "/bin/sh", "-c", "exit 3", NULL };
-	struct am_execsnoop_opts o = { .exits = true };
-	struct sink s = { 0 };
+	char *argv_code[] = {"/bin/sh", "-c", "exit 3", NULL};
+	struct am_execsnoop_opts o = {.exits = true};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	double t0, elapsed;
@@ -644,7 +655,8 @@ BOTH_BUFFERS(exits_carry_code_signal_and_lifetime)
 	cr_expect_eq(r->exit_signal, 0);
 	cr_expect_str_eq(r->comm, "sh");
 	cr_expect(r->lifetime_ns > 0 && r->lifetime_ns <= (uint64_t)(elapsed * 1e9),
-		  "lifetime %llu ns outside (0, %.0f]", (unsigned long long)r->lifetime_ns, elapsed * 1e9);
+		  "lifetime %llu ns outside (0, %.0f]", (unsigned long long)r->lifetime_ns,
+		  elapsed * 1e9);
 
 	pid = fork();
 	cr_assert_geq(pid, 0);
@@ -681,9 +693,9 @@ static void drain_until(struct am_execsnoop *es, struct sink *s, pid_t marker)
 
 Test(execsnoop, uid_filter)
 {
-	char *argv[] = { "/bin/true", NULL };
-	struct am_execsnoop_opts o = { .filter_uid = true, .uid = 65534 };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/true", NULL};
+	struct am_execsnoop_opts o = {.filter_uid = true, .uid = 65534};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	pid_t as_root, as_nobody;
 
@@ -699,9 +711,9 @@ Test(execsnoop, uid_filter)
 
 Test(execsnoop, comm_filter_matches_the_new_comm)
 {
-	char *echo[] = { "/bin/echo", NULL }, *tru[] = { "/bin/true", NULL };
-	struct am_execsnoop_opts o = { .comm = "true" };
-	struct sink s = { 0 };
+	char *echo[] = {"/bin/echo", NULL}, *tru[] = {"/bin/true", NULL};
+	struct am_execsnoop_opts o = {.comm = "true"};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	pid_t e, t;
 
@@ -717,9 +729,9 @@ Test(execsnoop, comm_filter_matches_the_new_comm)
 
 Test(execsnoop, failed_filter_keeps_only_failures)
 {
-	char *ok[] = { "/bin/true", NULL }, *bad[] = { "/nonexistent/antimetal", NULL };
-	struct am_execsnoop_opts o = { .failed_only = true };
-	struct sink s = { 0 };
+	char *ok[] = {"/bin/true", NULL}, *bad[] = {"/nonexistent/antimetal", NULL};
+	struct am_execsnoop_opts o = {.failed_only = true};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	pid_t good, failing;
 
@@ -736,9 +748,9 @@ Test(execsnoop, failed_filter_keeps_only_failures)
 Test(execsnoop, cgroup_filter_selects_the_cgroup)
 {
 	char mount[4096], dir[4200], procs[4300], pidbuf[32];
-	char *argv[] = { "/bin/true", NULL };
-	struct am_execsnoop_opts o = { 0 };
-	struct sink s = { 0 };
+	char *argv[] = {"/bin/true", NULL};
+	struct am_execsnoop_opts o = {0};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	pid_t outside, inside;
 	int fd, st;
@@ -748,7 +760,8 @@ Test(execsnoop, cgroup_filter_selects_the_cgroup)
 		cr_skip_test("skipped: no cgroup2 mount");
 	snprintf(dir, sizeof(dir), "%s/antimetal-test-%d", mount, getpid());
 	if (mkdir(dir, 0755))
-		cr_skip_test("skipped: cannot create a cgroup under %s: %s", mount, strerror(errno));
+		cr_skip_test("skipped: cannot create a cgroup under %s: %s", mount,
+			     strerror(errno));
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	o.cgroup = dir;
 	es = start(&o, &s, AM_EXECSNOOP_BUF_RINGBUF);
@@ -760,7 +773,7 @@ Test(execsnoop, cgroup_filter_selects_the_cgroup)
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			_exit(125);
 		close(fd);
-		execve("/bin/true", argv, (char *[]){ NULL });
+		execve("/bin/true", argv, (char *[]){NULL});
 		_exit(127);
 	}
 	waitpid(inside, &st, 0);
@@ -780,7 +793,7 @@ Test(execsnoop, cgroup_filter_selects_the_cgroup)
  * move was refused. */
 static pid_t run_in_cgroup(const char *dir)
 {
-	char *argv[] = { "/bin/true", NULL }, procs[4400];
+	char *argv[] = {"/bin/true", NULL}, procs[4400];
 	pid_t pid;
 	int fd, st;
 
@@ -792,7 +805,7 @@ static pid_t run_in_cgroup(const char *dir)
 		if (fd < 0 || write(fd, "0", 1) != 1)
 			_exit(125);
 		close(fd);
-		execve("/bin/true", argv, (char *[]){ NULL });
+		execve("/bin/true", argv, (char *[]){NULL});
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
@@ -805,8 +818,8 @@ Test(execsnoop, cgroup_path_and_container_id_are_resolved)
 {
 	static const char id[] = "3f4c1e9a0b2d4e6f8a1c3e5f7b9d0a2c4e6f8b1d3a5c7e9f0b2d4f6a8c0e1b3d";
 	char mount[4096], top[4200], dir[4300], want[512];
-	struct am_execsnoop_opts o = { .resolve_cgroups = true };
-	struct sink s = { 0 };
+	struct am_execsnoop_opts o = {.resolve_cgroups = true};
+	struct sink s = {0};
 	struct am_execsnoop *es;
 	struct rec *r;
 	pid_t pid;
@@ -839,7 +852,7 @@ Test(execsnoop, cgroup_path_and_container_id_are_resolved)
 
 Test(execsnoop, bad_options_are_refused)
 {
-	struct am_execsnoop_opts o = { .cb = on_record };
+	struct am_execsnoop_opts o = {.cb = on_record};
 	struct am_execsnoop *es = NULL;
 
 	o.max_args = AM_EXECSNOOP_MAX_ARGS + 1;

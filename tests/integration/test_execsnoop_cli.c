@@ -34,7 +34,7 @@ static int run_status(char *const argv[], struct am_strbuf *out, struct am_strbu
 
 static void expect_usage_error(char *const argv[], const char *names)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 
 	cr_expect_eq(run_status(argv, &out, &err), 2, "%s: want exit 2", names);
 	cr_expect(err.data && strstr(err.data, names), "%s: stderr does not name it: %s", names,
@@ -46,48 +46,50 @@ static void expect_usage_error(char *const argv[], const char *names)
 
 Test(execsnoop_cli, bad_flags_and_values_exit_2)
 {
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--bogus", NULL }, "--bogus");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args", "abc", NULL }, "--max-args");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args", "0", NULL }, "--max-args");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args", "257", NULL }, "--max-args");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--max-args-size", "99999", NULL },
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--bogus", NULL}, "--bogus");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--max-args", "abc", NULL}, "--max-args");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--max-args", "0", NULL}, "--max-args");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--max-args", "257", NULL}, "--max-args");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--max-args-size", "99999", NULL},
 			   "--max-args-size");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "-d", "-1", NULL }, "--duration");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "-d", "soon", NULL }, "--duration");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "-u", "no-such-user-antimetal", NULL },
+	expect_usage_error((char *[]){AGENT, "execsnoop", "-d", "-1", NULL}, "--duration");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "-d", "soon", NULL}, "--duration");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "-u", "no-such-user-antimetal", NULL},
 			   "--uid");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "-n", "sixteen-bytes-xx", NULL }, "--comm");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--name", "sixteen-bytes-xx", NULL },
+	expect_usage_error((char *[]){AGENT, "execsnoop", "-n", "sixteen-bytes-xx", NULL},
 			   "--comm");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--comm", "sixteen-bytes-xx", NULL },
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--name", "sixteen-bytes-xx", NULL},
+			   "--comm");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--comm", "sixteen-bytes-xx", NULL},
 			   "--comm");
 	/* -c is perf's sample period; execsnoop has none (-d: were it accepted, the run ends) */
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "-c", "bash", "-d", "1", NULL }, "'-c'");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--stats-interval", "x", NULL },
+	expect_usage_error((char *[]){AGENT, "execsnoop", "-c", "bash", "-d", "1", NULL}, "'-c'");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--stats-interval", "x", NULL},
 			   "--stats-interval");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--batch-ms", "1001", NULL }, "--batch-ms");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--cgroup", "/tmp", NULL }, "--cgroup");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "--uid", NULL }, "--uid");
-	expect_usage_error((char *[]){ AGENT, "execsnoop", "stray", NULL }, "stray");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--batch-ms", "1001", NULL},
+			   "--batch-ms");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--cgroup", "/tmp", NULL}, "--cgroup");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "--uid", NULL}, "--uid");
+	expect_usage_error((char *[]){AGENT, "execsnoop", "stray", NULL}, "stray");
 }
 
 Test(execsnoop_cli, btf_option_uses_or_rejects_the_file)
 {
 	char *dir = am_test_mkdtemp("execsnoop-btf"), bad[4096];
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 
 	snprintf(bad, sizeof(bad), "%s/corrupt.btf", dir);
 	cr_assert_eq(am_test_write_file(bad, "\x9f\xeb\x01\x00garbage", 11), 0);
-	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--btf", bad, "-d", "0.1", NULL },
-				&out, &err),
-		     2);
+	cr_expect_eq(
+	    run_status((char *[]){AGENT, "execsnoop", "--btf", bad, "-d", "0.1", NULL}, &out, &err),
+	    2);
 	cr_expect(err.data && strstr(err.data, bad), "the message does not name %s: %s", bad,
 		  err.data ? err.data : "");
 	am_strbuf_reset(&err);
 	if (!*am_test_bpf_unavailable() && !access("/sys/kernel/btf/vmlinux", R_OK)) {
 		/* an explicit, valid file is what the program is relocated against */
-		cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--btf",
-						     "/sys/kernel/btf/vmlinux", "-d", "0.1", NULL },
+		cr_expect_eq(run_status((char *[]){AGENT, "execsnoop", "--btf",
+						   "/sys/kernel/btf/vmlinux", "-d", "0.1", NULL},
 					&out, &err),
 			     0, "%s", err.data ? err.data : "");
 		cr_expect(err.data && strstr(err.data, "tracing execs"));
@@ -100,9 +102,9 @@ Test(execsnoop_cli, btf_option_uses_or_rejects_the_file)
 
 Test(execsnoop_cli, help_exits_0)
 {
-	struct am_strbuf out = { 0 };
+	struct am_strbuf out = {0};
 
-	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--help", NULL }, &out, NULL), 0);
+	cr_expect_eq(run_status((char *[]){AGENT, "execsnoop", "--help", NULL}, &out, NULL), 0);
 	cr_expect(out.data && strstr(out.data, "--perf-buffer"));
 	/* limits and defaults come from the collector's constants, as the parser's do */
 	cr_expect(out.data && strstr(out.data, "(1 to 256, default 64)"), "%s", out.data);
@@ -117,24 +119,24 @@ Test(execsnoop_cli, help_exits_0)
 Test(execsnoop_cli, named_btf_file_that_is_bad_exits_2_either_way)
 {
 	char *dir = am_test_mkdtemp("execsnoop-btf"), fifo[4096], junk[4096];
-	struct am_strbuf err = { 0 };
+	struct am_strbuf err = {0};
 
 	snprintf(fifo, sizeof(fifo), "%s/fifo.btf", dir);
 	snprintf(junk, sizeof(junk), "%s/junk.btf", dir);
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
 	cr_assert_eq(am_test_write_file(junk, "garbagegarbagegarbage", 21), 0);
-	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "--btf", fifo, "-d", "0.1", NULL },
+	cr_expect_eq(run_status((char *[]){AGENT, "execsnoop", "--btf", fifo, "-d", "0.1", NULL},
 				NULL, &err),
 		     2);
 	cr_expect(err.data && strstr(err.data, fifo), "%s", err.data ? err.data : "");
 	am_strbuf_reset(&err);
 	setenv("ANTIMETAL_BTF_PATH", fifo, 1);
-	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "-d", "0.1", NULL }, NULL, &err), 2,
+	cr_expect_eq(run_status((char *[]){AGENT, "execsnoop", "-d", "0.1", NULL}, NULL, &err), 2,
 		     "%s", err.data ? err.data : "");
 	cr_expect(err.data && strstr(err.data, fifo), "%s", err.data ? err.data : "");
 	am_strbuf_reset(&err);
 	setenv("ANTIMETAL_BTF_PATH", junk, 1);
-	cr_expect_eq(run_status((char *[]){ AGENT, "execsnoop", "-d", "0.1", NULL }, NULL, &err), 2);
+	cr_expect_eq(run_status((char *[]){AGENT, "execsnoop", "-d", "0.1", NULL}, NULL, &err), 2);
 	unsetenv("ANTIMETAL_BTF_PATH");
 	cr_expect(err.data && strstr(err.data, junk), "%s", err.data ? err.data : "");
 	cr_expect(err.data && !strstr(err.data, "Unknown error"), "libbpf's code as a number: %s",
@@ -146,14 +148,14 @@ Test(execsnoop_cli, named_btf_file_that_is_bad_exits_2_either_way)
 
 Test(execsnoop_cli, without_privileges_names_the_capability)
 {
-	struct am_strbuf err = { 0 };
+	struct am_strbuf err = {0};
 	int fds[2], st;
 	pid_t pid;
 	char buf[4096];
 	ssize_t n;
 
 	if (geteuid() != 0) {
-		char *argv[] = { AGENT, "execsnoop", "-d", "1", NULL };
+		char *argv[] = {AGENT, "execsnoop", "-d", "1", NULL};
 
 		cr_expect_eq(run_status(argv, NULL, &err), 1);
 	} else {
@@ -185,7 +187,7 @@ Test(execsnoop_cli, without_privileges_names_the_capability)
 /* Start the agent with EXTRA options; returns its pid once it says it is tracing. */
 static pid_t start_agent(const char *dir, char *const extra[])
 {
-	char *argv[16] = { AGENT, "execsnoop" }, err[4096];
+	char *argv[16] = {AGENT, "execsnoop"}, err[4096];
 	int i, n = 2;
 	pid_t pid;
 
@@ -255,17 +257,24 @@ static char *exec_line(const char *out, pid_t pid)
 
 Test(execsnoop_cli, json_output_is_exact_and_sigint_stops_cleanly)
 {
-	char *argv[] = { "/bin/echo", "two words", "quo\"te's", "new\nline",
-			 "\xc3\xbcnic\xc3\xb8" "de \xe2\x9c\x93", "bad \xff byte", "", NULL };
+	char *argv[] = {"/bin/echo",
+			"two words",
+			"quo\"te's",
+			"new\nline",
+			"\xc3\xbcnic\xc3\xb8"
+			"de \xe2\x9c\x93",
+			"bad \xff byte",
+			"",
+			NULL};
 	char *dir, file[4096], *line, needle[64];
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	pid_t agent, child;
 
 	AM_REQUIRE_BPF();
 	dir = am_test_mkdtemp("execsnoop-cli");
 	/* started as a shell starts a background job, with SIGINT ignored: it must still stop */
 	signal(SIGINT, SIG_IGN);
-	agent = start_agent(dir, (char *[]){ "--json", "--stats-interval", "0", NULL });
+	agent = start_agent(dir, (char *[]){"--json", "--stats-interval", "0", NULL});
 	signal(SIGINT, SIG_DFL);
 	child = exec_child(argv);
 	snprintf(file, sizeof(file), "%s/out.txt", dir);
@@ -275,9 +284,11 @@ Test(execsnoop_cli, json_output_is_exact_and_sigint_stops_cleanly)
 	cr_assert_eq(am_test_read_file(file, &out), 0);
 	line = exec_line(out.data, child);
 	cr_assert_not_null(line, "no exec line for pid %d in:\n%s", child, out.data);
-	cr_expect(strstr(line, "\"args\":[\"/bin/echo\",\"two words\",\"quo\\\"te's\",\"new\\nline\","
-			       "\"\xc3\xbcnic\xc3\xb8" "de \xe2\x9c\x93\",{\"base64\":\"YmFkIP8gYnl0ZQ==\"},\"\"],"
-			       "\"args_truncated\":false"),
+	cr_expect(strstr(line,
+			 "\"args\":[\"/bin/echo\",\"two words\",\"quo\\\"te's\",\"new\\nline\","
+			 "\"\xc3\xbcnic\xc3\xb8"
+			 "de \xe2\x9c\x93\",{\"base64\":\"YmFkIP8gYnl0ZQ==\"},\"\"],"
+			 "\"args_truncated\":false"),
 		  "args not exact: %s", line);
 	cr_expect(strstr(line, "\"comm\":\"echo\""), "%s", line);
 	cr_expect(strstr(line, "\"filename\":\"/bin/echo\""), "%s", line);
@@ -308,14 +319,14 @@ Test(execsnoop_cli, json_output_is_exact_and_sigint_stops_cleanly)
 
 Test(execsnoop_cli, text_table_escapes_and_sigterm_stops_cleanly)
 {
-	char *argv[] = { "/bin/echo", "a b", "new\nline", "\xff", "", NULL };
+	char *argv[] = {"/bin/echo", "a b", "new\nline", "\xff", "", NULL};
 	char *dir, file[4096], needle[128];
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	pid_t agent, child;
 
 	AM_REQUIRE_BPF();
 	dir = am_test_mkdtemp("execsnoop-cli");
-	agent = start_agent(dir, (char *[]){ "-T", "--exits", "--perf-buffer", NULL });
+	agent = start_agent(dir, (char *[]){"-T", "--exits", "--perf-buffer", NULL});
 	child = exec_child(argv);
 	snprintf(file, sizeof(file), "%s/out.txt", dir);
 	snprintf(needle, sizeof(needle), "%-7d %-7d EXIT", child, getpid());
@@ -323,8 +334,8 @@ Test(execsnoop_cli, text_table_escapes_and_sigterm_stops_cleanly)
 	cr_expect_eq(stop_agent(agent, SIGTERM), 0);
 	cr_assert_eq(am_test_read_file(file, &out), 0);
 	cr_expect(!strncmp(out.data, "TIME     PCOMM", 14), "header: %.40s", out.data);
-	snprintf(needle, sizeof(needle), "%-7d %-7d 0       /bin/echo 'a b' $'new\\nline' $'\\xff' ''\n",
-		 child, getpid());
+	snprintf(needle, sizeof(needle),
+		 "%-7d %-7d 0       /bin/echo 'a b' $'new\\nline' $'\\xff' ''\n", child, getpid());
 	cr_expect(strstr(out.data, needle), "want [%s] in:\n%s", needle, out.data);
 	snprintf(needle, sizeof(needle), "%-7d %-7d EXIT    [exit 0 after ", child, getpid());
 	cr_expect(strstr(out.data, needle), "want [%s]", needle);
@@ -343,9 +354,9 @@ Test(execsnoop_cli, text_table_escapes_and_sigterm_stops_cleanly)
  * cgroup2 mount too, as profile's does. */
 Test(execsnoop_cli, bcc_flags_mean_what_they_mean_in_bcc)
 {
-	char *argv[] = { "/bin/true", NULL };
+	char *argv[] = {"/bin/true", NULL};
 	char *dir, file[4096], needle[64], cg[4096] = "", line[4096];
-	struct am_strbuf out = { 0 };
+	struct am_strbuf out = {0};
 	pid_t agent, child;
 	FILE *f;
 
@@ -358,9 +369,9 @@ Test(execsnoop_cli, bcc_flags_mean_what_they_mean_in_bcc)
 	fclose(f);
 	dir = am_test_mkdtemp("execsnoop-cli");
 	if (*cg && strcmp(cg, "/"))
-		agent = start_agent(dir, (char *[]){ "--json", "-x", "--cgroup", cg, NULL });
+		agent = start_agent(dir, (char *[]){"--json", "-x", "--cgroup", cg, NULL});
 	else
-		agent = start_agent(dir, (char *[]){ "--json", "-x", NULL });
+		agent = start_agent(dir, (char *[]){"--json", "-x", NULL});
 	child = exec_child(argv);
 	snprintf(file, sizeof(file), "%s/out.txt", dir);
 	snprintf(needle, sizeof(needle), "\"pid\":%d,", child);
@@ -375,9 +386,9 @@ Test(execsnoop_cli, bcc_flags_mean_what_they_mean_in_bcc)
 
 Test(execsnoop_cli, duration_ends_the_run_with_periodic_stats)
 {
-	char *argv[] = { AGENT, "execsnoop", "-d", "1", "--json", "--stats-interval", "0.2",
-			 "-u", "root", "--failed", NULL };
-	struct am_strbuf out = { 0 }, err = { 0 };
+	char *argv[] = {AGENT, "execsnoop", "-d",   "1",	"--json", "--stats-interval",
+			"0.2", "-u",	    "root", "--failed", NULL};
+	struct am_strbuf out = {0}, err = {0};
 	double t0 = am_test_now_s();
 	const char *p;
 	int periodic = 0, final = 0;
@@ -406,8 +417,8 @@ Test(execsnoop_cli, duration_ends_the_run_with_periodic_stats)
 /* The same promise as profile's: a positive duration under a millisecond ends the run. */
 Test(execsnoop_cli, submillisecond_duration_still_ends_the_run)
 {
-	char *argv[] = { AGENT, "execsnoop", "-d", "0.0005", "--json", NULL };
-	struct am_strbuf out = { 0 };
+	char *argv[] = {AGENT, "execsnoop", "-d", "0.0005", "--json", NULL};
+	struct am_strbuf out = {0};
 	char file[4096], *dir;
 	pid_t agent;
 	int st, err;

@@ -63,7 +63,7 @@ static long file_size(const char *path)
 /* Write the first LEN bytes of NATIVE_BTF (all of it when LEN < 0) to DIR/NAME. */
 static char *copy_native(const char *name, long len)
 {
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 	char *path;
 
 	cr_assert_eq(am_test_read_file(NATIVE_BTF, &b), 0);
@@ -78,7 +78,7 @@ static char *copy_native(const char *name, long len)
  * skeleton with it as btf_custom_path, so relocations use it instead of native BTF. */
 static void probe_with(const char *btf, struct test_core_event *ev)
 {
-	struct am_bpf_open_state st = { 0 };
+	struct am_bpf_open_state st = {0};
 	struct test_core_bpf *skel;
 	char resolved[4096];
 	__u32 key = 0;
@@ -104,7 +104,7 @@ static void probe_with(const char *btf, struct test_core_event *ev)
 /* The checks of test_core_reloc.c, so external BTF is held to the native standard. */
 static void assert_matches_kernel(const struct test_core_event *ev, const char *btf)
 {
-	struct am_strbuf comm = { 0 };
+	struct am_strbuf comm = {0};
 	struct am_kver kv;
 
 	cr_assert_eq(am_kver_host(&kv), 0);
@@ -127,7 +127,7 @@ static void assert_matches_kernel(const struct test_core_event *ev, const char *
 
 Test(external_btf, copy_of_native_btf_passes_the_core_checks)
 {
-	struct test_core_event ev = { 0 };
+	struct test_core_event ev = {0};
 	char *copy;
 
 	AM_REQUIRE_BPF();
@@ -135,7 +135,8 @@ Test(external_btf, copy_of_native_btf_passes_the_core_checks)
 	copy = copy_native("vmlinux.btf", -1);
 	probe_with(copy, &ev);
 	assert_matches_kernel(&ev, copy);
-	cr_assert_eq(am_btf_verify_running_kernel(copy), 0, "a copy of native BTF failed the check");
+	cr_assert_eq(am_btf_verify_running_kernel(copy), 0,
+		     "a copy of native BTF failed the check");
 	free(copy);
 }
 
@@ -149,12 +150,12 @@ static const char *str(const struct am_strbuf *b)
 static char *make_min_btf(void)
 {
 	char script[] = AM_TEST_SRC_DIR "/ebpf/scripts/btfgen.sh";
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char *min;
 	int status;
 
 	cr_assert_geq(asprintf(&min, "%s/min.btf", tmpdir), 0);
-	status = am_test_run((char *[]){ "/bin/bash", script, "-i", NATIVE_BTF, "-o", min, NULL },
+	status = am_test_run((char *[]){"/bin/bash", script, "-i", NATIVE_BTF, "-o", min, NULL},
 			     &out, &err);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "btfgen.sh failed: %s%s",
 		  str(&out), str(&err));
@@ -168,7 +169,7 @@ static char *make_min_btf(void)
 
 Test(external_btf, min_core_btf_passes_the_core_checks)
 {
-	struct test_core_event ev = { 0 };
+	struct test_core_event ev = {0};
 	char *min;
 
 	AM_REQUIRE_BPF();
@@ -182,7 +183,7 @@ Test(external_btf, min_core_btf_passes_the_core_checks)
 
 Test(external_btf, btf_path_env_names_the_file_to_use)
 {
-	struct test_core_event ev = { 0 };
+	struct test_core_event ev = {0};
 	char resolved[4096];
 	char *copy;
 
@@ -239,7 +240,7 @@ static void resolve_logged(const char *btf, int *ret, struct am_strbuf *log)
 
 Test(external_btf, truncated_btf_is_refused_naming_the_file)
 {
-	struct am_strbuf log = { 0 };
+	struct am_strbuf log = {0};
 	char *trunc;
 	int ret;
 
@@ -256,7 +257,7 @@ Test(external_btf, truncated_btf_is_refused_naming_the_file)
 /* Passed straight to libbpf (no resolve), a truncated file must fail the load, not crash it. */
 Test(external_btf, truncated_btf_given_to_libbpf_fails_the_load)
 {
-	struct am_bpf_open_state st = { 0 };
+	struct am_bpf_open_state st = {0};
 	struct test_core_bpf *skel;
 	char *trunc;
 
@@ -278,7 +279,7 @@ Test(external_btf, truncated_btf_given_to_libbpf_fails_the_load)
 
 static int same_file_contents(const char *a, const char *b)
 {
-	struct am_strbuf x = { 0 }, y = { 0 };
+	struct am_strbuf x = {0}, y = {0};
 	int same;
 
 	cr_assert_eq(am_test_read_file(a, &x), 0);
@@ -291,8 +292,8 @@ static int same_file_contents(const char *a, const char *b)
 
 Test(external_btf, btf_of_another_kernel_is_caught_naming_file_and_field)
 {
-	struct test_core_event ev = { 0 };
-	struct am_strbuf log = { 0 };
+	struct test_core_event ev = {0};
+	struct am_strbuf log = {0};
 	const char *env = getenv("AM_TEST_FOREIGN_BTF");
 	char foreign[4096];
 	int saved, ret;
@@ -312,22 +313,25 @@ Test(external_btf, btf_of_another_kernel_is_caught_naming_file_and_field)
 	probe_with(foreign, &ev);
 	cr_assert_eq(ev.hits, 1);
 	if (ev.ppid == getppid())
-		cr_skip_test("skipped: %s places task_struct.real_parent and tgid where this kernel "
-			     "does: nothing to catch", foreign);
+		cr_skip_test(
+		    "skipped: %s places task_struct.real_parent and tgid where this kernel "
+		    "does: nothing to catch",
+		    foreign);
 	/* The check catches it, naming the file and the field. */
 	saved = log_capture_begin();
 	ret = am_btf_verify_running_kernel(foreign);
 	log_capture_end(saved, &log);
 	cr_assert_eq(ret, -EINVAL, "wrong-kernel BTF not caught: %d", ret);
-	cr_assert_not_null(strstr(log.data, foreign), "message does not name the file: %s", log.data);
+	cr_assert_not_null(strstr(log.data, foreign), "message does not name the file: %s",
+			   log.data);
 	cr_assert_not_null(strstr(log.data, "task_struct.real_parent"),
 			   "message does not name the field: %s", log.data);
 	am_strbuf_free(&log);
 	/* And `check` says CO-RE cannot run with it (exit 1), naming both. */
 	{
-		struct am_strbuf out = { 0 }, err = { 0 };
-		int status = am_test_run((char *[]){ AM_TEST_BUILD_DIR "/antimetal-agent", "check",
-						     "--btf", foreign, NULL },
+		struct am_strbuf out = {0}, err = {0};
+		int status = am_test_run((char *[]){AM_TEST_BUILD_DIR "/antimetal-agent", "check",
+						    "--btf", foreign, NULL},
 					 &out, &err);
 
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
@@ -345,9 +349,9 @@ Test(external_btf, btf_of_another_kernel_is_caught_naming_file_and_field)
 /* A subcommand still being written prints "not built yet": skip it, saying so. */
 static void skip_if_not_built(const char *cmd)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 
-	am_test_run((char *[]){ AGENT, (char *)cmd, "--help", NULL }, &out, &err);
+	am_test_run((char *[]){AGENT, (char *)cmd, "--help", NULL}, &out, &err);
 	if (strstr(str(&err), "not built yet"))
 		cr_skip_test("skipped: '%s' is not built yet", cmd);
 	am_strbuf_free(&out);
@@ -356,7 +360,7 @@ static void skip_if_not_built(const char *cmd)
 
 Test(external_btf, check_runs_on_reduced_btf)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char *min;
 	int status;
 
@@ -364,7 +368,7 @@ Test(external_btf, check_runs_on_reduced_btf)
 	need_native_btf();
 	skip_if_not_built("check");
 	min = make_min_btf();
-	status = am_test_run((char *[]){ AGENT, "check", "--btf", min, NULL }, &out, &err);
+	status = am_test_run((char *[]){AGENT, "check", "--btf", min, NULL}, &out, &err);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "check --btf exit %d: %s",
 		  WEXITSTATUS(status), str(&err));
 	cr_assert_not_null(strstr(str(&out), min), "check does not report the BTF used:\n%s",
@@ -379,7 +383,7 @@ Test(external_btf, check_runs_on_reduced_btf)
 Test(external_btf, profile_runs_on_reduced_btf)
 {
 	char hot[] = AM_TEST_BUILD_DIR "/tests/workloads/hot";
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char pid[16], *min;
 	int status, wpid;
 
@@ -388,17 +392,18 @@ Test(external_btf, profile_runs_on_reduced_btf)
 	skip_if_not_built("profile");
 	cr_assert_eq(access(hot, X_OK), 0, "workload %s not built", hot);
 	min = make_min_btf();
-	wpid = am_test_spawn((char *[]){ hot, "5", NULL }, tmpdir);
+	wpid = am_test_spawn((char *[]){hot, "5", NULL}, tmpdir);
 	cr_assert_gt(wpid, 0);
 	snprintf(pid, sizeof(pid), "%d", wpid);
-	status = am_test_run((char *[]){ AGENT, "profile", "--btf", min, "-d", "1", "-p", pid,
-					 "--format", "folded", NULL },
+	status = am_test_run((char *[]){AGENT, "profile", "--btf", min, "-d", "1", "-p", pid,
+					"--format", "folded", NULL},
 			     &out, &err);
 	am_test_reap(wpid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "profile --btf exit %d: %s",
 		  WEXITSTATUS(status), str(&err));
 	cr_assert_not_null(strstr(str(&out), ";main;"), "no stack through main:\n%s", str(&out));
-	cr_assert_not_null(strstr(str(&out), ";hot_a "), "no stack ending in hot_a:\n%s", str(&out));
+	cr_assert_not_null(strstr(str(&out), ";hot_a "), "no stack ending in hot_a:\n%s",
+			   str(&out));
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
 	free(min);
@@ -409,7 +414,7 @@ Test(external_btf, execsnoop_runs_on_reduced_btf)
 	/* On the stack, not in .rodata: a forked child may not have the file-backed page mapped
 	 * yet when execve's arguments are read. */
 	char true_bin[] = "/bin/true", marker[] = "am-external-btf-marker";
-	struct am_strbuf out = { 0 };
+	struct am_strbuf out = {0};
 	char *min, *outpath;
 	char errpath[4096];
 	int status, spid;
@@ -418,14 +423,13 @@ Test(external_btf, execsnoop_runs_on_reduced_btf)
 	need_native_btf();
 	skip_if_not_built("execsnoop");
 	min = make_min_btf();
-	spid = am_test_spawn((char *[]){ AGENT, "execsnoop", "--btf", min, "--json", "-d", "3",
-					 NULL },
-			     tmpdir);
+	spid = am_test_spawn(
+	    (char *[]){AGENT, "execsnoop", "--btf", min, "--json", "-d", "3", NULL}, tmpdir);
 	cr_assert_gt(spid, 0);
 	/* The marker runs once the collector says it is attached. */
 	snprintf(errpath, sizeof(errpath), "%s/err.txt", tmpdir);
 	if (am_test_wait_file_text(errpath, "tracing execs", 30000, spid))
-		am_test_run((char *[]){ true_bin, marker, NULL }, NULL, NULL);
+		am_test_run((char *[]){true_bin, marker, NULL}, NULL, NULL);
 	if (am_test_wait_exit(spid, 30000, &status)) {
 		am_test_reap(spid);
 		cr_assert_fail("execsnoop --btf -d 3 still running after 30 s");
@@ -444,14 +448,14 @@ Test(external_btf, execsnoop_runs_on_reduced_btf)
 /* Every subcommand: a damaged --btf is bad input (exit 2) named in the message. */
 static void truncated_btf_cli(const char *cmd)
 {
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char *trunc;
 	int status;
 
 	need_native_btf();
 	skip_if_not_built(cmd);
 	trunc = copy_native("truncated.btf", 4096);
-	status = am_test_run((char *[]){ AGENT, (char *)cmd, "--btf", trunc, NULL }, &out, &err);
+	status = am_test_run((char *[]){AGENT, (char *)cmd, "--btf", trunc, NULL}, &out, &err);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s --btf truncated: status %d",
 		  cmd, status);
 	cr_assert_not_null(strstr(str(&err), trunc), "%s: the error does not name %s: '%s'", cmd,
@@ -482,7 +486,7 @@ static void reduced_for_other_objects(const char *cmd, char *const extra[])
 {
 	char script[] = AM_TEST_SRC_DIR "/ebpf/scripts/btfgen.sh";
 	char obj[] = AM_TEST_SRC_DIR "/ebpf/build/test_core.bpf.o";
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char *argv[16], *partial;
 	int status, n = 0;
 
@@ -490,9 +494,9 @@ static void reduced_for_other_objects(const char *cmd, char *const extra[])
 	need_native_btf();
 	skip_if_not_built(cmd);
 	cr_assert_geq(asprintf(&partial, "%s/test_core_only.btf", tmpdir), 0);
-	status = am_test_run((char *[]){ "/bin/bash", script, "-i", NATIVE_BTF, "-o", partial, obj,
-					 NULL },
-			     &out, &err);
+	status =
+	    am_test_run((char *[]){"/bin/bash", script, "-i", NATIVE_BTF, "-o", partial, obj, NULL},
+			&out, &err);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "btfgen.sh: %s", str(&err));
 	am_strbuf_reset(&err);
 	argv[n++] = AGENT;
@@ -517,12 +521,12 @@ static void reduced_for_other_objects(const char *cmd, char *const extra[])
 
 Test(external_btf, execsnoop_on_btf_reduced_for_other_objects_names_the_field)
 {
-	reduced_for_other_objects("execsnoop", (char *[]){ "-d", "1", NULL });
+	reduced_for_other_objects("execsnoop", (char *[]){"-d", "1", NULL});
 }
 
 Test(external_btf, profile_on_btf_reduced_for_other_objects_names_the_field)
 {
-	reduced_for_other_objects("profile", (char *[]){ "-d", "1", NULL });
+	reduced_for_other_objects("profile", (char *[]){"-d", "1", NULL});
 }
 
 /* The operator's path (docs/btf.md): a btfhub-layout tree of .btf.tar.xz files reduced by
@@ -532,7 +536,7 @@ Test(external_btf, profile_on_btf_reduced_for_other_objects_names_the_field)
 Test(external_btf, btfhub_archive_reduced_by_btfgen_is_found_and_verified)
 {
 	char script[] = AM_TEST_SRC_DIR "/ebpf/scripts/btfgen.sh";
-	struct am_strbuf out = { 0 }, err = { 0 };
+	struct am_strbuf out = {0}, err = {0};
 	char *hub, *dir, *full, *named, *tarball, *red, *fake, *want;
 	struct utsname u;
 	int status;
@@ -555,13 +559,13 @@ Test(external_btf, btfhub_archive_reduced_by_btfgen_is_found_and_verified)
 	free(full);
 	/* xz by path: GNU tar runs the compressor through /bin/sh, which in the test-kernels guest
 	 * is busybox, whose own xz applet only decompresses. */
-	status = am_test_run((char *[]){ "/bin/tar", "--use-compress-program=/usr/bin/xz", "-cf",
-					 tarball, "-C", tmpdir, strrchr(named, '/') + 1, NULL },
+	status = am_test_run((char *[]){"/bin/tar", "--use-compress-program=/usr/bin/xz", "-cf",
+					tarball, "-C", tmpdir, strrchr(named, '/') + 1, NULL},
 			     &out, &err);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tar: %s", str(&err));
 	free(named);
-	status = am_test_run((char *[]){ "/bin/bash", script, "-a", hub, "-O", red, NULL }, &out,
-			     &err);
+	status =
+	    am_test_run((char *[]){"/bin/bash", script, "-a", hub, "-O", red, NULL}, &out, &err);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "btfgen.sh -a: %s%s", str(&out),
 		  str(&err));
 	cr_assert_geq(asprintf(&want, "%s/debian/12/%s/%s.btf", red, u.machine, u.release), 0);
@@ -570,11 +574,12 @@ Test(external_btf, btfhub_archive_reduced_by_btfgen_is_found_and_verified)
 	cr_assert_geq(asprintf(&fake, "%s/root", tmpdir), 0);
 	cr_assert_geq(asprintf(&full, "%s/etc/os-release", fake), 0);
 	cr_assert_eq(am_test_write_file(full, "ID=debian\nVERSION_ID=\"12\"\n",
-				       strlen("ID=debian\nVERSION_ID=\"12\"\n")), 0);
+					strlen("ID=debian\nVERSION_ID=\"12\"\n")),
+		     0);
 	setenv("ANTIMETAL_BTF_ARCHIVE", red, 1);
 	am_strbuf_reset(&out);
 	am_strbuf_reset(&err);
-	status = am_test_run((char *[]){ AGENT, "check", "--root", fake, NULL }, &out, &err);
+	status = am_test_run((char *[]){AGENT, "check", "--root", fake, NULL}, &out, &err);
 	unsetenv("ANTIMETAL_BTF_ARCHIVE");
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "check via the archive: %d\n%s%s",
 		  status, str(&out), str(&err));

@@ -63,19 +63,22 @@ static void normalize(struct am_strbuf *b)
  * host's and cannot be golden; their parsers have fixture tests of their own. */
 static void collect_all(const char *format, struct am_strbuf *out)
 {
-	char *argv[] = {AGENT,
-			"collect",
-			"load", "cpu", "memory", "disk", "network", "tcp", "pressure", "processes",
-			"cgroup", "kmsg", "hardware", "filefd", "entropy", "conntrack", "softnet",
-			"udp_queues", "arp", "selinux", "self", "netclass", "textfile", "edac",
-			"--procfs",
-			FIXTURES "/proc/real",
-			"--sysfs",
-			FIXTURES "/sys/real",
-			"--devfs",
-			FIXTURES "/dev/real",
-			"--format",
-			(char *)format,
+	char *argv[] = {AGENT,	    "collect",
+			"load",	    "cpu",
+			"memory",   "disk",
+			"network",  "tcp",
+			"pressure", "processes",
+			"cgroup",   "kmsg",
+			"hardware", "filefd",
+			"entropy",  "conntrack",
+			"softnet",  "udp_queues",
+			"arp",	    "selinux",
+			"self",	    "netclass",
+			"textfile", "edac",
+			"--procfs", FIXTURES "/proc/real",
+			"--sysfs",  FIXTURES "/sys/real",
+			"--devfs",  FIXTURES "/dev/real",
+			"--format", (char *)format,
 			NULL};
 	struct am_strbuf err = {0};
 	int st;

@@ -30,7 +30,7 @@ TestSuite(layout_checks, .init = setup, .fini = teardown);
 
 static int sh(const char *cmd, struct am_strbuf *out)
 {
-	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 	int st;
 
 	am_strbuf_reset(out);
@@ -43,9 +43,10 @@ static int sh(const char *cmd, struct am_strbuf *out)
 
 Test(layout_checks, generated_checks_match_and_catch_a_mismatch)
 {
-	struct am_strbuf out = { 0 }, hdr = { 0 };
+	struct am_strbuf out = {0}, hdr = {0};
 	char cmd[16384], gen[512], inc[512], path[1024];
-	const char *const members[] = { "pid", "tgid", "ppid", "state", "state_field", "hits", "comm" };
+	const char *const members[] = {"pid",	      "tgid", "ppid", "state",
+				       "state_field", "hits", "comm"};
 	char *p;
 	size_t i;
 
@@ -61,11 +62,12 @@ Test(layout_checks, generated_checks_match_and_catch_a_mismatch)
 	for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
 		char want[128];
 
-		snprintf(want, sizeof(want), "offsetof(struct test_core_event, %s) == ", members[i]);
+		snprintf(want, sizeof(want),
+			 "offsetof(struct test_core_event, %s) == ", members[i]);
 		cr_assert(strstr(hdr.data, want), "no check of %s", members[i]);
 	}
-	snprintf(cmd, sizeof(cmd), "cc -I%s/ebpf/include -fsyntax-only -Wall -Wextra -Werror %s", SRC,
-		 gen);
+	snprintf(cmd, sizeof(cmd), "cc -I%s/ebpf/include -fsyntax-only -Wall -Wextra -Werror %s",
+		 SRC, gen);
 	cr_assert_eq(sh(cmd, &out), 0, "layouts disagree on an unmodified tree: %s", out.data);
 
 	/* The user side grows a field at the front: every offset moves and compiling must fail. */
@@ -79,7 +81,7 @@ Test(layout_checks, generated_checks_match_and_catch_a_mismatch)
 	cr_assert_not_null(p);
 	p += strlen("struct test_core_event {");
 	{
-		struct am_strbuf mod = { 0 };
+		struct am_strbuf mod = {0};
 
 		am_strbuf_append(&mod, hdr.data, (size_t)(p - hdr.data));
 		am_strbuf_puts(&mod, "\n\tlong long user_side_only;");
@@ -97,7 +99,7 @@ Test(layout_checks, generated_checks_match_and_catch_a_mismatch)
 
 Test(layout_checks, no_objects_still_compiles)
 {
-	struct am_strbuf out = { 0 };
+	struct am_strbuf out = {0};
 	char cmd[8192];
 
 	snprintf(cmd, sizeof(cmd),
@@ -111,7 +113,7 @@ Test(layout_checks, no_objects_still_compiles)
 
 Test(layout_checks, unreadable_object_fails_naming_it)
 {
-	struct am_strbuf out = { 0 };
+	struct am_strbuf out = {0};
 	char cmd[8192], obj[1024];
 
 	snprintf(obj, sizeof(obj), "%s/broken.bpf.o", tmpdir);

@@ -1,9 +1,10 @@
 /* OOM kills end to end on a memory cgroup: the v1 memory hierarchy where one is mounted (this
  * machine), else a cgroup2 hierarchy with the memory controller (the qemu guests of
- * `make test-kernels`). A cgroup with a 32 MiB limit, a memory hog in it, and the real `antimetal-agent run`. The kill must come out
- * as a JSON line naming the cgroup, the victim's pid and the limit exactly, and
- * antimetal_oom_kills_total for that cgroup must go from absent to 1: once through the
- * oom:mark_victim tracepoint (BPF), once through the kernel log (ANTIMETAL_OOM_SOURCE=kmsg). */
+ * `make test-kernels`). A cgroup with a 32 MiB limit, a memory hog in it, and the real
+ * `antimetal-agent run`. The kill must come out as a JSON line naming the cgroup, the victim's pid
+ * and the limit exactly, and antimetal_oom_kills_total for that cgroup must go from absent to 1:
+ * once through the oom:mark_victim tracepoint (BPF), once through the kernel log
+ * (ANTIMETAL_OOM_SOURCE=kmsg). */
 #include <bpf/btf.h>
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -389,8 +389,8 @@ Test(profiler, deleted_binary_symbolized_and_stripped_one_unknown_with_module)
  * "profiling: S s, N samples" there every second, N counting the samples it kept. */
 struct pty_agent {
 	pid_t pid;
-	int fd;			/* the terminal's master side */
-	struct am_strbuf log;	/* everything it printed there */
+	int fd;		      /* the terminal's master side */
+	struct am_strbuf log; /* everything it printed there */
 };
 
 /* Whether a pty can be opened: the master, and its slave under /dev/pts. */

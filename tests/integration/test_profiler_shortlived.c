@@ -114,12 +114,13 @@ static void tally(const struct am_profile *prof, const char *comm, struct tally 
 
 static void show(const char *what, const struct tally *t)
 {
-	cr_log_info("%s: %llu samples of the children, %llu inside execve; of the %llu with a user "
-		    "stack: %llu in the program's own code, %llu in main;brief_burn_fn, %llu charged "
-		    "to [unknown] in no mapping",
-		    what, (unsigned long long)t->samples, (unsigned long long)t->in_exec,
-		    (unsigned long long)t->user, (unsigned long long)t->in_binary,
-		    (unsigned long long)t->burn, (unsigned long long)t->unknown_leaf);
+	cr_log_info(
+	    "%s: %llu samples of the children, %llu inside execve; of the %llu with a user "
+	    "stack: %llu in the program's own code, %llu in main;brief_burn_fn, %llu charged "
+	    "to [unknown] in no mapping",
+	    what, (unsigned long long)t->samples, (unsigned long long)t->in_exec,
+	    (unsigned long long)t->user, (unsigned long long)t->in_binary,
+	    (unsigned long long)t->burn, (unsigned long long)t->unknown_leaf);
 }
 
 /* Give the build-id note of the ELF file at PATH other contents, so that no other file has
@@ -243,8 +244,7 @@ static void add_tally(struct tally *sum, const struct tally *t)
 }
 
 /* The side band's numbers of several profiles: active only if it was in every one. */
-static void add_sideband(struct sb_seen *sum, const struct sb_seen *sb,
-			 bool first)
+static void add_sideband(struct sb_seen *sum, const struct sb_seen *sb, bool first)
 {
 	if (first) {
 		*sum = *sb;
@@ -264,8 +264,7 @@ static void add_sideband(struct sb_seen *sum, const struct sb_seen *sb,
 	sum->files.mismatched += sb->files.mismatched;
 }
 
-static bool enough(bool sideband, bool late, const struct tally *t,
-		   const struct sb_seen *sb)
+static bool enough(bool sideband, bool late, const struct tally *t, const struct sb_seen *sb)
 {
 	if (t->user <= ENOUGH_USER)
 		return false;
@@ -301,8 +300,7 @@ static void profile_round(const char *prog, bool sideband, bool live, struct tal
 }
 
 /* Rounds of profile_round until there are enough samples; T and SB are their sums. */
-static void profile_until_enough(bool sideband, bool live, struct tally *t,
-				 struct sb_seen *sb)
+static void profile_until_enough(bool sideband, bool live, struct tally *t, struct sb_seen *sb)
 {
 	const char *prog = burner(live ? "bb_live" : "bb_late", false);
 	struct sb_seen one;
@@ -319,8 +317,7 @@ static void profile_until_enough(bool sideband, bool live, struct tally *t,
 		    live ? "live" : "late", n, live ? 200 : 120);
 }
 
-static void assert_symbolized(const char *what, const struct tally *t,
-			      const struct sb_seen *sb)
+static void assert_symbolized(const char *what, const struct tally *t, const struct sb_seen *sb)
 {
 	cr_assert(sb->active, "%s: no side band (error %d)", what, sb->error);
 	cr_assert_eq(sb->stats.lost, 0, "%s: side-band records lost", what);
@@ -329,14 +326,15 @@ static void assert_symbolized(const char *what, const struct tally *t,
 	/* Every sample in the program's own code is named, most of them main;brief_burn_fn
 	 * (how much of a child's life the loader takes depends on the machine: most of it under
 	 * qemu's TCG, where the frame walk also misses main more often). */
-	cr_assert_gt(t->in_binary, ENOUGH_BINARY, "%s: %llu samples in the children's own code", what,
-		     (unsigned long long)t->in_binary);
+	cr_assert_gt(t->in_binary, ENOUGH_BINARY, "%s: %llu samples in the children's own code",
+		     what, (unsigned long long)t->in_binary);
 	cr_assert_geq(t->named_in_binary * 100, t->in_binary * 99,
 		      "%s: %llu of the %llu samples in the program's code named", what,
 		      (unsigned long long)t->named_in_binary, (unsigned long long)t->in_binary);
-	cr_assert_geq(t->burn * 2, t->in_binary,
-		      "%s: main;brief_burn_fn in only %llu of the %llu samples in the program's code",
-		      what, (unsigned long long)t->burn, (unsigned long long)t->in_binary);
+	cr_assert_geq(
+	    t->burn * 2, t->in_binary,
+	    "%s: main;brief_burn_fn in only %llu of the %llu samples in the program's code", what,
+	    (unsigned long long)t->burn, (unsigned long long)t->in_binary);
 	cr_assert_leq(t->unknown_leaf * 100, t->user,
 		      "%s: %llu of %llu samples charged to an "
 		      "unmapped [unknown]",
@@ -380,7 +378,8 @@ Test(shortlived, only_the_side_band_symbolizes_children_gone_before_their_notice
 	show("side band, notices handled after the children exited", &t);
 	cr_log_info("side band: %u generations captured from records", sb.captures);
 	assert_symbolized("side band", &t, &sb);
-	cr_assert_gt(sb.captures, ENOUGH_CAPTURE, "children captured from records: %u", sb.captures);
+	cr_assert_gt(sb.captures, ENOUGH_CAPTURE, "children captured from records: %u",
+		     sb.captures);
 	/* Without it, the children are gone: nothing of theirs is named. */
 	cr_assert_gt(proc.user, ENOUGH_USER, "too few samples of the children");
 	cr_assert_eq(proc.burn, 0, "/proc-only named brief_burn_fn of exited children?");
@@ -460,8 +459,10 @@ Test(shortlived, replaced_or_deleted_binary_stays_unknown_with_its_module)
 		    (unsigned long long)unknown);
 	cr_assert_gt(total, 10, "the replaced binary's process was not sampled");
 	cr_assert_eq(named, 0, "symbols of the file that replaced it were used");
-	cr_assert_gt(unknown, 10, "its frames do not name the module: %llu samples, %llu named, "
-		     "%llu [unknown] in it", (unsigned long long)total, (unsigned long long)named,
+	cr_assert_gt(unknown, 10,
+		     "its frames do not name the module: %llu samples, %llu named, "
+		     "%llu [unknown] in it",
+		     (unsigned long long)total, (unsigned long long)named,
 		     (unsigned long long)unknown);
 	module_tally(&prof, "victim_gone", "victim_gone", &named, &unknown, &total);
 	cr_log_info("victim_gone: %llu samples, %llu named, %llu [unknown] (victim_gone)",
@@ -469,8 +470,10 @@ Test(shortlived, replaced_or_deleted_binary_stays_unknown_with_its_module)
 		    (unsigned long long)unknown);
 	cr_assert_gt(total, 10, "the deleted binary's process was not sampled");
 	cr_assert_eq(named, 0);
-	cr_assert_gt(unknown, 10, "its frames do not name the module: %llu samples, %llu named, "
-		     "%llu [unknown] in it", (unsigned long long)total, (unsigned long long)named,
+	cr_assert_gt(unknown, 10,
+		     "its frames do not name the module: %llu samples, %llu named, "
+		     "%llu [unknown] in it",
+		     (unsigned long long)total, (unsigned long long)named,
 		     (unsigned long long)unknown);
 	am_profile_free(&prof);
 }
@@ -571,7 +574,8 @@ Test(shortlived, open_and_close_leave_no_fd_or_mapping_behind)
 static void child_maps(bool want_build_ids, const char *name)
 {
 	struct am_kver kv;
-	bool build_ids = want_build_ids && am_kver_host(&kv) == 0 && am_kver_at_least(&kv, 5, 12, 0);
+	bool build_ids =
+	    want_build_ids && am_kver_host(&kv) == 0 && am_kver_at_least(&kv, 5, 12, 0);
 	struct am_sideband_opts o = {.no_build_id = !want_build_ids};
 	struct am_sideband_stats st;
 	struct am_usym_rec_map *m;

@@ -355,13 +355,15 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 
 	/* 1. Prometheus scraped the agent: the target is up. */
 	deadline = am_test_now_ms() + 30000;
-	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"antimetal\"}", &up) && up == 1))
+	while (am_test_now_ms() < deadline &&
+	       !(prom_query(pport, "up{job=\"antimetal\"}", &up) && up == 1))
 		am_test_sleep_ms(250); /* until Prometheus has scraped it: polled, not guessed */
 	cr_assert_eq(up, 1, "the agent's target never came up; prometheus log:\n%s",
 		     log_of("prometheus", &logb));
 	deadline = am_test_now_ms() + 30000;
 	up = 0;
-	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"node\"}", &up) && up == 1))
+	while (am_test_now_ms() < deadline &&
+	       !(prom_query(pport, "up{job=\"node\"}", &up) && up == 1))
 		am_test_sleep_ms(250); /* until Prometheus has scraped it: polled, not guessed */
 	cr_assert_eq(up, 1, "node_exporter's target never came up");
 	cr_assert(prom_query(pport, "scrape_samples_scraped{job=\"antimetal\"}", &v));

@@ -55,7 +55,7 @@ static void make_btf(struct am_strbuf *b)
 static const char *put_btf(const char *rel)
 {
 	static char path[4096];
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	make_btf(&b);
 	snprintf(path, sizeof(path), "%s%s", root, rel);
@@ -109,18 +109,18 @@ static int find_logged(const struct am_btf_search *s, struct am_btf_found *f, st
 
 static struct am_btf_search fake(void)
 {
-	return (struct am_btf_search){ .root = root, .release = REL, .arch = "x86_64" };
+	return (struct am_btf_search){.root = root, .release = REL, .arch = "x86_64"};
 }
 
 static const char *const all_steps[] = {
-	"/usr/lib/debug/boot/vmlinux-" REL,
-	"/lib/modules/" REL "/vmlinux-" REL,
-	"/boot/vmlinux-" REL,
-	"/var/lib/antimetal-agent/btf/ubuntu/20.04/x86_64/" REL ".btf",
-	"/sys/kernel/btf/vmlinux",
+    "/usr/lib/debug/boot/vmlinux-" REL,
+    "/lib/modules/" REL "/vmlinux-" REL,
+    "/boot/vmlinux-" REL,
+    "/var/lib/antimetal-agent/btf/ubuntu/20.04/x86_64/" REL ".btf",
+    "/sys/kernel/btf/vmlinux",
 };
 static const enum am_btf_source all_sources[] = {
-	AM_BTF_DEBUG, AM_BTF_MODULES, AM_BTF_BOOT, AM_BTF_ARCHIVE, AM_BTF_NATIVE,
+    AM_BTF_DEBUG, AM_BTF_MODULES, AM_BTF_BOOT, AM_BTF_ARCHIVE, AM_BTF_NATIVE,
 };
 
 TestSuite(btf_discovery, .init = setup, .fini = teardown);
@@ -173,7 +173,7 @@ Test(btf_discovery, missing_explicit_file_is_an_error_not_a_fallback)
 {
 	struct am_btf_search s = fake();
 	struct am_btf_found f;
-	struct am_strbuf log = { 0 };
+	struct am_strbuf log = {0};
 	char missing[4096];
 
 	put_btf("/sys/kernel/btf/vmlinux");
@@ -225,7 +225,7 @@ Test(btf_discovery, nothing_found_lists_every_candidate)
 {
 	struct am_btf_search s = fake();
 	struct am_btf_found f;
-	struct am_strbuf log = { 0 };
+	struct am_strbuf log = {0};
 
 	put_bytes("/etc/os-release", "ID=ubuntu\nVERSION_ID=20.04\n", 27);
 	cr_assert_eq(find_logged(&s, &f, &log), -ENOENT);
@@ -240,7 +240,7 @@ Test(btf_discovery, garbage_file_is_an_error_naming_it)
 {
 	struct am_btf_search s = fake();
 	struct am_btf_found f;
-	struct am_strbuf log = { 0 };
+	struct am_strbuf log = {0};
 	const char *p = put_bytes("/boot/vmlinux-" REL, "this is not BTF at all, just bytes", 34);
 	char path[4096];
 
@@ -256,7 +256,7 @@ Test(btf_discovery, truncated_btf_is_an_error_naming_it)
 {
 	struct am_btf_search s = fake();
 	struct am_btf_found f;
-	struct am_strbuf b = { 0 }, log = { 0 };
+	struct am_strbuf b = {0}, log = {0};
 	char path[4096];
 
 	make_btf(&b);
@@ -276,7 +276,7 @@ Test(btf_discovery, truncated_kernel_vmlinux_btf_is_an_error)
 {
 	struct am_btf_search s = fake();
 	struct am_btf_found f;
-	struct am_strbuf b = { 0 }, log = { 0 };
+	struct am_strbuf b = {0}, log = {0};
 	char path[4096];
 
 	if (am_test_read_file("/sys/kernel/btf/vmlinux", &b) || b.len < 4096)

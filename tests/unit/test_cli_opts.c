@@ -12,12 +12,30 @@ enum { O_NUM = AM_OPT_LONG, O_SECS, O_NAME };
 
 static const struct am_opt opts[] = {
     {.name = "flag", .key = 'f', .help = "a flag"},
-    {.name = "num", .key = O_NUM, .type = AM_OPT_UINT, .arg = "N", .help = "a number",
-     .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT, .min = 1, .max = 256, .dflt = 64},
-    {.name = "secs", .key = 's', .type = AM_OPT_REAL, .arg = "S", .help = "seconds",
-     .flags = AM_OPT_POSITIVE, .fmax = 10},
-    {.name = "name", .key = O_NAME, .type = AM_OPT_STRING, .arg = "NAME", .alias = "comm",
-     .help = "a name\nover two lines", .flags = AM_OPT_SHOW_DEFAULT, .sdflt = "x"},
+    {.name = "num",
+     .key = O_NUM,
+     .type = AM_OPT_UINT,
+     .arg = "N",
+     .help = "a number",
+     .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT,
+     .min = 1,
+     .max = 256,
+     .dflt = 64},
+    {.name = "secs",
+     .key = 's',
+     .type = AM_OPT_REAL,
+     .arg = "S",
+     .help = "seconds",
+     .flags = AM_OPT_POSITIVE,
+     .fmax = 10},
+    {.name = "name",
+     .key = O_NAME,
+     .type = AM_OPT_STRING,
+     .arg = "NAME",
+     .alias = "comm",
+     .help = "a name\nover two lines",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "x"},
     {.name = "secret", .key = 'z', .flags = AM_OPT_HIDDEN, .help = ""},
     {0},
 };
@@ -62,9 +80,8 @@ Test(cli_opts, values_arrive_converted_in_order)
 {
 	struct seen s;
 
-	cr_assert_eq(parse(&s, (char *[]){"t", "-f", "--num", "256", "-s0.5", "--comm", "bash",
-					  NULL}),
-		     0);
+	cr_assert_eq(
+	    parse(&s, (char *[]){"t", "-f", "--num", "256", "-s0.5", "--comm", "bash", NULL}), 0);
 	cr_assert_eq(s.n, 4);
 	cr_assert_eq(s.keys[0], 'f');
 	cr_assert_eq(s.keys[1], O_NUM);
@@ -78,9 +95,9 @@ Test(cli_opts, values_arrive_converted_in_order)
 Test(cli_opts, numbers_outside_the_declared_limits_are_usage_errors)
 {
 	static const char *const bad[][2] = {
-	    {"--num", "0"},  {"--num", "257"}, {"--num", "-1"},  {"--num", "+5"},
-	    {"--num", " 5"}, {"--num", "5x"},  {"--num", ""},    {"--num", "18446744073709551616"},
-	    {"-s", "0"},     {"-s", "-0.5"},   {"-s", "10.5"},   {"-s", "nan"},
+	    {"--num", "0"},  {"--num", "257"}, {"--num", "-1"}, {"--num", "+5"},
+	    {"--num", " 5"}, {"--num", "5x"},  {"--num", ""},	{"--num", "18446744073709551616"},
+	    {"-s", "0"},     {"-s", "-0.5"},   {"-s", "10.5"},	{"-s", "nan"},
 	    {"-s", "inf"},   {"-s", "1s"},
 	};
 	struct seen s;
@@ -123,7 +140,8 @@ Test(cli_opts, help_prints_the_limits_the_parser_checks)
 	cr_assert(strstr(buf, "usage: antimetal-agent test [OPTIONS]\n\nAbout.\n"), "%s", buf);
 	cr_assert(strstr(buf, "  -f, --flag"), "%s", buf);
 	cr_assert(strstr(buf, "      --num N      a number (1 to 256, default 64)\n"), "%s", buf);
-	cr_assert(strstr(buf, "a name\n                   over two lines (default x)\n"), "%s", buf);
+	cr_assert(strstr(buf, "a name\n                   over two lines (default x)\n"), "%s",
+		  buf);
 	cr_assert(strstr(buf, "  -h, --help       this text\n"), "%s", buf);
 	cr_assert_null(strstr(buf, "secret"), "a hidden option is listed: %s", buf);
 	cr_assert_null(strstr(buf, "comm"), "an alias is listed: %s", buf);

@@ -9,7 +9,7 @@
 #include "testutil.h"
 #include "util/container_id.h"
 
-#define ID "3f4c1e9a0b2d4e6f8a1c3e5f7b9d0a2c4e6f8b1d3a5c7e9f0b2d4f6a8c0e1b3d"
+#define ID  "3f4c1e9a0b2d4e6f8a1c3e5f7b9d0a2c4e6f8b1d3a5c7e9f0b2d4f6a8c0e1b3d"
 #define ID2 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void expect(const char *path, const char *id, const char *runtime)
@@ -56,7 +56,8 @@ Test(container_id, crio)
 Test(container_id, podman)
 {
 	expect("/machine.slice/libpod-" ID ".scope", ID, "podman");
-	expect("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID ".scope/container",
+	expect("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID
+	       ".scope/container",
 	       ID, "podman");
 	expect("/libpod_parent/libpod-" ID, ID, "podman");
 	expect("/machine.slice/libpod-conmon-" ID ".scope", NULL, NULL);
@@ -82,12 +83,15 @@ Test(container_id, host_paths_have_none)
 Test(container_id, malformed_ids_rejected)
 {
 	/* 63 digits, 65 digits, uppercase, non-hex */
-	expect("/system.slice/docker-3f4c1e9a0b2d4e6f8a1c3e5f7b9d0a2c4e6f8b1d3a5c7e9f0b2d4f6a8c0e1b3.scope",
+	expect("/system.slice/"
+	       "docker-3f4c1e9a0b2d4e6f8a1c3e5f7b9d0a2c4e6f8b1d3a5c7e9f0b2d4f6a8c0e1b3.scope",
 	       NULL, NULL);
 	expect("/system.slice/docker-" ID "0.scope", NULL, NULL);
-	expect("/system.slice/docker-3F4C1E9A0B2D4E6F8A1C3E5F7B9D0A2C4E6F8B1D3A5C7E9F0B2D4F6A8C0E1B3D.scope",
+	expect("/system.slice/"
+	       "docker-3F4C1E9A0B2D4E6F8A1C3E5F7B9D0A2C4E6F8B1D3A5C7E9F0B2D4F6A8C0E1B3D.scope",
 	       NULL, NULL);
-	expect("/docker/3f4c1e9a0b2d4e6f8a1c3e5f7b9d0a2c4e6f8b1d3a5c7e9f0b2d4f6a8c0e1b3z", NULL, NULL);
+	expect("/docker/3f4c1e9a0b2d4e6f8a1c3e5f7b9d0a2c4e6f8b1d3a5c7e9f0b2d4f6a8c0e1b3z", NULL,
+	       NULL);
 	expect("/system.slice/docker-.scope", NULL, NULL);
 }
 
@@ -109,25 +113,26 @@ Test(cgroup_mount, hybrid_unified_escaped_and_absent)
 {
 	char out[256];
 
-	cr_assert_eq(mount_from("31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-				"32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-				"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
-				out, sizeof(out)),
-		     0);
+	cr_assert_eq(
+	    mount_from("31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+		       "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+		       "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+		       out, sizeof(out)),
+	    0);
 	cr_expect_str_eq(out, "/sys/fs/cgroup/unified");
 	cr_assert_eq(mount_from("27 22 0:24 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 "
 				"rw,nsdelegate\n",
 				out, sizeof(out)),
 		     0);
 	cr_expect_str_eq(out, "/sys/fs/cgroup");
-	cr_assert_eq(mount_from("50 1 0:40 / /mnt/my\\040cgroups rw - cgroup2 none rw\n", out,
-				sizeof(out)),
-		     0);
+	cr_assert_eq(
+	    mount_from("50 1 0:40 / /mnt/my\\040cgroups rw - cgroup2 none rw\n", out, sizeof(out)),
+	    0);
 	cr_expect_str_eq(out, "/mnt/my cgroups");
 	cr_expect_lt(mount_from("32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n", out,
 				sizeof(out)),
 		     0, "a v1-only host has no cgroup2 mount");
-	cr_expect_lt(mount_from("41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n", out,
-				8),
-		     0, "a mount point longer than the buffer is an error, not a cut");
+	cr_expect_lt(
+	    mount_from("41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n", out, 8), 0,
+	    "a mount point longer than the buffer is an error, not a cut");
 }

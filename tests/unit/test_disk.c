@@ -6,7 +6,6 @@
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
 
-
 Test(disk, captured_fixture_exact)
 {
 	struct am_metric_set s = {0};

@@ -11,7 +11,7 @@
 static char *quote(const char *s, size_t len)
 {
 	static char out[256];
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	am_shell_quote(&b, s, len);
 	snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
@@ -37,19 +37,21 @@ Test(exec_render, shell_quote)
 	/* a truncated UTF-8 sequence is bytes, not a character */
 	cr_expect_str_eq(Q("caf\xc3"), "$'caf\\xc3'");
 	/* right-to-left override would reorder what follows on screen */
-	cr_expect_str_eq(Q("a\xe2\x80\xae" "b"), "$'a\\u202eb'");
+	cr_expect_str_eq(Q("a\xe2\x80\xae"
+			   "b"),
+			 "$'a\\u202eb'");
 	cr_expect_str_eq(Q("$(rm -rf /)"), "'$(rm -rf /)'");
 	cr_expect_str_eq(Q("[truncated]"), "'[truncated]'");
 }
 
 static const struct am_exec_arg args[] = {
-	{ "/bin/echo", 9 }, { "a b", 3 }, { "quo\"te's", 8 }, { "new\nline", 8 },
-	{ "\xc3\xbcni", 4 }, { "\xff", 1 }, { "", 0 },
+    {"/bin/echo", 9},  {"a b", 3},  {"quo\"te's", 8}, {"new\nline", 8},
+    {"\xc3\xbcni", 4}, {"\xff", 1}, {"", 0},
 };
 
 static struct am_exec_record exec_record(void)
 {
-	struct am_exec_record r = { 0 };
+	struct am_exec_record r = {0};
 
 	r.kind = AM_EXEC_EVENT;
 	r.ts_mono_ns = 1000;
@@ -72,38 +74,41 @@ static struct am_exec_record exec_record(void)
 Test(exec_render, text_line)
 {
 	struct am_exec_record r = exec_record();
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	am_exec_render_text(&b, &r, false);
-	cr_expect_str_eq(b.data, "echo             42      7       0       /bin/echo 'a b' $'quo\"te\\'s' "
-				 "$'new\\nline' '\xc3\xbcni' $'\\xff' ''\n");
+	cr_expect_str_eq(b.data,
+			 "echo             42      7       0       /bin/echo 'a b' $'quo\"te\\'s' "
+			 "$'new\\nline' '\xc3\xbcni' $'\\xff' ''\n");
 	am_strbuf_reset(&b);
 	r.ret = -ENOENT;
 	r.argc = 1;
 	r.args_truncated = true;
 	am_exec_render_text(&b, &r, false);
-	cr_expect_str_eq(b.data, "echo             42      7       ENOENT  /bin/echo [truncated]\n");
+	cr_expect_str_eq(b.data,
+			 "echo             42      7       ENOENT  /bin/echo [truncated]\n");
 	am_strbuf_free(&b);
 }
 
 Test(exec_render, json_exec_is_exact)
 {
 	struct am_exec_record r = exec_record();
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	r.cgroup_path = "/system.slice/docker-x.scope";
 	r.container_id = "abc";
 	r.container_runtime = "docker";
 	am_exec_render_json(&b, &r);
-	cr_expect_str_eq(b.data,
-			 "{\"type\":\"exec\",\"time\":\"2025-11-25T13:24:16.123456789Z\",\"ts_ns\":1000,"
-			 "\"pid\":42,\"tid\":42,\"ppid\":7,\"uid\":1000,\"gid\":100,\"comm\":\"echo\","
-			 "\"cgroup_id\":99,\"cgroup\":\"/system.slice/docker-x.scope\","
-			 "\"container_id\":\"abc\",\"container_runtime\":\"docker\",\"ret_ts_ns\":2000,"
-			 "\"syscall\":\"execve\",\"filename\":\"/bin/echo\",\"args\":[\"/bin/echo\","
-			 "\"a b\",\"quo\\\"te's\",\"new\\nline\",\"\xc3\xbcni\",{\"base64\":\"/w==\"},\"\"],"
-			 "\"args_truncated\":false,\"filename_truncated\":false,\"read_failed\":false,"
-			 "\"ret\":0}\n");
+	cr_expect_str_eq(
+	    b.data,
+	    "{\"type\":\"exec\",\"time\":\"2025-11-25T13:24:16.123456789Z\",\"ts_ns\":1000,"
+	    "\"pid\":42,\"tid\":42,\"ppid\":7,\"uid\":1000,\"gid\":100,\"comm\":\"echo\","
+	    "\"cgroup_id\":99,\"cgroup\":\"/system.slice/docker-x.scope\","
+	    "\"container_id\":\"abc\",\"container_runtime\":\"docker\",\"ret_ts_ns\":2000,"
+	    "\"syscall\":\"execve\",\"filename\":\"/bin/echo\",\"args\":[\"/bin/echo\","
+	    "\"a b\",\"quo\\\"te's\",\"new\\nline\",\"\xc3\xbcni\",{\"base64\":\"/w==\"},\"\"],"
+	    "\"args_truncated\":false,\"filename_truncated\":false,\"read_failed\":false,"
+	    "\"ret\":0}\n");
 	am_strbuf_free(&b);
 }
 
@@ -111,7 +116,7 @@ Test(exec_render, json_exec_is_exact)
 Test(exec_render, json_is_valid_for_every_byte)
 {
 	struct am_exec_record r = exec_record();
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 	char bytes[255], comm[17];
 	struct am_exec_arg one;
 	int i;
@@ -135,7 +140,7 @@ Test(exec_render, json_is_valid_for_every_byte)
 Test(exec_render, json_failure_and_execveat)
 {
 	struct am_exec_record r = exec_record();
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	r.ret = -ENOENT;
 	r.execveat = true;
@@ -157,19 +162,21 @@ Test(exec_render, json_failure_and_execveat)
 Test(exec_render, exit_records)
 {
 	struct am_exec_record r = exec_record();
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	r.kind = AM_EXIT_EVENT;
 	r.exit_code = 3;
 	r.lifetime_ns = 1500000;
 	am_exec_render_text(&b, &r, false);
-	cr_expect_str_eq(b.data, "echo             42      7       EXIT    [exit 3 after 1.500 ms]\n");
+	cr_expect_str_eq(b.data,
+			 "echo             42      7       EXIT    [exit 3 after 1.500 ms]\n");
 	am_strbuf_reset(&b);
 	r.exit_code = 0;
 	r.exit_signal = 9;
 	am_exec_render_text(&b, &r, false);
-	cr_expect_str_eq(b.data,
-			 "echo             42      7       EXIT    [killed by SIGKILL after 1.500 ms]\n");
+	cr_expect_str_eq(
+	    b.data,
+	    "echo             42      7       EXIT    [killed by SIGKILL after 1.500 ms]\n");
 	am_strbuf_reset(&b);
 	am_exec_render_json(&b, &r);
 	cr_expect(strstr(b.data, "\"type\":\"exit\"") != NULL, "%s", b.data);
@@ -182,7 +189,7 @@ Test(exec_render, exit_records)
 Test(exec_render, hostile_comm_is_escaped)
 {
 	struct am_exec_record r = exec_record();
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	strcpy(r.comm, "x\ny");
 	am_exec_render_text(&b, &r, false);
@@ -193,15 +200,20 @@ Test(exec_render, hostile_comm_is_escaped)
 
 Test(exec_render, stats_line)
 {
-	struct am_execsnoop_stats st = { .execs = 5, .exits = 2, .output_failures = 1,
-					 .lost_samples = 3, .drops = 4, .read_failures = 6 };
-	struct am_strbuf b = { 0 };
+	struct am_execsnoop_stats st = {.execs = 5,
+					.exits = 2,
+					.output_failures = 1,
+					.lost_samples = 3,
+					.drops = 4,
+					.read_failures = 6};
+	struct am_strbuf b = {0};
 
 	am_exec_render_stats_json(&b, &st, 1764077056000000000ull, true);
-	cr_expect_str_eq(b.data,
-			 "{\"type\":\"stats\",\"time\":\"2025-11-25T13:24:16.000000000Z\",\"final\":true,"
-			 "\"events\":7,\"execs\":5,\"exits\":2,\"drops\":4,\"output_failures\":1,"
-			 "\"stash_failures\":0,\"lost_samples\":3,\"malformed\":0,\"read_failures\":6,"
-			 "\"unmatched\":0}\n");
+	cr_expect_str_eq(
+	    b.data,
+	    "{\"type\":\"stats\",\"time\":\"2025-11-25T13:24:16.000000000Z\",\"final\":true,"
+	    "\"events\":7,\"execs\":5,\"exits\":2,\"drops\":4,\"output_failures\":1,"
+	    "\"stash_failures\":0,\"lost_samples\":3,\"malformed\":0,\"read_failures\":6,"
+	    "\"unmatched\":0}\n");
 	am_strbuf_free(&b);
 }

@@ -15,7 +15,6 @@
 #include "collector_testlib.h"
 #include "util/clock.h"
 
-
 Test(filesystem, root_file_system_matches_statfs)
 {
 	struct am_metric_set s = {0};

@@ -13,7 +13,7 @@ static char *render_bytes(const void *data, size_t len, struct am_strbuf *b)
 
 Test(json, escapes_quotes_backslashes_and_controls)
 {
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	cr_assert_str_eq(render_bytes("a \"b\" \\c\n\t\x01\x7f", 12, &b),
 			 "\"a \\\"b\\\" \\\\c\\n\\t\\u0001\\u007f\"");
@@ -22,15 +22,16 @@ Test(json, escapes_quotes_backslashes_and_controls)
 
 Test(json, keeps_valid_utf8_verbatim)
 {
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
-	cr_assert_str_eq(render_bytes("h\xc3\xa9llo \xe2\x9c\x93", 10, &b), "\"h\xc3\xa9llo \xe2\x9c\x93\"");
+	cr_assert_str_eq(render_bytes("h\xc3\xa9llo \xe2\x9c\x93", 10, &b),
+			 "\"h\xc3\xa9llo \xe2\x9c\x93\"");
 	am_strbuf_free(&b);
 }
 
 Test(json, invalid_utf8_and_nul_become_base64)
 {
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	cr_assert_str_eq(render_bytes("a\xff", 2, &b), "{\"base64\":\"Yf8=\"}");
 	cr_assert_str_eq(render_bytes("a\0b", 3, &b), "{\"base64\":\"YQBi\"}");
@@ -44,7 +45,7 @@ Test(json, invalid_utf8_and_nul_become_base64)
 
 Test(json, empty_string_and_doubles)
 {
-	struct am_strbuf b = { 0 };
+	struct am_strbuf b = {0};
 
 	cr_assert_str_eq(render_bytes("", 0, &b), "\"\"");
 	am_strbuf_reset(&b);
@@ -56,9 +57,9 @@ Test(json, empty_string_and_doubles)
 
 Test(json, base64_matches_rfc4648_vectors)
 {
-	const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	const char *want[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
-	struct am_strbuf b = { 0 };
+	const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	const char *want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	struct am_strbuf b = {0};
 	size_t i;
 
 	for (i = 0; i < 7; i++) {

@@ -5,7 +5,6 @@
 #include "collectors/system/kmsg.h"
 #include "collectors/parse/parsers.h"
 
-
 Test(kmsg, record_fields)
 {
 	static const char rec[] = "30,16,1234567,-;clocksource: kvm-clock\n SUBSYSTEM=acpi\n";

@@ -4,7 +4,6 @@
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
 
-
 Test(load, captured_fixture_exact)
 {
 	struct am_metric_set s = {0};

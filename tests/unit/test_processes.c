@@ -6,7 +6,6 @@
 #include "collector_testlib.h"
 #include "collectors/parse/parsers.h"
 
-
 Test(processes, pid_stat_with_parens_and_spaces_in_comm)
 {
 	struct am_pid_stat p;

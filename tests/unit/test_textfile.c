@@ -9,7 +9,6 @@
 #include "collectors/parse/parsers.h"
 #include "export/prom_text.h"
 
-
 #define MIXED FIXTURES "/textfile/mixed"
 
 Test(textfile, good_file_parses_with_types_help_and_escapes)

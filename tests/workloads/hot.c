@@ -1,7 +1,7 @@
 /* Profiler workload: burns CPU for SECONDS (argv[1], default 3; 0: until killed) with
- * main -> hot_a taking 3/4 of the time and main -> hot_b 1/4. Both run the same loop body, so the split is by
- * construction. `hot --slices N` does a fixed amount of work instead (benchmarks).
- * The accumulator is a volatile local so that GCC gives these leaf functions a frame: with
+ * main -> hot_a taking 3/4 of the time and main -> hot_b 1/4. Both run the same loop body, so the
+ * split is by construction. `hot --slices N` does a fixed amount of work instead (benchmarks). The
+ * accumulator is a volatile local so that GCC gives these leaf functions a frame: with
  * -fno-omit-frame-pointer it still omits the frame of a leaf that uses no stack, and the frame
  * walk then skips the caller (main). */
 #include <signal.h>

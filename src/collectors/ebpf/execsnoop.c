@@ -19,9 +19,12 @@
 #include "util/log.h"
 
 _Static_assert(AM_EXECSNOOP_MAX_ARGS == EXECSNOOP_MAX_ARGS, "header and program disagree");
-_Static_assert(AM_EXECSNOOP_MAX_ARGS_SIZE == EXECSNOOP_ARGS_SIZE_MAX, "header and program disagree");
-_Static_assert(AM_EXECSNOOP_DEFAULT_MAX_ARGS == EXECSNOOP_DEFAULT_MAX_ARGS, "header and program disagree");
-_Static_assert(AM_EXECSNOOP_DEFAULT_ARGS_SIZE == EXECSNOOP_DEFAULT_ARGS_SIZE, "header and program disagree");
+_Static_assert(AM_EXECSNOOP_MAX_ARGS_SIZE == EXECSNOOP_ARGS_SIZE_MAX,
+	       "header and program disagree");
+_Static_assert(AM_EXECSNOOP_DEFAULT_MAX_ARGS == EXECSNOOP_DEFAULT_MAX_ARGS,
+	       "header and program disagree");
+_Static_assert(AM_EXECSNOOP_DEFAULT_ARGS_SIZE == EXECSNOOP_DEFAULT_ARGS_SIZE,
+	       "header and program disagree");
 
 #define DEFAULT_RINGBUF_BYTES (4u << 20)
 #define DEFAULT_PERFBUF_PAGES 128u
@@ -94,7 +97,8 @@ static int parse_exec(struct am_execsnoop *s, const void *data, size_t size,
 	r->at_flags = e->at_flags;
 	r->args_truncated = e->flags & EXECSNOOP_F_ARGS_TRUNCATED;
 	r->filename_truncated = e->flags & EXECSNOOP_F_FILENAME_TRUNCATED;
-	r->read_failed = e->flags & (EXECSNOOP_F_ARGS_READ_FAILED | EXECSNOOP_F_FILENAME_READ_FAILED);
+	r->read_failed =
+	    e->flags & (EXECSNOOP_F_ARGS_READ_FAILED | EXECSNOOP_F_FILENAME_READ_FAILED);
 	r->filename.data = e->data;
 	r->filename.len = e->filename_size ? strnlen(e->data, e->filename_size) : 0;
 	/* Arguments are NUL-terminated strings packed behind the filename. */
@@ -208,7 +212,8 @@ static int validate(const struct am_execsnoop_opts *o)
 		       AM_TASK_COMM_LEN - 1);
 		return -EINVAL;
 	}
-	if (o->ringbuf_bytes && (o->ringbuf_bytes < 4096 || (o->ringbuf_bytes & (o->ringbuf_bytes - 1)))) {
+	if (o->ringbuf_bytes &&
+	    (o->ringbuf_bytes < 4096 || (o->ringbuf_bytes & (o->ringbuf_bytes - 1)))) {
 		am_err("execsnoop: ring buffer size %u is not a power of two of at least 4096",
 		       o->ringbuf_bytes);
 		return -EINVAL;
@@ -232,8 +237,8 @@ static int configure_output(struct am_execsnoop *s, const struct am_execsnoop_op
 	int err;
 
 	if (s->ringbuf) {
-		err = bpf_map__set_max_entries(k->maps.events_rb,
-					       o->ringbuf_bytes ? o->ringbuf_bytes : DEFAULT_RINGBUF_BYTES);
+		err = bpf_map__set_max_entries(
+		    k->maps.events_rb, o->ringbuf_bytes ? o->ringbuf_bytes : DEFAULT_RINGBUF_BYTES);
 		return err ? err : bpf_map__set_max_entries(k->maps.events_pb, 1);
 	}
 	/* As libbpf-tools' compat layer does: a kernel without ring buffers cannot create one,
@@ -251,7 +256,7 @@ static void set_rodata(struct execsnoop_bpf *k, const struct am_execsnoop_opts *
 	/* Only a kernel that says no (before 5.5) gets the generic helpers: where the probe
 	 * itself fails, the load would fail the same way and report why. */
 	k->rodata->use_probe_read_user =
-		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_probe_read_user, NULL) != 0;
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_probe_read_user, NULL) != 0;
 	k->rodata->failed_only = o->failed_only;
 	k->rodata->filter_uid = o->filter_uid;
 	k->rodata->target_uid = o->uid;
@@ -262,7 +267,8 @@ static void set_rodata(struct execsnoop_bpf *k, const struct am_execsnoop_opts *
 	k->rodata->filter_cgroup = o->cgroup != NULL;
 	k->rodata->target_cgroup = cgroup_id;
 	k->rodata->max_args = o->max_args ? o->max_args : EXECSNOOP_DEFAULT_MAX_ARGS;
-	k->rodata->max_args_size = o->max_args_size ? o->max_args_size : EXECSNOOP_DEFAULT_ARGS_SIZE;
+	k->rodata->max_args_size =
+	    o->max_args_size ? o->max_args_size : EXECSNOOP_DEFAULT_ARGS_SIZE;
 	k->rodata->stash_value_size = offsetof(struct execsnoop_exec, data) +
 				      EXECSNOOP_FILENAME_MAX + k->rodata->max_args_size;
 }
@@ -323,14 +329,15 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 		s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events_rb), on_ringbuf, s, NULL);
 		err = s->rb ? 0 : -errno;
 	} else {
-		s->pb = perf_buffer__new(bpf_map__fd(s->skel->maps.events_pb),
-					 o->perfbuf_pages ? o->perfbuf_pages : DEFAULT_PERFBUF_PAGES,
-					 on_perfbuf, on_perfbuf_lost, s, NULL);
+		s->pb =
+		    perf_buffer__new(bpf_map__fd(s->skel->maps.events_pb),
+				     o->perfbuf_pages ? o->perfbuf_pages : DEFAULT_PERFBUF_PAGES,
+				     on_perfbuf, on_perfbuf_lost, s, NULL);
 		err = s->pb ? 0 : -errno;
 	}
 	if (err) {
-		am_err("execsnoop: cannot open the %s: %s", s->ringbuf ? "ring buffer" : "perf buffer",
-		       strerror(-err));
+		am_err("execsnoop: cannot open the %s: %s",
+		       s->ringbuf ? "ring buffer" : "perf buffer", strerror(-err));
 		goto fail;
 	}
 	if (o->resolve_cgroups && am_cgroup_paths_open(NULL, &s->cgroups))
@@ -376,7 +383,8 @@ int am_execsnoop_poll(struct am_execsnoop *s, int timeout_ms)
 	err = am_execsnoop_consume(s);
 	if (err != 0)
 		return err;
-	err = s->ringbuf ? ring_buffer__poll(s->rb, timeout_ms) : perf_buffer__poll(s->pb, timeout_ms);
+	err = s->ringbuf ? ring_buffer__poll(s->rb, timeout_ms)
+			 : perf_buffer__poll(s->pb, timeout_ms);
 	if (err >= 0 && s->execs + s->exits == before)
 		err = s->ringbuf ? ring_buffer__consume(s->rb) : perf_buffer__consume(s->pb);
 	return delivered_since(s, before, err);
@@ -398,9 +406,9 @@ void am_execsnoop_stats(struct am_execsnoop *s, struct am_execsnoop_stats *out)
 	out->malformed = s->malformed;
 	/* A perf buffer overrun is seen twice: the program's output call fails, and the kernel
 	 * later reports the same samples as lost. */
-	out->drops = out->stash_failures + s->malformed +
-		     (out->lost_samples > out->output_failures ? out->lost_samples
-							       : out->output_failures);
+	out->drops =
+	    out->stash_failures + s->malformed +
+	    (out->lost_samples > out->output_failures ? out->lost_samples : out->output_failures);
 }
 
 void am_execsnoop_set_batching(struct am_execsnoop *s, bool batching)

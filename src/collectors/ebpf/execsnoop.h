@@ -23,25 +23,25 @@ enum am_execsnoop_buffer {
 struct am_execsnoop_opts {
 	am_exec_cb cb;
 	void *ctx;
-	const char *btf_path;            /* NULL: native BTF */
+	const char *btf_path; /* NULL: native BTF */
 	enum am_execsnoop_buffer buffer;
-	bool exits;                      /* also deliver process exits */
-	bool failed_only;                /* only execs that failed */
+	bool exits;	  /* also deliver process exits */
+	bool failed_only; /* only execs that failed */
 	bool filter_uid;
 	uint32_t uid;
-	const char *comm;                /* only this comm (after the exec); NULL: any */
-	const char *cgroup;              /* only this cgroup v2 directory; NULL: any */
-	uint32_t max_args;      /* 0: AM_EXECSNOOP_DEFAULT_MAX_ARGS; at most AM_EXECSNOOP_MAX_ARGS */
+	const char *comm;   /* only this comm (after the exec); NULL: any */
+	const char *cgroup; /* only this cgroup v2 directory; NULL: any */
+	uint32_t max_args;  /* 0: AM_EXECSNOOP_DEFAULT_MAX_ARGS; at most AM_EXECSNOOP_MAX_ARGS */
 	uint32_t max_args_size; /* 0: AM_EXECSNOOP_DEFAULT_ARGS_SIZE; at most ..._MAX_ARGS_SIZE */
-	bool resolve_cgroups;            /* fill cgroup_path and container_id */
-	uint32_t ringbuf_bytes;          /* 0: default (4 MiB) */
-	uint32_t perfbuf_pages;          /* per CPU; 0: default (128) */
+	bool resolve_cgroups;	/* fill cgroup_path and container_id */
+	uint32_t ringbuf_bytes; /* 0: default (4 MiB) */
+	uint32_t perfbuf_pages; /* per CPU; 0: default (128) */
 };
 
 /* Limits of the compiled program, and the defaults it applies. */
-#define AM_EXECSNOOP_MAX_ARGS 256
-#define AM_EXECSNOOP_MAX_ARGS_SIZE 15360
-#define AM_EXECSNOOP_DEFAULT_MAX_ARGS 64
+#define AM_EXECSNOOP_MAX_ARGS	       256
+#define AM_EXECSNOOP_MAX_ARGS_SIZE     15360
+#define AM_EXECSNOOP_DEFAULT_MAX_ARGS  64
 #define AM_EXECSNOOP_DEFAULT_ARGS_SIZE 4096
 
 /* Validate OPTS, then open, load and attach. Returns 0 and *OUT, or -errno with the reason

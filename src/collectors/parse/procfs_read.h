@@ -18,7 +18,7 @@ struct am_roots_buf {
 	char procfs[512];
 	char sysfs[512];
 	char devfs[512];
-	char textfile[512]; /* "" = none */
+	char textfile[512];		 /* "" = none */
 	uint64_t (*clock_ns)(void *ctx); /* the roots' clock, NULL for CLOCK_MONOTONIC */
 	void *clock_ctx;
 };
