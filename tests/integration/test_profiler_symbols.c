@@ -1,16 +1,14 @@
 /* The profiler's symbols end to end: inlined functions and file:line in the pprof Line entries
  * as `go tool pprof -lines` shows them (an -O2 -g workload), and a stripped binary named
  * through elfutils' debuginfod server on loopback (`profile` with DEBUGINFOD_URLS). */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "http_get.h"
 #include "testutil.h"
 
 /* Sum of the folded lines containing NEEDLE, and of all lines. */
@@ -208,21 +206,6 @@ Test(profiler_symbols, max_stack_out_of_range_is_bad_usage)
 	am_strbuf_free(&err);
 }
 
-/* A loopback TCP port nothing listens on now. */
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	cr_assert_geq(s, 0);
-	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(s);
-	return port;
-}
-
 /* The build-id of FILE, from readelf -n. */
 static void build_id(const char *file, char bid[41])
 {
@@ -262,7 +245,7 @@ Test(profiler_symbols, stripped_binary_named_through_debuginfod)
 		 srv, srv, bin);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	build_id(bin, bid);
-	snprintf(port_s, sizeof(port_s), "%d", free_port());
+	snprintf(port_s, sizeof(port_s), "%d", am_http_free_port());
 	snprintf(db, sizeof(db), "%s/index.sqlite", tmpdir);
 	{
 		char *argv[] = {"/usr/bin/debuginfod", "-p", port_s, "-d", db, "-F", srv, NULL};

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "symbolize/usym.h"
+#include "http_get.h"
 #include "testutil.h"
 
 #define HOT AM_TEST_BUILD_DIR "/tests/workloads/hot"
@@ -206,21 +207,6 @@ Test(symbols_stripped, gnu_debuglink_beside_and_in_dot_debug)
 	free(dir);
 }
 
-/* A loopback TCP port nothing listens on now. */
-static int free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	cr_assert_geq(s, 0);
-	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(s);
-	return port;
-}
-
 Test(symbols_stripped, debuginfod_on_loopback, .timeout = 120)
 {
 	char port_s[16], url[64], db[4200], srv[4200], bin[4200], cmd[8192], bid[41], *name, *dir;
@@ -236,7 +222,7 @@ Test(symbols_stripped, debuginfod_on_loopback, .timeout = 120)
 	free(name_of_hot_a(u, bin, bid));
 	am_usym_free(u);
 	sh("mkdir -p %s/srv %s/cache && mv %s/full.debug %s/srv/hot.debug", dir);
-	snprintf(port_s, sizeof(port_s), "%d", free_port());
+	snprintf(port_s, sizeof(port_s), "%d", am_http_free_port());
 	snprintf(db, sizeof(db), "%s/index.sqlite", dir);
 	snprintf(srv, sizeof(srv), "%s/srv", dir);
 	{
