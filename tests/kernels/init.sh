@@ -25,6 +25,8 @@ mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# Loopback up: the daemon tests (test_oom) scrape the agent's /metrics on 127.0.0.1.
+ip link set lo up
 # Kernel messages would interleave with the result lines.
 echo 1 >/proc/sys/kernel/printk
 # Written by mkinitramfs.sh: AGENT, TEST_BINS, WORKLOAD_DIR, PROFILE_WORKLOAD, PROFILE_WANT,
