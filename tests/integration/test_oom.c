@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/cgroup_path.h"
 #include "http_get.h"
 #include "testutil.h"
 
@@ -63,28 +64,6 @@ static void write_str(const char *path, const char *s)
 	close(fd);
 }
 
-/* The cgroup2 mount point from /proc/self/mountinfo into ROOT; false when none. */
-static bool find_cgroup2(void)
-{
-	struct am_strbuf mi = {0};
-	const char *line;
-	bool found = false;
-
-	if (am_test_read_file("/proc/self/mountinfo", &mi))
-		return false;
-	for (line = mi.data; line && *line && !found; line = strchr(line, '\n'), line += !!line) {
-		const char *sep = strstr(line, " - cgroup2 "), *eol = strchr(line, '\n');
-		char mnt[256];
-
-		if (sep && (!eol || sep < eol) && sscanf(line, "%*s %*s %*s %*s %255s", mnt) == 1) {
-			snprintf(root, sizeof(root), "%s", mnt);
-			found = true;
-		}
-	}
-	am_strbuf_free(&mi);
-	return found;
-}
-
 /* A memory hierarchy to make the test's cgroup in: v1's, else a cgroup2 one whose root offers
  * the memory controller (enabled for its children here). */
 static void require_memcg(void)
@@ -100,7 +79,7 @@ static void require_memcg(void)
 		v2 = false;
 		return;
 	}
-	if (!find_cgroup2())
+	if (am_cgroup2_mount(NULL, root, sizeof(root)))
 		cr_skip_test("skipped: no cgroup v1 memory hierarchy and no cgroup2 mount");
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
 	if (am_test_read_file(path, &ctl) || !ctl.data || !strstr(ctl.data, "memory")) {
