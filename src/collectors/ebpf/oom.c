@@ -113,6 +113,18 @@ static void bpf_cgroup(struct am_oom *o, const struct oom_victim *v, struct even
 	}
 }
 
+/* The memory figures the tracepoint record and the kernel log's line both carry, under the
+ * same names (two layouts: the BPF one is pinned by the layout checks). */
+#define COPY_FIGURES(ev, src)                                                                      \
+	do {                                                                                       \
+		(ev)->total_vm_kb = (src)->total_vm_kb;                                            \
+		(ev)->anon_rss_kb = (src)->anon_rss_kb;                                            \
+		(ev)->file_rss_kb = (src)->file_rss_kb;                                            \
+		(ev)->shmem_rss_kb = (src)->shmem_rss_kb;                                          \
+		(ev)->pgtables_kb = (src)->pgtables_kb;                                            \
+		(ev)->oom_score_adj = (src)->oom_score_adj;                                        \
+	} while (0)
+
 static int on_bpf_record(void *ctx, void *data, size_t size)
 {
 	struct am_oom *o = ctx;
@@ -135,12 +147,7 @@ static int on_bpf_record(void *ctx, void *data, size_t size)
 	b.ev.have_figures = v->flags & OOM_F_MEMORY_FIGURES;
 	b.ev.have_uid = b.ev.have_figures;
 	b.ev.uid = v->uid;
-	b.ev.total_vm_kb = v->total_vm_kb;
-	b.ev.anon_rss_kb = v->anon_rss_kb;
-	b.ev.file_rss_kb = v->file_rss_kb;
-	b.ev.shmem_rss_kb = v->shmem_rss_kb;
-	b.ev.pgtables_kb = v->pgtables_kb;
-	b.ev.oom_score_adj = v->oom_score_adj;
+	COPY_FIGURES(&b.ev, v);
 	bpf_cgroup(o, v, &b);
 	deliver(o, &b);
 	return 0;
@@ -204,12 +211,7 @@ static void on_kmsg_kill(struct am_oom *o, const struct am_oom_kmsg *k, uint64_t
 	b.ev.have_uid = k->have_uid;
 	b.ev.uid = k->uid;
 	b.ev.have_figures = k->have_figures;
-	b.ev.total_vm_kb = k->total_vm_kb;
-	b.ev.anon_rss_kb = k->anon_rss_kb;
-	b.ev.file_rss_kb = k->file_rss_kb;
-	b.ev.shmem_rss_kb = k->shmem_rss_kb;
-	b.ev.pgtables_kb = k->pgtables_kb;
-	b.ev.oom_score_adj = k->oom_score_adj;
+	COPY_FIGURES(&b.ev, k);
 	b.ev.constraint = k->constraint[0] ? k->constraint : NULL;
 	if (k->task_memcg[0]) {
 		snprintf(b.cgroup, sizeof(b.cgroup), "%s", k->task_memcg);
