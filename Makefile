@@ -2,7 +2,7 @@
 # See README.md for the targets; ebpf/Makefile owns the kernel side.
 
 CC      ?= cc
-PKGS    := libbpf libelf zlib libdw libprotobuf-c libmicrohttpd yaml-0.1 gnutls libcrypt
+PKGS    := libbpf libelf zlib libdw libprotobuf-c libmicrohttpd yaml-0.1 gnutls libcrypt libcurl
 BUILD   ?= build
 EBPF_BUILD := ebpf/build
 NPROC   := $(shell nproc 2>/dev/null || echo 2)
@@ -16,7 +16,7 @@ AM_CFLAGS := $(WARN) -std=gnu11 -fno-omit-frame-pointer -D_GNU_SOURCE
 CPPFLAGS += -Isrc -Iebpf/include -I$(EBPF_BUILD) -I$(BUILD)/gen \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libiberty (the C++/Rust demangler) ships no pkg-config file: a static archive, named directly.
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -lpthread -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -liberty -lsnappy -lpthread -lm
 
 # SAN=1: the ASan + UBSan build the test suite also runs, kept in its own tree.
 ifeq ($(SAN),1)
