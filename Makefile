@@ -109,7 +109,8 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: src/export/%.proto
 	protoc-c --proto_path=src/export --c_out=$(BUILD)/gen $<
 
 # protoc-c's output is not ours to fix: compiled without -Werror.
-$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c
+# Generated files include the headers of the protos they import: all of them first.
+$(BUILD)/gen/%.pb-c.o: $(BUILD)/gen/%.pb-c.c | $(PROTO_C)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(filter-out -Werror,$(AM_CFLAGS)) -MMD -MP -c $< -o $@
 
 # The skeletons and generated protobuf headers must exist before the first compile (order-only);
