@@ -295,8 +295,11 @@ static Dwarf_Frame *find_frame(Dwfl_Module *mod, uint64_t maddr)
 	return NULL;
 }
 
-/* Register REG of the caller, by FRAME's rule for it. Undefined leaves it unknown. */
-static int caller_reg(const struct uctx *c, Dwarf_Frame *frame, int reg, struct uframe *caller)
+/* Register REG of the caller, by FRAME's rule for it. Undefined leaves it unknown, and so does
+ * a rule that cannot be evaluated for a register other than the return address (RA): the walk
+ * fails later only if a caller needs it, as libdwfl's unwinder does. */
+static int caller_reg(const struct uctx *c, Dwarf_Frame *frame, int reg, int ra,
+		      struct uframe *caller)
 {
 	Dwarf_Op mem[3], *ops = NULL;
 	size_t nops = 0;
@@ -313,10 +316,18 @@ static int caller_reg(const struct uctx *c, Dwarf_Frame *frame, int reg, struct 
 		return UNW_OK;
 	}
 	err = eval(c, ops, nops, &v, &value);
+	/* GCC's x86_64 epilogues pop saved registers without CFI saying so: in an interrupted
+	 * frame, a save slot below sp was popped already, back into the register. */
+	if (err == UNW_OK && !value && c->f->exact_pc && v < c->f->r[AM_UNWIND_REG_SP])
+		return UNW_OK;
 	if (err == UNW_OK && !value)
 		err = read_stack(c, v, &v);
-	if (err != UNW_OK)
-		return err;
+	if (err != UNW_OK) {
+		if (reg == ra)
+			return err;
+		caller->known &= ~(1u << reg);
+		return UNW_OK;
+	}
 	caller->r[reg] = v;
 	caller->known |= 1u << reg;
 	return UNW_OK;
@@ -344,7 +355,7 @@ static int step_cfi(struct uctx *c, Dwarf_Frame *frame, struct uframe *f)
 	caller.r[AM_UNWIND_REG_SP] = c->cfa;
 	caller.known |= 1u << AM_UNWIND_REG_SP;
 	for (reg = 0; reg < AM_UNWIND_NREGS; reg++) {
-		err = caller_reg(c, frame, reg, &caller);
+		err = caller_reg(c, frame, reg, ra, &caller);
 		if (err != UNW_OK)
 			return err;
 	}
