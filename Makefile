@@ -199,7 +199,14 @@ run:
 	$(MAKE) all
 	$(AGENT) run
 
-bench: $(AGENT) $(WORKLOADS)
+# Benchmark programs (bench/*.c) link the library and the tests' ptrace stack sampler.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BENCH_BINS): $(BUILD)/bench/%: bench/%.c $(LIB) $(BUILD)/obj/tests/common/ptrace_stack.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(AM_CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) $< \
+		$(BUILD)/obj/tests/common/ptrace_stack.o $(LIB) $(LDLIBS) -o $@
+
+bench: $(AGENT) $(WORKLOADS) $(BENCH_BINS)
 	bench/run.sh
 
 hardware-tests: $(BUILD)/hardware-tests $(AGENT) $(WORKLOADS)
