@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -549,4 +551,107 @@ Test(unwind, debian_python3_stopped_at_random_points_reaches_the_entry, .timeout
 	pid = start_filter(argv, "/dev/null");
 	sample_program("python3", pid, 80);
 	am_test_reap(pid);
+}
+
+/* This process's vDSO function NAME, or 0. */
+static uintptr_t vdso_function(const char *name)
+{
+	uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR), found = 0;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	const Elf64_Shdr *sh;
+
+	if (!base)
+		return 0;
+	sh = (const Elf64_Shdr *)(base + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum && !found; i++) {
+		const Elf64_Sym *sym = (const Elf64_Sym *)(base + sh[i].sh_offset);
+		const char *str = (const char *)(base + sh[sh[i].sh_link].sh_offset);
+
+		if (sh[i].sh_type != SHT_DYNSYM)
+			continue;
+		for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++)
+			if (!strcmp(str + sym[k].st_name, name) && sym[k].st_value)
+				found = base + sym[k].st_value;
+	}
+	return found;
+}
+
+/* A sample in the vDSO (clock_gettime, called very often): its CFI comes from the image the
+ * kernel maps into every process, and the walk goes on to its caller. */
+Test(unwind, vdso_frame_unwinds_to_its_caller)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uintptr_t fn = vdso_function("__vdso_clock_gettime");
+	uint32_t self = (uint32_t)getpid();
+	struct am_unwind_regs regs = {0};
+	enum am_unwind_stop stop;
+	uint64_t pcs[8], stack[4] = {0};
+	int n;
+
+	if (!fn)
+		cr_skip_test("skipped: no vDSO with __vdso_clock_gettime here");
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	/* At its first instruction, called from unwind_test_callee, which was called from the
+	 * entry (a zero return address). */
+	regs.r[AM_UNWIND_REG_IP] = fn;
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+	stack[0] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
+
+/* JIT code has no CFI but keeps frame pointers: from a pc in anonymous executable memory, a
+ * plausible rbp chain leads to the caller, counted as a frame-pointer frame; an implausible
+ * one (rbp below sp, or a return address in no mapping) leaves the walk at NO_CFI. */
+Test(unwind, frame_pointer_step_through_jit_code_is_counted)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uint32_t self = (uint32_t)getpid();
+	struct am_unwind_regs regs = {0};
+	struct am_unwind_stats st;
+	enum am_unwind_stop stop;
+	uint64_t pcs[8], stack[8] = {0};
+	uint8_t *code;
+	int n;
+
+	code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(code, MAP_FAILED);
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	/* JIT frame: saved rbp and return address at stack[2..3]; the compiled caller
+	 * (unwind_test_callee's first instruction + 1) returns to 0: the entry. */
+	regs.r[AM_UNWIND_REG_IP] = (uintptr_t)code + 0x40;
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+	regs.r[6] = (uintptr_t)&stack[2];
+	stack[2] = 0;
+	stack[3] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
+	am_unwinder_stats(w, &st);
+	cr_assert_eq(st.fp_frames, 1);
+	cr_assert_eq(st.walks, 1);
+	cr_assert_eq(st.frames, 2);
+	cr_assert_eq(st.stops[AM_UNWIND_END], 1);
+	/* A return address in no mapping: not a frame. */
+	stack[3] = 0x1000;
+	cr_assert_eq(am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop), 1);
+	cr_assert_eq(stop, AM_UNWIND_NO_CFI);
+	/* rbp below sp: not this frame's. */
+	stack[3] = (uintptr_t)unwind_test_callee + 1;
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)&stack[4];
+	cr_assert_eq(am_unwind(w, self, 0, &regs, &stack[4], 4 * 8, pcs, 8, &stop), 1);
+	cr_assert_eq(stop, AM_UNWIND_NO_CFI);
+	am_unwinder_stats(w, &st);
+	cr_assert_eq(st.fp_frames, 1);
+	cr_assert_eq(st.stops[AM_UNWIND_NO_CFI], 2);
+	munmap(code, 4096);
+	am_unwinder_free(w);
+	am_usym_free(u);
 }
