@@ -522,7 +522,9 @@ static unsigned walk(struct am_unwinder *w, uint32_t pid, uint64_t gen,
 			*stop = AM_UNWIND_MAX;
 			return n;
 		}
-		pcs[n++] = f.r[AM_UNWIND_REG_IP];
+		/* A signal frame's caller was interrupted at this very instruction: written one
+		 * past it, so that looking it up as a return address (at pc - 1) finds it. */
+		pcs[n++] = f.r[AM_UNWIND_REG_IP] + f.exact_pc;
 	}
 }
 

@@ -40,8 +40,10 @@ void am_unwinder_free(struct am_unwinder *w);
 /* Unwind generation GEN of PID (as am_usym_snapshot / am_usym_capture_maps captured it) from
  * REGS and STACK, the LEN bytes that were at REGS->r[AM_UNWIND_REG_SP] and above. Writes up to
  * MAX addresses to PCS, innermost first (the first is the sampled ip; the others are return
- * addresses, symbolized as such), sets *STOP and returns the count (0 with *STOP set when not
- * even the first frame could be found). */
+ * addresses, symbolized as such: the pc a signal interrupted, which is not one, is written
+ * plus 1 so that it is too), sets *STOP and returns the count (0 with *STOP set when not even
+ * the first frame could be found). PID is the process (thread group) id, as usym captures
+ * it. Bounded work: at most MAX steps, each a CFI lookup and at most 17 short expressions. */
 int am_unwind(struct am_unwinder *w, uint32_t pid, uint64_t gen, const struct am_unwind_regs *regs,
 	      const void *stack, size_t len, uint64_t *pcs, unsigned max,
 	      enum am_unwind_stop *stop);

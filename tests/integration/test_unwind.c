@@ -170,6 +170,17 @@ Test(unwind, chain_through_libc_qsort_reaches_the_entry_32k)
 	chain_test("qsort", 32768, names, 7);
 }
 
+/* A signal handler's stack: through the kernel's signal frame (libc's __restore_rt, whose CFI
+ * reads the interrupted registers from the saved context) to the interrupted function, whose
+ * pc is exact, not a return address. */
+Test(unwind, signal_handler_unwinds_through_the_signal_frame)
+{
+	const char *names[] = {"chain_leaf", "chain_c",	  "chain_b", "chain_a",
+			       "on_alarm",   "main_spin", "main",    "_start"};
+
+	chain_test("signal", 8192, names, 8);
+}
+
 /* Every shorter copy gives a prefix of the whole walk, stopped as truncated, and longer copies
  * never give fewer frames. */
 Test(unwind, short_copy_is_truncated_with_the_frames_before_it_right)
