@@ -7,8 +7,9 @@
  *                 dwfl_attach_state with a memory reader over the same copies
  * Printed per method: the cold walk (the first, CFI not read yet), the first pass over every
  * sample (CFI read as new code is met), warm passes (all read), frames a stack, walks reaching
- * the entry, heap grown by the walks (malloc'd CFI state), and how many stacks both methods
- * unwound to the same frames. Medians over ROUNDS with the range. Needs ptrace of a child. */
+ * the entry, heap and resident memory grown by the first pass (malloc'd CFI state; the files'
+ * pages read), and how many stacks both methods unwound to the same frames. Medians over ROUNDS
+ * with the range. Needs ptrace of a child. */
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@ struct sample {
 };
 
 struct result {
-	double cold_us, first_us, warm_us, frames, end_pct, heap_kib;
+	double cold_us, first_us, warm_us, frames, end_pct, heap_kib, rss_kib;
 };
 
 static double now_us(void)
@@ -48,6 +49,20 @@ static double now_us(void)
 static size_t heap_used(void)
 {
 	return mallinfo2().uordblks;
+}
+
+/* Resident KiB (heap, and the files' pages libelf maps and the CFI lookups touch). */
+static double rss_kib(void)
+{
+	unsigned long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return (double)res * (double)sysconf(_SC_PAGESIZE) / 1024;
 }
 
 /* LEN bytes of a stack copy unwound by am_unwind. */
@@ -64,12 +79,13 @@ static void run_ours(pid_t pid, struct sample *sm, int n, size_t len, struct res
 	struct am_unwinder *w = am_unwinder_new(u);
 	enum am_unwind_stop stop;
 	uint64_t pcs[MAXF];
+	double t, rss0;
 	size_t heap0;
-	double t;
 	int i, k, frames = 0, ends = 0;
 
 	am_usym_snapshot(u, (uint32_t)pid, 1);
 	heap0 = heap_used();
+	rss0 = rss_kib();
 	t = now_us();
 	ours(w, pid, &sm[0], len, pcs, &stop);
 	r->cold_us = now_us() - t;
@@ -78,6 +94,7 @@ static void run_ours(pid_t pid, struct sample *sm, int n, size_t len, struct res
 		ours(w, pid, &sm[i], len, pcs, &stop);
 	r->first_us = (now_us() - t) / (n - 1);
 	r->heap_kib = (double)(heap_used() - heap0) / 1024;
+	r->rss_kib = rss_kib() - rss0;
 	t = now_us();
 	for (k = 0; k < 5; k++)
 		for (i = 0; i < n; i++) {
@@ -175,8 +192,8 @@ static void run_dwfl(pid_t pid, struct sample *sm, int n, size_t len, struct res
 	};
 	struct dwfl_ctx c = {.pid = pid, .len = len};
 	Dwfl *dwfl = dwfl_begin(&cb);
+	double t, rss0;
 	size_t heap0;
-	double t;
 	bool end;
 	int i, k, frames = 0, ends = 0;
 
@@ -188,6 +205,7 @@ static void run_dwfl(pid_t pid, struct sample *sm, int n, size_t len, struct res
 		exit(1);
 	}
 	heap0 = heap_used();
+	rss0 = rss_kib();
 	t = now_us();
 	dwfl_walk(dwfl, &c, &sm[0], &end);
 	r->cold_us = now_us() - t;
@@ -196,6 +214,7 @@ static void run_dwfl(pid_t pid, struct sample *sm, int n, size_t len, struct res
 		dwfl_walk(dwfl, &c, &sm[i], &end);
 	r->first_us = (now_us() - t) / (n - 1);
 	r->heap_kib = (double)(heap_used() - heap0) / 1024;
+	r->rss_kib = rss_kib() - rss0;
 	t = now_us();
 	for (k = 0; k < 5; k++)
 		for (i = 0; i < n; i++) {
@@ -244,6 +263,7 @@ static void row(const char *name, size_t len, const struct result *r, int n)
 	cell(r, n, offsetof(struct result, frames), "%.1f");
 	cell(r, n, offsetof(struct result, end_pct), "%.0f");
 	cell(r, n, offsetof(struct result, heap_kib), "%.0f");
+	cell(r, n, offsetof(struct result, rss_kib), "%.0f");
 	printf("\n");
 }
 
@@ -303,8 +323,8 @@ int main(int argc, char **argv)
 		}
 	printf("xz -6 stopped at %d random points, %d rounds; median (min-max)\n\n", n, rounds);
 	printf("| method    | copy   | cold walk µs | first pass µs/walk | warm µs/walk | "
-	       "frames/stack | reach entry %% | heap KiB |\n");
-	printf("|-----------|--------|---|---|---|---|---|---|\n");
+	       "frames/stack | reach entry %% | heap KiB | RSS KiB |\n");
+	printf("|-----------|--------|---|---|---|---|---|---|---|\n");
 	for (int l = 0; l < 2; l++) {
 		row("am_unwind", lens[l], ro[l], rounds);
 		row("libdwfl", lens[l], rd[l], rounds);
