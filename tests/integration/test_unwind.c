@@ -666,3 +666,149 @@ Test(unwind, frame_pointer_step_through_jit_code_is_counted)
 	am_unwinder_free(w);
 	am_usym_free(u);
 }
+
+/* Run BIN (a nofp_chain build) in direct mode until it spins, seized. */
+static pid_t start_bin(const char *bin, const char *dir)
+{
+	char *argv[] = {(char *)bin, "direct", NULL}, out[4200];
+	pid_t pid = am_test_spawn(argv, dir);
+	int err;
+
+	cr_assert_gt(pid, 0);
+	snprintf(out, sizeof(out), "%s/out.txt", dir);
+	cr_assert(am_test_wait_file_text(out, "ready", 10000, pid), "%s never got ready", bin);
+	err = am_test_ptrace_seize(pid);
+	if (err) {
+		am_test_reap(pid);
+		cr_skip_test("skipped: ptrace of a child refused here: %s", strerror(-err));
+	}
+	cr_assert_eq(am_test_ptrace_stop(pid), 0);
+	return pid;
+}
+
+/* Unwind the stopped PID with U and expect the whole chain. */
+static void expect_whole_chain(struct am_usym *u, pid_t pid, const struct am_test_stack *s)
+{
+	const char *names[] = {"chain_leaf", "chain_c", "chain_b", "chain_a", "main", "_start"};
+	struct am_unwinder *w = am_unwinder_new(u);
+	struct walk wk;
+
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)pid, 1), 0);
+	unwind_and_name(u, w, (uint32_t)pid, 1, s, s->len, &wk);
+	expect_chain(&wk, names, 6);
+	am_unwinder_free(w);
+}
+
+/* Functions whose CFI is in .debug_frame only (built without unwind tables): found there, in
+ * the file itself or, once stripped, in its separate debug file by build-id. */
+Test(unwind, debug_frame_in_the_file_or_a_separate_debug_file)
+{
+	const char *bin = AM_TEST_BUILD_DIR "/tests/workloads/nofp_chain_dwarf";
+	char *dir = am_test_mkdtemp("unwind-dbg"), cmd[16384], dbg[4200], stripped[4200];
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	struct am_usym_result r;
+	struct am_test_stack s;
+	struct walk wk;
+	pid_t pid;
+
+	if (system("command -v objcopy >/dev/null && command -v strip >/dev/null"))
+		cr_skip_test("skipped: binutils (objcopy, strip) not installed");
+	/* In the file itself. */
+	pid = start_bin(bin, dir);
+	cr_assert_eq(am_test_stack_capture(pid, 8192, &s), 0);
+	expect_whole_chain(u, pid, &s);
+	am_test_stack_free(&s);
+	am_test_reap(pid);
+
+	/* Stripped of it: no CFI for the leaf; with the debug file by build-id: whole again. */
+	snprintf(stripped, sizeof(stripped), "%s/bin", dir);
+	snprintf(dbg, sizeof(dbg), "%s/dbg", dir);
+	snprintf(cmd, sizeof(cmd), "strip --strip-debug -o %s %s", stripped, bin);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	pid = start_bin(stripped, dir);
+	cr_assert_eq(am_test_stack_capture(pid, 8192, &s), 0);
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)pid, 2), 0);
+	unwind_and_name(u, w, (uint32_t)pid, 2, &s, s.len, &wk);
+	cr_assert_eq(wk.stop, AM_UNWIND_NO_CFI, "stripped: %s", am_unwind_stop_name(wk.stop));
+	cr_assert_eq(find_frame(&wk, 0, "chain_c"), -1);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)pid, 2, s.regs.r[AM_UNWIND_REG_IP], false, &r),
+		     0);
+	cr_assert_eq(strlen(r.map->build_id), 40);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/.build-id/%.2s && objcopy --only-keep-debug %s "
+		 "%s/.build-id/%.2s/%s.debug",
+		 dbg, r.map->build_id, bin, dbg, r.map->build_id, r.map->build_id + 2);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	am_unwinder_free(w);
+	am_usym_free(u);
+	u = am_usym_new(NULL, NULL);
+	cr_assert_eq(am_usym_set_debuginfo_path(u, dbg), 0);
+	expect_whole_chain(u, pid, &s);
+	am_test_stack_free(&s);
+	am_test_reap(pid);
+	am_usym_free(u);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+/* Random registers and stacks whose words are mostly pcs inside this process's code (the most
+ * dangerous garbage: every step finds CFI): every walk ends within its limit, with a reason,
+ * without reading outside the copy (the sanitizer build checks that). */
+Test(unwind, random_stacks_end_within_bounds)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uint32_t self = (uint32_t)getpid();
+	const uintptr_t code[] = {(uintptr_t)unwind_test_callee, (uintptr_t)memcpy,
+				  (uintptr_t)qsort, (uintptr_t)am_unwind};
+	unsigned stops[AM_UNWIND_NSTOPS] = {0};
+	uint64_t x = 0x9e3779b97f4a7c15ull, stack[256], pcs[64];
+	struct am_unwind_regs regs;
+
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	for (int i = 0; i < 5000; i++) {
+		enum am_unwind_stop stop;
+		size_t len;
+		int n;
+
+		for (size_t k = 0; k < 256 + AM_UNWIND_NREGS; k++) {
+			uint64_t v;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			switch (x % 4) {
+			case 0:
+				v = code[(x >> 8) % 4] + (x >> 16) % 512;
+				break;
+			case 1:
+				v = (uintptr_t)stack + (x >> 8) % sizeof(stack);
+				break;
+			case 2:
+				v = x;
+				break;
+			default:
+				v = (x >> 8) % 4096;
+				break;
+			}
+			if (k < 256)
+				stack[k] = v;
+			else
+				regs.r[k - 256] = v;
+		}
+		regs.r[AM_UNWIND_REG_IP] = code[x % 4] + (x >> 20) % 256;
+		regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+		len = (x >> 32) % sizeof(stack);
+		n = am_unwind(w, self, 0, &regs, stack, len, pcs, 64, &stop);
+		cr_assert(n >= 1 && n <= 64);
+		cr_assert_lt((unsigned)stop, AM_UNWIND_NSTOPS);
+		stops[stop]++;
+	}
+	fprintf(stderr,
+		"random stacks: end %u, truncated %u, no CFI %u, limit %u, failed %u (of 5000)\n",
+		stops[AM_UNWIND_END], stops[AM_UNWIND_TRUNCATED], stops[AM_UNWIND_NO_CFI],
+		stops[AM_UNWIND_MAX], stops[AM_UNWIND_FAILED]);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
