@@ -281,8 +281,8 @@ static int eval(const struct uctx *c, const Dwarf_Op *ops, size_t nops, uint64_t
 			s[n - 1] = op->atom == DW_OP_neg ? -s[n - 1] : ~s[n - 1];
 			break;
 		default:
-			/* Binary operators; branches and anything else are not used by CFI
-			 * compilers emit, and refused. */
+			/* Binary operators. Branches and the rest do not occur in the CFI
+			 * compilers emit: refused. */
 			if (n < 2 || !binary_op(op->atom, s[n - 2], s[n - 1], &v))
 				return AM_UNWIND_FAILED;
 			s[n - 2] = v;
