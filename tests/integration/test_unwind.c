@@ -812,3 +812,67 @@ Test(unwind, random_stacks_end_within_bounds)
 	am_unwinder_free(w);
 	am_usym_free(u);
 }
+
+/* The address of section NAME of this test binary, loaded; 0 when it has none. */
+static uintptr_t own_section(const char *name)
+{
+	char strtab[4096];
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, str;
+	uintptr_t found = 0, bias = 0;
+	int fd = open("/proc/self/exe", O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, &eh, sizeof(eh), 0), (ssize_t)sizeof(eh));
+	cr_assert_eq(pread(fd, &str, sizeof(str), (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(sh))),
+		     (ssize_t)sizeof(str));
+	memset(strtab, 0, sizeof(strtab));
+	cr_assert_gt(pread(fd, strtab, sizeof(strtab) - 1, (off_t)str.sh_offset), 0);
+	for (unsigned i = 0; i < eh.e_shnum && !found; i++) {
+		cr_assert_eq(pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + i * sizeof(sh))),
+			     (ssize_t)sizeof(sh));
+		if (sh.sh_name < sizeof(strtab) && !strcmp(strtab + sh.sh_name, name))
+			found = sh.sh_addr;
+	}
+	close(fd);
+	/* PIE: the load bias is where the first program header says the ELF header is. */
+	if (eh.e_type == ET_DYN)
+		bias = (uintptr_t)getauxval(AT_PHDR) - eh.e_phoff;
+	return found ? bias + found : 0;
+}
+
+/* A sample in a PLT entry: the CFA is given by the linker's expression (rsp + 8, plus 8 once the
+ * entry has pushed its relocation index, at offset 11 and after), evaluated here. */
+Test(unwind, plt_entry_unwinds_with_the_linker_cfa_expression)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uintptr_t plt = own_section(".plt");
+	uint32_t self = (uint32_t)getpid();
+	struct am_unwind_regs regs = {0};
+	enum am_unwind_stop stop;
+	uint64_t pcs[8], stack[4] = {0};
+	int n;
+
+	if (!plt)
+		cr_skip_test("skipped: this build has no .plt");
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+	/* The second entry's first instruction: the return address on top. */
+	regs.r[AM_UNWIND_REG_IP] = plt + 16;
+	stack[0] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
+	/* After its push: the index on top, the return address below it. */
+	regs.r[AM_UNWIND_REG_IP] = plt + 16 + 11;
+	stack[0] = 3;
+	stack[1] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
