@@ -319,6 +319,7 @@ static int copy_config(struct am_sender *s, const struct am_sender_config *c)
 	s->cfg.content_type = own(s, c->content_type);
 	s->cfg.content_encoding = own(s, c->content_encoding);
 	s->cfg.ca_file = own(s, c->ca_file);
+	s->cfg.ca_dir = own(s, c->ca_dir ? c->ca_dir : "/etc/ssl/certs");
 	s->cfg.client_cert = own(s, c->client_cert);
 	s->cfg.client_key = own(s, c->client_key);
 	for (i = 0; i < c->nheaders; i++)

@@ -786,8 +786,11 @@ static void make_certs(void)
 		 "for n in server client; do"
 		 " %s req $K -keyout $n.key -out $n.csr -subj /CN=$n;"
 		 " %s x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1"
-		 " -extfile ext -out $n.crt; done",
-		 dir, OPENSSL, OPENSSL, OPENSSL);
+		 " -extfile ext -out $n.crt; done;"
+		 /* Another CA, and a stand-in for /etc/ssl/certs holding the first. */
+		 "%s req -x509 $K -keyout other.key -out other.crt -days 1 -subj /CN=other-ca;"
+		 "mkdir sys empty; cp ca.crt sys/; %s rehash sys",
+		 dir, OPENSSL, OPENSSL, OPENSSL, OPENSSL, OPENSSL);
 	status = am_test_run(argv, NULL, &err);
 	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status), "openssl: %s",
 		  err.data ? err.data : "");
@@ -835,6 +838,23 @@ Test(sender, https_with_a_ca_file_is_trusted_and_without_it_is_not)
 	cr_assert_eq(seen.n, 1);
 	cr_assert_str_eq(seen.id[0], "trusted");
 	cr_assert(log_has("test: https://127.0.0.1", NULL), "the TLS failure was not logged");
+}
+
+Test(sender, a_ca_file_adds_to_the_system_cas_instead_of_replacing_them)
+{
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "https");
+
+	make_certs();
+	rcv.tls = "ca";
+	receiver_start();
+	c.max_elapsed_ms = 500;
+	/* The server's CA only in the "system" directory, an unrelated CA as the file. */
+	c.ca_file = in_dir("other.crt");
+	c.ca_dir = in_dir("empty");
+	cr_assert_not(delivered_once(&c, "neither", 2), "trusted by neither, yet delivered");
+	c.ca_dir = in_dir("sys");
+	cr_assert(delivered_once(&c, "system", 3), "the CA file replaced the system's CAs");
 }
 
 Test(sender, mtls_refuses_a_sender_without_a_client_certificate)
