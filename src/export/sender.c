@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,10 +187,12 @@ static void account_success(struct am_sender *s, struct am_sender_item *it,
 	s->st.sent_items += it->nitems - rejected;
 	s->st.rejected_items += rejected;
 	s->st.last_success_unix_ns = am_clock_ns(CLOCK_REALTIME);
-	if (rejected || a->detail[0])
+	if (rejected)
 		am_sender_log_limited(s, "receiver rejected %llu of %llu items: %s",
 				      (unsigned long long)rejected, (unsigned long long)it->nitems,
 				      a->detail);
+	else if (a->detail[0])
+		am_sender_log_limited(s, "receiver's warning: %s", a->detail);
 	pop_head(s);
 	free(it->buf);
 	free(it);
@@ -363,6 +366,7 @@ int am_sender_new(const struct am_sender_config *c, struct am_sender **out, char
 		  size_t errlen)
 {
 	struct am_sender *s = calloc(1, sizeof(*s));
+	sigset_t all, old;
 	char tname[16];
 	int rc;
 
@@ -379,7 +383,13 @@ int am_sender_new(const struct am_sender_config *c, struct am_sender **out, char
 		return rc;
 	}
 	s->rnd = (uint32_t)(am_clock_ns(CLOCK_REALTIME) ^ (uintptr_t)s) | 1u;
+	/* The thread takes no signals: the agent reads SIGTERM and the rest from a signalfd,
+	 * which works only while every thread blocks them, and a peer that closes the
+	 * connection must be an EPIPE, never SIGPIPE. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&s->thread, NULL, sender_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		snprintf(err, errlen, "%s: cannot start its thread: %s", s->cfg.name, strerror(rc));
 		am_sender_free(s);

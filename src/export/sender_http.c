@@ -257,6 +257,14 @@ static void quote_body(const struct am_sender_http *h, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* The receiver's text goes to the log: no line breaks or escapes of its own. */
+static void blank_controls(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 static bool retryable_status(long status)
 {
 	return status == 429 || status == 502 || status == 503 || status == 504;
@@ -270,9 +278,11 @@ static void classify_status(struct am_sender *s, long status, struct am_attempt 
 	if (status >= 200 && status < 300) {
 		a->result = AM_ATTEMPT_OK;
 		/* A cut answer cannot be parsed; the receiver took the payload all the same. */
-		if (s->cfg.parse_response && !s->http.body_cut)
+		if (s->cfg.parse_response && !s->http.body_cut) {
 			s->cfg.parse_response(s->http.body, s->http.body_len, &a->rejected,
 					      a->detail, sizeof(a->detail));
+			blank_controls(a->detail);
+		}
 		return;
 	}
 	quote_body(&s->http, quote, sizeof(quote));

@@ -5,7 +5,9 @@
  * test checks exact accounting: items the receiver accepted + items counted dropped = items
  * submitted, and the sender's own counts agree. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,10 @@
 #define OPENSSL	 "/usr/bin/openssl"
 #define RECEIVER AM_TEST_SRC_DIR "/tests/tools/fault_receiver.js"
 #define MAX_IDS	 256
+#define OTLP_ROOT_JS                                                                               \
+	AM_TEST_SRC_DIR                                                                            \
+	"/tests/tools/otlp/node_modules/@opentelemetry/otlp-transformer/build/src/"                \
+	"generated/root.js"
 
 struct receiver {
 	pid_t pid;
@@ -689,6 +695,9 @@ Test(sender, partial_success_counts_the_rejected_items)
 	struct am_sender *s;
 	struct seen seen;
 
+	if (access(OTLP_ROOT_JS, R_OK))
+		cr_skip_test("skipped: needs npm's @opentelemetry/otlp-transformer "
+			     "(scripts/install-deps.sh installs it)");
 	c.parse_response = parse_partial;
 	receiver_start();
 	receiver_mode("mode=partial&rejected=3&message=too%20old&count=1");
@@ -892,4 +901,56 @@ Test(sender, https_negotiates_http2_when_the_receiver_offers_it)
 	am_test_read_file(rcv.record, &rec);
 	cr_assert(strstr(rec.data, "\"http_version\":\"2.0\""), "%s", rec.data);
 	am_strbuf_free(&rec);
+}
+
+/* The signal mask of this process's thread named NAME, from /proc; false when none is. */
+static bool thread_sigblk(const char *name, unsigned long long *mask)
+{
+	struct am_strbuf b = {0};
+	char path[300], comm[32];
+	bool found = false;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	const char *p;
+
+	cr_assert_not_null(d);
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		am_strbuf_reset(&b);
+		if (am_test_read_file(path, &b) || !b.data || sscanf(b.data, "%31s", comm) != 1 ||
+		    strcmp(comm, name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		am_strbuf_reset(&b);
+		cr_assert_eq(am_test_read_file(path, &b), 0);
+		p = strstr(b.data, "SigBlk:");
+		found = p && sscanf(p + 7, "%llx", mask) == 1;
+	}
+	closedir(d);
+	am_strbuf_free(&b);
+	return found;
+}
+
+Test(sender, its_thread_takes_no_signals)
+{
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	unsigned long long mask = 0;
+	struct am_sender *s;
+	sigset_t none;
+
+	/* Created from a thread that blocks nothing: the agent's signalfd needs SIGTERM, SIGINT
+	 * and SIGHUP blocked in every thread, and a closed connection must not be a SIGPIPE. */
+	sigemptyset(&none);
+	cr_assert_eq(pthread_sigmask(SIG_SETMASK, &none, NULL), 0);
+	c.name = "sigtest";
+	s = start(&c);
+	cr_assert(thread_sigblk("am-sigtest", &mask), "no thread named am-sigtest");
+	cr_assert(mask & (1ull << (SIGTERM - 1)), "SIGTERM open in the sender's thread");
+	cr_assert(mask & (1ull << (SIGINT - 1)));
+	cr_assert(mask & (1ull << (SIGHUP - 1)));
+	cr_assert(mask & (1ull << (SIGPIPE - 1)));
+	am_sender_free(s);
 }
