@@ -49,6 +49,7 @@ struct seen {
 static char *dir;
 static struct receiver rcv;
 static char logpath[512];
+static int saved_stderr = -1;
 
 static void setup(void)
 {
@@ -61,14 +62,23 @@ static void setup(void)
 	rcv.cport = am_http_free_port();
 	cr_assert(rcv.port > 0 && rcv.cport > 0 && rcv.port != rcv.cport);
 	snprintf(rcv.record, sizeof(rcv.record), "%s/record.jsonl", dir);
-	/* The sender's log lines, to check what it said. */
+	/* The sender's log lines, to check what it said; the real stderr is put back at the
+	 * end, for what the sanitizers report at exit. */
 	snprintf(logpath, sizeof(logpath), "%s/log.txt", dir);
+	saved_stderr = dup(2);
+	cr_assert_geq(saved_stderr, 0);
 	cr_assert(freopen(logpath, "w", stderr));
 	setvbuf(stderr, NULL, _IONBF, 0);
 }
 
 static void teardown(void)
 {
+	fflush(stderr);
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, 2);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
 	am_test_reap(rcv.pid);
 	if (dir)
 		am_test_rmtree(dir);
