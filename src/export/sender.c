@@ -142,8 +142,9 @@ void am_sender_submit(struct am_sender *s, void *buf, size_t len, uint64_t nitem
 	s->tail = it;
 	s->st.queue_bytes += len;
 	s->st.queued_items += nitems;
-	pthread_cond_broadcast(&s->cv);
 out:
+	/* A new head, or the payload waiting to retry evicted: the thread has to look. */
+	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	free(buf);
 }
@@ -219,7 +220,7 @@ static uint64_t retry_wait_ms(struct am_sender *s, const struct am_attempt *a)
 /* Post the head IT until it is delivered, refused, given up, evicted or the deadline passes. */
 static void deliver(struct am_sender *s, struct am_sender_item *it)
 {
-	uint64_t first_ns = now_ns(), wait_ms;
+	uint64_t first_ns, wait_ms;
 	struct am_attempt a;
 	unsigned attempt;
 
@@ -227,6 +228,7 @@ static void deliver(struct am_sender *s, struct am_sender_item *it)
 	wait_retry(s, it, s->resume_ns);
 	if (s->current != it || deadline_passed(s))
 		return;
+	first_ns = now_ns();
 	for (attempt = 0;; attempt++) {
 		s->busy = true;
 		pthread_mutex_unlock(&s->mu);
