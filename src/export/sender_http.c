@@ -154,7 +154,9 @@ static int build_headers(struct am_sender *s)
 	struct curl_slist *n;
 	size_t i;
 
-	if (s->cfg.content_type && add_header(h, "Content-Type", s->cfg.content_type))
+	/* Without one, libcurl would label the body a URL-encoded form. */
+	if (add_header(h, "Content-Type",
+		       s->cfg.content_type ? s->cfg.content_type : "application/octet-stream"))
 		return -ENOMEM;
 	if (s->cfg.content_encoding && add_header(h, "Content-Encoding", s->cfg.content_encoding))
 		return -ENOMEM;
