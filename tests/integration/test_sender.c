@@ -502,6 +502,29 @@ Test(sender, hanging_receiver_times_out_and_the_retry_delivers)
 	am_sender_free(s);
 }
 
+Test(sender, an_answer_that_trickles_forever_times_out_and_is_retried)
+{
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	struct am_sender_stats st;
+	struct am_sender *s;
+	struct seen seen;
+
+	c.timeout_ms = 700;
+	receiver_start();
+	receiver_mode("mode=slow&count=1");
+	s = start(&c);
+	submit(s, "slow", 4, 100);
+	wait_settled(s, 4, 20000);
+	check_accounting(s, 4, &seen);
+	/* The receiver took it on the slow attempt already, but its answer never ended. */
+	cr_assert_eq(seen.arrived[0], 2);
+	am_sender_get_stats(s, &st);
+	cr_assert_eq(st.retries, 1);
+	cr_assert_eq(st.sent_items, 4);
+	am_sender_free(s);
+}
+
 Test(sender, full_queue_drops_the_oldest_and_stays_in_bound)
 {
 	char url[128], id[32];
