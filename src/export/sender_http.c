@@ -312,7 +312,8 @@ void am_sender_http_attempt(struct am_sender *s, const struct am_sender_item *it
 	h->body_len = 0;
 	h->body_cut = false;
 	h->errbuf[0] = '\0';
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, it->buf);
+	/* Never NULL: libcurl would then read the body from stdin. */
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, it->buf ? (const char *)it->buf : "");
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)it->len);
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	rc = curl_easy_perform(h->curl);

@@ -81,6 +81,8 @@ void am_sender_submit(struct am_sender *s, void *buf, size_t len, uint64_t nitem
 	struct am_sender_item *it = calloc(1, sizeof(*it));
 	uint64_t evicted = 0, before;
 
+	if (!buf)
+		len = 0; /* an encoder that failed to allocate: an empty body, still counted */
 	pthread_mutex_lock(&s->mu);
 	if (!it) {
 		s->st.dropped_items[AM_SENDER_DROP_QUEUE_FULL] += nitems;
