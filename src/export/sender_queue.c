@@ -81,14 +81,14 @@ void am_sender_submit(struct am_sender *s, void *buf, size_t len, uint64_t nitem
 	struct am_sender_item *it = calloc(1, sizeof(*it));
 	uint64_t evicted = 0, before;
 
-	if (!buf)
-		len = 0; /* an encoder that failed to allocate: an empty body, still counted */
 	pthread_mutex_lock(&s->mu);
-	if (!it) {
+	/* No payload (an encoder out of memory): its items cannot be sent, only counted. */
+	if (!it || !buf) {
 		s->st.dropped_items[AM_SENDER_DROP_QUEUE_FULL] += nitems;
 		s->st.dropped_payloads[AM_SENDER_DROP_QUEUE_FULL]++;
 		am_sender_log_limited(s, "out of memory queueing a payload of %llu items: dropped",
 				      (unsigned long long)nitems);
+		free(it);
 		goto out;
 	}
 	*it = (struct am_sender_item){.buf = buf, .len = len, .nitems = nitems};
