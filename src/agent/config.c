@@ -58,11 +58,12 @@ static const struct key keys[] = {
     {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
     {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
+    {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
 };
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
 static const char *const sections[] = {"paths",	    "http",	"jsonl", "collectors",
-				       "execsnoop", "profiler", "oom"};
+				       "execsnoop", "profiler", "oom",	 "export"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -90,6 +91,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
+	c->export_shutdown_timeout_ms = 5000;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */

@@ -66,6 +66,9 @@ struct am_config {
 	bool profiler_demangle;	     /* C++/Rust names demangled (the mangled kept in pprof) */
 	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
 	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
+
+	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
+	uint64_t export_shutdown_timeout_ms;
 };
 
 /* Fill C with the documented defaults. */
