@@ -171,13 +171,27 @@ static void write_line(struct agent *a)
 	a->line.oom = 0;
 }
 
-static void metric_line(struct am_strbuf *b, const char *host, const struct am_runner_entry *e)
+/* A collector with thousands of samples (cgroups on a busy node) would make one line of
+ * megabytes, more than a rotated file may hold: its samples are split over lines of about this
+ * size, each a whole line with "part" (from 1) and "last" after the array. */
+#define METRIC_LINE_BYTES (32 * 1024)
+
+/* One line of E's samples from index FROM; returns the index the next part starts at. */
+static size_t metric_line(struct am_strbuf *b, const char *host, const struct am_runner_entry *e,
+			  size_t from, unsigned part)
 {
+	size_t next;
+
 	am_jsonl_begin(b, "metric", host, e->latest.timestamp_ns);
 	am_json_kv_str(b, "collector", e->col->name, false);
 	am_json_key(b, "metrics", false);
-	am_metrics_json_array(&e->latest, b);
+	next = am_metrics_json_array_from(&e->latest, from, METRIC_LINE_BYTES, b);
+	if (from || next < e->latest.n) {
+		am_json_kv_u64(b, "part", part, false);
+		am_json_kv_bool(b, "last", next >= e->latest.n, false);
+	}
 	am_jsonl_end(b);
+	return next;
 }
 
 /* A stats line up to its last field: the caller may add more, then ends it. */
@@ -380,14 +394,18 @@ static void on_collector_timer(void *ctx, uint32_t events, uint64_t expirations)
 	struct timer_ctx *t = ctx;
 	struct agent *a = t->a;
 	struct am_runner_entry *e = &a->runner.entries[t->index];
+	unsigned part;
+	size_t i;
 
 	(void)events;
 	/* Missed ticks (a stalled host) collapse into one collection: rates use real deltas. */
 	(void)expirations;
 	if (am_runner_collect(&a->runner, t->index) || !a->jsonl_on)
 		return;
-	metric_line(&a->line, a->host, e);
-	write_line(a);
+	for (i = 0, part = 1; i < e->latest.n || part == 1; part++) {
+		i = metric_line(&a->line, a->host, e, i, part);
+		write_line(a);
+	}
 }
 
 /* The daemon's stats line: the system collectors' health, then the continuous ones'. */
@@ -772,7 +790,8 @@ int am_agent_once(const struct am_config *cfg)
 	struct am_jsonl out;
 	struct am_strbuf b = {0};
 	char host[256];
-	size_t i, ok = 0;
+	size_t i, from, ok = 0;
+	unsigned part;
 
 	am_log_init(cfg->log_level);
 	resolve_host(cfg, host, sizeof(host));
@@ -785,9 +804,11 @@ int am_agent_once(const struct am_config *cfg)
 		if (am_runner_collect(&r, i))
 			continue;
 		ok++;
-		metric_line(&b, host, &r.entries[i]);
-		am_jsonl_write(&out, b.data, b.len);
-		am_strbuf_reset(&b);
+		for (from = 0, part = 1; from < r.entries[i].latest.n || part == 1; part++) {
+			from = metric_line(&b, host, &r.entries[i], from, part);
+			am_jsonl_write(&out, b.data, b.len);
+			am_strbuf_reset(&b);
+		}
 	}
 	stats_fields(&b, host, &r, 0, out.errors);
 	am_jsonl_end(&b);
