@@ -189,8 +189,7 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 						     .otel = "system.cpu.time",
 						     .otel_labels = {{"mode", "cpu.mode"}},
 						     .help = "Seconds each CPU spent in each mode.",
-						     .unit = "s",
-						     .type = AM_METRIC_COUNTER,
+						     .unit = "s", .type = AM_METRIC_COUNTER,
 						     .labels = {"cpu", "mode"}),
 				      (double)c->ticks[m] / hz, "cpu", cpu, "mode",
 				      am_cpu_mode_names[m], NULL);
