@@ -122,5 +122,6 @@ if (require.main === module) {
 			status = 1;
 		}
 	}
-	process.exit(status);
+	// exitCode, not exit(): a pipe to the test may still hold output to drain.
+	process.exitCode = status;
 }
