@@ -531,7 +531,7 @@ Test(sender, evicting_the_payload_in_backoff_does_not_skip_the_backoff)
 	int i;
 
 	c.queue_max_bytes = 5 * 100;
-	c.initial_backoff_ms = c.max_backoff_ms = 2000;
+	c.initial_backoff_ms = c.max_backoff_ms = 5000;
 	s = start(&c);
 	submit(s, "e0", 1, 100);
 	while (am_sender_get_stats(s, &st), !st.requests)
