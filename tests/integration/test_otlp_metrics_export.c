@@ -271,3 +271,105 @@ Test(otlp_export, unimplemented_protocol_is_refused_at_start)
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
 }
+
+/* /metrics from the agent on PORT into R (200 asserted). */
+static void scrape(int port, struct am_http_response *r)
+{
+	am_http_response_free(r);
+	*r = (struct am_http_response){0};
+	cr_assert_eq(am_http_get("127.0.0.1", port, "/metrics", 10000, r), 0);
+	cr_assert_eq(r->status, 200);
+}
+
+static void receiver_mode(int cport, const char *query)
+{
+	struct am_http_response r = {0};
+	char path[256];
+
+	snprintf(path, sizeof(path), "/mode?%s", query);
+	cr_assert_eq(am_http_get("127.0.0.1", cport, path, 5000, &r), 0);
+	cr_assert_eq(r.status, 200);
+	am_http_response_free(&r);
+}
+
+Test(otlp_export, partial_success_is_counted_and_a_reload_moves_the_endpoint)
+{
+	int port = am_http_free_port(), cport = am_http_free_port(), http = am_http_free_port();
+	char listen[64], errpath[600], cfg[600], text[512], want[128];
+	char *argv[] = {
+	    AGENT,	     "run", "--config", cfg, "--listen", listen, "--no-execsnoop",
+	    "--no-profiler", "-i",  "1s",	NULL};
+	struct am_test_spawn_opts o = {.out = errpath, .err = errpath};
+	struct am_http_response r = {0};
+	long long end;
+	int n;
+
+	cr_assert(port > 0 && cport > 0 && http > 0);
+	start_receiver(port, cport);
+	receiver_mode(cport, "mode=partial&rejected=7&message=too%20old");
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", http);
+	snprintf(errpath, sizeof(errpath), "%s/agent.txt", dir);
+	snprintf(cfg, sizeof(cfg), "%s/config.yaml", dir);
+	n = snprintf(text, sizeof(text),
+		     "oom:\n  enabled: false\notlp:\n  metrics_endpoint: "
+		     "http://127.0.0.1:%d/custom/path\n  metrics_interval: 500ms\n"
+		     "  compression: none\n",
+		     port);
+	cr_assert_eq(am_test_write_file(cfg, text, (size_t)n), 0);
+	agent = am_test_spawn_opts(argv, &o);
+	cr_assert_gt(agent, 0);
+	wait_body(1, 20000);
+	/* The receiver rejected 7 points of each request it took: counted, the message logged. */
+	snprintf(want, sizeof(want), "antimetal_export_rejected_items_total{exporter=\"%s\"} ",
+		 "otlp_metrics");
+	end = am_test_now_ms() + 20000;
+	for (;;) {
+		const char *p;
+
+		scrape(http, &r);
+		p = strstr(r.body.data, want);
+		cr_assert_not_null(p, "no %s", want);
+		if (strtod(p + strlen(want), NULL) >= 7)
+			break;
+		cr_assert_lt(am_test_now_ms(), end, "no rejected points counted");
+		am_test_sleep_ms(100);
+	}
+	cr_assert(am_test_wait_file_text(errpath, "too old", 10000, agent),
+		  "the receiver's message was not logged");
+	{
+		struct am_strbuf recs = {0};
+		char rec[600];
+
+		snprintf(rec, sizeof(rec), "%s/record.jsonl", dir);
+		cr_assert_eq(am_test_read_file(rec, &recs), 0);
+		/* A signal endpoint is used as is; compression none sends no Content-Encoding. */
+		cr_assert_not_null(strstr(recs.data, "\"url\":\"/custom/path\""), "%s", recs.data);
+		cr_assert_not_null(strstr(recs.data, "\"content_encoding\":null"));
+		am_strbuf_free(&recs);
+	}
+	/* A reload that changes the endpoint replaces the exporter. */
+	n = snprintf(text, sizeof(text),
+		     "oom:\n  enabled: false\notlp:\n  endpoint: http://127.0.0.1:%d/base\n"
+		     "  metrics_interval: 500ms\n",
+		     port);
+	cr_assert_eq(am_test_write_file(cfg, text, (size_t)n), 0);
+	receiver_mode(cport, "mode=ok");
+	cr_assert_eq(kill(agent, SIGHUP), 0);
+	end = am_test_now_ms() + 20000;
+	for (;;) {
+		struct am_strbuf recs = {0};
+		char rec[600];
+		bool moved;
+
+		snprintf(rec, sizeof(rec), "%s/record.jsonl", dir);
+		cr_assert_eq(am_test_read_file(rec, &recs), 0);
+		moved = strstr(recs.data, "\"url\":\"/base/v1/metrics\"") &&
+			strstr(recs.data, "\"content_encoding\":\"gzip\"");
+		am_strbuf_free(&recs);
+		if (moved)
+			break;
+		cr_assert_lt(am_test_now_ms(), end, "the reload did not move the endpoint");
+		am_test_sleep_ms(100);
+	}
+	am_http_response_free(&r);
+}
