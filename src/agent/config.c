@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "agent/remote_write_config.h"
 #include "agent/yaml_load.h"
 #include "collectors/ebpf/profiler.h"
 #include "collectors/system/collector.h"
@@ -58,11 +59,49 @@ static const struct key keys[] = {
     {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
     {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
+    {"remote_write.url", K_STR, F(rw_url), 0, 0},
+    {"remote_write.interval", K_DURATION, F(rw_interval_ms), 1000, DAY_MS},
+    {"remote_write.timeout", K_DURATION, F(rw_timeout_ms), 100, 600000},
+    {"remote_write.queue_bytes", K_SIZE, F(rw_queue_bytes), 65536, 1ull << 32},
+    {"remote_write.headers", K_STR, F(rw_headers), 0, 0},
+    {"remote_write.external_labels", K_STR, F(rw_external_labels), 0, 0},
+    {"remote_write.metadata", K_BOOL, F(rw_metadata), 0, 0},
+    {"remote_write.bearer_token_file", K_STR, F(rw_bearer_token_file), 0, 0},
+    {"remote_write.tls.ca_file", K_STR, F(rw_ca_file), 0, 0},
+    {"remote_write.tls.cert_file", K_STR, F(rw_cert_file), 0, 0},
+    {"remote_write.tls.key_file", K_STR, F(rw_key_file), 0, 0},
 };
 
+/* Strings whose syntax is checked when they are set: 0 or -EINVAL with the reason in ERR. */
+static const struct {
+	const char *path;
+	int (*check)(const char *v, char *err, size_t errlen);
+} checked[] = {
+    {"remote_write.url", am_rw_check_url},
+    {"remote_write.headers", am_rw_check_headers},
+    {"remote_write.external_labels", am_rw_check_labels},
+};
+
+static int check_syntax(const struct key *k, const char *v, char *err, size_t errlen)
+{
+	char why[400];
+	size_t i;
+
+	for (i = 0; *v && i < sizeof(checked) / sizeof(checked[0]); i++) {
+		if (strcmp(checked[i].path, k->path))
+			continue;
+		if (checked[i].check(v, why, sizeof(why))) {
+			am_yaml_errf(err, errlen, "%s: %s", k->path, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
-static const char *const sections[] = {"paths",	    "http",	"jsonl", "collectors",
-				       "execsnoop", "profiler", "oom"};
+static const char *const sections[] = {"paths",	     "http",	     "jsonl",
+				       "collectors", "execsnoop",    "profiler",
+				       "oom",	     "remote_write", "remote_write.tls"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -90,6 +129,9 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
+	c->rw_timeout_ms = 10000;
+	c->rw_queue_bytes = 16ull << 20;
+	c->rw_metadata = true;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */
@@ -245,6 +287,8 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 			am_yaml_errf(err, errlen, "%s: a path is required", k->path);
 			return -EINVAL;
 		}
+		if (check_syntax(k, v, err, errlen))
+			return -EINVAL;
 		if (k->kind == K_ADDR && inet_pton(AF_INET, v, &a6) != 1 &&
 		    inet_pton(AF_INET6, v, &a6) != 1) {
 			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address",
