@@ -59,6 +59,7 @@ static const struct key keys[] = {
     {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
     {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
+    {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
     {"remote_write.url", K_STR, F(rw_url), 0, 0},
     {"remote_write.interval", K_DURATION, F(rw_interval_ms), 1000, DAY_MS},
     {"remote_write.timeout", K_DURATION, F(rw_timeout_ms), 100, 600000},
@@ -99,9 +100,9 @@ static int check_syntax(const struct key *k, const char *v, char *err, size_t er
 }
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
-static const char *const sections[] = {"paths",	     "http",	     "jsonl",
-				       "collectors", "execsnoop",    "profiler",
-				       "oom",	     "remote_write", "remote_write.tls"};
+static const char *const sections[] = {
+    "paths",	"http", "jsonl",  "collectors",	  "execsnoop",
+    "profiler", "oom",	"export", "remote_write", "remote_write.tls"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -129,6 +130,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
+	c->export_shutdown_timeout_ms = 5000;
 	c->rw_timeout_ms = 10000;
 	c->rw_queue_bytes = 16ull << 20;
 	c->rw_metadata = true;

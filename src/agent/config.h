@@ -67,6 +67,8 @@ struct am_config {
 	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
 	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
 
+	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
+	uint64_t export_shutdown_timeout_ms;
 	/* Prometheus remote_write (docs/export.md); off while rw_url is "" */
 	char rw_url[AM_CONFIG_PATH_MAX];
 	uint64_t rw_interval_ms; /* 0: collectors.interval */
