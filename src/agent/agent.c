@@ -15,6 +15,7 @@
 #include "agent/exec_source.h"
 #include "agent/profile_source.h"
 #include "agent/push.h"
+#include "agent/remote_write_source.h"
 #include "agent/oom_source.h"
 #include "agent/web_config.h"
 #include "export/jsonl.h"
@@ -65,6 +66,7 @@ struct agent {
 	struct am_profile_source prof;
 	/* The push exporters' senders (OTLP, remote_write), flushed at shutdown. */
 	struct am_push push;
+	struct am_rw_source rw; /* Prometheus remote_write, when remote_write.url is set */
 
 	uint64_t start_ns;
 	uint64_t reloads_ok, reloads_failed;
@@ -133,6 +135,14 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 	rc = check_outputs(&c, err, errlen);
 	if (rc)
 		return rc;
+	if (c.rw_url[0]) {
+		struct am_rw_settings rw;
+
+		rc = am_rw_settings_build(&c, "check", &rw, err, errlen);
+		am_rw_settings_free(&rw);
+		if (rc)
+			return rc;
+	}
 	if (c.http_enabled && c.http_web_config_file[0]) {
 		struct am_prom_security *sec;
 
@@ -265,6 +275,7 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	if (a->cfg.oom_enabled)
 		am_oom_source_metrics(&a->oom, out);
 	am_push_metrics(&a->push, out);
+	am_rw_source_metrics(&a->rw, out);
 	if (a->jsonl_on) {
 		am_metric_add(
 		    out,
@@ -289,6 +300,12 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 			    .type = AM_METRIC_COUNTER),
 		    (double)a->jsonl.reopened, NULL);
 	}
+}
+
+/* The agent's own part of /metrics, for the push exporters. */
+static void own_metrics(void *ctx, struct am_metric_set *out)
+{
+	agent_metrics(ctx, out);
 }
 
 static void render_metrics(void *ctx, struct am_strbuf *out)
@@ -611,6 +628,9 @@ static void reload(struct agent *a)
 		return;
 	}
 	am_log_init(next.log_level);
+	if (am_rw_config_changed(&a->cfg, &next))
+		am_warn(
+		    "reload: remote_write settings changed; they take effect at the next start");
 	/* The listener moves only when asked, and only once the new one is bound. */
 	if (http_changed(&a->cfg, &next)) {
 		struct am_prom_server old = a->http;
@@ -740,11 +760,15 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	if (start_collectors(a))
 		goto out;
 	apply_continuous(a, &a->cfg);
+	if (a->cfg.rw_url[0] && am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push,
+						   &a->runner, own_metrics, a))
+		goto out;
 	am_info("running as host '%s'", a->host);
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
 	stop_continuous(a);
 	/* What the collectors handed over last is queued: delivered within the deadline. */
+	am_rw_source_push(&a->rw);
 	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* Writes are unbuffered: the last stats line is all there is left to flush. */
 	if (a->jsonl_on)
@@ -752,6 +776,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 out:
 	stop_continuous(a);
 	am_push_stop(&a->push, 0);
+	am_rw_source_stop(&a->rw, &a->loop);
 	am_exec_source_free(&a->exec);
 	am_oom_source_free(&a->oom);
 	stop_collectors(a);
