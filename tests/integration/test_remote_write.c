@@ -10,15 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "export/remote_write.h"
 #include "http_get.h"
+#include "prom_remote.pb-c.h"
 #include "testutil.h"
 
 #define AGENT	   AM_TEST_BUILD_DIR "/antimetal-agent"
 #define COMPARE	   AM_TEST_SRC_DIR "/tests/integration/remote_write_compare.py"
+#define RECORDER   AM_TEST_SRC_DIR "/tests/integration/remote_write_recorder.py"
 #define PYTHON	   "/usr/bin/python3"
 #define PROMETHEUS "/usr/bin/prometheus"
 #define VICTORIA   "/usr/bin/victoria-metrics"
@@ -329,6 +333,126 @@ Test(remote_write, prometheus_stores_what_metrics_serves, .init = setup, .fini =
 		  log_of("prometheus", &logb));
 	am_http_response_free(&r);
 	push_and_compare(&rx);
+	am_strbuf_free(&logb);
+}
+
+/* Request N the recorder kept: its headers into H, its decoded WriteRequest returned. */
+static Prometheus__WriteRequest *recorded(int n, struct am_strbuf *h)
+{
+	char path[512];
+	struct am_strbuf body = {0};
+	Prometheus__WriteRequest *req;
+	size_t len;
+	void *raw;
+
+	snprintf(path, sizeof(path), "%s/rec/%d.headers", dir, n);
+	cr_assert(am_test_wait_file_text(path, ":", 20000, pids[AGENT_P]), "no request %d", n);
+	am_strbuf_reset(h);
+	cr_assert_eq(am_test_read_file(path, h), 0);
+	snprintf(path, sizeof(path), "%s/rec/%d.body", dir, n);
+	cr_assert_eq(am_test_read_file(path, &body), 0);
+	cr_assert_eq(am_rw_snappy_uncompress(body.data, body.len, &raw, &len), 0,
+		     "request %d: not a snappy block", n);
+	req = prometheus__write_request__unpack(NULL, len, raw);
+	cr_assert_not_null(req, "request %d: not a WriteRequest", n);
+	free(raw);
+	am_strbuf_free(&body);
+	return req;
+}
+
+static const char *label(const Prometheus__TimeSeries *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_labels; i++)
+		if (!strcmp(t->labels[i]->name, name))
+			return t->labels[i]->value;
+	return NULL;
+}
+
+static bool has_series(const Prometheus__WriteRequest *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_timeseries; i++)
+		if (!strcmp(label(r->timeseries[i], "__name__"), name))
+			return true;
+	return false;
+}
+
+/* Headers, token, external labels and metadata as they reach a receiver, and a collection
+ * sent once: the second push does not repeat what the first carried. */
+Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collection_once,
+     .init = setup, .fini = teardown, .timeout = 60)
+{
+	int port = am_http_free_port(), aport = am_http_free_port();
+	char ports[16], rec[512], cfg[512], token[512], listen[64];
+	char *rargv[] = {PYTHON, RECORDER, ports, rec, NULL};
+	char *aargv[] = {AGENT,	     "run",  "--config",       cfg,
+			 "--listen", listen, "--no-execsnoop", "--no-profiler",
+			 NULL};
+	struct am_strbuf text = {0}, h = {0}, logb = {0};
+	Prometheus__WriteRequest *r0, *r1;
+	struct am_http_response r;
+	size_t i, j;
+
+	if (access(PYTHON, X_OK))
+		cr_skip_test("skipped: needs python3 for the recording receiver");
+	cr_assert(port > 0 && aport > 0 && port != aport);
+	snprintf(ports, sizeof(ports), "%d", port);
+	snprintf(rec, sizeof(rec), "%s/rec", dir);
+	snprintf(cfg, sizeof(cfg), "%s/agent.yaml", dir);
+	snprintf(token, sizeof(token), "%s/token", dir);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", aport);
+	cr_assert_eq(am_test_write_file(token, "s3cret\n", 7), 0);
+	cr_assert_eq(mkdir(rec, 0700), 0);
+	pids[RECV_P] = spawn(rargv, "recorder");
+	cr_assert(wait_get(port, "/", 15000, &r), "recorder down: %s", log_of("recorder", &logb));
+	am_http_response_free(&r);
+	am_strbuf_printf(&text,
+			 "hostname: " HOST "\n"
+			 "oom:\n  enabled: false\n"
+			 "collectors:\n  interval: 1h\n"
+			 "remote_write:\n  url: http://127.0.0.1:%d/api/v1/write\n  interval: 1s\n"
+			 "  headers: \"X-Scope-OrgID=team%%2Ca\"\n"
+			 "  external_labels: \"cluster=eu-1,job=\"\n"
+			 "  bearer_token_file: %s\n",
+			 port, token);
+	cr_assert_eq(am_test_write_file(cfg, text.data, text.len), 0);
+	pids[AGENT_P] = spawn(aargv, "agent");
+
+	r0 = recorded(0, &h);
+	cr_assert_not_null(strstr(h.data, "Content-Type: application/x-protobuf\n"), "%s", h.data);
+	cr_assert_not_null(strstr(h.data, "Content-Encoding: snappy\n"), "%s", h.data);
+	cr_assert_not_null(strstr(h.data, "X-Prometheus-Remote-Write-Version: 0.1.0\n"), "%s",
+			   h.data);
+	cr_assert_not_null(strstr(h.data, "User-Agent: antimetal-agent"), "%s", h.data);
+	cr_assert_not_null(strstr(h.data, "Authorization: Bearer s3cret\n"), "%s", h.data);
+	cr_assert_not_null(strstr(h.data, "X-Scope-OrgID: team,a\n"), "%s", h.data);
+	cr_assert_gt(r0->n_timeseries, 100);
+	cr_assert_gt(r0->n_metadata, 10, "metadata comes with the first push");
+	for (i = 0; i < r0->n_timeseries; i++) {
+		const Prometheus__TimeSeries *t = r0->timeseries[i];
+
+		cr_assert_str_eq(label(t, "instance"), HOST);
+		cr_assert_str_eq(label(t, "cluster"), "eu-1");
+		cr_assert_null(label(t, "job"), "job= removes the default label");
+		cr_assert_eq(t->n_samples, 1);
+		for (j = 1; j < t->n_labels; j++)
+			cr_assert_lt(strcmp(t->labels[j - 1]->name, t->labels[j]->name), 0);
+	}
+	cr_assert(has_series(r0, "node_memory_MemTotal_bytes"));
+	cr_assert(has_series(r0, "antimetal_agent_start_time_seconds"));
+
+	/* One collection (the interval is an hour): the next push has only the agent's own. */
+	r1 = recorded(1, &h);
+	cr_assert_not(has_series(r1, "node_memory_MemTotal_bytes"), "a collection sent twice");
+	cr_assert(has_series(r1, "antimetal_agent_start_time_seconds"));
+	cr_assert_eq(r1->n_metadata, 0, "metadata again within the minute");
+	prometheus__write_request__free_unpacked(r0, NULL);
+	prometheus__write_request__free_unpacked(r1, NULL);
+	am_strbuf_free(&text);
+	am_strbuf_free(&h);
 	am_strbuf_free(&logb);
 }
 
