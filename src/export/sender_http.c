@@ -17,10 +17,6 @@
 #include "export/sender_retry.h"
 #include "util/clock.h"
 
-/* OpenSSL reads this directory (hashed names) beside CURLOPT_CAINFO, so a CA file adds to the
- * system's trust instead of replacing it. */
-#define SYSTEM_CA_DIR "/etc/ssl/certs"
-
 /* ---- settings ---- */
 
 static int check_file(const struct am_sender *s, const char *setting, const char *path, char *err,
@@ -201,9 +197,11 @@ static int set_options(struct am_sender *s)
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
 	SET(CURLOPT_XFERINFODATA, s);
+	/* CURLOPT_CAINFO replaces libcurl's bundle: with the system's directory (hashed names)
+	 * as CAPATH beside it, OpenSSL trusts both, so a CA file adds to the system's trust. */
 	if (s->cfg.ca_file) {
 		SET(CURLOPT_CAINFO, s->cfg.ca_file);
-		SET(CURLOPT_CAPATH, SYSTEM_CA_DIR);
+		SET(CURLOPT_CAPATH, s->cfg.ca_dir);
 	}
 	if (s->cfg.client_cert) {
 		SET(CURLOPT_SSLCERT, s->cfg.client_cert);

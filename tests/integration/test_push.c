@@ -64,6 +64,24 @@ Test(push, stop_flushes_every_sender_within_one_deadline)
 	am_push_stop(&p, 100); /* again: nothing left, nothing happens */
 }
 
+Test(push, remove_flushes_and_frees_one_sender)
+{
+	char u1[64], u2[64];
+	struct am_push p = {0};
+	struct am_sender *a, *b;
+
+	a = sender_to_nowhere("a", u1, sizeof(u1));
+	b = sender_to_nowhere("b", u2, sizeof(u2));
+	cr_assert_eq(am_push_add(&p, a), 0);
+	cr_assert_eq(am_push_add(&p, b), 0);
+	submit_n(a, 2, 3);
+	cr_assert_eq(am_push_remove(&p, a, 100), 6);
+	cr_assert_eq(p.n, 1);
+	cr_assert_eq(p.senders[0], b);
+	cr_assert_eq(am_push_remove(&p, a, 100), 0, "removed twice");
+	am_push_stop(&p, 0);
+}
+
 Test(push, metrics_name_each_exporter_and_pass_promtool)
 {
 	char u1[64], u2[64], dir_lint[600], cmd[1400];

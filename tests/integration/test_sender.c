@@ -522,6 +522,33 @@ Test(sender, full_queue_drops_the_oldest_and_stays_in_bound)
 	am_sender_free(s);
 }
 
+Test(sender, evicting_the_payload_in_backoff_does_not_skip_the_backoff)
+{
+	char url[128], id[32];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	struct am_sender_stats st;
+	struct am_sender *s;
+	int i;
+
+	c.queue_max_bytes = 5 * 100;
+	c.initial_backoff_ms = c.max_backoff_ms = 5000;
+	s = start(&c);
+	submit(s, "e0", 1, 100);
+	while (am_sender_get_stats(s, &st), !st.requests)
+		am_test_sleep_ms(5);
+	/* Each submission evicts the oldest, the one waiting to retry among them. */
+	for (i = 1; i < 50; i++) {
+		snprintf(id, sizeof(id), "e%d", i);
+		submit(s, id, 1, 100);
+		am_test_sleep_ms(5);
+	}
+	am_sender_get_stats(s, &st);
+	cr_assert_leq(st.requests, 1, "%llu attempts within one backoff",
+		      (unsigned long long)st.requests);
+	cr_assert_eq(st.dropped_items[AM_SENDER_DROP_QUEUE_FULL], 45);
+	am_sender_free(s);
+}
+
 Test(sender, payload_larger_than_the_queue_is_dropped_and_counted)
 {
 	char url[128];
@@ -759,8 +786,11 @@ static void make_certs(void)
 		 "for n in server client; do"
 		 " %s req $K -keyout $n.key -out $n.csr -subj /CN=$n;"
 		 " %s x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1"
-		 " -extfile ext -out $n.crt; done",
-		 dir, OPENSSL, OPENSSL, OPENSSL);
+		 " -extfile ext -out $n.crt; done;"
+		 /* Another CA, and a stand-in for /etc/ssl/certs holding the first. */
+		 "%s req -x509 $K -keyout other.key -out other.crt -days 1 -subj /CN=other-ca;"
+		 "mkdir sys empty; cp ca.crt sys/; %s rehash sys",
+		 dir, OPENSSL, OPENSSL, OPENSSL, OPENSSL, OPENSSL);
 	status = am_test_run(argv, NULL, &err);
 	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status), "openssl: %s",
 		  err.data ? err.data : "");
@@ -808,6 +838,23 @@ Test(sender, https_with_a_ca_file_is_trusted_and_without_it_is_not)
 	cr_assert_eq(seen.n, 1);
 	cr_assert_str_eq(seen.id[0], "trusted");
 	cr_assert(log_has("test: https://127.0.0.1", NULL), "the TLS failure was not logged");
+}
+
+Test(sender, a_ca_file_adds_to_the_system_cas_instead_of_replacing_them)
+{
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "https");
+
+	make_certs();
+	rcv.tls = "ca";
+	receiver_start();
+	c.max_elapsed_ms = 500;
+	/* The server's CA only in the "system" directory, an unrelated CA as the file. */
+	c.ca_file = in_dir("other.crt");
+	c.ca_dir = in_dir("empty");
+	cr_assert_not(delivered_once(&c, "neither", 2), "trusted by neither, yet delivered");
+	c.ca_dir = in_dir("sys");
+	cr_assert(delivered_once(&c, "system", 3), "the CA file replaced the system's CAs");
 }
 
 Test(sender, mtls_refuses_a_sender_without_a_client_certificate)
