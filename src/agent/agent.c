@@ -17,6 +17,8 @@
 #include "agent/push.h"
 #include "agent/remote_write_source.h"
 #include "agent/oom_source.h"
+#include "agent/otel_env.h"
+#include "agent/otlp_metrics_source.h"
 #include "agent/web_config.h"
 #include "export/jsonl.h"
 #include "export/metrics_json.h"
@@ -67,6 +69,7 @@ struct agent {
 	/* The push exporters' senders (OTLP, remote_write), flushed at shutdown. */
 	struct am_push push;
 	struct am_rw_source rw; /* Prometheus remote_write, when remote_write.url is set */
+	struct am_otlp_metrics_source otlp_metrics;
 
 	uint64_t start_ns;
 	uint64_t reloads_ok, reloads_failed;
@@ -108,12 +111,15 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 	int rc;
 
 	am_config_defaults(&c);
+	/* The OTEL_* variables sit between the defaults and the file (agent/otel_env.h). */
+	rc = am_otel_env_apply(&c, o->envp ? o->envp : environ, err, errlen);
+	if (rc)
+		return rc;
 	rc = am_config_load_file(&c, path, err, errlen);
-	/* Only the default file may be absent: a path someone typed must exist. */
-	if (rc == -ENOENT && !o->config_path) {
-		am_config_defaults(&c);
+	/* Only the default file may be absent (C untouched then): a path someone typed must
+	 * exist. */
+	if (rc == -ENOENT && !o->config_path)
 		rc = 0;
-	}
 	if (rc)
 		return rc;
 	for (i = 0; i < o->noverrides; i++) {
@@ -306,6 +312,13 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 static void own_metrics(void *ctx, struct am_metric_set *out)
 {
 	agent_metrics(ctx, out);
+}
+
+/* OTLP metrics per the otlp.* configuration (a reload included). */
+static int apply_otlp(struct agent *a)
+{
+	return am_otlp_metrics_source_apply(&a->otlp_metrics, &a->loop, &a->push, &a->cfg,
+					    &a->runner, own_metrics, a, AM_VERSION, a->start_ns);
 }
 
 static void render_metrics(void *ctx, struct am_strbuf *out)
@@ -672,6 +685,8 @@ static void reload(struct agent *a)
 	if (start_collectors(a))
 		am_err("reload: some collectors could not be scheduled");
 	apply_continuous(a, &a->cfg);
+	if (apply_otlp(a))
+		am_err("reload: OTLP metrics export stopped");
 	a->reloads_ok++;
 	am_info("configuration reloaded");
 }
@@ -760,6 +775,8 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	if (start_collectors(a))
 		goto out;
 	apply_continuous(a, &a->cfg);
+	if (apply_otlp(a))
+		goto out;
 	if (a->cfg.rw_url[0] && am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push,
 						   &a->runner, own_metrics, a))
 		goto out;
@@ -767,6 +784,9 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
 	stop_continuous(a);
+	/* The latest collection goes out with the rest of the queue. */
+	am_otlp_metrics_source_export(&a->otlp_metrics);
+	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	/* What the collectors handed over last is queued: delivered within the deadline. */
 	am_rw_source_push(&a->rw);
 	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
@@ -775,6 +795,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 		agent_stats_line(a);
 out:
 	stop_continuous(a);
+	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	am_push_stop(&a->push, 0);
 	am_rw_source_stop(&a->rw, &a->loop);
 	am_exec_source_free(&a->exec);

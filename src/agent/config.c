@@ -11,12 +11,27 @@
 #include <yaml.h>
 
 #include "agent/remote_write_config.h"
+#include "agent/otel_env.h"
 #include "agent/yaml_load.h"
 #include "collectors/ebpf/profiler.h"
 #include "collectors/system/collector.h"
 #include "util/file.h"
 
-enum kind { K_STR, K_PATH, K_ADDR, K_BOOL, K_UINT, K_DURATION, K_SIZE, K_LOGLEVEL };
+enum kind {
+	K_STR,
+	K_PATH,
+	K_ADDR,
+	K_BOOL,
+	K_UINT,
+	K_DURATION,
+	K_SIZE,
+	K_LOGLEVEL,
+	K_URL,	    /* http:// or https:// with a host; "" = unset */
+	K_KVLIST,   /* "k=v,k2=v2" with percent-encoded values (OTEL_EXPORTER_OTLP_HEADERS) */
+	K_CHOICE,   /* one of choice_lists[MIN] */
+	K_AUTOBOOL, /* int: auto (-1), false, true */
+	K_FILE,	    /* a readable file; "" = none */
+};
 
 /* One settable key: where it lives in struct am_config and what it accepts. */
 struct key {
@@ -28,6 +43,12 @@ struct key {
 
 #define F(field) offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field)
 #define DAY_MS	 (24ull * 3600 * 1000)
+
+enum { CHOICES_COMPRESSION, CHOICES_PROTOCOL };
+static const char *const choice_lists[][3] = {
+    [CHOICES_COMPRESSION] = {"gzip", "none", NULL},
+    [CHOICES_PROTOCOL] = {"http/protobuf", NULL},
+};
 
 static const struct key keys[] = {
     {"hostname", K_STR, F(hostname), 0, 0},
@@ -60,17 +81,34 @@ static const struct key keys[] = {
     {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
     {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
-    {"remote_write.url", K_STR, F(rw_url), 0, 0},
+    {"remote_write.url", K_URL, F(rw_url), 0, 0},
     {"remote_write.interval", K_DURATION, F(rw_interval_ms), 1000, DAY_MS},
     {"remote_write.timeout", K_DURATION, F(rw_timeout_ms), 100, 600000},
     {"remote_write.queue_bytes", K_SIZE, F(rw_queue_bytes), 65536, 1ull << 32},
     {"remote_write.headers", K_STR, F(rw_headers), 0, 0},
     {"remote_write.external_labels", K_STR, F(rw_external_labels), 0, 0},
     {"remote_write.metadata", K_BOOL, F(rw_metadata), 0, 0},
-    {"remote_write.bearer_token_file", K_STR, F(rw_bearer_token_file), 0, 0},
-    {"remote_write.tls.ca_file", K_STR, F(rw_ca_file), 0, 0},
-    {"remote_write.tls.cert_file", K_STR, F(rw_cert_file), 0, 0},
-    {"remote_write.tls.key_file", K_STR, F(rw_key_file), 0, 0},
+    {"remote_write.bearer_token_file", K_FILE, F(rw_bearer_token_file), 0, 0},
+    {"remote_write.tls.ca_file", K_FILE, F(rw_ca_file), 0, 0},
+    {"remote_write.tls.cert_file", K_FILE, F(rw_cert_file), 0, 0},
+    {"remote_write.tls.key_file", K_FILE, F(rw_key_file), 0, 0},
+    {"otlp.endpoint", K_URL, F(otlp.endpoint), 0, 0},
+    {"otlp.metrics_endpoint", K_URL, F(otlp.metrics_endpoint), 0, 0},
+    {"otlp.logs_endpoint", K_URL, F(otlp.logs_endpoint), 0, 0},
+    {"otlp.headers", K_KVLIST, F(otlp.headers), 0, 0},
+    {"otlp.compression", K_CHOICE, F(otlp.compression), CHOICES_COMPRESSION, 0},
+    {"otlp.protocol", K_CHOICE, F(otlp.protocol), CHOICES_PROTOCOL, 0},
+    {"otlp.timeout", K_DURATION, F(otlp.timeout_ms), 1, 10 * 60 * 1000},
+    {"otlp.certificate", K_FILE, F(otlp.certificate), 0, 0},
+    {"otlp.client_certificate", K_FILE, F(otlp.client_certificate), 0, 0},
+    {"otlp.client_key", K_FILE, F(otlp.client_key), 0, 0},
+    {"otlp.metrics", K_AUTOBOOL, F(otlp.metrics), 0, 0},
+    {"otlp.logs", K_AUTOBOOL, F(otlp.logs), 0, 0},
+    {"otlp.metrics_interval", K_DURATION, F(otlp.metrics_interval_ms), 100, DAY_MS},
+    {"otlp.logs_delay", K_DURATION, F(otlp.logs_delay_ms), 1, 10 * 60 * 1000},
+    {"otlp.queue_bytes", K_SIZE, F(otlp.queue_bytes), 64 << 10, 1ull << 32},
+    {"otlp.resource_attributes", K_KVLIST, F(otlp.resource_attributes), 0, 0},
+    {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0},
 };
 
 /* Strings whose syntax is checked when they are set: 0 or -EINVAL with the reason in ERR. */
@@ -78,7 +116,6 @@ static const struct {
 	const char *path;
 	int (*check)(const char *v, char *err, size_t errlen);
 } checked[] = {
-    {"remote_write.url", am_rw_check_url},
     {"remote_write.headers", am_rw_check_headers},
     {"remote_write.external_labels", am_rw_check_labels},
 };
@@ -101,8 +138,8 @@ static int check_syntax(const struct key *k, const char *v, char *err, size_t er
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
 static const char *const sections[] = {
-    "paths",	"http", "jsonl",  "collectors",	  "execsnoop",
-    "profiler", "oom",	"export", "remote_write", "remote_write.tls"};
+    "paths", "http",   "jsonl", "collectors",	"execsnoop",	   "profiler",
+    "oom",   "export", "otlp",	"remote_write", "remote_write.tls"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -134,6 +171,14 @@ void am_config_defaults(struct am_config *c)
 	c->rw_timeout_ms = 10000;
 	c->rw_queue_bytes = 16ull << 20;
 	c->rw_metadata = true;
+	strcpy(c->otlp.compression, "gzip");
+	strcpy(c->otlp.protocol, "http/protobuf");
+	c->otlp.timeout_ms = 10000;
+	c->otlp.metrics = -1;
+	c->otlp.logs = -1;
+	c->otlp.metrics_interval_ms = 60000;
+	c->otlp.logs_delay_ms = 1000;
+	c->otlp.queue_bytes = 16ull << 20;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */
@@ -260,9 +305,54 @@ static int parse_level(const char *s, enum am_log_level *l)
 	return -EINVAL;
 }
 
+/* The kinds the otlp.* keys add: checked by agent/otel_env.c's parsers, so a key and its
+ * OTEL_* variable are refused for the same reasons. */
+static int set_otel_value(struct am_config *c, const struct key *k, const char *name, const char *v,
+			  char *err, size_t errlen)
+{
+	char *field = (char *)c + k->off;
+	char why[256];
+	size_t i;
+	bool b;
+
+	if (k->kind == K_AUTOBOOL) {
+		if (!strcasecmp(v, "auto"))
+			*(int *)field = -1;
+		else if (!parse_bool(v, &b))
+			*(int *)field = b;
+		else {
+			am_yaml_errf(err, errlen, "%s: '%s' is not true, false or auto", name, v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strlen(v) >= k->size) {
+		am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", name, k->size - 1);
+		return -EINVAL;
+	}
+	if (k->kind == K_CHOICE) {
+		const char *const *choices = choice_lists[k->min];
+
+		for (i = 0; choices[i] && strcmp(choices[i], v); i++)
+			;
+		if (!choices[i]) {
+			am_otel_choice_error(choices, v, why, sizeof(why));
+			am_yaml_errf(err, errlen, "%s: %s", name, why);
+			return -EINVAL;
+		}
+	} else if (*v && ((k->kind == K_URL && am_otel_url_check(v, why, sizeof(why))) ||
+			  (k->kind == K_KVLIST && am_otel_kv_check(v, why, sizeof(why))) ||
+			  (k->kind == K_FILE && am_otel_file_check(v, why, sizeof(why))))) {
+		am_yaml_errf(err, errlen, "%s: %s", name, why);
+		return -EINVAL;
+	}
+	strcpy(field, v);
+	return 0;
+}
+
 /* Store text VALUE into the field K describes; the reason goes to ERR on failure. */
-static int set_value(struct am_config *c, const struct key *k, const char *v, char *err,
-		     size_t errlen)
+static int set_value(struct am_config *c, const struct key *k, const char *name, const char *v,
+		     char *err, size_t errlen)
 {
 	char *field = (char *)c + k->off;
 	struct in6_addr a6;
@@ -273,36 +363,42 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	    isdigit((unsigned char)v[1])) {
 		am_yaml_errf(err, errlen,
 			     "%s: '%s' has a leading zero (octal in YAML 1.1): write it without",
-			     k->path, v);
+			     name, v);
 		return -EINVAL;
 	}
 	switch (k->kind) {
+	case K_URL:
+	case K_KVLIST:
+	case K_CHOICE:
+	case K_AUTOBOOL:
+	case K_FILE:
+		return set_otel_value(c, k, name, v, err, errlen);
 	case K_STR:
 	case K_PATH:
 	case K_ADDR:
 		if (strlen(v) >= k->size) {
-			am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", k->path,
+			am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", name,
 				     k->size - 1);
 			return -EINVAL;
 		}
 		if (k->kind == K_PATH && !*v) {
-			am_yaml_errf(err, errlen, "%s: a path is required", k->path);
+			am_yaml_errf(err, errlen, "%s: a path is required", name);
 			return -EINVAL;
 		}
 		if (check_syntax(k, v, err, errlen))
 			return -EINVAL;
 		if (k->kind == K_ADDR && inet_pton(AF_INET, v, &a6) != 1 &&
 		    inet_pton(AF_INET6, v, &a6) != 1) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address",
-				     k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", name,
+				     v);
 			return -EINVAL;
 		}
 		strcpy(field, v);
 		return 0;
 	case K_BOOL:
 		if (parse_bool(v, &b)) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)",
-				     k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)", name,
+				     v);
 			return -EINVAL;
 		}
 		*(bool *)field = b;
@@ -310,8 +406,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	case K_LOGLEVEL:
 		if (parse_level(v, (enum am_log_level *)field)) {
 			am_yaml_errf(err, errlen,
-				     "%s: '%s' is not one of error, warning, info, debug", k->path,
-				     v);
+				     "%s: '%s' is not one of error, warning, info, debug", name, v);
 			return -EINVAL;
 		}
 		return 0;
@@ -320,7 +415,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 
 		if (parse_u64(v, &u, &end) || *end || u < k->min || u > k->max) {
 			am_yaml_errf(err, errlen, "%s: '%s' is not an integer from %llu to %llu",
-				     k->path, v, (unsigned long long)k->min,
+				     name, v, (unsigned long long)k->min,
 				     (unsigned long long)k->max);
 			return -EINVAL;
 		}
@@ -333,7 +428,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 			    err, errlen,
 			    "%s: '%s' is not a duration from %llums to %llums (like 500ms, 15s, "
 			    "2m)",
-			    k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			    name, v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		*(uint64_t *)field = u;
@@ -343,7 +438,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 			am_yaml_errf(
 			    err, errlen,
 			    "%s: '%s' is not a size from %llu to %llu bytes (suffixes K, M, G)",
-			    k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			    name, v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		*(uint64_t *)field = u;
@@ -428,10 +523,16 @@ static int set_collector(struct am_config *c, const char *key, const char *v, ch
 
 int am_config_set(struct am_config *c, const char *key, const char *value, char *err, size_t errlen)
 {
+	return am_config_set_named(c, key, value, key, err, errlen);
+}
+
+int am_config_set_named(struct am_config *c, const char *key, const char *value, const char *name,
+			char *err, size_t errlen)
+{
 	const struct key *k = find_key(key);
 
 	if (k)
-		return set_value(c, k, value, err, errlen);
+		return set_value(c, k, name, value, err, errlen);
 	if (!strncmp(key, "collectors.", 11))
 		return set_collector(c, key, value, err, errlen);
 	am_yaml_errf(err, errlen, "unknown key '%s'", key);
@@ -522,6 +623,7 @@ static const char *kind_name(enum kind k)
 {
 	switch (k) {
 	case K_BOOL:
+	case K_AUTOBOOL:
 		return "a boolean";
 	case K_UINT:
 		return "an integer";
@@ -532,6 +634,12 @@ static const char *kind_name(enum kind k)
 	default:
 		return "a value";
 	}
+}
+
+/* Kinds whose empty value means "unset". */
+static bool takes_empty(enum kind k)
+{
+	return k == K_STR || k == K_URL || k == K_KVLIST || k == K_FILE;
 }
 
 static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_node_t *val)
@@ -561,12 +669,12 @@ static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_n
 		if (strlen(v) != val->data.scalar.length)
 			return at(w, val->start_mark, "%s: the value contains a NUL character",
 				  path);
-		if (is_null_scalar(val) && (!k || k->kind != K_STR))
+		if (is_null_scalar(val) && (!k || !takes_empty(k->kind)))
 			return at(w, val->start_mark, "%s: missing value", path);
 		/* "80" is a string in YAML: numbers, booleans, durations and sizes are plain. */
 		if (val->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
 		    (!k || k->kind == K_BOOL || k->kind == K_UINT || k->kind == K_DURATION ||
-		     k->kind == K_SIZE))
+		     k->kind == K_SIZE || k->kind == K_AUTOBOOL))
 			return at(w, val->start_mark, "%s: expected %s, not a quoted string", path,
 				  kind_name(k			       ? k->kind
 					    : strstr(path, ".enabled") ? K_BOOL

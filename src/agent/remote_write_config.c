@@ -1,7 +1,6 @@
 #include "agent/remote_write_config.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,125 +8,25 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "agent/otel_env.h"
 #include "util/file.h"
 #include "util/json.h"
 
 #define TOKEN_MAX (64u * 1024)
 
-int am_rw_check_url(const char *v, char *err, size_t errlen)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	int rc = -EINVAL;
-
-	if (!u) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (curl_url_set(u, CURLUPART_URL, v, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
-		snprintf(err, errlen, "'%s' is not a URL (like http://host:9090/api/v1/write)", v);
-	else if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))
-		snprintf(err, errlen, "'%s': the scheme must be http or https, not %s", v, scheme);
-	else
-		rc = 0;
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decode [S, S+LEN) into OUT (LEN+1 bytes); false on a bad or NUL escape. */
-static bool pct_decode(const char *s, size_t len, char *out)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			out[n++] = s[i];
-			continue;
-		}
-		if (i + 2 >= len)
-			return false;
-		if (hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
-		    (hexval(s[i + 1]) | hexval(s[i + 2])) == 0)
-			return false;
-		out[n++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-		i += 2;
-	}
-	out[n] = '\0';
-	return true;
-}
-
-static char *trimmed(const char *s, size_t len, size_t *outlen)
-{
-	while (len && isspace((unsigned char)*s)) {
-		s++;
-		len--;
-	}
-	while (len && isspace((unsigned char)s[len - 1]))
-		len--;
-	*outlen = len;
-	return (char *)s;
-}
-
-/* Calls FN on each "name=value" of V (spaces around both trimmed, the value percent-decoded);
- * stops at FN's first error. */
+/* Calls FN on each "name=value" of V, parsed as OTEL_EXPORTER_OTLP_HEADERS is (otel_env.h:
+ * trimmed, values percent-decoded); stops at FN's first error. */
 static int each_pair(const char *v, int (*fn)(void *ctx, const char *name, const char *value),
 		     void *ctx, char *err, size_t errlen)
 {
-	const char *p = v;
+	struct am_otel_kvs kvs;
+	size_t i;
+	int rc = am_otel_kv_parse(v, &kvs, err, errlen);
 
-	while (*p) {
-		size_t len = strcspn(p, ","), nlen, vlen;
-		const char *eq = memchr(p, '=', len);
-		char name[256], *value;
-		const char *ns, *vs;
-		int rc;
-
-		if (!*trimmed(p, len, &nlen) || !nlen) {
-			p += len + (p[len] == ',');
-			continue;
-		}
-		if (!eq) {
-			snprintf(err, errlen, "'%.*s' is not name=value", (int)len, p);
-			return -EINVAL;
-		}
-		ns = trimmed(p, (size_t)(eq - p), &nlen);
-		vs = trimmed(eq + 1, len - (size_t)(eq - p) - 1, &vlen);
-		if (!nlen || nlen >= sizeof(name)) {
-			snprintf(err, errlen, "'%.*s': the name is %s", (int)len, p,
-				 nlen ? "too long" : "empty");
-			return -EINVAL;
-		}
-		memcpy(name, ns, nlen);
-		name[nlen] = '\0';
-		value = malloc(vlen + 1);
-		if (!value) {
-			snprintf(err, errlen, "out of memory");
-			return -ENOMEM;
-		}
-		if (!pct_decode(vs, vlen, value)) {
-			snprintf(err, errlen, "'%s': bad percent-escape in the value", name);
-			free(value);
-			return -EINVAL;
-		}
-		rc = fn(ctx, name, value);
-		free(value);
-		if (rc)
-			return rc;
-		p += len + (p[len] == ',');
-	}
-	return 0;
+	for (i = 0; !rc && i < kvs.n; i++)
+		rc = fn(ctx, kvs.items[i].key, kvs.items[i].value);
+	am_otel_kvs_free(&kvs);
+	return rc;
 }
 
 struct check_ctx {
@@ -296,15 +195,14 @@ static int bearer(struct am_rw_settings *s, const char *path, char *err, size_t 
 
 static int readable(const char *key, const char *path, char *err, size_t errlen)
 {
-	struct am_strbuf b = {0};
+	char why[400];
 	int rc;
 
 	if (!*path)
 		return 0;
-	rc = am_file_read(path, 1u << 20, &b);
-	am_strbuf_free(&b);
+	rc = am_otel_file_check(path, why, sizeof(why));
 	if (rc)
-		snprintf(err, errlen, "%s: %s: %s", key, path, am_file_strerror(-rc));
+		snprintf(err, errlen, "%s: %s", key, why);
 	return rc;
 }
 

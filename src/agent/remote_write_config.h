@@ -1,7 +1,7 @@
-/* The remote_write.* settings turned into what the encoder and the sender take: the URL
- * checked, headers and external labels parsed from "name=value,name=value" (values
- * percent-decoded, as OTEL_EXPORTER_OTLP_HEADERS writes them), the files readable. Every
- * error names the key at fault. */
+/* The remote_write.* settings turned into what the encoder and the sender take: headers and
+ * external labels parsed from "name=value,name=value" (values percent-decoded, as
+ * OTEL_EXPORTER_OTLP_HEADERS writes them: otel_env.h's parser), the token read, the TLS files
+ * readable. Every error names the key at fault. */
 #ifndef ANTIMETAL_AGENT_REMOTE_WRITE_CONFIG_H
 #define ANTIMETAL_AGENT_REMOTE_WRITE_CONFIG_H
 
@@ -21,7 +21,6 @@ struct am_rw_settings {
 };
 
 /* Value checks for the key table (syntax only): 0, or -EINVAL with the reason in ERR. */
-int am_rw_check_url(const char *v, char *err, size_t errlen);
 int am_rw_check_headers(const char *v, char *err, size_t errlen);
 int am_rw_check_labels(const char *v, char *err, size_t errlen);
 

@@ -8,10 +8,11 @@
 //     huge (200 + 50 MB streamed), partial (200 + ExportMetricsServiceResponse with
 //     partial_success). COUNT: only the next N data requests, then back to ok.
 //   GET /stats: {"requests": n, "bytes": n, "open": n}
-// Test payloads start with "AMTEST id=<id> items=<n>\n"; other bodies are recorded by size only.
+// Test payloads start with "AMTEST id=<id> items=<n>\n"; other bodies are recorded by size only,
+// and with --save-dir DIR each body is also written whole to DIR/<request number>.bin.
 //
 //   node fault_receiver.js --port P --control-port C --record FILE
-//        [--cert F --key F [--ca F --require-client-cert] [--http2]]
+//        [--cert F --key F [--ca F --require-client-cert] [--http2]] [--save-dir DIR]
 "use strict";
 const fs = require("fs");
 const http = require("http");
@@ -115,6 +116,7 @@ function onData(req, res) {
     const t = /^AMTEST id=(\S+) items=(\d+)\n/.exec(head);
     stats.requests++;
     stats.bytes += body.length;
+    if (opt.saveDir) fs.writeFileSync(path.join(opt.saveDir, stats.requests + ".bin"), body);
     fs.appendFileSync(opt.record, JSON.stringify({
       t: Date.now(), mode: m.mode, bytes: body.length, url: req.url,
       id: t ? t[1] : null, items: t ? Number(t[2]) : null,
