@@ -631,6 +631,7 @@ static void reload(struct agent *a)
 {
 	struct am_config next;
 	struct am_jsonl w;
+	bool rw_restart;
 	char err[768];
 	int rc;
 
@@ -641,9 +642,11 @@ static void reload(struct agent *a)
 		return;
 	}
 	am_log_init(next.log_level);
-	if (am_rw_config_changed(&a->cfg, &next))
-		am_warn(
-		    "reload: remote_write settings changed; they take effect at the next start");
+	/* Before the collectors restart: what they collected since the last push goes first. */
+	rw_restart = am_rw_config_changed(&a->cfg, &next);
+	if (rw_restart)
+		am_rw_source_close(&a->rw, &a->loop, &a->push,
+				   (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* The listener moves only when asked, and only once the new one is bound. */
 	if (http_changed(&a->cfg, &next)) {
 		struct am_prom_server old = a->http;
@@ -687,6 +690,10 @@ static void reload(struct agent *a)
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))
 		am_err("reload: OTLP metrics export stopped");
+	if (rw_restart && a->cfg.rw_url[0] &&
+	    am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push, &a->runner,
+			       own_metrics, a))
+		am_err("reload: remote_write export stopped");
 	a->reloads_ok++;
 	am_info("configuration reloaded");
 }

@@ -203,7 +203,18 @@ bool am_rw_config_changed(const struct am_config *x, const struct am_config *y)
 	       strcmp(x->rw_bearer_token_file, y->rw_bearer_token_file) ||
 	       strcmp(x->rw_ca_file, y->rw_ca_file) || strcmp(x->rw_cert_file, y->rw_cert_file) ||
 	       strcmp(x->rw_key_file, y->rw_key_file) ||
-	       x->http_antimetal_names != y->http_antimetal_names;
+	       x->http_antimetal_names != y->http_antimetal_names ||
+	       strcmp(x->hostname, y->hostname) || x->interval_ms != y->interval_ms;
+}
+
+void am_rw_source_close(struct am_rw_source *s, struct am_loop *loop, struct am_push *push,
+			uint32_t deadline_ms)
+{
+	if (s->sender) {
+		am_rw_source_push(s);
+		am_push_remove(push, s->sender, deadline_ms);
+	}
+	am_rw_source_stop(s, loop);
 }
 
 void am_rw_source_stop(struct am_rw_source *s, struct am_loop *loop)

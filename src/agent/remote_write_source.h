@@ -50,8 +50,12 @@ void am_rw_source_push(struct am_rw_source *s);
 /* The encoder's counters (antimetal_remote_write_*) appended to OUT. */
 void am_rw_source_metrics(const struct am_rw_source *s, struct am_metric_set *out);
 /* Whether X and Y differ in what a running source took from its configuration (a SIGHUP
- * reload keeps the running source: remote_write changes take effect at restart). */
+ * reload that changes it replaces the source). */
 bool am_rw_config_changed(const struct am_config *x, const struct am_config *y);
+/* Push what is new, deliver what is queued within DEADLINE_MS, take the sender out of PUSH
+ * (freed), then as am_rw_source_stop. Safe on a source never started. */
+void am_rw_source_close(struct am_rw_source *s, struct am_loop *loop, struct am_push *push,
+			uint32_t deadline_ms);
 /* Remove the timer and free what the source holds (the sender goes with the push list). */
 void am_rw_source_stop(struct am_rw_source *s, struct am_loop *loop);
 

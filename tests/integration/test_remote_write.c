@@ -28,8 +28,8 @@
 #define VICTORIA   "/usr/bin/victoria-metrics"
 #define HOST	   "rwtest"
 
-enum { AGENT_P, RECV_P, NPROCS };
-static pid_t pids[NPROCS] = {-1, -1};
+enum { AGENT_P, RECV_P, RECV2_P, NPROCS };
+static pid_t pids[NPROCS] = {-1, -1, -1};
 static char *dir;
 
 static void setup(void)
@@ -337,7 +337,7 @@ Test(remote_write, prometheus_stores_what_metrics_serves, .init = setup, .fini =
 }
 
 /* Request N the recorder kept: its headers into H, its decoded WriteRequest returned. */
-static Prometheus__WriteRequest *recorded(int n, struct am_strbuf *h)
+static Prometheus__WriteRequest *recorded_in(const char *sub, int n, struct am_strbuf *h)
 {
 	char path[512];
 	struct am_strbuf body = {0};
@@ -345,11 +345,11 @@ static Prometheus__WriteRequest *recorded(int n, struct am_strbuf *h)
 	size_t len;
 	void *raw;
 
-	snprintf(path, sizeof(path), "%s/rec/%d.headers", dir, n);
+	snprintf(path, sizeof(path), "%s/%s/%d.headers", dir, sub, n);
 	cr_assert(am_test_wait_file_text(path, ":", 20000, pids[AGENT_P]), "no request %d", n);
 	am_strbuf_reset(h);
 	cr_assert_eq(am_test_read_file(path, h), 0);
-	snprintf(path, sizeof(path), "%s/rec/%d.body", dir, n);
+	snprintf(path, sizeof(path), "%s/%s/%d.body", dir, sub, n);
 	cr_assert_eq(am_test_read_file(path, &body), 0);
 	cr_assert_eq(am_rw_snappy_uncompress(body.data, body.len, &raw, &len), 0,
 		     "request %d: not a snappy block", n);
@@ -358,6 +358,11 @@ static Prometheus__WriteRequest *recorded(int n, struct am_strbuf *h)
 	free(raw);
 	am_strbuf_free(&body);
 	return req;
+}
+
+static Prometheus__WriteRequest *recorded(int n, struct am_strbuf *h)
+{
+	return recorded_in("rec", n, h);
 }
 
 static const char *label(const Prometheus__TimeSeries *t, const char *name)
@@ -454,6 +459,80 @@ Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collecti
 	am_strbuf_free(&text);
 	am_strbuf_free(&h);
 	am_strbuf_free(&logb);
+}
+
+/* A recorder on a free port keeping requests in DIR/SUB; returns the port. */
+static int start_recorder(const char *sub, int slot)
+{
+	int port = am_http_free_port();
+	char ports[16], rec[512], name[32];
+	char *argv[] = {PYTHON, RECORDER, ports, rec, NULL};
+	struct am_strbuf logb = {0};
+	struct am_http_response r;
+
+	cr_assert_gt(port, 0);
+	snprintf(ports, sizeof(ports), "%d", port);
+	snprintf(rec, sizeof(rec), "%s/%s", dir, sub);
+	snprintf(name, sizeof(name), "recorder-%s", sub);
+	cr_assert_eq(mkdir(rec, 0700), 0);
+	pids[slot] = spawn(argv, name);
+	cr_assert(wait_get(port, "/", 15000, &r), "recorder down: %s", log_of(name, &logb));
+	am_http_response_free(&r);
+	am_strbuf_free(&logb);
+	return port;
+}
+
+static void write_config(const char *cfg, int port, const char *labels)
+{
+	struct am_strbuf text = {0};
+
+	am_strbuf_printf(&text,
+			 "hostname: " HOST "\n"
+			 "oom:\n  enabled: false\n"
+			 "collectors:\n  interval: 1h\n"
+			 "remote_write:\n  url: http://127.0.0.1:%d/api/v1/write\n  interval: 1s\n"
+			 "  external_labels: \"%s\"\n",
+			 port, labels);
+	cr_assert_eq(am_test_write_file(cfg, text.data, text.len), 0);
+	am_strbuf_free(&text);
+}
+
+/* SIGHUP with a new URL and labels: the old receiver's queue is flushed, the new one gets a
+ * fresh collection with the new labels. */
+Test(remote_write, a_reload_moves_the_push_to_the_new_url_and_labels, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+	int aport = am_http_free_port(), pa, pb;
+	char cfg[512], listen[64];
+	char *aargv[] = {AGENT,	     "run",  "--config",       cfg,
+			 "--listen", listen, "--no-execsnoop", "--no-profiler",
+			 NULL};
+	struct am_strbuf h = {0};
+	Prometheus__WriteRequest *r;
+	size_t i;
+
+	if (access(PYTHON, X_OK))
+		cr_skip_test("skipped: needs python3 for the recording receiver");
+	pa = start_recorder("a", RECV_P);
+	pb = start_recorder("b", RECV2_P);
+	cr_assert(aport > 0 && pa != pb && aport != pa && aport != pb);
+	snprintf(cfg, sizeof(cfg), "%s/agent.yaml", dir);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", aport);
+	write_config(cfg, pa, "phase=1");
+	pids[AGENT_P] = spawn(aargv, "agent");
+	r = recorded_in("a", 0, &h);
+	cr_assert_str_eq(label(r->timeseries[0], "phase"), "1");
+	prometheus__write_request__free_unpacked(r, NULL);
+
+	write_config(cfg, pb, "phase=2");
+	cr_assert_eq(kill(pids[AGENT_P], SIGHUP), 0);
+	r = recorded_in("b", 0, &h);
+	cr_assert(has_series(r, "node_memory_MemTotal_bytes"),
+		  "the collection made at the reload is pushed to the new URL");
+	for (i = 0; i < r->n_timeseries; i++)
+		cr_assert_str_eq(label(r->timeseries[i], "phase"), "2");
+	prometheus__write_request__free_unpacked(r, NULL);
+	am_strbuf_free(&h);
 }
 
 /* `run --check-config` with YAML: exit 2, the message naming KEY. */
