@@ -46,10 +46,15 @@ bool am_rw_label_name_valid(const char *name)
 static const char *utf8_value(struct enc *e, const char *v)
 {
 	size_t i, len = strlen(v);
-	char *copy;
+	char *copy, **grown;
 
 	if (am_utf8_valid(v, len))
 		return v;
+	/* Rare (a device or path name in another encoding): grown one at a time. */
+	grown = realloc(e->owned, (e->nowned + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	e->owned = grown;
 	copy = malloc(len + 1);
 	if (!copy)
 		return NULL;
@@ -122,9 +127,11 @@ static int cmp_series_labels(const struct series *x, const struct series *y,
 	const struct am_rw_label *a = arena + x->lab, *b = arena + y->lab;
 	int i, c;
 
+	/* Names are mostly the same static strings, and a family's descriptor is shared: a
+	 * pointer compare saves most of the string compares of the sort. */
 	for (i = 0; i < x->nl && i < y->nl; i++) {
-		c = strcmp(a[i].name, b[i].name);
-		if (!c)
+		c = a[i].name == b[i].name ? 0 : strcmp(a[i].name, b[i].name);
+		if (!c && a[i].value != b[i].value)
 			c = strcmp(a[i].value, b[i].value);
 		if (c)
 			return c;
@@ -137,7 +144,7 @@ static int cmp_series_labels(const struct series *x, const struct series *y,
 static int by_family_labels_index(const void *a, const void *b, void *arena)
 {
 	const struct series *x = a, *y = b;
-	int c = strcmp(x->family, y->family);
+	int c = x->family == y->family ? 0 : strcmp(x->family, y->family);
 
 	if (!c)
 		c = cmp_series_labels(x, y, arena);
@@ -148,18 +155,21 @@ static int by_family_labels_index(const void *a, const void *b, void *arena)
 
 static int gather(struct enc *e, const struct am_metric_set *const *sets, size_t nsets)
 {
-	size_t i, k, total = 0, idx = 0;
+	size_t i, k, total = 0, nlabels = 0, idx = 0;
 	int err;
 
-	for (i = 0; i < nsets; i++)
+	/* Sized exactly: with thousands of series, pages touched are a good part of the cost. */
+	for (i = 0; i < nsets; i++) {
 		total += sets[i]->n;
+		for (k = 0; k < sets[i]->n; k++)
+			nlabels += (size_t)sets[i]->items[k].nlabels;
+	}
 	if (!total)
 		return -EINVAL;
+	nlabels += total * (1 + e->o->nexternal);
 	e->s = malloc(total * sizeof(*e->s));
-	e->labels =
-	    malloc(total * (1 + AM_METRIC_MAX_LABELS + e->o->nexternal) * sizeof(*e->labels));
-	e->owned = malloc(total * AM_METRIC_MAX_LABELS * sizeof(*e->owned));
-	if (!e->s || !e->labels || !e->owned)
+	e->labels = malloc(nlabels * sizeof(*e->labels));
+	if (!e->s || !e->labels)
 		return -ENOMEM;
 	for (i = 0; i < nsets; i++) {
 		int64_t ts_ms = (int64_t)(sets[i]->timestamp_ns / 1000000);
