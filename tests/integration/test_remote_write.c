@@ -461,10 +461,9 @@ Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collecti
 	am_strbuf_free(&logb);
 }
 
-/* A recorder on a free port keeping requests in DIR/SUB; returns the port. */
-static int start_recorder(const char *sub, int slot)
+/* A recorder on PORT (0: a free one) keeping requests in DIR/SUB; returns the port. */
+static int start_recorder_on(int port, const char *sub, int slot)
 {
-	int port = am_http_free_port();
 	char ports[16], rec[512], name[32];
 	char *argv[] = {PYTHON, RECORDER, ports, rec, NULL};
 	struct am_strbuf logb = {0};
@@ -480,6 +479,11 @@ static int start_recorder(const char *sub, int slot)
 	am_http_response_free(&r);
 	am_strbuf_free(&logb);
 	return port;
+}
+
+static int start_recorder(const char *sub, int slot)
+{
+	return start_recorder_on(am_http_free_port(), sub, slot);
 }
 
 static void write_config(const char *cfg, int port, const char *labels)
@@ -532,6 +536,55 @@ Test(remote_write, a_reload_moves_the_push_to_the_new_url_and_labels, .init = se
 	for (i = 0; i < r->n_timeseries; i++)
 		cr_assert_str_eq(label(r->timeseries[i], "phase"), "2");
 	prometheus__write_request__free_unpacked(r, NULL);
+	am_strbuf_free(&h);
+}
+
+/* The receiver down when the first collection is pushed: that push waits in the queue and is
+ * delivered once the receiver is up, so a collection sent once is not a collection lost. */
+Test(remote_write, a_collection_pushed_while_the_receiver_is_down_arrives_later, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+	int aport = am_http_free_port(), port = am_http_free_port();
+	char cfg[512], listen[64];
+	char *aargv[] = {AGENT,	     "run",  "--config",       cfg,
+			 "--listen", listen, "--no-execsnoop", "--no-profiler",
+			 NULL};
+	struct am_http_response m;
+	struct am_strbuf h = {0};
+	Prometheus__WriteRequest *r;
+	long long deadline;
+	bool found = false;
+	int n;
+
+	if (access(PYTHON, X_OK))
+		cr_skip_test("skipped: needs python3 for the recording receiver");
+	cr_assert(aport > 0 && port > 0 && aport != port);
+	snprintf(cfg, sizeof(cfg), "%s/agent.yaml", dir);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", aport);
+	write_config(cfg, port, "");
+	pids[AGENT_P] = spawn(aargv, "agent");
+	/* Until a push has failed: the sender counts a retry. */
+	deadline = am_test_now_ms() + 15000;
+	for (;;) {
+		cr_assert(wait_get(aport, "/metrics", 5000, &m));
+		if (!strstr(m.body.data,
+			    "antimetal_export_retries_total{exporter=\"remote_write\"} 0\n") &&
+		    strstr(m.body.data,
+			   "antimetal_export_retries_total{exporter=\"remote_write\"}"))
+			break;
+		am_http_response_free(&m);
+		cr_assert_lt(am_test_now_ms(), deadline, "no failed push in 15 s");
+		am_test_sleep_ms(200); /* polled: the loop ends on the agent's counter */
+	}
+	am_http_response_free(&m);
+	start_recorder_on(port, "rec", RECV_P);
+	/* The sender's backoff (5 s, jittered) decides when the queue moves on. */
+	for (n = 0; n < 30 && !found; n++) {
+		r = recorded(n, &h);
+		found = has_series(r, "node_memory_MemTotal_bytes");
+		prometheus__write_request__free_unpacked(r, NULL);
+	}
+	cr_assert(found, "the first collection never arrived");
 	am_strbuf_free(&h);
 }
 
