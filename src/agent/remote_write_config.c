@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "agent/otel_env.h"
 #include "util/file.h"
@@ -218,6 +217,16 @@ int am_rw_settings_build(const struct am_config *c, const char *host, struct am_
 	if (rc)
 		return rc;
 	if (c->rw_bearer_token_file[0]) {
+		size_t i;
+
+		for (i = 0; i < s->nheaders; i++)
+			if (!strncasecmp(s->headers[i], "Authorization:", 14)) {
+				snprintf(
+				    err, errlen,
+				    "remote_write.bearer_token_file: remote_write.headers has an "
+				    "Authorization already");
+				return -EINVAL;
+			}
 		rc = bearer(s, c->rw_bearer_token_file, err, errlen);
 		if (rc)
 			return rc;

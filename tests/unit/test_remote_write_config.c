@@ -133,6 +133,11 @@ Test(remote_write_config, bearer_token_and_tls_files_are_read_naming_the_key)
 	cr_assert_eq(am_rw_settings_build(&c, "h", &s, err, sizeof(err)), 0, "%s", err);
 	cr_assert(has_header(&s, "Authorization: Bearer abc.def"));
 	am_rw_settings_free(&s);
+	strcpy(c.rw_headers, "authorization=Basic eDp5");
+	cr_assert_eq(am_rw_settings_build(&c, "h", &s, err, sizeof(err)), -EINVAL, "two of them");
+	am_rw_settings_free(&s);
+	cr_assert_not_null(strstr(err, "remote_write.bearer_token_file"), "%s", err);
+	c.rw_headers[0] = '\0';
 
 	cr_assert_eq(am_test_write_file(path, "\n", 1), 0);
 	cr_assert_eq(am_rw_settings_build(&c, "h", &s, err, sizeof(err)), -EINVAL);
