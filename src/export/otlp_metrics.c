@@ -159,8 +159,7 @@ static int collect(struct arena *a, const struct am_otlp_metrics_input *in, size
 	for (i = 0; i < nin; i++)
 		n += in[i].set->n;
 	a->refs = calloc(n ? n : 1, sizeof(*a->refs));
-	a->names = calloc(n ? n : 1, sizeof(*a->names));
-	if (!a->refs || !a->names)
+	if (!a->refs)
 		return -ENOMEM;
 	for (i = 0; i < nin; i++)
 		for (j = 0; j < in[i].set->n; j++) {
@@ -170,6 +169,12 @@ static int collect(struct arena *a, const struct am_otlp_metrics_input *in, size
 			a->nrefs++;
 		}
 	qsort(a->refs, a->nrefs, sizeof(*a->refs), by_desc);
+	/* One name per descriptor, not per point (cgroups make tens of thousands of points). */
+	for (i = 0, n = 0; i < a->nrefs; i++)
+		n += !i || a->refs[i].m->desc != a->refs[i - 1].m->desc;
+	a->names = calloc(n ? n : 1, sizeof(*a->names));
+	if (!a->names)
+		return -ENOMEM;
 	for (i = 0; i < a->nrefs; i++) {
 		if (!i || a->refs[i].m->desc != a->refs[i - 1].m->desc)
 			am_otlp_metric_name(a->refs[i].m->desc, a->names[a->nnames++],
