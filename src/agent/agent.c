@@ -15,6 +15,7 @@
 #include "agent/exec_source.h"
 #include "agent/profile_source.h"
 #include "agent/push.h"
+#include "agent/remote_write_source.h"
 #include "agent/oom_source.h"
 #include "agent/otel_env.h"
 #include "agent/otlp_metrics_source.h"
@@ -67,6 +68,7 @@ struct agent {
 	struct am_profile_source prof;
 	/* The push exporters' senders (OTLP, remote_write), flushed at shutdown. */
 	struct am_push push;
+	struct am_rw_source rw; /* Prometheus remote_write, when remote_write.url is set */
 	struct am_otlp_metrics_source otlp_metrics;
 
 	uint64_t start_ns;
@@ -139,6 +141,14 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 	rc = check_outputs(&c, err, errlen);
 	if (rc)
 		return rc;
+	if (c.rw_url[0]) {
+		struct am_rw_settings rw;
+
+		rc = am_rw_settings_build(&c, "check", &rw, err, errlen);
+		am_rw_settings_free(&rw);
+		if (rc)
+			return rc;
+	}
 	if (c.http_enabled && c.http_web_config_file[0]) {
 		struct am_prom_security *sec;
 
@@ -285,6 +295,7 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	if (a->cfg.oom_enabled)
 		am_oom_source_metrics(&a->oom, out);
 	am_push_metrics(&a->push, out);
+	am_rw_source_metrics(&a->rw, out);
 	if (a->jsonl_on) {
 		am_metric_add(
 		    out,
@@ -311,6 +322,7 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	}
 }
 
+/* The agent's own part of /metrics, for the push exporters. */
 static void own_metrics(void *ctx, struct am_metric_set *out)
 {
 	agent_metrics(ctx, out);
@@ -637,6 +649,7 @@ static void reload(struct agent *a)
 {
 	struct am_config next;
 	struct am_jsonl w;
+	bool rw_restart;
 	char err[768];
 	int rc;
 
@@ -647,6 +660,11 @@ static void reload(struct agent *a)
 		return;
 	}
 	am_log_init(next.log_level);
+	/* Before the collectors restart: what they collected since the last push goes first. */
+	rw_restart = am_rw_config_changed(&a->cfg, &next);
+	if (rw_restart)
+		am_rw_source_close(&a->rw, &a->loop, &a->push,
+				   (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* The listener moves only when asked, and only once the new one is bound. */
 	if (http_changed(&a->cfg, &next)) {
 		struct am_prom_server old = a->http;
@@ -690,6 +708,10 @@ static void reload(struct agent *a)
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))
 		am_err("reload: OTLP metrics export stopped");
+	if (rw_restart && a->cfg.rw_url[0] &&
+	    am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push, &a->runner,
+			       own_metrics, a))
+		am_err("reload: remote_write export stopped");
 	a->reloads_ok++;
 	am_info("configuration reloaded");
 }
@@ -780,6 +802,9 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))
 		goto out;
+	if (a->cfg.rw_url[0] && am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push,
+						   &a->runner, own_metrics, a))
+		goto out;
 	am_info("running as host '%s'", a->host);
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
@@ -788,6 +813,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	am_otlp_metrics_source_export(&a->otlp_metrics);
 	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	/* What the collectors handed over last is queued: delivered within the deadline. */
+	am_rw_source_push(&a->rw);
 	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* Writes are unbuffered: the last stats line is all there is left to flush. */
 	if (a->jsonl_on)
@@ -796,6 +822,7 @@ out:
 	stop_continuous(a);
 	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	am_push_stop(&a->push, 0);
+	am_rw_source_stop(&a->rw, &a->loop);
 	am_exec_source_free(&a->exec);
 	am_oom_source_free(&a->oom);
 	stop_collectors(a);
