@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CPU profiler: runs on every perf event overflow (one event per CPU), copies the kernel and
  * user stacks (bpf_get_stack), stores each distinct stack once under a hash of its content and
- * counts (pid, comm, cgroup, user stack, kernel stack) in a hash map, so the cost of a profile does not
- * grow with its sample count. User space reads the maps once at the end; the only streaming
- * output is one notification per new process (or exec), so user space can capture its
- * mappings while it is still alive. */
+ * counts (pid, comm, cgroup, user stack, kernel stack) in a hash map, so the cost of a profile
+ * does not grow with its sample count. User space reads the maps once at the end; the only
+ * streaming output is one notification per new process (or exec), so user space can capture
+ * its mappings while it is still alive. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>

@@ -280,8 +280,7 @@ static int add_cgroup(struct args *a, const char *arg)
 		return am_cli_usage_error(&cmd, "--cgroup: at most %d cgroups",
 					  PROFILER_MAX_CGROUPS);
 	if (am_cli_cgroup(arg, dir, sizeof(dir), &a->cgroup_ids[n]))
-		return am_cli_usage_error(&cmd, "--cgroup: '%s' is not a cgroup v2 directory",
-					  arg);
+		return am_cli_usage_error(&cmd, "--cgroup: '%s' is not a cgroup v2 directory", arg);
 	if (cgroup_level(dir) >= PROFILER_MAX_CGROUP_DEPTH)
 		return am_cli_usage_error(&cmd,
 					  "--cgroup: '%s' is nested deeper than %d levels, "

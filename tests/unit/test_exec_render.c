@@ -239,8 +239,8 @@ Test(exec_render, pids_inside_another_pid_namespace)
 	am_strbuf_reset(&b);
 	r.argc = 1;
 	am_exec_render_text(&b, &r, false);
-	cr_expect_str_eq(b.data,
-			 "echo             42      7       0       /bin/echo [pidns: pid 1 ppid 0]\n");
+	cr_expect_str_eq(
+	    b.data, "echo             42      7       0       /bin/echo [pidns: pid 1 ppid 0]\n");
 	am_strbuf_reset(&b);
 	r.kind = AM_EXIT_EVENT;
 	r.lifetime_ns = 1000000;

@@ -291,8 +291,9 @@ Test(pprof, samples_carry_namespace_cgroup_container_and_pod_labels)
 	build(&p);
 	p.stacks[0].ns_pid = 1;
 	p.stacks[0].cgroup_id = 1234;
-	p.stacks[0].cgroup = strdup("/kubepods.slice/kubepods-burstable.slice/"
-				    "kubepods-burstable-pod" POD ".slice/cri-containerd-" CID ".scope");
+	p.stacks[0].cgroup =
+	    strdup("/kubepods.slice/kubepods-burstable.slice/"
+		   "kubepods-burstable-pod" POD ".slice/cri-containerd-" CID ".scope");
 	strcpy(p.stacks[0].container_id, CID);
 	strcpy(p.stacks[0].pod_uid, POD);
 	p.stacks[1].ns_pid = 42; /* the host's namespace: no ns_pid label */

@@ -39,12 +39,13 @@ struct am_profiler {
 	struct am_usym_rec_stats sb_files;
 	int ep; /* the notification fd: the perf buffer's and the side band's */
 	struct am_usym *usym;
-	struct am_cgroup_paths *cgroups; /* NULL: no cgroup2 mount, samples carry ids only */
 	enum am_attach_mode attach; /* as resolved */
 	struct am_profile meta;	    /* event, attach mode...: copied into the collected profile */
 	uint64_t start_mono_ns;
 	uint64_t newpid_lost;
 	bool detached;
+	/* cgroup ids to paths for the samples' labels; NULL without a cgroup2 mount */
+	struct am_cgroup_paths *cgroups;
 };
 
 static void on_newpid(struct am_profiler *p, const struct profiler_newproc *ev, uint64_t time)

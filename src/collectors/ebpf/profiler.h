@@ -25,12 +25,6 @@ struct am_profiler_opts {
 	enum am_attach_mode attach;
 	const uint32_t *pids; /* processes to profile (tgids); none: every process */
 	size_t npids;
-	/* cgroup v2 ids (the directories' inode numbers) to profile, each with every cgroup
-	   below it; none: every cgroup. */
-	const uint64_t *cgroup_ids;
-	size_t ncgroups;
-	bool cgroup_walk; /* find ancestors through CO-RE even where the kernel's helper exists
-			     (as does ANTIMETAL_PROFILER_CGROUP_WALK=1): the fallback, for tests */
 	bool kernel_stacks;	/* collect kernel stacks */
 	bool user_stacks;	/* collect user stacks */
 	bool include_idle;	/* keep samples of the idle task (pid 0) */
@@ -45,6 +39,14 @@ struct am_profiler_opts {
 	uint32_t count_entries; /* distinct (pid, comm, stacks) counted, 0: 4 x stack_entries */
 	bool no_sideband;	/* no mmap side band: mappings from /proc only (as does the
 				   environment variable ANTIMETAL_PROFILER_NO_SIDEBAND=1) */
+
+	/* cgroup v2 ids (the directories' inode numbers) to profile, each with every cgroup
+	 * below it; none: every cgroup. */
+	const uint64_t *cgroup_ids;
+	size_t ncgroups;
+	/* Find ancestors through CO-RE even where the kernel's helper exists (as does
+	 * ANTIMETAL_PROFILER_CGROUP_WALK=1): the fallback, for tests. */
+	bool cgroup_walk;
 };
 
 /* The deepest stack the BPF program can keep (its buffer); kernel.perf_event_max_stack
