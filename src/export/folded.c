@@ -19,15 +19,18 @@ static int cmp_line(const void *a, const void *b)
 }
 
 /* The first frame of a line with the container prefix: the container id, or else the cgroup
- * path, or else the cgroup's id (a cgroup gone before the profile was read). */
+ * path, or else the cgroup's id (a cgroup gone before the profile was read), or else (no
+ * cgroup2 mount) "[unknown cgroup]". */
 static void put_container(struct am_strbuf *b, const struct am_profile_stack *st)
 {
 	if (st->container_id[0])
 		put_name(b, st->container_id);
 	else if (st->cgroup)
 		put_name(b, st->cgroup);
-	else
+	else if (st->cgroup_id)
 		am_strbuf_printf(b, "[cgroup %llu]", (unsigned long long)st->cgroup_id);
+	else
+		am_strbuf_puts(b, "[unknown cgroup]");
 	am_strbuf_putc(b, ';');
 }
 

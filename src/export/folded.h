@@ -19,7 +19,8 @@ struct am_folded_line {
 enum am_folded_prefix {
 	AM_FOLDED_PREFIX_NONE,
 	/* "<container id>;comm;...": the 64-hex-digit id, or the cgroup path for samples outside
-	 * containers, or "[cgroup ID]" where the path is unknown */
+	 * containers, or "[cgroup ID]" where the path is unknown, "[unknown cgroup]" where the
+	 * id is too (no cgroup2 mount) */
 	AM_FOLDED_PREFIX_CONTAINER,
 };
 

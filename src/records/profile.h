@@ -45,7 +45,8 @@ struct am_profile_stack {
 			    unknown) */
 	char comm[AM_PROFILE_COMM_LEN];
 	/* Who the samples belong to: the cgroup v2 the task ran in, its path relative to the
-	 * cgroup2 mount (NULL when it could not be resolved, e.g. removed since), and what the
+	 * cgroup2 mount (NULL when it could not be resolved, e.g. removed since; both 0/NULL
+	 * on hosts without a cgroup2 mount), and what the
 	 * path names: a container (64 hex digits, "" when none) and a kubelet pod ("" when
 	 * none). */
 	uint64_t cgroup_id;

@@ -88,8 +88,8 @@ Test(folded, container_prefix_splits_stacks_by_container)
 	cr_assert_eq(am_folded_render_prefixed(&p, AM_FOLDED_PREFIX_CONTAINER, &b), 0);
 	cr_assert_str_eq(b.data, "/;idle;[unknown] 2\n"
 				 "/user.slice/a:b;hot;main;hot_b 10\n" CID ";hot;main;hot_a 30\n"
-				 "[cgroup 0];hot;main;hot_a 5\n"
-				 "[cgroup 5];sys;a:b;[unknown] (libweird.so.1);vfs_read 7\n");
+				 "[cgroup 5];sys;a:b;[unknown] (libweird.so.1);vfs_read 7\n"
+				 "[unknown cgroup];hot;main;hot_a 5\n");
 	am_strbuf_reset(&b);
 	cr_assert_eq(am_folded_render_prefixed(&p, AM_FOLDED_PREFIX_NONE, &b), 0);
 	cr_assert(!strncmp(b.data, "hot;main;hot_a 35\n", 18), "%s", b.data);

@@ -215,8 +215,10 @@ static int stack_owner(const struct builder *b, const struct profiler_key *key,
 	const char *path;
 
 	st->ns_pid = key->ns_pid > 0 ? (uint32_t)key->ns_pid : 0;
+	if (!b->src->cgroups)
+		return 0; /* no cgroup2 mount: every task is in its root, the id tells nothing */
 	st->cgroup_id = key->cgroup_id;
-	path = b->src->cgroups ? am_cgroup_paths_lookup(b->src->cgroups, key->cgroup_id) : NULL;
+	path = am_cgroup_paths_lookup(b->src->cgroups, key->cgroup_id);
 	if (!path)
 		return 0;
 	st->cgroup = strdup(path);
