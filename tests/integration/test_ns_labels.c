@@ -187,9 +187,12 @@ static void poll_until(struct am_execsnoop *es, struct exec_seen *s, pid_t pid, 
  * ns_ppid 1. A process of the host's namespace has ns_pid == pid. */
 Test(ns_labels, exec_events_carry_the_pid_inside_the_namespace)
 {
-	char *sh[] = {strdup("/bin/sh"), strdup("-c"), strdup("/bin/true; exec /bin/sleep 0"),
-		      NULL};
-	char *hostargv[] = {strdup("/bin/true"), NULL};
+	/* On the stack, not literals: a fresh child has not mapped the file pages literals live
+	 * in, which BPF cannot read at syscall entry. */
+	char sh0[] = "/bin/sh", sh1[] = "-c", sh2[] = "/bin/true; exec /bin/sleep 0";
+	char true0[] = "/bin/true";
+	char *sh[] = {sh0, sh1, sh2, NULL};
+	char *hostargv[] = {true0, NULL};
 	struct am_execsnoop_opts o = {0};
 	struct am_execsnoop *es = NULL;
 	struct exec_seen seen = {0}, inner = {0};
@@ -345,7 +348,8 @@ static void read_owners(const char *file, struct owner *owners, int n, int64_t *
  * (the pod's) the pod UID; folded lines start with the container id. */
 static void subtree_profile(const char *walk_env)
 {
-	char *hot[] = {strdup(HOT), strdup("0"), NULL};
+	char hot0[] = HOT, hot1[] = "0";
+	char *hot[] = {hot0, hot1, NULL};
 	char dir[4096], pprof[4200], folded[4200], arg1[4400], arg2[4400];
 	struct owner owners[3] = {{0}};
 	struct am_strbuf out = {0}, err = {0}, text = {0};
