@@ -37,15 +37,23 @@ static __always_inline __s32 pid_nr_at(struct pid *pid, unsigned int level)
 	return nr;
 }
 
+/* TASK's process (tgid) in TASK's own PID namespace; *LEVEL gets that namespace's level. */
+static __always_inline __s32 task_ns_tgid(struct task_struct *task, unsigned int *level)
+{
+	struct pid *pid = task_pid_struct(BPF_CORE_READ(task, group_leader));
+
+	*level = pid ? BPF_CORE_READ(pid, level) : 0;
+	return pid_nr_at(pid, *level);
+}
+
 /* TASK's process (tgid) and its real parent's, in TASK's own PID namespace. The parent is 0
  * when it lives outside that namespace (as getppid() says inside a new namespace). */
 static __always_inline void task_ns_pids(struct task_struct *task, __s32 *ns_tgid, __s32 *ns_ppid)
 {
-	struct pid *pid = task_pid_struct(BPF_CORE_READ(task, group_leader));
 	struct pid *ppid = task_pid_struct(BPF_CORE_READ(task, real_parent, group_leader));
-	unsigned int level = pid ? BPF_CORE_READ(pid, level) : 0;
+	unsigned int level;
 
-	*ns_tgid = pid_nr_at(pid, level);
+	*ns_tgid = task_ns_tgid(task, &level);
 	*ns_ppid = ppid && BPF_CORE_READ(ppid, level) == level ? pid_nr_at(ppid, level) : 0;
 }
 

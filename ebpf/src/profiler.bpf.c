@@ -225,7 +225,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	struct profiler_key key = {};
 	struct task_struct *task;
 	__u64 *count, one = 1, mm;
-	__s32 ppid;
+	unsigned int level;
 	int err;
 
 	stat_inc(PROFILER_STAT_SEEN);
@@ -244,7 +244,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	key.pid = tgid;
 	key.mm = mm;
 	key.cgroup_id = bpf_get_current_cgroup_id();
-	task_ns_pids(task, &key.ns_pid, &ppid);
+	key.ns_pid = task_ns_tgid(task, &level);
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	key.kernel_err = -1;
 	key.user_err = -1;
