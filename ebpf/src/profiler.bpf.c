@@ -21,6 +21,9 @@ const volatile bool filter_cgroups = false;
 /* bpf_get_current_ancestor_cgroup_id (5.7+, and only later to perf_event programs) when user
  * space found it; else the task's cgroup and its parents are read through CO-RE. */
 const volatile bool use_ancestor_helper = false;
+/* bpf_get_current_cgroup_id (4.18+ with CONFIG_CGROUPS), as user space probed it; the verifier
+ * (5.2+) prunes the branch a frozen rodata flag rules out. */
+const volatile bool have_cgroup_id = false;
 const volatile bool kernel_stacks = true;
 const volatile bool user_stacks = true;
 const volatile bool include_idle = false;
@@ -243,7 +246,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	mm = (__u64)BPF_CORE_READ(task, mm);
 	key.pid = tgid;
 	key.mm = mm;
-	key.cgroup_id = bpf_get_current_cgroup_id();
+	key.cgroup_id = have_cgroup_id ? bpf_get_current_cgroup_id() : 0;
 	key.ns_pid = task_ns_tgid(task, &level);
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	key.kernel_err = -1;

@@ -253,6 +253,9 @@ static int load(struct am_profiler *p)
 	s->rodata->filter_pids = o->npids > 0;
 	s->rodata->filter_cgroups = o->ncgroups > 0;
 	s->rodata->use_ancestor_helper = o->ncgroups && ancestor_helper(o);
+	s->rodata->have_cgroup_id =
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_current_cgroup_id,
+				    NULL) > 0;
 	s->rodata->kernel_stacks = o->kernel_stacks;
 	s->rodata->user_stacks = o->user_stacks;
 	s->rodata->include_idle = o->include_idle;
