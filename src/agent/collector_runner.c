@@ -22,7 +22,8 @@ int am_runner_init(struct am_runner *r, const struct am_config *cfg)
 					     .devfs = r->devfs,
 					     .textfile = r->textfile,
 					     .cgroup_all = cfg->cgroup_all,
-					     .cgroup_max = cfg->cgroup_max};
+					     .cgroup_max = cfg->cgroup_max,
+					     .cgroup_keep_open = cfg->cgroup_keep_open};
 	for (i = 0; am_collectors[i]; i++)
 		n++;
 	r->entries = calloc(n ? n : 1, sizeof(*r->entries));

@@ -48,6 +48,7 @@ static const struct key keys[] = {
     {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS},
     {"collectors.cgroup.all", K_BOOL, F(cgroup_all), 0, 0},
     {"collectors.cgroup.max", K_UINT, F(cgroup_max), 1, 1000000},
+    {"collectors.cgroup.keep_open", K_UINT, F(cgroup_keep_open), 0, 1000000},
     {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0},
     {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0},
     {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0},
@@ -80,6 +81,7 @@ void am_config_defaults(struct am_config *c)
 	c->collectors_enabled = true;
 	c->interval_ms = 15000;
 	c->cgroup_max = 2000;
+	c->cgroup_keep_open = AM_CGROUP_DEFAULT_KEEP_OPEN;
 	c->execsnoop_enabled = true;
 	c->oom_enabled = true;
 	c->profiler_enabled = true;

@@ -52,8 +52,9 @@ struct am_config {
 	uint64_t interval_ms;	 /* default interval of every system collector */
 	struct am_collector_config collectors[AM_CONFIG_MAX_COLLECTORS];
 	size_t ncollectors;
-	bool cgroup_all;     /* every cgroup, not only containers, pods and systemd units */
-	unsigned cgroup_max; /* cgroups exported per cycle; the rest are counted */
+	bool cgroup_all;	   /* every cgroup, not only containers, pods and systemd units */
+	unsigned cgroup_max;	   /* cgroups exported per cycle; the rest are counted */
+	unsigned cgroup_keep_open; /* cgroup file descriptors kept between cycles, 0: none */
 
 	bool execsnoop_enabled;
 	bool oom_enabled; /* OOM kills as events (tracepoint, else the kernel log) */

@@ -22,7 +22,17 @@
 #define MAX_INTERVAL_MS 3600000
 #define MAX_REPEAT	100000000
 
-enum { O_ALL = AM_OPT_LONG, O_PROCFS, O_SYSFS, O_DEVFS, O_FORMAT, O_INTERVAL, O_REPEAT, O_STATS };
+enum {
+	O_ALL = AM_OPT_LONG,
+	O_PROCFS,
+	O_SYSFS,
+	O_DEVFS,
+	O_FORMAT,
+	O_INTERVAL,
+	O_REPEAT,
+	O_STATS,
+	O_CGROUP_KEEP_OPEN
+};
 
 struct active {
 	const struct am_collector *c;
@@ -99,6 +109,13 @@ static const struct am_opt options[] = {
      .max = MAX_REPEAT,
      .help = ""},
     {.name = "bench-stats", .key = O_STATS, .flags = AM_OPT_HIDDEN, .help = ""},
+    /* collectors.cgroup.keep_open, for bench/bench_cgroup.sh */
+    {.name = "cgroup-keep-open",
+     .key = O_CGROUP_KEEP_OPEN,
+     .type = AM_OPT_UINT,
+     .flags = AM_OPT_HIDDEN,
+     .max = 1000000,
+     .help = ""},
     {0},
 };
 
@@ -143,6 +160,9 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 	case O_STATS:
 		a->stats = true;
 		break;
+	case O_CGROUP_KEEP_OPEN:
+		a->roots.cgroup_keep_open = (unsigned)v->u;
+		break;
 	}
 	return 0;
 }
@@ -186,7 +206,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	int first, rc;
 
-	a->roots = (struct am_collect_roots){.procfs = "/proc", .sysfs = "/sys", .devfs = "/dev"};
+	a->roots = (struct am_collect_roots){.procfs = "/proc",
+					     .sysfs = "/sys",
+					     .devfs = "/dev",
+					     .cgroup_keep_open = AM_CGROUP_DEFAULT_KEEP_OPEN};
 	a->repeat = 1;
 	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
 	return rc ? rc : select_collectors(a, first, argc, argv);

@@ -24,9 +24,13 @@ struct am_collect_roots {
 	 * cgroups exported per cycle (0: AM_CGROUP_DEFAULT_MAX). */
 	bool cgroup_all;
 	unsigned cgroup_max;
+	/* cgroup collector: descriptors of cgroup files kept open between cycles (re-read with one
+	 * pread; about 4 KiB of kernel memory each), 0: none. */
+	unsigned cgroup_keep_open;
 };
 
-#define AM_CGROUP_DEFAULT_MAX 2000
+#define AM_CGROUP_DEFAULT_MAX	    2000
+#define AM_CGROUP_DEFAULT_KEEP_OPEN 8192
 
 struct am_collector {
 	const char *name; /* "cpu", "memory", ... as used in config and `collect NAME` */

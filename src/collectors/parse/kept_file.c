@@ -1,0 +1,134 @@
+#include "collectors/parse/kept_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "collectors/parse/procfs_read.h"
+#include "util/file.h"
+
+bool am_kept_dir_pseudo(int dir)
+{
+	struct statfs sf;
+
+	if (fstatfs(dir, &sf))
+		return false;
+	return sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC ||
+	       sf.f_type == CGROUP_SUPER_MAGIC || sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int am_kept_pread(int fd, bool to_eof, struct am_strbuf *b)
+{
+	size_t want = 4096;
+	bool seekable = true;
+	ssize_t n;
+
+	am_strbuf_reset(b);
+	for (;;) {
+		if (am_strbuf_reserve(b, want))
+			return -ENOMEM;
+		n = seekable ? pread(fd, b->data + b->len, want, (off_t)b->len)
+			     : read(fd, b->data + b->len, want);
+		if (n < 0 && errno == ESPIPE && seekable && !b->len) {
+			seekable = false; /* a FIFO: read what it has without waiting */
+			continue;
+		}
+		if (n < 0) {
+			int err = -errno;
+
+			b->len = 0;
+			b->data[0] = '\0';
+			return err;
+		}
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+		if (!n || (!to_eof && (size_t)n < want))
+			return 0;
+		if (b->len > AM_PROCFS_MAX_FILE)
+			return -EFBIG;
+		if ((size_t)n == want)
+			want *= 2;
+	}
+}
+
+bool am_kept_gone(int err)
+{
+	/* ENODEV: kernfs deactivated the file (cgroup or interface removed); ESRCH: the process
+	 * of a /proc/PID file exited; ENOENT, ESTALE: anything else that unlinked it. */
+	return err == -ENODEV || err == -ESRCH || err == -ENOENT || err == -ESTALE;
+}
+
+int am_kept_read(int *fd, int dir, const char *name, bool keep, struct am_strbuf *b)
+{
+	int err, f;
+
+	if (*fd >= 0) {
+		err = am_kept_pread(*fd, false, b);
+		if (!am_kept_gone(err))
+			return err;
+		close(*fd);
+		*fd = -1;
+	}
+	f = openat(dir, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	err = am_kept_pread(f, false, b);
+	if (keep && !err)
+		*fd = f;
+	else
+		close(f);
+	return err;
+}
+
+/* Whether FD's file is on procfs, sysfs or cgroupfs. */
+static bool fd_pseudo(int fd)
+{
+	return am_kept_dir_pseudo(fd); /* fstatfs works on any descriptor */
+}
+
+int am_kept_paths_read(struct am_kept_paths *set, const char *root, const char *rel,
+		       struct am_strbuf *buf)
+{
+	char path[4096];
+	int i, fd, err;
+
+	for (i = 0; i < set->n && strcmp(set->v[i].rel, rel); i++)
+		;
+	if (i < set->n && set->v[i].fd >= 0) {
+		err = am_kept_pread(set->v[i].fd, true, buf);
+		if (!am_kept_gone(err))
+			return err;
+		close(set->v[i].fd);
+		set->v[i].fd = -1;
+	}
+	err = am_procfs_path(path, sizeof(path), root, rel);
+	if (err)
+		return err;
+	fd = am_file_open_regular(path);
+	if (fd < 0)
+		return fd;
+	err = am_kept_pread(fd, true, buf);
+	if (i == set->n && i < AM_KEPT_PATHS_MAX) {
+		set->v[i].rel = rel;
+		set->v[i].fd = -1;
+		set->n++;
+	}
+	if (!err && i < set->n && fd_pseudo(fd))
+		set->v[i].fd = fd;
+	else
+		close(fd);
+	return err;
+}
+
+void am_kept_paths_close(struct am_kept_paths *set)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->v[i].fd >= 0)
+			close(set->v[i].fd);
+	set->n = 0;
+}
