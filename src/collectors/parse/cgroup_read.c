@@ -11,6 +11,8 @@
 #include "collectors/parse/kept_file.h"
 #include "collectors/parse/procfs_read.h"
 
+_Static_assert(AM_CGF_N <= 32, "struct am_cgroup_kept's absent mask holds every file");
+
 #define MAX_DIRS 8 /* cpu, cpuacct, memory, pids, blkio, unified: fewer when shared */
 
 /* The v1 controller of each am_cgroup_ctl; PSI is on the unified hierarchy only. */
@@ -94,7 +96,7 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 	bool keep;
 	int dir, err;
 
-	if (!r->mnt[c])
+	if (!r->mnt[c] || (r->kept && (r->kept->absent & (1u << f))))
 		return 0;
 	if (*fd >= 0) {
 		err = am_kept_pread(*fd, false, r->buf);
@@ -112,6 +114,8 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 	}
 	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0;
 	err = am_kept_read(fd, dir, name, keep, r->buf);
+	if (err == -ENOENT && r->kept && r->kept->where[c] == 1)
+		r->kept->absent |= 1u << f;
 	if (*fd >= 0) {
 		r->keep->left--;
 		r->kept->n++;

@@ -93,7 +93,11 @@ enum am_cgroup_ctl {
 struct am_cgroup_kept {
 	int fd[AM_CGF_N];	     /* -1: not kept */
 	signed char where[AM_CGC_N]; /* 0: not known; 1: v1 hierarchy; 2: unified */
-	unsigned n;		     /* descriptors kept */
+	/* Files found absent in a v1 hierarchy, by 1 << am_cgroup_file: a v1 cgroup has the
+	 * files of its hierarchy's controllers for life (memory.memsw.* only with swap
+	 * accounting, pids.* not on the root), unlike a v2 one, whose parent may enable more. */
+	uint32_t absent;
+	unsigned n; /* descriptors kept */
 };
 
 /* The budget of descriptors all cgroups may keep, shared by the calls of one cycle. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
@@ -9,12 +10,13 @@
 
 #include "collectors/parse/procfs_read.h"
 #include "util/file.h"
+#include "util/log.h"
 
-bool am_kept_dir_pseudo(int dir)
+bool am_kept_pseudo_fs(int fd)
 {
 	struct statfs sf;
 
-	if (fstatfs(dir, &sf))
+	if (fstatfs(fd, &sf))
 		return false;
 	return sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC ||
 	       sf.f_type == CGROUP_SUPER_MAGIC || sf.f_type == CGROUP2_SUPER_MAGIC;
@@ -83,12 +85,6 @@ int am_kept_read(int *fd, int dir, const char *name, bool keep, struct am_strbuf
 	return err;
 }
 
-/* Whether FD's file is on procfs, sysfs or cgroupfs. */
-static bool fd_pseudo(int fd)
-{
-	return am_kept_dir_pseudo(fd); /* fstatfs works on any descriptor */
-}
-
 int am_kept_paths_read(struct am_kept_paths *set, const char *root, const char *rel,
 		       struct am_strbuf *buf)
 {
@@ -111,12 +107,12 @@ int am_kept_paths_read(struct am_kept_paths *set, const char *root, const char *
 	if (fd < 0)
 		return fd;
 	err = am_kept_pread(fd, true, buf);
-	if (i == set->n && i < AM_KEPT_PATHS_MAX) {
-		set->v[i].rel = rel;
+	if (i == set->n && i < AM_KEPT_PATHS_MAX && strlen(rel) < sizeof(set->v[i].rel)) {
+		strcpy(set->v[i].rel, rel);
 		set->v[i].fd = -1;
 		set->n++;
 	}
-	if (!err && i < set->n && fd_pseudo(fd))
+	if (!err && i < set->n && am_kept_pseudo_fs(fd))
 		set->v[i].fd = fd;
 	else
 		close(fd);
@@ -131,4 +127,33 @@ void am_kept_paths_close(struct am_kept_paths *set)
 		if (set->v[i].fd >= 0)
 			close(set->v[i].fd);
 	set->n = 0;
+}
+
+int am_kept_paths_read_logged(struct am_kept_paths *set, const char *root, const char *rel,
+			      struct am_strbuf *buf, const char *who, bool *warned)
+{
+	int err = am_kept_paths_read(set, root, rel, buf);
+
+	if (!err) {
+		*warned = false;
+		return 0;
+	}
+	if (!*warned)
+		am_warn("%s: cannot read %s/%s: %s", who, root, rel, am_file_strerror(-err));
+	*warned = true;
+	return err;
+}
+
+int am_kept_paths_read_net(struct am_kept_paths *set, const char *root, const char *name,
+			   struct am_strbuf *buf, const char *who, bool *warned)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "1/net/%s", name);
+	if (!am_kept_paths_read(set, root, rel, buf)) {
+		*warned = false;
+		return 0;
+	}
+	snprintf(rel, sizeof(rel), "self/net/%s", name);
+	return am_kept_paths_read_logged(set, root, rel, buf, who, warned);
 }

@@ -12,9 +12,9 @@
 
 #include "util/strbuf.h"
 
-/* Whether directory DIR is on procfs, sysfs or cgroupfs, whose files are worth keeping open;
- * false for a fixture tree, whose files a test may replace between cycles. */
-bool am_kept_dir_pseudo(int dir);
+/* Whether FD (a file or a directory) is on procfs, sysfs or cgroupfs, whose files are worth
+ * keeping open; false for a fixture tree, whose files a test may replace between cycles. */
+bool am_kept_pseudo_fs(int fd);
 
 /* The whole file open as FD, read from offset 0 into B (NUL-terminated); a FIFO (a planted
  * fixture) reads what it has, without waiting. TO_EOF: read until a read returns 0, as a file
@@ -38,7 +38,7 @@ int am_kept_read(int *fd, int dir, const char *name, bool keep, struct am_strbuf
 #define AM_KEPT_PATHS_MAX 16
 struct am_kept_paths {
 	struct {
-		const char *rel; /* a string constant or one that outlives the set */
+		char rel[48];
 		int fd;
 	} v[AM_KEPT_PATHS_MAX];
 	int n;
@@ -46,10 +46,16 @@ struct am_kept_paths {
 
 /* am_procfs_read through SET (read to the end, see am_kept_pread): ROOT/REL re-read from its kept
  * descriptor, else opened (a regular file only: -AM_ENOTREG for a FIFO or device) and kept when it
- * is on procfs, sysfs or cgroupfs and SET has room. REL must outlive SET (a string constant).
+ * is on procfs, sysfs or cgroupfs and SET has room (a REL of 48 bytes or more is never kept).
  * Returns 0 or -errno. */
 int am_kept_paths_read(struct am_kept_paths *set, const char *root, const char *rel,
 		       struct am_strbuf *buf);
+/* am_procfs_read_logged through SET. */
+int am_kept_paths_read_logged(struct am_kept_paths *set, const char *root, const char *rel,
+			      struct am_strbuf *buf, const char *who, bool *warned);
+/* am_procfs_read_net through SET: ROOT/1/net/NAME, else ROOT/self/net/NAME. */
+int am_kept_paths_read_net(struct am_kept_paths *set, const char *root, const char *name,
+			   struct am_strbuf *buf, const char *who, bool *warned);
 /* Close what SET keeps. */
 void am_kept_paths_close(struct am_kept_paths *set);
 

@@ -113,7 +113,7 @@ static bool pseudo_mounts(const struct am_cgroup_layout *l)
 
 	if (!mnt || (fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return false;
-	pseudo = am_kept_dir_pseudo(fd);
+	pseudo = am_kept_pseudo_fs(fd);
 	close(fd);
 	return pseudo;
 }

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
 #include "collectors/system/simple.h"
@@ -97,13 +98,15 @@ static int self_collect(void *state, struct am_metric_set *out)
 	uint64_t vsz = 0;
 	int err, fds;
 
-	err = am_procfs_read_logged(st->roots.procfs, "stat", &st->buf, "self", &st->warned);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "stat", &st->buf, "self",
+					&st->warned);
 	if (err)
 		return err;
 	p = strstr(st->buf.data, "\nbtime ");
 	if (!p || (p += 7, am_parse_fixed(&p, &btime)))
 		btime = -1;
-	err = am_procfs_read_logged(st->roots.procfs, "self/stat", &st->buf, "self", &st->warned);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "self/stat", &st->buf, "self",
+					&st->warned);
 	if (err)
 		return err;
 	err = am_parse_pid_stat(st->buf.data, &ps, &why);
