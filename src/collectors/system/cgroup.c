@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +32,10 @@ struct paths {
 	char **v;
 	size_t n, cap;
 	size_t overflow; /* directories past MAX_PATHS */
+	/* inotify descriptor watching every directory walked for cgroups made, removed or renamed
+	 * under it: while it reports nothing, the last walk still holds. -1: walk every cycle. */
+	int watch;
+	bool valid; /* the paths are the last complete walk, every directory watched */
 };
 
 /* A cgroup's kept descriptors, carried from one cycle to the next. */
@@ -79,6 +84,7 @@ static int cgroup_init(void **state, const struct am_collect_roots *roots)
 	if (!st)
 		return -ENOMEM;
 	am_roots_store(&st->roots, roots);
+	st->paths.watch = -1;
 	st->all = roots && roots->cgroup_all;
 	st->max = roots && roots->cgroup_max ? roots->cgroup_max : AM_CGROUP_DEFAULT_MAX;
 	st->keep.left = keep_budget(roots ? roots->cgroup_keep_open : AM_CGROUP_DEFAULT_KEEP_OPEN);
@@ -146,6 +152,9 @@ static int find_layout(struct cgroup_state *st)
 	st->found = true;
 	st->warned = false;
 	st->keep.pseudo = pseudo_mounts(&st->layout);
+	/* A fixture tree is walked every cycle: tests change it between cycles. */
+	if (st->keep.pseudo && st->paths.watch < 0)
+		st->paths.watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	return 0;
 }
 
@@ -192,6 +201,31 @@ static int paths_add(struct paths *p, const char *rel)
 	return 0;
 }
 
+/* Watch directory DIR for subdirectories made, removed or renamed (before it is listed, so that
+ * nothing made during the walk is missed); a watch refused (the inotify limit) means walking
+ * every cycle. */
+static void watch(struct paths *p, const char *dir)
+{
+	if (p->watch >= 0 && inotify_add_watch(p->watch, dir,
+					       IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+						   IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0)
+		p->valid = false;
+}
+
+/* Whether the watched hierarchies changed since the last walk (or cannot tell). */
+static bool changed(struct paths *p)
+{
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+	ssize_t n;
+
+	if (p->watch < 0 || !p->valid)
+		return true;
+	while ((n = read(p->watch, ev, sizeof(ev))) > 0)
+		any = true; /* drained: a change means one walk, whatever its size */
+	return any || (n < 0 && errno != EAGAIN);
+}
+
 /* Every directory under DIR (a hierarchy's mount) into P, as paths relative to the mount. */
 static int walk(struct paths *p, char *dir, size_t dirlen, char *rel, size_t rellen, int depth)
 {
@@ -199,7 +233,10 @@ static int walk(struct paths *p, char *dir, size_t dirlen, char *rel, size_t rel
 	int err = paths_add(p, rellen ? rel : "/");
 	DIR *d;
 
-	if (err || depth >= MAX_DEPTH || !(d = opendir(dir)))
+	if (err || depth >= MAX_DEPTH)
+		return err;
+	watch(p, dir);
+	if (!(d = opendir(dir)))
 		return err;
 	while (!err && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
@@ -217,9 +254,10 @@ static int walk(struct paths *p, char *dir, size_t dirlen, char *rel, size_t rel
 			continue;
 		/* cgroupfs counts subdirectories in a directory's link count: a leaf (most
 		 * cgroups) is recorded without opening it, one syscall instead of four. */
-		if (sb.st_nlink == 2)
+		if (sb.st_nlink == 2) {
+			watch(p, dir); /* a leaf that gains a child changes the tree too */
 			err = paths_add(p, rel);
-		else
+		} else
 			err = walk(p, dir, dirlen + 1 + n, rel, rellen + 1 + n, depth + 1);
 	}
 	closedir(d);
@@ -255,7 +293,10 @@ static int gather(struct cgroup_state *st)
 	size_t i, j, k;
 	int err = 0;
 
+	if (!changed(&st->paths))
+		return 0;
 	paths_clear(&st->paths);
+	st->paths.valid = true; /* until a watch is refused */
 	for (i = 0; !err && i <= l->nv1; i++) {
 		const char *mnt = i < l->nv1 ? l->v1[i].mount : l->v2_mount;
 
@@ -277,6 +318,8 @@ static int gather(struct cgroup_state *st)
 		st->paths.v[k++] = st->paths.v[i];
 	}
 	st->paths.n = k;
+	if (err)
+		st->paths.valid = false;
 	return err;
 }
 
@@ -420,6 +463,8 @@ static void cgroup_destroy(void *state)
 		return;
 	paths_clear(&st->paths);
 	free(st->paths.v);
+	if (st->paths.watch >= 0)
+		close(st->paths.watch);
 	for (i = 0; i < 2; i++) {
 		size_t j = 0;
 
