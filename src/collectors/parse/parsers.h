@@ -385,6 +385,10 @@ struct am_os_release {
 /* KEY=value lines, values optionally in single or double quotes with backslash escapes.
  * Comments and blank lines are skipped; a line that is not KEY=value is an error. */
 int am_parse_os_release(const char *text, struct am_os_release *out, const char **why);
+
+/* The mode /etc/selinux/config's TEXT sets (SELINUX=): 1 enforcing, 0 permissive, -1 disabled,
+ * anything else, or no such line (node_exporter's node_selinux_config_mode). */
+int am_parse_selinux_config(const char *text);
 /* VERSION_ID as node_exporter's node_os_version value: its leading major[.minor] number, or
  * -1 when it does not start with one. */
 double am_os_release_version(const struct am_os_release *r);

@@ -52,7 +52,7 @@ extern const struct am_collector am_collector_load, am_collector_cpu, am_collect
     am_collector_uname, am_collector_os, am_collector_time, am_collector_timex, am_collector_filefd,
     am_collector_entropy, am_collector_conntrack, am_collector_softnet, am_collector_udp_queues,
     am_collector_arp, am_collector_selinux, am_collector_self, am_collector_netclass,
-    am_collector_filesystem, am_collector_textfile, am_collector_edac;
+    am_collector_filesystem, am_collector_textfile, am_collector_edac, am_collector_hwmon;
 
 /* All system collectors, NULL-terminated. */
 extern const struct am_collector *const am_collectors[];
