@@ -31,7 +31,10 @@ enum {
 	O_INTERVAL,
 	O_REPEAT,
 	O_STATS,
-	O_CGROUP_KEEP_OPEN
+	O_CGROUP_KEEP_OPEN,
+	O_FS_MP_EXCLUDE,
+	O_FS_TYPES_EXCLUDE,
+	O_FS_TIMEOUT
 };
 
 struct active {
@@ -100,6 +103,26 @@ static const struct am_opt options[] = {
      .help = "take a first sample, wait MS, print the second (rates)",
      .flags = AM_OPT_SHOW_RANGE,
      .max = MAX_INTERVAL_MS},
+    {.name = "filesystem-mount-points-exclude",
+     .key = O_FS_MP_EXCLUDE,
+     .type = AM_OPT_STRING,
+     .arg = "RE",
+     .help = "mount points the filesystem collector leaves out (POSIX extended regex; default "
+	     "node_exporter 1.5's)"},
+    {.name = "filesystem-fs-types-exclude",
+     .key = O_FS_TYPES_EXCLUDE,
+     .type = AM_OPT_STRING,
+     .arg = "RE",
+     .help = "file system types it leaves out (default node_exporter 1.5's)"},
+    {.name = "filesystem-timeout",
+     .key = O_FS_TIMEOUT,
+     .type = AM_OPT_UINT,
+     .arg = "MS",
+     .help = "how long a cycle waits for statfs; a mount still blocked is skipped until it "
+	     "answers",
+     .flags = AM_OPT_SHOW_RANGE,
+     .min = 10,
+     .max = 60000},
     /* cycles in one process and their cost, for bench/bench_collectors.sh */
     {.name = "repeat",
      .key = O_REPEAT,
@@ -159,6 +182,15 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 		break;
 	case O_STATS:
 		a->stats = true;
+		break;
+	case O_FS_MP_EXCLUDE:
+		a->roots.fs_mount_points_exclude = v->str;
+		break;
+	case O_FS_TYPES_EXCLUDE:
+		a->roots.fs_types_exclude = v->str;
+		break;
+	case O_FS_TIMEOUT:
+		a->roots.fs_timeout_ms = (unsigned)v->u;
 		break;
 	case O_CGROUP_KEEP_OPEN:
 		a->roots.cgroup_keep_open = (unsigned)v->u;

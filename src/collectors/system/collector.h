@@ -27,7 +27,21 @@ struct am_collect_roots {
 	/* cgroup collector: descriptors of cgroup files kept open between cycles (re-read with one
 	 * pread; about 4 KiB of kernel memory each), 0: none. */
 	unsigned cgroup_keep_open;
+	/* filesystem collector: POSIX extended regular expressions of mount points and file system
+	 * types left out (NULL: node_exporter 1.5's Debian defaults below), and how long a cycle
+	 * waits for statfs (0: AM_FS_DEFAULT_TIMEOUT_MS). */
+	const char *fs_mount_points_exclude;
+	const char *fs_types_exclude;
+	unsigned fs_timeout_ms;
 };
+
+#define AM_FS_DEFAULT_MOUNT_POINTS_EXCLUDE                                                         \
+	"^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+#define AM_FS_DEFAULT_TYPES_EXCLUDE                                                                \
+	"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"    \
+	"iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|" \
+	"sysfs|tracefs)$"
+#define AM_FS_DEFAULT_TIMEOUT_MS 1000
 
 #define AM_CGROUP_DEFAULT_MAX	    2000
 #define AM_CGROUP_DEFAULT_KEEP_OPEN 8192

@@ -3,12 +3,16 @@
  *
  * A dead NFS server or a FUSE daemon that stopped answering makes statfs block, in the
  * kernel, for as long as the server is gone; the collection runs on the daemon's one loop, so
- * each statfs runs in a small detached thread and the collector waits at most STATFS_TIMEOUT_MS
- * for all of them together. A mount whose statfs has not returned is "stuck": it reports
+ * each statfs runs in a small detached thread and the collector waits at most the timeout (1 s by
+ * default) for all of them together. A mount whose statfs has not returned is "stuck": it reports
  * node_filesystem_device_error 1, is counted in antimetal_filesystem_statfs_timeouts_total, and
- * gets no new statfs (no pile of blocked threads) until the blocked one returns. */
+ * gets no new statfs (no pile of blocked threads) until the blocked one returns. The mount
+ * points and types left out are regular expressions (node_exporter's
+ * --collector.filesystem.mount-points-exclude and fs-types-exclude, POSIX extended syntax here),
+ * the wait is configurable (collectors.filesystem.timeout). */
 #include <errno.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +24,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-#define STATFS_TIMEOUT_MS 1000
-#define MAX_STUCK	  64
+#define MAX_STUCK 64
 
 enum { REQ_RUNNING, REQ_DONE, REQ_ABANDONED };
 
@@ -38,6 +41,9 @@ struct fs_state {
 	struct statfs_req *stuck[MAX_STUCK];
 	size_t nstuck;
 	uint64_t timeouts;
+	regex_t mp_exclude, type_exclude;
+	int compiled; /* how many of the two are compiled (freed in destroy) */
+	unsigned timeout_ms;
 };
 
 enum { F_SIZE, F_FREE, F_AVAIL, F_FILES, F_FILES_FREE, F_RO, F_ERROR, F_N };
@@ -157,10 +163,10 @@ static void emit(const struct am_mount *m, const struct statfs_req *r, struct am
 #undef ADD
 }
 
-/* Wait until every started request is done or the deadline passes. */
-static void wait_all(struct statfs_req **reqs, size_t n)
+/* Wait until every started request is done or TIMEOUT_MS passes. */
+static void wait_all(struct statfs_req **reqs, size_t n, unsigned timeout_ms)
 {
-	uint64_t deadline = am_clock_ns(CLOCK_MONOTONIC) + STATFS_TIMEOUT_MS * 1000000ull;
+	uint64_t deadline = am_clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000ull;
 	struct timespec nap = {0, 50000};
 	size_t i;
 
@@ -173,6 +179,12 @@ static void wait_all(struct statfs_req **reqs, size_t n)
 		if (nap.tv_nsec < 5000000)
 			nap.tv_nsec *= 2;
 	}
+}
+
+static bool excluded(const struct fs_state *st, const struct am_mount *m)
+{
+	return !regexec(&st->mp_exclude, m->mountpoint, 0, NULL, 0) ||
+	       !regexec(&st->type_exclude, m->fstype, 0, NULL, 0);
 }
 
 static int seen_before(const struct am_mount *v, size_t i)
@@ -223,19 +235,19 @@ static int fs_collect(void *state, struct am_metric_set *out)
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		if (!am_mount_excluded(&mounts[i]) && !seen_before(mounts, i) &&
+		if (!excluded(st, &mounts[i]) && !seen_before(mounts, i) &&
 		    !still_stuck(st, mounts[i].mountpoint))
 			reqs[i] = start(mounts[i].mountpoint);
-	wait_all(reqs, n);
+	wait_all(reqs, n, st->timeout_ms);
 	for (i = 0; i < n; i++) {
-		if (am_mount_excluded(&mounts[i]) || seen_before(mounts, i))
+		if (excluded(st, &mounts[i]) || seen_before(mounts, i))
 			continue;
 		if (reqs[i] && !is_done(reqs[i])) {
 			st->timeouts++;
 			am_warn(
 			    "filesystem: statfs(%s) still blocked after %d ms: skipped until it "
 			    "returns",
-			    mounts[i].mountpoint, STATFS_TIMEOUT_MS);
+			    mounts[i].mountpoint, st->timeout_ms);
 			if (st->nstuck < MAX_STUCK)
 				st->stuck[st->nstuck++] = reqs[i];
 			else
@@ -254,13 +266,41 @@ static int fs_collect(void *state, struct am_metric_set *out)
 	return 0;
 }
 
+/* Compile RE (the exclusion named WHAT) into OUT; the error, naming both, is logged. */
+static int compile(regex_t *out, const char *re, const char *what)
+{
+	char why[160];
+	int rc = regcomp(out, re, REG_EXTENDED | REG_NOSUB);
+
+	if (!rc)
+		return 0;
+	regerror(rc, out, why, sizeof(why));
+	am_err("filesystem: %s '%s' is not a POSIX extended regular expression: %s", what, re, why);
+	return -EINVAL;
+}
+
+static void fs_destroy(void *state);
+
 static int fs_init(void **state, const struct am_collect_roots *roots)
 {
 	struct fs_state *st = calloc(1, sizeof(*st));
+	const char *mp = roots && roots->fs_mount_points_exclude
+			     ? roots->fs_mount_points_exclude
+			     : AM_FS_DEFAULT_MOUNT_POINTS_EXCLUDE;
+	const char *types = roots && roots->fs_types_exclude ? roots->fs_types_exclude
+							     : AM_FS_DEFAULT_TYPES_EXCLUDE;
 
 	if (!st)
 		return -ENOMEM;
 	am_roots_store(&st->base.roots, roots);
+	st->timeout_ms =
+	    roots && roots->fs_timeout_ms ? roots->fs_timeout_ms : AM_FS_DEFAULT_TIMEOUT_MS;
+	if (compile(&st->mp_exclude, mp, "mount point exclusion") ||
+	    (st->compiled++, compile(&st->type_exclude, types, "file system type exclusion"))) {
+		fs_destroy(st);
+		return -EINVAL;
+	}
+	st->compiled++;
 	*state = st;
 	return 0;
 }
@@ -274,6 +314,10 @@ static void fs_destroy(void *state)
 		return;
 	for (i = 0; i < st->nstuck; i++)
 		abandon(st->stuck[i]);
+	if (st->compiled > 0)
+		regfree(&st->mp_exclude);
+	if (st->compiled > 1)
+		regfree(&st->type_exclude);
 	am_strbuf_free(&st->base.buf);
 	free(st);
 }
