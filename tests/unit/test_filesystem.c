@@ -108,6 +108,35 @@ Test(filesystem, configured_exclusions_replace_the_defaults)
 	free(dir);
 }
 
+Test(filesystem, a_changed_mounts_file_is_matched_again)
+{
+	struct am_collect_roots roots = {0};
+	char *dir = am_test_mkdtemp("fsre"), path[600];
+	struct am_metric_set s = {0};
+	void *state = NULL;
+	static const char more[] = "/dev/vdz / ext4 rw 0 0\ntmpfs /run tmpfs rw 0 0\n"
+				   "/dev/vdx /data ext4 rw 0 0\n";
+
+	roots.procfs = dir;
+	mounts_file(dir, "/dev/vdz / ext4 rw 0 0\ntmpfs /run tmpfs rw 0 0\n");
+	cr_assert_eq(am_collector_filesystem.init(&state, &roots), 0);
+	cr_assert_eq(am_collector_filesystem.collect(state, &s), 0);
+	cr_assert(has_mount(&s, "/") && !has_mount(&s, "/data") && !has_mount(&s, "/run"));
+	am_metric_set_reset(&s);
+	cr_assert_eq(am_collector_filesystem.collect(state, &s), 0);
+	cr_assert(has_mount(&s, "/") && !has_mount(&s, "/data"), "the same file again");
+	am_metric_set_reset(&s);
+	snprintf(path, sizeof(path), "%s/1/mounts", dir);
+	cr_assert_eq(am_test_write_file(path, more, strlen(more)), 0);
+	cr_assert_eq(am_collector_filesystem.collect(state, &s), 0);
+	cr_assert(has_mount(&s, "/data"), "a mount added since the last cycle");
+	cr_assert(!has_mount(&s, "/run"));
+	am_collector_filesystem.destroy(state);
+	am_metric_set_free(&s);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
 Test(filesystem, a_bad_regular_expression_stops_the_collector_with_a_reason)
 {
 	struct am_collect_roots roots = {.procfs = "/proc", .fs_types_exclude = "^(nfs"};
