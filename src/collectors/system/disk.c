@@ -68,7 +68,7 @@ static void disk_udev(struct disk_state *st, struct am_metric_set *out, size_t m
 			v = strndup(p, n);
 			if (!v)
 				continue;
-			free(m->labels[3 + k].value);
+			am_metric_label_free(m->labels[3 + k].value);
 			m->labels[3 + k].value = v;
 		}
 	}
