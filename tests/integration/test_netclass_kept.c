@@ -1,9 +1,11 @@
 /* netclass keeps each interface's attribute files open between cycles: in a private network
  * namespace (with its own sysfs), a veth pair's MTU changed between cycles is read anew, and an
  * interface deleted and made again under its name (its kept files now dead) is read afresh:
- * new MTU, new ifindex, equal to what sysfs says. */
+ * new MTU, new ifindex, equal to what sysfs says; a carrier refused while the link is down is
+ * read once it is up. */
 #include <criterion/criterion.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -27,6 +29,21 @@ static double value(void *state, const char *metric, const char *dev)
 	am_metric_set_free(&s);
 	cr_assert_geq(v, 0, "%s{device=\"%s\"} not collected", metric, dev);
 	return v;
+}
+
+static bool has(void *state, const char *metric, const char *dev)
+{
+	struct am_metric_set s = {0};
+	bool found = false;
+	size_t i;
+
+	cr_assert_eq(am_collector_netclass.collect(state, &s), 0);
+	for (i = 0; i < s.n; i++)
+		if (!strcmp(am_metric_name(&s.items[i]), metric) && s.items[i].nlabels == 1 &&
+		    !strcmp(s.items[i].labels[0].value, dev))
+			found = true;
+	am_metric_set_free(&s);
+	return found;
 }
 
 static void sh(const char *cmd)
@@ -62,5 +79,10 @@ Test(netclass_kept, changed_and_remade_interfaces_are_read_anew, .timeout = 60)
 		     "the remade interface must be read afresh");
 	cr_assert_eq(am_procfs_read_u64("/sys", "class/net/am-k0/ifindex", &ifindex), 0);
 	cr_assert_eq(value(state, "node_network_iface_id", "am-k0"), (double)ifindex);
+	/* Down, a veth refuses its carrier (EINVAL): that file is kept all the same, and says 1
+	 * once the pair is up. */
+	cr_assert(!has(state, "node_network_carrier", "am-k0"), "no carrier while down");
+	sh("ip link set am-k1 up && ip link set am-k0 up");
+	cr_assert_eq(value(state, "node_network_carrier", "am-k0"), 1);
 	am_collector_netclass.destroy(state);
 }

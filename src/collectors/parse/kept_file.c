@@ -78,7 +78,9 @@ int am_kept_read(int *fd, int dir, const char *name, bool keep, struct am_strbuf
 	if (f < 0)
 		return -errno;
 	err = am_kept_pread(f, false, b);
-	if (keep && !err)
+	/* A file that refuses its read for now (a down interface's carrier: EINVAL) is kept too:
+	 * the next read says when it answers. */
+	if (keep && (!err || err == -EINVAL || err == -EOPNOTSUPP || err == -ENODATA))
 		*fd = f;
 	else
 		close(f);

@@ -30,7 +30,8 @@ bool am_kept_gone(int err);
 
 /* Read file NAME (one record, see am_kept_pread) under directory DIR into B through *FD: a kept
  * descriptor (*FD >= 0) is re-read, and opened again by name once when its file is gone;
- * otherwise NAME is opened, read, and kept in *FD when KEEP (else closed). Returns 0 or -errno. */
+ * otherwise NAME is opened, read, and kept in *FD when KEEP (else closed; kept also when the read
+ * failed with EINVAL, EOPNOTSUPP or ENODATA, errors of the moment). Returns 0 or -errno. */
 int am_kept_read(int *fd, int dir, const char *name, bool keep, struct am_strbuf *b);
 
 /* A collector's few fixed files under its roots (/proc/meminfo, /proc/1/net/snmp), kept open by
