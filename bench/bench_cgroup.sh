@@ -7,8 +7,8 @@
 set -u
 cd "$(dirname "$0")/.."
 AGENT=build/antimetal-agent
-CYCLES=${CYCLES:-30}
-ROUNDS=${ROUNDS:-3}
+CYCLES=${CYCLES:-60}
+ROUNDS=${ROUNDS:-5}
 # collectors.cgroup.keep_open: descriptors of cgroup files kept open between cycles (the agent's
 # default when unset; 0 opens every file every cycle). The collector keeps at most half the
 # descriptor limit, so the limit is raised to fit.
