@@ -19,7 +19,7 @@ ROUNDS=${ROUNDS:-5}
 # The agent's cycle also runs what node_exporter has no collector for (per-process tops, cgroups,
 # kmsg): reported apart as the cycle of node_exporter's counterparts only.
 NODE_SET="load cpu memory disk network tcp pressure hardware uname os time timex filefd entropy
-conntrack softnet udp_queues arp selinux self netclass filesystem textfile edac"
+conntrack softnet udp_queues arp selinux self netclass filesystem textfile edac hwmon"
 
 agent_round() {
 	local stats

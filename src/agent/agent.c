@@ -752,14 +752,16 @@ static int setup_signals(struct agent *a)
 
 /* systemd and most shells start services with a soft limit of 1,024 descriptors and a far
  * higher hard limit, meant to be raised by programs that need more: /metrics serves up to
- * 2,048 connections so that idle ones cannot lock the scraper out. */
+ * 2,048 connections so that idle ones cannot lock the scraper out, and the cgroup collector
+ * keeps up to collectors.cgroup.keep_open files open, at most half the limit. */
+#define WANT_FDS (2 * AM_CGROUP_DEFAULT_KEEP_OPEN + 8192)
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= 8192 || rl.rlim_cur == rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= WANT_FDS || rl.rlim_cur == rl.rlim_max)
 		return;
-	rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+	rl.rlim_cur = rl.rlim_max < WANT_FDS ? rl.rlim_max : WANT_FDS;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		am_debug("cannot raise the descriptor limit: %s", strerror(errno));
 }

@@ -17,12 +17,17 @@ int am_runner_init(struct am_runner *r, const struct am_config *cfg)
 	strcpy(r->sysfs, cfg->sysfs);
 	strcpy(r->devfs, cfg->devfs);
 	strcpy(r->textfile, cfg->textfile_dir);
-	r->roots = (struct am_collect_roots){.procfs = r->procfs,
-					     .sysfs = r->sysfs,
-					     .devfs = r->devfs,
-					     .textfile = r->textfile,
-					     .cgroup_all = cfg->cgroup_all,
-					     .cgroup_max = cfg->cgroup_max};
+	r->roots =
+	    (struct am_collect_roots){.procfs = r->procfs,
+				      .sysfs = r->sysfs,
+				      .devfs = r->devfs,
+				      .textfile = r->textfile,
+				      .cgroup_all = cfg->cgroup_all,
+				      .cgroup_max = cfg->cgroup_max,
+				      .cgroup_keep_open = cfg->cgroup_keep_open,
+				      .fs_mount_points_exclude = cfg->fs_mount_points_exclude,
+				      .fs_types_exclude = cfg->fs_types_exclude,
+				      .fs_timeout_ms = (unsigned)cfg->fs_timeout_ms};
 	for (i = 0; am_collectors[i]; i++)
 		n++;
 	r->entries = calloc(n ? n : 1, sizeof(*r->entries));

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <regex.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ enum kind {
 	K_CHOICE,   /* one of choice_lists[MIN] */
 	K_AUTOBOOL, /* int: auto (-1), false, true */
 	K_FILE,	    /* a readable file; "" = none */
+	K_REGEX,    /* a POSIX extended regex, stored as text */
 };
 
 /* One settable key: where it lives in struct am_config and what it accepts. */
@@ -70,6 +72,10 @@ static const struct key keys[] = {
     {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS},
     {"collectors.cgroup.all", K_BOOL, F(cgroup_all), 0, 0},
     {"collectors.cgroup.max", K_UINT, F(cgroup_max), 1, 1000000},
+    {"collectors.cgroup.keep_open", K_UINT, F(cgroup_keep_open), 0, 1000000},
+    {"collectors.filesystem.mount_points_exclude", K_REGEX, F(fs_mount_points_exclude), 0, 0},
+    {"collectors.filesystem.fs_types_exclude", K_REGEX, F(fs_types_exclude), 0, 0},
+    {"collectors.filesystem.timeout", K_DURATION, F(fs_timeout_ms), 10, 60000},
     {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0},
     {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0},
     {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0},
@@ -157,6 +163,10 @@ void am_config_defaults(struct am_config *c)
 	c->collectors_enabled = true;
 	c->interval_ms = 15000;
 	c->cgroup_max = 2000;
+	c->cgroup_keep_open = AM_CGROUP_DEFAULT_KEEP_OPEN;
+	strcpy(c->fs_mount_points_exclude, AM_FS_DEFAULT_MOUNT_POINTS_EXCLUDE);
+	strcpy(c->fs_types_exclude, AM_FS_DEFAULT_TYPES_EXCLUDE);
+	c->fs_timeout_ms = AM_FS_DEFAULT_TIMEOUT_MS;
 	c->execsnoop_enabled = true;
 	c->oom_enabled = true;
 	c->profiler_enabled = true;
@@ -350,6 +360,24 @@ static int set_otel_value(struct am_config *c, const struct key *k, const char *
 	return 0;
 }
 
+/* Whether V compiles as a POSIX extended regular expression (what the filesystem collector's
+ * exclusions are); the reason to ERR when not. */
+static int check_regex(const struct key *k, const char *v, char *err, size_t errlen)
+{
+	char why[160];
+	regex_t re;
+	int rc = regcomp(&re, v, REG_EXTENDED | REG_NOSUB);
+
+	if (!rc) {
+		regfree(&re);
+		return 0;
+	}
+	regerror(rc, &re, why, sizeof(why));
+	am_yaml_errf(err, errlen, "%s: '%s' is not a POSIX extended regular expression: %s",
+		     k->path, v, why);
+	return -EINVAL;
+}
+
 /* Store text VALUE into the field K describes; the reason goes to ERR on failure. */
 static int set_value(struct am_config *c, const struct key *k, const char *name, const char *v,
 		     char *err, size_t errlen)
@@ -373,6 +401,11 @@ static int set_value(struct am_config *c, const struct key *k, const char *name,
 	case K_AUTOBOOL:
 	case K_FILE:
 		return set_otel_value(c, k, name, v, err, errlen);
+	case K_REGEX:
+		if (check_regex(k, v, err, errlen))
+			return -EINVAL;
+		/* stored as text, compiled by its collector */
+		__attribute__((fallthrough));
 	case K_STR:
 	case K_PATH:
 	case K_ADDR:

@@ -75,8 +75,14 @@ struct am_config {
 	uint64_t interval_ms;	 /* default interval of every system collector */
 	struct am_collector_config collectors[AM_CONFIG_MAX_COLLECTORS];
 	size_t ncollectors;
-	bool cgroup_all;     /* every cgroup, not only containers, pods and systemd units */
-	unsigned cgroup_max; /* cgroups exported per cycle; the rest are counted */
+	bool cgroup_all;	   /* every cgroup, not only containers, pods and systemd units */
+	unsigned cgroup_max;	   /* cgroups exported per cycle; the rest are counted */
+	unsigned cgroup_keep_open; /* cgroup file descriptors kept between cycles, 0: none */
+	/* filesystem: mount points and types left out (POSIX extended regular expressions), and
+	 * the wait for statfs per cycle */
+	char fs_mount_points_exclude[512];
+	char fs_types_exclude[512];
+	uint64_t fs_timeout_ms;
 
 	bool execsnoop_enabled;
 	bool oom_enabled; /* OOM kills as events (tracepoint, else the kernel log) */

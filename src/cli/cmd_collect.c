@@ -22,7 +22,20 @@
 #define MAX_INTERVAL_MS 3600000
 #define MAX_REPEAT	100000000
 
-enum { O_ALL = AM_OPT_LONG, O_PROCFS, O_SYSFS, O_DEVFS, O_FORMAT, O_INTERVAL, O_REPEAT, O_STATS };
+enum {
+	O_ALL = AM_OPT_LONG,
+	O_PROCFS,
+	O_SYSFS,
+	O_DEVFS,
+	O_FORMAT,
+	O_INTERVAL,
+	O_REPEAT,
+	O_STATS,
+	O_CGROUP_KEEP_OPEN,
+	O_FS_MP_EXCLUDE,
+	O_FS_TYPES_EXCLUDE,
+	O_FS_TIMEOUT
+};
 
 struct active {
 	const struct am_collector *c;
@@ -90,6 +103,26 @@ static const struct am_opt options[] = {
      .help = "take a first sample, wait MS, print the second (rates)",
      .flags = AM_OPT_SHOW_RANGE,
      .max = MAX_INTERVAL_MS},
+    {.name = "filesystem-mount-points-exclude",
+     .key = O_FS_MP_EXCLUDE,
+     .type = AM_OPT_STRING,
+     .arg = "RE",
+     .help = "mount points the filesystem collector leaves out (POSIX extended regex; default "
+	     "node_exporter 1.5's)"},
+    {.name = "filesystem-fs-types-exclude",
+     .key = O_FS_TYPES_EXCLUDE,
+     .type = AM_OPT_STRING,
+     .arg = "RE",
+     .help = "file system types it leaves out (default node_exporter 1.5's)"},
+    {.name = "filesystem-timeout",
+     .key = O_FS_TIMEOUT,
+     .type = AM_OPT_UINT,
+     .arg = "MS",
+     .help = "how long a cycle waits for statfs; a mount still blocked is skipped until it "
+	     "answers",
+     .flags = AM_OPT_SHOW_RANGE,
+     .min = 10,
+     .max = 60000},
     /* cycles in one process and their cost, for bench/bench_collectors.sh */
     {.name = "repeat",
      .key = O_REPEAT,
@@ -99,6 +132,13 @@ static const struct am_opt options[] = {
      .max = MAX_REPEAT,
      .help = ""},
     {.name = "bench-stats", .key = O_STATS, .flags = AM_OPT_HIDDEN, .help = ""},
+    /* collectors.cgroup.keep_open, for bench/bench_cgroup.sh */
+    {.name = "cgroup-keep-open",
+     .key = O_CGROUP_KEEP_OPEN,
+     .type = AM_OPT_UINT,
+     .flags = AM_OPT_HIDDEN,
+     .max = 1000000,
+     .help = ""},
     {0},
 };
 
@@ -143,6 +183,18 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 	case O_STATS:
 		a->stats = true;
 		break;
+	case O_FS_MP_EXCLUDE:
+		a->roots.fs_mount_points_exclude = v->str;
+		break;
+	case O_FS_TYPES_EXCLUDE:
+		a->roots.fs_types_exclude = v->str;
+		break;
+	case O_FS_TIMEOUT:
+		a->roots.fs_timeout_ms = (unsigned)v->u;
+		break;
+	case O_CGROUP_KEEP_OPEN:
+		a->roots.cgroup_keep_open = (unsigned)v->u;
+		break;
 	}
 	return 0;
 }
@@ -186,7 +238,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	int first, rc;
 
-	a->roots = (struct am_collect_roots){.procfs = "/proc", .sysfs = "/sys", .devfs = "/dev"};
+	a->roots = (struct am_collect_roots){.procfs = "/proc",
+					     .sysfs = "/sys",
+					     .devfs = "/dev",
+					     .cgroup_keep_open = AM_CGROUP_DEFAULT_KEEP_OPEN};
 	a->repeat = 1;
 	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
 	return rc ? rc : select_collectors(a, first, argc, argv);

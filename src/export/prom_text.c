@@ -1,6 +1,7 @@
 #include "export/prom_text.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,20 @@ static int by_name_then_index(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* V in decimal, as printf's "%.0f" writes an integral double. */
+static void integer(struct am_strbuf *out, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	am_strbuf_append(out, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 void am_prom_text_value(struct am_strbuf *out, double v)
 {
 	char buf[40];
@@ -34,9 +49,10 @@ void am_prom_text_value(struct am_strbuf *out, double v)
 		am_strbuf_puts(out, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	/* Counters are integers: print them exactly rather than in exponent form. */
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		am_strbuf_printf(out, "%.0f", v);
+	/* Counters are integers: print them exactly rather than in exponent form, by hand: most
+	 * samples are integers, and printf's float path is the renderer's largest cost. */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0 && !(v == 0 && signbit(v))) {
+		integer(out, (int64_t)v);
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%.15g", v);
@@ -45,23 +61,37 @@ void am_prom_text_value(struct am_strbuf *out, double v)
 	am_strbuf_puts(out, buf);
 }
 
+/* How many bytes from S are copied as they are: all but backslash, quote, newline, and in text
+ * that is not valid UTF-8 the bytes past ASCII. */
+static size_t plain_run(const char *s, int utf8)
+{
+	const char *p = s;
+
+	while (*p && *p != '\\' && *p != '"' && *p != '\n' && (utf8 || (unsigned char)*p < 0x80))
+		p++;
+	return (size_t)(p - s);
+}
+
 void am_prom_text_label_value(struct am_strbuf *out, const char *s)
 {
 	int utf8 = am_utf8_valid(s, strlen(s));
+	size_t run;
 
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\\')
+	while (*s) {
+		/* Most values need no escaping: one append per run, not per byte. */
+		run = plain_run(s, utf8);
+		am_strbuf_append(out, s, run);
+		s += run;
+		if (*s == '\\')
 			am_strbuf_puts(out, "\\\\");
-		else if (c == '"')
+		else if (*s == '"')
 			am_strbuf_puts(out, "\\\"");
-		else if (c == '\n')
+		else if (*s == '\n')
 			am_strbuf_puts(out, "\\n");
-		else if (c >= 0x80 && !utf8)
+		else if (*s)
 			am_strbuf_putc(out, '?');
-		else
-			am_strbuf_putc(out, (char)c);
+		if (*s)
+			s++;
 	}
 }
 
@@ -87,7 +117,8 @@ static void sample(struct am_strbuf *out, const char *name, const struct am_metr
 		for (i = 0; i < m->nlabels; i++) {
 			if (i)
 				am_strbuf_putc(out, ',');
-			am_strbuf_printf(out, "%s=\"", m->labels[i].name);
+			am_strbuf_puts(out, m->labels[i].name);
+			am_strbuf_append(out, "=\"", 2);
 			am_prom_text_label_value(out, m->labels[i].value);
 			am_strbuf_putc(out, '"');
 		}

@@ -4,6 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Label values are copied, but an empty one (most of a cgroup's labels) shares this string
+ * instead of an allocation of its own. */
+static char empty_value[1];
+
+static char *copy_value(const char *v)
+{
+	return !v || !*v ? empty_value : strdup(v);
+}
+
+void am_metric_label_free(char *value)
+{
+	if (value != empty_value)
+		free(value);
+}
+
 static struct am_metric *grow(struct am_metric_set *s)
 {
 	if (s->n == s->cap) {
@@ -36,7 +51,7 @@ void am_metric_add(struct am_metric_set *s, const struct am_metric_desc *desc, d
 		if (m->nlabels == AM_METRIC_MAX_LABELS)
 			break;
 		m->labels[m->nlabels].name = lname;
-		m->labels[m->nlabels].value = strdup(lval ? lval : "");
+		m->labels[m->nlabels].value = copy_value(lval);
 		if (!m->labels[m->nlabels].value) {
 			s->oom = 1;
 			break;
@@ -57,7 +72,7 @@ void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, doub
 	*c = (struct am_metric){.desc = m->desc, .value = value};
 	for (j = 0; j < m->nlabels; j++) {
 		c->labels[j].name = m->labels[j].name;
-		c->labels[j].value = strdup(m->labels[j].value);
+		c->labels[j].value = copy_value(m->labels[j].value);
 		if (!c->labels[j].value) {
 			s->oom = 1;
 			break;
@@ -74,7 +89,7 @@ static void free_labels(struct am_metric_set *s)
 
 	for (i = 0; i < s->n; i++)
 		for (j = 0; j < s->items[i].nlabels; j++)
-			free(s->items[i].labels[j].value);
+			am_metric_label_free(s->items[i].labels[j].value);
 }
 
 void am_metric_set_truncate(struct am_metric_set *s, size_t n)
@@ -84,7 +99,7 @@ void am_metric_set_truncate(struct am_metric_set *s, size_t n)
 
 	for (i = n; i < s->n; i++)
 		for (j = 0; j < s->items[i].nlabels; j++)
-			free(s->items[i].labels[j].value);
+			am_metric_label_free(s->items[i].labels[j].value);
 	if (n < s->n)
 		s->n = n;
 }

@@ -10,7 +10,7 @@
 
 struct am_label {
 	const char *name; /* static string */
-	char *value;	  /* owned by the set */
+	char *value;	  /* owned by the set: freed with am_metric_label_free */
 };
 
 struct am_metric {
@@ -49,6 +49,9 @@ void am_metric_add_copy(struct am_metric_set *s, const struct am_metric *m, doub
 void am_metric_set_truncate(struct am_metric_set *s, size_t n);
 /* Free the descriptors handed over after the first N (a parser undoing a rejected file). */
 void am_metric_set_drop_owned(struct am_metric_set *s, size_t n);
+/* Free a label value of a set (they are copies, but may share one empty string): for a
+ * collector replacing a value it added. */
+void am_metric_label_free(char *value);
 /* Drop every metric, keeping the memory. */
 void am_metric_set_reset(struct am_metric_set *s);
 /* Free everything. */

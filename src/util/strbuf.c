@@ -26,6 +26,11 @@ static int reserve(struct am_strbuf *b, size_t extra)
 	return 0;
 }
 
+int am_strbuf_reserve(struct am_strbuf *b, size_t extra)
+{
+	return reserve(b, extra);
+}
+
 void am_strbuf_append(struct am_strbuf *b, const void *data, size_t len)
 {
 	if (reserve(b, len))

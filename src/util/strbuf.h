@@ -22,6 +22,9 @@ void am_strbuf_putc(struct am_strbuf *b, char c);
 /* Append printf-formatted text. */
 void am_strbuf_printf(struct am_strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Make room for EXTRA more bytes and a NUL after them (to fill through data + len, e.g. by
+ * read(2)). Returns 0, or -1 with oom set. */
+int am_strbuf_reserve(struct am_strbuf *b, size_t extra);
 /* Empty the buffer, keeping its memory. */
 void am_strbuf_reset(struct am_strbuf *b);
 /* Release the memory. */

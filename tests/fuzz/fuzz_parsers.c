@@ -159,6 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(void)am_mount_excluded(&m[i]);
 		free(m);
 	}
+#elif defined(FUZZ_selinux_config)
+	(void)am_parse_selinux_config(text);
 #elif defined(FUZZ_os_release)
 	{
 		struct am_os_release r;

@@ -14,7 +14,7 @@ declare -A seeds=(
 	[psi]="pressure/cpu pressure/memory pressure/io" [stat]="stat" [pid_stat]="1/stat"
 	[mountinfo]="self/mountinfo" [flat_keyed]="" [kmsg]="kmsg" [cpuinfo]="cpuinfo"
 	[prom_text]="loadavg" [cgroup_files]="" [cgroup_layout]="self/mountinfo" [oom_kmsg]=""
-	[textfile]="" [mounts]="1/mounts" [os_release]=""
+	[textfile]="" [mounts]="1/mounts" [os_release]="" [selinux_config]=""
 	[kernel_tables]="sys/fs/file-nr net/softnet_stat net/stat/nf_conntrack 1/net/udp 1/net/arp 1/net/snmp6"
 )
 work=$(mktemp -d)
@@ -32,6 +32,9 @@ for t in "${!seeds[@]}"; do
 	done
 	if [ "$t" = textfile ]; then
 		for f in $fx/textfile/mixed/*.prom; do cp "$f" "$corpus/seed$((n++))"; done
+	fi
+	if [ "$t" = selinux_config ]; then
+		for f in $fx/selinux/*/etc/selinux/config; do cp "$f" "$corpus/seed$((n++))"; done
 	fi
 	if [ "$t" = os_release ]; then
 		cp $fx/etc/os-release "$corpus/seed$((n++))"

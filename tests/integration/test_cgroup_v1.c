@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,4 +193,90 @@ Test(cgroup_v1, limits_usage_and_throttling_exact, .fini = teardown, .timeout = 
 	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_throttled_seconds_total"),
 		      (double)(tns1 / 1000) / 1e6);
 	am_metric_set_free(&s);
+}
+
+/* Collect once into a fresh set and return the memory limit of the test cgroup. */
+static double limit_now(void *state)
+{
+	struct am_metric_set s = {0};
+	double v;
+
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	v = value(&s, "antimetal_cgroup_memory_limit_bytes");
+	am_metric_set_free(&s);
+	return v;
+}
+
+/* The collector keeps the cgroup's files open between cycles and re-reads them: a limit
+ * written between two cycles is seen, and a cgroup removed and made again under the same path
+ * (its kept files now dead) is read afresh, not reported from the old files or dropped. */
+Test(cgroup_v1, kept_files_see_new_limits_and_a_remade_cgroup, .fini = teardown, .timeout = 60)
+{
+	void *state = NULL;
+	struct stat st;
+
+	memdir[0] = cpudir[0] = '\0';
+	if (geteuid() != 0)
+		cr_skip_test("skipped: needs root to create cgroups");
+	if (stat(MEMCG "/memory.limit_in_bytes", &st))
+		cr_skip_test("skipped: no cgroup v1 memory hierarchy at " MEMCG);
+	snprintf(name, sizeof(name), "/am-cgkept-%d.scope", getpid());
+	make(memdir, sizeof(memdir), MEMCG);
+	write_str(memdir, "memory.limit_in_bytes", "67108864");
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	cr_assert_eq(limit_now(state), 67108864.0);
+	write_str(memdir, "memory.limit_in_bytes", "33554432");
+	cr_assert_eq(limit_now(state), 33554432.0, "a kept descriptor must be read anew");
+	cr_assert_eq(rmdir(memdir), 0, "rmdir %s: %s", memdir, strerror(errno));
+	cr_assert_eq(mkdir(memdir, 0755), 0, "mkdir %s: %s", memdir, strerror(errno));
+	write_str(memdir, "memory.limit_in_bytes", "16777216");
+	cr_assert_eq(limit_now(state), 16777216.0, "the remade cgroup must be read afresh");
+	am_collector_cgroup.destroy(state);
+}
+
+/* Whether the last collection of STATE has a series for cgroup PATH. */
+static bool has_cgroup(void *state, const char *path)
+{
+	struct am_metric_set s = {0};
+	bool found = false;
+	size_t i;
+	int j;
+
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	for (i = 0; i < s.n && !found; i++)
+		for (j = 0; j < s.items[i].nlabels; j++)
+			if (!strcmp(s.items[i].labels[j].name, "cgroup") &&
+			    !strcmp(s.items[i].labels[j].value, path))
+				found = true;
+	am_metric_set_free(&s);
+	return found;
+}
+
+/* Between walks the collector trusts inotify: a cgroup made after a cycle, one made under a
+ * cgroup that was a leaf, and their removal all show in the next cycle. */
+Test(cgroup_v1, cgroups_made_and_removed_between_cycles_are_seen, .fini = teardown, .timeout = 60)
+{
+	char child[320], childpath[128];
+	void *state = NULL;
+	struct stat st;
+
+	memdir[0] = cpudir[0] = '\0';
+	if (geteuid() != 0)
+		cr_skip_test("skipped: needs root to create cgroups");
+	if (stat(MEMCG "/memory.limit_in_bytes", &st))
+		cr_skip_test("skipped: no cgroup v1 memory hierarchy at " MEMCG);
+	snprintf(name, sizeof(name), "/am-cgwatch-%d.scope", getpid());
+	snprintf(childpath, sizeof(childpath), "%s/inner.scope", name);
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	cr_assert(!has_cgroup(state, name));
+	cr_assert(!has_cgroup(state, name), "a second cycle reuses the walk");
+	make(memdir, sizeof(memdir), MEMCG);
+	cr_assert(has_cgroup(state, name), "made after the last walk");
+	snprintf(child, sizeof(child), "%s/inner.scope", memdir);
+	cr_assert_eq(mkdir(child, 0755), 0, "mkdir %s: %s", child, strerror(errno));
+	cr_assert(has_cgroup(state, childpath), "made under what was a leaf");
+	cr_assert_eq(rmdir(child), 0);
+	cr_assert(!has_cgroup(state, childpath), "removed");
+	cr_assert(has_cgroup(state, name));
+	am_collector_cgroup.destroy(state);
 }

@@ -76,6 +76,14 @@ Test(cgroup, v1_container_every_metric_exact)
 		     4096000);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "shmem"),
 		     8192);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "file_dirty"),
+	    12288);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "file_writeback"),
+	    4096);
+	cr_assert_null(find_metric(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type",
+				   "kernel_stack", NULL));
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_major_page_faults_total", "cgroup", c), 7);
 	cr_assert_eq(
 	    VALUE(&s, "antimetal_cgroup_memory_events_total", "cgroup", c, "event", "oom_kill"), 2);
@@ -168,6 +176,17 @@ Test(cgroup, v2_pod_container_every_metric_exact)
 		     4000000);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "slab"),
 		     3000000);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "kernel_stack"),
+	    65536);
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "sock"),
+		     8192);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "file_dirty"),
+	    24576);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_memory_stat_bytes", "cgroup", c, "type", "file_writeback"),
+	    16384);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_major_page_faults_total", "cgroup", c), 12);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_events_total", "cgroup", c, "event", "max"),
 		     17);

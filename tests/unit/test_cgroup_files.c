@@ -110,6 +110,10 @@ Test(cgroup_files, v1_docker_container_every_file)
 	cr_assert_eq(s.memstat.file_mapped, 1048576);
 	cr_assert_eq(s.memstat.pgmajfault, 7);
 	cr_assert(!(s.memstat.have & AM_CG_MS_KERNEL));
+	/* v1's dirty and writeback are v2's file_dirty and file_writeback; no kernel_stack, sock */
+	cr_assert_eq(s.memstat.file_dirty, 12288);
+	cr_assert_eq(s.memstat.file_writeback, 4096);
+	cr_assert(!(s.memstat.have & (AM_CG_MS_KERNEL_STACK | AM_CG_MS_SOCK)));
 	cr_assert_eq(s.events.oom_kill, 2);
 	cr_assert_eq(s.events.under_oom, 0);
 	cr_assert(s.events.have & AM_CG_ME_OOM_KILL_DISABLE);
@@ -181,6 +185,10 @@ Test(cgroup_files, v2_kubernetes_container_every_file)
 	cr_assert_eq(s.memstat.kernel, 4000000);
 	cr_assert_eq(s.memstat.shmem, 4096);
 	cr_assert_eq(s.memstat.pgmajfault, 12);
+	cr_assert_eq(s.memstat.kernel_stack, 65536);
+	cr_assert_eq(s.memstat.sock, 8192);
+	cr_assert_eq(s.memstat.file_dirty, 24576);
+	cr_assert_eq(s.memstat.file_writeback, 16384);
 	cr_assert_eq(s.events.low, 0);
 	cr_assert_eq(s.events.high, 3);
 	cr_assert_eq(s.events.max, 17);
@@ -224,6 +232,9 @@ Test(cgroup_files, hybrid_reads_v1_controllers_and_v2_pressure)
 	cr_assert_eq(s.mem_usage, 52428800);
 	cr_assert_eq(s.mem_limit, AM_CGROUP_UNLIMITED);
 	cr_assert_eq(s.memstat.anon, 40000000);
+	cr_assert_eq(s.memstat.file_dirty, 8192);
+	cr_assert(s.memstat.have & AM_CG_MS_FILE_WRITEBACK);
+	cr_assert_eq(s.memstat.file_writeback, 0);
 	cr_assert(!(s.events.have & AM_CG_ME_OOM_KILL), "kernel without oom_kill in oom_control");
 	cr_assert_eq(s.pids_limit, 4915);
 	cr_assert(!(s.have & AM_CG_IO), "blkio has no such cgroup");

@@ -455,3 +455,32 @@ Test(config, export_shutdown_timeout_is_a_bounded_duration)
 	cr_assert_eq(am_config_set(&c, "export.shutdown_timeout", "20s", err, sizeof(err)), 0);
 	cr_assert_eq(c.export_shutdown_timeout_ms, 20000u);
 }
+
+Test(config, filesystem_exclusions_and_timeout)
+{
+	struct am_config c;
+	char err[512];
+
+	cr_assert_eq(load(&c, "", err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.fs_mount_points_exclude, AM_FS_DEFAULT_MOUNT_POINTS_EXCLUDE);
+	cr_assert_str_eq(c.fs_types_exclude, AM_FS_DEFAULT_TYPES_EXCLUDE);
+	cr_assert_eq(c.fs_timeout_ms, 1000);
+	cr_assert_eq(
+	    load(&c,
+		 "collectors:\n  filesystem:\n    mount_points_exclude: \"^/(proc|sys)($|/)\"\n"
+		 "    fs_types_exclude: ^nfs4?$\n    timeout: 250ms\n",
+		 err, sizeof(err)),
+	    0, "%s", err);
+	cr_assert_str_eq(c.fs_mount_points_exclude, "^/(proc|sys)($|/)");
+	cr_assert_str_eq(c.fs_types_exclude, "^nfs4?$");
+	cr_assert_eq(c.fs_timeout_ms, 250);
+	cr_assert_eq(load(&c, "collectors:\n  filesystem:\n    fs_types_exclude: \"^(nfs\"\n", err,
+			  sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "collectors.filesystem.fs_types_exclude") &&
+		      strstr(err, "not a POSIX extended regular expression"),
+		  "%s", err);
+	cr_assert_eq(load(&c, "collectors:\n  filesystem:\n    timeout: 2m\n", err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "collectors.filesystem.timeout"), "%s", err);
+}

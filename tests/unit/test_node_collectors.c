@@ -2,6 +2,9 @@
  * real host (tests/fixtures/sys/node) and over the live system where the value is the
  * system's own (uname, time, timex, self). */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -68,5 +71,31 @@ Test(node_collectors, uname_time_timex_filefd_self_from_the_live_system)
 	cr_assert_gt(VALUE(&s, "process_resident_memory_bytes"), 1 << 20);
 	cr_assert_gt(VALUE(&s, "process_open_fds"), 2);
 	cr_assert_float_eq(VALUE(&s, "process_start_time_seconds"), now, 600);
+	am_metric_set_free(&s);
+}
+
+/* process_open_fds counts what /proc/self/fd lists, with hundreds of descriptors open
+ * (the size of /proc/self/fd on Linux 6.2+, a listing before). */
+Test(node_collectors, open_fds_equal_the_listing_with_many_open)
+{
+	struct am_metric_set s = {0};
+	int fds[500], i, listed = 0;
+	struct dirent *de;
+	DIR *d;
+
+	for (i = 0; i < 500; i++)
+		cr_assert_geq(fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC), 0);
+	d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		listed += de->d_name[0] != '.';
+	closedir(d);
+	cr_assert_eq(collect_once(&am_collector_self, NULL, NULL, NULL, &s), 0);
+	/* The listing's own descriptor aside; the collector itself holds its two kept files. */
+	cr_assert_geq(VALUE(&s, "process_open_fds"), listed - 1);
+	cr_assert_leq(VALUE(&s, "process_open_fds"), listed + 2, "%g open, %d listed",
+		      VALUE(&s, "process_open_fds"), listed);
+	for (i = 0; i < 500; i++)
+		close(fds[i]);
 	am_metric_set_free(&s);
 }

@@ -186,6 +186,12 @@ static void memstat_kv(const char *key, size_t klen, uint64_t v, void *ctx)
 	TAKE("file_mapped", file_mapped, AM_CG_MS_FILE_MAPPED);
 	TAKE("mapped_file", file_mapped, AM_CG_MS_FILE_MAPPED); /* v1 */
 	TAKE("slab", slab, AM_CG_MS_SLAB);
+	TAKE("kernel_stack", kernel_stack, AM_CG_MS_KERNEL_STACK);
+	TAKE("sock", sock, AM_CG_MS_SOCK);
+	TAKE("file_dirty", file_dirty, AM_CG_MS_FILE_DIRTY);
+	TAKE("dirty", file_dirty, AM_CG_MS_FILE_DIRTY); /* v1 */
+	TAKE("file_writeback", file_writeback, AM_CG_MS_FILE_WRITEBACK);
+	TAKE("writeback", file_writeback, AM_CG_MS_FILE_WRITEBACK); /* v1 */
 }
 
 int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out, const char **why)

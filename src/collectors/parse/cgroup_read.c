@@ -8,16 +8,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/procfs_read.h"
 
+_Static_assert(AM_CGF_N <= 32, "struct am_cgroup_kept's absent mask holds every file");
+
 #define MAX_DIRS 8 /* cpu, cpuacct, memory, pids, blkio, unified: fewer when shared */
+
+/* The v1 controller of each am_cgroup_ctl; PSI is on the unified hierarchy only. */
+static const char *const ctl_v1[AM_CGC_N] = {"cpu", "cpuacct", "memory", "pids", "blkio", NULL};
 
 struct reader {
 	const char *rootfs, *path;
 	const struct am_cgroup_layout *l;
 	struct am_strbuf *buf;
 	struct am_cgroup_sample *out;
-	int found;
+	struct am_cgroup_kept *kept; /* NULL: nothing kept */
+	struct am_cgroup_keep *keep;
+	int found, gone;
+	/* The mount each controller's files are read from this time, NULL: nowhere. */
+	const char *mnt[AM_CGC_N];
 	/* The cgroup's directory in each hierarchy opened so far: its files are opened
 	 * relative to it, which spares the kernel the walk down the whole path per file. */
 	struct {
@@ -53,49 +63,64 @@ static int in_hierarchy(struct reader *r, const char *mnt)
 	return fd;
 }
 
-/* The directory fd of R's cgroup in the hierarchy of CONTROLLER: its v1 one, else the unified
- * one (V2 set), else -1. */
-static int dir_of(struct reader *r, const char *controller, int *v2)
+/* Where controller C's files are for R's cgroup: 1 its v1 hierarchy, 2 the unified one (when
+ * not on v1, or the cgroup is not in that hierarchy: the unified one still has the core files,
+ * cpu.stat's usage on a hybrid host whose unit exists there only), 0 nowhere. */
+static int where(struct reader *r, enum am_cgroup_ctl c)
 {
-	const char *mnt = controller ? am_cgroup_layout_v1(r->l, controller) : NULL;
-	int fd;
+	const char *v1 = ctl_v1[c] ? am_cgroup_layout_v1(r->l, ctl_v1[c]) : NULL;
+	const char *v2 = r->l->v2_mount[0] ? r->l->v2_mount : NULL;
+	int w = r->kept ? r->kept->where[c] : 0;
 
-	*v2 = 0;
-	if (mnt && (fd = in_hierarchy(r, mnt)) >= 0)
-		return fd;
-	/* Not on v1, or the cgroup is not in that hierarchy: the unified one still has the core
-	 * files (cpu.stat's usage on a hybrid host whose unit exists there only). */
-	*v2 = 1;
-	return r->l->v2_mount[0] ? in_hierarchy(r, r->l->v2_mount) : -1;
+	if (!w) {
+		if (v1 && in_hierarchy(r, v1) >= 0)
+			w = 1;
+		else if (v2 && in_hierarchy(r, v2) >= 0)
+			w = 2;
+		/* Remembered only where it cannot change under kept files: the cgroup found in
+		 * its v1 hierarchy, or no v1 hierarchy for it to appear in later. */
+		if (r->kept && (w == 1 || (w == 2 && !v1)))
+			r->kept->where[c] = (signed char)w;
+	}
+	r->mnt[c] = w == 1 ? v1 : w == 2 ? v2 : NULL;
+	return w;
 }
 
-/* FILE under directory DIR into B whole. cgroupfs files are seq_files, which fill a read to
- * the end of their text: a read shorter than asked is the end, saving the read that would
- * return 0 (so does a regular file, as fixtures are). Non-blocking: a FIFO planted in a
- * fixture or host tree reads as empty (garbled) instead of stopping the loop. Returns 0 or
- * -errno. */
-static int read_at(int dir, const char *file, struct am_strbuf *b)
+/* File F (NAME) of controller C into the reader's buffer: 1 when there, 0 when absent. A kept
+ * descriptor is re-read; a file opened now is kept while the budget allows. cgroupfs files are
+ * seq_files, read whole by am_kept_pread; non-blocking, so a FIFO planted in a fixture or host
+ * tree reads as empty (garbled) instead of stopping the loop. */
+static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, const char *name)
 {
-	int fd = openat(dir, file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), err = 0;
-	char chunk[8192];
-	ssize_t n;
+	int scratch = -1, *fd = r->kept ? &r->kept->fd[f] : &scratch;
+	bool keep;
+	int dir, err;
 
-	if (fd < 0)
-		return -errno;
-	am_strbuf_reset(b);
-	am_strbuf_putc(b, '\0'); /* an empty file is an empty string */
-	b->len = 0;
-	do {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0)
-			err = -errno;
-		else if (n)
-			am_strbuf_append(b, chunk, (size_t)n);
-	} while (n == (ssize_t)sizeof(chunk) && b->len <= AM_PROCFS_MAX_FILE);
-	close(fd);
-	if (!err && b->oom)
-		err = -ENOMEM;
-	return err ? err : b->len > AM_PROCFS_MAX_FILE ? -EFBIG : 0;
+	if (!r->mnt[c] || (r->kept && (r->kept->absent & (1u << f))))
+		return 0;
+	if (*fd >= 0) {
+		err = am_kept_pread(*fd, false, r->buf);
+		if (!err)
+			r->found = 1;
+		else if (am_kept_gone(err))
+			r->gone = 1; /* the whole cgroup is read again, afresh */
+		return !err;
+	}
+	dir = in_hierarchy(r, r->mnt[c]);
+	if (dir < 0) {
+		if (r->kept)
+			r->kept->where[c] = 0; /* the cgroup left it: look again next time */
+		return 0;
+	}
+	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0;
+	err = am_kept_read(fd, dir, name, keep, r->buf);
+	if (err == -ENOENT && r->kept && r->kept->where[c] == 1)
+		r->kept->absent |= 1u << f;
+	if (*fd >= 0) {
+		r->keep->left--;
+		r->kept->n++;
+	}
+	return !err;
 }
 
 static void garbled(struct reader *r, const char *file, const char *why)
@@ -105,19 +130,13 @@ static void garbled(struct reader *r, const char *file, const char *why)
 			 why ? why : "garbled");
 }
 
-/* Read DIR/FILE into the reader's buffer: 1 when there, 0 when absent. */
-static int get(struct reader *r, int dir, const char *file)
-{
-	return dir >= 0 && !read_at(dir, file, r->buf);
-}
-
 /* One-number file into *V, setting BIT in *HAVE. */
-static void value_into(struct reader *r, int dir, const char *file, uint64_t *v, unsigned *have,
-		       unsigned bit)
+static void value_into(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f,
+		       const char *file, uint64_t *v, unsigned *have, unsigned bit)
 {
 	const char *why = NULL;
 
-	if (!get(r, dir, file))
+	if (!get(r, c, f, file))
 		return;
 	if (am_parse_cgroup_value(r->buf->data, v, &why))
 		garbled(r, file, why);
@@ -125,18 +144,20 @@ static void value_into(struct reader *r, int dir, const char *file, uint64_t *v,
 		*have |= bit;
 }
 
-static void value(struct reader *r, int dir, const char *file, uint64_t *v, unsigned bit)
+static void value(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, const char *file,
+		  uint64_t *v, unsigned bit)
 {
-	value_into(r, dir, file, v, &r->out->have, bit);
+	value_into(r, c, f, file, v, &r->out->have, bit);
 }
 
 /* cpuacct's nanosecond counters into the cpu microsecond fields. */
-static void cpuacct_ns(struct reader *r, int dir, const char *file, uint64_t *usec, unsigned bit)
+static void cpuacct_ns(struct reader *r, enum am_cgroup_file f, const char *file, uint64_t *usec,
+		       unsigned bit)
 {
 	uint64_t ns;
 	const char *why = NULL;
 
-	if (!get(r, dir, file))
+	if (!get(r, AM_CGC_CPUACCT, f, file))
 		return;
 	if (am_parse_cgroup_value(r->buf->data, &ns, &why)) {
 		garbled(r, file, why);
@@ -146,134 +167,172 @@ static void cpuacct_ns(struct reader *r, int dir, const char *file, uint64_t *us
 	r->out->cpu.have |= bit;
 }
 
-static void read_cpu(struct reader *r, long user_hz)
-{
-	char quota[64];
-	const char *why = NULL;
-	int d;
-	int v2;
+/* FILE read and parsed by CALL (which sets why), counted as garbled when CALL fails. */
+#define PARSED(r, c, f, file, call)                                                                \
+	do {                                                                                       \
+		if (get(r, c, f, file) && (call))                                                  \
+			garbled(r, file, why);                                                     \
+	} while (0)
 
-	d = dir_of(r, "cpu", &v2);
-	if (get(r, d, "cpu.stat") && am_parse_cgroup_cpu_stat(r->buf->data, &r->out->cpu, &why))
-		garbled(r, "cpu.stat", why);
-	if (v2) {
-		if (get(r, d, "cpu.max") &&
-		    am_parse_cgroup_cpu_max(r->buf->data, &r->out->cpu, &why))
-			garbled(r, "cpu.max", why);
-		value_into(r, d, "cpu.weight", &r->out->cpu.weight, &r->out->cpu.have,
-			   AM_CG_CPU_WEIGHT);
-		return;
-	}
-	if (get(r, d, "cpu.cfs_quota_us")) {
-		snprintf(quota, sizeof(quota), "%s", r->buf->data);
-		if (get(r, d, "cpu.cfs_period_us") &&
-		    am_parse_cgroup_cfs(quota, r->buf->data, &r->out->cpu, &why))
-			garbled(r, "cpu.cfs_quota_us", why);
-	}
-	value_into(r, d, "cpu.shares", &r->out->cpu.shares, &r->out->cpu.have, AM_CG_CPU_SHARES);
-	d = dir_of(r, "cpuacct", &v2);
-	if (v2)
-		return;
-	cpuacct_ns(r, d, "cpuacct.usage", &r->out->cpu.usage_usec, AM_CG_CPU_USAGE);
-	cpuacct_ns(r, d, "cpuacct.usage_user", &r->out->cpu.user_usec, AM_CG_CPU_USER_SYSTEM);
-	cpuacct_ns(r, d, "cpuacct.usage_sys", &r->out->cpu.system_usec, AM_CG_CPU_USER_SYSTEM);
-	/* Kernels before 4.7 have no usage_user/usage_sys: the tick-based stat instead. */
-	if (!(r->out->cpu.have & AM_CG_CPU_USER_SYSTEM) && get(r, d, "cpuacct.stat") &&
-	    am_parse_cgroup_cpuacct_stat(r->buf->data, user_hz, &r->out->cpu, &why))
-		garbled(r, "cpuacct.stat", why);
+static void read_cpu_v2(struct reader *r)
+{
+	struct am_cgroup_cpu *cpu = &r->out->cpu;
+	const char *why = NULL;
+
+	PARSED(r, AM_CGC_CPU, AM_CGF_CPU_MAX, "cpu.max",
+	       am_parse_cgroup_cpu_max(r->buf->data, cpu, &why));
+	value_into(r, AM_CGC_CPU, AM_CGF_CPU_WEIGHT, "cpu.weight", &cpu->weight, &cpu->have,
+		   AM_CG_CPU_WEIGHT);
 }
 
-static void read_memory(struct reader *r)
+static void read_cpu(struct reader *r, long user_hz)
+{
+	struct am_cgroup_cpu *cpu = &r->out->cpu;
+	const char *why = NULL;
+	char quota[64];
+
+	if (!where(r, AM_CGC_CPU))
+		return;
+	PARSED(r, AM_CGC_CPU, AM_CGF_CPU_STAT, "cpu.stat",
+	       am_parse_cgroup_cpu_stat(r->buf->data, cpu, &why));
+	if (where(r, AM_CGC_CPU) == 2) {
+		read_cpu_v2(r);
+		return;
+	}
+	if (get(r, AM_CGC_CPU, AM_CGF_CFS_QUOTA, "cpu.cfs_quota_us")) {
+		snprintf(quota, sizeof(quota), "%s", r->buf->data);
+		PARSED(r, AM_CGC_CPU, AM_CGF_CFS_PERIOD, "cpu.cfs_period_us",
+		       am_parse_cgroup_cfs(quota, r->buf->data, cpu, &why));
+	}
+	value_into(r, AM_CGC_CPU, AM_CGF_CPU_SHARES, "cpu.shares", &cpu->shares, &cpu->have,
+		   AM_CG_CPU_SHARES);
+	if (where(r, AM_CGC_CPUACCT) != 1)
+		return;
+	cpuacct_ns(r, AM_CGF_ACCT_USAGE, "cpuacct.usage", &cpu->usage_usec, AM_CG_CPU_USAGE);
+	cpuacct_ns(r, AM_CGF_ACCT_USER, "cpuacct.usage_user", &cpu->user_usec,
+		   AM_CG_CPU_USER_SYSTEM);
+	cpuacct_ns(r, AM_CGF_ACCT_SYS, "cpuacct.usage_sys", &cpu->system_usec,
+		   AM_CG_CPU_USER_SYSTEM);
+	/* Kernels before 4.7 have no usage_user/usage_sys: the tick-based stat instead. */
+	if (!(cpu->have & AM_CG_CPU_USER_SYSTEM))
+		PARSED(r, AM_CGC_CPUACCT, AM_CGF_ACCT_STAT, "cpuacct.stat",
+		       am_parse_cgroup_cpuacct_stat(r->buf->data, user_hz, cpu, &why));
+}
+
+static void read_memory_v2(struct reader *r)
 {
 	struct am_cgroup_sample *o = r->out;
 	const char *why = NULL;
-	int d;
-	uint64_t memsw = 0;
-	int v2;
 
-	d = dir_of(r, "memory", &v2);
-	if (d < 0)
-		return;
-	value(r, d, v2 ? "memory.current" : "memory.usage_in_bytes", &o->mem_usage,
-	      AM_CG_MEM_USAGE);
-	value(r, d, v2 ? "memory.max" : "memory.limit_in_bytes", &o->mem_limit, AM_CG_MEM_LIMIT);
-	value(r, d, v2 ? "memory.peak" : "memory.max_usage_in_bytes", &o->mem_peak, AM_CG_MEM_PEAK);
-	if (get(r, d, "memory.stat") &&
-	    am_parse_cgroup_memory_stat(r->buf->data, &o->memstat, &why))
-		garbled(r, "memory.stat", why);
-	if (v2) {
-		value(r, d, "memory.high", &o->mem_high, AM_CG_MEM_HIGH);
-		value(r, d, "memory.swap.current", &o->swap_usage, AM_CG_MEM_SWAP);
-		value(r, d, "memory.swap.max", &o->swap_limit, AM_CG_MEM_SWAP_LIMIT);
-		if (get(r, d, "memory.events") &&
-		    am_parse_cgroup_memory_events(r->buf->data, &o->events, &why))
-			garbled(r, "memory.events", why);
-		return;
-	}
-	value(r, d, "memory.failcnt", &o->mem_failcnt, AM_CG_MEM_FAILCNT);
-	if (get(r, d, "memory.oom_control") &&
-	    am_parse_cgroup_oom_control(r->buf->data, &o->events, &why))
-		garbled(r, "memory.oom_control", why);
+	value(r, AM_CGC_MEMORY, AM_CGF_MEM_HIGH, "memory.high", &o->mem_high, AM_CG_MEM_HIGH);
+	value(r, AM_CGC_MEMORY, AM_CGF_SWAP_CURRENT, "memory.swap.current", &o->swap_usage,
+	      AM_CG_MEM_SWAP);
+	value(r, AM_CGC_MEMORY, AM_CGF_SWAP_MAX, "memory.swap.max", &o->swap_limit,
+	      AM_CG_MEM_SWAP_LIMIT);
+	PARSED(r, AM_CGC_MEMORY, AM_CGF_MEM_EVENTS, "memory.events",
+	       am_parse_cgroup_memory_events(r->buf->data, &o->events, &why));
+}
+
+static void read_memory_v1(struct reader *r)
+{
+	struct am_cgroup_sample *o = r->out;
+	const char *why = NULL;
+	uint64_t memsw = 0;
+
+	value(r, AM_CGC_MEMORY, AM_CGF_MEM_FAILCNT, "memory.failcnt", &o->mem_failcnt,
+	      AM_CG_MEM_FAILCNT);
+	PARSED(r, AM_CGC_MEMORY, AM_CGF_OOM_CONTROL, "memory.oom_control",
+	       am_parse_cgroup_oom_control(r->buf->data, &o->events, &why));
 	/* v1 counts memory+swap together: swap is the difference. */
-	if ((o->have & AM_CG_MEM_USAGE) && get(r, d, "memory.memsw.usage_in_bytes") &&
+	if ((o->have & AM_CG_MEM_USAGE) &&
+	    get(r, AM_CGC_MEMORY, AM_CGF_MEMSW_USAGE, "memory.memsw.usage_in_bytes") &&
 	    !am_parse_cgroup_value(r->buf->data, &memsw, &why) && memsw >= o->mem_usage) {
 		o->swap_usage = memsw - o->mem_usage;
 		o->have |= AM_CG_MEM_SWAP;
 	}
 }
 
-static void read_pids_io(struct reader *r)
+static void read_memory(struct reader *r)
 {
 	struct am_cgroup_sample *o = r->out;
 	const char *why = NULL;
-	int d;
-	int v2;
+	int w = where(r, AM_CGC_MEMORY);
 
-	d = dir_of(r, "pids", &v2);
-	value(r, d, "pids.current", &o->pids, AM_CG_PIDS);
-	value(r, d, "pids.max", &o->pids_limit, AM_CG_PIDS_LIMIT);
-	d = dir_of(r, "blkio", &v2);
-	if (v2) {
-		if (get(r, d, "io.stat")) {
-			if (am_parse_cgroup_io_stat(r->buf->data, &o->io, &why))
-				garbled(r, "io.stat", why);
-			else
-				o->have |= AM_CG_IO;
-		}
+	if (!w)
+		return;
+	value(r, AM_CGC_MEMORY, AM_CGF_MEM_USAGE,
+	      w == 2 ? "memory.current" : "memory.usage_in_bytes", &o->mem_usage, AM_CG_MEM_USAGE);
+	value(r, AM_CGC_MEMORY, AM_CGF_MEM_LIMIT, w == 2 ? "memory.max" : "memory.limit_in_bytes",
+	      &o->mem_limit, AM_CG_MEM_LIMIT);
+	value(r, AM_CGC_MEMORY, AM_CGF_MEM_PEAK,
+	      w == 2 ? "memory.peak" : "memory.max_usage_in_bytes", &o->mem_peak, AM_CG_MEM_PEAK);
+	PARSED(r, AM_CGC_MEMORY, AM_CGF_MEM_STAT, "memory.stat",
+	       am_parse_cgroup_memory_stat(r->buf->data, &o->memstat, &why));
+	if (w == 2)
+		read_memory_v2(r);
+	else
+		read_memory_v1(r);
+}
+
+/* blkio or io.stat into OUT's io, marking it present when it parsed. */
+static void io_file(struct reader *r, enum am_cgroup_file f, const char *file, int kind)
+{
+	struct am_cgroup_sample *o = r->out;
+	const char *why = NULL;
+	int err;
+
+	if (!get(r, AM_CGC_BLKIO, f, file))
+		return;
+	err = kind == 2 ? am_parse_cgroup_io_stat(r->buf->data, &o->io, &why)
+			: am_parse_cgroup_blkio(r->buf->data, kind, &o->io, &why);
+	if (err)
+		garbled(r, file, why);
+	else if (f != AM_CGF_BLKIO_IOS)
+		o->have |= AM_CG_IO;
+}
+
+static void read_pids_io(struct reader *r)
+{
+	struct am_cgroup_sample *o = r->out;
+	int w;
+
+	if (where(r, AM_CGC_PIDS)) {
+		value(r, AM_CGC_PIDS, AM_CGF_PIDS_CURRENT, "pids.current", &o->pids, AM_CG_PIDS);
+		value(r, AM_CGC_PIDS, AM_CGF_PIDS_MAX, "pids.max", &o->pids_limit,
+		      AM_CG_PIDS_LIMIT);
+	}
+	w = where(r, AM_CGC_BLKIO);
+	if (w == 2) {
+		io_file(r, AM_CGF_IO_STAT, "io.stat", 2);
 		return;
 	}
+	if (!w)
+		return;
 	memset(&o->io, 0, sizeof(o->io));
-	if (get(r, d, "blkio.throttle.io_service_bytes")) {
-		if (am_parse_cgroup_blkio(r->buf->data, true, &o->io, &why))
-			garbled(r, "blkio.throttle.io_service_bytes", why);
-		else
-			o->have |= AM_CG_IO;
-	}
-	if (get(r, d, "blkio.throttle.io_serviced") &&
-	    am_parse_cgroup_blkio(r->buf->data, false, &o->io, &why))
-		garbled(r, "blkio.throttle.io_serviced", why);
+	io_file(r, AM_CGF_BLKIO_BYTES, "blkio.throttle.io_service_bytes", 1);
+	io_file(r, AM_CGF_BLKIO_IOS, "blkio.throttle.io_serviced", 0);
 }
 
 /* PSI exists on the unified hierarchy only (4.20+, every non-root cgroup). */
 static void read_psi(struct reader *r)
 {
 	static const struct {
+		enum am_cgroup_file f;
 		const char *file;
 		size_t off;
 		unsigned bit;
 	} files[] = {
-	    {"cpu.pressure", offsetof(struct am_cgroup_sample, psi_cpu), AM_CG_PSI_CPU},
-	    {"memory.pressure", offsetof(struct am_cgroup_sample, psi_memory), AM_CG_PSI_MEMORY},
-	    {"io.pressure", offsetof(struct am_cgroup_sample, psi_io), AM_CG_PSI_IO},
+	    {AM_CGF_PSI_CPU, "cpu.pressure", offsetof(struct am_cgroup_sample, psi_cpu),
+	     AM_CG_PSI_CPU},
+	    {AM_CGF_PSI_MEMORY, "memory.pressure", offsetof(struct am_cgroup_sample, psi_memory),
+	     AM_CG_PSI_MEMORY},
+	    {AM_CGF_PSI_IO, "io.pressure", offsetof(struct am_cgroup_sample, psi_io), AM_CG_PSI_IO},
 	};
 	const char *why = NULL;
-	int d;
 	size_t i;
-	int v2;
 
-	d = dir_of(r, NULL, &v2);
-	for (i = 0; d >= 0 && i < sizeof(files) / sizeof(files[0]); i++) {
-		if (!get(r, d, files[i].file))
+	for (i = 0; where(r, AM_CGC_PSI) && i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!get(r, AM_CGC_PSI, files[i].f, files[i].file))
 			continue;
 		if (am_parse_psi(r->buf->data, (struct am_psi *)((char *)r->out + files[i].off),
 				 &why))
@@ -283,24 +342,68 @@ static void read_psi(struct reader *r)
 	}
 }
 
-int am_cgroup_read(const struct am_cgroup_layout *layout, const char *rootfs, const char *path,
-		   long user_hz, struct am_strbuf *scratch, struct am_cgroup_sample *out)
+void am_cgroup_kept_init(struct am_cgroup_kept *k)
+{
+	size_t i;
+
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < AM_CGF_N; i++)
+		k->fd[i] = -1;
+}
+
+void am_cgroup_kept_close(struct am_cgroup_kept *k, struct am_cgroup_keep *keep)
+{
+	size_t i;
+
+	for (i = 0; i < AM_CGF_N; i++)
+		if (k->fd[i] >= 0)
+			close(k->fd[i]);
+	if (keep)
+		keep->left += k->n;
+	am_cgroup_kept_init(k);
+}
+
+static int read_once(struct reader *r, long user_hz)
+{
+	size_t i;
+
+	memset(r->out, 0, sizeof(*r->out));
+	read_cpu(r, user_hz);
+	read_memory(r);
+	read_pids_io(r);
+	read_psi(r);
+	for (i = 0; i < r->ndirs; i++)
+		if (r->dirs[i].fd >= 0)
+			close(r->dirs[i].fd);
+	r->ndirs = 0;
+	return r->found ? 0 : -ENOENT;
+}
+
+int am_cgroup_read_kept(const struct am_cgroup_layout *layout, const char *rootfs, const char *path,
+			long user_hz, struct am_strbuf *scratch, struct am_cgroup_kept *kept,
+			struct am_cgroup_keep *keep, struct am_cgroup_sample *out)
 {
 	struct reader r = {.rootfs = rootfs && strcmp(rootfs, "/") ? rootfs : "",
 			   .path = path,
 			   .l = layout,
 			   .buf = scratch,
-			   .out = out};
+			   .out = out,
+			   .kept = kept,
+			   .keep = keep};
+	int err = read_once(&r, user_hz);
 
-	size_t i;
+	if (!r.gone)
+		return err;
+	/* A kept file is gone: the cgroup was removed, and perhaps made again. */
+	am_cgroup_kept_close(kept, keep);
+	if (keep)
+		keep->reopened++;
+	r.found = r.gone = 0;
+	return read_once(&r, user_hz);
+}
 
-	memset(out, 0, sizeof(*out));
-	read_cpu(&r, user_hz);
-	read_memory(&r);
-	read_pids_io(&r);
-	read_psi(&r);
-	for (i = 0; i < r.ndirs; i++)
-		if (r.dirs[i].fd >= 0)
-			close(r.dirs[i].fd);
-	return r.found ? 0 : -ENOENT;
+int am_cgroup_read(const struct am_cgroup_layout *layout, const char *rootfs, const char *path,
+		   long user_hz, struct am_strbuf *scratch, struct am_cgroup_sample *out)
+{
+	return am_cgroup_read_kept(layout, rootfs, path, user_hz, scratch, NULL, NULL, out);
 }

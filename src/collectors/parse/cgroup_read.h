@@ -7,6 +7,9 @@
 #define ANTIMETAL_COLLECTORS_CGROUP_READ_H
 
 #include "collectors/parse/parsers.h"
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "util/strbuf.h"
 
 enum am_cgroup_mem_have {
@@ -38,10 +41,86 @@ struct am_cgroup_sample {
 	char first_garbled[96]; /* "memory.stat: expected ..." */
 };
 
+/* The files read from a cgroup, each with its own slot in struct am_cgroup_kept. */
+enum am_cgroup_file {
+	AM_CGF_CPU_STAT,
+	AM_CGF_CPU_MAX,
+	AM_CGF_CPU_WEIGHT,
+	AM_CGF_CFS_QUOTA,
+	AM_CGF_CFS_PERIOD,
+	AM_CGF_CPU_SHARES,
+	AM_CGF_ACCT_USAGE,
+	AM_CGF_ACCT_USER,
+	AM_CGF_ACCT_SYS,
+	AM_CGF_ACCT_STAT,
+	AM_CGF_MEM_USAGE,
+	AM_CGF_MEM_LIMIT,
+	AM_CGF_MEM_PEAK,
+	AM_CGF_MEM_STAT,
+	AM_CGF_MEM_HIGH,
+	AM_CGF_SWAP_CURRENT,
+	AM_CGF_SWAP_MAX,
+	AM_CGF_MEM_EVENTS,
+	AM_CGF_MEM_FAILCNT,
+	AM_CGF_OOM_CONTROL,
+	AM_CGF_MEMSW_USAGE,
+	AM_CGF_PIDS_CURRENT,
+	AM_CGF_PIDS_MAX,
+	AM_CGF_IO_STAT,
+	AM_CGF_BLKIO_BYTES,
+	AM_CGF_BLKIO_IOS,
+	AM_CGF_PSI_CPU,
+	AM_CGF_PSI_MEMORY,
+	AM_CGF_PSI_IO,
+	AM_CGF_N
+};
+
+/* The controllers whose files are read, and where (v1 hierarchy or unified) each was found. */
+enum am_cgroup_ctl {
+	AM_CGC_CPU,
+	AM_CGC_CPUACCT,
+	AM_CGC_MEMORY,
+	AM_CGC_PIDS,
+	AM_CGC_BLKIO,
+	AM_CGC_PSI,
+	AM_CGC_N
+};
+
+/* One cgroup's descriptors kept between cycles (collectors/parse/kept_file.h): each file is
+ * re-read with one pread instead of an open, a read and a close. Where a controller's files were
+ * found is remembered with them; a kept file that is gone (the cgroup removed, perhaps made
+ * again) drops them all and the cgroup is read afresh. */
+struct am_cgroup_kept {
+	int fd[AM_CGF_N];	     /* -1: not kept */
+	signed char where[AM_CGC_N]; /* 0: not known; 1: v1 hierarchy; 2: unified */
+	/* Files found absent in a v1 hierarchy, by 1 << am_cgroup_file: a v1 cgroup has the
+	 * files of its hierarchy's controllers for life (memory.memsw.* only with swap
+	 * accounting, pids.* not on the root), unlike a v2 one, whose parent may enable more. */
+	uint32_t absent;
+	unsigned n; /* descriptors kept */
+};
+
+/* The budget of descriptors all cgroups may keep, shared by the calls of one cycle. */
+struct am_cgroup_keep {
+	unsigned left;	   /* descriptors that may still be kept */
+	bool pseudo;	   /* the hierarchies are cgroupfs (not a fixture tree): worth keeping */
+	uint64_t reopened; /* kept descriptors found gone and opened again, summed */
+};
+
+/* K with nothing kept. */
+void am_cgroup_kept_init(struct am_cgroup_kept *k);
+/* Close what K keeps, giving the descriptors back to KEEP (may be NULL). */
+void am_cgroup_kept_close(struct am_cgroup_kept *k, struct am_cgroup_keep *keep);
+
 /* Read cgroup PATH ("/", "/system.slice/x.service") under ROOTFS ("" = /) on LAYOUT into OUT;
  * USER_HZ converts cpuacct.stat. SCRATCH is a reusable buffer. Returns 0, or -ENOENT when the
  * cgroup exists in no hierarchy. */
 int am_cgroup_read(const struct am_cgroup_layout *layout, const char *rootfs, const char *path,
 		   long user_hz, struct am_strbuf *scratch, struct am_cgroup_sample *out);
+/* am_cgroup_read reusing and filling KEPT (this cgroup's descriptors from the last cycle) within
+ * KEEP's budget; KEPT NULL reads as am_cgroup_read. */
+int am_cgroup_read_kept(const struct am_cgroup_layout *layout, const char *rootfs, const char *path,
+			long user_hz, struct am_strbuf *scratch, struct am_cgroup_kept *kept,
+			struct am_cgroup_keep *keep, struct am_cgroup_sample *out);
 
 #endif

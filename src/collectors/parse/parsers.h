@@ -233,8 +233,9 @@ int am_parse_cgroup_cfs(const char *quota, const char *period, struct am_cgroup_
 int am_parse_cgroup_cpuacct_stat(const char *text, long ticks_per_sec, struct am_cgroup_cpu *out,
 				 const char **why);
 
-/* memory.stat, v2 keys or v1's (rss -> anon, cache -> file, mapped_file, shmem, pgmajfault).
- * Missing keys leave their bit clear. */
+/* memory.stat, v2 keys or v1's (rss -> anon, cache -> file, mapped_file -> file_mapped,
+ * dirty -> file_dirty, writeback -> file_writeback, shmem, pgmajfault; v1 has no kernel_stack or
+ * sock). Missing keys leave their bit clear. */
 enum am_cgroup_memstat_have {
 	AM_CG_MS_ANON = 1 << 0,
 	AM_CG_MS_FILE = 1 << 1,
@@ -244,10 +245,15 @@ enum am_cgroup_memstat_have {
 	AM_CG_MS_PGFAULT = 1 << 5,
 	AM_CG_MS_FILE_MAPPED = 1 << 6,
 	AM_CG_MS_SLAB = 1 << 7,
+	AM_CG_MS_KERNEL_STACK = 1 << 8,
+	AM_CG_MS_SOCK = 1 << 9,
+	AM_CG_MS_FILE_DIRTY = 1 << 10,
+	AM_CG_MS_FILE_WRITEBACK = 1 << 11,
 };
 struct am_cgroup_memstat {
 	unsigned have;
 	uint64_t anon, file, kernel, shmem, pgmajfault, pgfault, file_mapped, slab;
+	uint64_t kernel_stack, sock, file_dirty, file_writeback;
 };
 int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out, const char **why);
 
@@ -379,6 +385,10 @@ struct am_os_release {
 /* KEY=value lines, values optionally in single or double quotes with backslash escapes.
  * Comments and blank lines are skipped; a line that is not KEY=value is an error. */
 int am_parse_os_release(const char *text, struct am_os_release *out, const char **why);
+
+/* The mode /etc/selinux/config's TEXT sets (SELINUX=): 1 enforcing, 0 permissive, -1 disabled,
+ * anything else, or no such line (node_exporter's node_selinux_config_mode). */
+int am_parse_selinux_config(const char *text);
 /* VERSION_ID as node_exporter's node_os_version value: its leading major[.minor] number, or
  * -1 when it does not start with one. */
 double am_os_release_version(const struct am_os_release *r);

@@ -1,6 +1,7 @@
 /* arp: neighbour table entries per device (/proc/net/arp). */
 #include <errno.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/parsers.h"
 #include "collectors/system/simple.h"
 #include "util/log.h"
@@ -11,7 +12,8 @@ static int arp_collect(void *state, struct am_metric_set *out)
 	const char *why = "";
 	int err;
 
-	err = am_procfs_read_net(st->roots.procfs, "arp", &st->buf, "arp", &st->warned);
+	err = am_kept_paths_read_net(&st->kept, st->roots.procfs, "arp", &st->buf, "arp",
+				     &st->warned);
 	if (err)
 		return err;
 	err = am_parse_arp(st->buf.data, out, &why);

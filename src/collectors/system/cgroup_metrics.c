@@ -95,6 +95,12 @@ static void emit_memory(const struct am_cgroup_sample *s, const struct am_cgroup
 	    {"shmem", AM_CG_MS_SHMEM, offsetof(struct am_cgroup_memstat, shmem)},
 	    {"file_mapped", AM_CG_MS_FILE_MAPPED, offsetof(struct am_cgroup_memstat, file_mapped)},
 	    {"slab", AM_CG_MS_SLAB, offsetof(struct am_cgroup_memstat, slab)},
+	    {"kernel_stack", AM_CG_MS_KERNEL_STACK,
+	     offsetof(struct am_cgroup_memstat, kernel_stack)},
+	    {"sock", AM_CG_MS_SOCK, offsetof(struct am_cgroup_memstat, sock)},
+	    {"file_dirty", AM_CG_MS_FILE_DIRTY, offsetof(struct am_cgroup_memstat, file_dirty)},
+	    {"file_writeback", AM_CG_MS_FILE_WRITEBACK,
+	     offsetof(struct am_cgroup_memstat, file_writeback)},
 	};
 	const struct am_cgroup_memstat *ms = &s->memstat;
 	size_t i;

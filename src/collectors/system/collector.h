@@ -24,9 +24,27 @@ struct am_collect_roots {
 	 * cgroups exported per cycle (0: AM_CGROUP_DEFAULT_MAX). */
 	bool cgroup_all;
 	unsigned cgroup_max;
+	/* cgroup collector: descriptors of cgroup files kept open between cycles (re-read with one
+	 * pread; about 4 KiB of kernel memory each), 0: none. */
+	unsigned cgroup_keep_open;
+	/* filesystem collector: POSIX extended regular expressions of mount points and file system
+	 * types left out (NULL: node_exporter 1.5's Debian defaults below), and how long a cycle
+	 * waits for statfs (0: AM_FS_DEFAULT_TIMEOUT_MS). */
+	const char *fs_mount_points_exclude;
+	const char *fs_types_exclude;
+	unsigned fs_timeout_ms;
 };
 
-#define AM_CGROUP_DEFAULT_MAX 2000
+#define AM_FS_DEFAULT_MOUNT_POINTS_EXCLUDE                                                         \
+	"^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+#define AM_FS_DEFAULT_TYPES_EXCLUDE                                                                \
+	"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"    \
+	"iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|" \
+	"sysfs|tracefs)$"
+#define AM_FS_DEFAULT_TIMEOUT_MS 1000
+
+#define AM_CGROUP_DEFAULT_MAX	    2000
+#define AM_CGROUP_DEFAULT_KEEP_OPEN 8192
 
 struct am_collector {
 	const char *name; /* "cpu", "memory", ... as used in config and `collect NAME` */
@@ -48,7 +66,7 @@ extern const struct am_collector am_collector_load, am_collector_cpu, am_collect
     am_collector_uname, am_collector_os, am_collector_time, am_collector_timex, am_collector_filefd,
     am_collector_entropy, am_collector_conntrack, am_collector_softnet, am_collector_udp_queues,
     am_collector_arp, am_collector_selinux, am_collector_self, am_collector_netclass,
-    am_collector_filesystem, am_collector_textfile, am_collector_edac;
+    am_collector_filesystem, am_collector_textfile, am_collector_edac, am_collector_hwmon;
 
 /* All system collectors, NULL-terminated. */
 extern const struct am_collector *const am_collectors[];

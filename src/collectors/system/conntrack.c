@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/parsers.h"
 #include "collectors/system/simple.h"
 #include "util/log.h"
@@ -70,7 +71,7 @@ static int conntrack_collect(void *state, struct am_metric_set *out)
 		return 0; /* module not loaded */
 	am_metric_add(out, &entries[0], (double)count, NULL);
 	am_metric_add(out, &entries[1], (double)max, NULL);
-	if (am_procfs_read(st->roots.procfs, "net/stat/nf_conntrack", &st->buf))
+	if (am_kept_paths_read(&st->kept, st->roots.procfs, "net/stat/nf_conntrack", &st->buf))
 		return 0;
 	if (am_parse_conntrack_stat(st->buf.data, stat_columns, NSTATS, sums, &present, &why)) {
 		if (!st->warned)

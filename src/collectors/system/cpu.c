@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
@@ -16,6 +17,7 @@
 struct cpu_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* its /proc files, kept open */
 	struct am_stat_sample samples[2];
 	int cur;
 	bool have_prev, warned;
@@ -41,7 +43,8 @@ static int cpu_collect(void *state, struct am_metric_set *out)
 	const char *why = "";
 	int err;
 
-	err = am_procfs_read_logged(st->roots.procfs, "stat", &st->buf, "cpu", &st->warned);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "stat", &st->buf, "cpu",
+					&st->warned);
 	if (err)
 		return err;
 	err = am_parse_stat(st->buf.data, cur, &why);
@@ -61,6 +64,7 @@ static void cpu_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	am_stat_sample_free(&st->samples[0]);
 	am_stat_sample_free(&st->samples[1]);

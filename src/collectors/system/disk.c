@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
@@ -18,6 +19,7 @@
 struct disk_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* its /proc files, kept open */
 	struct am_rate_table rates;
 	struct am_strbuf udev;
 	bool warned;
@@ -66,7 +68,7 @@ static void disk_udev(struct disk_state *st, struct am_metric_set *out, size_t m
 			v = strndup(p, n);
 			if (!v)
 				continue;
-			free(m->labels[3 + k].value);
+			am_metric_label_free(m->labels[3 + k].value);
 			m->labels[3 + k].value = v;
 		}
 	}
@@ -80,7 +82,8 @@ static int disk_collect(void *state, struct am_metric_set *out)
 	uint64_t now = am_roots_now_ns(&st->roots);
 	int err;
 
-	err = am_procfs_read_logged(st->roots.procfs, "diskstats", &st->buf, "disk", &st->warned);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "diskstats", &st->buf, "disk",
+					&st->warned);
 	if (err)
 		return err;
 	err = am_parse_diskstats(st->buf.data, out, &why);
@@ -115,6 +118,7 @@ static void disk_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	am_strbuf_free(&st->udev);
 	am_rate_free(&st->rates);

@@ -1,6 +1,7 @@
 /* filefd: /proc/sys/fs/file-nr, system-wide file handles. */
 #include <errno.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/parsers.h"
 #include "collectors/system/simple.h"
 #include "util/log.h"
@@ -27,8 +28,8 @@ static int filefd_collect(void *state, struct am_metric_set *out)
 	uint64_t allocated, maximum;
 	int err;
 
-	err = am_procfs_read_logged(st->roots.procfs, "sys/fs/file-nr", &st->buf, "filefd",
-				    &st->warned);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "sys/fs/file-nr", &st->buf,
+					"filefd", &st->warned);
 	if (err)
 		return err;
 	err = am_parse_file_nr(st->buf.data, &allocated, &maximum, &why);

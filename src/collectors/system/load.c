@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
@@ -11,6 +12,7 @@
 struct load_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* its /proc files, kept open */
 	bool warned;
 };
 
@@ -31,7 +33,8 @@ static int load_collect(void *state, struct am_metric_set *out)
 	const char *why = "";
 	int err;
 
-	err = am_procfs_read_logged(st->roots.procfs, "loadavg", &st->buf, "load", &st->warned);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "loadavg", &st->buf, "load",
+					&st->warned);
 	if (err)
 		return err;
 	err = am_parse_loadavg(st->buf.data, out, &why);
@@ -46,6 +49,7 @@ static void load_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	free(st);
 }

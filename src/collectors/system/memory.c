@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
@@ -12,6 +13,7 @@
 struct memory_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* its /proc files, kept open */
 	bool warned_meminfo, warned_vmstat;
 };
 
@@ -32,8 +34,8 @@ static int memory_collect(void *state, struct am_metric_set *out)
 	const char *why = "";
 	int err;
 
-	err = am_procfs_read_logged(st->roots.procfs, "meminfo", &st->buf, "memory",
-				    &st->warned_meminfo);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "meminfo", &st->buf, "memory",
+					&st->warned_meminfo);
 	if (err)
 		return err;
 	err = am_parse_meminfo(st->buf.data, out, &why);
@@ -42,8 +44,8 @@ static int memory_collect(void *state, struct am_metric_set *out)
 		return err;
 	}
 	/* vmstat is a part: absent or broken, the meminfo figures still count. */
-	if (!am_procfs_read_logged(st->roots.procfs, "vmstat", &st->buf, "memory",
-				   &st->warned_vmstat) &&
+	if (!am_kept_paths_read_logged(&st->kept, st->roots.procfs, "vmstat", &st->buf, "memory",
+				       &st->warned_vmstat) &&
 	    am_parse_vmstat(st->buf.data, out, &why)) {
 		if (!st->warned_vmstat)
 			am_warn("memory: %s/vmstat: %s", st->roots.procfs, why);
@@ -58,6 +60,7 @@ static void memory_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	free(st);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/system/simple.h"
 #include "util/log.h"
@@ -64,24 +65,69 @@ static const struct am_metric_desc up = {
     .labels = {"device"},
 };
 
-/* Read one attribute of the interface directory DIRFD into OUT, trailing blanks cut; "" when
- * unreadable. Returns 0 when read. openat() from the interface's directory spares the path walk
- * through /sys/class/net's symbolic links for each of the ~25 files. */
-static int attr(int dirfd, const char *name, char *out, size_t len)
-{
-	ssize_t n = -1;
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+/* The text attributes of node_network_info, then props[]: each has a slot in struct iface. */
+static const char *const info_attrs[] = {"address", "broadcast", "duplex", "ifalias", "operstate"};
+#define NINFO  (sizeof(info_attrs) / sizeof(info_attrs[0]))
+#define NPROPS (sizeof(props) / sizeof(props[0]))
+#define NATTRS (NINFO + NPROPS)
 
-	if (fd >= 0) {
-		n = read(fd, out, len - 1);
-		close(fd);
+/* An interface's attribute files, kept open between cycles (collectors/parse/kept_file.h): ~22
+ * files per interface re-read with one pread each instead of an open, a read and a close. An
+ * interface removed (and perhaps made again under its name) fails its reads and is opened
+ * afresh. */
+struct iface {
+	char name[256];
+	int fd[NATTRS];
+	bool seen;
+};
+
+struct netclass_state {
+	struct am_simple_state base;
+	struct am_strbuf val;
+	struct iface *ifs;
+	size_t n, cap;
+};
+
+/* An interface's directory, opened when first needed: a descriptor of /sys/class/net and the
+ * interface's, or -1; GONE when it could not be opened (the interface went away). */
+struct ifdir {
+	int parent, fd;
+	bool keep, gone;
+};
+
+/* Read attribute I of interface F (directory D) through its kept descriptor into OUT, trailing
+ * blanks cut; "" when unreadable. Returns 0 when read. openat() from the interface's directory
+ * spares the path walk through /sys/class/net's symbolic links. */
+static int attr(struct netclass_state *st, struct iface *f, struct ifdir *d, size_t i, char *out,
+		size_t len)
+{
+	const char *name = i < NINFO ? info_attrs[i] : props[i - NINFO].attr;
+	int err = -ENOENT;
+	size_t n;
+
+	*out = '\0';
+	if (f->fd[i] >= 0) {
+		err = am_kept_pread(f->fd[i], false, &st->val);
+		if (am_kept_gone(err)) {
+			close(f->fd[i]);
+			f->fd[i] = -1;
+		}
 	}
-	if (n < 0) {
-		*out = '\0';
+	if (f->fd[i] < 0) {
+		/* The directory is opened only for a file not kept (yet). */
+		if (d->fd < 0 && !d->gone)
+			d->fd = openat(d->parent, f->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		d->gone = d->fd < 0;
+		if (d->gone)
+			return -1;
+		err = am_kept_read(&f->fd[i], d->fd, name, d->keep, &st->val);
+	}
+	if (err)
 		return -1;
-	}
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+	n = st->val.len < len - 1 ? st->val.len : len - 1;
+	while (n > 0 && (st->val.data[n - 1] == '\n' || st->val.data[n - 1] == ' '))
 		n--;
+	memcpy(out, st->val.data, n);
 	out[n] = '\0';
 	return 0;
 }
@@ -104,64 +150,143 @@ static int number(const char *s, int hex, double *v)
 	return *end ? -1 : 0;
 }
 
-static void iface(int dirfd, const char *dev, struct am_metric_set *out)
+static void iface(struct netclass_state *st, struct iface *f, struct ifdir *d,
+		  struct am_metric_set *out)
 {
-	char address[64], broadcast[64], duplex[32], ifalias[256], operstate[32], val[64];
+	char text[NINFO][256], val[64];
 	size_t i;
 	double v;
 
-	attr(dirfd, "address", address, sizeof(address));
-	attr(dirfd, "broadcast", broadcast, sizeof(broadcast));
-	attr(dirfd, "duplex", duplex, sizeof(duplex));
-	attr(dirfd, "ifalias", ifalias, sizeof(ifalias));
-	attr(dirfd, "operstate", operstate, sizeof(operstate));
-	am_metric_add(out, &info, 1, "address", address, "broadcast", broadcast, "device", dev,
-		      "duplex", duplex, "ifalias", ifalias, "operstate", operstate, NULL);
-	am_metric_add(out, &up, !strcmp(operstate, "up"), "device", dev, NULL);
-	for (i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
-		if (attr(dirfd, props[i].attr, val, sizeof(val)) || number(val, props[i].hex, &v))
+	for (i = 0; i < NINFO; i++)
+		attr(st, f, d, i, text[i], sizeof(text[i]));
+	if (d->gone)
+		return; /* removed since the listing */
+	am_metric_add(out, &info, 1, "address", text[0], "broadcast", text[1], "device", f->name,
+		      "duplex", text[2], "ifalias", text[3], "operstate", text[4], NULL);
+	am_metric_add(out, &up, !strcmp(text[4], "up"), "device", f->name, NULL);
+	for (i = 0; i < NPROPS; i++) {
+		if (attr(st, f, d, NINFO + i, val, sizeof(val)) || number(val, props[i].hex, &v))
 			continue;
-		am_metric_add(out, &props[i].desc, v * props[i].scale, "device", dev, NULL);
+		am_metric_add(out, &props[i].desc, v * props[i].scale, "device", f->name, NULL);
 	}
+}
+
+static void iface_close(struct iface *f)
+{
+	size_t i;
+
+	for (i = 0; i < NATTRS; i++)
+		if (f->fd[i] >= 0)
+			close(f->fd[i]);
+}
+
+/* The kept entry of interface NAME, made when new; NULL without memory. */
+static struct iface *iface_of(struct netclass_state *st, const char *name)
+{
+	struct iface *f;
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		if (!strcmp(st->ifs[i].name, name))
+			return &st->ifs[i];
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+
+		if (!(f = realloc(st->ifs, cap * sizeof(*f))))
+			return NULL;
+		st->ifs = f;
+		st->cap = cap;
+	}
+	f = &st->ifs[st->n++];
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	for (i = 0; i < NATTRS; i++)
+		f->fd[i] = -1;
+	return f;
+}
+
+/* Interfaces not listed this cycle are gone: their descriptors closed. */
+static void forget_unseen(struct netclass_state *st)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < st->n; i++) {
+		if (!st->ifs[i].seen) {
+			iface_close(&st->ifs[i]);
+			continue;
+		}
+		st->ifs[i].seen = false;
+		st->ifs[k++] = st->ifs[i];
+	}
+	st->n = k;
+}
+
+static int netclass_init(void **state, const struct am_collect_roots *roots)
+{
+	struct netclass_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	am_roots_store(&st->base.roots, roots);
+	*state = st;
+	return 0;
 }
 
 static int netclass_collect(void *state, struct am_metric_set *out)
 {
-	struct am_simple_state *st = state;
+	struct netclass_state *st = state;
 	char dir[600];
 	struct dirent *de;
+	struct iface *f;
+	bool keep;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/class/net", st->roots.sysfs);
+	snprintf(dir, sizeof(dir), "%s/class/net", st->base.roots.sysfs);
 	d = opendir(dir);
 	if (!d) {
 		int err = -errno;
 
-		if (!st->warned)
+		if (!st->base.warned)
 			am_warn("netclass: cannot open %s: %s", dir, strerror(-err));
-		st->warned = true;
+		st->base.warned = true;
 		return err;
 	}
-	st->warned = false;
+	st->base.warned = false;
+	/* sysfs attributes are formatted anew on every read; a fixture's files are not kept. */
+	keep = am_kept_pseudo_fs(dirfd(d));
 	while ((de = readdir(d))) {
-		int fd;
+		struct ifdir dir = {dirfd(d), -1, keep, false};
 
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || !(f = iface_of(st, de->d_name)))
 			continue;
-		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		iface(fd, de->d_name, out);
-		close(fd);
+		f->seen = true;
+		iface(st, f, &dir, out);
+		if (dir.fd >= 0)
+			close(dir.fd);
 	}
 	closedir(d);
+	forget_unseen(st);
 	return 0;
+}
+
+static void netclass_destroy(void *state)
+{
+	struct netclass_state *st = state;
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < st->n; i++)
+		iface_close(&st->ifs[i]);
+	free(st->ifs);
+	am_strbuf_free(&st->val);
+	am_strbuf_free(&st->base.buf);
+	free(st);
 }
 
 const struct am_collector am_collector_netclass = {
     .name = "netclass",
-    .init = am_simple_init,
+    .init = netclass_init,
     .collect = netclass_collect,
-    .destroy = am_simple_destroy,
+    .destroy = netclass_destroy,
     .node = {"netclass"},
 };

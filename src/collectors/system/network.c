@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
@@ -17,6 +18,7 @@
 struct network_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* its /proc files, kept open */
 	struct am_rate_table rates;
 	bool warned;
 };
@@ -72,7 +74,8 @@ static int network_collect(void *state, struct am_metric_set *out)
 	int err;
 
 	now = am_roots_now_ns(&st->roots);
-	err = am_procfs_read_net(st->roots.procfs, "dev", &st->buf, "network", &st->warned);
+	err = am_kept_paths_read_net(&st->kept, st->roots.procfs, "dev", &st->buf, "network",
+				     &st->warned);
 	if (err)
 		return err;
 	err = am_parse_net_dev(st->buf.data, out, &why);
@@ -101,6 +104,7 @@ static void network_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	am_rate_free(&st->rates);
 	free(st);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
@@ -16,6 +17,7 @@
 struct pressure_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* its /proc files, kept open */
 	bool warned[3], bad[3];
 	int absent_logged;
 };
@@ -125,7 +127,7 @@ static int pressure_collect(void *state, struct am_metric_set *out)
 		int err;
 
 		snprintf(rel, sizeof(rel), "pressure/%s", resources[i]);
-		err = am_procfs_read(st->roots.procfs, rel, &st->buf);
+		err = am_kept_paths_read(&st->kept, st->roots.procfs, rel, &st->buf);
 		if (err) {
 			/* ENOENT: no PSI in this kernel; EOPNOTSUPP: booted with psi=0. */
 			if (!st->warned[i])
@@ -153,6 +155,7 @@ static void pressure_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	free(st);
 }

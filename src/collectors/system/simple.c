@@ -20,6 +20,7 @@ void am_simple_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	free(st);
 }

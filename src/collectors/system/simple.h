@@ -2,6 +2,7 @@
 #ifndef ANTIMETAL_COLLECTORS_SIMPLE_H
 #define ANTIMETAL_COLLECTORS_SIMPLE_H
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/procfs_read.h"
 #include "collectors/system/collector.h"
 #include "util/strbuf.h"
@@ -9,6 +10,7 @@
 struct am_simple_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* files read every cycle, kept open */
 	bool warned;
 };
 

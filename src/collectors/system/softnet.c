@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/parsers.h"
 #include "collectors/system/simple.h"
 #include "util/log.h"
@@ -38,8 +39,8 @@ static int softnet_collect(void *state, struct am_metric_set *out)
 	size_t n, i;
 	int err;
 
-	err = am_procfs_read_logged(st->roots.procfs, "net/softnet_stat", &st->buf, "softnet",
-				    &st->warned);
+	err = am_kept_paths_read_logged(&st->kept, st->roots.procfs, "net/softnet_stat", &st->buf,
+					"softnet", &st->warned);
 	if (err)
 		return err;
 	cpus = malloc(MAX_CPUS * sizeof(*cpus));

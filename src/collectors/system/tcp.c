@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/parsers.h"
@@ -15,6 +16,7 @@
 struct tcp_state {
 	struct am_roots_buf roots;
 	struct am_strbuf buf;
+	struct am_kept_paths kept; /* its /proc files, kept open */
 	bool warned[5], bad[5];
 	long page_size;
 };
@@ -40,8 +42,8 @@ static int tcp_collect(void *state, struct am_metric_set *out)
 	for (i = 0; i < 5; i++) {
 		const char *why = "";
 
-		err =
-		    am_procfs_read_net(st->roots.procfs, files[i], &st->buf, "tcp", &st->warned[i]);
+		err = am_kept_paths_read_net(&st->kept, st->roots.procfs, files[i], &st->buf, "tcp",
+					     &st->warned[i]);
 		if (err)
 			continue;
 		if (i < 2)
@@ -69,6 +71,7 @@ static void tcp_destroy(void *state)
 
 	if (!st)
 		return;
+	am_kept_paths_close(&st->kept);
 	am_strbuf_free(&st->buf);
 	free(st);
 }

@@ -1,6 +1,7 @@
 /* udp_queues: memory queued in UDP sockets, IPv4 and IPv6 (/proc/net/udp, udp6). */
 #include <errno.h>
 
+#include "collectors/parse/kept_file.h"
 #include "collectors/parse/parsers.h"
 #include "collectors/system/simple.h"
 #include "util/log.h"
@@ -25,8 +26,8 @@ static int udp_queues_collect(void *state, struct am_metric_set *out)
 		const char *why = "";
 		bool warned = true; /* udp6 is absent without IPv6: not worth a line */
 
-		err = am_procfs_read_net(st->roots.procfs, files[i], &st->buf, "udp_queues",
-					 i ? &warned : &st->warned);
+		err = am_kept_paths_read_net(&st->kept, st->roots.procfs, files[i], &st->buf,
+					     "udp_queues", i ? &warned : &st->warned);
 		if (err)
 			continue;
 		err = am_parse_udp_queues(st->buf.data, &tx, &rx, &why);
