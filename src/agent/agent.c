@@ -15,6 +15,7 @@
 #include "agent/exec_source.h"
 #include "agent/profile_source.h"
 #include "agent/oom_source.h"
+#include "agent/otel_env.h"
 #include "agent/web_config.h"
 #include "export/jsonl.h"
 #include "export/metrics_json.h"
@@ -103,12 +104,15 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 	int rc;
 
 	am_config_defaults(&c);
+	/* The OTEL_* variables sit between the defaults and the file (agent/otel_env.h). */
+	rc = am_otel_env_apply(&c, o->envp ? o->envp : environ, err, errlen);
+	if (rc)
+		return rc;
 	rc = am_config_load_file(&c, path, err, errlen);
-	/* Only the default file may be absent: a path someone typed must exist. */
-	if (rc == -ENOENT && !o->config_path) {
-		am_config_defaults(&c);
+	/* Only the default file may be absent (C untouched then): a path someone typed must
+	 * exist. */
+	if (rc == -ENOENT && !o->config_path)
 		rc = 0;
-	}
 	if (rc)
 		return rc;
 	for (i = 0; i < o->noverrides; i++) {

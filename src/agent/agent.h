@@ -16,6 +16,8 @@ struct am_agent_options {
 	size_t noverrides;
 	/* External BTF for the eBPF collectors (resolved by am_btf_resolve), NULL: native */
 	const char *btf_path;
+	/* The OTEL_* variables are read from here (NULL-terminated "NAME=value"); NULL: environ */
+	char *const *envp;
 };
 
 /* Build the configuration O describes: defaults, the file, then the overrides. Returns 0, or

@@ -10,59 +10,95 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "agent/otel_env.h"
 #include "agent/yaml_load.h"
 #include "collectors/ebpf/profiler.h"
 #include "collectors/system/collector.h"
 #include "util/file.h"
 
-enum kind { K_STR, K_PATH, K_ADDR, K_BOOL, K_UINT, K_DURATION, K_SIZE, K_LOGLEVEL };
+enum kind {
+	K_STR,
+	K_PATH,
+	K_ADDR,
+	K_BOOL,
+	K_UINT,
+	K_DURATION,
+	K_SIZE,
+	K_LOGLEVEL,
+	K_URL,	    /* http:// or https:// with a host; "" = unset */
+	K_KVLIST,   /* "k=v,k2=v2" with percent-encoded values (OTEL_EXPORTER_OTLP_HEADERS) */
+	K_CHOICE,   /* one of CHOICES */
+	K_AUTOBOOL, /* int: auto (-1), false, true */
+	K_FILE,	    /* a readable file; "" = none */
+};
 
 /* One settable key: where it lives in struct am_config and what it accepts. */
 struct key {
 	const char *path;
 	enum kind kind;
 	size_t off, size;
-	uint64_t min, max; /* K_UINT and K_DURATION (milliseconds) and K_SIZE bounds */
+	uint64_t min, max;	    /* K_UINT and K_DURATION (milliseconds) and K_SIZE bounds */
+	const char *const *choices; /* K_CHOICE: NULL-terminated */
 };
 
 #define F(field) offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field)
 #define DAY_MS	 (24ull * 3600 * 1000)
 
+static const char *const compressions[] = {"gzip", "none", NULL};
+static const char *const protocols[] = {"http/protobuf", NULL};
+
 static const struct key keys[] = {
-    {"hostname", K_STR, F(hostname), 0, 0},
-    {"log_level", K_LOGLEVEL, F(log_level), 0, 0},
-    {"paths.rootfs", K_PATH, F(rootfs), 0, 0},
-    {"paths.procfs", K_PATH, F(procfs), 0, 0},
-    {"paths.sysfs", K_PATH, F(sysfs), 0, 0},
-    {"paths.devfs", K_PATH, F(devfs), 0, 0},
-    {"paths.textfile", K_STR, F(textfile_dir), 0, 0},
-    {"http.enabled", K_BOOL, F(http_enabled), 0, 0},
-    {"http.address", K_ADDR, F(http_address), 0, 0},
-    {"http.port", K_UINT, F(http_port), 1, 65535},
-    {"http.antimetal_names", K_BOOL, F(http_antimetal_names), 0, 0},
-    {"http.web_config_file", K_STR, F(http_web_config_file), 0, 0},
-    {"jsonl.path", K_STR, F(jsonl_path), 0, 0},
-    {"jsonl.max_size", K_SIZE, F(jsonl_max_bytes), 4096, 1ull << 40},
-    {"jsonl.keep", K_UINT, F(jsonl_keep), 0, 1000},
-    {"collectors.enabled", K_BOOL, F(collectors_enabled), 0, 0},
-    {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS},
-    {"collectors.cgroup.all", K_BOOL, F(cgroup_all), 0, 0},
-    {"collectors.cgroup.max", K_UINT, F(cgroup_max), 1, 1000000},
-    {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0},
-    {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0},
-    {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0},
-    {"profiler.frequency", K_UINT, F(profiler_frequency_hz), 1, 10000},
-    {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS},
-    {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0},
-    {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
-    {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
-    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
-    {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
+    {"hostname", K_STR, F(hostname), 0, 0, NULL},
+    {"log_level", K_LOGLEVEL, F(log_level), 0, 0, NULL},
+    {"paths.rootfs", K_PATH, F(rootfs), 0, 0, NULL},
+    {"paths.procfs", K_PATH, F(procfs), 0, 0, NULL},
+    {"paths.sysfs", K_PATH, F(sysfs), 0, 0, NULL},
+    {"paths.devfs", K_PATH, F(devfs), 0, 0, NULL},
+    {"paths.textfile", K_STR, F(textfile_dir), 0, 0, NULL},
+    {"http.enabled", K_BOOL, F(http_enabled), 0, 0, NULL},
+    {"http.address", K_ADDR, F(http_address), 0, 0, NULL},
+    {"http.port", K_UINT, F(http_port), 1, 65535, NULL},
+    {"http.antimetal_names", K_BOOL, F(http_antimetal_names), 0, 0, NULL},
+    {"http.web_config_file", K_STR, F(http_web_config_file), 0, 0, NULL},
+    {"jsonl.path", K_STR, F(jsonl_path), 0, 0, NULL},
+    {"jsonl.max_size", K_SIZE, F(jsonl_max_bytes), 4096, 1ull << 40, NULL},
+    {"jsonl.keep", K_UINT, F(jsonl_keep), 0, 1000, NULL},
+    {"collectors.enabled", K_BOOL, F(collectors_enabled), 0, 0, NULL},
+    {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS, NULL},
+    {"collectors.cgroup.all", K_BOOL, F(cgroup_all), 0, 0, NULL},
+    {"collectors.cgroup.max", K_UINT, F(cgroup_max), 1, 1000000, NULL},
+    {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0, NULL},
+    {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0, NULL},
+    {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0, NULL},
+    {"profiler.frequency", K_UINT, F(profiler_frequency_hz), 1, 10000, NULL},
+    {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS, NULL},
+    {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0, NULL},
+    {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000, NULL},
+    {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0, NULL},
+    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK, NULL},
+    {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0, NULL},
+    {"otlp.endpoint", K_URL, F(otlp.endpoint), 0, 0, NULL},
+    {"otlp.metrics_endpoint", K_URL, F(otlp.metrics_endpoint), 0, 0, NULL},
+    {"otlp.logs_endpoint", K_URL, F(otlp.logs_endpoint), 0, 0, NULL},
+    {"otlp.headers", K_KVLIST, F(otlp.headers), 0, 0, NULL},
+    {"otlp.compression", K_CHOICE, F(otlp.compression), 0, 0, compressions},
+    {"otlp.protocol", K_CHOICE, F(otlp.protocol), 0, 0, protocols},
+    {"otlp.timeout", K_DURATION, F(otlp.timeout_ms), 1, 10 * 60 * 1000, NULL},
+    {"otlp.certificate", K_FILE, F(otlp.certificate), 0, 0, NULL},
+    {"otlp.client_certificate", K_FILE, F(otlp.client_certificate), 0, 0, NULL},
+    {"otlp.client_key", K_FILE, F(otlp.client_key), 0, 0, NULL},
+    {"otlp.metrics", K_AUTOBOOL, F(otlp.metrics), 0, 0, NULL},
+    {"otlp.logs", K_AUTOBOOL, F(otlp.logs), 0, 0, NULL},
+    {"otlp.metrics_interval", K_DURATION, F(otlp.metrics_interval_ms), 100, DAY_MS, NULL},
+    {"otlp.logs_delay", K_DURATION, F(otlp.logs_delay_ms), 1, 10 * 60 * 1000, NULL},
+    {"otlp.queue_bytes", K_SIZE, F(otlp.queue_bytes), 64 << 10, 1ull << 32, NULL},
+    {"otlp.resource_attributes", K_KVLIST, F(otlp.resource_attributes), 0, 0, NULL},
+    {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0, NULL},
 };
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
 static const char *const sections[] = {"paths",	    "http",	"jsonl", "collectors",
-				       "execsnoop", "profiler", "oom"};
+				       "execsnoop", "profiler", "oom",	 "otlp"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -90,6 +126,14 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
+	strcpy(c->otlp.compression, "gzip");
+	strcpy(c->otlp.protocol, "http/protobuf");
+	c->otlp.timeout_ms = 10000;
+	c->otlp.metrics = -1;
+	c->otlp.logs = -1;
+	c->otlp.metrics_interval_ms = 60000;
+	c->otlp.logs_delay_ms = 1000;
+	c->otlp.queue_bytes = 16ull << 20;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */
@@ -216,9 +260,52 @@ static int parse_level(const char *s, enum am_log_level *l)
 	return -EINVAL;
 }
 
+/* The kinds the otlp.* keys add: checked by agent/otel_env.c's parsers, so a key and its
+ * OTEL_* variable are refused for the same reasons. */
+static int set_otel_value(struct am_config *c, const struct key *k, const char *name, const char *v,
+			  char *err, size_t errlen)
+{
+	char *field = (char *)c + k->off;
+	char why[256];
+	size_t i;
+	bool b;
+
+	if (k->kind == K_AUTOBOOL) {
+		if (!strcasecmp(v, "auto"))
+			*(int *)field = -1;
+		else if (!parse_bool(v, &b))
+			*(int *)field = b;
+		else {
+			am_yaml_errf(err, errlen, "%s: '%s' is not true, false or auto", name, v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strlen(v) >= k->size) {
+		am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", name, k->size - 1);
+		return -EINVAL;
+	}
+	if (k->kind == K_CHOICE) {
+		for (i = 0; k->choices[i] && strcmp(k->choices[i], v); i++)
+			;
+		if (!k->choices[i]) {
+			am_otel_choice_error(k->choices, v, why, sizeof(why));
+			am_yaml_errf(err, errlen, "%s: %s", name, why);
+			return -EINVAL;
+		}
+	} else if (*v && ((k->kind == K_URL && am_otel_url_check(v, why, sizeof(why))) ||
+			  (k->kind == K_KVLIST && am_otel_kv_check(v, why, sizeof(why))) ||
+			  (k->kind == K_FILE && am_otel_file_check(v, why, sizeof(why))))) {
+		am_yaml_errf(err, errlen, "%s: %s", name, why);
+		return -EINVAL;
+	}
+	strcpy(field, v);
+	return 0;
+}
+
 /* Store text VALUE into the field K describes; the reason goes to ERR on failure. */
-static int set_value(struct am_config *c, const struct key *k, const char *v, char *err,
-		     size_t errlen)
+static int set_value(struct am_config *c, const struct key *k, const char *name, const char *v,
+		     char *err, size_t errlen)
 {
 	char *field = (char *)c + k->off;
 	struct in6_addr a6;
@@ -229,34 +316,40 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	    isdigit((unsigned char)v[1])) {
 		am_yaml_errf(err, errlen,
 			     "%s: '%s' has a leading zero (octal in YAML 1.1): write it without",
-			     k->path, v);
+			     name, v);
 		return -EINVAL;
 	}
 	switch (k->kind) {
+	case K_URL:
+	case K_KVLIST:
+	case K_CHOICE:
+	case K_AUTOBOOL:
+	case K_FILE:
+		return set_otel_value(c, k, name, v, err, errlen);
 	case K_STR:
 	case K_PATH:
 	case K_ADDR:
 		if (strlen(v) >= k->size) {
-			am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", k->path,
+			am_yaml_errf(err, errlen, "%s: value is longer than %zu bytes", name,
 				     k->size - 1);
 			return -EINVAL;
 		}
 		if (k->kind == K_PATH && !*v) {
-			am_yaml_errf(err, errlen, "%s: a path is required", k->path);
+			am_yaml_errf(err, errlen, "%s: a path is required", name);
 			return -EINVAL;
 		}
 		if (k->kind == K_ADDR && inet_pton(AF_INET, v, &a6) != 1 &&
 		    inet_pton(AF_INET6, v, &a6) != 1) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address",
-				     k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", name,
+				     v);
 			return -EINVAL;
 		}
 		strcpy(field, v);
 		return 0;
 	case K_BOOL:
 		if (parse_bool(v, &b)) {
-			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)",
-				     k->path, v);
+			am_yaml_errf(err, errlen, "%s: '%s' is not a boolean (true or false)", name,
+				     v);
 			return -EINVAL;
 		}
 		*(bool *)field = b;
@@ -264,8 +357,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 	case K_LOGLEVEL:
 		if (parse_level(v, (enum am_log_level *)field)) {
 			am_yaml_errf(err, errlen,
-				     "%s: '%s' is not one of error, warning, info, debug", k->path,
-				     v);
+				     "%s: '%s' is not one of error, warning, info, debug", name, v);
 			return -EINVAL;
 		}
 		return 0;
@@ -274,7 +366,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 
 		if (parse_u64(v, &u, &end) || *end || u < k->min || u > k->max) {
 			am_yaml_errf(err, errlen, "%s: '%s' is not an integer from %llu to %llu",
-				     k->path, v, (unsigned long long)k->min,
+				     name, v, (unsigned long long)k->min,
 				     (unsigned long long)k->max);
 			return -EINVAL;
 		}
@@ -287,7 +379,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 			    err, errlen,
 			    "%s: '%s' is not a duration from %llums to %llums (like 500ms, 15s, "
 			    "2m)",
-			    k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			    name, v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		*(uint64_t *)field = u;
@@ -297,7 +389,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 			am_yaml_errf(
 			    err, errlen,
 			    "%s: '%s' is not a size from %llu to %llu bytes (suffixes K, M, G)",
-			    k->path, v, (unsigned long long)k->min, (unsigned long long)k->max);
+			    name, v, (unsigned long long)k->min, (unsigned long long)k->max);
 			return -EINVAL;
 		}
 		*(uint64_t *)field = u;
@@ -382,10 +474,16 @@ static int set_collector(struct am_config *c, const char *key, const char *v, ch
 
 int am_config_set(struct am_config *c, const char *key, const char *value, char *err, size_t errlen)
 {
+	return am_config_set_named(c, key, value, key, err, errlen);
+}
+
+int am_config_set_named(struct am_config *c, const char *key, const char *value, const char *name,
+			char *err, size_t errlen)
+{
 	const struct key *k = find_key(key);
 
 	if (k)
-		return set_value(c, k, value, err, errlen);
+		return set_value(c, k, name, value, err, errlen);
 	if (!strncmp(key, "collectors.", 11))
 		return set_collector(c, key, value, err, errlen);
 	am_yaml_errf(err, errlen, "unknown key '%s'", key);
@@ -476,6 +574,7 @@ static const char *kind_name(enum kind k)
 {
 	switch (k) {
 	case K_BOOL:
+	case K_AUTOBOOL:
 		return "a boolean";
 	case K_UINT:
 		return "an integer";
@@ -486,6 +585,12 @@ static const char *kind_name(enum kind k)
 	default:
 		return "a value";
 	}
+}
+
+/* Kinds whose empty value means "unset". */
+static bool takes_empty(enum kind k)
+{
+	return k == K_STR || k == K_URL || k == K_KVLIST || k == K_FILE;
 }
 
 static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_node_t *val)
@@ -515,12 +620,12 @@ static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_n
 		if (strlen(v) != val->data.scalar.length)
 			return at(w, val->start_mark, "%s: the value contains a NUL character",
 				  path);
-		if (is_null_scalar(val) && (!k || k->kind != K_STR))
+		if (is_null_scalar(val) && (!k || !takes_empty(k->kind)))
 			return at(w, val->start_mark, "%s: missing value", path);
 		/* "80" is a string in YAML: numbers, booleans, durations and sizes are plain. */
 		if (val->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
 		    (!k || k->kind == K_BOOL || k->kind == K_UINT || k->kind == K_DURATION ||
-		     k->kind == K_SIZE))
+		     k->kind == K_SIZE || k->kind == K_AUTOBOOL))
 			return at(w, val->start_mark, "%s: expected %s, not a quoted string", path,
 				  kind_name(k			       ? k->kind
 					    : strstr(path, ".enabled") ? K_BOOL

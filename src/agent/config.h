@@ -16,6 +16,29 @@
 #define AM_CONFIG_MAX_COLLECTORS 32
 #define AM_CONFIG_PATH_MAX	 1024
 
+/* OTLP/HTTP export of metrics and logs: the otlp.* keys, also set by the standard OTEL_*
+ * variables (agent/otel_env.h says how they map and which wins). */
+#define AM_OTLP_URL_MAX 1024
+struct am_otlp_config {
+	char endpoint[AM_OTLP_URL_MAX];		/* base URL: /v1/metrics, /v1/logs appended */
+	char metrics_endpoint[AM_OTLP_URL_MAX]; /* used as is; "" = from endpoint */
+	char logs_endpoint[AM_OTLP_URL_MAX];
+	char headers[2048];  /* "k=v,k2=v2", values percent-encoded; checked when set */
+	char compression[8]; /* "gzip" or "none" */
+	char protocol[16];   /* "http/protobuf": the only one this agent speaks */
+	uint64_t timeout_ms; /* one request */
+	char certificate[AM_CONFIG_PATH_MAX];	     /* extra CA bundle (PEM); "" = the system's */
+	char client_certificate[AM_CONFIG_PATH_MAX]; /* mTLS (PEM); "" = none */
+	char client_key[AM_CONFIG_PATH_MAX];
+	int metrics; /* -1 auto: on when an endpoint is set; 0 off; 1 on (default endpoint) */
+	int logs;
+	uint64_t metrics_interval_ms; /* OTEL_METRIC_EXPORT_INTERVAL */
+	uint64_t logs_delay_ms;	      /* OTEL_BLRP_SCHEDULE_DELAY: log records batched this long */
+	uint64_t queue_bytes;	      /* each signal's delivery queue */
+	char resource_attributes[2048]; /* "k=v,..." as OTEL_RESOURCE_ATTRIBUTES */
+	char service_name[256];		/* "" = antimetal-agent */
+};
+
 /* Per-collector settings; unset fields fall back to the collectors-wide defaults. */
 struct am_collector_config {
 	char name[32];
@@ -66,6 +89,8 @@ struct am_config {
 	bool profiler_demangle;	     /* C++/Rust names demangled (the mangled kept in pprof) */
 	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
 	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
+
+	struct am_otlp_config otlp;
 };
 
 /* Fill C with the documented defaults. */
@@ -84,6 +109,9 @@ int am_config_load_string(struct am_config *c, const char *text, size_t len, con
  * override does. Returns 0 or -EINVAL with the reason in ERR. */
 int am_config_set(struct am_config *c, const char *key, const char *value, char *err,
 		  size_t errlen);
+/* As am_config_set, with NAME (an environment variable) instead of KEY in messages. */
+int am_config_set_named(struct am_config *c, const char *key, const char *value, const char *name,
+			char *err, size_t errlen);
 
 /* After loading: put procfs, sysfs and devfs that were left at their defaults under rootfs. */
 void am_config_resolve_roots(struct am_config *c);
