@@ -14,6 +14,7 @@
 #include "agent/collector_runner.h"
 #include "agent/exec_source.h"
 #include "agent/profile_source.h"
+#include "agent/push.h"
 #include "agent/oom_source.h"
 #include "agent/otel_env.h"
 #include "agent/web_config.h"
@@ -63,6 +64,8 @@ struct agent {
 	struct am_exec_source exec;
 	struct am_oom_source oom;
 	struct am_profile_source prof;
+	/* The push exporters' senders (OTLP, remote_write), flushed at shutdown. */
+	struct am_push push;
 
 	uint64_t start_ns;
 	uint64_t reloads_ok, reloads_failed;
@@ -265,6 +268,7 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 		am_profile_source_metrics(&a->prof, out);
 	if (a->cfg.oom_enabled)
 		am_oom_source_metrics(&a->oom, out);
+	am_push_metrics(&a->push, out);
 	if (a->jsonl_on) {
 		am_metric_add(
 		    out,
@@ -416,6 +420,7 @@ static void agent_stats_line(struct agent *a)
 		am_json_kv_u64(&a->line, "lost", a->prof.lost, false);
 		am_strbuf_putc(&a->line, '}');
 	}
+	am_push_stats_json(&a->push, &a->line, "export");
 	am_jsonl_end(&a->line);
 	write_line(a);
 }
@@ -721,6 +726,9 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	raise_fd_limit();
 	/* Before any thread: it sets the environment libdebuginfod reads. */
 	am_usym_debuginfod_defaults(AM_USYM_DEBUGINFOD_CACHE, AM_USYM_DEBUGINFOD_TIMEOUT_S);
+	/* libcurl's global set-up is not to race with threads (the senders'). */
+	if (am_sender_global_init())
+		am_warn("export: libcurl failed to initialise; push exporters cannot start");
 	resolve_host(&a->cfg, a->host, sizeof(a->host));
 	if (am_loop_init(&a->loop)) {
 		free(a);
@@ -740,11 +748,14 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
 	stop_continuous(a);
+	/* What the collectors handed over last is queued: delivered within the deadline. */
+	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* Writes are unbuffered: the last stats line is all there is left to flush. */
 	if (a->jsonl_on)
 		agent_stats_line(a);
 out:
 	stop_continuous(a);
+	am_push_stop(&a->push, 0);
 	am_exec_source_free(&a->exec);
 	am_oom_source_free(&a->oom);
 	stop_collectors(a);

@@ -94,11 +94,12 @@ static const struct key keys[] = {
     {"otlp.queue_bytes", K_SIZE, F(otlp.queue_bytes), 64 << 10, 1ull << 32, NULL},
     {"otlp.resource_attributes", K_KVLIST, F(otlp.resource_attributes), 0, 0, NULL},
     {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0, NULL},
+    {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000, NULL},
 };
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
-static const char *const sections[] = {"paths",	    "http",	"jsonl", "collectors",
-				       "execsnoop", "profiler", "oom",	 "otlp"};
+static const char *const sections[] = {"paths",	   "http", "jsonl", "collectors", "execsnoop",
+				       "profiler", "oom",  "otlp",  "export"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -134,6 +135,7 @@ void am_config_defaults(struct am_config *c)
 	c->otlp.metrics_interval_ms = 60000;
 	c->otlp.logs_delay_ms = 1000;
 	c->otlp.queue_bytes = 16ull << 20;
+	c->export_shutdown_timeout_ms = 5000;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */

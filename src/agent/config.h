@@ -91,6 +91,8 @@ struct am_config {
 	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
 
 	struct am_otlp_config otlp;
+	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
+	uint64_t export_shutdown_timeout_ms;
 };
 
 /* Fill C with the documented defaults. */
