@@ -436,3 +436,22 @@ Test(config, cgroup_all_and_max)
 	cr_assert_eq(load(&c, "collectors:\n  cgroup:\n    max: 0\n", err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "collectors.cgroup.max"), "%s", err);
 }
+
+Test(config, export_shutdown_timeout_is_a_bounded_duration)
+{
+	struct am_config c;
+	char err[512];
+
+	am_config_defaults(&c);
+	cr_assert_eq(c.export_shutdown_timeout_ms, 5000u);
+	cr_assert_eq(load(&c, "export:\n  shutdown_timeout: 1500ms\n", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(c.export_shutdown_timeout_ms, 1500u);
+	cr_assert_eq(load(&c, "export:\n  shutdown_timeout: 0s\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.export_shutdown_timeout_ms, 0u);
+	expect_error("export:\n  shutdown_timeout: 1h\n",
+		     "t.yaml:2:21: export.shutdown_timeout: '1h' is not a duration from 0ms to "
+		     "600000ms (like 500ms, 15s, 2m)");
+	cr_assert_eq(am_config_set(&c, "export.shutdown_timeout", "20s", err, sizeof(err)), 0);
+	cr_assert_eq(c.export_shutdown_timeout_ms, 20000u);
+}

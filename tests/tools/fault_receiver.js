@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// A misbehaving HTTP receiver for the sender's fault tests. Data requests (any POST to the data
+// port) are recorded, one JSON line each, in the --record file before they are answered, so a
+// test can count exactly which payloads arrived, even across kills and restarts. How they are
+// answered is switched at run time through the plain-HTTP control port:
+//   GET /mode?mode=M[&count=N][&retry_after=S|&retry_after_date=S][&message=T][&rejected=R]
+//     modes: ok, 503, 429, 400, hang (accept and never answer), garbage (200 + random bytes),
+//     huge (200 + 50 MB streamed), partial (200 + ExportMetricsServiceResponse with
+//     partial_success). COUNT: only the next N data requests, then back to ok.
+//   GET /stats: {"requests": n, "bytes": n, "open": n}
+// Test payloads start with "AMTEST id=<id> items=<n>\n"; other bodies are recorded by size only.
+//
+//   node fault_receiver.js --port P --control-port C --record FILE
+//        [--cert F --key F [--ca F --require-client-cert] [--http2]]
+"use strict";
+const fs = require("fs");
+const http = require("http");
+const https = require("https");
+const http2 = require("http2");
+const path = require("path");
+const crypto = require("crypto");
+
+function args() {
+  const a = {};
+  for (let i = 2; i < process.argv.length; i++) {
+    const k = process.argv[i];
+    if (!k.startsWith("--")) throw new Error("bad argument " + k);
+    if (k === "--require-client-cert") a.requireClientCert = true;
+    else if (k === "--http2") a.http2 = true;
+    else a[k.slice(2).replace(/-(.)/g, (_, c) => c.toUpperCase())] = process.argv[++i];
+  }
+  if (!a.port || !a.controlPort || !a.record)
+    throw new Error("usage: --port P --control-port C --record FILE");
+  return a;
+}
+
+const opt = args();
+let mode = { mode: "ok" };
+let remaining = -1; // data requests left in MODE; -1: until changed
+const stats = { requests: 0, bytes: 0, open: 0 };
+const hung = [];
+
+function partialBody(rejected, message) {
+  const root = require(path.join(__dirname, "otlp/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js"));
+  const T = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+  return Buffer.from(T.encode(T.create({
+    partialSuccess: { rejectedDataPoints: rejected, errorMessage: message },
+  })).finish());
+}
+
+function currentMode() {
+  const m = mode;
+  if (remaining > 0 && --remaining === 0) {
+    mode = { mode: "ok" };
+    remaining = -1;
+  }
+  return m;
+}
+
+function answer(req, res, m) {
+  switch (m.mode) {
+    case "ok":
+      res.writeHead(200, { "Content-Type": "application/x-protobuf" });
+      return res.end();
+    case "503":
+    case "429": {
+      const h = { "Content-Type": "text/plain" };
+      if (m.retry_after) h["Retry-After"] = m.retry_after;
+      if (m.retry_after_date)
+        h["Retry-After"] = new Date(Date.now() + 1000 * Number(m.retry_after_date)).toUTCString();
+      res.writeHead(Number(m.mode), h);
+      return res.end(m.message || "try again later\n");
+    }
+    case "400":
+      res.writeHead(400, { "Content-Type": "text/plain" });
+      return res.end(m.message || "bad request");
+    case "hang":
+      hung.push(res); // never answered; closed when the client gives up
+      return;
+    case "garbage":
+      res.writeHead(200, { "Content-Type": "application/x-protobuf" });
+      return res.end(crypto.randomBytes(4096));
+    case "huge": {
+      res.writeHead(200, { "Content-Type": "application/x-protobuf" });
+      const chunk = Buffer.alloc(1 << 20, 0x41);
+      let left = 50;
+      const more = () => {
+        while (left > 0) {
+          left--;
+          if (!res.write(chunk)) return res.once("drain", more);
+        }
+        res.end();
+      };
+      res.on("close", () => (left = 0));
+      return more();
+    }
+    case "partial":
+      res.writeHead(200, { "Content-Type": "application/x-protobuf" });
+      return res.end(partialBody(Number(m.rejected || 1), m.message || "rejected by test"));
+    default:
+      res.writeHead(500);
+      return res.end("fault_receiver: unknown mode " + m.mode);
+  }
+}
+
+function onData(req, res) {
+  const chunks = [];
+  stats.open++;
+  res.on("close", () => stats.open--);
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = Buffer.concat(chunks);
+    const m = currentMode();
+    const head = body.subarray(0, 64).toString("latin1");
+    const t = /^AMTEST id=(\S+) items=(\d+)\n/.exec(head);
+    stats.requests++;
+    stats.bytes += body.length;
+    fs.appendFileSync(opt.record, JSON.stringify({
+      t: Date.now(), mode: m.mode, bytes: body.length, url: req.url,
+      id: t ? t[1] : null, items: t ? Number(t[2]) : null,
+      content_type: req.headers["content-type"] || null,
+      content_encoding: req.headers["content-encoding"] || null,
+      test_header: req.headers["x-test"] || null,
+      http_version: req.httpVersion,
+      client_cert: req.socket.getPeerCertificate ? !!(req.socket.getPeerCertificate() || {}).subject : false,
+    }) + "\n");
+    answer(req, res, m);
+  });
+}
+
+function onControl(req, res) {
+  const u = new URL(req.url, "http://x");
+  if (u.pathname === "/mode") {
+    mode = Object.fromEntries(u.searchParams);
+    remaining = u.searchParams.has("count") ? Number(u.searchParams.get("count")) : -1;
+    res.writeHead(200);
+    return res.end("mode " + mode.mode + "\n");
+  }
+  if (u.pathname === "/stats") {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    return res.end(JSON.stringify(stats) + "\n");
+  }
+  res.writeHead(404);
+  res.end();
+}
+
+let server;
+if (opt.cert) {
+  const tls = { cert: fs.readFileSync(opt.cert), key: fs.readFileSync(opt.key) };
+  if (opt.ca) tls.ca = fs.readFileSync(opt.ca);
+  if (opt.requireClientCert) {
+    tls.requestCert = true;
+    tls.rejectUnauthorized = true;
+  }
+  if (opt.http2) server = http2.createSecureServer({ ...tls, allowHTTP1: true }, onData);
+  else server = https.createServer(tls, onData);
+  server.on("tlsClientError", (e) => process.stderr.write("tls: " + e.message + "\n"));
+} else {
+  server = http.createServer(onData);
+}
+// Hung requests must not be timed out by node itself.
+if (!opt.http2) {
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+  server.keepAliveTimeout = 60000;
+}
+const control = http.createServer(onControl);
+let up = 0;
+const ready = () => {
+  if (++up === 2) process.stdout.write("listening " + opt.port + "\n");
+};
+server.listen(Number(opt.port), "127.0.0.1", ready);
+control.listen(Number(opt.controlPort), "127.0.0.1", ready);
