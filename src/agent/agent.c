@@ -13,6 +13,8 @@
 
 #include "agent/collector_runner.h"
 #include "agent/exec_source.h"
+#include "agent/kmsg_source.h"
+#include "agent/otlp_logs_source.h"
 #include "agent/profile_source.h"
 #include "agent/push.h"
 #include "agent/oom_source.h"
@@ -66,6 +68,9 @@ struct agent {
 	struct am_profile_source prof;
 	/* The push exporters' senders (OTLP, remote_write), flushed at shutdown. */
 	struct am_push push;
+	/* OTLP logs: execs (exits) and the kernel log, batched onto their sender in PUSH. */
+	struct am_otlp_logs_source logs;
+	struct am_kmsg_source kmsg;
 
 	uint64_t start_ns;
 	uint64_t reloads_ok, reloads_failed;
@@ -269,6 +274,8 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	if (a->cfg.oom_enabled)
 		am_oom_source_metrics(&a->oom, out);
 	am_push_metrics(&a->push, out);
+	am_otlp_logs_source_metrics(&a->logs, out);
+	am_kmsg_source_metrics(&a->kmsg, out);
 	if (a->jsonl_on) {
 		am_metric_add(
 		    out,
@@ -708,6 +715,37 @@ static void raise_fd_limit(void)
 		am_debug("cannot raise the descriptor limit: %s", strerror(errno));
 }
 
+/* OTLP logs are set up once, at start: a reload does not change where they go. */
+static int start_otlp_logs(struct agent *a)
+{
+	char err[512];
+	int rc;
+
+	rc = am_otlp_logs_source_start(&a->logs, &a->loop, &a->cfg, AM_VERSION, &a->push, err,
+				       sizeof(err));
+	if (rc) {
+		am_err("otlp logs: %s", err);
+		return rc;
+	}
+	if (!am_otlp_logs_source_on(&a->logs))
+		return 0;
+	a->exec.logs = &a->logs;
+	a->exec.exits = a->cfg.otlp.logs_exits;
+	if (a->cfg.otlp.logs_kmsg &&
+	    am_kmsg_source_start(&a->kmsg, &a->loop, a->cfg.devfs, &a->logs) == 0)
+		am_info("otlp logs: following the kernel log");
+	return 0;
+}
+
+/* After the sources' last records: the partial batch goes to the sender, which the push list
+ * then flushes. */
+static void stop_otlp_logs(struct agent *a)
+{
+	am_kmsg_source_stop(&a->kmsg);
+	a->exec.logs = NULL;
+	am_otlp_logs_source_stop(&a->logs);
+}
+
 int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -743,11 +781,14 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->jsonl_on = a->cfg.jsonl_path[0] != '\0';
 	if (start_collectors(a))
 		goto out;
+	if (start_otlp_logs(a))
+		goto out;
 	apply_continuous(a, &a->cfg);
 	am_info("running as host '%s'", a->host);
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
 	stop_continuous(a);
+	stop_otlp_logs(a);
 	/* What the collectors handed over last is queued: delivered within the deadline. */
 	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* Writes are unbuffered: the last stats line is all there is left to flush. */
@@ -755,6 +796,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 		agent_stats_line(a);
 out:
 	stop_continuous(a);
+	stop_otlp_logs(a);
 	am_push_stop(&a->push, 0);
 	am_exec_source_free(&a->exec);
 	am_oom_source_free(&a->oom);

@@ -91,6 +91,9 @@ static const struct key keys[] = {
     {"otlp.logs", K_AUTOBOOL, F(otlp.logs), 0, 0, NULL},
     {"otlp.metrics_interval", K_DURATION, F(otlp.metrics_interval_ms), 100, DAY_MS, NULL},
     {"otlp.logs_delay", K_DURATION, F(otlp.logs_delay_ms), 1, 10 * 60 * 1000, NULL},
+    {"otlp.logs_batch_size", K_UINT, F(otlp.logs_batch_size), 1, 1000000, NULL},
+    {"otlp.logs_kmsg", K_BOOL, F(otlp.logs_kmsg), 0, 0, NULL},
+    {"otlp.logs_exits", K_BOOL, F(otlp.logs_exits), 0, 0, NULL},
     {"otlp.queue_bytes", K_SIZE, F(otlp.queue_bytes), 64 << 10, 1ull << 32, NULL},
     {"otlp.resource_attributes", K_KVLIST, F(otlp.resource_attributes), 0, 0, NULL},
     {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0, NULL},
@@ -134,6 +137,8 @@ void am_config_defaults(struct am_config *c)
 	c->otlp.logs = -1;
 	c->otlp.metrics_interval_ms = 60000;
 	c->otlp.logs_delay_ms = 1000;
+	c->otlp.logs_batch_size = 512;
+	c->otlp.logs_kmsg = true;
 	c->otlp.queue_bytes = 16ull << 20;
 	c->export_shutdown_timeout_ms = 5000;
 }

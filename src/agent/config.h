@@ -34,6 +34,9 @@ struct am_otlp_config {
 	int logs;
 	uint64_t metrics_interval_ms; /* OTEL_METRIC_EXPORT_INTERVAL */
 	uint64_t logs_delay_ms;	      /* OTEL_BLRP_SCHEDULE_DELAY: log records batched this long */
+	unsigned logs_batch_size;     /* OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: records per request */
+	bool logs_kmsg;		      /* kernel log records too (/dev/kmsg from its end) */
+	bool logs_exits;	      /* process exits too, beside execs */
 	uint64_t queue_bytes;	      /* each signal's delivery queue */
 	char resource_attributes[2048]; /* "k=v,..." as OTEL_RESOURCE_ATTRIBUTES */
 	char service_name[256];		/* "" = antimetal-agent */

@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/exec_render.h"
 #include "otlp_logs.pb-c.h"
+#include "otlp_logs_service.pb-c.h"
 #include "util/gzip.h"
 #include "util/json.h"
 
@@ -470,6 +472,29 @@ int am_otlp_logs_encode(const struct am_otlp_logs *b,
 	*out = z.data;
 	*len = z.len;
 	return 0;
+}
+
+void am_otlp_logs_parse_response(const void *body, size_t len, uint64_t *rejected, char *msg,
+				 size_t msglen)
+{
+	Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceResponse *r;
+	const Opentelemetry__Proto__Collector__Logs__V1__ExportLogsPartialSuccess *ps;
+
+	*rejected = 0;
+	if (msglen)
+		msg[0] = '\0';
+	r = opentelemetry__proto__collector__logs__v1__export_logs_service_response__unpack(
+	    NULL, len, body);
+	if (!r)
+		return;
+	ps = r->partial_success;
+	if (ps) {
+		*rejected = ps->rejected_log_records > 0 ? (uint64_t)ps->rejected_log_records : 0;
+		if (msglen && ps->error_message)
+			snprintf(msg, msglen, "%s", ps->error_message);
+	}
+	opentelemetry__proto__collector__logs__v1__export_logs_service_response__free_unpacked(
+	    r, NULL);
 }
 
 void am_otlp_logs_reset(struct am_otlp_logs *b)

@@ -45,6 +45,10 @@ size_t am_otlp_logs_bytes(const struct am_otlp_logs *b);
 int am_otlp_logs_encode(const struct am_otlp_logs *b,
 			const Opentelemetry__Proto__Resource__V1__Resource *res, bool gzip,
 			void **out, size_t *len);
+/* The sender's parse_response for /v1/logs: an ExportLogsServiceResponse's partial success
+ * (rejected_log_records and its message). A body that does not decode rejects nothing. */
+void am_otlp_logs_parse_response(const void *body, size_t len, uint64_t *rejected, char *msg,
+				 size_t msglen);
 /* Empty the batch, keeping its memory. */
 void am_otlp_logs_reset(struct am_otlp_logs *b);
 /* Release the memory. */
