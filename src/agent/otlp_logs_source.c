@@ -67,6 +67,9 @@ static int new_sender(const struct am_otlp_config *o, struct am_sender **out, ch
 	sc.nheaders = n;
 	sc.timeout_ms = (uint32_t)o->timeout_ms;
 	sc.queue_max_bytes = (size_t)o->queue_bytes;
+	sc.initial_backoff_ms = (uint32_t)o->retry_initial_backoff_ms;
+	sc.max_backoff_ms = (uint32_t)o->retry_max_backoff_ms;
+	sc.max_elapsed_ms = (uint32_t)o->retry_max_elapsed_ms;
 	sc.ca_file = o->certificate[0] ? o->certificate : NULL;
 	sc.client_cert = o->client_certificate[0] ? o->client_certificate : NULL;
 	sc.client_key = o->client_key[0] ? o->client_key : NULL;
@@ -212,6 +215,14 @@ void am_otlp_logs_source_metrics(struct am_otlp_logs_source *x, struct am_metric
 void am_otlp_logs_source_stop(struct am_otlp_logs_source *x)
 {
 	am_otlp_logs_source_flush(x);
+	/* The sender's own final counts follow when the push list stops it. */
+	if (x->sender)
+		am_info(
+		    "otlp logs: stopped; records %llu (execsnoop %llu, kmsg %llu), payloads %llu, "
+		    "lost before the sender %llu",
+		    (unsigned long long)(x->exec_records + x->kmsg_records),
+		    (unsigned long long)x->exec_records, (unsigned long long)x->kmsg_records,
+		    (unsigned long long)x->payloads, (unsigned long long)x->dropped_nomem);
 	if (x->timer)
 		am_loop_remove(x->loop, x->timer);
 	x->timer = NULL;

@@ -11,7 +11,8 @@
 // Test payloads start with "AMTEST id=<id> items=<n>\n"; other bodies are recorded by size only,
 // except OTLP logs with --decode-logs: /v1/logs bodies are decoded (otlp_logs_decode.js) and
 // the line lists the exec records' marks (an argument "am-mark-...") with their kernel
-// timestamps, and the arrival time in ns ("arrived"), for exact accounting and latency.
+// timestamps, a key per record ("keys", equal for a retried record), and the arrival time in
+// ns ("arrived"), for exact accounting and latency.
 //
 //   node fault_receiver.js --port P --control-port C --record FILE
 //        [--cert F --key F [--ca F --require-client-cert] [--http2]]
@@ -64,7 +65,11 @@ function logMarks(req, body) {
       const m = args.find((a) => typeof a === "string" && a.startsWith("am-mark-"));
       if (m) marks.push([m, r.time]);
     }
-    return { records: recs.length, marks, arrived: arrived.toString() };
+    // One key per record, the same on a retry: duplicates are counted once.
+    const keys = recs.map((r) => r.eventName
+      ? `${r.eventName}:${r.attributes["process.pid"]}:${r.time}`
+      : `kmsg:${r.attributes["antimetal.kmsg.sequence"]}`);
+    return { records: recs.length, marks, keys, arrived: arrived.toString() };
   } catch (e) {
     return { decode_error: e.message };
   }
