@@ -422,6 +422,7 @@ Test(otlp_logs_faults, receiver_killed_and_restarted_mid_run)
 	receiver_start();
 	make_marks(40);
 	wait_marks(30000);
+	cr_expect_gt(scrape("antimetal_export_retries_total{exporter=\"otlp_logs\"}"), 0);
 	check_accounting(NONE_LOST);
 }
 
@@ -462,6 +463,7 @@ Test(otlp_logs_faults, receiver_that_never_answers_times_out_and_the_retry_deliv
 	receiver_mode("mode=hang&count=2");
 	make_marks(40);
 	wait_marks(40000);
+	cr_expect_gt(scrape("antimetal_export_retries_total{exporter=\"otlp_logs\"}"), 0);
 	check_accounting(NONE_LOST);
 }
 

@@ -65,11 +65,16 @@ function logMarks(req, body) {
       const m = args.find((a) => typeof a === "string" && a.startsWith("am-mark-"));
       if (m) marks.push([m, r.time]);
     }
+    // Kernel log records a test wrote itself: body, severity, time and facility.
+    const texts = recs.filter((r) => !r.eventName && typeof r.body === "string" &&
+                                     r.body.includes("am-mark-"))
+      .map((r) => [r.body, r.severity, r.severityText, r.time,
+                   r.attributes["syslog.facility.code"]]);
     // One key per record, the same on a retry: duplicates are counted once.
     const keys = recs.map((r) => r.eventName
       ? `${r.eventName}:${r.attributes["process.pid"]}:${r.time}`
       : `kmsg:${r.attributes["antimetal.kmsg.sequence"]}`);
-    return { records: recs.length, marks, keys, arrived: arrived.toString() };
+    return { records: recs.length, marks, texts, keys, arrived: arrived.toString() };
   } catch (e) {
     return { decode_error: e.message };
   }
