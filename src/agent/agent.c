@@ -19,6 +19,7 @@
 #include "agent/push.h"
 #include "agent/oom_source.h"
 #include "agent/otel_env.h"
+#include "agent/otlp_metrics_source.h"
 #include "agent/web_config.h"
 #include "export/jsonl.h"
 #include "export/metrics_json.h"
@@ -71,6 +72,7 @@ struct agent {
 	/* OTLP logs: execs (exits) and the kernel log, batched onto their sender in PUSH. */
 	struct am_otlp_logs_source logs;
 	struct am_kmsg_source kmsg;
+	struct am_otlp_metrics_source otlp_metrics;
 
 	uint64_t start_ns;
 	uint64_t reloads_ok, reloads_failed;
@@ -300,6 +302,18 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 			    .type = AM_METRIC_COUNTER),
 		    (double)a->jsonl.reopened, NULL);
 	}
+}
+
+static void own_metrics(void *ctx, struct am_metric_set *out)
+{
+	agent_metrics(ctx, out);
+}
+
+/* OTLP metrics per the otlp.* configuration (a reload included). */
+static int apply_otlp(struct agent *a)
+{
+	return am_otlp_metrics_source_apply(&a->otlp_metrics, &a->loop, &a->push, &a->cfg,
+					    &a->runner, own_metrics, a, AM_VERSION, a->start_ns);
 }
 
 static void render_metrics(void *ctx, struct am_strbuf *out)
@@ -663,6 +677,8 @@ static void reload(struct agent *a)
 	if (start_collectors(a))
 		am_err("reload: some collectors could not be scheduled");
 	apply_continuous(a, &a->cfg);
+	if (apply_otlp(a))
+		am_err("reload: OTLP metrics export stopped");
 	a->reloads_ok++;
 	am_info("configuration reloaded");
 }
@@ -784,11 +800,16 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	if (start_otlp_logs(a))
 		goto out;
 	apply_continuous(a, &a->cfg);
+	if (apply_otlp(a))
+		goto out;
 	am_info("running as host '%s'", a->host);
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
 	stop_continuous(a);
 	stop_otlp_logs(a);
+	/* The latest collection goes out with the rest of the queue. */
+	am_otlp_metrics_source_export(&a->otlp_metrics);
+	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	/* What the collectors handed over last is queued: delivered within the deadline. */
 	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* Writes are unbuffered: the last stats line is all there is left to flush. */
@@ -797,6 +818,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 out:
 	stop_continuous(a);
 	stop_otlp_logs(a);
+	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	am_push_stop(&a->push, 0);
 	am_exec_source_free(&a->exec);
 	am_oom_source_free(&a->oom);

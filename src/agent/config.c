@@ -27,7 +27,7 @@ enum kind {
 	K_LOGLEVEL,
 	K_URL,	    /* http:// or https:// with a host; "" = unset */
 	K_KVLIST,   /* "k=v,k2=v2" with percent-encoded values (OTEL_EXPORTER_OTLP_HEADERS) */
-	K_CHOICE,   /* one of CHOICES */
+	K_CHOICE,   /* one of choice_lists[MIN] */
 	K_AUTOBOOL, /* int: auto (-1), false, true */
 	K_FILE,	    /* a readable file; "" = none */
 };
@@ -37,75 +37,77 @@ struct key {
 	const char *path;
 	enum kind kind;
 	size_t off, size;
-	uint64_t min, max;	    /* K_UINT and K_DURATION (milliseconds) and K_SIZE bounds */
-	const char *const *choices; /* K_CHOICE: NULL-terminated */
+	uint64_t min, max; /* K_UINT and K_DURATION (milliseconds) and K_SIZE bounds */
 };
 
 #define F(field) offsetof(struct am_config, field), sizeof(((struct am_config *)0)->field)
 #define DAY_MS	 (24ull * 3600 * 1000)
 
-static const char *const compressions[] = {"gzip", "none", NULL};
-static const char *const protocols[] = {"http/protobuf", NULL};
+enum { CHOICES_COMPRESSION, CHOICES_PROTOCOL };
+static const char *const choice_lists[][3] = {
+    [CHOICES_COMPRESSION] = {"gzip", "none", NULL},
+    [CHOICES_PROTOCOL] = {"http/protobuf", NULL},
+};
 
 static const struct key keys[] = {
-    {"hostname", K_STR, F(hostname), 0, 0, NULL},
-    {"log_level", K_LOGLEVEL, F(log_level), 0, 0, NULL},
-    {"paths.rootfs", K_PATH, F(rootfs), 0, 0, NULL},
-    {"paths.procfs", K_PATH, F(procfs), 0, 0, NULL},
-    {"paths.sysfs", K_PATH, F(sysfs), 0, 0, NULL},
-    {"paths.devfs", K_PATH, F(devfs), 0, 0, NULL},
-    {"paths.textfile", K_STR, F(textfile_dir), 0, 0, NULL},
-    {"http.enabled", K_BOOL, F(http_enabled), 0, 0, NULL},
-    {"http.address", K_ADDR, F(http_address), 0, 0, NULL},
-    {"http.port", K_UINT, F(http_port), 1, 65535, NULL},
-    {"http.antimetal_names", K_BOOL, F(http_antimetal_names), 0, 0, NULL},
-    {"http.web_config_file", K_STR, F(http_web_config_file), 0, 0, NULL},
-    {"jsonl.path", K_STR, F(jsonl_path), 0, 0, NULL},
-    {"jsonl.max_size", K_SIZE, F(jsonl_max_bytes), 4096, 1ull << 40, NULL},
-    {"jsonl.keep", K_UINT, F(jsonl_keep), 0, 1000, NULL},
-    {"collectors.enabled", K_BOOL, F(collectors_enabled), 0, 0, NULL},
-    {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS, NULL},
-    {"collectors.cgroup.all", K_BOOL, F(cgroup_all), 0, 0, NULL},
-    {"collectors.cgroup.max", K_UINT, F(cgroup_max), 1, 1000000, NULL},
-    {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0, NULL},
-    {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0, NULL},
-    {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0, NULL},
-    {"profiler.frequency", K_UINT, F(profiler_frequency_hz), 1, 10000, NULL},
-    {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS, NULL},
-    {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0, NULL},
-    {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000, NULL},
-    {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0, NULL},
-    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK, NULL},
-    {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0, NULL},
-    {"otlp.endpoint", K_URL, F(otlp.endpoint), 0, 0, NULL},
-    {"otlp.metrics_endpoint", K_URL, F(otlp.metrics_endpoint), 0, 0, NULL},
-    {"otlp.logs_endpoint", K_URL, F(otlp.logs_endpoint), 0, 0, NULL},
-    {"otlp.headers", K_KVLIST, F(otlp.headers), 0, 0, NULL},
-    {"otlp.compression", K_CHOICE, F(otlp.compression), 0, 0, compressions},
-    {"otlp.protocol", K_CHOICE, F(otlp.protocol), 0, 0, protocols},
-    {"otlp.timeout", K_DURATION, F(otlp.timeout_ms), 1, 10 * 60 * 1000, NULL},
-    {"otlp.certificate", K_FILE, F(otlp.certificate), 0, 0, NULL},
-    {"otlp.client_certificate", K_FILE, F(otlp.client_certificate), 0, 0, NULL},
-    {"otlp.client_key", K_FILE, F(otlp.client_key), 0, 0, NULL},
-    {"otlp.metrics", K_AUTOBOOL, F(otlp.metrics), 0, 0, NULL},
-    {"otlp.logs", K_AUTOBOOL, F(otlp.logs), 0, 0, NULL},
-    {"otlp.metrics_interval", K_DURATION, F(otlp.metrics_interval_ms), 100, DAY_MS, NULL},
-    {"otlp.logs_delay", K_DURATION, F(otlp.logs_delay_ms), 1, 10 * 60 * 1000, NULL},
-    {"otlp.logs_batch_size", K_UINT, F(otlp.logs_batch_size), 1, 1000000, NULL},
-    {"otlp.logs_kmsg", K_BOOL, F(otlp.logs_kmsg), 0, 0, NULL},
-    {"otlp.logs_exits", K_BOOL, F(otlp.logs_exits), 0, 0, NULL},
-    {"otlp.retry_initial_backoff", K_DURATION, F(otlp.retry_initial_backoff_ms), 1, 600000, NULL},
-    {"otlp.retry_max_backoff", K_DURATION, F(otlp.retry_max_backoff_ms), 1, 600000, NULL},
-    {"otlp.retry_max_elapsed", K_DURATION, F(otlp.retry_max_elapsed_ms), 1, DAY_MS, NULL},
-    {"otlp.queue_bytes", K_SIZE, F(otlp.queue_bytes), 64 << 10, 1ull << 32, NULL},
-    {"otlp.resource_attributes", K_KVLIST, F(otlp.resource_attributes), 0, 0, NULL},
-    {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0, NULL},
-    {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000, NULL},
+    {"hostname", K_STR, F(hostname), 0, 0},
+    {"log_level", K_LOGLEVEL, F(log_level), 0, 0},
+    {"paths.rootfs", K_PATH, F(rootfs), 0, 0},
+    {"paths.procfs", K_PATH, F(procfs), 0, 0},
+    {"paths.sysfs", K_PATH, F(sysfs), 0, 0},
+    {"paths.devfs", K_PATH, F(devfs), 0, 0},
+    {"paths.textfile", K_STR, F(textfile_dir), 0, 0},
+    {"http.enabled", K_BOOL, F(http_enabled), 0, 0},
+    {"http.address", K_ADDR, F(http_address), 0, 0},
+    {"http.port", K_UINT, F(http_port), 1, 65535},
+    {"http.antimetal_names", K_BOOL, F(http_antimetal_names), 0, 0},
+    {"http.web_config_file", K_STR, F(http_web_config_file), 0, 0},
+    {"jsonl.path", K_STR, F(jsonl_path), 0, 0},
+    {"jsonl.max_size", K_SIZE, F(jsonl_max_bytes), 4096, 1ull << 40},
+    {"jsonl.keep", K_UINT, F(jsonl_keep), 0, 1000},
+    {"collectors.enabled", K_BOOL, F(collectors_enabled), 0, 0},
+    {"collectors.interval", K_DURATION, F(interval_ms), 100, DAY_MS},
+    {"collectors.cgroup.all", K_BOOL, F(cgroup_all), 0, 0},
+    {"collectors.cgroup.max", K_UINT, F(cgroup_max), 1, 1000000},
+    {"execsnoop.enabled", K_BOOL, F(execsnoop_enabled), 0, 0},
+    {"oom.enabled", K_BOOL, F(oom_enabled), 0, 0},
+    {"profiler.enabled", K_BOOL, F(profiler_enabled), 0, 0},
+    {"profiler.frequency", K_UINT, F(profiler_frequency_hz), 1, 10000},
+    {"profiler.window", K_DURATION, F(profiler_window_ms), 1000, DAY_MS},
+    {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0},
+    {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
+    {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
+    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
+    {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
+    {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
+    {"otlp.endpoint", K_URL, F(otlp.endpoint), 0, 0},
+    {"otlp.metrics_endpoint", K_URL, F(otlp.metrics_endpoint), 0, 0},
+    {"otlp.logs_endpoint", K_URL, F(otlp.logs_endpoint), 0, 0},
+    {"otlp.headers", K_KVLIST, F(otlp.headers), 0, 0},
+    {"otlp.compression", K_CHOICE, F(otlp.compression), CHOICES_COMPRESSION, 0},
+    {"otlp.protocol", K_CHOICE, F(otlp.protocol), CHOICES_PROTOCOL, 0},
+    {"otlp.timeout", K_DURATION, F(otlp.timeout_ms), 1, 10 * 60 * 1000},
+    {"otlp.certificate", K_FILE, F(otlp.certificate), 0, 0},
+    {"otlp.client_certificate", K_FILE, F(otlp.client_certificate), 0, 0},
+    {"otlp.client_key", K_FILE, F(otlp.client_key), 0, 0},
+    {"otlp.metrics", K_AUTOBOOL, F(otlp.metrics), 0, 0},
+    {"otlp.logs", K_AUTOBOOL, F(otlp.logs), 0, 0},
+    {"otlp.metrics_interval", K_DURATION, F(otlp.metrics_interval_ms), 100, DAY_MS},
+    {"otlp.logs_delay", K_DURATION, F(otlp.logs_delay_ms), 1, 10 * 60 * 1000},
+    {"otlp.logs_batch_size", K_UINT, F(otlp.logs_batch_size), 1, 1000000},
+    {"otlp.logs_kmsg", K_BOOL, F(otlp.logs_kmsg), 0, 0},
+    {"otlp.logs_exits", K_BOOL, F(otlp.logs_exits), 0, 0},
+    {"otlp.retry_initial_backoff", K_DURATION, F(otlp.retry_initial_backoff_ms), 1, 600000},
+    {"otlp.retry_max_backoff", K_DURATION, F(otlp.retry_max_backoff_ms), 1, 600000},
+    {"otlp.retry_max_elapsed", K_DURATION, F(otlp.retry_max_elapsed_ms), 1, DAY_MS},
+    {"otlp.queue_bytes", K_SIZE, F(otlp.queue_bytes), 64 << 10, 1ull << 32},
+    {"otlp.resource_attributes", K_KVLIST, F(otlp.resource_attributes), 0, 0},
+    {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0},
 };
 
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
-static const char *const sections[] = {"paths",	   "http", "jsonl", "collectors", "execsnoop",
-				       "profiler", "oom",  "otlp",  "export"};
+static const char *const sections[] = {"paths",	   "http", "jsonl",  "collectors", "execsnoop",
+				       "profiler", "oom",  "export", "otlp"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -133,6 +135,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
+	c->export_shutdown_timeout_ms = 5000;
 	strcpy(c->otlp.compression, "gzip");
 	strcpy(c->otlp.protocol, "http/protobuf");
 	c->otlp.timeout_ms = 10000;
@@ -296,10 +299,12 @@ static int set_otel_value(struct am_config *c, const struct key *k, const char *
 		return -EINVAL;
 	}
 	if (k->kind == K_CHOICE) {
-		for (i = 0; k->choices[i] && strcmp(k->choices[i], v); i++)
+		const char *const *choices = choice_lists[k->min];
+
+		for (i = 0; choices[i] && strcmp(choices[i], v); i++)
 			;
-		if (!k->choices[i]) {
-			am_otel_choice_error(k->choices, v, why, sizeof(why));
+		if (!choices[i]) {
+			am_otel_choice_error(choices, v, why, sizeof(why));
 			am_yaml_errf(err, errlen, "%s: %s", name, why);
 			return -EINVAL;
 		}

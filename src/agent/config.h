@@ -96,9 +96,10 @@ struct am_config {
 	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
 	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
 
-	struct am_otlp_config otlp;
 	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
 	uint64_t export_shutdown_timeout_ms;
+
+	struct am_otlp_config otlp;
 };
 
 /* Fill C with the documented defaults. */

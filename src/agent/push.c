@@ -23,6 +23,21 @@ int am_push_add(struct am_push *p, struct am_sender *s)
 	return 0;
 }
 
+uint64_t am_push_remove(struct am_push *p, struct am_sender *s, uint32_t deadline_ms)
+{
+	uint64_t left;
+	size_t i;
+
+	for (i = 0; i < p->n && p->senders[i] != s; i++)
+		;
+	if (i == p->n)
+		return 0;
+	left = am_sender_flush_stop(s, deadline_ms);
+	am_sender_free(s);
+	p->senders[i] = p->senders[--p->n];
+	return left;
+}
+
 void am_push_metrics(struct am_push *p, struct am_metric_set *out)
 {
 	size_t i;

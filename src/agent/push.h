@@ -19,6 +19,9 @@ struct am_push {
 
 /* Take S into P (freed with P). Returns 0, or -ENOMEM (S is then freed). */
 int am_push_add(struct am_push *p, struct am_sender *s);
+/* Flush S within DEADLINE_MS, free it and take it out of P (an exporter reconfigured or
+ * turned off at a reload). Returns the items it left undelivered; S not in P: 0, untouched. */
+uint64_t am_push_remove(struct am_push *p, struct am_sender *s, uint32_t deadline_ms);
 /* Every sender's self-metrics appended to OUT. */
 void am_push_metrics(struct am_push *p, struct am_metric_set *out);
 /* A JSON array of the senders' counts under KEY, for the stats line (nothing when empty). */

@@ -204,6 +204,15 @@ static uint32_t next_rnd(struct am_sender *s)
 	return s->rnd;
 }
 
+/* The wait before the next attempt after a retryable failure A. */
+static uint64_t retry_wait_ms(struct am_sender *s, const struct am_attempt *a)
+{
+	if (a->has_retry_after)
+		return a->retry_after_ms;
+	return am_backoff_ms(s->cfg.initial_backoff_ms, s->cfg.max_backoff_ms, s->failures - 1,
+			     next_rnd(s));
+}
+
 /* Post the head IT until it is delivered, refused, given up, evicted or the deadline passes. */
 static void deliver(struct am_sender *s, struct am_sender_item *it)
 {
@@ -211,8 +220,11 @@ static void deliver(struct am_sender *s, struct am_sender_item *it)
 	struct am_attempt a;
 	unsigned attempt;
 
+	s->current = it;
+	wait_retry(s, it, s->resume_ns);
+	if (s->current != it || deadline_passed(s))
+		return;
 	for (attempt = 0;; attempt++) {
-		s->current = it;
 		s->busy = true;
 		pthread_mutex_unlock(&s->mu);
 		am_sender_http_attempt(s, it, s->cfg.timeout_ms, &a);
@@ -222,6 +234,8 @@ static void deliver(struct am_sender *s, struct am_sender_item *it)
 		s->st.retries += attempt > 0;
 		s->st.request_seconds_sum += a.seconds;
 		s->st.request_seconds_count++;
+		if (a.result != AM_ATTEMPT_RETRY && a.result != AM_ATTEMPT_ABORTED)
+			s->failures = 0;
 		switch (a.result) {
 		case AM_ATTEMPT_OK:
 			account_success(s, it, &a);
@@ -236,10 +250,9 @@ static void deliver(struct am_sender *s, struct am_sender_item *it)
 		case AM_ATTEMPT_RETRY:
 			break;
 		}
-		wait_ms = a.has_retry_after
-			      ? a.retry_after_ms
-			      : am_backoff_ms(s->cfg.initial_backoff_ms, s->cfg.max_backoff_ms,
-					      attempt, next_rnd(s));
+		s->failures++;
+		wait_ms = retry_wait_ms(s, &a);
+		s->resume_ns = now_ns() + wait_ms * 1000000ull;
 		if ((now_ns() - first_ns) / 1000000 + wait_ms > s->cfg.max_elapsed_ms) {
 			am_sender_log_limited(s,
 					      "%s; giving up a payload of %llu items after %u "
@@ -251,7 +264,7 @@ static void deliver(struct am_sender *s, struct am_sender_item *it)
 		}
 		am_debug("export %s: %s; retry in %llu ms", s->cfg.name, a.detail,
 			 (unsigned long long)wait_ms);
-		wait_retry(s, it, now_ns() + wait_ms * 1000000ull);
+		wait_retry(s, it, s->resume_ns);
 		if (s->current != it || deadline_passed(s))
 			return;
 	}

@@ -69,6 +69,10 @@ struct am_sender {
 	uint64_t abort_at_ns;
 	struct am_sender_stats st;
 	uint64_t log_last_ns, log_suppressed;
+	/* The backoff outlives a payload evicted or given up while waiting: the next one waits
+	 * out the rest of it, so a full queue does not turn into a burst of attempts. */
+	uint64_t resume_ns;
+	unsigned failures; /* consecutive failed attempts, the backoff's exponent */
 	pthread_t thread;
 
 	/* The thread's own. */

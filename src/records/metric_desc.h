@@ -8,6 +8,11 @@
 /* node_os_info has twelve. */
 #define AM_METRIC_MAX_LABELS 12
 
+/* A (name, value) or (label, attribute) pair of the OTLP rendering. */
+struct am_otel_pair {
+	const char *a, *b;
+};
+
 enum am_metric_type {
 	AM_METRIC_GAUGE,
 	AM_METRIC_COUNTER,
@@ -22,10 +27,19 @@ struct am_metric_desc {
 	const char *name;
 	/* node_exporter 1.5's name (node_*, process_*); NULL when node_exporter has none. */
 	const char *prom;
-	/* OpenTelemetry semantic-conventions name (process.cpu.time) where one names exactly this
-	 * series; NULL otherwise (most host metrics: the conventions split them by attributes,
-	 * system.network.io{direction}, a mapping the OTLP exporter of issue 14 has to add). */
+	/* OTLP (export/otlp_metrics.c): the OpenTelemetry semantic-conventions name where one
+	 * covers this series (system.memory.usage, process.cpu.time); NULL: an antimetal.* name
+	 * derived from NAME (or PROM). Several descriptors may share one OTel name when the
+	 * conventions split by attributes what node_exporter names apart: they then differ in
+	 * OTEL_ATTRS and must agree on unit and kind. */
 	const char *otel;
+	/* Attributes every point gets under OTEL (system.memory.state=free). */
+	struct am_otel_pair otel_attrs[2];
+	/* Labels renamed to the conventions' attributes (device -> system.device); labels not
+	 * listed keep their names. */
+	struct am_otel_pair otel_labels[3];
+	const char *otel_unit;	  /* where OTEL's unit differs from UNIT ("{thread}") */
+	unsigned otel_updown : 1; /* a non-monotonic Sum (an UpDownCounter in the conventions) */
 	const char *help; /* one line, same meaning as node_exporter's HELP where it has one */
 	const char *unit; /* UCUM as OTLP wants it: "s", "By", "1", "{packet}"; NULL: none */
 	enum am_metric_type type;

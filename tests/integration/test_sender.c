@@ -522,6 +522,33 @@ Test(sender, full_queue_drops_the_oldest_and_stays_in_bound)
 	am_sender_free(s);
 }
 
+Test(sender, evicting_the_payload_in_backoff_does_not_skip_the_backoff)
+{
+	char url[128], id[32];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	struct am_sender_stats st;
+	struct am_sender *s;
+	int i;
+
+	c.queue_max_bytes = 5 * 100;
+	c.initial_backoff_ms = c.max_backoff_ms = 5000;
+	s = start(&c);
+	submit(s, "e0", 1, 100);
+	while (am_sender_get_stats(s, &st), !st.requests)
+		am_test_sleep_ms(5);
+	/* Each submission evicts the oldest, the one waiting to retry among them. */
+	for (i = 1; i < 50; i++) {
+		snprintf(id, sizeof(id), "e%d", i);
+		submit(s, id, 1, 100);
+		am_test_sleep_ms(5);
+	}
+	am_sender_get_stats(s, &st);
+	cr_assert_leq(st.requests, 1, "%llu attempts within one backoff",
+		      (unsigned long long)st.requests);
+	cr_assert_eq(st.dropped_items[AM_SENDER_DROP_QUEUE_FULL], 45);
+	am_sender_free(s);
+}
+
 Test(sender, payload_larger_than_the_queue_is_dropped_and_counted)
 {
 	char url[128];

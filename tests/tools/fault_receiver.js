@@ -13,9 +13,10 @@
 // the line lists the exec records' marks (an argument "am-mark-...") with their kernel
 // timestamps, a key per record ("keys", equal for a retried record), and the arrival time in
 // ns ("arrived"), for exact accounting and latency.
+// With --save-dir DIR each body is also written whole to DIR/<request number>.bin.
 //
 //   node fault_receiver.js --port P --control-port C --record FILE
-//        [--cert F --key F [--ca F --require-client-cert] [--http2]]
+//        [--cert F --key F [--ca F --require-client-cert] [--http2]] [--save-dir DIR]
 "use strict";
 const fs = require("fs");
 const http = require("http");
@@ -147,6 +148,7 @@ function onData(req, res) {
     const t = /^AMTEST id=(\S+) items=(\d+)\n/.exec(head);
     stats.requests++;
     stats.bytes += body.length;
+    if (opt.saveDir) fs.writeFileSync(path.join(opt.saveDir, stats.requests + ".bin"), body);
     fs.appendFileSync(opt.record, JSON.stringify({
       t: Date.now(), mode: m.mode, bytes: body.length, url: req.url,
       id: t ? t[1] : null, items: t ? Number(t[2]) : null,

@@ -30,14 +30,17 @@ int am_parse_loadavg(const char *text, struct am_metric_set *out, const char **w
 	}
 	am_metric_add(out,
 		      AM_METRIC_DESC(.name = "antimetal_load1", .prom = "node_load1",
+				     .otel = "system.cpu.load_average.1m", .otel_unit = "{thread}",
 				     .help = "1-minute load average.", .type = AM_METRIC_GAUGE),
 		      avg[0], NULL);
 	am_metric_add(out,
 		      AM_METRIC_DESC(.name = "antimetal_load5", .prom = "node_load5",
+				     .otel = "system.cpu.load_average.5m", .otel_unit = "{thread}",
 				     .help = "5-minute load average.", .type = AM_METRIC_GAUGE),
 		      avg[1], NULL);
 	am_metric_add(out,
 		      AM_METRIC_DESC(.name = "antimetal_load15", .prom = "node_load15",
+				     .otel = "system.cpu.load_average.15m", .otel_unit = "{thread}",
 				     .help = "15-minute load average.", .type = AM_METRIC_GAUGE),
 		      avg[2], NULL);
 	am_metric_add(out,

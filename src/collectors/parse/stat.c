@@ -186,8 +186,10 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 			am_metric_add(out,
 				      AM_METRIC_DESC(.name = "antimetal_cpu_seconds_total",
 						     .prom = "node_cpu_seconds_total",
+						     .otel = "system.cpu.time",
+						     .otel_labels = {{"mode", "cpu.mode"}},
 						     .help = "Seconds each CPU spent in each mode.",
-						     .type = AM_METRIC_COUNTER,
+						     .unit = "s", .type = AM_METRIC_COUNTER,
 						     .labels = {"cpu", "mode"}),
 				      (double)c->ticks[m] / hz, "cpu", cpu, "mode",
 				      am_cpu_mode_names[m], NULL);
@@ -243,12 +245,13 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 				   .help = "Interrupts serviced.", .type = AM_METRIC_COUNTER),
 		    (double)cur->intr, NULL);
 	if (cur->has_forks)
-		am_metric_add(out,
-			      AM_METRIC_DESC(.name = "antimetal_forks_total",
-					     .prom = "node_forks_total",
-					     .help = "Processes and threads created.",
-					     .type = AM_METRIC_COUNTER),
-			      (double)cur->forks, NULL);
+		am_metric_add(
+		    out,
+		    AM_METRIC_DESC(.name = "antimetal_forks_total", .prom = "node_forks_total",
+				   .otel = "system.processes.created", .otel_unit = "{process}",
+				   .help = "Processes and threads created.",
+				   .type = AM_METRIC_COUNTER),
+		    (double)cur->forks, NULL);
 	if (cur->has_btime)
 		am_metric_add(out,
 			      AM_METRIC_DESC(.name = "antimetal_boot_time_seconds",
@@ -260,12 +263,18 @@ void am_stat_emit(const struct am_stat_sample *cur, const struct am_stat_sample 
 		am_metric_add(
 		    out,
 		    AM_METRIC_DESC(.name = "antimetal_procs_running", .prom = "node_procs_running",
-				   .help = "Tasks runnable now.", .type = AM_METRIC_GAUGE),
+				   .otel = "system.processes.count",
+				   .otel_attrs = {{"status", "running"}}, .otel_unit = "{process}",
+				   .otel_updown = 1, .help = "Tasks runnable now.",
+				   .type = AM_METRIC_GAUGE),
 		    (double)cur->procs_running, NULL);
 	if (cur->has_blocked)
 		am_metric_add(
 		    out,
 		    AM_METRIC_DESC(.name = "antimetal_procs_blocked", .prom = "node_procs_blocked",
-				   .help = "Tasks blocked on I/O now.", .type = AM_METRIC_GAUGE),
+				   .otel = "system.processes.count",
+				   .otel_attrs = {{"status", "blocked"}}, .otel_unit = "{process}",
+				   .otel_updown = 1, .help = "Tasks blocked on I/O now.",
+				   .type = AM_METRIC_GAUGE),
 		    (double)cur->procs_blocked, NULL);
 }

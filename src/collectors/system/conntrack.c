@@ -45,9 +45,15 @@ static const struct am_metric_desc stats[NSTATS] = {
 
 static const struct am_metric_desc entries[2] = {
     {.prom = "node_nf_conntrack_entries",
+     .otel = "system.network.conntrack.count",
+     .otel_unit = "{entry}",
+     .otel_updown = 1,
      .help = "Number of currently allocated flow entries for connection tracking.",
      .type = AM_METRIC_GAUGE},
     {.prom = "node_nf_conntrack_entries_limit",
+     .otel = "system.network.conntrack.max",
+     .otel_unit = "{entry}",
+     .otel_updown = 1,
      .help = "Maximum size of connection tracking table.",
      .type = AM_METRIC_GAUGE},
 };

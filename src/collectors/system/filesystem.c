@@ -42,21 +42,31 @@ struct fs_state {
 
 enum { F_SIZE, F_FREE, F_AVAIL, F_FILES, F_FILES_FREE, F_RO, F_ERROR, F_N };
 
-#define D(n, h, u)                                                                                 \
+/* OTLP: the conventions' attribute names for the labels, and the state a series is. */
+#define FS_OTEL(name, state)                                                                       \
+	.otel = name, .otel_updown = 1, .otel_attrs = {{"system.filesystem.state", state}},        \
+	.otel_labels = {{"device", "system.device"},                                               \
+			{"fstype", "system.filesystem.type"},                                      \
+			{"mountpoint", "system.filesystem.mountpoint"}}
+#define D(n, h, u, ...)                                                                            \
 	{                                                                                          \
 		.prom = "node_filesystem_" n, .help = h, .unit = u, .type = AM_METRIC_GAUGE,       \
-		.labels = {                                                                        \
-			"device",                                                                  \
-			"fstype",                                                                  \
-			"mountpoint"                                                               \
-		}                                                                                  \
+		.labels = {"device", "fstype", "mountpoint"}, __VA_ARGS__                          \
 	}
 static const struct am_metric_desc fs[F_N] = {
-    [F_SIZE] = D("size_bytes", "Filesystem size in bytes.", "By"),
+    [F_SIZE] = D("size_bytes", "Filesystem size in bytes.", "By", .otel = "system.filesystem.limit",
+		 .otel_updown = 1,
+		 .otel_labels = {{"device", "system.device"},
+				 {"fstype", "system.filesystem.type"},
+				 {"mountpoint", "system.filesystem.mountpoint"}}),
     [F_FREE] = D("free_bytes", "Filesystem free space in bytes.", "By"),
-    [F_AVAIL] = D("avail_bytes", "Filesystem space available to non-root users in bytes.", "By"),
+    /* The conventions' free is what statvfs calls available (f_bavail): node's free_bytes
+     * also counts the blocks reserved for root. */
+    [F_AVAIL] = D("avail_bytes", "Filesystem space available to non-root users in bytes.", "By",
+		  FS_OTEL("system.filesystem.usage", "free")),
     [F_FILES] = D("files", "Filesystem total file nodes.", "{inode}"),
-    [F_FILES_FREE] = D("files_free", "Filesystem total free file nodes.", "{inode}"),
+    [F_FILES_FREE] = D("files_free", "Filesystem total free file nodes.", "{inode}",
+		       FS_OTEL("system.filesystem.inodes.usage", "free")),
     [F_RO] = D("readonly", "Filesystem read-only status.", NULL),
     [F_ERROR] = D("device_error",
 		  "Whether an error occurred while getting statistics for the given device.", NULL),

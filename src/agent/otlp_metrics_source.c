@@ -1,0 +1,203 @@
+#include "agent/otlp_metrics_source.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/otel_env.h"
+#include "agent/otel_resource.h"
+#include "export/otlp_metrics.h"
+#include "util/clock.h"
+#include "util/gzip.h"
+#include "util/log.h"
+
+/* The host's boot in CLOCK_REALTIME: when the kernel's counters started. */
+static uint64_t boot_ns(void)
+{
+	return am_clock_ns(CLOCK_REALTIME) - am_clock_ns(CLOCK_BOOTTIME);
+}
+
+void am_otlp_metrics_source_export(struct am_otlp_metrics_source *s)
+{
+	const struct am_runner *r = s->runner;
+	struct am_otlp_metrics_input *in;
+	struct am_metric_set own = {0};
+	struct am_strbuf gz = {0};
+	uint64_t boot = boot_ns(), npoints;
+	size_t i, n = 0, len;
+	void *buf;
+	int rc;
+
+	if (!s->sender)
+		return;
+	in = calloc(r->n + 1, sizeof(*in));
+	if (!in) {
+		s->encode_errors++;
+		return;
+	}
+	for (i = 0; i < r->n; i++)
+		if (r->entries[i].latest.n)
+			/* The agent's own process (the self collector) started with the agent. */
+			in[n++] = (struct am_otlp_metrics_input){
+			    &r->entries[i].latest,
+			    strcmp(r->entries[i].col->name, "self") ? boot : s->start_ns};
+	if (s->own) {
+		s->own(s->own_ctx, &own);
+		own.timestamp_ns = am_clock_ns(CLOCK_REALTIME);
+		in[n++] = (struct am_otlp_metrics_input){&own, s->start_ns};
+	}
+	rc = own.oom ? -ENOMEM
+		     : am_otlp_metrics_encode(in, n, &s->res, s->version, &buf, &len, &npoints);
+	free(in);
+	am_metric_set_free(&own);
+	if (!rc && s->gzip) {
+		rc = am_gzip(buf, len, &gz);
+		free(buf);
+		buf = gz.data;
+		len = gz.len;
+	}
+	if (rc) {
+		s->encode_errors++;
+		am_warn("otlp metrics: cannot encode this export: %s", strerror(-rc));
+		am_strbuf_free(&gz);
+		return;
+	}
+	am_sender_submit(s->sender, buf, len, npoints);
+	s->exports++;
+}
+
+static void on_timer(void *ctx, uint32_t events, uint64_t expirations)
+{
+	(void)events;
+	(void)expirations;
+	am_otlp_metrics_source_export(ctx);
+}
+
+/* "Name: value" lines from otlp.headers. */
+static int header_lines(const struct am_otlp_config *o, char ***lines, size_t *n)
+{
+	struct am_otel_kvs kvs;
+	char why[256];
+	size_t i;
+	int rc = am_otel_kv_parse(o->headers, &kvs, why, sizeof(why));
+
+	*lines = NULL;
+	*n = 0;
+	if (rc) {
+		am_err("otlp.headers: %s", why);
+		return rc;
+	}
+	*lines = calloc(kvs.n ? kvs.n : 1, sizeof(**lines));
+	for (i = 0; *lines && i < kvs.n; i++)
+		if (asprintf(&(*lines)[(*n)++], "%s: %s", kvs.items[i].key, kvs.items[i].value) < 0)
+			(*lines)[--(*n)] = NULL, rc = -ENOMEM;
+	if (!*lines)
+		rc = -ENOMEM;
+	am_otel_kvs_free(&kvs);
+	return rc;
+}
+
+static void free_lines(char **lines, size_t n)
+{
+	while (n)
+		free(lines[--n]);
+	free(lines);
+}
+
+static int start_sender(struct am_otlp_metrics_source *s, struct am_push *push,
+			const struct am_otlp_config *o)
+{
+	char url[AM_OTLP_URL_MAX], err[512], **headers;
+	struct am_sender_config c = {0};
+	size_t nheaders;
+	int rc;
+
+	if (am_otlp_signal_url(o, AM_OTLP_METRICS, url, sizeof(url))) {
+		am_err("otlp metrics: the endpoint URL is too long");
+		return -ENAMETOOLONG;
+	}
+	rc = header_lines(o, &headers, &nheaders);
+	if (rc) {
+		free_lines(headers, nheaders);
+		return rc;
+	}
+	c.name = "otlp_metrics";
+	c.url = url;
+	c.content_type = "application/x-protobuf";
+	c.content_encoding = s->gzip ? "gzip" : NULL;
+	c.headers = (const char *const *)headers;
+	c.nheaders = nheaders;
+	c.timeout_ms = (uint32_t)o->timeout_ms;
+	c.queue_max_bytes = (size_t)o->queue_bytes;
+	c.ca_file = o->certificate[0] ? o->certificate : NULL;
+	c.client_cert = o->client_certificate[0] ? o->client_certificate : NULL;
+	c.client_key = o->client_key[0] ? o->client_key : NULL;
+	c.parse_response = am_otlp_metrics_parse_response;
+	rc = am_sender_new(&c, &s->sender, err, sizeof(err));
+	free_lines(headers, nheaders);
+	if (rc) {
+		am_err("otlp metrics: %s", err);
+		s->sender = NULL;
+		return rc;
+	}
+	rc = am_push_add(push, s->sender);
+	if (rc)
+		s->sender = NULL;
+	else
+		am_info("otlp metrics: every %llu ms to %s",
+			(unsigned long long)o->metrics_interval_ms, url);
+	return rc;
+}
+
+void am_otlp_metrics_source_stop(struct am_otlp_metrics_source *s, struct am_loop *loop,
+				 struct am_push *push, uint32_t deadline_ms)
+{
+	am_loop_remove(loop, s->timer);
+	s->timer = NULL;
+	if (s->sender && push)
+		am_push_remove(push, s->sender, deadline_ms);
+	s->sender = NULL;
+	am_resource_free(&s->res);
+}
+
+int am_otlp_metrics_source_apply(struct am_otlp_metrics_source *s, struct am_loop *loop,
+				 struct am_push *push, const struct am_config *cfg,
+				 const struct am_runner *runner, am_own_metrics_fn own,
+				 void *own_ctx, const char *version, uint64_t start_ns)
+{
+	bool on = am_otlp_signal_enabled(&cfg->otlp, AM_OTLP_METRICS);
+	char err[512];
+	int rc;
+
+	s->runner = runner;
+	s->own = own;
+	s->own_ctx = own_ctx;
+	s->version = version;
+	s->start_ns = start_ns;
+	if (s->sender && on && !memcmp(&s->cfg, &cfg->otlp, sizeof(s->cfg)) &&
+	    !strcmp(s->hostname, cfg->hostname))
+		return 0; /* unchanged: the queue and its counts carry on */
+	am_otlp_metrics_source_stop(s, loop, push, (uint32_t)cfg->export_shutdown_timeout_ms);
+	s->cfg = cfg->otlp;
+	snprintf(s->hostname, sizeof(s->hostname), "%s", cfg->hostname);
+	if (!on)
+		return 0;
+	s->gzip = !strcmp(cfg->otlp.compression, "gzip");
+	rc = am_otel_resource_build(cfg, version, &s->res, err, sizeof(err));
+	if (rc) {
+		am_err("otlp metrics: resource: %s", err);
+		return rc;
+	}
+	rc = start_sender(s, push, &cfg->otlp);
+	if (rc)
+		return rc;
+	s->timer = am_loop_add_timer(loop, cfg->otlp.metrics_interval_ms,
+				     cfg->otlp.metrics_interval_ms, on_timer, s);
+	if (!s->timer) {
+		am_otlp_metrics_source_stop(s, loop, push, 0);
+		return -ENOMEM;
+	}
+	return 0;
+}
