@@ -316,6 +316,39 @@ static int apply_otlp(struct agent *a)
 					    &a->runner, own_metrics, a, AM_VERSION, a->start_ns);
 }
 
+/* OTLP logs follow the configuration at start and at each reload (their sender replaced when
+ * the otlp settings change); process exits are asked of execsnoop when it starts. */
+static int apply_otlp_logs(struct agent *a)
+{
+	bool kmsg;
+	char err[512];
+	int rc;
+
+	rc = am_otlp_logs_source_apply(&a->logs, &a->loop, &a->cfg, AM_VERSION, &a->push, err,
+				       sizeof(err));
+	if (rc)
+		am_err("otlp logs: %s", err);
+	a->exec.logs = &a->logs;
+	if (!a->exec.snoop)
+		a->exec.exits = a->cfg.otlp.logs_exits && am_otlp_logs_source_on(&a->logs);
+	kmsg = a->cfg.otlp.logs_kmsg && am_otlp_logs_source_on(&a->logs);
+	if (a->kmsg.follow && (!kmsg || strcmp(a->kmsg.devfs, a->cfg.devfs)))
+		am_kmsg_source_stop(&a->kmsg);
+	if (kmsg && !a->kmsg.follow &&
+	    am_kmsg_source_start(&a->kmsg, &a->loop, a->cfg.devfs, &a->logs) == 0)
+		am_info("otlp logs: following the kernel log");
+	return rc;
+}
+
+/* After the sources' last records: the partial batch goes to the sender, which the push list
+ * then flushes. */
+static void stop_otlp_logs(struct agent *a)
+{
+	am_kmsg_source_stop(&a->kmsg);
+	a->exec.logs = NULL;
+	am_otlp_logs_source_stop(&a->logs, NULL, 0);
+}
+
 static void render_metrics(void *ctx, struct am_strbuf *out)
 {
 	struct agent *a = ctx;
@@ -679,6 +712,8 @@ static void reload(struct agent *a)
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))
 		am_err("reload: OTLP metrics export stopped");
+	if (apply_otlp_logs(a))
+		am_err("reload: OTLP logs export stopped");
 	a->reloads_ok++;
 	am_info("configuration reloaded");
 }
@@ -731,37 +766,6 @@ static void raise_fd_limit(void)
 		am_debug("cannot raise the descriptor limit: %s", strerror(errno));
 }
 
-/* OTLP logs are set up once, at start: a reload does not change where they go. */
-static int start_otlp_logs(struct agent *a)
-{
-	char err[512];
-	int rc;
-
-	rc = am_otlp_logs_source_start(&a->logs, &a->loop, &a->cfg, AM_VERSION, &a->push, err,
-				       sizeof(err));
-	if (rc) {
-		am_err("otlp logs: %s", err);
-		return rc;
-	}
-	if (!am_otlp_logs_source_on(&a->logs))
-		return 0;
-	a->exec.logs = &a->logs;
-	a->exec.exits = a->cfg.otlp.logs_exits;
-	if (a->cfg.otlp.logs_kmsg &&
-	    am_kmsg_source_start(&a->kmsg, &a->loop, a->cfg.devfs, &a->logs) == 0)
-		am_info("otlp logs: following the kernel log");
-	return 0;
-}
-
-/* After the sources' last records: the partial batch goes to the sender, which the push list
- * then flushes. */
-static void stop_otlp_logs(struct agent *a)
-{
-	am_kmsg_source_stop(&a->kmsg);
-	a->exec.logs = NULL;
-	am_otlp_logs_source_stop(&a->logs);
-}
-
 int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 {
 	struct agent *a = calloc(1, sizeof(*a));
@@ -797,7 +801,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->jsonl_on = a->cfg.jsonl_path[0] != '\0';
 	if (start_collectors(a))
 		goto out;
-	if (start_otlp_logs(a))
+	if (apply_otlp_logs(a))
 		goto out;
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))

@@ -1,6 +1,7 @@
 #include "agent/kmsg_source.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/log.h"
@@ -36,6 +37,7 @@ int am_kmsg_source_start(struct am_kmsg_source *x, struct am_loop *loop, const c
 	o.ctx = x;
 	x->logs = logs;
 	x->loop = loop;
+	snprintf(x->devfs, sizeof(x->devfs), "%s", devfs ? devfs : "");
 	err = am_kmsg_follow_open(&o, &x->follow);
 	if (err) {
 		x->follow = NULL;

@@ -15,6 +15,7 @@ struct am_kmsg_source {
 	struct am_loop_source *src;
 	struct am_loop *loop;
 	struct am_otlp_logs_source *logs;
+	char devfs[1024]; /* what it was opened under ("" = /dev) */
 	int start_error;
 };
 

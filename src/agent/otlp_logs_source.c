@@ -91,36 +91,39 @@ static void on_timer(void *ctx, uint32_t events, uint64_t expirations)
 	am_otlp_logs_source_flush(x);
 }
 
-int am_otlp_logs_source_start(struct am_otlp_logs_source *x, struct am_loop *loop,
+int am_otlp_logs_source_apply(struct am_otlp_logs_source *x, struct am_loop *loop,
 			      const struct am_config *cfg, const char *version,
 			      struct am_push *push, char *err, size_t errlen)
 {
+	bool on = am_otlp_signal_enabled(&cfg->otlp, AM_OTLP_LOGS);
 	char url[AM_OTLP_URL_MAX + 16];
 	int rc;
 
-	if (!am_otlp_signal_enabled(&cfg->otlp, AM_OTLP_LOGS))
+	if (x->sender && on && !memcmp(&x->cfg, &cfg->otlp, sizeof(x->cfg)) &&
+	    !strcmp(x->hostname, cfg->hostname))
+		return 0; /* unchanged: the batch, the queue and their counts carry on */
+	am_otlp_logs_source_stop(x, push, (uint32_t)cfg->export_shutdown_timeout_ms);
+	x->cfg = cfg->otlp;
+	snprintf(x->hostname, sizeof(x->hostname), "%s", cfg->hostname);
+	if (!on)
 		return 0;
 	rc = am_otel_resource_build(cfg, version, &x->resource, err, errlen);
 	if (rc)
 		return rc;
 	am_otlp_resource_init(&x->res_msg, &x->resource);
-	x->timer = am_loop_add_timer_ns(loop, 0, 0, on_timer, x);
-	if (!x->timer) {
+	/* Added disarmed: the first record of each batch arms it. */
+	x->timer = am_loop_add_timer_ns(loop, 3600 * 1000000000ull, 0, on_timer, x);
+	if (!x->timer || am_loop_timer_set(x->timer, 0, 0)) {
 		snprintf(err, errlen, "otlp logs: no timer for the batch delay");
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto fail;
 	}
-	/* Added at once, disarmed: armed by the first record of each batch. */
-	am_loop_timer_set(x->timer, 0, 0);
+	x->loop = loop;
 	rc = new_sender(&cfg->otlp, &x->sender, err, errlen);
 	if (!rc)
 		rc = am_push_add(push, x->sender);
-	if (rc) {
-		x->sender = NULL;
-		am_loop_remove(loop, x->timer);
-		x->timer = NULL;
-		return rc;
-	}
-	x->loop = loop;
+	if (rc)
+		goto fail;
 	x->gzip = !strcmp(cfg->otlp.compression, "gzip");
 	x->delay_ns = cfg->otlp.logs_delay_ms * 1000000ull;
 	x->max_records = cfg->otlp.logs_batch_size ? cfg->otlp.logs_batch_size : 512;
@@ -129,6 +132,12 @@ int am_otlp_logs_source_start(struct am_otlp_logs_source *x, struct am_loop *loo
 		(unsigned long long)x->max_records, (unsigned long long)cfg->otlp.logs_delay_ms,
 		x->gzip ? ", gzip" : "");
 	return 0;
+fail:
+	x->sender = NULL;
+	am_loop_remove(loop, x->timer);
+	x->timer = NULL;
+	am_resource_free(&x->resource);
+	return rc;
 }
 
 bool am_otlp_logs_source_on(const struct am_otlp_logs_source *x)
@@ -212,10 +221,11 @@ void am_otlp_logs_source_metrics(struct am_otlp_logs_source *x, struct am_metric
 	am_metric_add(set, &dropped, (double)x->dropped_nomem, NULL);
 }
 
-void am_otlp_logs_source_stop(struct am_otlp_logs_source *x)
+void am_otlp_logs_source_stop(struct am_otlp_logs_source *x, struct am_push *push,
+			      uint32_t deadline_ms)
 {
 	am_otlp_logs_source_flush(x);
-	/* The sender's own final counts follow when the push list stops it. */
+	/* The sender's own final counts follow when it is stopped. */
 	if (x->sender)
 		am_info(
 		    "otlp logs: stopped; records %llu (execsnoop %llu, kmsg %llu), payloads %llu, "
@@ -223,9 +233,12 @@ void am_otlp_logs_source_stop(struct am_otlp_logs_source *x)
 		    (unsigned long long)(x->exec_records + x->kmsg_records),
 		    (unsigned long long)x->exec_records, (unsigned long long)x->kmsg_records,
 		    (unsigned long long)x->payloads, (unsigned long long)x->dropped_nomem);
+	if (x->sender && push)
+		am_push_remove(push, x->sender, deadline_ms);
 	if (x->timer)
 		am_loop_remove(x->loop, x->timer);
 	x->timer = NULL;
+	x->armed = false;
 	x->sender = NULL;
 	am_otlp_logs_free(&x->batch);
 	am_resource_free(&x->resource);

@@ -34,11 +34,16 @@ struct am_otlp_logs_source {
 	uint64_t payloads;	/* handed to the sender */
 	uint64_t dropped_nomem; /* records no batch could take, or batches not encoded */
 	uint64_t exec_records, kmsg_records;
+	struct am_otlp_config cfg; /* what the running sender was started with */
+	char hostname[256];
 };
 
-/* Start when CFG switches OTLP logs on: the sender (added to PUSH, which owns it) and the batch
- * timer in LOOP. Returns 0 (also when off), or -errno with the reason in ERR. */
-int am_otlp_logs_source_start(struct am_otlp_logs_source *x, struct am_loop *loop,
+/* Bring OTLP logs in line with CFG, at start and at each reload: on, the sender (added to PUSH,
+ * which owns it) and the batch timer in LOOP; unchanged otlp settings and host name keep the
+ * running sender and its counts; changed ones hand the batch to the old sender, flush that
+ * within export.shutdown_timeout and start anew. Returns 0 (also when off), or -errno with the
+ * reason in ERR. */
+int am_otlp_logs_source_apply(struct am_otlp_logs_source *x, struct am_loop *loop,
 			      const struct am_config *cfg, const char *version,
 			      struct am_push *push, char *err, size_t errlen);
 /* Whether records are exported (started and on). */
@@ -50,7 +55,10 @@ void am_otlp_logs_source_kmsg(struct am_otlp_logs_source *x, const struct am_kms
 void am_otlp_logs_source_flush(struct am_otlp_logs_source *x);
 /* antimetal_otlp_logs_records_total{source} and the records lost before the sender. */
 void am_otlp_logs_source_metrics(struct am_otlp_logs_source *x, struct am_metric_set *set);
-/* Flush, then forget the sender (call before the push list stops) and free the batch. */
-void am_otlp_logs_source_stop(struct am_otlp_logs_source *x);
+/* Hand the batch to the sender and log the counts; then with PUSH, take the sender out of it
+ * (flushed within DEADLINE_MS), or without, leave it to the push list's own stop (call before
+ * that). The batch and resource are freed; apply starts it again. */
+void am_otlp_logs_source_stop(struct am_otlp_logs_source *x, struct am_push *push,
+			      uint32_t deadline_ms);
 
 #endif

@@ -69,22 +69,30 @@ TestSuite(otlp_logs_faults, .init = setup, .fini = teardown, .timeout = 150);
 
 /* ---- the receiver ---- */
 
-static void receiver_start(void)
+static pid_t receiver_start_on(int port_, int cport_)
 {
 	char p[16], c[16], out[800], rdir[700];
+	pid_t pid;
 	char *argv[] = {NODE,	    RECEIVER, "--port",	       p,   "--control-port", c,
 			"--record", record,   "--decode-logs", NULL};
 
-	snprintf(p, sizeof(p), "%d", port);
-	snprintf(c, sizeof(c), "%d", cport);
-	/* Each start writes its own out.txt: wait for this one's "listening". */
-	snprintf(rdir, sizeof(rdir), "%s/rcv-%lld", dir, am_test_now_ms());
+	snprintf(p, sizeof(p), "%d", port_);
+	snprintf(c, sizeof(c), "%d", cport_);
+	/* Each start writes its own out.txt: wait for this one's "listening". Every receiver
+	 * appends to the one record file. */
+	snprintf(rdir, sizeof(rdir), "%s/rcv-%d-%lld", dir, port_, am_test_now_ms());
 	cr_assert_eq(am_test_write_file(strcat(strcpy(out, rdir), "/.keep"), "", 0), 0);
-	receiver = am_test_spawn(argv, rdir);
-	cr_assert(receiver > 0);
+	pid = am_test_spawn(argv, rdir);
+	cr_assert(pid > 0);
 	snprintf(out, sizeof(out), "%s/out.txt", rdir);
-	cr_assert(am_test_wait_file_text(out, "listening", 20000, receiver),
+	cr_assert(am_test_wait_file_text(out, "listening", 20000, pid),
 		  "fault_receiver did not start (see %s/err.txt)", rdir);
+	return pid;
+}
+
+static void receiver_start(void)
+{
+	receiver = receiver_start_on(port, cport);
 }
 
 static void receiver_kill(void)
@@ -127,13 +135,11 @@ static void sample_rss(void)
 		rss_max_kb = kb;
 }
 
-static void agent_start(void)
+static void write_config(char *cfg, size_t cfglen)
 {
-	char cfg[700], text[2048];
-	char *argv[] = {AGENT, "run", "--config", cfg, NULL};
-	struct am_test_spawn_opts o = {.out = agent_log, .err = agent_log};
+	char text[2048];
 
-	snprintf(cfg, sizeof(cfg), "%s/config.yaml", dir);
+	snprintf(cfg, cfglen, "%s/config.yaml", dir);
 	snprintf(text, sizeof(text),
 		 "http:\n  address: 127.0.0.1\n  port: %d\n"
 		 "collectors:\n  enabled: false\n"
@@ -146,6 +152,15 @@ static void agent_start(void)
 		 "  retry_initial_backoff: 200ms\n  retry_max_backoff: 1s\n",
 		 mport, port, queue_bytes);
 	cr_assert_eq(am_test_write_file(cfg, text, strlen(text)), 0);
+}
+
+static void agent_start(void)
+{
+	char cfg[700];
+	char *argv[] = {AGENT, "run", "--config", cfg, NULL};
+	struct am_test_spawn_opts o = {.out = agent_log, .err = agent_log};
+
+	write_config(cfg, sizeof(cfg));
 	agent = am_test_spawn_opts(argv, &o);
 	cr_assert(agent > 0);
 	cr_assert(am_test_wait_file_text(agent_log, "execsnoop: tracing every exec", 30000, agent),
@@ -326,28 +341,43 @@ struct final_counts {
 	unsigned long long records, nomem, sent, rejected, full, refused, retries, shutdown;
 };
 
+/* The records count is cumulative: the last "otlp logs: stopped" line has it all. Each sender
+ * the agent ran (a reload replaces it) logs its own counts when it stops: summed. */
 static void final_counts(struct final_counts *f)
 {
 	struct am_strbuf b = {0};
-	const char *p, *q;
+	const char *p, *q, *last = NULL;
+	struct final_counts one;
+	int senders = 0;
 
 	memset(f, 0, sizeof(*f));
 	cr_assert_eq(am_test_read_file(agent_log, &b), 0);
-	p = strstr(b.data, "otlp logs: stopped; records ");
-	q = strstr(b.data, "export otlp_logs: stopped; items sent ");
-	cr_assert(p && q, "no final counts in the agent's log %s", agent_log);
-	cr_assert_eq(sscanf(p,
+	for (p = b.data; (p = strstr(p, "otlp logs: stopped; records ")); p++)
+		last = p;
+	cr_assert_not_null(last, "no final counts in the agent's log %s", agent_log);
+	cr_assert_eq(sscanf(last,
 			    "otlp logs: stopped; records %llu (execsnoop %*u, kmsg %*u), "
 			    "payloads %*u, lost before the sender %llu",
 			    &f->records, &f->nomem),
 		     2);
-	cr_assert_eq(sscanf(q,
-			    "export otlp_logs: stopped; items sent %llu, rejected by the receiver "
-			    "%llu, dropped: queue full %llu, refused %llu, retries exhausted %llu, "
-			    "shutdown %llu",
-			    &f->sent, &f->rejected, &f->full, &f->refused, &f->retries,
-			    &f->shutdown),
-		     6);
+	for (q = b.data; (q = strstr(q, "export otlp_logs: stopped; items sent ")); q++) {
+		cr_assert_eq(
+		    sscanf(q,
+			   "export otlp_logs: stopped; items sent %llu, rejected by the "
+			   "receiver %llu, dropped: queue full %llu, refused %llu, retries "
+			   "exhausted %llu, shutdown %llu",
+			   &one.sent, &one.rejected, &one.full, &one.refused, &one.retries,
+			   &one.shutdown),
+		    6);
+		f->sent += one.sent;
+		f->rejected += one.rejected;
+		f->full += one.full;
+		f->refused += one.refused;
+		f->retries += one.retries;
+		f->shutdown += one.shutdown;
+		senders++;
+	}
+	cr_assert_gt(senders, 0, "no sender counts in the agent's log %s", agent_log);
 	am_strbuf_free(&b);
 }
 
@@ -482,4 +512,31 @@ Test(otlp_logs_faults, receiver_absent_long_the_full_queue_drops_the_oldest_and_
 	make_marks(20);
 	wait_marks_from(from, 30000);
 	check_accounting(SOME_EVICTED);
+}
+
+Test(otlp_logs_faults, sighup_moves_the_logs_to_a_new_endpoint_and_loses_nothing)
+{
+	char cfg[700], needle[128];
+	pid_t second;
+
+	receiver_start();
+	agent_start();
+	make_marks(40);
+	wait_marks(30000);
+	/* A second receiver; the configuration points at it; the old one stays up while the
+	 * old sender flushes. */
+	port = am_http_free_port();
+	cport = am_http_free_port();
+	second = receiver_start_on(port, cport);
+	write_config(cfg, sizeof(cfg));
+	cr_assert_eq(kill(agent, SIGHUP), 0);
+	snprintf(needle, sizeof(needle), "otlp logs: to http://127.0.0.1:%d/v1/logs", port);
+	cr_assert(am_test_wait_file_text(agent_log, needle, 20000, agent), "no move to %s", needle);
+	/* The old sender was flushed before the new one started: the old receiver can go, and
+	 * what follows can only arrive at the new one. */
+	receiver_kill();
+	make_marks(40);
+	wait_marks(30000);
+	check_accounting(NONE_LOST);
+	am_test_reap(second);
 }
