@@ -114,5 +114,6 @@ if (require.main === module) {
 			bad = 1;
 		}
 	}
-	process.exit(bad);
+	// Not process.exit(): it would cut stdout short when it is a pipe that is still draining.
+	process.exitCode = bad;
 }

@@ -289,7 +289,7 @@ Test(otlp_logs, resource_and_scope_frame_every_record)
 						      "\"scope\":\"antimetal-agent\"}\n"));
 	     p++)
 		i++;
-	cr_expect_eq(i, 300);
+	cr_expect_eq(i, 300, "%d records decoded, %zu bytes of output", i, out.len);
 	am_otlp_logs_reset(&b);
 	cr_expect_eq(b.nrecords, 0);
 	cr_expect_eq(am_otlp_logs_bytes(&b), 0);
