@@ -268,7 +268,8 @@ static void read_tally(struct tally *t)
 		}
 	}
 	am_strbuf_free(&b);
-	qsort(t->keys, t->nkeys, sizeof(*t->keys), cmp_str);
+	if (t->nkeys)
+		qsort(t->keys, t->nkeys, sizeof(*t->keys), cmp_str);
 	for (i = 0, j = 0; i < t->nkeys; i++) {
 		if (j && !strcmp(t->keys[j - 1], t->keys[i])) {
 			free(t->keys[i]);
