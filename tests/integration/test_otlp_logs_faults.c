@@ -9,6 +9,8 @@
  * margin. Needs root (BPF) and node. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@ static char run_id[32];
 static int marks_made;
 static long rss_start_kb, rss_max_kb;
 static unsigned queue_bytes;
+static bool exits;
 
 static void setup(void)
 {
@@ -51,6 +54,7 @@ static void setup(void)
 	snprintf(run_id, sizeof(run_id), "%d-%lld", getpid(), am_test_now_ms() % 1000000);
 	marks_made = 0;
 	queue_bytes = QUEUE_BYTES;
+	exits = false;
 	rss_start_kb = rss_max_kb = 0;
 }
 
@@ -149,8 +153,8 @@ static void write_config(char *cfg, size_t cfglen)
 		 "export:\n  shutdown_timeout: 20s\n"
 		 "otlp:\n  logs_endpoint: http://127.0.0.1:%d/v1/logs\n  metrics: false\n"
 		 "  logs_kmsg: false\n  logs_delay: 200ms\n  timeout: 2s\n  queue_bytes: %u\n"
-		 "  retry_initial_backoff: 200ms\n  retry_max_backoff: 1s\n",
-		 mport, port, queue_bytes);
+		 "  retry_initial_backoff: 200ms\n  retry_max_backoff: 1s\n  logs_exits: %s\n",
+		 mport, port, queue_bytes, exits ? "true" : "false");
 	cr_assert_eq(am_test_write_file(cfg, text, strlen(text)), 0);
 }
 
@@ -540,4 +544,41 @@ Test(otlp_logs_faults, sighup_moves_the_logs_to_a_new_endpoint_and_loses_nothing
 	wait_marks(30000);
 	check_accounting(NONE_LOST);
 	am_test_reap(second);
+}
+
+static bool record_has(const char *needle, int timeout_ms)
+{
+	long long end = am_test_now_ms() + timeout_ms;
+	struct am_strbuf b = {0};
+	bool found = false;
+
+	while (!found && am_test_now_ms() < end) {
+		am_strbuf_reset(&b);
+		found = !am_test_read_file(record, &b) && b.data && strstr(b.data, needle);
+		if (!found)
+			am_test_sleep_ms(100);
+	}
+	am_strbuf_free(&b);
+	return found;
+}
+
+Test(otlp_logs_faults, exits_are_sent_with_their_code_or_signal)
+{
+	char link[700];
+	char *code7[] = {link, "-c", "exit 7", NULL};
+	char *killed[] = {link, "-c", "kill -9 $$", NULL};
+
+	/* A shell under a name of our own: comm is the name it was executed by. */
+	snprintf(link, sizeof(link), "%s/am-mark-exit", dir);
+	cr_assert_eq(symlink("/bin/sh", link), 0);
+	exits = true;
+	receiver_start();
+	agent_start();
+	cr_assert(WIFEXITED(am_test_run(code7, NULL, NULL)));
+	cr_assert(WIFSIGNALED(am_test_run(killed, NULL, NULL)));
+	cr_expect(record_has(",7,null]", 15000), "no exit record with code 7 in %s", record);
+	cr_expect(record_has(",null,9]", 15000), "no exit record killed by signal 9 in %s", record);
+	make_marks(10);
+	wait_marks(30000);
+	check_accounting(NONE_LOST);
 }

@@ -71,11 +71,17 @@ function logMarks(req, body) {
                                      r.body.includes("am-mark-"))
       .map((r) => [r.body, r.severity, r.severityText, r.time,
                    r.attributes["syslog.facility.code"]]);
+    // Exit records of processes a test named "am-mark...": comm, pid, exit code, signal.
+    const exits = recs.filter((r) => r.eventName === "process.exit" &&
+                                     String(r.attributes["antimetal.process.comm"]).startsWith("am-mark"))
+      .map((r) => [r.attributes["antimetal.process.comm"], r.attributes["process.pid"],
+                   r.attributes["process.exit.code"] ?? null,
+                   r.attributes["antimetal.process.exit.signal"] ?? null]);
     // One key per record, the same on a retry: duplicates are counted once.
     const keys = recs.map((r) => r.eventName
       ? `${r.eventName}:${r.attributes["process.pid"]}:${r.time}`
       : `kmsg:${r.attributes["antimetal.kmsg.sequence"]}`);
-    return { records: recs.length, marks, texts, keys, arrived: arrived.toString() };
+    return { records: recs.length, marks, texts, exits, keys, arrived: arrived.toString() };
   } catch (e) {
     return { decode_error: e.message };
   }
