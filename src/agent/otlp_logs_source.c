@@ -152,7 +152,6 @@ static void after_add(struct am_otlp_logs_source *x, int rc)
 		x->dropped_nomem++;
 		return;
 	}
-	x->records++;
 	if (x->batch.nrecords >= x->max_records)
 		am_otlp_logs_source_flush(x);
 	else if (!x->armed && !am_loop_timer_set(x->timer, x->delay_ns, 0))

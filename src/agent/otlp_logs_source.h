@@ -30,11 +30,10 @@ struct am_otlp_logs_source {
 	bool gzip;
 	uint64_t delay_ns;
 	uint64_t max_records;
-	uint64_t records;	/* taken into a batch */
 	uint64_t payloads;	/* handed to the sender */
 	uint64_t dropped_nomem; /* records no batch could take, or batches not encoded */
-	uint64_t exec_records, kmsg_records;
-	struct am_otlp_config cfg; /* what the running sender was started with */
+	uint64_t exec_records, kmsg_records; /* offered by each source */
+	struct am_otlp_config cfg;	     /* what the running sender was started with */
 	char hostname[256];
 };
 

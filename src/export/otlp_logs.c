@@ -58,7 +58,7 @@ struct build {
 	KeyValue *kvp[MAX_ATTRS];
 	size_t n;
 	char *arena;
-	size_t used, cap;
+	size_t used;
 };
 
 static char *arena_str(struct build *x, const void *data, size_t len)
@@ -196,7 +196,6 @@ static int arena_reserve(struct am_otlp_logs *b, struct build *x, size_t need)
 	}
 	x->arena = b->arena;
 	x->used = 0;
-	x->cap = need;
 	return 0;
 }
 
