@@ -17,6 +17,7 @@
 #include "agent/otlp_logs_source.h"
 #include "agent/profile_source.h"
 #include "agent/push.h"
+#include "agent/remote_write_source.h"
 #include "agent/oom_source.h"
 #include "agent/otel_env.h"
 #include "agent/otlp_metrics_source.h"
@@ -72,6 +73,7 @@ struct agent {
 	/* OTLP logs: execs (exits) and the kernel log, batched onto their sender in PUSH. */
 	struct am_otlp_logs_source logs;
 	struct am_kmsg_source kmsg;
+	struct am_rw_source rw; /* Prometheus remote_write, when remote_write.url is set */
 	struct am_otlp_metrics_source otlp_metrics;
 
 	uint64_t start_ns;
@@ -144,6 +146,14 @@ int am_agent_load_config(const struct am_agent_options *o, struct am_config *out
 	rc = check_outputs(&c, err, errlen);
 	if (rc)
 		return rc;
+	if (c.rw_url[0]) {
+		struct am_rw_settings rw;
+
+		rc = am_rw_settings_build(&c, "check", &rw, err, errlen);
+		am_rw_settings_free(&rw);
+		if (rc)
+			return rc;
+	}
 	if (c.http_enabled && c.http_web_config_file[0]) {
 		struct am_prom_security *sec;
 
@@ -182,13 +192,27 @@ static void write_line(struct agent *a)
 	a->line.oom = 0;
 }
 
-static void metric_line(struct am_strbuf *b, const char *host, const struct am_runner_entry *e)
+/* A collector with thousands of samples (cgroups on a busy node) would make one line of
+ * megabytes, more than a rotated file may hold: its samples are split over lines of about this
+ * size, each a whole line with "part" (from 1) and "last" after the array. */
+#define METRIC_LINE_BYTES (32 * 1024)
+
+/* One line of E's samples from index FROM; returns the index the next part starts at. */
+static size_t metric_line(struct am_strbuf *b, const char *host, const struct am_runner_entry *e,
+			  size_t from, unsigned part)
 {
+	size_t next;
+
 	am_jsonl_begin(b, "metric", host, e->latest.timestamp_ns);
 	am_json_kv_str(b, "collector", e->col->name, false);
 	am_json_key(b, "metrics", false);
-	am_metrics_json_array(&e->latest, b);
+	next = am_metrics_json_array_from(&e->latest, from, METRIC_LINE_BYTES, b);
+	if (from || next < e->latest.n) {
+		am_json_kv_u64(b, "part", part, false);
+		am_json_kv_bool(b, "last", next >= e->latest.n, false);
+	}
 	am_jsonl_end(b);
+	return next;
 }
 
 /* A stats line up to its last field: the caller may add more, then ends it. */
@@ -278,6 +302,7 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	am_push_metrics(&a->push, out);
 	am_otlp_logs_source_metrics(&a->logs, out);
 	am_kmsg_source_metrics(&a->kmsg, out);
+	am_rw_source_metrics(&a->rw, out);
 	if (a->jsonl_on) {
 		am_metric_add(
 		    out,
@@ -304,6 +329,7 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	}
 }
 
+/* The agent's own part of /metrics, for the push exporters. */
 static void own_metrics(void *ctx, struct am_metric_set *out)
 {
 	agent_metrics(ctx, out);
@@ -438,14 +464,18 @@ static void on_collector_timer(void *ctx, uint32_t events, uint64_t expirations)
 	struct timer_ctx *t = ctx;
 	struct agent *a = t->a;
 	struct am_runner_entry *e = &a->runner.entries[t->index];
+	unsigned part;
+	size_t i;
 
 	(void)events;
 	/* Missed ticks (a stalled host) collapse into one collection: rates use real deltas. */
 	(void)expirations;
 	if (am_runner_collect(&a->runner, t->index) || !a->jsonl_on)
 		return;
-	metric_line(&a->line, a->host, e);
-	write_line(a);
+	for (i = 0, part = 1; i < e->latest.n || part == 1; part++) {
+		i = metric_line(&a->line, a->host, e, i, part);
+		write_line(a);
+	}
 }
 
 /* The daemon's stats line: the system collectors' health, then the continuous ones'. */
@@ -659,6 +689,7 @@ static void reload(struct agent *a)
 {
 	struct am_config next;
 	struct am_jsonl w;
+	bool rw_restart;
 	char err[768];
 	int rc;
 
@@ -669,6 +700,11 @@ static void reload(struct agent *a)
 		return;
 	}
 	am_log_init(next.log_level);
+	/* Before the collectors restart: what they collected since the last push goes first. */
+	rw_restart = am_rw_config_changed(&a->cfg, &next);
+	if (rw_restart)
+		am_rw_source_close(&a->rw, &a->loop, &a->push,
+				   (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* The listener moves only when asked, and only once the new one is bound. */
 	if (http_changed(&a->cfg, &next)) {
 		struct am_prom_server old = a->http;
@@ -714,6 +750,10 @@ static void reload(struct agent *a)
 		am_err("reload: OTLP metrics export stopped");
 	if (apply_otlp_logs(a))
 		am_err("reload: OTLP logs export stopped");
+	if (rw_restart && a->cfg.rw_url[0] &&
+	    am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push, &a->runner,
+			       own_metrics, a))
+		am_err("reload: remote_write export stopped");
 	a->reloads_ok++;
 	am_info("configuration reloaded");
 }
@@ -806,6 +846,9 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))
 		goto out;
+	if (a->cfg.rw_url[0] && am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push,
+						   &a->runner, own_metrics, a))
+		goto out;
 	am_info("running as host '%s'", a->host);
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
@@ -815,6 +858,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	am_otlp_metrics_source_export(&a->otlp_metrics);
 	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	/* What the collectors handed over last is queued: delivered within the deadline. */
+	am_rw_source_push(&a->rw);
 	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
 	/* Writes are unbuffered: the last stats line is all there is left to flush. */
 	if (a->jsonl_on)
@@ -824,6 +868,7 @@ out:
 	stop_otlp_logs(a);
 	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	am_push_stop(&a->push, 0);
+	am_rw_source_stop(&a->rw, &a->loop);
 	am_exec_source_free(&a->exec);
 	am_oom_source_free(&a->oom);
 	stop_collectors(a);
@@ -844,7 +889,8 @@ int am_agent_once(const struct am_config *cfg)
 	struct am_jsonl out;
 	struct am_strbuf b = {0};
 	char host[256];
-	size_t i, ok = 0;
+	size_t i, from, ok = 0;
+	unsigned part;
 
 	am_log_init(cfg->log_level);
 	resolve_host(cfg, host, sizeof(host));
@@ -857,9 +903,11 @@ int am_agent_once(const struct am_config *cfg)
 		if (am_runner_collect(&r, i))
 			continue;
 		ok++;
-		metric_line(&b, host, &r.entries[i]);
-		am_jsonl_write(&out, b.data, b.len);
-		am_strbuf_reset(&b);
+		for (from = 0, part = 1; from < r.entries[i].latest.n || part == 1; part++) {
+			from = metric_line(&b, host, &r.entries[i], from, part);
+			am_jsonl_write(&out, b.data, b.len);
+			am_strbuf_reset(&b);
+		}
 	}
 	stats_fields(&b, host, &r, 0, out.errors);
 	am_jsonl_end(&b);

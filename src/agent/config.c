@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "agent/remote_write_config.h"
 #include "agent/otel_env.h"
 #include "agent/yaml_load.h"
 #include "collectors/ebpf/profiler.h"
@@ -80,6 +81,17 @@ static const struct key keys[] = {
     {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
     {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
+    {"remote_write.url", K_URL, F(rw_url), 0, 0},
+    {"remote_write.interval", K_DURATION, F(rw_interval_ms), 1000, DAY_MS},
+    {"remote_write.timeout", K_DURATION, F(rw_timeout_ms), 100, 600000},
+    {"remote_write.queue_bytes", K_SIZE, F(rw_queue_bytes), 65536, 1ull << 32},
+    {"remote_write.headers", K_STR, F(rw_headers), 0, 0},
+    {"remote_write.external_labels", K_STR, F(rw_external_labels), 0, 0},
+    {"remote_write.metadata", K_BOOL, F(rw_metadata), 0, 0},
+    {"remote_write.bearer_token_file", K_FILE, F(rw_bearer_token_file), 0, 0},
+    {"remote_write.tls.ca_file", K_FILE, F(rw_ca_file), 0, 0},
+    {"remote_write.tls.cert_file", K_FILE, F(rw_cert_file), 0, 0},
+    {"remote_write.tls.key_file", K_FILE, F(rw_key_file), 0, 0},
     {"otlp.endpoint", K_URL, F(otlp.endpoint), 0, 0},
     {"otlp.metrics_endpoint", K_URL, F(otlp.metrics_endpoint), 0, 0},
     {"otlp.logs_endpoint", K_URL, F(otlp.logs_endpoint), 0, 0},
@@ -105,9 +117,35 @@ static const struct key keys[] = {
     {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0},
 };
 
+/* Strings whose syntax is checked when they are set: 0 or -EINVAL with the reason in ERR. */
+static const struct {
+	const char *path;
+	int (*check)(const char *v, char *err, size_t errlen);
+} checked[] = {
+    {"remote_write.headers", am_rw_check_headers},
+    {"remote_write.external_labels", am_rw_check_labels},
+};
+
+static int check_syntax(const struct key *k, const char *v, char *err, size_t errlen)
+{
+	char why[400];
+	size_t i;
+
+	for (i = 0; *v && i < sizeof(checked) / sizeof(checked[0]); i++) {
+		if (strcmp(checked[i].path, k->path))
+			continue;
+		if (checked[i].check(v, why, sizeof(why))) {
+			am_yaml_errf(err, errlen, "%s: %s", k->path, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Sections: mappings whose children are keys above (collectors.<name> is checked apart). */
-static const char *const sections[] = {"paths",	   "http", "jsonl",  "collectors", "execsnoop",
-				       "profiler", "oom",  "export", "otlp"};
+static const char *const sections[] = {
+    "paths", "http",   "jsonl", "collectors",	"execsnoop",	   "profiler",
+    "oom",   "export", "otlp",	"remote_write", "remote_write.tls"};
 
 void am_config_defaults(struct am_config *c)
 {
@@ -136,6 +174,9 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
 	c->export_shutdown_timeout_ms = 5000;
+	c->rw_timeout_ms = 10000;
+	c->rw_queue_bytes = 16ull << 20;
+	c->rw_metadata = true;
 	strcpy(c->otlp.compression, "gzip");
 	strcpy(c->otlp.protocol, "http/protobuf");
 	c->otlp.timeout_ms = 10000;
@@ -353,6 +394,8 @@ static int set_value(struct am_config *c, const struct key *k, const char *name,
 			am_yaml_errf(err, errlen, "%s: a path is required", name);
 			return -EINVAL;
 		}
+		if (check_syntax(k, v, err, errlen))
+			return -EINVAL;
 		if (k->kind == K_ADDR && inet_pton(AF_INET, v, &a6) != 1 &&
 		    inet_pton(AF_INET6, v, &a6) != 1) {
 			am_yaml_errf(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", name,

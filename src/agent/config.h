@@ -98,6 +98,18 @@ struct am_config {
 
 	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
 	uint64_t export_shutdown_timeout_ms;
+	/* Prometheus remote_write (docs/export.md); off while rw_url is "" */
+	char rw_url[AM_CONFIG_PATH_MAX];
+	uint64_t rw_interval_ms; /* 0: collectors.interval */
+	uint64_t rw_timeout_ms;
+	uint64_t rw_queue_bytes;
+	char rw_headers[2048];	       /* "Name=value,..." */
+	char rw_external_labels[1024]; /* "name=value,..." over instance and job */
+	bool rw_metadata;	       /* type, help and unit of each family, once a minute */
+	char rw_bearer_token_file[AM_CONFIG_PATH_MAX];
+	char rw_ca_file[AM_CONFIG_PATH_MAX];
+	char rw_cert_file[AM_CONFIG_PATH_MAX];
+	char rw_key_file[AM_CONFIG_PATH_MAX];
 
 	struct am_otlp_config otlp;
 };

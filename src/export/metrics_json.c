@@ -1,20 +1,22 @@
 #include "export/metrics_json.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #include "export/prom_text.h"
 #include "util/json.h"
 
-void am_metrics_json_array(const struct am_metric_set *set, struct am_strbuf *out)
+size_t am_metrics_json_array_from(const struct am_metric_set *set, size_t from, size_t max_bytes,
+				  struct am_strbuf *out)
 {
-	size_t i;
+	size_t i, start = out->len;
 	int j;
 
 	am_strbuf_putc(out, '[');
-	for (i = 0; i < set->n; i++) {
+	for (i = from; i < set->n && (i == from || out->len - start < max_bytes); i++) {
 		const struct am_metric *m = &set->items[i];
 
-		if (i)
+		if (i > from)
 			am_strbuf_putc(out, ',');
 		am_strbuf_putc(out, '{');
 		am_json_kv_str(out, "name", am_metric_name(m), true);
@@ -35,6 +37,12 @@ void am_metrics_json_array(const struct am_metric_set *set, struct am_strbuf *ou
 		am_strbuf_putc(out, '}');
 	}
 	am_strbuf_putc(out, ']');
+	return i;
+}
+
+void am_metrics_json_array(const struct am_metric_set *set, struct am_strbuf *out)
+{
+	am_metrics_json_array_from(set, 0, SIZE_MAX, out);
 }
 
 void am_metrics_json_render(const struct am_metric_set *set, struct am_strbuf *out)

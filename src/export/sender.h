@@ -41,7 +41,10 @@ struct am_sender_config {
 	 * receiver sends one, replaces the backoff of that retry. */
 	uint32_t initial_backoff_ms;
 	uint32_t max_backoff_ms;
-	const char *ca_file;	 /* extra CA bundle (PEM), NULL: the system's */
+	const char *ca_file; /* extra CA bundle (PEM), NULL: the system's */
+	/* The system's CA directory (hashed names), trusted beside CA_FILE; NULL: /etc/ssl/certs.
+	 * Tests point it elsewhere. */
+	const char *ca_dir;
 	const char *client_cert; /* mTLS, PEM; NULL: none */
 	const char *client_key;
 	/* Reads a 2xx answer's body (OTLP partial success): sets *REJECTED items and a message.

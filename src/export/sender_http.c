@@ -17,10 +17,6 @@
 #include "export/sender_retry.h"
 #include "util/clock.h"
 
-/* OpenSSL reads this directory (hashed names) beside CURLOPT_CAINFO, so a CA file adds to the
- * system's trust instead of replacing it. */
-#define SYSTEM_CA_DIR "/etc/ssl/certs"
-
 /* ---- settings ---- */
 
 static int check_file(const struct am_sender *s, const char *setting, const char *path, char *err,
@@ -158,7 +154,9 @@ static int build_headers(struct am_sender *s)
 	struct curl_slist *n;
 	size_t i;
 
-	if (s->cfg.content_type && add_header(h, "Content-Type", s->cfg.content_type))
+	/* Without one, libcurl would label the body a URL-encoded form. */
+	if (add_header(h, "Content-Type",
+		       s->cfg.content_type ? s->cfg.content_type : "application/octet-stream"))
 		return -ENOMEM;
 	if (s->cfg.content_encoding && add_header(h, "Content-Encoding", s->cfg.content_encoding))
 		return -ENOMEM;
@@ -201,9 +199,11 @@ static int set_options(struct am_sender *s)
 	SET(CURLOPT_NOPROGRESS, 0L);
 	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
 	SET(CURLOPT_XFERINFODATA, s);
+	/* CURLOPT_CAINFO replaces libcurl's bundle: with the system's directory (hashed names)
+	 * as CAPATH beside it, OpenSSL trusts both, so a CA file adds to the system's trust. */
 	if (s->cfg.ca_file) {
 		SET(CURLOPT_CAINFO, s->cfg.ca_file);
-		SET(CURLOPT_CAPATH, SYSTEM_CA_DIR);
+		SET(CURLOPT_CAPATH, s->cfg.ca_dir);
 	}
 	if (s->cfg.client_cert) {
 		SET(CURLOPT_SSLCERT, s->cfg.client_cert);
@@ -259,6 +259,14 @@ static void quote_body(const struct am_sender_http *h, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* The receiver's text goes to the log: no line breaks or escapes of its own. */
+static void blank_controls(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 static bool retryable_status(long status)
 {
 	return status == 429 || status == 502 || status == 503 || status == 504;
@@ -272,9 +280,11 @@ static void classify_status(struct am_sender *s, long status, struct am_attempt 
 	if (status >= 200 && status < 300) {
 		a->result = AM_ATTEMPT_OK;
 		/* A cut answer cannot be parsed; the receiver took the payload all the same. */
-		if (s->cfg.parse_response && !s->http.body_cut)
+		if (s->cfg.parse_response && !s->http.body_cut) {
 			s->cfg.parse_response(s->http.body, s->http.body_len, &a->rejected,
 					      a->detail, sizeof(a->detail));
+			blank_controls(a->detail);
+		}
 		return;
 	}
 	quote_body(&s->http, quote, sizeof(quote));
@@ -302,7 +312,8 @@ void am_sender_http_attempt(struct am_sender *s, const struct am_sender_item *it
 	h->body_len = 0;
 	h->body_cut = false;
 	h->errbuf[0] = '\0';
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, it->buf);
+	/* Never NULL: libcurl would then read the body from stdin. */
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, it->buf ? (const char *)it->buf : "");
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)it->len);
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	rc = curl_easy_perform(h->curl);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "export/sender.h"
+#include "util/clock.h"
 
 /* Bytes of a receiver's answer kept: enough for any OTLP partial success and an error text;
  * a longer answer is cut off there (the transfer aborted), never read whole. */
@@ -79,6 +80,18 @@ struct am_sender {
 	struct am_sender_http http;
 	uint32_t rnd;
 };
+
+static inline uint64_t am_sender_now_ns(void)
+{
+	return am_clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Count IT dropped for WHY and free it (already unlinked). Lock held. */
+void am_sender_drop_item(struct am_sender *s, struct am_sender_item *it, enum am_sender_drop why);
+/* Unlink the head of the queue (there is one) and return it. Lock held. */
+struct am_sender_item *am_sender_pop_head(struct am_sender *s);
+/* The sender thread's body. */
+void *am_sender_thread_main(void *arg);
 
 /* Make S's libcurl handle with everything that is the same for every request. Returns 0 or
  * -errno with the setting at fault in ERR. */

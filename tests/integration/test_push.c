@@ -75,6 +75,15 @@ Test(push, remove_flushes_and_frees_one_sender)
 	cr_assert_eq(am_push_add(&p, a), 0);
 	cr_assert_eq(am_push_add(&p, b), 0);
 	submit_n(a, 2, 3);
+	/* No payload at all (an encoder out of memory): counted, not sent. */
+	am_sender_submit(a, NULL, 0, 4);
+	{
+		struct am_sender_stats st;
+
+		am_sender_get_stats(a, &st);
+		cr_assert_eq(st.dropped_items[AM_SENDER_DROP_QUEUE_FULL], 4);
+		cr_assert_eq(st.queued_items, 6);
+	}
 	cr_assert_eq(am_push_remove(&p, a, 100), 6);
 	cr_assert_eq(p.n, 1);
 	cr_assert_eq(p.senders[0], b);

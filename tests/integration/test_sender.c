@@ -5,7 +5,9 @@
  * test checks exact accounting: items the receiver accepted + items counted dropped = items
  * submitted, and the sender's own counts agree. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,10 @@
 #define OPENSSL	 "/usr/bin/openssl"
 #define RECEIVER AM_TEST_SRC_DIR "/tests/tools/fault_receiver.js"
 #define MAX_IDS	 256
+#define OTLP_ROOT_JS                                                                               \
+	AM_TEST_SRC_DIR                                                                            \
+	"/tests/tools/otlp/node_modules/@opentelemetry/otlp-transformer/build/src/"                \
+	"generated/root.js"
 
 struct receiver {
 	pid_t pid;
@@ -43,6 +49,7 @@ struct seen {
 static char *dir;
 static struct receiver rcv;
 static char logpath[512];
+static int saved_stderr = -1;
 
 static void setup(void)
 {
@@ -55,14 +62,23 @@ static void setup(void)
 	rcv.cport = am_http_free_port();
 	cr_assert(rcv.port > 0 && rcv.cport > 0 && rcv.port != rcv.cport);
 	snprintf(rcv.record, sizeof(rcv.record), "%s/record.jsonl", dir);
-	/* The sender's log lines, to check what it said. */
+	/* The sender's log lines, to check what it said; the real stderr is put back at the
+	 * end, for what the sanitizers report at exit. */
 	snprintf(logpath, sizeof(logpath), "%s/log.txt", dir);
+	saved_stderr = dup(2);
+	cr_assert_geq(saved_stderr, 0);
 	cr_assert(freopen(logpath, "w", stderr));
 	setvbuf(stderr, NULL, _IONBF, 0);
 }
 
 static void teardown(void)
 {
+	fflush(stderr);
+	if (saved_stderr >= 0) {
+		dup2(saved_stderr, 2);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
 	am_test_reap(rcv.pid);
 	if (dir)
 		am_test_rmtree(dir);
@@ -486,6 +502,29 @@ Test(sender, hanging_receiver_times_out_and_the_retry_delivers)
 	am_sender_free(s);
 }
 
+Test(sender, an_answer_that_trickles_forever_times_out_and_is_retried)
+{
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	struct am_sender_stats st;
+	struct am_sender *s;
+	struct seen seen;
+
+	c.timeout_ms = 700;
+	receiver_start();
+	receiver_mode("mode=slow&count=1");
+	s = start(&c);
+	submit(s, "slow", 4, 100);
+	wait_settled(s, 4, 20000);
+	check_accounting(s, 4, &seen);
+	/* The receiver took it on the slow attempt already, but its answer never ended. */
+	cr_assert_eq(seen.arrived[0], 2);
+	am_sender_get_stats(s, &st);
+	cr_assert_eq(st.retries, 1);
+	cr_assert_eq(st.sent_items, 4);
+	am_sender_free(s);
+}
+
 Test(sender, full_queue_drops_the_oldest_and_stays_in_bound)
 {
 	char url[128], id[32];
@@ -689,6 +728,9 @@ Test(sender, partial_success_counts_the_rejected_items)
 	struct am_sender *s;
 	struct seen seen;
 
+	if (access(OTLP_ROOT_JS, R_OK))
+		cr_skip_test("skipped: needs npm's @opentelemetry/otlp-transformer "
+			     "(scripts/install-deps.sh installs it)");
 	c.parse_response = parse_partial;
 	receiver_start();
 	receiver_mode("mode=partial&rejected=3&message=too%20old&count=1");
@@ -786,8 +828,11 @@ static void make_certs(void)
 		 "for n in server client; do"
 		 " %s req $K -keyout $n.key -out $n.csr -subj /CN=$n;"
 		 " %s x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1"
-		 " -extfile ext -out $n.crt; done",
-		 dir, OPENSSL, OPENSSL, OPENSSL);
+		 " -extfile ext -out $n.crt; done;"
+		 /* Another CA, and a stand-in for /etc/ssl/certs holding the first. */
+		 "%s req -x509 $K -keyout other.key -out other.crt -days 1 -subj /CN=other-ca;"
+		 "mkdir sys empty; cp ca.crt sys/; %s rehash sys",
+		 dir, OPENSSL, OPENSSL, OPENSSL, OPENSSL, OPENSSL);
 	status = am_test_run(argv, NULL, &err);
 	cr_assert(WIFEXITED(status) && !WEXITSTATUS(status), "openssl: %s",
 		  err.data ? err.data : "");
@@ -837,6 +882,23 @@ Test(sender, https_with_a_ca_file_is_trusted_and_without_it_is_not)
 	cr_assert(log_has("test: https://127.0.0.1", NULL), "the TLS failure was not logged");
 }
 
+Test(sender, a_ca_file_adds_to_the_system_cas_instead_of_replacing_them)
+{
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "https");
+
+	make_certs();
+	rcv.tls = "ca";
+	receiver_start();
+	c.max_elapsed_ms = 500;
+	/* The server's CA only in the "system" directory, an unrelated CA as the file. */
+	c.ca_file = in_dir("other.crt");
+	c.ca_dir = in_dir("empty");
+	cr_assert_not(delivered_once(&c, "neither", 2), "trusted by neither, yet delivered");
+	c.ca_dir = in_dir("sys");
+	cr_assert(delivered_once(&c, "system", 3), "the CA file replaced the system's CAs");
+}
+
 Test(sender, mtls_refuses_a_sender_without_a_client_certificate)
 {
 	char url[128];
@@ -872,4 +934,56 @@ Test(sender, https_negotiates_http2_when_the_receiver_offers_it)
 	am_test_read_file(rcv.record, &rec);
 	cr_assert(strstr(rec.data, "\"http_version\":\"2.0\""), "%s", rec.data);
 	am_strbuf_free(&rec);
+}
+
+/* The signal mask of this process's thread named NAME, from /proc; false when none is. */
+static bool thread_sigblk(const char *name, unsigned long long *mask)
+{
+	struct am_strbuf b = {0};
+	char path[300], comm[32];
+	bool found = false;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	const char *p;
+
+	cr_assert_not_null(d);
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		am_strbuf_reset(&b);
+		if (am_test_read_file(path, &b) || !b.data || sscanf(b.data, "%31s", comm) != 1 ||
+		    strcmp(comm, name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		am_strbuf_reset(&b);
+		cr_assert_eq(am_test_read_file(path, &b), 0);
+		p = strstr(b.data, "SigBlk:");
+		found = p && sscanf(p + 7, "%llx", mask) == 1;
+	}
+	closedir(d);
+	am_strbuf_free(&b);
+	return found;
+}
+
+Test(sender, its_thread_takes_no_signals)
+{
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	unsigned long long mask = 0;
+	struct am_sender *s;
+	sigset_t none;
+
+	/* Created from a thread that blocks nothing: the agent's signalfd needs SIGTERM, SIGINT
+	 * and SIGHUP blocked in every thread, and a closed connection must not be a SIGPIPE. */
+	sigemptyset(&none);
+	cr_assert_eq(pthread_sigmask(SIG_SETMASK, &none, NULL), 0);
+	c.name = "sigtest";
+	s = start(&c);
+	cr_assert(thread_sigblk("am-sigtest", &mask), "no thread named am-sigtest");
+	cr_assert(mask & (1ull << (SIGTERM - 1)), "SIGTERM open in the sender's thread");
+	cr_assert(mask & (1ull << (SIGINT - 1)));
+	cr_assert(mask & (1ull << (SIGHUP - 1)));
+	cr_assert(mask & (1ull << (SIGPIPE - 1)));
+	am_sender_free(s);
 }

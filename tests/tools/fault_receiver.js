@@ -4,7 +4,8 @@
 // test can count exactly which payloads arrived, even across kills and restarts. How they are
 // answered is switched at run time through the plain-HTTP control port:
 //   GET /mode?mode=M[&count=N][&retry_after=S|&retry_after_date=S][&message=T][&rejected=R]
-//     modes: ok, 503, 429, 400, hang (accept and never answer), garbage (200 + random bytes),
+//     modes: ok, 503, 429, 400, hang (accept and never answer), slow (200, then a byte every
+//     100 ms, never finished), garbage (200 + random bytes),
 //     huge (200 + 50 MB streamed), partial (200 + ExportMetricsServiceResponse with
 //     partial_success). COUNT: only the next N data requests, then back to ok.
 //   GET /stats: {"requests": n, "bytes": n, "open": n}
@@ -113,6 +114,13 @@ function answer(req, res, m) {
     case "400":
       res.writeHead(400, { "Content-Type": "text/plain" });
       return res.end(m.message || "bad request");
+    case "slow": {
+      // 200, then a byte every 100 ms, never finished.
+      res.writeHead(200, { "Content-Type": "application/x-protobuf" });
+      const t = setInterval(() => res.write("x"), 100);
+      res.on("close", () => clearInterval(t));
+      return;
+    }
     case "hang":
       hung.push(res); // never answered; closed when the client gives up
       return;
