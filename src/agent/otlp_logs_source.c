@@ -127,6 +127,9 @@ int am_otlp_logs_source_apply(struct am_otlp_logs_source *x, struct am_loop *loo
 	x->gzip = !strcmp(cfg->otlp.compression, "gzip");
 	x->delay_ns = cfg->otlp.logs_delay_ms * 1000000ull;
 	x->max_records = cfg->otlp.logs_batch_size ? cfg->otlp.logs_batch_size : 512;
+	/* A batch bigger than the queue could never be queued: a quarter of it at most, so the
+	 * queue holds a few batches while the receiver is away. */
+	x->max_bytes = cfg->otlp.queue_bytes / 4;
 	am_otlp_signal_url(&cfg->otlp, AM_OTLP_LOGS, url, sizeof(url));
 	am_info("otlp logs: to %s, batches of up to %llu records or %llu ms%s", url,
 		(unsigned long long)x->max_records, (unsigned long long)cfg->otlp.logs_delay_ms,
@@ -152,7 +155,7 @@ static void after_add(struct am_otlp_logs_source *x, int rc)
 		x->dropped_nomem++;
 		return;
 	}
-	if (x->batch.nrecords >= x->max_records)
+	if (x->batch.nrecords >= x->max_records || am_otlp_logs_bytes(&x->batch) >= x->max_bytes)
 		am_otlp_logs_source_flush(x);
 	else if (!x->armed && !am_loop_timer_set(x->timer, x->delay_ns, 0))
 		x->armed = true;

@@ -1,7 +1,8 @@
 /* OTLP logs in the daemon: exec/exit records from execsnoop and kernel log records from
  * /dev/kmsg are packed into one batch as they arrive (nothing is kept unpacked, so nothing is
  * lost between a source and the queue), and the batch goes to the sender when it reaches
- * otlp.logs_batch_size records or otlp.logs_delay after its first record
+ * otlp.logs_batch_size records or a quarter of otlp.queue_bytes, or otlp.logs_delay after its
+ * first record
  * (OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, OTEL_BLRP_SCHEDULE_DELAY), gzip'd when otlp.compression
  * says so. The sender (export/sender.h) queues, retries and counts from there; a record the
  * batch could not take (out of memory) is counted here. */
@@ -30,6 +31,7 @@ struct am_otlp_logs_source {
 	bool gzip;
 	uint64_t delay_ns;
 	uint64_t max_records;
+	uint64_t max_bytes;	/* encoded bytes a batch may reach before it goes */
 	uint64_t payloads;	/* handed to the sender */
 	uint64_t dropped_nomem; /* records no batch could take, or batches not encoded */
 	uint64_t exec_records, kmsg_records; /* offered by each source */
