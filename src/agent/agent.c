@@ -13,6 +13,8 @@
 
 #include "agent/collector_runner.h"
 #include "agent/exec_source.h"
+#include "agent/kmsg_source.h"
+#include "agent/otlp_logs_source.h"
 #include "agent/profile_source.h"
 #include "agent/push.h"
 #include "agent/remote_write_source.h"
@@ -68,6 +70,9 @@ struct agent {
 	struct am_profile_source prof;
 	/* The push exporters' senders (OTLP, remote_write), flushed at shutdown. */
 	struct am_push push;
+	/* OTLP logs: execs (exits) and the kernel log, batched onto their sender in PUSH. */
+	struct am_otlp_logs_source logs;
+	struct am_kmsg_source kmsg;
 	struct am_rw_source rw; /* Prometheus remote_write, when remote_write.url is set */
 	struct am_otlp_metrics_source otlp_metrics;
 
@@ -295,6 +300,8 @@ static void agent_metrics(struct agent *a, struct am_metric_set *out)
 	if (a->cfg.oom_enabled)
 		am_oom_source_metrics(&a->oom, out);
 	am_push_metrics(&a->push, out);
+	am_otlp_logs_source_metrics(&a->logs, out);
+	am_kmsg_source_metrics(&a->kmsg, out);
 	am_rw_source_metrics(&a->rw, out);
 	if (a->jsonl_on) {
 		am_metric_add(
@@ -333,6 +340,39 @@ static int apply_otlp(struct agent *a)
 {
 	return am_otlp_metrics_source_apply(&a->otlp_metrics, &a->loop, &a->push, &a->cfg,
 					    &a->runner, own_metrics, a, AM_VERSION, a->start_ns);
+}
+
+/* OTLP logs follow the configuration at start and at each reload (their sender replaced when
+ * the otlp settings change); process exits are asked of execsnoop when it starts. */
+static int apply_otlp_logs(struct agent *a)
+{
+	bool kmsg;
+	char err[512];
+	int rc;
+
+	rc = am_otlp_logs_source_apply(&a->logs, &a->loop, &a->cfg, AM_VERSION, &a->push, err,
+				       sizeof(err));
+	if (rc)
+		am_err("otlp logs: %s", err);
+	a->exec.logs = &a->logs;
+	if (!a->exec.snoop)
+		a->exec.exits = a->cfg.otlp.logs_exits && am_otlp_logs_source_on(&a->logs);
+	kmsg = a->cfg.otlp.logs_kmsg && am_otlp_logs_source_on(&a->logs);
+	if (a->kmsg.follow && (!kmsg || strcmp(a->kmsg.devfs, a->cfg.devfs)))
+		am_kmsg_source_stop(&a->kmsg);
+	if (kmsg && !a->kmsg.follow &&
+	    am_kmsg_source_start(&a->kmsg, &a->loop, a->cfg.devfs, &a->logs) == 0)
+		am_info("otlp logs: following the kernel log");
+	return rc;
+}
+
+/* After the sources' last records: the partial batch goes to the sender, which the push list
+ * then flushes. */
+static void stop_otlp_logs(struct agent *a)
+{
+	am_kmsg_source_stop(&a->kmsg);
+	a->exec.logs = NULL;
+	am_otlp_logs_source_stop(&a->logs, NULL, 0);
 }
 
 static void render_metrics(void *ctx, struct am_strbuf *out)
@@ -708,6 +748,8 @@ static void reload(struct agent *a)
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))
 		am_err("reload: OTLP metrics export stopped");
+	if (apply_otlp_logs(a))
+		am_err("reload: OTLP logs export stopped");
 	if (rw_restart && a->cfg.rw_url[0] &&
 	    am_rw_source_start(&a->rw, &a->cfg, a->host, &a->loop, &a->push, &a->runner,
 			       own_metrics, a))
@@ -801,6 +843,8 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->jsonl_on = a->cfg.jsonl_path[0] != '\0';
 	if (start_collectors(a))
 		goto out;
+	if (apply_otlp_logs(a))
+		goto out;
 	apply_continuous(a, &a->cfg);
 	if (apply_otlp(a))
 		goto out;
@@ -811,6 +855,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
 	stop_continuous(a);
+	stop_otlp_logs(a);
 	/* The latest collection goes out with the rest of the queue. */
 	am_otlp_metrics_source_export(&a->otlp_metrics);
 	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
@@ -822,6 +867,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 		agent_stats_line(a);
 out:
 	stop_continuous(a);
+	stop_otlp_logs(a);
 	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
 	am_push_stop(&a->push, 0);
 	am_rw_source_stop(&a->rw, &a->loop);

@@ -112,6 +112,12 @@ static const struct key keys[] = {
     {"otlp.logs", K_AUTOBOOL, F(otlp.logs), 0, 0},
     {"otlp.metrics_interval", K_DURATION, F(otlp.metrics_interval_ms), 100, DAY_MS},
     {"otlp.logs_delay", K_DURATION, F(otlp.logs_delay_ms), 1, 10 * 60 * 1000},
+    {"otlp.logs_batch_size", K_UINT, F(otlp.logs_batch_size), 1, 1000000},
+    {"otlp.logs_kmsg", K_BOOL, F(otlp.logs_kmsg), 0, 0},
+    {"otlp.logs_exits", K_BOOL, F(otlp.logs_exits), 0, 0},
+    {"otlp.retry_initial_backoff", K_DURATION, F(otlp.retry_initial_backoff_ms), 1, 600000},
+    {"otlp.retry_max_backoff", K_DURATION, F(otlp.retry_max_backoff_ms), 1, 600000},
+    {"otlp.retry_max_elapsed", K_DURATION, F(otlp.retry_max_elapsed_ms), 1, DAY_MS},
     {"otlp.queue_bytes", K_SIZE, F(otlp.queue_bytes), 64 << 10, 1ull << 32},
     {"otlp.resource_attributes", K_KVLIST, F(otlp.resource_attributes), 0, 0},
     {"otlp.service_name", K_STR, F(otlp.service_name), 0, 0},
@@ -188,7 +194,10 @@ void am_config_defaults(struct am_config *c)
 	c->otlp.logs = -1;
 	c->otlp.metrics_interval_ms = 60000;
 	c->otlp.logs_delay_ms = 1000;
+	c->otlp.logs_batch_size = 512;
+	c->otlp.logs_kmsg = true;
 	c->otlp.queue_bytes = 16ull << 20;
+	c->export_shutdown_timeout_ms = 5000;
 }
 
 /* Put DIR (still its default DEF) under ROOT. */

@@ -34,7 +34,13 @@ struct am_otlp_config {
 	int logs;
 	uint64_t metrics_interval_ms; /* OTEL_METRIC_EXPORT_INTERVAL */
 	uint64_t logs_delay_ms;	      /* OTEL_BLRP_SCHEDULE_DELAY: log records batched this long */
-	uint64_t queue_bytes;	      /* each signal's delivery queue */
+	unsigned logs_batch_size;     /* OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: records per request */
+	bool logs_kmsg;		      /* kernel log records too (/dev/kmsg from its end) */
+	bool logs_exits;	      /* process exits too, beside execs */
+	/* Retries (0: the sender's defaults, 5 s, 30 s and 5 min): first backoff, longest
+	 * backoff, and how long a payload is retried before it is dropped. */
+	uint64_t retry_initial_backoff_ms, retry_max_backoff_ms, retry_max_elapsed_ms;
+	uint64_t queue_bytes;		/* each signal's delivery queue */
 	char resource_attributes[2048]; /* "k=v,..." as OTEL_RESOURCE_ATTRIBUTES */
 	char service_name[256];		/* "" = antimetal-agent */
 };

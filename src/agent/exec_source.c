@@ -11,8 +11,12 @@ static void on_record(const struct am_exec_record *r, void *ctx)
 {
 	struct am_exec_source *x = ctx;
 
-	if (r->kind != AM_EXEC_EVENT)
+	if (x->logs)
+		am_otlp_logs_source_exec(x->logs, r);
+	if (r->kind != AM_EXEC_EVENT) {
+		x->exits_seen++;
 		return;
+	}
 	x->execs++;
 	if (r->ret < 0)
 		x->failed_execs++;
@@ -45,6 +49,7 @@ int am_exec_source_start(struct am_exec_source *x, struct am_loop *loop)
 	o.cb = on_record;
 	o.ctx = x;
 	o.resolve_cgroups = true;
+	o.exits = x->exits;
 	o.btf_path = x->btf_path;
 	err = am_execsnoop_open(&o, &x->snoop);
 	if (err) {

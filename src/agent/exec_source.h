@@ -1,6 +1,7 @@
 /* execsnoop inside the daemon: its buffer fd is one more source of the event loop; every
  * exec becomes a JSON line ({"type":"event","source":"execsnoop",...}) when JSON lines are
- * on, and is always counted for /metrics, with the BPF side's drops. */
+ * on and an OTLP log record when OTLP logs are on (exits too, when asked), and is always
+ * counted for /metrics, with the BPF side's drops. */
 #ifndef ANTIMETAL_AGENT_EXEC_SOURCE_H
 #define ANTIMETAL_AGENT_EXEC_SOURCE_H
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 
 #include "util/loop.h"
+#include "agent/otlp_logs_source.h"
 #include "collectors/ebpf/execsnoop.h"
 #include "records/metric.h"
 #include "export/jsonl.h"
@@ -24,6 +26,10 @@ struct am_exec_source {
 	struct am_strbuf line, event;
 	int start_error;      /* 0, or why it could not start */
 	const char *btf_path; /* external BTF, NULL: native */
+	/* OTLP logs: every exec (and exit, when EXITS) also goes there; NULL: not exported. */
+	struct am_otlp_logs_source *logs;
+	bool exits; /* ask execsnoop for exits too (read at start) */
+	uint64_t exits_seen;
 };
 
 /* Open execsnoop and watch its fd in LOOP. Returns 0 or -errno (logged; the daemon goes on). */

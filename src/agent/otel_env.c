@@ -37,6 +37,7 @@ static const struct {
     {"OTEL_LOGS_EXPORTER", "otlp.logs", C_EXPORTER},
     {"OTEL_METRIC_EXPORT_INTERVAL", "otlp.metrics_interval", C_MS},
     {"OTEL_BLRP_SCHEDULE_DELAY", "otlp.logs_delay", C_MS},
+    {"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "otlp.logs_batch_size", C_ASIS},
     {"OTEL_SDK_DISABLED", NULL, C_DISABLED},
 };
 

@@ -10,7 +10,11 @@
 //     partial_success). COUNT: only the next N data requests, then back to ok.
 //   GET /stats: {"requests": n, "bytes": n, "open": n}
 // Test payloads start with "AMTEST id=<id> items=<n>\n"; other bodies are recorded by size only,
-// and with --save-dir DIR each body is also written whole to DIR/<request number>.bin.
+// except OTLP logs with --decode-logs: /v1/logs bodies are decoded (otlp_logs_decode.js) and
+// the line lists the exec records' marks (an argument "am-mark-...") with their kernel
+// timestamps, a key per record ("keys", equal for a retried record), and the arrival time in
+// ns ("arrived"), for exact accounting and latency.
+// With --save-dir DIR each body is also written whole to DIR/<request number>.bin.
 //
 //   node fault_receiver.js --port P --control-port C --record FILE
 //        [--cert F --key F [--ca F --require-client-cert] [--http2]] [--save-dir DIR]
@@ -28,6 +32,7 @@ function args() {
     const k = process.argv[i];
     if (!k.startsWith("--")) throw new Error("bad argument " + k);
     if (k === "--require-client-cert") a.requireClientCert = true;
+    else if (k === "--decode-logs") a.decodeLogs = true;
     else if (k === "--http2") a.http2 = true;
     else a[k.slice(2).replace(/-(.)/g, (_, c) => c.toUpperCase())] = process.argv[++i];
   }
@@ -48,6 +53,39 @@ function partialBody(rejected, message) {
   return Buffer.from(T.encode(T.create({
     partialSuccess: { rejectedDataPoints: rejected, errorMessage: message },
   })).finish());
+}
+
+function logMarks(req, body) {
+  if (!opt.decodeLogs || !req.url.endsWith("/v1/logs")) return {};
+  const arrived = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+  try {
+    const recs = require(path.join(__dirname, "otlp_logs_decode.js")).decodeLogs(body);
+    const marks = [];
+    for (const r of recs) {
+      const args = r.attributes["process.command_args"];
+      if (r.eventName !== "process.exec" || !Array.isArray(args)) continue;
+      const m = args.find((a) => typeof a === "string" && a.startsWith("am-mark-"));
+      if (m) marks.push([m, r.time]);
+    }
+    // Kernel log records a test wrote itself: body, severity, time and facility.
+    const texts = recs.filter((r) => !r.eventName && typeof r.body === "string" &&
+                                     r.body.includes("am-mark-"))
+      .map((r) => [r.body, r.severity, r.severityText, r.time,
+                   r.attributes["syslog.facility.code"]]);
+    // Exit records of processes a test named "am-mark...": comm, pid, exit code, signal.
+    const exits = recs.filter((r) => r.eventName === "process.exit" &&
+                                     String(r.attributes["antimetal.process.comm"]).startsWith("am-mark"))
+      .map((r) => [r.attributes["antimetal.process.comm"], r.attributes["process.pid"],
+                   r.attributes["process.exit.code"] ?? null,
+                   r.attributes["antimetal.process.exit.signal"] ?? null]);
+    // One key per record, the same on a retry: duplicates are counted once.
+    const keys = recs.map((r) => r.eventName
+      ? `${r.eventName}:${r.attributes["process.pid"]}:${r.time}`
+      : `kmsg:${r.attributes["antimetal.kmsg.sequence"]}`);
+    return { records: recs.length, marks, texts, exits, keys, arrived: arrived.toString() };
+  } catch (e) {
+    return { decode_error: e.message };
+  }
 }
 
 function currentMode() {
@@ -132,6 +170,7 @@ function onData(req, res) {
       content_encoding: req.headers["content-encoding"] || null,
       test_header: req.headers["x-test"] || null,
       http_version: req.httpVersion,
+      ...logMarks(req, body),
       client_cert: req.socket.getPeerCertificate ? !!(req.socket.getPeerCertificate() || {}).subject : false,
     }) + "\n");
     answer(req, res, m);

@@ -51,6 +51,7 @@ Test(otel_env, defaults_export_nothing_until_an_endpoint_is_set)
 	cr_assert_eq(c.otlp.timeout_ms, 10000u);
 	cr_assert_eq(c.otlp.metrics_interval_ms, 60000u);
 	cr_assert_eq(c.otlp.logs_delay_ms, 1000u);
+	cr_assert_eq(c.otlp.logs_batch_size, 512u);
 	url(&c, AM_OTLP_METRICS, "http://localhost:4318/v1/metrics");
 }
 
@@ -70,6 +71,7 @@ Test(otel_env, every_variable_lands_in_its_key)
 			"OTEL_LOGS_EXPORTER=none",
 			"OTEL_METRIC_EXPORT_INTERVAL=15000",
 			"OTEL_BLRP_SCHEDULE_DELAY=200",
+			"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=64",
 			"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
 			"UNRELATED=1",
 			NULL};
@@ -100,6 +102,7 @@ Test(otel_env, every_variable_lands_in_its_key)
 	cr_assert_str_eq(c.otlp.service_name, "edge");
 	cr_assert_eq(c.otlp.metrics_interval_ms, 15000u);
 	cr_assert_eq(c.otlp.logs_delay_ms, 200u);
+	cr_assert_eq(c.otlp.logs_batch_size, 64u);
 	cr_assert_eq(am_otel_kv_parse(c.otlp.headers, &kvs, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(kvs.n, 2u);
 	cr_assert_str_eq(kvs.items[0].key, "api-key");
