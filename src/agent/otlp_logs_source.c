@@ -7,79 +7,9 @@
 
 #include "agent/otel_env.h"
 #include "agent/otel_resource.h"
+#include "agent/otlp_sender.h"
 #include "util/clock.h"
 #include "util/log.h"
-
-/* "Name: value" lines for libcurl from otlp.headers ("k=v,k2=v2", checked when it was set). */
-static int header_lines(const char *spec, char ***out, size_t *n, char *err, size_t errlen)
-{
-	struct am_otel_kvs kvs = {0};
-	char why[256], **lines;
-	size_t i;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	rc = am_otel_kv_parse(spec, &kvs, why, sizeof(why));
-	if (rc) {
-		snprintf(err, errlen, "otlp.headers: %s", why);
-		return rc;
-	}
-	lines = calloc(kvs.n ? kvs.n : 1, sizeof(*lines));
-	for (i = 0; lines && i < kvs.n; i++)
-		if (asprintf(&lines[i], "%s: %s", kvs.items[i].key, kvs.items[i].value) < 0)
-			lines[i] = NULL;
-	for (i = 0; lines && i < kvs.n; i++)
-		if (!lines[i])
-			rc = -ENOMEM;
-	if (lines && !rc) {
-		*out = lines;
-		*n = kvs.n;
-	} else if (lines) {
-		for (i = 0; i < kvs.n; i++)
-			free(lines[i]);
-		free(lines);
-	}
-	am_otel_kvs_free(&kvs);
-	return lines ? rc : -ENOMEM;
-}
-
-static int new_sender(const struct am_otlp_config *o, struct am_sender **out, char *err,
-		      size_t errlen)
-{
-	struct am_sender_config sc = {0};
-	char url[AM_OTLP_URL_MAX + 16], **lines;
-	size_t n, i;
-	int rc;
-
-	if (am_otlp_signal_url(o, AM_OTLP_LOGS, url, sizeof(url))) {
-		snprintf(err, errlen, "otlp.logs_endpoint: the URL is too long");
-		return -ENAMETOOLONG;
-	}
-	rc = header_lines(o->headers, &lines, &n, err, errlen);
-	if (rc)
-		return rc;
-	sc.name = "otlp_logs";
-	sc.url = url;
-	sc.content_type = "application/x-protobuf";
-	sc.content_encoding = strcmp(o->compression, "gzip") ? NULL : "gzip";
-	sc.headers = (const char *const *)lines;
-	sc.nheaders = n;
-	sc.timeout_ms = (uint32_t)o->timeout_ms;
-	sc.queue_max_bytes = (size_t)o->queue_bytes;
-	sc.initial_backoff_ms = (uint32_t)o->retry_initial_backoff_ms;
-	sc.max_backoff_ms = (uint32_t)o->retry_max_backoff_ms;
-	sc.max_elapsed_ms = (uint32_t)o->retry_max_elapsed_ms;
-	sc.ca_file = o->certificate[0] ? o->certificate : NULL;
-	sc.client_cert = o->client_certificate[0] ? o->client_certificate : NULL;
-	sc.client_key = o->client_key[0] ? o->client_key : NULL;
-	sc.parse_response = am_otlp_logs_parse_response;
-	rc = am_sender_new(&sc, out, err, errlen);
-	for (i = 0; i < n; i++)
-		free(lines[i]);
-	free(lines);
-	return rc;
-}
 
 static void on_timer(void *ctx, uint32_t events, uint64_t expirations)
 {
@@ -119,7 +49,8 @@ int am_otlp_logs_source_apply(struct am_otlp_logs_source *x, struct am_loop *loo
 		goto fail;
 	}
 	x->loop = loop;
-	rc = new_sender(&cfg->otlp, &x->sender, err, errlen);
+	rc = am_otlp_sender_new(&cfg->otlp, AM_OTLP_LOGS, "otlp_logs", am_otlp_logs_parse_response,
+				&x->sender, err, errlen);
 	if (!rc)
 		rc = am_push_add(push, x->sender);
 	if (rc)

@@ -8,6 +8,7 @@
 
 #include "agent/otel_env.h"
 #include "agent/otel_resource.h"
+#include "agent/otlp_sender.h"
 #include "export/otlp_metrics.h"
 #include "util/clock.h"
 #include "util/gzip.h"
@@ -75,73 +76,20 @@ static void on_timer(void *ctx, uint32_t events, uint64_t expirations)
 	am_otlp_metrics_source_export(ctx);
 }
 
-/* "Name: value" lines from otlp.headers. */
-static int header_lines(const struct am_otlp_config *o, char ***lines, size_t *n)
-{
-	struct am_otel_kvs kvs;
-	char why[256];
-	size_t i;
-	int rc = am_otel_kv_parse(o->headers, &kvs, why, sizeof(why));
-
-	*lines = NULL;
-	*n = 0;
-	if (rc) {
-		am_err("otlp.headers: %s", why);
-		return rc;
-	}
-	*lines = calloc(kvs.n ? kvs.n : 1, sizeof(**lines));
-	for (i = 0; *lines && i < kvs.n; i++)
-		if (asprintf(&(*lines)[(*n)++], "%s: %s", kvs.items[i].key, kvs.items[i].value) < 0)
-			(*lines)[--(*n)] = NULL, rc = -ENOMEM;
-	if (!*lines)
-		rc = -ENOMEM;
-	am_otel_kvs_free(&kvs);
-	return rc;
-}
-
-static void free_lines(char **lines, size_t n)
-{
-	while (n)
-		free(lines[--n]);
-	free(lines);
-}
-
 static int start_sender(struct am_otlp_metrics_source *s, struct am_push *push,
 			const struct am_otlp_config *o)
 {
-	char url[AM_OTLP_URL_MAX], err[512], **headers;
-	struct am_sender_config c = {0};
-	size_t nheaders;
+	char url[AM_OTLP_URL_MAX + 16], err[512];
 	int rc;
 
-	if (am_otlp_signal_url(o, AM_OTLP_METRICS, url, sizeof(url))) {
-		am_err("otlp metrics: the endpoint URL is too long");
-		return -ENAMETOOLONG;
-	}
-	rc = header_lines(o, &headers, &nheaders);
-	if (rc) {
-		free_lines(headers, nheaders);
-		return rc;
-	}
-	c.name = "otlp_metrics";
-	c.url = url;
-	c.content_type = "application/x-protobuf";
-	c.content_encoding = s->gzip ? "gzip" : NULL;
-	c.headers = (const char *const *)headers;
-	c.nheaders = nheaders;
-	c.timeout_ms = (uint32_t)o->timeout_ms;
-	c.queue_max_bytes = (size_t)o->queue_bytes;
-	c.ca_file = o->certificate[0] ? o->certificate : NULL;
-	c.client_cert = o->client_certificate[0] ? o->client_certificate : NULL;
-	c.client_key = o->client_key[0] ? o->client_key : NULL;
-	c.parse_response = am_otlp_metrics_parse_response;
-	rc = am_sender_new(&c, &s->sender, err, sizeof(err));
-	free_lines(headers, nheaders);
+	rc = am_otlp_sender_new(o, AM_OTLP_METRICS, "otlp_metrics", am_otlp_metrics_parse_response,
+				&s->sender, err, sizeof(err));
 	if (rc) {
 		am_err("otlp metrics: %s", err);
 		s->sender = NULL;
 		return rc;
 	}
+	am_otlp_signal_url(o, AM_OTLP_METRICS, url, sizeof(url));
 	rc = am_push_add(push, s->sender);
 	if (rc)
 		s->sender = NULL;
