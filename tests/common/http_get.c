@@ -175,6 +175,20 @@ void am_http_response_free(struct am_http_response *r)
 	am_strbuf_free(&r->body);
 }
 
+bool am_http_wait_ok(int port, const char *path, int timeout_ms, struct am_http_response *r)
+{
+	long long deadline = am_test_now_ms() + timeout_ms;
+
+	for (;;) {
+		if (!am_http_get("127.0.0.1", port, path, 5000, r) && r->status == 200)
+			return true;
+		am_http_response_free(r);
+		if (am_test_now_ms() > deadline)
+			return false;
+		am_test_sleep_ms(100); /* the retry period of a wait for the server, not a guess */
+	}
+}
+
 void am_http_urlencode(struct am_strbuf *out, const char *s)
 {
 	for (; *s; s++) {

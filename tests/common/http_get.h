@@ -3,6 +3,8 @@
 #ifndef ANTIMETAL_TESTS_HTTP_GET_H
 #define ANTIMETAL_TESTS_HTTP_GET_H
 
+#include <stdbool.h>
+
 #include "util/strbuf.h"
 
 struct am_http_response {
@@ -15,6 +17,9 @@ struct am_http_response {
  * Gives up after TIMEOUT_MS in all. Returns 0 or -errno; free R with am_http_response_free. */
 int am_http_get(const char *host, int port, const char *path, int timeout_ms,
 		struct am_http_response *r);
+/* GET PATH from 127.0.0.1:PORT until it answers 200, for up to TIMEOUT_MS (a server starting):
+ * true with R holding that answer (free it), false with R freed. */
+bool am_http_wait_ok(int port, const char *path, int timeout_ms, struct am_http_response *r);
 /* As am_http_get, adding EXTRA_HEADERS (NULL, or "Name: value\r\n" lines) to the request. */
 int am_http_get_with(const char *host, int port, const char *path, const char *extra_headers,
 		     int timeout_ms, struct am_http_response *r);

@@ -194,6 +194,40 @@ void am_test_reap(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+void am_test_reap_all(pid_t *pids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		am_test_reap(pids[i]);
+		pids[i] = -1;
+	}
+}
+
+pid_t am_test_spawn_log(char *const argv[], const char *dir, const char *name)
+{
+	char log[512];
+	struct am_test_spawn_opts o = {.out = log, .err = log};
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+	pid = am_test_spawn_opts(argv, &o);
+	cr_assert_gt(pid, 0, "cannot start %s", argv[0]);
+	return pid;
+}
+
+const char *am_test_log_of(const char *dir, const char *name, struct am_strbuf *b)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s.log", dir, name);
+	am_strbuf_reset(b);
+	am_test_read_file(path, b);
+	if (!b->data)
+		am_strbuf_puts(b, "");
+	return b->data;
+}
+
 static bool exited(pid_t pid)
 {
 	siginfo_t info;

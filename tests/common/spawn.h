@@ -26,6 +26,13 @@ pid_t am_test_spawn_opts(char *const argv[], const struct am_test_spawn_opts *o)
 /* am_test_spawn_opts with stdout and stderr to DIR/out.txt and DIR/err.txt. */
 pid_t am_test_spawn(char *const argv[], const char *dir);
 
+/* am_test_spawn_opts with stdout and stderr to DIR/NAME.log, asserting it started: for the
+ * servers a test runs (the agent, Prometheus, node_exporter), whose log explains a failure. */
+pid_t am_test_spawn_log(char *const argv[], const char *dir, const char *name);
+
+/* The text of DIR/NAME.log (as am_test_spawn_log writes it) in B; "" when there is none. */
+const char *am_test_log_of(const char *dir, const char *name, struct am_strbuf *b);
+
 /* Fork and exec ARGV with stdout to /dev/null, asserting it started; returns after the exec. */
 pid_t am_test_start_quiet(char *const argv[]);
 
@@ -38,6 +45,9 @@ void am_test_wait_zombie(pid_t pid);
 
 /* SIGKILL PID and reap it; a PID <= 0 is ignored. */
 void am_test_reap(pid_t pid);
+
+/* am_test_reap each of the N PIDS, then set it to -1. */
+void am_test_reap_all(pid_t *pids, int n);
 
 /* Wait up to TIMEOUT_MS for file PATH to contain NEEDLE. Gives up early, returning false,
  * when ALIVE (a child, if > 0) exits: it will write nothing more. */

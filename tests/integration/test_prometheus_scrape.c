@@ -46,54 +46,9 @@ static void setup(void)
 /* Runs after the body whatever happened in it: every server started is killed and reaped. */
 static void teardown(void)
 {
-	int i;
-
-	for (i = 0; i < NPROCS; i++) {
-		am_test_reap(pids[i]);
-		pids[i] = -1;
-	}
+	am_test_reap_all(pids, NPROCS);
 	am_test_rmtree(dir);
 	free(dir);
-}
-
-/* Start ARGV with output to DIR/NAME.log; it is killed with the test process if that dies. */
-static pid_t spawn(char *const argv[], const char *name)
-{
-	char log[512];
-	struct am_test_spawn_opts o = {.out = log, .err = log};
-	pid_t pid;
-
-	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
-	pid = am_test_spawn_opts(argv, &o);
-	cr_assert_gt(pid, 0, "cannot start %s", argv[0]);
-	return pid;
-}
-
-static const char *log_of(const char *name, struct am_strbuf *b)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s.log", dir, name);
-	am_strbuf_reset(b);
-	am_test_read_file(path, b);
-	if (!b->data)
-		am_strbuf_puts(b, "");
-	return b->data;
-}
-
-/* GET PORT/PATH until 200 within TIMEOUT_MS; R holds the answer on success. */
-static bool wait_get(int port, const char *path, int timeout_ms, struct am_http_response *r)
-{
-	long long deadline = am_test_now_ms() + timeout_ms;
-
-	for (;;) {
-		if (!am_http_get("127.0.0.1", port, path, 5000, r) && r->status == 200)
-			return true;
-		am_http_response_free(r);
-		if (am_test_now_ms() > deadline)
-			return false;
-		am_test_sleep_ms(100); /* the retry period of a wait for the server, not a guess */
-	}
 }
 
 static void get_ok(int port, const char *path, struct am_http_response *r)
@@ -341,16 +296,17 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 			 aport, nport);
 	cr_assert_eq(am_test_write_file(pcfg, text.data, text.len), 0);
 
-	pids[AGENT_P] = spawn(agent_argv, "agent");
-	pids[NODE_P] = spawn(node_argv, "node_exporter");
-	cr_assert(wait_get(aport, "/healthz", 15000, &r), "agent down: %s", log_of("agent", &logb));
+	pids[AGENT_P] = am_test_spawn_log(agent_argv, dir, "agent");
+	pids[NODE_P] = am_test_spawn_log(node_argv, dir, "node_exporter");
+	cr_assert(am_http_wait_ok(aport, "/healthz", 15000, &r), "agent down: %s",
+		  am_test_log_of(dir, "agent", &logb));
 	am_http_response_free(&r);
-	cr_assert(wait_get(nport, "/metrics", 15000, &r), "node_exporter down: %s",
-		  log_of("node_exporter", &logb));
+	cr_assert(am_http_wait_ok(nport, "/metrics", 15000, &r), "node_exporter down: %s",
+		  am_test_log_of(dir, "node_exporter", &logb));
 	am_http_response_free(&r);
-	pids[PROM_P] = spawn(prom_argv, "prometheus");
-	cr_assert(wait_get(pport, "/-/ready", 30000, &r), "prometheus not ready: %s",
-		  log_of("prometheus", &logb));
+	pids[PROM_P] = am_test_spawn_log(prom_argv, dir, "prometheus");
+	cr_assert(am_http_wait_ok(pport, "/-/ready", 30000, &r), "prometheus not ready: %s",
+		  am_test_log_of(dir, "prometheus", &logb));
 	am_http_response_free(&r);
 
 	/* 1. Prometheus scraped the agent: the target is up. */
@@ -359,7 +315,7 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 	       !(prom_query(pport, "up{job=\"antimetal\"}", &up) && up == 1))
 		am_test_sleep_ms(250); /* until Prometheus has scraped it: polled, not guessed */
 	cr_assert_eq(up, 1, "the agent's target never came up; prometheus log:\n%s",
-		     log_of("prometheus", &logb));
+		     am_test_log_of(dir, "prometheus", &logb));
 	deadline = am_test_now_ms() + 30000;
 	up = 0;
 	while (am_test_now_ms() < deadline &&
@@ -496,8 +452,9 @@ Test(prometheus, promtool_finds_nothing_to_fix, .init = setup, .fini = teardown,
 	if (access("/usr/bin/promtool", X_OK))
 		cr_skip_test("skipped: needs promtool (Debian's prometheus package)");
 	snprintf(listen_a, sizeof(listen_a), "127.0.0.1:%d", aport);
-	pids[AGENT_P] = spawn(agent_argv, "agent");
-	cr_assert(wait_get(aport, "/healthz", 15000, &r), "agent down: %s", log_of("agent", &logb));
+	pids[AGENT_P] = am_test_spawn_log(agent_argv, dir, "agent");
+	cr_assert(am_http_wait_ok(aport, "/healthz", 15000, &r), "agent down: %s",
+		  am_test_log_of(dir, "agent", &logb));
 	am_http_response_free(&r);
 	/* Two collections, so rate metrics (from deltas) are in the exposition too. */
 	deadline = am_test_now_ms() + 10000;
@@ -631,12 +588,13 @@ Test(prometheus, node_mixin_and_dashboard_queries_return_data, .init = setup, .f
 			 "      - targets: ['127.0.0.1:%d']\n",
 			 aport);
 	cr_assert_eq(am_test_write_file(pcfg, text.data, text.len), 0);
-	pids[AGENT_P] = spawn(agent_argv, "agent");
-	cr_assert(wait_get(aport, "/healthz", 15000, &r), "agent down: %s", log_of("agent", &logb));
+	pids[AGENT_P] = am_test_spawn_log(agent_argv, dir, "agent");
+	cr_assert(am_http_wait_ok(aport, "/healthz", 15000, &r), "agent down: %s",
+		  am_test_log_of(dir, "agent", &logb));
 	am_http_response_free(&r);
-	pids[PROM_P] = spawn(prom_argv, "prometheus");
-	cr_assert(wait_get(pport, "/-/ready", 30000, &r), "prometheus not ready: %s",
-		  log_of("prometheus", &logb));
+	pids[PROM_P] = am_test_spawn_log(prom_argv, dir, "prometheus");
+	cr_assert(am_http_wait_ok(pport, "/-/ready", 30000, &r), "prometheus not ready: %s",
+		  am_test_log_of(dir, "prometheus", &logb));
 	am_http_response_free(&r);
 	deadline = am_test_now_ms() + 30000;
 	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"node\"}", &up) && up))

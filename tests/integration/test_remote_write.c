@@ -40,52 +40,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	int i;
-
-	for (i = 0; i < NPROCS; i++) {
-		am_test_reap(pids[i]);
-		pids[i] = -1;
-	}
+	am_test_reap_all(pids, NPROCS);
 	am_test_rmtree(dir);
 	free(dir);
-}
-
-static pid_t spawn(char *const argv[], const char *name)
-{
-	char log[512];
-	struct am_test_spawn_opts o = {.out = log, .err = log};
-	pid_t pid;
-
-	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
-	pid = am_test_spawn_opts(argv, &o);
-	cr_assert_gt(pid, 0, "cannot start %s", argv[0]);
-	return pid;
-}
-
-static const char *log_of(const char *name, struct am_strbuf *b)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s.log", dir, name);
-	am_strbuf_reset(b);
-	am_test_read_file(path, b);
-	if (!b->data)
-		am_strbuf_puts(b, "");
-	return b->data;
-}
-
-static bool wait_get(int port, const char *path, int timeout_ms, struct am_http_response *r)
-{
-	long long deadline = am_test_now_ms() + timeout_ms;
-
-	for (;;) {
-		if (!am_http_get("127.0.0.1", port, path, 5000, r) && r->status == 200)
-			return true;
-		am_http_response_free(r);
-		if (am_test_now_ms() > deadline)
-			return false;
-		am_test_sleep_ms(100); /* the retry period of a wait for the server, not a guess */
-	}
 }
 
 /* GET /api/v1/query for QUERY into R (status 200 asserted). */
@@ -173,7 +130,7 @@ static void start_agent(const struct receiver *rx, int aport)
 			 rx->url);
 	cr_assert_eq(am_test_write_file(cfg, text.data, text.len), 0);
 	am_strbuf_free(&text);
-	pids[AGENT_P] = spawn(argv, "agent");
+	pids[AGENT_P] = am_test_spawn_log(argv, dir, "agent");
 }
 
 /* Until the receiver holds a push encoded after /metrics showed PUSHES pushes. */
@@ -191,7 +148,7 @@ static void wait_push(const struct receiver *rx, double pushes)
 		am_test_sleep_ms(200); /* polled: the loop ends on the receiver's answer */
 	}
 	cr_assert_fail("%s holds no push after %g (last %g); agent log:\n%s", rx->name, pushes, v,
-		       log_of("agent", &logb));
+		       am_test_log_of(dir, "agent", &logb));
 }
 
 static void compare(const struct receiver *rx, const char *metrics)
@@ -227,10 +184,11 @@ static void push_and_compare(const struct receiver *rx)
 
 	cr_assert_gt(aport, 0);
 	start_agent(rx, aport);
-	cr_assert(wait_get(aport, "/healthz", 15000, &h), "agent down: %s", log_of("agent", &logb));
+	cr_assert(am_http_wait_ok(aport, "/healthz", 15000, &h), "agent down: %s",
+		  am_test_log_of(dir, "agent", &logb));
 	am_http_response_free(&h);
 	wait_push(rx, 1);
-	cr_assert(wait_get(aport, "/metrics", 5000, &m));
+	cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m));
 	wait_push(rx, expo_value(m.body.data, "antimetal_remote_write_pushes_total"));
 	compare(rx, m.body.data);
 
@@ -241,17 +199,19 @@ static void push_and_compare(const struct receiver *rx)
 	am_http_response_free(&m);
 
 	/* Every push delivered, nothing dropped, and SIGTERM ends the agent cleanly. */
-	cr_assert(wait_get(aport, "/metrics", 5000, &m));
+	cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m));
 	cr_assert_eq(strstr(m.body.data, "antimetal_export_dropped_items_total{exporter="
 					 "\"remote_write\",reason=\"permanent\"} 0\n") != NULL,
-		     1, "the receiver refused some pushes:\n%s", log_of("agent", &logb));
+		     1, "the receiver refused some pushes:\n%s",
+		     am_test_log_of(dir, "agent", &logb));
 	am_http_response_free(&m);
 	kill(pids[AGENT_P], SIGTERM);
 	cr_assert_eq(am_test_wait_exit(pids[AGENT_P], 15000, &st), 0, "no exit after SIGTERM");
 	pids[AGENT_P] = -1;
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "agent exit status %d: %s", st,
-		  log_of("agent", &logb));
-	cr_assert_null(strstr(log_of("agent", &logb), "remote_write: cannot"), "%s", logb.data);
+		  am_test_log_of(dir, "agent", &logb));
+	cr_assert_null(strstr(am_test_log_of(dir, "agent", &logb), "remote_write: cannot"), "%s",
+		       logb.data);
 	am_strbuf_free(&logb);
 }
 
@@ -279,15 +239,15 @@ Test(remote_write, victoria_metrics_stores_what_metrics_serves, .init = setup, .
 	snprintf(listen, sizeof(listen), "-httpListenAddr=127.0.0.1:%d", rx.port);
 	snprintf(data, sizeof(data), "-storageDataPath=%s/vm", dir);
 	snprintf(rx.url, sizeof(rx.url), "http://127.0.0.1:%d/api/v1/write", rx.port);
-	pids[RECV_P] = spawn(argv, "victoria-metrics");
-	cr_assert(wait_get(rx.port, "/health", 20000, &r), "victoria-metrics down: %s",
-		  log_of("victoria-metrics", &logb));
+	pids[RECV_P] = am_test_spawn_log(argv, dir, "victoria-metrics");
+	cr_assert(am_http_wait_ok(rx.port, "/health", 20000, &r), "victoria-metrics down: %s",
+		  am_test_log_of(dir, "victoria-metrics", &logb));
 	am_http_response_free(&r);
 	push_and_compare(&rx);
 
 	/* The raw samples: one collection, stored once (later pushes do not repeat it), with
 	 * a collection time in the past minute. */
-	cr_assert(wait_get(
+	cr_assert(am_http_wait_ok(
 	    rx.port,
 	    "/api/v1/export?match%5B%5D=node_memory_MemTotal_bytes%7Binstance%3D%22" HOST "%22%7D",
 	    5000, &r));
@@ -328,9 +288,9 @@ Test(remote_write, prometheus_stores_what_metrics_serves, .init = setup, .fini =
 	snprintf(cfg_flag, sizeof(cfg_flag), "--config.file=%s", cfg);
 	cr_assert_eq(am_test_write_file(cfg, yml, sizeof(yml) - 1), 0);
 	snprintf(rx.url, sizeof(rx.url), "http://127.0.0.1:%d/api/v1/write", rx.port);
-	pids[RECV_P] = spawn(argv, "prometheus");
-	cr_assert(wait_get(rx.port, "/-/ready", 30000, &r), "prometheus not ready: %s",
-		  log_of("prometheus", &logb));
+	pids[RECV_P] = am_test_spawn_log(argv, dir, "prometheus");
+	cr_assert(am_http_wait_ok(rx.port, "/-/ready", 30000, &r), "prometheus not ready: %s",
+		  am_test_log_of(dir, "prometheus", &logb));
 	am_http_response_free(&r);
 	push_and_compare(&rx);
 	am_strbuf_free(&logb);
@@ -411,8 +371,9 @@ Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collecti
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", aport);
 	cr_assert_eq(am_test_write_file(token, "s3cret\n", 7), 0);
 	cr_assert_eq(mkdir(rec, 0700), 0);
-	pids[RECV_P] = spawn(rargv, "recorder");
-	cr_assert(wait_get(port, "/", 15000, &r), "recorder down: %s", log_of("recorder", &logb));
+	pids[RECV_P] = am_test_spawn_log(rargv, dir, "recorder");
+	cr_assert(am_http_wait_ok(port, "/", 15000, &r), "recorder down: %s",
+		  am_test_log_of(dir, "recorder", &logb));
 	am_http_response_free(&r);
 	am_strbuf_printf(&text,
 			 "hostname: " HOST "\n"
@@ -424,7 +385,7 @@ Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collecti
 			 "  bearer_token_file: %s\n",
 			 port, token);
 	cr_assert_eq(am_test_write_file(cfg, text.data, text.len), 0);
-	pids[AGENT_P] = spawn(aargv, "agent");
+	pids[AGENT_P] = am_test_spawn_log(aargv, dir, "agent");
 
 	r0 = recorded(0, &h);
 	cr_assert_not_null(strstr(h.data, "Content-Type: application/x-protobuf\n"), "%s", h.data);
@@ -474,8 +435,9 @@ static int start_recorder_on(int port, const char *sub, int slot)
 	snprintf(rec, sizeof(rec), "%s/%s", dir, sub);
 	snprintf(name, sizeof(name), "recorder-%s", sub);
 	cr_assert_eq(mkdir(rec, 0700), 0);
-	pids[slot] = spawn(argv, name);
-	cr_assert(wait_get(port, "/", 15000, &r), "recorder down: %s", log_of(name, &logb));
+	pids[slot] = am_test_spawn_log(argv, dir, name);
+	cr_assert(am_http_wait_ok(port, "/", 15000, &r), "recorder down: %s",
+		  am_test_log_of(dir, name, &logb));
 	am_http_response_free(&r);
 	am_strbuf_free(&logb);
 	return port;
@@ -523,7 +485,7 @@ Test(remote_write, a_reload_moves_the_push_to_the_new_url_and_labels, .init = se
 	snprintf(cfg, sizeof(cfg), "%s/agent.yaml", dir);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", aport);
 	write_config(cfg, pa, "phase=1");
-	pids[AGENT_P] = spawn(aargv, "agent");
+	pids[AGENT_P] = am_test_spawn_log(aargv, dir, "agent");
 	r = recorded_in("a", 0, &h);
 	cr_assert_str_eq(label(r->timeseries[0], "phase"), "1");
 	prometheus__write_request__free_unpacked(r, NULL);
@@ -562,11 +524,11 @@ Test(remote_write, a_collection_pushed_while_the_receiver_is_down_arrives_later,
 	snprintf(cfg, sizeof(cfg), "%s/agent.yaml", dir);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", aport);
 	write_config(cfg, port, "");
-	pids[AGENT_P] = spawn(aargv, "agent");
+	pids[AGENT_P] = am_test_spawn_log(aargv, dir, "agent");
 	/* Until a push has failed: the sender counts a retry. */
 	deadline = am_test_now_ms() + 15000;
 	for (;;) {
-		cr_assert(wait_get(aport, "/metrics", 5000, &m));
+		cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m));
 		if (!strstr(m.body.data,
 			    "antimetal_export_retries_total{exporter=\"remote_write\"} 0\n") &&
 		    strstr(m.body.data,
