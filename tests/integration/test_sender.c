@@ -410,6 +410,25 @@ Test(sender, receiver_killed_and_restarted_mid_run)
 	am_sender_free(s);
 }
 
+/* The course most fault tests share: the receiver in MODE, one payload of ITEMS items named ID
+ * through a sender made from C, settled and accounted; SEEN and ST get the receiver's and the
+ * sender's accounts. Returns the sender for the caller to free. */
+static struct am_sender *deliver_one(const struct am_sender_config *c, const char *mode,
+				     const char *id, uint64_t items, struct seen *seen,
+				     struct am_sender_stats *st)
+{
+	struct am_sender *s;
+
+	receiver_start();
+	receiver_mode(mode);
+	s = start(c);
+	submit(s, id, items, 100);
+	wait_settled(s, items, 20000);
+	check_accounting(s, items, seen);
+	am_sender_get_stats(s, st);
+	return s;
+}
+
 static void retry_after_honoured(const char *mode, long long min_wait_ms)
 {
 	char url[128];
@@ -418,19 +437,13 @@ static void retry_after_honoured(const char *mode, long long min_wait_ms)
 	struct am_sender *s;
 	struct seen seen;
 
-	receiver_start();
-	receiver_mode(mode);
-	s = start(&c);
-	submit(s, "r1", 7, 100);
-	wait_settled(s, 7, 20000);
-	check_accounting(s, 7, &seen);
+	s = deliver_one(&c, mode, "r1", 7, &seen, &st);
 	cr_assert_eq(seen.n, 1);
 	cr_assert_eq(seen.arrived[0], 2, "a refusal, then one retry");
 	/* The backoff alone would have retried after 25-200 ms. */
 	cr_assert_geq(seen.last_ms[0] - seen.first_ms[0], min_wait_ms,
 		      "retried %lld ms after the refusal, before Retry-After",
 		      seen.last_ms[0] - seen.first_ms[0]);
-	am_sender_get_stats(s, &st);
 	cr_assert_eq(st.retries, 1);
 	cr_assert_eq(st.sent_items, 7);
 	am_sender_free(s);
@@ -511,15 +524,9 @@ Test(sender, an_answer_that_trickles_forever_times_out_and_is_retried)
 	struct seen seen;
 
 	c.timeout_ms = 700;
-	receiver_start();
-	receiver_mode("mode=slow&count=1");
-	s = start(&c);
-	submit(s, "slow", 4, 100);
-	wait_settled(s, 4, 20000);
-	check_accounting(s, 4, &seen);
+	s = deliver_one(&c, "mode=slow&count=1", "slow", 4, &seen, &st);
 	/* The receiver took it on the slow attempt already, but its answer never ended. */
 	cr_assert_eq(seen.arrived[0], 2);
-	am_sender_get_stats(s, &st);
 	cr_assert_eq(st.retries, 1);
 	cr_assert_eq(st.sent_items, 4);
 	am_sender_free(s);
@@ -688,13 +695,7 @@ Test(sender, retries_give_up_after_max_elapsed)
 	struct seen seen;
 
 	c.max_elapsed_ms = 600;
-	receiver_start();
-	receiver_mode("mode=503");
-	s = start(&c);
-	submit(s, "g1", 6, 100);
-	wait_settled(s, 6, 20000);
-	check_accounting(s, 6, &seen);
-	am_sender_get_stats(s, &st);
+	s = deliver_one(&c, "mode=503", "g1", 6, &seen, &st);
 	cr_assert_eq(st.dropped_items[AM_SENDER_DROP_RETRIES], 6);
 	cr_assert_geq(st.retries, 2);
 	cr_assert(log_has("giving up a payload of 6 items", NULL));
