@@ -207,12 +207,15 @@ run:
 	$(MAKE) all
 	$(AGENT) run
 
-# Benchmark programs (bench/*.c) link the library and the tests' ptrace stack sampler.
+# Benchmark programs (bench/*.c) link the library, their shared helpers (bench/common) and the
+# tests' ptrace stack sampler.
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
-$(BENCH_BINS): $(BUILD)/bench/%: bench/%.c $(LIB) $(BUILD)/obj/tests/common/ptrace_stack.o
+BENCH_COMMON := $(wildcard bench/common/*.c)
+$(BENCH_BINS): $(BUILD)/bench/%: bench/%.c $(BENCH_COMMON) $(wildcard bench/common/*.h) $(LIB) \
+		$(BUILD)/obj/tests/common/ptrace_stack.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(AM_CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) $< \
-		$(BUILD)/obj/tests/common/ptrace_stack.o $(LIB) $(LDLIBS) -o $@
+		$(BENCH_COMMON) $(BUILD)/obj/tests/common/ptrace_stack.o $(LIB) $(LDLIBS) -o $@
 
 bench: $(AGENT) $(WORKLOADS) $(BENCH_BINS)
 	bench/run.sh

@@ -181,7 +181,7 @@ echo
 # The encoding alone, in one process: no network, no receiver, less noise from other jobs.
 mkdir -p build/bench
 # shellcheck disable=SC2046
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc -Ibuild/gen bench/rw_encode.c build/libantimetal.a \
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc -Ibuild/gen bench/rw_encode.c bench/common/encode_bench.c build/libantimetal.a \
 	$(pkg-config --libs libbpf libelf zlib libdw libprotobuf-c libmicrohttpd yaml-0.1 gnutls \
 		libcrypt libcurl) -liberty -lsnappy -lpthread -lm -o build/bench/rw_encode &&
 	echo "remote_write encoding of one collection beside its /metrics rendering, in-process:" &&
