@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "testutil.h"
 
 #define AGENT  AM_TEST_BUILD_DIR "/antimetal-agent"
@@ -25,20 +26,12 @@ static void compare(const char *sysfs)
 			(char *)sysfs,
 			AM_TEST_SRC_DIR "/tests/fixtures/proc/real",
 			NULL};
-	struct am_strbuf out = {0}, err = {0};
-	int st;
+	struct am_strbuf out = {0};
+	int st = am_test_node_exporter_compare(argv, &out);
 
-	if (access("/usr/bin/prometheus-node-exporter", X_OK))
-		cr_skip_test(
-		    "skipped: needs prometheus-node-exporter (Debian package of that name)");
-	if (access("/usr/bin/python3", X_OK))
-		cr_skip_test("skipped: needs python3");
-	st = am_test_run(argv, &out, &err);
-	fprintf(stderr, "%s%s", out.data ? out.data : "", err.data ? err.data : "");
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "hwmon differs from node_exporter's on %s",
 		  sysfs);
 	am_strbuf_free(&out);
-	am_strbuf_free(&err);
 }
 
 Test(hwmon_compat, every_series_of_the_hwmon_fixture_equals_node_exporters, .timeout = 60)
