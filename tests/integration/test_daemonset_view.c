@@ -117,20 +117,10 @@ static int get(int port, const char *path, struct am_http_response *r)
 
 static bool file_has(const char *name, const char *needle, int timeout_ms)
 {
-	struct am_strbuf b = {0};
 	char path[512];
-	long long end = am_test_now_ms() + timeout_ms;
-	bool found = false;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	while (!found && am_test_now_ms() < end) {
-		am_strbuf_reset(&b);
-		found = !am_test_read_file(path, &b) && b.data && strstr(b.data, needle);
-		if (!found)
-			am_test_sleep_ms(100);
-	}
-	am_strbuf_free(&b);
-	return found;
+	return am_test_wait_file_text(path, needle, timeout_ms, 0);
 }
 
 static double sample(const char *text, const char *series)

@@ -166,22 +166,6 @@ Test(otlp_logs_kmsg, follower_from_the_start_and_after_a_sequence_number)
 
 /* ---- end to end: the daemon, a receiver, the decoder ---- */
 
-static bool wait_text(const char *path, const char *needle, int ms)
-{
-	long long end = am_test_now_ms() + ms;
-	struct am_strbuf b = {0};
-	bool found = false;
-
-	while (!found && am_test_now_ms() < end) {
-		am_strbuf_reset(&b);
-		found = !am_test_read_file(path, &b) && b.data && strstr(b.data, needle);
-		if (!found)
-			am_test_sleep_ms(100);
-	}
-	am_strbuf_free(&b);
-	return found;
-}
-
 Test(otlp_logs_kmsg, daemon_sends_kernel_log_records_with_mapped_severities, .timeout = 90)
 {
 	static const int want[8] = {21, 19, 18, 17, 13, 10, 9, 5};
@@ -228,11 +212,12 @@ Test(otlp_logs_kmsg, daemon_sends_kernel_log_records_with_mapped_severities, .ti
 	for (lvl = 3; lvl < 8; lvl++) {
 		snprintf(needle, sizeof(needle), "[\"am-mark-%d-level-%d kernel text\",%d,\"%s\",",
 			 getpid(), lvl, want[lvl], names[lvl]);
-		cr_expect(wait_text(record, needle, 15000), "no %s in %s", needle, record);
+		cr_expect(am_test_wait_file_text(record, needle, 15000, 0), "no %s in %s", needle,
+			  record);
 	}
 	kill(agent, SIGTERM);
 	cr_expect_eq(am_test_wait_exit(agent, 30000, &status), 0);
-	cr_expect(wait_text(alog, "otlp logs: stopped; records", 1000));
+	cr_expect(am_test_wait_file_text(alog, "otlp logs: stopped; records", 1000, 0));
 	am_test_reap(rcv);
 	am_test_rmtree(dir);
 	free(dir);
