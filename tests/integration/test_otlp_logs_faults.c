@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault_receiver.h"
 #include "http_get.h"
 #include "testutil.h"
 
@@ -117,17 +118,6 @@ static void receiver_kill(void)
 {
 	am_test_reap(receiver);
 	receiver = -1;
-}
-
-static void receiver_mode(const char *query)
-{
-	struct am_http_response r = {0};
-	char path[256];
-
-	snprintf(path, sizeof(path), "/mode?%s", query);
-	cr_assert_eq(am_http_get("127.0.0.1", cport, path, 5000, &r), 0);
-	cr_assert_eq(r.status, 200);
-	am_http_response_free(&r);
 }
 
 /* ---- the agent ---- */
@@ -480,7 +470,7 @@ Test(otlp_logs_faults, status_503_with_retry_after_delays_then_delivers)
 {
 	receiver_start();
 	agent_start();
-	receiver_mode("mode=503&retry_after=1&count=3");
+	am_test_receiver_mode(cport, "mode=503&retry_after=1&count=3");
 	make_marks(60);
 	wait_marks(30000);
 	cr_expect_gt(scrape("antimetal_export_retries_total{exporter=\"otlp_logs\"}"), 0);
@@ -493,11 +483,11 @@ Test(otlp_logs_faults, status_400_drops_and_counts)
 	agent_start();
 	make_marks(20);
 	wait_marks(30000);
-	receiver_mode("mode=400&message=test+refusal");
+	am_test_receiver_mode(cport, "mode=400&message=test+refusal");
 	make_marks(20);
 	/* Refused records are dropped, not retried: each arrives once, in a 400 request. */
 	wait_marks(30000);
-	receiver_mode("mode=ok");
+	am_test_receiver_mode(cport, "mode=ok");
 	make_marks(20);
 	wait_marks(30000);
 	cr_expect_gt(scrape("antimetal_export_dropped_items_total{exporter=\"otlp_logs\",reason="
@@ -510,7 +500,7 @@ Test(otlp_logs_faults, receiver_that_never_answers_times_out_and_the_retry_deliv
 {
 	receiver_start();
 	agent_start();
-	receiver_mode("mode=hang&count=2");
+	am_test_receiver_mode(cport, "mode=hang&count=2");
 	make_marks(40);
 	wait_marks(40000);
 	cr_expect_gt(scrape("antimetal_export_retries_total{exporter=\"otlp_logs\"}"), 0);

@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault_receiver.h"
 #include "http_get.h"
+#include "otlp_decode.h"
 #include "testutil.h"
 
 #define AGENT	 AM_TEST_BUILD_DIR "/antimetal-agent"
@@ -24,13 +26,7 @@ static pid_t receiver = -1, agent = -1;
 
 static void setup(void)
 {
-	struct stat st;
-
-	if (access(NODE, X_OK))
-		cr_skip_test("skipped: needs node (scripts/install-deps.sh installs it)");
-	if (stat(AM_TEST_SRC_DIR "/tests/tools/otlp/node_modules/@opentelemetry/otlp-transformer",
-		 &st))
-		cr_skip_test("skipped: tests/tools/otlp/node_modules is missing (npm ci there)");
+	am_test_require_otlp_decoder();
 	dir = am_test_mkdtemp("otlpmx");
 	cr_assert_not_null(dir);
 }
@@ -281,17 +277,6 @@ static void scrape(int port, struct am_http_response *r)
 	cr_assert_eq(r->status, 200);
 }
 
-static void receiver_mode(int cport, const char *query)
-{
-	struct am_http_response r = {0};
-	char path[256];
-
-	snprintf(path, sizeof(path), "/mode?%s", query);
-	cr_assert_eq(am_http_get("127.0.0.1", cport, path, 5000, &r), 0);
-	cr_assert_eq(r.status, 200);
-	am_http_response_free(&r);
-}
-
 Test(otlp_export, partial_success_is_counted_and_a_reload_moves_the_endpoint)
 {
 	int port = am_http_free_port(), cport = am_http_free_port(), http = am_http_free_port();
@@ -306,7 +291,7 @@ Test(otlp_export, partial_success_is_counted_and_a_reload_moves_the_endpoint)
 
 	cr_assert(port > 0 && cport > 0 && http > 0);
 	start_receiver(port, cport);
-	receiver_mode(cport, "mode=partial&rejected=7&message=too%20old");
+	am_test_receiver_mode(cport, "mode=partial&rejected=7&message=too%20old");
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", http);
 	snprintf(errpath, sizeof(errpath), "%s/agent.txt", dir);
 	snprintf(cfg, sizeof(cfg), "%s/config.yaml", dir);
@@ -353,7 +338,7 @@ Test(otlp_export, partial_success_is_counted_and_a_reload_moves_the_endpoint)
 		     "  metrics_interval: 500ms\n",
 		     port);
 	cr_assert_eq(am_test_write_file(cfg, text, (size_t)n), 0);
-	receiver_mode(cport, "mode=ok");
+	am_test_receiver_mode(cport, "mode=ok");
 	cr_assert_eq(kill(agent, SIGHUP), 0);
 	end = am_test_now_ms() + 20000;
 	for (;;) {

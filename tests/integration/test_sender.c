@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "export/sender.h"
+#include "fault_receiver.h"
 #include "http_get.h"
 #include "otlp_metrics_service.pb-c.h"
 #include "testutil.h"
@@ -125,18 +126,6 @@ static void receiver_kill(void)
 {
 	am_test_reap(rcv.pid);
 	rcv.pid = -1;
-}
-
-/* Switch the receiver's answers: QUERY is the /mode query string ("mode=503&count=1"). */
-static void receiver_mode(const char *query)
-{
-	struct am_http_response r = {0};
-	char path[512];
-
-	snprintf(path, sizeof(path), "/mode?%s", query);
-	cr_assert_eq(am_http_get("127.0.0.1", rcv.cport, path, 5000, &r), 0);
-	cr_assert_eq(r.status, 200);
-	am_http_response_free(&r);
 }
 
 static int seen_index(struct seen *s, const char *id)
@@ -420,7 +409,7 @@ static struct am_sender *deliver_one(const struct am_sender_config *c, const cha
 	struct am_sender *s;
 
 	receiver_start();
-	receiver_mode(mode);
+	am_test_receiver_mode(rcv.cport, mode);
 	s = start(c);
 	submit(s, id, items, 100);
 	wait_settled(s, items, 20000);
@@ -470,7 +459,8 @@ Test(sender, status_400_drops_counts_and_logs_rate_limited)
 	int n;
 
 	receiver_start();
-	receiver_mode("mode=400&count=3&message=metric%20name%20invalid%3A%20%01bad");
+	am_test_receiver_mode(rcv.cport,
+			      "mode=400&count=3&message=metric%20name%20invalid%3A%20%01bad");
 	s = start(&c);
 	submit(s, "b1", 4, 100);
 	submit(s, "b2", 5, 100);
@@ -501,7 +491,7 @@ Test(sender, hanging_receiver_times_out_and_the_retry_delivers)
 
 	c.timeout_ms = 700;
 	receiver_start();
-	receiver_mode("mode=hang&count=1");
+	am_test_receiver_mode(rcv.cport, "mode=hang&count=1");
 	s = start(&c);
 	t0 = am_test_now_ms();
 	submit(s, "h1", 9, 100);
@@ -650,7 +640,7 @@ Test(sender, flush_stop_cuts_a_hanging_request_at_the_deadline)
 
 	c.timeout_ms = 30000;
 	receiver_start();
-	receiver_mode("mode=hang");
+	am_test_receiver_mode(rcv.cport, "mode=hang");
 	s = start(&c);
 	submit(s, "hang", 4, 100);
 	while (am_sender_get_stats(s, &st), !st.queued_items)
@@ -734,7 +724,7 @@ Test(sender, partial_success_counts_the_rejected_items)
 			     "(scripts/install-deps.sh installs it)");
 	c.parse_response = parse_partial;
 	receiver_start();
-	receiver_mode("mode=partial&rejected=3&message=too%20old&count=1");
+	am_test_receiver_mode(rcv.cport, "mode=partial&rejected=3&message=too%20old&count=1");
 	s = start(&c);
 	submit(s, "ps", 10, 100);
 	submit(s, "ok", 5, 100);
@@ -759,14 +749,14 @@ Test(sender, huge_and_garbage_answers_neither_stall_nor_crash)
 
 	c.parse_response = parse_partial;
 	receiver_start();
-	receiver_mode("mode=huge&count=1");
+	am_test_receiver_mode(rcv.cport, "mode=huge&count=1");
 	s = start(&c);
 	t0 = am_test_now_ms();
 	submit(s, "huge", 3, 100);
 	wait_settled(s, 3, 20000);
 	/* Cut off at the cap, not read: 50 MB would take far longer on a busy machine. */
 	cr_assert_lt(am_test_now_ms() - t0, 5000);
-	receiver_mode("mode=garbage&count=1");
+	am_test_receiver_mode(rcv.cport, "mode=garbage&count=1");
 	submit(s, "garbage", 4, 100);
 	submit(s, "after", 5, 100);
 	wait_settled(s, 12, 20000);

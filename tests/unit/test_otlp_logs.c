@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "export/otlp_logs.h"
+#include "otlp_decode.h"
 #include "testutil.h"
 
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
@@ -17,40 +17,19 @@ typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
 
 #define DECODER AM_TEST_SRC_DIR "/tests/tools/otlp_logs_decode.js"
 
-static void require_decoder(void)
-{
-	struct stat st;
-
-	if (access("/usr/bin/node", X_OK))
-		cr_skip_test("skipped: node is not installed (scripts/install-deps.sh)");
-	if (stat(AM_TEST_SRC_DIR "/tests/tools/otlp/node_modules/@opentelemetry/otlp-transformer",
-		 &st))
-		cr_skip_test("skipped: tests/tools/otlp/node_modules is missing (npm ci there)");
-}
-
 /* Encode B, decode it with node; the decoder's JSON lines in OUT. */
 static void decode(const struct am_otlp_logs *b,
 		   const Opentelemetry__Proto__Resource__V1__Resource *res, bool gzip,
 		   struct am_strbuf *out)
 {
-	char *dir = am_test_mkdtemp("otlp-logs"), path[512];
-	char *argv[] = {"/usr/bin/node", DECODER, path, NULL};
-	struct am_strbuf err = {0};
 	void *buf;
 	size_t len;
-	int status;
 
 	cr_assert_eq(am_otlp_logs_encode(b, res, gzip, &buf, &len), 0);
 	if (gzip)
 		cr_assert(len > 2 && ((unsigned char *)buf)[0] == 0x1f);
-	snprintf(path, sizeof(path), "%s/req.pb", dir);
-	cr_assert_eq(am_test_write_file(path, buf, len), 0);
+	am_test_otlp_decode(DECODER, NULL, buf, len, out);
 	free(buf);
-	status = am_test_run(argv, out, &err);
-	cr_assert_eq(status, 0, "decoder failed: %s", err.data ? err.data : "");
-	am_strbuf_free(&err);
-	am_test_rmtree(dir);
-	free(dir);
 }
 
 static void expect_has(const struct am_strbuf *out, const char *needle)
@@ -100,7 +79,7 @@ Test(otlp_logs, exec_record_has_the_process_conventions_and_exact_arguments)
 	struct am_exec_record r;
 	struct am_strbuf out = {0}, want = {0};
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	r = exec_record();
 	cr_assert_eq(am_otlp_logs_add_exec(&b, &r, 1764077056200000000ull), 0);
 	cr_assert_eq(b.nrecords, 1);
@@ -144,7 +123,7 @@ Test(otlp_logs, failed_exec_is_a_warning_with_its_error)
 	struct am_exec_record r = exec_record();
 	struct am_strbuf out = {0};
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	r.ret = -2;
 	r.argc = 1;
 	r.args_truncated = true;
@@ -165,7 +144,7 @@ Test(otlp_logs, exit_record_has_its_exit_code_or_signal)
 	struct am_exec_record r = {0};
 	struct am_strbuf out = {0};
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	r.kind = AM_EXIT_EVENT;
 	r.ts_real_ns = 5000000000ull;
 	r.pid = 77;
@@ -199,7 +178,7 @@ Test(otlp_logs, syslog_levels_map_to_the_data_model_severities)
 	char needle[256], msg[64];
 	int lvl;
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	for (lvl = 0; lvl < 8; lvl++) {
 		struct am_kmsg_event k = {.seq = 100 + (uint64_t)lvl,
 					  .ts_boot_us = 1234567,
@@ -240,7 +219,7 @@ Test(otlp_logs, kernel_text_is_whole_and_bytes_when_not_utf8)
 	struct am_otlp_logs b = {0};
 	struct am_strbuf out = {0};
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	k.text = oom;
 	k.len = sizeof(oom) - 1;
 	cr_assert_eq(am_otlp_logs_add_kmsg(&b, &k, 1), 0);
@@ -271,7 +250,7 @@ Test(otlp_logs, resource_and_scope_frame_every_record)
 	const char *p;
 	int i;
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	v.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
 	v.string_value = "test-host";
 	kv.key = "host.name";

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/collector_runner.h"
@@ -15,39 +14,10 @@
 #include "export/otlp_metrics.h"
 #include "otlp_metrics_service.pb-c.h"
 #include "records/resource.h"
+#include "otlp_decode.h"
 #include "testutil.h"
 
 #define DECODER AM_TEST_SRC_DIR "/tests/tools/otlp_decode.js"
-
-static void require_decoder(void)
-{
-	struct stat st;
-
-	if (access("/usr/bin/node", X_OK))
-		cr_skip_test("skipped: node is not installed (scripts/install-deps.sh)");
-	if (stat(AM_TEST_SRC_DIR "/tests/tools/otlp/node_modules/@opentelemetry/otlp-transformer",
-		 &st))
-		cr_skip_test("skipped: tests/tools/otlp/node_modules is missing (npm ci there)");
-}
-
-/* Decode BUF with node (MODE "--points" or "--json") into OUT. */
-static void decode(const void *buf, size_t len, const char *mode, struct am_strbuf *out)
-{
-	char *dir = am_test_mkdtemp("otlpm"), path[512];
-	char *argv[] = {"/usr/bin/node", DECODER, (char *)mode, path, NULL};
-	struct am_strbuf err = {0};
-	int status;
-
-	snprintf(path, sizeof(path), "%s/req.pb", dir);
-	cr_assert_eq(am_test_write_file(path, buf, len), 0);
-	if (!strcmp(mode, "--json"))
-		argv[2] = path, argv[3] = NULL;
-	status = am_test_run(argv, out, &err);
-	cr_assert_eq(status, 0, "decoder failed: %s", err.data ? err.data : "");
-	am_strbuf_free(&err);
-	am_test_rmtree(dir);
-	free(dir);
-}
 
 static void resource(struct am_resource *r)
 {
@@ -109,7 +79,7 @@ Test(otlp_metrics, fixture_set_decodes_to_the_conventions)
 	size_t len;
 	void *buf;
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	resource(&r);
 	am_metric_add(&s, &rx, 1234, "device", "eth0", NULL);
 	am_metric_add(&s, &memfree, 4096, NULL);
@@ -119,7 +89,7 @@ Test(otlp_metrics, fixture_set_decodes_to_the_conventions)
 	am_metric_add(&s, &rx, 1, "device", "", NULL); /* empty label: no attribute */
 	cr_assert_eq(am_otlp_metrics_encode(&in, 1, &r, "9.9.9", &buf, &len, &npoints), 0);
 	cr_assert_eq(npoints, 6u);
-	decode(buf, len, "--json", &out);
+	am_test_otlp_decode(DECODER, NULL, buf, len, &out);
 	cr_assert_str_eq(
 	    out.data,
 	    "{\"metric\":\"antimetal.netstat.icmp_inmsgs\",\"unit\":\"\",\"description\":\"Icmp "
@@ -372,7 +342,7 @@ Test(otlp_metrics, every_point_of_a_real_collection, .timeout = 120)
 	size_t len;
 	void *buf;
 
-	require_decoder();
+	am_test_require_otlp_decoder();
 	am_config_defaults(&cfg);
 	cr_assert_eq(am_runner_init(&r, &cfg), 0);
 	for (i = 0; i < r.n; i++) {
@@ -391,7 +361,7 @@ Test(otlp_metrics, every_point_of_a_real_collection, .timeout = 120)
 	resource(&res);
 	cr_assert_eq(am_otlp_metrics_encode(in, nin, &res, "1.0", &buf, &len, &npoints), 0);
 	cr_assert_eq(npoints, total);
-	decode(buf, len, "--points", &out);
+	am_test_otlp_decode(DECODER, "--points", buf, len, &out);
 	lines = sorted_lines(out.data, &nlines);
 	cr_assert_eq(nlines, total, "decoded %zu points of %llu", nlines,
 		     (unsigned long long)total);
