@@ -14,34 +14,10 @@
 // values' UTF-8 bytes in hex ("-" when none).
 'use strict';
 const fs = require('fs');
-const path = require('path');
-const zlib = require('zlib');
+const { root, gunzipIfGzip, valueReaders } = require('./otlp_common.js');
 
-const mods = path.join(__dirname, 'otlp', 'node_modules');
-const root = require(path.join(mods, '@opentelemetry/otlp-transformer/build/src/generated/root.js'));
 const Req = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
-
-function anyValue(v) {
-	if (!v)
-		return null;
-	for (const k of ['stringValue', 'boolValue', 'doubleValue'])
-		if (v[k] !== null && v[k] !== undefined)
-			return v[k];
-	if (v.intValue !== null && v.intValue !== undefined)
-		return v.intValue.toString();
-	if (v.bytesValue !== null && v.bytesValue !== undefined)
-		return { bytes: Buffer.from(v.bytesValue).toString('hex') };
-	if (v.arrayValue)
-		return (v.arrayValue.values || []).map(anyValue);
-	return null;
-}
-
-function attrs(list) {
-	const out = {};
-	for (const kv of list || [])
-		out[kv.key] = anyValue(kv.value);
-	return out;
-}
+const { attrs } = valueReaders((v) => v.toString());
 
 function ns(v) {
 	return v === null || v === undefined ? '0' : v.toString();
@@ -56,9 +32,7 @@ function pointValue(p) {
 }
 
 function decodeMetrics(buf) {
-	if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b)
-		buf = zlib.gunzipSync(buf);
-	const req = Req.decode(buf);
+	const req = Req.decode(gunzipIfGzip(buf));
 	const out = [];
 	for (const rm of req.resourceMetrics || []) {
 		const resource = attrs(rm.resource && rm.resource.attributes);

@@ -10,10 +10,8 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const zlib = require('zlib');
+const { mods, root, gunzipIfGzip, valueReaders } = require('./otlp_common.js');
 
-const mods = path.join(__dirname, 'otlp', 'node_modules');
-const root = require(path.join(mods, '@opentelemetry/otlp-transformer/build/src/generated/root.js'));
 const $protobuf = require(path.join(mods, 'protobufjs/minimal'));
 const Req = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 
@@ -23,32 +21,7 @@ function long(v) {
 	return Number.isSafeInteger(n) ? n : s;
 }
 
-function anyValue(v) {
-	if (!v)
-		return null;
-	if (v.stringValue !== null && v.stringValue !== undefined)
-		return v.stringValue;
-	if (v.boolValue !== null && v.boolValue !== undefined)
-		return v.boolValue;
-	if (v.intValue !== null && v.intValue !== undefined)
-		return long(v.intValue);
-	if (v.doubleValue !== null && v.doubleValue !== undefined)
-		return v.doubleValue;
-	if (v.bytesValue !== null && v.bytesValue !== undefined)
-		return { bytes: Buffer.from(v.bytesValue).toString('hex') };
-	if (v.arrayValue)
-		return (v.arrayValue.values || []).map(anyValue);
-	if (v.kvlistValue)
-		return attrs(v.kvlistValue.values);
-	return null;
-}
-
-function attrs(list) {
-	const out = {};
-	for (const kv of list || [])
-		out[kv.key] = anyValue(kv.value);
-	return out;
-}
+const { anyValue, attrs } = valueReaders(long);
 
 // LogRecord.event_name (field 12) is newer than the 0.52.1 decoders: read it off the wire in
 // the order the decoder meets the records.
@@ -77,8 +50,7 @@ function eventNames(buf) {
 }
 
 function decodeLogs(buf) {
-	if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b)
-		buf = zlib.gunzipSync(buf);
+	buf = gunzipIfGzip(buf);
 	const req = Req.decode(buf);
 	const names = eventNames(buf);
 	const out = [];
