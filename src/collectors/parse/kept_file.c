@@ -90,7 +90,6 @@ int am_kept_read(int *fd, int dir, const char *name, bool keep, struct am_strbuf
 int am_kept_paths_read(struct am_kept_paths *set, const char *root, const char *rel,
 		       struct am_strbuf *buf)
 {
-	char path[4096];
 	int i, fd, err;
 
 	for (i = 0; i < set->n && strcmp(set->v[i].rel, rel); i++)
@@ -102,10 +101,7 @@ int am_kept_paths_read(struct am_kept_paths *set, const char *root, const char *
 		close(set->v[i].fd);
 		set->v[i].fd = -1;
 	}
-	err = am_procfs_path(path, sizeof(path), root, rel);
-	if (err)
-		return err;
-	fd = am_file_open_regular(path);
+	fd = am_procfs_open(root, rel);
 	if (fd < 0)
 		return fd;
 	err = am_kept_pread(fd, true, buf);

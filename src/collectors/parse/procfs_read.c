@@ -37,6 +37,14 @@ int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel
 	return n < 0 || (size_t)n >= pathlen ? -ENAMETOOLONG : 0;
 }
 
+int am_procfs_open(const char *root, const char *rel)
+{
+	char path[4096];
+	int err = am_procfs_path(path, sizeof(path), root, rel);
+
+	return err ? err : am_file_open_regular(path);
+}
+
 int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf)
 {
 	char path[4096];
@@ -79,16 +87,12 @@ int am_procfs_read_net(const char *root, const char *name, struct am_strbuf *buf
 
 int am_procfs_read_line(const char *root, const char *rel, char *out, size_t outlen)
 {
-	char path[4096];
 	ssize_t n;
 	int fd, err;
 
 	if (!outlen)
 		return -EINVAL;
-	err = am_procfs_path(path, sizeof(path), root, rel);
-	if (err)
-		return err;
-	fd = am_file_open_regular(path);
+	fd = am_procfs_open(root, rel);
 	if (fd < 0)
 		return fd;
 	n = read(fd, out, outlen - 1);

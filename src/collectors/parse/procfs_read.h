@@ -31,6 +31,9 @@ uint64_t am_roots_now_ns(const struct am_roots_buf *r);
 
 /* Build ROOT/REL into PATH (PATHLEN bytes). Returns 0 or -ENAMETOOLONG. */
 int am_procfs_path(char *path, size_t pathlen, const char *root, const char *rel);
+/* Open ROOT/REL with am_file_open_regular (read-only, regular files only). Returns the fd or
+ * -errno. */
+int am_procfs_open(const char *root, const char *rel);
 /* Replace BUF's content with the whole file ROOT/REL (NUL-terminated). Returns 0 or -errno;
  * logs nothing: the caller knows whether absence is normal. */
 int am_procfs_read(const char *root, const char *rel, struct am_strbuf *buf);
