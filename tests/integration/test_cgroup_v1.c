@@ -207,12 +207,10 @@ static double limit_now(void *state)
 	return v;
 }
 
-/* The collector keeps the cgroup's files open between cycles and re-reads them: a limit
- * written between two cycles is seen, and a cgroup removed and made again under the same path
- * (its kept files now dead) is read afresh, not reported from the old files or dropped. */
-Test(cgroup_v1, kept_files_see_new_limits_and_a_remade_cgroup, .fini = teardown, .timeout = 60)
+/* The start of the tests that need only the memory hierarchy: skipped unless root with cgroup
+ * v1 memory at MEMCG; NAME becomes /TAG-PID.scope (not made yet). */
+static void memcg_test_start(const char *tag)
 {
-	void *state = NULL;
 	struct stat st;
 
 	memdir[0] = cpudir[0] = '\0';
@@ -220,7 +218,17 @@ Test(cgroup_v1, kept_files_see_new_limits_and_a_remade_cgroup, .fini = teardown,
 		cr_skip_test("skipped: needs root to create cgroups");
 	if (stat(MEMCG "/memory.limit_in_bytes", &st))
 		cr_skip_test("skipped: no cgroup v1 memory hierarchy at " MEMCG);
-	snprintf(name, sizeof(name), "/am-cgkept-%d.scope", getpid());
+	snprintf(name, sizeof(name), "/%s-%d.scope", tag, getpid());
+}
+
+/* The collector keeps the cgroup's files open between cycles and re-reads them: a limit
+ * written between two cycles is seen, and a cgroup removed and made again under the same path
+ * (its kept files now dead) is read afresh, not reported from the old files or dropped. */
+Test(cgroup_v1, kept_files_see_new_limits_and_a_remade_cgroup, .fini = teardown, .timeout = 60)
+{
+	void *state = NULL;
+
+	memcg_test_start("am-cgkept");
 	make(memdir, sizeof(memdir), MEMCG);
 	write_str(memdir, "memory.limit_in_bytes", "67108864");
 	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
@@ -258,14 +266,8 @@ Test(cgroup_v1, cgroups_made_and_removed_between_cycles_are_seen, .fini = teardo
 {
 	char child[320], childpath[128];
 	void *state = NULL;
-	struct stat st;
 
-	memdir[0] = cpudir[0] = '\0';
-	if (geteuid() != 0)
-		cr_skip_test("skipped: needs root to create cgroups");
-	if (stat(MEMCG "/memory.limit_in_bytes", &st))
-		cr_skip_test("skipped: no cgroup v1 memory hierarchy at " MEMCG);
-	snprintf(name, sizeof(name), "/am-cgwatch-%d.scope", getpid());
+	memcg_test_start("am-cgwatch");
 	snprintf(childpath, sizeof(childpath), "%s/inner.scope", name);
 	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
 	cr_assert(!has_cgroup(state, name));
