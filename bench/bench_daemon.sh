@@ -12,27 +12,9 @@ NE=$(command -v prometheus-node-exporter || command -v node_exporter || true)
 [ -x "$AGENT" ] || { echo "bench_daemon: build the agent first (make)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "bench_daemon: needs curl" >&2; exit 1; }
 hz=$(getconf CLK_TCK)
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-	local p=$1
-	while ss -ltn 2>/dev/null | grep -q ":$p "; do p=$((p + 1)); done
-	echo "$p"
-}
+# shellcheck source=bench/common/servers.sh
+. bench/common/servers.sh
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-wait_up() {
-	for _ in $(seq 100); do
-		curl -sf "$1" -o /dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # One curl process for all requests, so fork+exec is not what is measured.
 scrape_stats() { # URL PID -> "mean_ms p99_ms bytes cpu_us_per_scrape"
 	local url=$1 pid=$2 t0 t1 args=() i

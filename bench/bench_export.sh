@@ -20,28 +20,10 @@ command -v curl >/dev/null || { echo "bench_export: needs curl" >&2; exit 1; }
 command -v ss >/dev/null || { echo "bench_export: needs ss (iproute2)" >&2; exit 1; }
 [ -n "$VM" ] || { echo "bench_export: needs victoria-metrics (apt-get install victoria-metrics)" >&2; exit 1; }
 [ -n "$NODE" ] || { echo "bench_export: needs node (the OTLP receiver)" >&2; exit 1; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-	local p=$1
-	while ss -ltn 2>/dev/null | grep -q ":$p "; do p=$((p + 1)); done
-	echo "$p"
-}
+# shellcheck source=bench/common/servers.sh
+. bench/common/servers.sh
 # CPU time of every thread of PID (the sender's included), in ns.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s}'; }
-wait_up() {
-	for _ in $(seq 100); do
-		curl -sf "$1" -o /dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 sent_bytes() { # PORT: TCP payload bytes sent on established connections to PORT (0: none)
 	[ "$1" -gt 0 ] || { echo 0; return; }
 	ss -tin state established "( dport = :$1 )" | grep -o 'bytes_sent:[0-9]*' |
