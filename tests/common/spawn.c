@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_get.h"
 #include "testutil.h"
 
 static void drain(int fds[2], struct am_strbuf *bufs[2])
@@ -270,4 +271,16 @@ bool am_test_wait_file_text(const char *path, const char *needle, int timeout_ms
 	}
 	close(in);
 	return found;
+}
+
+void am_test_wait_server(int port, const char *path, int timeout_ms, const char *dir,
+			 const char *name)
+{
+	struct am_http_response r;
+	struct am_strbuf log = {0};
+
+	cr_assert(am_http_wait_ok(port, path, timeout_ms, &r),
+		  "%s did not answer 200 on :%d%s within %d ms; its log:\n%s", name, port, path,
+		  timeout_ms, am_test_log_of(dir, name, &log));
+	am_http_response_free(&r);
 }

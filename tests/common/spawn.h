@@ -33,6 +33,11 @@ pid_t am_test_spawn_log(char *const argv[], const char *dir, const char *name);
 /* The text of DIR/NAME.log (as am_test_spawn_log writes it) in B; "" when there is none. */
 const char *am_test_log_of(const char *dir, const char *name, struct am_strbuf *b);
 
+/* Assert that the server started as NAME by am_test_spawn_log(.., DIR, NAME) answers 200 on
+ * 127.0.0.1:PORT/PATH within TIMEOUT_MS; the failure shows its log. */
+void am_test_wait_server(int port, const char *path, int timeout_ms, const char *dir,
+			 const char *name);
+
 /* Fork and exec ARGV with stdout to /dev/null, asserting it started; returns after the exec. */
 pid_t am_test_start_quiet(char *const argv[]);
 

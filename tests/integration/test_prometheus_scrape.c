@@ -258,7 +258,6 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 			     NULL};
 	char *prom_argv[] = {PROMETHEUS, pcfg_flag, tsdb_flag, listen_p, "--log.level=warn", NULL};
 	struct am_strbuf text = {0}, logb = {0};
-	struct am_http_response r;
 	struct moment m;
 	char devs[32][64];
 	int ndev, i, compared = 0, cpus, ndisks;
@@ -298,16 +297,10 @@ Test(prometheus, scrapes_the_agent_and_agrees_with_node_exporter, .init = setup,
 
 	pids[AGENT_P] = am_test_spawn_log(agent_argv, dir, "agent");
 	pids[NODE_P] = am_test_spawn_log(node_argv, dir, "node_exporter");
-	cr_assert(am_http_wait_ok(aport, "/healthz", 15000, &r), "agent down: %s",
-		  am_test_log_of(dir, "agent", &logb));
-	am_http_response_free(&r);
-	cr_assert(am_http_wait_ok(nport, "/metrics", 15000, &r), "node_exporter down: %s",
-		  am_test_log_of(dir, "node_exporter", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(aport, "/healthz", 15000, dir, "agent");
+	am_test_wait_server(nport, "/metrics", 15000, dir, "node_exporter");
 	pids[PROM_P] = am_test_spawn_log(prom_argv, dir, "prometheus");
-	cr_assert(am_http_wait_ok(pport, "/-/ready", 30000, &r), "prometheus not ready: %s",
-		  am_test_log_of(dir, "prometheus", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(pport, "/-/ready", 30000, dir, "prometheus");
 
 	/* 1. Prometheus scraped the agent: the target is up. */
 	deadline = am_test_now_ms() + 30000;
@@ -443,7 +436,7 @@ Test(prometheus, promtool_finds_nothing_to_fix, .init = setup, .fini = teardown,
 	    AGENT,	  "run", "--listen",	   listen_a,	    "--config", "/dev/null",
 	    "--interval", "1s",	 "--no-execsnoop", "--no-profiler", NULL};
 	char *check[] = {"/bin/sh", "-c", cmd, NULL};
-	struct am_strbuf out = {0}, err = {0}, logb = {0};
+	struct am_strbuf out = {0}, err = {0};
 	struct am_http_response r;
 	const char *dup;
 	long long deadline;
@@ -453,9 +446,7 @@ Test(prometheus, promtool_finds_nothing_to_fix, .init = setup, .fini = teardown,
 		cr_skip_test("skipped: needs promtool (Debian's prometheus package)");
 	snprintf(listen_a, sizeof(listen_a), "127.0.0.1:%d", aport);
 	pids[AGENT_P] = am_test_spawn_log(agent_argv, dir, "agent");
-	cr_assert(am_http_wait_ok(aport, "/healthz", 15000, &r), "agent down: %s",
-		  am_test_log_of(dir, "agent", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(aport, "/healthz", 15000, dir, "agent");
 	/* Two collections, so rate metrics (from deltas) are in the exposition too. */
 	deadline = am_test_now_ms() + 10000;
 	for (;;) {
@@ -481,7 +472,6 @@ Test(prometheus, promtool_finds_nothing_to_fix, .init = setup, .fini = teardown,
 	cr_assert_null(dup, "series exposed twice: %s", dup);
 	am_strbuf_free(&out);
 	am_strbuf_free(&err);
-	am_strbuf_free(&logb);
 }
 
 /* Queries of node-mixin's alerts and recording rules and of Grafana's "Node Exporter Full"
@@ -565,8 +555,7 @@ Test(prometheus, node_mixin_and_dashboard_queries_return_data, .init = setup, .f
 			      listen_a, "--interval", "1s",	  "--no-execsnoop", "--no-profiler",
 			      NULL};
 	char *prom_argv[] = {PROMETHEUS, pcfg_flag, tsdb_flag, listen_p, "--log.level=warn", NULL};
-	struct am_strbuf text = {0}, logb = {0}, empty = {0};
-	struct am_http_response r;
+	struct am_strbuf text = {0}, empty = {0};
 	long long deadline;
 	double v, up = 0;
 	size_t i, ok = 0, n = sizeof(mixin_queries) / sizeof(mixin_queries[0]);
@@ -589,13 +578,9 @@ Test(prometheus, node_mixin_and_dashboard_queries_return_data, .init = setup, .f
 			 aport);
 	cr_assert_eq(am_test_write_file(pcfg, text.data, text.len), 0);
 	pids[AGENT_P] = am_test_spawn_log(agent_argv, dir, "agent");
-	cr_assert(am_http_wait_ok(aport, "/healthz", 15000, &r), "agent down: %s",
-		  am_test_log_of(dir, "agent", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(aport, "/healthz", 15000, dir, "agent");
 	pids[PROM_P] = am_test_spawn_log(prom_argv, dir, "prometheus");
-	cr_assert(am_http_wait_ok(pport, "/-/ready", 30000, &r), "prometheus not ready: %s",
-		  am_test_log_of(dir, "prometheus", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(pport, "/-/ready", 30000, dir, "prometheus");
 	deadline = am_test_now_ms() + 30000;
 	while (am_test_now_ms() < deadline && !(prom_query(pport, "up{job=\"node\"}", &up) && up))
 		am_test_sleep_ms(250);
@@ -614,5 +599,4 @@ Test(prometheus, node_mixin_and_dashboard_queries_return_data, .init = setup, .f
 		     empty.data ? empty.data : "");
 	am_strbuf_free(&empty);
 	am_strbuf_free(&text);
-	am_strbuf_free(&logb);
 }

@@ -229,7 +229,6 @@ Test(remote_write, victoria_metrics_stores_what_metrics_serves, .init = setup, .
 			"-search.disableCache",
 			"-loggerLevel=ERROR",
 			NULL};
-	struct am_strbuf logb = {0};
 	struct am_http_response r;
 	const char *p;
 	int n = 0;
@@ -240,9 +239,7 @@ Test(remote_write, victoria_metrics_stores_what_metrics_serves, .init = setup, .
 	snprintf(data, sizeof(data), "-storageDataPath=%s/vm", dir);
 	snprintf(rx.url, sizeof(rx.url), "http://127.0.0.1:%d/api/v1/write", rx.port);
 	pids[RECV_P] = am_test_spawn_log(argv, dir, "victoria-metrics");
-	cr_assert(am_http_wait_ok(rx.port, "/health", 20000, &r), "victoria-metrics down: %s",
-		  am_test_log_of(dir, "victoria-metrics", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(rx.port, "/health", 20000, dir, "victoria-metrics");
 	push_and_compare(&rx);
 
 	/* The raw samples: one collection, stored once (later pushes do not repeat it), with
@@ -264,7 +261,6 @@ Test(remote_write, victoria_metrics_stores_what_metrics_serves, .init = setup, .
 		cr_assert(ts > now - 60 && ts <= now + 1, "timestamp %f, now %f", ts, now);
 	}
 	am_http_response_free(&r);
-	am_strbuf_free(&logb);
 }
 
 Test(remote_write, prometheus_stores_what_metrics_serves, .init = setup, .fini = teardown,
@@ -277,8 +273,6 @@ Test(remote_write, prometheus_stores_what_metrics_serves, .init = setup, .fini =
 			cfg_flag,   "--log.level=warn",
 			NULL};
 	static const char yml[] = "global:\n  scrape_interval: 1m\n";
-	struct am_strbuf logb = {0};
-	struct am_http_response r;
 
 	if (access(PROMETHEUS, X_OK))
 		cr_skip_test("skipped: needs Debian's prometheus (%s)", PROMETHEUS);
@@ -289,11 +283,8 @@ Test(remote_write, prometheus_stores_what_metrics_serves, .init = setup, .fini =
 	cr_assert_eq(am_test_write_file(cfg, yml, sizeof(yml) - 1), 0);
 	snprintf(rx.url, sizeof(rx.url), "http://127.0.0.1:%d/api/v1/write", rx.port);
 	pids[RECV_P] = am_test_spawn_log(argv, dir, "prometheus");
-	cr_assert(am_http_wait_ok(rx.port, "/-/ready", 30000, &r), "prometheus not ready: %s",
-		  am_test_log_of(dir, "prometheus", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(rx.port, "/-/ready", 30000, dir, "prometheus");
 	push_and_compare(&rx);
-	am_strbuf_free(&logb);
 }
 
 /* Request N the recorder kept: its headers into H, its decoded WriteRequest returned. */
@@ -356,9 +347,8 @@ Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collecti
 	char *aargv[] = {AGENT,	     "run",  "--config",       cfg,
 			 "--listen", listen, "--no-execsnoop", "--no-profiler",
 			 NULL};
-	struct am_strbuf text = {0}, h = {0}, logb = {0};
+	struct am_strbuf text = {0}, h = {0};
 	Prometheus__WriteRequest *r0, *r1;
-	struct am_http_response r;
 	size_t i, j;
 
 	if (access(PYTHON, X_OK))
@@ -372,9 +362,7 @@ Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collecti
 	cr_assert_eq(am_test_write_file(token, "s3cret\n", 7), 0);
 	cr_assert_eq(mkdir(rec, 0700), 0);
 	pids[RECV_P] = am_test_spawn_log(rargv, dir, "recorder");
-	cr_assert(am_http_wait_ok(port, "/", 15000, &r), "recorder down: %s",
-		  am_test_log_of(dir, "recorder", &logb));
-	am_http_response_free(&r);
+	am_test_wait_server(port, "/", 15000, dir, "recorder");
 	am_strbuf_printf(&text,
 			 "hostname: " HOST "\n"
 			 "oom:\n  enabled: false\n"
@@ -419,7 +407,6 @@ Test(remote_write, requests_carry_the_protocols_headers_labels_and_each_collecti
 	prometheus__write_request__free_unpacked(r1, NULL);
 	am_strbuf_free(&text);
 	am_strbuf_free(&h);
-	am_strbuf_free(&logb);
 }
 
 /* A recorder on PORT (0: a free one) keeping requests in DIR/SUB; returns the port. */
@@ -427,8 +414,6 @@ static int start_recorder_on(int port, const char *sub, int slot)
 {
 	char ports[16], rec[512], name[32];
 	char *argv[] = {PYTHON, RECORDER, ports, rec, NULL};
-	struct am_strbuf logb = {0};
-	struct am_http_response r;
 
 	cr_assert_gt(port, 0);
 	snprintf(ports, sizeof(ports), "%d", port);
@@ -436,10 +421,7 @@ static int start_recorder_on(int port, const char *sub, int slot)
 	snprintf(name, sizeof(name), "recorder-%s", sub);
 	cr_assert_eq(mkdir(rec, 0700), 0);
 	pids[slot] = am_test_spawn_log(argv, dir, name);
-	cr_assert(am_http_wait_ok(port, "/", 15000, &r), "recorder down: %s",
-		  am_test_log_of(dir, name, &logb));
-	am_http_response_free(&r);
-	am_strbuf_free(&logb);
+	am_test_wait_server(port, "/", 15000, dir, name);
 	return port;
 }
 
