@@ -210,6 +210,18 @@ static void submit(struct am_sender *s, const char *id, uint64_t items, size_t l
 	am_sender_submit(s, buf, len, items);
 }
 
+/* Payloads PREFIX<FROM> .. PREFIX<TO - 1>, of ITEMS items and LEN bytes each. */
+static void submit_range(struct am_sender *s, const char *prefix, int from, int to, uint64_t items,
+			 size_t len)
+{
+	char id[32];
+
+	for (; from < to; from++) {
+		snprintf(id, sizeof(id), "%s%d", prefix, from);
+		submit(s, id, items, len);
+	}
+}
+
 static uint64_t dropped(const struct am_sender_stats *st)
 {
 	uint64_t d = 0;
@@ -337,17 +349,13 @@ Test(sender, delivers_every_payload_with_its_headers)
 
 Test(sender, receiver_absent_at_start_then_started)
 {
-	char url[128], id[32];
+	char url[128];
 	struct am_sender_config c = base_config(url, sizeof(url), "http");
 	struct am_sender_stats st;
 	struct am_sender *s = start(&c);
 	struct seen seen;
-	int i;
 
-	for (i = 0; i < 10; i++) {
-		snprintf(id, sizeof(id), "a%d", i);
-		submit(s, id, 3, 500);
-	}
+	submit_range(s, "a", 0, 10, 3, 500);
 	/* Refused connections: retried, nothing lost while the queue holds. */
 	while (am_sender_get_stats(s, &st), st.retries < 3)
 		am_test_sleep_ms(20);
@@ -366,28 +374,21 @@ Test(sender, receiver_absent_at_start_then_started)
 
 Test(sender, receiver_killed_and_restarted_mid_run)
 {
-	char url[128], id[32];
+	char url[128];
 	struct am_sender_config c = base_config(url, sizeof(url), "http");
 	struct am_sender_stats st;
 	struct am_sender *s;
 	struct seen seen;
 	uint64_t requests;
-	int i;
 
 	receiver_start();
 	s = start(&c);
-	for (i = 0; i < 5; i++) {
-		snprintf(id, sizeof(id), "k%d", i);
-		submit(s, id, 2, 1000);
-	}
+	submit_range(s, "k", 0, 5, 2, 1000);
 	wait_settled(s, 10, 20000);
 	receiver_kill();
 	am_sender_get_stats(s, &st);
 	requests = st.requests;
-	for (i = 5; i < 10; i++) {
-		snprintf(id, sizeof(id), "k%d", i);
-		submit(s, id, 2, 1000);
-	}
+	submit_range(s, "k", 5, 10, 2, 1000);
 	while (am_sender_get_stats(s, &st), st.requests < requests + 3)
 		am_test_sleep_ms(20);
 	cr_assert_eq(st.sent_items, 10);
@@ -603,17 +604,13 @@ Test(sender, payload_larger_than_the_queue_is_dropped_and_counted)
 
 Test(sender, flush_stop_with_the_receiver_down_counts_shutdown_drops)
 {
-	char url[128], id[32];
+	char url[128];
 	struct am_sender_config c = base_config(url, sizeof(url), "http");
 	struct am_sender_stats st;
 	struct am_sender *s = start(&c);
 	long long t0;
-	int i;
 
-	for (i = 0; i < 5; i++) {
-		snprintf(id, sizeof(id), "d%d", i);
-		submit(s, id, 3, 100);
-	}
+	submit_range(s, "d", 0, 5, 3, 100);
 	t0 = am_test_now_ms();
 	cr_assert_eq(am_sender_flush_stop(s, 500), 15);
 	cr_assert_geq(am_test_now_ms() - t0, 450, "gave up before the deadline");
@@ -656,19 +653,15 @@ Test(sender, flush_stop_cuts_a_hanging_request_at_the_deadline)
 
 Test(sender, flush_stop_delivers_what_is_queued)
 {
-	char url[128], id[32];
+	char url[128];
 	struct am_sender_config c = base_config(url, sizeof(url), "http");
 	struct am_sender_stats st;
 	struct am_sender *s;
 	struct seen seen;
-	int i;
 
 	receiver_start();
 	s = start(&c);
-	for (i = 0; i < 50; i++) {
-		snprintf(id, sizeof(id), "f%d", i);
-		submit(s, id, 2, 4000);
-	}
+	submit_range(s, "f", 0, 50, 2, 4000);
 	cr_assert_eq(am_sender_flush_stop(s, 10000), 0);
 	check_accounting(s, 100, &seen);
 	am_sender_get_stats(s, &st);
