@@ -5,13 +5,11 @@
 #include <criterion/criterion.h>
 #include <crypt.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,14 +32,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (pids[i] > 0) {
-			kill(pids[i], SIGKILL);
-			waitpid(pids[i], NULL, 0);
-			pids[i] = -1;
-		}
+	am_test_reap_all(pids, 2);
 	am_test_rmtree(dir);
 	free(dir);
 }
@@ -142,36 +133,6 @@ static void bcrypt(const char *pass, char *out, size_t len)
 	memcpy(out, cd.output, strlen(cd.output) + 1);
 }
 
-static pid_t spawn(char *const argv[], const char *log)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fo = open(in_dir(log), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int dn = open("/dev/null", O_RDONLY);
-
-		if (fo < 0 || dn < 0)
-			_exit(126);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(dn, 0);
-		dup2(fo, 1);
-		dup2(fo, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
-	return pid;
-}
-
-static const char *log_of(const char *name, struct am_strbuf *b)
-{
-	am_strbuf_reset(b);
-	am_test_read_file(in_dir(name), b);
-	if (!b->data)
-		am_strbuf_puts(b, "");
-	return b->data;
-}
-
 static int start_agent(const char *web)
 {
 	static char listen[64];
@@ -189,7 +150,7 @@ static int start_agent(const char *web)
 			NULL};
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	pids[0] = spawn(argv, "agent.log");
+	pids[0] = am_test_spawn_log(argv, dir, "agent");
 	return port;
 }
 
@@ -234,7 +195,7 @@ static void wait_up(int port, const char *userpass)
 
 	while (curl_status(port, "-u", userpass, NULL) != 200) {
 		cr_assert_lt(am_test_now_ms(), deadline, "agent never answered: %s",
-			     log_of("agent.log", &b));
+			     am_test_log_of(dir, "agent", &b));
 		am_test_sleep_ms(100);
 	}
 	am_strbuf_free(&b);
@@ -295,7 +256,8 @@ Test(web_config, client_certificates_are_verified, .init = setup, .fini = teardo
 	deadline = am_test_now_ms() + 15000;
 	while (curl_status(port, "--cert", in_dir("client.crt"), "--key", in_dir("client.key"),
 			   NULL) != 200) {
-		cr_assert_lt(am_test_now_ms(), deadline, "never up: %s", log_of("agent.log", &b));
+		cr_assert_lt(am_test_now_ms(), deadline, "never up: %s",
+			     am_test_log_of(dir, "agent", &b));
 		am_test_sleep_ms(100);
 	}
 	cr_assert_eq(curl_status(port, NULL), 403);
@@ -435,12 +397,12 @@ Test(web_config, prometheus_scrapes_over_tls_with_basic_auth, .init = setup, .fi
 	{
 		char *argv[] = {PROMETHEUS, cfg_flag, tsdb_flag, listen_flag, NULL};
 
-		pids[1] = spawn(argv, "prometheus.log");
+		pids[1] = am_test_spawn_log(argv, dir, "prometheus");
 	}
 	deadline = am_test_now_ms() + 60000;
 	while (prom_value(pport, "up{job=\"good\"}") != 1)
 		cr_assert_lt(am_test_now_ms(), deadline, "the TLS target never came up:\n%s",
-			     log_of("prometheus.log", &b));
+			     am_test_log_of(dir, "prometheus", &b));
 	cr_assert_gt(prom_value(pport, "scrape_samples_scraped{job=\"good\"}"), 100);
 	cr_assert_gt(prom_value(pport, "node_memory_MemTotal_bytes{job=\"good\"}"), 0);
 	deadline = am_test_now_ms() + 30000;
