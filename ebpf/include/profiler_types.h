@@ -40,8 +40,8 @@ struct profiler_stack {
 /* How user stacks are taken (profile --call-graph). */
 enum profiler_call_graph {
 	PROFILER_CG_FP = 0, /* frame pointers walked in the kernel, counted in the kernel */
-	PROFILER_CG_DWARF,  /* registers + top of the user stack copied out, unwound by user space */
-	PROFILER_CG_AUTO,   /* both: the copy and the frame-pointer walk, user space picks */
+	PROFILER_CG_DWARF, /* registers + top of the user stack copied out, unwound by user space */
+	PROFILER_CG_AUTO,  /* both: the copy and the frame-pointer walk, user space picks */
 };
 
 /* Largest stack copy (profile --call-graph dwarf,SIZE); SIZE is a multiple of 8. */
@@ -79,8 +79,8 @@ struct profiler_sample {
 };
 
 /* Indexes of the per-CPU statistics array: every sample the program sees lands in exactly one
- * of the "outcome" slots (IDLE, FILTERED, COUNTED, COUNTS_FULL, SENT, SEND_FAILED), and stack-walk results are
- * counted separately, so nothing is dropped without a trace. */
+ * of the "outcome" slots (IDLE, FILTERED, COUNTED, COUNTS_FULL, SENT, SEND_FAILED), and stack-walk
+ * results are counted separately, so nothing is dropped without a trace. */
 enum profiler_stat {
 	PROFILER_STAT_SEEN = 0,	      /* program invocations */
 	PROFILER_STAT_IDLE,	      /* dropped: idle task (pid 0) and idle not asked for */

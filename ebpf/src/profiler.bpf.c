@@ -203,7 +203,15 @@ static __always_inline long read_user(void *dst, __u32 size, const void *src)
 	return bpf_probe_read(dst, size, src);
 }
 
-/* Registers in DWARF order (x86_64). Two copies of one body, one from the perf context and one
+/* x86_64's struct pt_regs as the user ABI fixes it (struct user_regs_struct), declared here
+ * without CO-RE relocations: a relocated access computes its address into a register first,
+ * and the verifier refuses a context load through a modified pointer. */
+struct user_regs {
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs,
+	    flags, sp, ss;
+};
+
+/* Registers in DWARF order (x86_64), but for rip (16), which the caller sets. Two copies of one body, one from the perf context and one
  * from a kernel-memory copy of the task's registers: the verifier rewrites context loads and
  * refuses an instruction that loads from both kinds of pointer. */
 #define COPY_REGS(dst, r)                                                                          \
@@ -224,7 +232,6 @@ static __always_inline long read_user(void *dst, __u32 size, const void *src)
 		(dst)[13] = (r)->r13;                                                              \
 		(dst)[14] = (r)->r14;                                                              \
 		(dst)[15] = (r)->r15;                                                              \
-		(dst)[16] = (r)->ip;                                                               \
 	} while (0)
 
 /* The sampled thread's user registers into S. In user mode they are the interrupted context;
@@ -235,11 +242,16 @@ static __always_inline long read_user(void *dst, __u32 size, const void *src)
  * (counted; auto mode still has the frame-pointer walk). */
 static __always_inline int user_regs(struct bpf_perf_event_data *ctx, struct profiler_sample *s)
 {
+	const struct user_regs *cr = (const void *)ctx; /* bpf_perf_event_data starts with them */
 	struct task_struct *task;
-	struct pt_regs *tr, regs;
+	struct user_regs regs;
+	struct pt_regs *tr;
 
-	if (!(ctx->regs.ip >> 63)) { /* a user address: the sample interrupted user mode */
-		COPY_REGS(s->regs, &ctx->regs);
+	__u64 ip = cr->ip;
+
+	if (!(ip >> 63)) { /* a user address: the sample interrupted user mode */
+		COPY_REGS(s->regs, cr);
+		s->regs[16] = ip;
 		s->flags |= PROFILER_SF_REGS_USER;
 		return 0;
 	}
@@ -254,6 +266,7 @@ static __always_inline int user_regs(struct bpf_perf_event_data *ctx, struct pro
 		return -1;
 	}
 	COPY_REGS(s->regs, &regs);
+	s->regs[16] = regs.ip;
 	s->flags |= PROFILER_SF_REGS_TASK;
 	return 0;
 }
@@ -276,7 +289,8 @@ static __always_inline void copy_stack(struct sample_buf *b, struct task_struct 
 #pragma clang loop unroll(full)
 	for (i = 0; i < 4; i++) {
 		len &= ~7u;
-		if (len > PROFILER_COPY_MAX) /* for the verifier: the bound on the register passed */
+		if (len >
+		    PROFILER_COPY_MAX) /* for the verifier: the bound on the register passed */
 			len = PROFILER_COPY_MAX;
 		if (!len)
 			break;

@@ -110,16 +110,16 @@ enum am_profile_lost_part {
 	AM_PROFILE_LOST_SIDEBAND_MALFORMED, /* side-band records too short or garbled */
 	AM_PROFILE_LOST_SIDEBAND_BOUND,	    /* side-band records over the tracker's memory bound */
 	/* --call-graph dwarf and auto (copied user stacks unwound in user space): */
-	AM_PROFILE_LOST_COPY_UNSENT,	    /* samples: the ring or perf buffer had no room */
-	AM_PROFILE_LOST_COPY_DROPPED,	    /* samples: the perf buffer dropped records */
-	AM_PROFILE_LOST_COPY_MALFORMED,	    /* samples: a record too short or garbled */
-	AM_PROFILE_LOST_UNWOUND_FULL,	    /* samples: the table of unwound stacks was full */
-	AM_PROFILE_LOST_DEFER_FULL,	    /* samples: too many waiting for their mappings */
-	AM_PROFILE_LOST_USER_REGS,	    /* user stacks: no user registers (kernel < 5.15) */
-	AM_PROFILE_LOST_COPY_FAILED,	    /* user stacks: the stack could not be read */
-	AM_PROFILE_LOST_UNWIND_TRUNCATED,   /* user stacks cut: deeper than the bytes copied */
-	AM_PROFILE_LOST_UNWIND_NO_CFI,	    /* user stacks cut: an address without CFI */
-	AM_PROFILE_LOST_UNWIND_FAILED,	    /* user stacks cut: unwinding stopped early */
+	AM_PROFILE_LOST_COPY_UNSENT,	  /* samples: the ring or perf buffer had no room */
+	AM_PROFILE_LOST_COPY_DROPPED,	  /* samples: the perf buffer dropped records */
+	AM_PROFILE_LOST_COPY_MALFORMED,	  /* samples: a record too short or garbled */
+	AM_PROFILE_LOST_UNWOUND_FULL,	  /* samples: the table of unwound stacks was full */
+	AM_PROFILE_LOST_DEFER_FULL,	  /* samples: too many waiting for their mappings */
+	AM_PROFILE_LOST_USER_REGS,	  /* user stacks: no user registers (kernel < 5.15) */
+	AM_PROFILE_LOST_COPY_FAILED,	  /* user stacks: the stack could not be read */
+	AM_PROFILE_LOST_UNWIND_TRUNCATED, /* user stacks cut: deeper than the bytes copied */
+	AM_PROFILE_LOST_UNWIND_NO_CFI,	  /* user stacks cut: an address without CFI */
+	AM_PROFILE_LOST_UNWIND_FAILED,	  /* user stacks cut: unwinding stopped early */
 	AM_PROFILE_LOST_MAX,
 };
 

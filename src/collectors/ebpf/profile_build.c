@@ -390,8 +390,8 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 	b.tab.cap = 1 << 12;
 	b.tab.keys = calloc(b.tab.cap, sizeof(*b.tab.keys));
 	b.tab.vals = calloc(b.tab.cap, sizeof(*b.tab.vals));
-	err = b.tab.keys && b.tab.vals ? read_counts(src->counts_fd, src->unwound, &c, &n)
-				       : -ENOMEM;
+	err =
+	    b.tab.keys && b.tab.vals ? read_counts(src->counts_fd, src->unwound, &c, &n) : -ENOMEM;
 	if (!err)
 		err = final_captures(src, c, n);
 	if (!err && n) {

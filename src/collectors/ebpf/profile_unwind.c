@@ -192,7 +192,8 @@ static bool captured(struct am_punw *p, const struct profiler_sample *h)
 	size_t n;
 	int added;
 
-	if (am_usym_has_gen(p->o.usym, h->pid, h->mm) || !am_usym_snapshot(p->o.usym, h->pid, h->mm))
+	if (am_usym_has_gen(p->o.usym, h->pid, h->mm) ||
+	    !am_usym_snapshot(p->o.usym, h->pid, h->mm))
 		return true;
 	if (!p->o.sb)
 		return false;
@@ -262,7 +263,8 @@ static void process(struct am_punw *p, const struct profiler_sample *h, const vo
 			nd = 1;
 		}
 	}
-	if (p->o.mode == PROFILER_CG_AUTO && (!nd || (stop != AM_UNWIND_END && stop != AM_UNWIND_MAX)))
+	if (p->o.mode == PROFILER_CG_AUTO &&
+	    (!nd || (stop != AM_UNWIND_END && stop != AM_UNWIND_MAX)))
 		nf = fp_stack(p, h);
 	if (nf > nd) {
 		x.pcs = p->fp;
@@ -273,7 +275,8 @@ static void process(struct am_punw *p, const struct profiler_sample *h, const vo
 		x.pcs = p->pcs;
 		x.npcs = nd;
 		x.utruncated = stop == AM_UNWIND_MAX || stop == AM_UNWIND_TRUNCATED;
-		loss = h->flags & PROFILER_SF_COPY_FAIL ? AM_PROFILE_LOST_COPY_FAILED : stop_loss(stop);
+		loss = h->flags & PROFILER_SF_COPY_FAIL ? AM_PROFILE_LOST_COPY_FAILED
+							: stop_loss(stop);
 		p->st.stop[stop]++;
 		p->st.dwarf++;
 	} else {

@@ -44,14 +44,14 @@ struct am_punw_entry {
 
 /* What the records came to. The lost parts are added to a profile's by am_punw_losses. */
 struct am_punw_stats {
-	uint64_t records;     /* records read */
-	uint64_t bytes;	      /* stack bytes in them */
-	uint64_t counted;     /* samples counted in the table */
-	uint64_t dwarf;	      /* user stacks from the unwinder */
-	uint64_t fp;	      /* auto: user stacks from the frame-pointer walk instead */
-	uint64_t deferred;    /* records that waited for their mappings */
-	uint64_t malformed;   /* records too short or with a bad length */
-	uint64_t ns;	      /* time spent unwinding and counting */
+	uint64_t records;		 /* records read */
+	uint64_t bytes;			 /* stack bytes in them */
+	uint64_t counted;		 /* samples counted in the table */
+	uint64_t dwarf;			 /* user stacks from the unwinder */
+	uint64_t fp;			 /* auto: user stacks from the frame-pointer walk instead */
+	uint64_t deferred;		 /* records that waited for their mappings */
+	uint64_t malformed;		 /* records too short or with a bad length */
+	uint64_t ns;			 /* time spent unwinding and counting */
 	uint64_t stop[AM_UNWIND_NSTOPS]; /* unwinder results, of the stacks kept */
 	uint64_t lost[AM_PROFILE_LOST_MAX];
 };

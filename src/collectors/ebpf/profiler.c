@@ -47,9 +47,9 @@ struct am_profiler {
 	struct ring_buffer *rb;
 	struct perf_buffer *spb;
 	struct am_punw *unw;
-	bool copies;	  /* samples of user tasks are copied out (dwarf/auto with user stacks) */
-	bool ringbuf;	  /* copies come through the ring buffer */
-	bool task_regs;	  /* bpf_task_pt_regs is used */
+	bool copies;	   /* samples of user tasks are copied out (dwarf/auto with user stacks) */
+	bool ringbuf;	   /* copies come through the ring buffer */
+	bool task_regs;	   /* bpf_task_pt_regs is used */
 	uint32_t user_max; /* frames kept per unwound user stack */
 };
 
@@ -82,13 +82,12 @@ int am_call_graph_parse(const char *s, enum am_call_graph *mode, uint32_t *size)
 
 const char *am_call_graph_name(enum am_call_graph mode)
 {
-	return mode == AM_CALL_GRAPH_DWARF  ? "dwarf"
-	       : mode == AM_CALL_GRAPH_AUTO ? "auto"
-					    : "fp";
+	return mode == AM_CALL_GRAPH_DWARF ? "dwarf" : mode == AM_CALL_GRAPH_AUTO ? "auto" : "fp";
 }
 
 _Static_assert((int)AM_CALL_GRAPH_DWARF == PROFILER_CG_DWARF &&
-		   (int)AM_CALL_GRAPH_AUTO == PROFILER_CG_AUTO && (int)AM_CALL_GRAPH_FP == PROFILER_CG_FP,
+		   (int)AM_CALL_GRAPH_AUTO == PROFILER_CG_AUTO &&
+		   (int)AM_CALL_GRAPH_FP == PROFILER_CG_FP,
 	       "one numbering for the program and the library");
 _Static_assert(AM_PROFILER_COPY_MAX == PROFILER_COPY_MAX, "the program's copy buffer");
 
@@ -382,7 +381,8 @@ static int open_copies(struct am_profiler *p)
 	if (err)
 		return err;
 	if (p->ringbuf)
-		p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.samples_rb), on_copy_rb, p, NULL);
+		p->rb =
+		    ring_buffer__new(bpf_map__fd(p->skel->maps.samples_rb), on_copy_rb, p, NULL);
 	else
 		p->spb = perf_buffer__new(
 		    bpf_map__fd(p->skel->maps.samples_pb),
@@ -753,18 +753,19 @@ static void unwind_report(struct am_profiler *p, struct am_profile *out)
 	out->call_graph.unwind_ns = u->ns;
 	for (i = 0; i < AM_PROFILE_LOST_MAX; i++)
 		out->lost[i] += u->lost[i];
-	am_debug("call graph %s: %llu records (%llu stack bytes, %.1f us each to unwind and count), "
-		 "%llu deferred for their mappings; user stacks: %llu unwound (%llu reached the "
-		 "entry, %llu cut at the copy's end, %llu at an address without CFI, %llu stopped "
-		 "early, %llu at --max-stack), %llu from the frame-pointer walk",
-		 am_call_graph_name(p->opts.call_graph), (unsigned long long)u->records,
-		 (unsigned long long)u->bytes, u->records ? (double)u->ns / 1e3 / (double)u->records : 0,
-		 (unsigned long long)u->deferred, (unsigned long long)u->dwarf,
-		 (unsigned long long)u->stop[AM_UNWIND_END],
-		 (unsigned long long)u->stop[AM_UNWIND_TRUNCATED],
-		 (unsigned long long)u->stop[AM_UNWIND_NO_CFI],
-		 (unsigned long long)u->stop[AM_UNWIND_FAILED],
-		 (unsigned long long)u->stop[AM_UNWIND_MAX], (unsigned long long)u->fp);
+	am_debug(
+	    "call graph %s: %llu records (%llu stack bytes, %.1f us each to unwind and count), "
+	    "%llu deferred for their mappings; user stacks: %llu unwound (%llu reached the "
+	    "entry, %llu cut at the copy's end, %llu at an address without CFI, %llu stopped "
+	    "early, %llu at --max-stack), %llu from the frame-pointer walk",
+	    am_call_graph_name(p->opts.call_graph), (unsigned long long)u->records,
+	    (unsigned long long)u->bytes, u->records ? (double)u->ns / 1e3 / (double)u->records : 0,
+	    (unsigned long long)u->deferred, (unsigned long long)u->dwarf,
+	    (unsigned long long)u->stop[AM_UNWIND_END],
+	    (unsigned long long)u->stop[AM_UNWIND_TRUNCATED],
+	    (unsigned long long)u->stop[AM_UNWIND_NO_CFI],
+	    (unsigned long long)u->stop[AM_UNWIND_FAILED],
+	    (unsigned long long)u->stop[AM_UNWIND_MAX], (unsigned long long)u->fp);
 }
 
 int am_profiler_collect(struct am_profiler *p, struct am_profile *out)

@@ -56,20 +56,20 @@ struct am_profiler_opts {
 	const uint32_t *pids; /* processes to profile (tgids); none: every process */
 	size_t npids;
 	bool filter_cgroup;
-	uint64_t cgroup_id;	/* cgroup v2 id (the directory's inode number) */
-	bool kernel_stacks;	/* collect kernel stacks */
-	bool user_stacks;	/* collect user stacks */
-	bool include_idle;	/* keep samples of the idle task (pid 0) */
-	bool no_demangle;	/* keep C++/Rust user symbols mangled (perf --no-demangle) */
-	bool no_lines;		/* no file:line or inlined functions from DWARF */
-	uint32_t max_stack;	/* frames kept per kernel and per user stack (perf --max-stack),
-				   up to AM_PROFILER_MAX_STACK for kernel stacks and frame-pointer
-				   user stacks, AM_PROFILER_MAX_STACK_UNWIND for unwound ones;
-				   0: AM_PROFILER_MAX_STACK */
+	uint64_t cgroup_id; /* cgroup v2 id (the directory's inode number) */
+	bool kernel_stacks; /* collect kernel stacks */
+	bool user_stacks;   /* collect user stacks */
+	bool include_idle;  /* keep samples of the idle task (pid 0) */
+	bool no_demangle;   /* keep C++/Rust user symbols mangled (perf --no-demangle) */
+	bool no_lines;	    /* no file:line or inlined functions from DWARF */
+	uint32_t max_stack; /* frames kept per kernel and per user stack (perf --max-stack),
+			       up to AM_PROFILER_MAX_STACK for kernel stacks and frame-pointer
+			       user stacks, AM_PROFILER_MAX_STACK_UNWIND for unwound ones;
+			       0: AM_PROFILER_MAX_STACK */
 	enum am_call_graph call_graph; /* how user stacks are taken (library default: fp) */
 	uint32_t copy_size;	       /* dwarf/auto: stack bytes copied, 0: the default */
 	enum am_profiler_buffer buffer;
-	bool no_task_regs; /* tests: act as a kernel without bpf_task_pt_regs (before 5.15) */
+	bool no_task_regs;	/* tests: act as a kernel without bpf_task_pt_regs (before 5.15) */
 	const char *btf_path;	/* external BTF, NULL for the kernel's own */
 	struct am_usym *usym;	/* a symbolizer to reuse across profiles (its file cache stays
 				   warm; processes are captured afresh), NULL: a private one */
