@@ -449,12 +449,20 @@ static int check_args(struct args *a)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	const char *env;
 	int first, rc;
 
 	a->o.freq = DEFAULT_FREQ;
 	a->o.attach = AM_ATTACH_AUTO;
 	a->o.call_graph = AM_CALL_GRAPH_AUTO;
 	a->o.copy_size = AM_PROFILER_COPY_DEFAULT;
+	/* The default when --call-graph is not given (the test suites run in each mode). */
+	env = getenv("ANTIMETAL_CALL_GRAPH");
+	if (env && *env && am_call_graph_parse(env, &a->o.call_graph, &a->o.copy_size))
+		return am_cli_usage_error(&cmd,
+					  "ANTIMETAL_CALL_GRAPH: '%s' is not fp, "
+					  "dwarf[,SIZE] or auto[,SIZE]",
+					  env);
 	a->o.event = DEFAULT_EVENT;
 	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
 	return rc ? rc : check_args(a);
