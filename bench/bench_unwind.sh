@@ -98,7 +98,7 @@ measure_agent() { # FREQ ROUND MODE
 	xs=$(grep '^xz;' "$tmp/a.folded" | awk '{s += $NF} END {print s + 0}')
 	xe=$(grep '^xz;' "$tmp/a.folded" | grep ';__libc_start_call_main;' | awk '{s += $NF} END {print s + 0}')
 	mib=$(grep -o '(\([0-9.]*\) MiB in all)' "$tmp/a.err" | tr -d '(' | awk '{print $1}')
-	bps=$(awk -v m="${mib:-0}" -v t="$wall" 'BEGIN {printf "%.0f", t > 0 ? m * 1048576 / t : 0}')
+	bps=$(awk -v m="${mib:-0}" -v t="$wall" 'BEGIN {printf "%.0f", (t > 0 ? m * 1048576 / t : 0)}')
 	echo "$1 $3 $2 $w $wall $win ${n:-0} $xs $xe $bps $(cat "$tmp/bpf.ns") ${rss:-0}" >>"$tmp/rows"
 }
 
@@ -107,7 +107,7 @@ measure_perf() { # FREQ ROUND
 	read -r w wall win < <(with_profiler perf "$PERF" record -q -a -e cpu-clock -F "$1" \
 		--call-graph dwarf,8192 -o "$tmp/perf.data" 2>"$tmp/perf.err")
 	rss=$(awk '{print $3}' "$tmp/p.time" | tail -n1)
-	bps=$(awk -v b="$(stat -c %s "$tmp/perf.data")" -v t="$wall" 'BEGIN {printf "%.0f", t > 0 ? b / t : 0}')
+	bps=$(awk -v b="$(stat -c %s "$tmp/perf.data")" -v t="$wall" 'BEGIN {printf "%.0f", (t > 0 ? b / t : 0)}')
 	"$PERF" script -i "$tmp/perf.data" -F comm,ip,sym 2>/dev/null | awk '
 		/^[^ \t]/ { if (in_s) { n++; if (x) { xs++; xe += e } }; in_s = 1; x = ($1 == "xz"); e = 0; next }
 		/__libc_start_call_main/ { e = 1 }
@@ -180,17 +180,21 @@ END {
 	}
 }' "$tmp/rows"
 
-# The daemon with unwinding on: profiler at 99 Hz, auto, 5 s windows, the workload running
-# through two windows; its peak RSS (VmHWM).
+# The daemon: profiler at 99 Hz with fp and with auto, 5 s windows, the workload running
+# through two windows; its peak RSS (VmHWM). It profiles the whole host, so what else runs on
+# the machine (its processes' symbols) is in the figure too.
 echo
-mkdir -p "$tmp/prof"
-"$AGENT" run --no-http --collectors cpu --set profiler.frequency=99 --set profiler.window=5s \
-	--set "profiler.output_dir=$tmp/prof" --set profiler.call_graph=auto >/dev/null 2>"$tmp/d.err" &
-dpid=$!
-sleep 1
-for _ in 1 2 3; do run_workload >/dev/null; done
-sleep 5
-hwm=$(awk '/VmHWM/ {print $2}' /proc/$dpid/status 2>/dev/null)
-kill -TERM "$dpid" 2>/dev/null
-wait "$dpid" 2>/dev/null
-echo "Daemon (run, profiler 99 Hz auto, 5 s windows, $(ls "$tmp/prof" | wc -l) profiles written): peak RSS $(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') MiB"
+for mode in fp auto; do
+	rm -rf "$tmp/prof"
+	mkdir -p "$tmp/prof"
+	"$AGENT" run --no-http --collectors cpu --set profiler.frequency=99 --set profiler.window=5s \
+		--set "profiler.output_dir=$tmp/prof" --set "profiler.call_graph=$mode" >/dev/null 2>"$tmp/d.err" &
+	dpid=$!
+	sleep 1
+	for _ in 1 2 3; do run_workload >/dev/null; done
+	sleep 5
+	hwm=$(awk '/VmHWM/ {print $2}' /proc/$dpid/status 2>/dev/null)
+	kill -TERM "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	echo "Daemon (run, profiler 99 Hz, call graph $mode, 5 s windows, $(ls "$tmp/prof" | wc -l) profiles written): peak RSS $(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') MiB"
+done

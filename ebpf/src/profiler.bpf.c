@@ -33,6 +33,10 @@ const volatile bool use_ringbuf = true;
 const volatile bool use_probe_read_user = true;
 const volatile bool have_task_pt_regs = false; /* bpf_task_pt_regs: 5.15+ */
 const volatile bool have_cgroup_id = false;
+/* Ring buffer fill (bytes) above which a record wakes the reader: below it records collect
+ * and the reader drains them on its own tick, so a sample does not cost a wakeup (an
+ * irq_work, an IPI in a VM, a trip through the reader's loop) each. */
+const volatile __u64 wakeup_bytes = 0;
 
 /* Sizes are set by user space before load (bpf_map__set_max_entries). */
 struct {
@@ -211,9 +215,10 @@ struct user_regs {
 	    flags, sp, ss;
 };
 
-/* Registers in DWARF order (x86_64), but for rip (16), which the caller sets. Two copies of one body, one from the perf context and one
- * from a kernel-memory copy of the task's registers: the verifier rewrites context loads and
- * refuses an instruction that loads from both kinds of pointer. */
+/* Registers in DWARF order (x86_64), but for rip (16), which the caller sets. Two copies of one
+ * body, one from the perf context and one from a kernel-memory copy of the task's registers: the
+ * verifier rewrites context loads and refuses an instruction that loads from both kinds of pointer.
+ */
 #define COPY_REGS(dst, r)                                                                          \
 	do {                                                                                       \
 		(dst)[0] = (r)->ax;                                                                \
@@ -338,7 +343,11 @@ static __always_inline void send_sample(struct bpf_perf_event_data *ctx,
 	if (size > sizeof(*b)) /* for the verifier */
 		size = sizeof(*b);
 	if (use_ringbuf)
-		err = bpf_ringbuf_output(&samples_rb, b, size, 0);
+		err = bpf_ringbuf_output(&samples_rb, b, size,
+					 bpf_ringbuf_query(&samples_rb, BPF_RB_AVAIL_DATA) >=
+						 wakeup_bytes
+					     ? BPF_RB_FORCE_WAKEUP
+					     : BPF_RB_NO_WAKEUP);
 	else
 		err = bpf_perf_event_output(ctx, &samples_pb, BPF_F_CURRENT_CPU, b, size);
 	stat_inc(err ? PROFILER_STAT_SEND_FAILED : PROFILER_STAT_SENT);

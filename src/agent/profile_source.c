@@ -245,8 +245,10 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return err;
 	}
 	x->timer = am_loop_add_timer(loop, x->window_ms, x->window_ms, on_window, x);
+	/* Copied stacks wake the loop only when their buffer fills up: drained every second. */
+	x->drain = am_loop_add_timer(loop, 1000, 1000, on_notices, x);
 	watch_notices(x);
-	if (!x->timer || !x->notify) {
+	if (!x->timer || !x->notify || !x->drain) {
 		am_profile_source_stop(x, 0);
 		x->start_error = -ENOMEM;
 		return -ENOMEM;
@@ -298,7 +300,8 @@ void am_profile_source_stop(struct am_profile_source *x, int flush)
 		x->write_errors++;
 	am_loop_remove(x->loop, x->timer);
 	am_loop_remove(x->loop, x->notify);
-	x->timer = x->notify = NULL;
+	am_loop_remove(x->loop, x->drain);
+	x->timer = x->notify = x->drain = NULL;
 	am_profiler_close(x->prof);
 	x->prof = NULL;
 	am_usym_free(x->usym);

@@ -286,6 +286,9 @@ static size_t pow2_at_least(size_t n)
 
 /* Records a buffer holds per CPU before the reader must have caught up. */
 #define COPIES_PER_CPU 64
+/* A buffer wakes its reader when this fraction of it is full (the reader also drains it on its
+ * once-a-second tick, see am_profiler_handle_notices). */
+#define WAKEUP_FRACTION 4
 
 static size_t record_bytes(const struct am_profiler *p)
 {
@@ -325,10 +328,12 @@ static int configure_copies(struct am_profiler *p)
 	err = bpf_map__set_max_entries(s->maps.sample_scratch, (__u32)ncpus);
 	if (err)
 		return err;
-	if (p->ringbuf)
-		return bpf_map__set_max_entries(
-		    s->maps.samples_rb,
-		    (__u32)pow2_at_least((size_t)ncpus * COPIES_PER_CPU * record_bytes(p)));
+	if (p->ringbuf) {
+		size_t ring = pow2_at_least((size_t)ncpus * COPIES_PER_CPU * record_bytes(p));
+
+		s->rodata->wakeup_bytes = ring / WAKEUP_FRACTION;
+		return bpf_map__set_max_entries(s->maps.samples_rb, (__u32)ring);
+	}
 	return minimal_map(s->maps.samples_rb);
 }
 
@@ -340,20 +345,45 @@ static int on_copy_rb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void on_copy_pb(void *ctx, int cpu, void *data, __u32 size)
+/* A record of the copies' perf buffer: PERF_RECORD_SAMPLE is {header; u32 size; char
+ * raw[size]} (sample_type RAW), PERF_RECORD_LOST {header; u64 id, lost}. */
+static enum bpf_perf_event_ret on_copy_pb(void *ctx, int cpu, struct perf_event_header *h)
 {
+	const uint8_t *rec = (const uint8_t *)h;
 	struct am_profiler *p = ctx;
+	uint64_t lost[2];
+	uint32_t size;
 
 	(void)cpu;
-	am_punw_add(p->unw, data, size);
+	if (h->type == PERF_RECORD_LOST && h->size >= sizeof(*h) + sizeof(lost)) {
+		memcpy(lost, rec + sizeof(*h), sizeof(lost));
+		am_punw_dropped(p->unw, lost[1]);
+	} else if (h->type == PERF_RECORD_SAMPLE && h->size >= sizeof(*h) + sizeof(size)) {
+		memcpy(&size, rec + sizeof(*h), sizeof(size));
+		if (sizeof(*h) + sizeof(size) + (size_t)size <= h->size)
+			am_punw_add(p->unw, rec + sizeof(*h) + sizeof(size), size);
+		else
+			am_punw_add(p->unw, rec, 0); /* counted as malformed */
+	}
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
-static void on_copy_lost(void *ctx, int cpu, __u64 n)
+/* The copies' perf buffer, waking the reader at a quarter full rather than at every record. */
+static struct perf_buffer *copies_perf_buffer(struct am_profiler *p)
 {
-	struct am_profiler *p = ctx;
+	size_t pages = pow2_at_least(COPIES_PER_CPU * record_bytes(p) / (size_t)getpagesize());
+	struct perf_event_attr attr;
 
-	(void)cpu;
-	am_punw_dropped(p->unw, n);
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+	attr.sample_type = PERF_SAMPLE_RAW;
+	attr.sample_period = 1;
+	attr.watermark = 1;
+	attr.wakeup_watermark = (__u32)(pages * (size_t)getpagesize() / WAKEUP_FRACTION);
+	return perf_buffer__new_raw(bpf_map__fd(p->skel->maps.samples_pb), pages, &attr, on_copy_pb,
+				    p, NULL);
 }
 
 /* The reader of the copied stacks and their table. */
@@ -384,10 +414,7 @@ static int open_copies(struct am_profiler *p)
 		p->rb =
 		    ring_buffer__new(bpf_map__fd(p->skel->maps.samples_rb), on_copy_rb, p, NULL);
 	else
-		p->spb = perf_buffer__new(
-		    bpf_map__fd(p->skel->maps.samples_pb),
-		    pow2_at_least(COPIES_PER_CPU * record_bytes(p) / (size_t)getpagesize()),
-		    on_copy_pb, on_copy_lost, p, NULL);
+		p->spb = copies_perf_buffer(p);
 	if (!p->rb && !p->spb) {
 		err = -errno;
 		am_err("cannot open the profiler's %s for copied stacks: %s",
