@@ -152,6 +152,15 @@ $(BUILD)/tests/workloads/inline_hot: tests/workloads/inline_hot.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@
 
+# Without frame pointers, as most distribution packages are: only CFI unwinds it.
+$(BUILD)/tests/workloads/nofp_chain: tests/workloads/nofp_chain.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer $(WARN) $< -o $@
+
+$(BUILD)/tests/workloads/deep_nofp: tests/workloads/deep_nofp.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer $(WARN) $< -o $@
+
 $(BUILD)/tests/workloads/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline $(WARN) $< -o $@ -lpthread -lm

@@ -15,7 +15,7 @@
 #include "collectors/system/collector.h"
 #include "util/file.h"
 
-enum kind { K_STR, K_PATH, K_ADDR, K_BOOL, K_UINT, K_DURATION, K_SIZE, K_LOGLEVEL };
+enum kind { K_STR, K_PATH, K_ADDR, K_BOOL, K_UINT, K_DURATION, K_SIZE, K_LOGLEVEL, K_CALLGRAPH };
 
 /* One settable key: where it lives in struct am_config and what it accepts. */
 struct key {
@@ -56,7 +56,8 @@ static const struct key keys[] = {
     {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0},
     {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
     {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
-    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
+    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK_UNWIND},
+    {"profiler.call_graph", K_CALLGRAPH, F(profiler_call_graph), 0, 0},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
 };
 
@@ -90,6 +91,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
+	strcpy(c->profiler_call_graph, "auto");
 }
 
 /* Put DIR (still its default DEF) under ROOT. */
@@ -261,6 +263,21 @@ static int set_value(struct am_config *c, const struct key *k, const char *v, ch
 		}
 		*(bool *)field = b;
 		return 0;
+	case K_CALLGRAPH: {
+		enum am_call_graph mode;
+		uint32_t size;
+
+		if (strlen(v) >= k->size || am_call_graph_parse(v, &mode, &size)) {
+			am_yaml_errf(
+			    err, errlen,
+			    "%s: '%s' is not fp, dwarf[,SIZE] or auto[,SIZE] (SIZE: bytes, "
+			    "a multiple of 8 up to %u)",
+			    k->path, v, AM_PROFILER_COPY_MAX);
+			return -EINVAL;
+		}
+		strcpy(field, v);
+		return 0;
+	}
 	case K_LOGLEVEL:
 		if (parse_level(v, (enum am_log_level *)field)) {
 			am_yaml_errf(err, errlen,

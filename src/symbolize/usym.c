@@ -766,12 +766,11 @@ static const struct fsym *find_sym(struct ufile *f, GElf_Addr addr)
 	return &f->syms[lo];
 }
 
-static int resolve_file(struct ufile *f, const struct am_usym_map *m, uint64_t addr,
-			struct am_usym_result *out)
+/* ADDR of mapping M in F's module address space, through the PT_LOAD holding its file offset. */
+static int module_addr(const struct ufile *f, const struct am_usym_map *m, uint64_t addr,
+		       GElf_Addr *maddr)
 {
 	uint64_t off = addr - m->start + m->pgoff;
-	const struct fsym *sym;
-	GElf_Addr maddr;
 	size_t i;
 
 	for (i = 0; i < f->nloads; i++) {
@@ -779,39 +778,60 @@ static int resolve_file(struct ufile *f, const struct am_usym_map *m, uint64_t a
 
 		if (off < ph->p_offset || off >= ph->p_offset + ph->p_memsz)
 			continue;
-		maddr = off - ph->p_offset + ph->p_vaddr + f->bias;
-		sym = find_sym(f, maddr);
-		if (!sym)
-			return -ENOENT;
-		out->func = sym->name;
-		out->offset = maddr - sym->addr;
-		out->src_file = f;
-		out->src_addr = maddr;
+		*maddr = off - ph->p_offset + ph->p_vaddr + f->bias;
 		return 0;
 	}
 	return -ENOENT;
 }
 
+static int resolve_file(struct ufile *f, const struct am_usym_map *m, uint64_t addr,
+			struct am_usym_result *out)
+{
+	const struct fsym *sym;
+	GElf_Addr maddr;
+
+	if (module_addr(f, m, addr, &maddr))
+		return -ENOENT;
+	sym = find_sym(f, maddr);
+	if (!sym)
+		return -ENOENT;
+	out->func = sym->name;
+	out->offset = maddr - sym->addr;
+	out->src_file = f;
+	out->src_addr = maddr;
+	return 0;
+}
+
+/* The index of P's mapping holding ADDR, or -1. */
+static ssize_t find_map(const struct uproc *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nmaps;
+
+	/* /proc/PID/maps lists mappings in address order. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < p->maps[mid].start)
+			hi = mid;
+		else if (addr >= p->maps[mid].end)
+			lo = mid + 1;
+		else
+			return (ssize_t)mid;
+	}
+	return -1;
+}
+
 /* Resolve LOOK in one capture; false when no mapping of it holds LOOK. */
 static bool resolve_in(struct uproc *p, uint64_t look, struct am_usym_result *out)
 {
+	ssize_t k = find_map(p, look);
 	size_t lo, hi;
 
 	memset(out, 0, sizeof(*out));
-	/* /proc/PID/maps lists mappings in address order. */
-	for (lo = 0, hi = p->nmaps; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (look < p->maps[mid].start) {
-			hi = mid;
-		} else if (look >= p->maps[mid].end) {
-			lo = mid + 1;
-		} else {
-			out->map = &p->maps[mid];
-			if (p->files[mid] && p->files[mid]->mod)
-				resolve_file(p->files[mid], out->map, look, out);
-			break;
-		}
+	if (k >= 0) {
+		out->map = &p->maps[k];
+		if (p->files[k] && p->files[k]->mod)
+			resolve_file(p->files[k], out->map, look, out);
 	}
 	if (!out->func && (!out->map || !p->files[out->map - p->maps])) {
 		for (lo = 0, hi = p->njit; lo < hi;) {
@@ -850,6 +870,40 @@ int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr
 			return 0;
 	memset(out, 0, sizeof(*out));
 	return p || am_usym_has(u, pid) ? 0 : -ENOENT;
+}
+
+/* Locate ADDR in one capture; false when no mapping of it holds ADDR. */
+static bool locate_in(const struct uproc *p, uint64_t addr, struct am_usym_loc *out)
+{
+	ssize_t k = find_map(p, addr);
+	const struct ufile *f;
+	GElf_Addr maddr;
+
+	if (k < 0)
+		return false;
+	out->map = &p->maps[k];
+	f = p->files[k];
+	if (f && f->mod && !module_addr(f, out->map, addr, &maddr)) {
+		out->mod = f->mod;
+		out->mod_addr = maddr;
+	}
+	return true;
+}
+
+int am_usym_locate(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr,
+		   struct am_usym_loc *out)
+{
+	const struct uproc *p = find_proc(u, pid, gen, false);
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (p && locate_in(p, addr, out))
+		return 0;
+	for (i = u->nprocs; i > 0; i--)
+		if (u->procs[i - 1].pid == pid && &u->procs[i - 1] != p &&
+		    locate_in(&u->procs[i - 1], addr, out))
+			return 0;
+	return -ENOENT;
 }
 
 /* The name of an inlined instance: its abstract origin's linkage name, else its plain name. */

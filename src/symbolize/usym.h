@@ -111,6 +111,19 @@ bool am_usym_has(const struct am_usym *u, uint32_t pid);
  * Returns 0, or -ENOENT when PID was never captured (OUT is then unknown). */
 int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr, bool return_addr,
 		    struct am_usym_result *out);
+struct Dwfl_Module;
+/* Where an address lies, for the unwinder (unwind.h): its mapping and the libdw module of the
+ * mapped file, which every process mapping that file shares (its CFI is read once). */
+struct am_usym_loc {
+	const struct am_usym_map *map;
+	struct Dwfl_Module *mod; /* NULL when the file could not be read (or anonymous memory) */
+	uint64_t mod_addr;	 /* the address in MOD's address space; valid with MOD */
+};
+/* Locate ADDR in generation GEN of PID, looked up as am_usym_resolve does (other captures of the
+ * pid when that one lacks it). Returns 0, or -ENOENT when no captured mapping holds ADDR. */
+int am_usym_locate(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr,
+		   struct am_usym_loc *out);
+
 /* The source lines of the address R was resolved for, from the file's DWARF (its own or a
  * separate debug file's): the innermost inlined function first, each next one the function it
  * was inlined into at the FILE:LINE given, the last the symbol's own function (FUNC NULL): the
