@@ -65,6 +65,10 @@ struct execsnoop_exec {
 	__u32 filename_size; /* bytes of filename at data[0], NUL included */
 	__u32 args_size;     /* bytes of arguments after it, each NUL-terminated */
 	__u32 pad;
+	/* pid and ppid in the process's own PID namespace (a container's getpid(), getppid());
+	 * equal to pid and ppid in the host's. ns_ppid is 0 when the parent is outside it. */
+	__s32 ns_pid;
+	__s32 ns_ppid;
 	char comm[AM_TASK_COMM_LEN]; /* after the exec; the caller's when it failed */
 	char data[EXECSNOOP_DATA_MAX];
 };
@@ -82,6 +86,8 @@ struct execsnoop_exit {
 	__u32 uid;
 	__u32 gid;
 	__s32 exit_code; /* wait(2) status: code << 8 | core dump 0x80 | signal */
+	__s32 ns_pid;	 /* as in struct execsnoop_exec */
+	__s32 ns_ppid;
 	char comm[AM_TASK_COMM_LEN];
 };
 

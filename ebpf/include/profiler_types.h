@@ -8,6 +8,11 @@
 #define PROFILER_MAX_STACK_DEPTH 127
 /* Most pids -p may name (the size of the pid filter map). */
 #define PROFILER_MAX_PIDS 1024
+/* Most cgroups --cgroup may name (the size of the cgroup filter map). */
+#define PROFILER_MAX_CGROUPS 64
+/* Levels of cgroup nesting the subtree filter searches (systemd and the kubelet nest fewer
+ * than 10; user space refuses a --cgroup deeper than this). */
+#define PROFILER_MAX_CGROUP_DEPTH 32
 
 /* Samples are aggregated in the kernel: one counter per distinct key. Stacks are stored once
  * each in a hash map keyed by a 64-bit hash of their content (unlike a stack-trace map, two
@@ -17,12 +22,13 @@ struct profiler_key {
 	char comm[AM_TASK_COMM_LEN];
 	int user_err;	/* 0: USER_STACK is valid; -1: not collected; else -errno */
 	int kernel_err; /* likewise for KERNEL_STACK */
-	unsigned int pad;
+	int ns_pid;	/* the process in its own PID namespace (a container's getpid()) */
 	unsigned long long user_stack; /* key in the stacks map */
 	unsigned long long kernel_stack;
 	/* Address of the process's mm: it changes at exec, so user space symbolizes with the
 	 * mappings of the program that was running. */
 	unsigned long long mm;
+	unsigned long long cgroup_id; /* cgroup v2 id of the sampled task */
 };
 
 /* A process (or an exec'd one) seen for the first time: user space captures its mappings. */
@@ -74,7 +80,7 @@ struct profiler_sample {
 	unsigned long long user_stack; /* auto: the frame-pointer walk in the stacks map */
 	unsigned long long regs[PROFILER_NREGS];
 	unsigned int stack_len; /* bytes of STACK, a multiple of 8 */
-	unsigned int pad;
+	int ns_pid;		/* as profiler_key's */
 	/* followed by STACK_LEN bytes: the user stack from regs[7] (rsp) up */
 };
 

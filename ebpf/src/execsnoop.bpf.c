@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "execsnoop_types.h"
+#include "task_ns.bpf.h"
 
 /* Filters and limits, fixed at load time by user space. */
 const volatile bool use_ringbuf = true;
@@ -323,6 +324,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	task = (struct task_struct *)bpf_get_current_task();
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	task_ns_pids(task, &e->ns_pid, &e->ns_ppid);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (filter_comm && !comm_matches(e->comm))
 		goto out;
@@ -413,6 +415,7 @@ int execsnoop_process_exit(struct trace_event_raw_sched_process_template *ctx)
 	e.gid = uid_gid >> 32;
 	e.cgroup_id = bpf_get_current_cgroup_id();
 	e.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	task_ns_pids(task, &e.ns_pid, &e.ns_ppid);
 	e.exit_code = BPF_CORE_READ(task, exit_code);
 	e.lifetime_ns = now - task_start_ns(task);
 	output(ctx, &e, sizeof(e));

@@ -1,24 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CPU profiler: runs on every perf event overflow (one event per CPU), copies the kernel and
  * user stacks (bpf_get_stack), stores each distinct stack once under a hash of its content and
- * counts (pid, comm, user stack, kernel stack) in a hash map, so the cost of a profile does not
- * grow with its sample count. User space reads the maps once at the end; the only streaming
- * output is one notification per new process (or exec), so user space can capture its
- * mappings while it is still alive. With --call-graph dwarf or auto, samples of user tasks are
- * sent out instead with their user registers and the top of their user stack, for user space
- * to unwind with the binaries' CFI (perf's --call-graph dwarf). */
+ * counts (pid, comm, cgroup, user stack, kernel stack) in a hash map, so the cost of a profile
+ * does not grow with its sample count. User space reads the maps once at the end; the only
+ * streaming output is one notification per new process (or exec), so user space can capture
+ * its mappings while it is still alive. With --call-graph dwarf or auto, samples of user tasks
+ * are sent out instead with their user registers and the top of their user stack, for user
+ * space to unwind with the binaries' CFI (perf's --call-graph dwarf). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "profiler_types.h"
+#include "task_ns.bpf.h"
 
 #define EFAULT 14
 #define EEXIST 17
 
 const volatile bool filter_pids = false;
-const volatile bool filter_cgroup = false;
-const volatile __u64 cgroup_id = 0;
+/* --cgroup: keep tasks in the cgroups of the map "cgroups" or below them. */
+const volatile bool filter_cgroups = false;
+/* bpf_get_current_ancestor_cgroup_id (5.7+, and only later to perf_event programs) when user
+ * space found it; else the task's cgroup and its parents are read through CO-RE. */
+const volatile bool use_ancestor_helper = false;
 const volatile bool kernel_stacks = true;
 const volatile bool user_stacks = true;
 const volatile bool include_idle = false;
@@ -63,6 +67,13 @@ struct {
 /* Processes already announced to user space, with the address of the mm they had: threads
  * share it and exec replaces it, so a process is announced again exactly when its mappings
  * were replaced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, __u8);
+	__uint(max_entries, PROFILER_MAX_CGROUPS);
+} cgroups SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
@@ -200,6 +211,61 @@ static __always_inline void announce(struct bpf_perf_event_data *ctx, __u32 tgid
 		stat_inc(PROFILER_STAT_NEWPID_LOST);
 }
 
+/* kernfs_node.parent became __parent in 6.15 (its readers must now hold a lock or RCU). */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn, bool renamed)
+{
+	struct kernfs_node___old *old = (void *)kn;
+
+	if (renamed)
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ(old, parent);
+}
+
+/* The current task's cgroup v2 or one of its ancestors is in the map "cgroups". */
+static __always_inline bool in_cgroups(struct task_struct *task)
+{
+	struct kernfs_node *kn;
+	bool renamed;
+	__u64 id;
+	int i;
+
+	if (use_ancestor_helper) {
+		/* From the root down: past the task's own level the helper returns 0. */
+#pragma clang loop unroll(full)
+		for (i = 0; i < PROFILER_MAX_CGROUP_DEPTH; i++) {
+			id = bpf_get_current_ancestor_cgroup_id(i);
+			if (!id)
+				return false;
+			if (bpf_map_lookup_elem(&cgroups, &id))
+				return true;
+		}
+		return false;
+	}
+	/* kernfs_node.id is a u64 since 5.5 and a union of that size before: its 8 bytes are
+	 * the id bpf_get_current_cgroup_id returns in both. */
+	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	/* Decided once, outside the loop: the relocated constant would keep clang from
+	 * unrolling it. */
+	renamed = bpf_core_field_exists(kn->__parent);
+#pragma clang loop unroll(full)
+	for (i = 0; i < PROFILER_MAX_CGROUP_DEPTH; i++) {
+		/* Past the root kn is NULL, the read fails and leaves 0 (no cgroup's id). Testing
+		 * the id rather than kn keeps the loop unrollable for clang 14. */
+		id = 0;
+		bpf_core_read(&id, sizeof(id), &kn->id);
+		if (!id)
+			return false;
+		if (bpf_map_lookup_elem(&cgroups, &id))
+			return true;
+		kn = kn_parent(kn, renamed);
+	}
+	return false;
+}
+
 static __always_inline long read_user(void *dst, __u32 size, const void *src)
 {
 	if (use_probe_read_user)
@@ -330,13 +396,13 @@ static __always_inline void send_sample(struct bpf_perf_event_data *ctx,
 	b->s.tid = tid;
 	__builtin_memcpy(b->s.comm, key->comm, sizeof(b->s.comm));
 	b->s.mm = key->mm;
-	b->s.cgroup_id = have_cgroup_id ? bpf_get_current_cgroup_id() : 0;
+	b->s.cgroup_id = key->cgroup_id;
+	b->s.ns_pid = key->ns_pid;
 	b->s.kernel_err = key->kernel_err;
 	b->s.kernel_stack = key->kernel_stack;
 	b->s.user_err = key->user_err;
 	b->s.user_stack = key->user_stack;
 	b->s.stack_len = 0;
-	b->s.pad = 0;
 	if (!user_regs(ctx, &b->s))
 		copy_stack(b, task);
 	size = sizeof(b->s) + b->s.stack_len;
@@ -361,6 +427,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	struct profiler_key key = {};
 	struct task_struct *task;
 	__u64 *count, one = 1, mm;
+	unsigned int level;
 	int err;
 
 	stat_inc(PROFILER_STAT_SEEN);
@@ -368,16 +435,18 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 		stat_inc(PROFILER_STAT_IDLE);
 		return 0;
 	}
+	task = (struct task_struct *)bpf_get_current_task();
 	if ((filter_pids && !bpf_map_lookup_elem(&pids, &tgid)) ||
-	    (filter_cgroup && bpf_get_current_cgroup_id() != cgroup_id)) {
+	    (filter_cgroups && !in_cgroups(task))) {
 		stat_inc(PROFILER_STAT_FILTERED);
 		return 0;
 	}
 
-	task = (struct task_struct *)bpf_get_current_task();
 	mm = (__u64)BPF_CORE_READ(task, mm);
 	key.pid = tgid;
 	key.mm = mm;
+	key.cgroup_id = have_cgroup_id ? bpf_get_current_cgroup_id() : 0;
+	key.ns_pid = task_ns_tgid(task, &level);
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	key.kernel_err = -1;
 	key.user_err = -1;

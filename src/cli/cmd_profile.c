@@ -16,6 +16,7 @@
 #include "cli/cli_resolve.h"
 #include "cli/commands.h"
 #include "collectors/ebpf/profiler.h"
+#include "core/cgroup_path.h"
 #include "core/perf_attach.h"
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
@@ -54,7 +55,8 @@ struct args {
 	struct output outputs[MAX_OUTPUTS];
 	int noutputs;
 	const char *btf;
-	const char *cgroup;
+	uint64_t cgroup_ids[PROFILER_MAX_CGROUPS]; /* --cgroup, resolved */
+	enum am_folded_prefix folded_prefix;
 	bool verbose;
 };
 
@@ -73,6 +75,7 @@ enum {
 	O_CALLGRAPH,
 	O_COPYBUF,
 	O_NOTASKREGS,
+	O_FOLDED_PREFIX,
 };
 
 static void more_help(FILE *out)
@@ -127,7 +130,9 @@ static const struct am_opt options[] = {
      .key = O_CGROUP,
      .type = AM_OPT_STRING,
      .arg = "PATH",
-     .help = "profile this cgroup v2 only (absolute, or relative to the\ncgroup2 mount)"},
+     .help = "profile this cgroup v2 and every cgroup below it only\n"
+	     "(absolute, or relative to the cgroup2 mount; repeatable,\n"
+	     "up to " AM_STR(PROFILER_MAX_CGROUPS) ")"},
     {.name = "callchain",
      .key = 'g',
      .help = "record call stacks (perf's -g: always on, accepted as in perf;\n"
@@ -200,6 +205,14 @@ static const struct am_opt options[] = {
      .help = "folded | pprof | svg",
      .flags = AM_OPT_SHOW_DEFAULT,
      .sdflt = "folded"},
+    {.name = "folded-prefix",
+     .key = O_FOLDED_PREFIX,
+     .type = AM_OPT_STRING,
+     .arg = "WHAT",
+     .help = "none|container: start each folded line with the container\n"
+	     "id (or the cgroup path outside containers)",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "none"},
     {.name = "output",
      .key = 'o',
      .type = AM_OPT_STRING,
@@ -264,6 +277,44 @@ static int add_pid(struct args *a, uint64_t pid)
 		return am_cli_usage_error(&cmd, "--pid: no such process: %llu",
 					  (unsigned long long)pid);
 	a->o.npids++;
+	return 0;
+}
+
+/* Nesting levels below the cgroup2 mount of DIR (0 for the mount itself), or -1 when DIR is
+ * not under it. */
+static int cgroup_level(const char *dir)
+{
+	char mnt[PATH_MAX];
+	size_t n;
+	int level = 0;
+
+	if (am_cgroup2_mount(NULL, mnt, sizeof(mnt)))
+		return -1;
+	n = strcmp(mnt, "/") ? strlen(mnt) : 0;
+	if (strncmp(dir, mnt, n) || (dir[n] && dir[n] != '/'))
+		return -1;
+	for (dir += n; *dir; dir++)
+		if (*dir == '/' && dir[1] && dir[1] != '/')
+			level++;
+	return level;
+}
+
+static int add_cgroup(struct args *a, const char *arg)
+{
+	char dir[PATH_MAX];
+	size_t n = a->o.ncgroups;
+
+	if (n == PROFILER_MAX_CGROUPS)
+		return am_cli_usage_error(&cmd, "--cgroup: at most %d cgroups",
+					  PROFILER_MAX_CGROUPS);
+	if (am_cli_cgroup(arg, dir, sizeof(dir), &a->cgroup_ids[n]))
+		return am_cli_usage_error(&cmd, "--cgroup: '%s' is not a cgroup v2 directory", arg);
+	if (cgroup_level(dir) >= PROFILER_MAX_CGROUP_DEPTH)
+		return am_cli_usage_error(&cmd,
+					  "--cgroup: '%s' is nested deeper than %d levels, "
+					  "which the filter searches",
+					  arg, PROFILER_MAX_CGROUP_DEPTH - 1);
+	a->o.ncgroups++;
 	return 0;
 }
 
@@ -346,8 +397,7 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 	case 'p':
 		return add_pid(a, v->u);
 	case O_CGROUP:
-		a->cgroup = v->str;
-		break;
+		return add_cgroup(a, v->str);
 	case 'g':
 		break; /* stacks are always collected */
 	case O_CALLGRAPH:
@@ -402,6 +452,15 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 	case O_BTF:
 		a->btf = v->str;
 		break;
+	case O_FOLDED_PREFIX:
+		if (!strcmp(v->str, "container"))
+			a->folded_prefix = AM_FOLDED_PREFIX_CONTAINER;
+		else if (!strcmp(v->str, "none"))
+			a->folded_prefix = AM_FOLDED_PREFIX_NONE;
+		else
+			return am_cli_usage_error(
+			    &cmd, "--folded-prefix: '%s' is not one of none, container", v->str);
+		break;
 	case 'v':
 		a->verbose = true;
 		break;
@@ -409,10 +468,9 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 	return 0;
 }
 
-/* What no single option can check: combinations, the kernel's rate limit, the cgroup. */
+/* What no single option can check: combinations, the kernel's rate limit. */
 static int check_args(struct args *a)
 {
-	char dir[PATH_MAX];
 	uint64_t max;
 
 	if (a->format_pending && a->noutputs)
@@ -437,10 +495,7 @@ static int check_args(struct args *a)
 					  "--freq %llu is above the kernel's limit of %llu Hz "
 					  "(sysctl kernel.perf_event_max_sample_rate)",
 					  (unsigned long long)a->o.freq, (unsigned long long)max);
-	if (a->cgroup && am_cli_cgroup(a->cgroup, dir, sizeof(dir), &a->o.cgroup_id))
-		return am_cli_usage_error(&cmd, "--cgroup: '%s' is not a cgroup v2 directory",
-					  a->cgroup);
-	a->o.filter_cgroup = a->cgroup != NULL;
+	a->o.cgroup_ids = a->cgroup_ids;
 	a->o.kernel_stacks = !a->user_only;
 	a->o.user_stacks = !a->kernel_only;
 	a->o.pids = a->pids;
@@ -636,7 +691,7 @@ static int write_profile(const struct args *a, const struct am_profile *prof, st
 		am_strbuf_reset(out);
 		switch (a->outputs[i].format) {
 		case FMT_FOLDED:
-			err = am_folded_render(prof, out);
+			err = am_folded_render_prefixed(prof, a->folded_prefix, out);
 			break;
 		case FMT_PPROF:
 			err = am_pprof_render(prof, out);

@@ -100,6 +100,19 @@ static void comm_field(struct am_strbuf *b, const char *comm)
 	am_strbuf_putc(b, ' ');
 }
 
+/* The process lives in a PID namespace of its own (a container): its pids there differ. */
+static bool in_other_pidns(const struct am_exec_record *r)
+{
+	return r->ns_pid && r->ns_pid != r->pid;
+}
+
+/* After the line's own fields, so the columns stay those of execsnoop. */
+static void ns_pids_text(struct am_strbuf *b, const struct am_exec_record *r)
+{
+	if (in_other_pidns(r))
+		am_strbuf_printf(b, " [pidns: pid %d ppid %d]", r->ns_pid, r->ns_ppid);
+}
+
 static void ret_text(char *out, size_t n, int32_t ret)
 {
 	const char *name = ret < 0 ? am_errno_name(-ret) : NULL;
@@ -126,8 +139,10 @@ void am_exec_render_text(struct am_strbuf *b, const struct am_exec_record *r, bo
 			am_strbuf_printf(b, "[killed by signal %d", r->exit_signal);
 		else
 			am_strbuf_printf(b, "[exit %d", r->exit_code);
-		am_strbuf_printf(b, "%s after %.3f ms]\n", r->core_dumped ? ", core dumped," : "",
+		am_strbuf_printf(b, "%s after %.3f ms]", r->core_dumped ? ", core dumped," : "",
 				 (double)r->lifetime_ns / 1e6);
+		ns_pids_text(b, r);
+		am_strbuf_putc(b, '\n');
 		return;
 	}
 	ret_text(ret, sizeof(ret), r->ret);
@@ -147,6 +162,7 @@ void am_exec_render_text(struct am_strbuf *b, const struct am_exec_record *r, bo
 		am_strbuf_puts(b, " [truncated]");
 	if (r->read_failed)
 		am_strbuf_puts(b, " [unreadable]");
+	ns_pids_text(b, r);
 	am_strbuf_putc(b, '\n');
 }
 
@@ -200,6 +216,10 @@ static void json_common(struct am_strbuf *b, const struct am_exec_record *r, boo
 	KV_I64(b, "\"pid\"", r->pid);
 	KV_I64(b, "\"tid\"", r->tid);
 	KV_I64(b, "\"ppid\"", r->ppid);
+	if (in_other_pidns(r)) {
+		KV_I64(b, "\"ns_pid\"", r->ns_pid);
+		KV_I64(b, "\"ns_ppid\"", r->ns_ppid);
+	}
 	KV_U64(b, "\"uid\"", r->uid);
 	KV_U64(b, "\"gid\"", r->gid);
 	KEY(b, "\"comm\"");

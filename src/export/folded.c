@@ -18,7 +18,29 @@ static int cmp_line(const void *a, const void *b)
 		      ((const struct am_folded_line *)b)->stack);
 }
 
+/* The first frame of a line with the container prefix: the container id, or else the cgroup
+ * path, or else the cgroup's id (a cgroup gone before the profile was read), or else (no
+ * cgroup2 mount) "[unknown cgroup]". */
+static void put_container(struct am_strbuf *b, const struct am_profile_stack *st)
+{
+	if (st->container_id[0])
+		put_name(b, st->container_id);
+	else if (st->cgroup)
+		put_name(b, st->cgroup);
+	else if (st->cgroup_id)
+		am_strbuf_printf(b, "[cgroup %llu]", (unsigned long long)st->cgroup_id);
+	else
+		am_strbuf_puts(b, "[unknown cgroup]");
+	am_strbuf_putc(b, ';');
+}
+
 int am_folded_lines(const struct am_profile *prof, struct am_folded_line **out, size_t *n)
+{
+	return am_folded_lines_prefixed(prof, AM_FOLDED_PREFIX_NONE, out, n);
+}
+
+int am_folded_lines_prefixed(const struct am_profile *prof, enum am_folded_prefix prefix,
+			     struct am_folded_line **out, size_t *n)
 {
 	struct am_folded_line *lines;
 	struct am_strbuf b = {0};
@@ -34,6 +56,8 @@ int am_folded_lines(const struct am_profile *prof, struct am_folded_line **out, 
 		const struct am_profile_stack *st = &prof->stacks[i];
 
 		am_strbuf_reset(&b);
+		if (prefix == AM_FOLDED_PREFIX_CONTAINER)
+			put_container(&b, st);
 		put_name(&b, st->comm[0] ? st->comm : "[unknown]");
 		for (j = st->nframes; j > 0; j--) {
 			am_strbuf_putc(&b, ';');
@@ -74,9 +98,15 @@ void am_folded_lines_free(struct am_folded_line *lines, size_t n)
 
 int am_folded_render(const struct am_profile *prof, struct am_strbuf *out)
 {
+	return am_folded_render_prefixed(prof, AM_FOLDED_PREFIX_NONE, out);
+}
+
+int am_folded_render_prefixed(const struct am_profile *prof, enum am_folded_prefix prefix,
+			      struct am_strbuf *out)
+{
 	struct am_folded_line *lines;
 	size_t n, i;
-	int err = am_folded_lines(prof, &lines, &n);
+	int err = am_folded_lines_prefixed(prof, prefix, &lines, &n);
 
 	if (err)
 		return err;

@@ -276,13 +276,52 @@ static void add_mappings(struct builder *b, const struct am_profile *prof, uint6
 	}
 }
 
-/* Sample plus its arrays in one allocation: locations, 2 values, 2 labels (pid and comm,
- * when LABELS). */
+/* Most labels a sample carries: pid, comm, ns_pid, cgroup (or cgroup_id), container_id,
+ * pod_uid. */
+#define MAX_LABELS 6
+
+static void num_label(struct builder *b, Label *l, const char *key, int64_t v)
+{
+	perftools__profiles__label__init(l);
+	l->key = str_index(b, key);
+	l->num = v;
+}
+
+static void str_label(struct builder *b, Label *l, const char *key, const char *v)
+{
+	perftools__profiles__label__init(l);
+	l->key = str_index(b, key);
+	l->str = str_index(b, v);
+}
+
+/* Who the samples of ST belong to, into LB (room for MAX_LABELS). Returns how many. ns_pid
+ * only where it differs (the process is in another PID namespace); the cgroup's id where its
+ * path could not be found, so a cgroup gone before the profile was read stays told apart. */
+static size_t stack_labels(struct builder *b, const struct am_profile_stack *st, Label *lb)
+{
+	size_t n = 0;
+
+	num_label(b, &lb[n++], "pid", st->pid);
+	str_label(b, &lb[n++], "comm", st->comm);
+	if (st->ns_pid && st->ns_pid != st->pid)
+		num_label(b, &lb[n++], "ns_pid", st->ns_pid);
+	if (st->cgroup)
+		str_label(b, &lb[n++], "cgroup", st->cgroup);
+	else if (st->cgroup_id)
+		num_label(b, &lb[n++], "cgroup_id", (int64_t)st->cgroup_id);
+	if (st->container_id[0])
+		str_label(b, &lb[n++], "container_id", st->container_id);
+	if (st->pod_uid[0])
+		str_label(b, &lb[n++], "pod_uid", st->pod_uid);
+	return n;
+}
+
+/* Sample plus its arrays in one allocation: locations, 2 values, the labels (when LABELS). */
 static void add_sample(struct builder *b, const struct am_profile_stack *st, int nvalues,
 		       int64_t period, bool labels)
 {
 	size_t sz = sizeof(Sample) + st->nframes * sizeof(uint64_t) + 2 * sizeof(int64_t) +
-		    2 * sizeof(Label *) + 2 * sizeof(Label);
+		    MAX_LABELS * sizeof(Label *) + MAX_LABELS * sizeof(Label);
 	char label[512], *p;
 	Sample *s = malloc(sz);
 	Label *lb;
@@ -299,7 +338,7 @@ static void add_sample(struct builder *b, const struct am_profile_stack *st, int
 	s->value = (int64_t *)p;
 	p += 2 * sizeof(int64_t);
 	s->label = (Label **)p;
-	p += 2 * sizeof(Label *);
+	p += MAX_LABELS * sizeof(Label *);
 	lb = (Label *)p;
 	for (i = 0; i < st->nframes; i++)
 		s->location_id[i] =
@@ -309,15 +348,9 @@ static void add_sample(struct builder *b, const struct am_profile_stack *st, int
 	s->value[0] = (int64_t)st->count;
 	s->value[1] = (int64_t)st->count * period;
 	s->n_value = (size_t)nvalues;
-	perftools__profiles__label__init(&lb[0]);
-	lb[0].key = str_index(b, "pid");
-	lb[0].num = st->pid;
-	perftools__profiles__label__init(&lb[1]);
-	lb[1].key = str_index(b, "comm");
-	lb[1].str = str_index(b, st->comm);
-	s->label[0] = &lb[0];
-	s->label[1] = &lb[1];
-	s->n_label = labels ? 2 : 0;
+	s->n_label = labels ? stack_labels(b, st, lb) : 0;
+	for (i = 0; i < s->n_label; i++)
+		s->label[i] = &lb[i];
 	if (vec_push(&b->samples, s))
 		b->err = -ENOMEM;
 }

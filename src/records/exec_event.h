@@ -21,6 +21,10 @@ struct am_exec_record {
 	uint64_t ret_mono_ns; /* exec: syscall return */
 	uint64_t ts_real_ns;  /* ts_mono_ns as wall-clock time (CLOCK_REALTIME) */
 	int32_t pid, tid, ppid;
+	/* pid and ppid inside the process's own PID namespace (a container's view); equal to
+	 * pid and ppid on the host, ns_ppid 0 when the parent is outside the namespace, both 0
+	 * when the kernel could not tell. Exporters show them when ns_pid differs from pid. */
+	int32_t ns_pid, ns_ppid;
 	uint32_t uid, gid;
 	uint64_t cgroup_id;
 	const char

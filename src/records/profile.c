@@ -141,6 +141,7 @@ void am_profile_free(struct am_profile *prof)
 			free(prof->stacks[i].frames[j].module);
 		}
 		free(prof->stacks[i].frames);
+		free(prof->stacks[i].cgroup);
 	}
 	for (i = 0; i < prof->nmappings; i++) {
 		free(prof->mappings[i].file);

@@ -11,6 +11,9 @@
 
 /* Room for a task name with its NUL (the kernel's TASK_COMM_LEN). */
 #define AM_PROFILE_COMM_LEN 16
+/* A container id (64 hex digits) and a pod UID (8-4-4-4-12), without their NUL. */
+#define AM_PROFILE_CONTAINER_ID_LEN 64
+#define AM_PROFILE_POD_UID_LEN	    36
 
 /* A source line of a frame: pprof's Line. */
 struct am_profile_line {
@@ -38,7 +41,18 @@ struct am_profile_frame {
  * user frames that led to them. */
 struct am_profile_stack {
 	uint32_t pid;
+	uint32_t ns_pid; /* PID in the process's own PID namespace (== PID on the host; 0:
+			    unknown) */
 	char comm[AM_PROFILE_COMM_LEN];
+	/* Who the samples belong to: the cgroup v2 the task ran in, its path relative to the
+	 * cgroup2 mount (NULL when it could not be resolved, e.g. removed since; both 0/NULL
+	 * on hosts without a cgroup2 mount), and what the
+	 * path names: a container (64 hex digits, "" when none) and a kubelet pod ("" when
+	 * none). */
+	uint64_t cgroup_id;
+	char *cgroup;
+	char container_id[AM_PROFILE_CONTAINER_ID_LEN + 1];
+	char pod_uid[AM_PROFILE_POD_UID_LEN + 1];
 	uint64_t count;
 	size_t nframes;
 	struct am_profile_frame *frames;

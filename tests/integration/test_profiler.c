@@ -960,6 +960,10 @@ Test(profiler, bad_input_exits_2_with_a_message)
 	    {{"-d", "30", "-o", "/nonexistent/dir/x", NULL}, "cannot write '/nonexistent/dir/x'"},
 	    {{"-d", "30", "-o", "/", NULL}, "cannot write '/': Is a directory"},
 	    {{"--cgroup", "/no/such/cgroup", NULL}, "--cgroup: '/no/such/cgroup'"},
+	    /* a second --cgroup is checked as the first */
+	    {{"--cgroup", "/", "--cgroup", "/no/such/cgroup", NULL}, "--cgroup: '/no/such/cgroup'"},
+	    {{"--folded-prefix", "pod", NULL},
+	     "--folded-prefix: 'pod' is not one of none, container"},
 	    {{"-F", "100000000", NULL}, "kernel.perf_event_max_sample_rate"},
 	    {{"-p", "2147483647", NULL}, "no such process: 2147483647"},
 	    {{"--attach=sideways", NULL}, "not one of auto, link, ioctl"},

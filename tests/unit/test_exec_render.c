@@ -217,3 +217,35 @@ Test(exec_render, stats_line)
 	    "\"unmatched\":0}\n");
 	am_strbuf_free(&b);
 }
+
+/* A process in a PID namespace of its own (a container) shows its pids there besides the
+ * host's; one in the host's namespace shows nothing more. */
+Test(exec_render, pids_inside_another_pid_namespace)
+{
+	struct am_exec_record r = exec_record();
+	struct am_strbuf b = {0};
+
+	r.ns_pid = 42;
+	r.ns_ppid = 7;
+	am_exec_render_json(&b, &r);
+	cr_expect_null(strstr(b.data, "ns_pid"), "same namespace: %s", b.data);
+	am_strbuf_reset(&b);
+	r.ns_pid = 1;
+	r.ns_ppid = 0;
+	am_exec_render_json(&b, &r);
+	cr_expect(strstr(b.data, "\"pid\":42,\"tid\":42,\"ppid\":7,\"ns_pid\":1,\"ns_ppid\":0,") !=
+		      NULL,
+		  "%s", b.data);
+	am_strbuf_reset(&b);
+	r.argc = 1;
+	am_exec_render_text(&b, &r, false);
+	cr_expect_str_eq(
+	    b.data, "echo             42      7       0       /bin/echo [pidns: pid 1 ppid 0]\n");
+	am_strbuf_reset(&b);
+	r.kind = AM_EXIT_EVENT;
+	r.lifetime_ns = 1000000;
+	am_exec_render_json(&b, &r);
+	cr_expect(strstr(b.data, "\"type\":\"exit\"") && strstr(b.data, "\"ns_pid\":1,"), "%s",
+		  b.data);
+	am_strbuf_free(&b);
+}

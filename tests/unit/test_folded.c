@@ -70,6 +70,33 @@ Test(folded, lines_sorted_merged_and_escaped)
 	am_profile_free(&p);
 }
 
+#define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* The container prefix: the container id, the cgroup path outside containers, the cgroup's id
+ * where the path is unknown; the same stack in two containers stays two lines. */
+Test(folded, container_prefix_splits_stacks_by_container)
+{
+	struct am_profile p;
+	struct am_strbuf b = {0};
+
+	sample_profile(&p);
+	strcpy(p.stacks[0].container_id, CID);
+	p.stacks[0].cgroup = strdup("/system.slice/docker-" CID ".scope");
+	p.stacks[1].cgroup = strdup("/user.slice/a;b");
+	p.stacks[3].cgroup_id = 5;
+	p.stacks[4].cgroup = strdup("/");
+	cr_assert_eq(am_folded_render_prefixed(&p, AM_FOLDED_PREFIX_CONTAINER, &b), 0);
+	cr_assert_str_eq(b.data, "/;idle;[unknown] 2\n"
+				 "/user.slice/a:b;hot;main;hot_b 10\n" CID ";hot;main;hot_a 30\n"
+				 "[cgroup 5];sys;a:b;[unknown] (libweird.so.1);vfs_read 7\n"
+				 "[unknown cgroup];hot;main;hot_a 5\n");
+	am_strbuf_reset(&b);
+	cr_assert_eq(am_folded_render_prefixed(&p, AM_FOLDED_PREFIX_NONE, &b), 0);
+	cr_assert(!strncmp(b.data, "hot;main;hot_a 35\n", 18), "%s", b.data);
+	am_strbuf_free(&b);
+	am_profile_free(&p);
+}
+
 Test(folded, empty_profile_renders_nothing)
 {
 	struct am_profile p = {0};

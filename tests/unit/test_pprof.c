@@ -255,3 +255,71 @@ Test(pprof, inlined_functions_are_lines_of_one_location)
 	am_strbuf_free(&gz);
 	am_strbuf_free(&raw);
 }
+
+static const char *label_str(const Profile *pb, const Perftools__Profiles__Sample *s,
+			     const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_label; i++)
+		if (!strcmp(pb->string_table[s->label[i]->key], key))
+			return s->label[i]->str ? pb->string_table[s->label[i]->str] : "(num)";
+	return NULL;
+}
+
+static int64_t label_num(const Profile *pb, const Perftools__Profiles__Sample *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_label; i++)
+		if (!strcmp(pb->string_table[s->label[i]->key], key))
+			return s->label[i]->num;
+	return -1;
+}
+
+#define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define POD "d0b4a1c2-1111-2222-3333-444455556666"
+
+/* Who the samples belong to: the pid inside the process's namespace where it differs, the
+ * cgroup path (its id where the path is unknown), the container and the pod. */
+Test(pprof, samples_carry_namespace_cgroup_container_and_pod_labels)
+{
+	struct am_strbuf gz = {0}, raw = {0};
+	struct am_profile p;
+	Profile *pb;
+
+	build(&p);
+	p.stacks[0].ns_pid = 1;
+	p.stacks[0].cgroup_id = 1234;
+	p.stacks[0].cgroup =
+	    strdup("/kubepods.slice/kubepods-burstable.slice/"
+		   "kubepods-burstable-pod" POD ".slice/cri-containerd-" CID ".scope");
+	strcpy(p.stacks[0].container_id, CID);
+	strcpy(p.stacks[0].pod_uid, POD);
+	p.stacks[1].ns_pid = 42; /* the host's namespace: no ns_pid label */
+	p.stacks[1].cgroup_id = 77;
+	cr_assert_eq(am_pprof_render(&p, &gz), 0);
+	am_test_gunzip(gz.data, gz.len, &raw);
+	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
+	cr_assert_not_null(pb);
+
+	cr_assert_eq(label_num(pb, pb->sample[0], "pid"), 42);
+	cr_assert_str_eq(label_str(pb, pb->sample[0], "comm"), "hot");
+	cr_assert_eq(label_num(pb, pb->sample[0], "ns_pid"), 1);
+	cr_assert_str_eq(label_str(pb, pb->sample[0], "cgroup"), p.stacks[0].cgroup);
+	cr_assert_str_eq(label_str(pb, pb->sample[0], "container_id"), CID);
+	cr_assert_str_eq(label_str(pb, pb->sample[0], "pod_uid"), POD);
+	cr_assert_null(label_str(pb, pb->sample[0], "cgroup_id"));
+	cr_assert_eq(pb->sample[0]->n_label, 6);
+
+	cr_assert_null(label_str(pb, pb->sample[1], "ns_pid"));
+	cr_assert_null(label_str(pb, pb->sample[1], "cgroup"));
+	cr_assert_eq(label_num(pb, pb->sample[1], "cgroup_id"), 77, "path unknown: the id");
+	cr_assert_null(label_str(pb, pb->sample[1], "container_id"));
+	cr_assert_null(label_str(pb, pb->sample[1], "pod_uid"));
+	cr_assert_eq(pb->sample[1]->n_label, 3);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	am_strbuf_free(&gz);
+	am_strbuf_free(&raw);
+	am_profile_free(&p);
+}

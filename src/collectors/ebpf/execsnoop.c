@@ -72,6 +72,8 @@ static void copy_comm(char dst[17], const char *src)
 		(r)->pid = (e)->pid;                                                               \
 		(r)->tid = (e)->tid;                                                               \
 		(r)->ppid = (e)->ppid;                                                             \
+		(r)->ns_pid = (e)->ns_pid;                                                         \
+		(r)->ns_ppid = (e)->ns_ppid;                                                       \
 		(r)->uid = (e)->uid;                                                               \
 		(r)->gid = (e)->gid;                                                               \
 		(r)->cgroup_id = (e)->cgroup_id;                                                   \

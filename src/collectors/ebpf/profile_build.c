@@ -6,12 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/parse/parsers.h"
 #include "profiler_types.h"
 #include "symbolize/demangle.h"
 #include "symbolize/kallsyms.h"
 #include "util/log.h"
 
 _Static_assert(AM_PROFILE_COMM_LEN == AM_TASK_COMM_LEN, "a record's comm holds the kernel's");
+_Static_assert(sizeof(((struct am_profile_stack *)0)->container_id) ==
+		   sizeof(((struct am_cgroup_class *)0)->container_id),
+	       "a record's container id holds the classifier's");
+_Static_assert(sizeof(((struct am_profile_stack *)0)->pod_uid) ==
+		   sizeof(((struct am_cgroup_class *)0)->pod_uid),
+	       "a record's pod UID holds the classifier's");
 
 /* Pointer-keyed open-addressing table: usym mapping -> index in the profile's mappings. */
 struct maptab {
@@ -199,6 +206,31 @@ static int read_stack(int fd, int err, __u64 id, __u64 *ips)
 	return n;
 }
 
+/* Who a stack's samples belong to: the pid in its own namespace, the cgroup's path and what
+ * the path names (the cgroup collector's classification: container id, pod UID). */
+static int stack_owner(const struct builder *b, const struct profiler_key *key,
+		       struct am_profile_stack *st)
+{
+	struct am_cgroup_class cls;
+	const char *path;
+
+	st->ns_pid = key->ns_pid > 0 ? (uint32_t)key->ns_pid : 0;
+	if (!b->src->cgroups)
+		return 0; /* no cgroup2 mount: every task is in its root, the id tells nothing */
+	st->cgroup_id = key->cgroup_id;
+	path = am_cgroup_paths_lookup(b->src->cgroups, key->cgroup_id);
+	if (!path)
+		return 0;
+	st->cgroup = strdup(path);
+	if (!st->cgroup)
+		return -ENOMEM;
+	am_cgroup_classify(path, &cls);
+	if (cls.kind == AM_CGROUP_CONTAINER)
+		memcpy(st->container_id, cls.container_id, sizeof(st->container_id));
+	memcpy(st->pod_uid, cls.pod_uid, sizeof(st->pod_uid));
+	return 0;
+}
+
 /* One entry of the counts map, or of the table of unwound stacks (E set). */
 struct counted {
 	struct profiler_key key;
@@ -236,7 +268,7 @@ static int build_stack(struct builder *b, const struct counted *c, struct am_pro
 	st->ktruncated = nk && (unsigned)nk >= b->src->max_stack;
 	st->utruncated = c->e ? c->e->utruncated : nu && (unsigned)nu >= b->src->max_stack;
 	st->frames = calloc((size_t)(nk + nu + 4), sizeof(*st->frames));
-	if (!st->frames)
+	if (!st->frames || stack_owner(b, key, st))
 		return -ENOMEM;
 	if (st->kstack_lost)
 		err = set_frame(&st->frames[n++], 0, "[missing kernel stack]", "", -1, true);

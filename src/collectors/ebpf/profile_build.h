@@ -9,6 +9,7 @@
 
 #include "collectors/ebpf/profile_unwind.h"
 #include "collectors/ebpf/sideband.h"
+#include "core/cgroup_path.h"
 #include "records/profile.h"
 #include "symbolize/usym.h"
 
@@ -20,6 +21,7 @@ struct am_profile_build_src {
 	bool lines;	    /* user frames' file:line and inlined functions, from DWARF */
 	unsigned max_stack; /* frames the program keeps per stack: one that deep was cut */
 	struct am_usym *usym;
+	struct am_cgroup_paths *cgroups;    /* cgroup ids to paths; NULL: none resolved */
 	struct am_sideband *sb;		    /* NULL: mappings from /proc only */
 	unsigned *sb_captures;		    /* generations captured from the side band */
 	struct am_usym_rec_stats *sb_files; /* their files */

@@ -253,6 +253,8 @@ static void process(struct am_punw *p, const struct profiler_sample *h, const vo
 	x.key.kernel_err = h->kernel_err;
 	x.key.kernel_stack = h->kernel_stack;
 	x.cgroup_id = h->cgroup_id;
+	x.key.cgroup_id = h->cgroup_id;
+	x.key.ns_pid = h->ns_pid;
 	if (!(h->flags & PROFILER_SF_NO_REGS)) {
 		memcpy(regs.r, h->regs, sizeof(regs.r));
 		err = am_unwind(p->w, h->pid, h->mm, &regs, stack, h->stack_len, p->pcs,

@@ -14,6 +14,7 @@
 #include "collectors/ebpf/profile_unwind.h"
 #include "collectors/ebpf/sideband.h"
 #include "core/bpf_load.h"
+#include "core/cgroup_path.h"
 #include "core/percpu.h"
 #include "core/perf_ring.h"
 #include "profiler.skel.h"
@@ -26,6 +27,7 @@
 struct am_profiler {
 	struct am_profiler_opts opts;
 	uint32_t *pids;
+	uint64_t *cgroup_ids;
 	struct profiler_bpf *skel;
 	struct am_bpf_open_state st;
 	struct am_perf_attachment *att;
@@ -43,6 +45,8 @@ struct am_profiler {
 	uint64_t start_mono_ns;
 	uint64_t newpid_lost;
 	bool detached;
+	/* cgroup ids to paths for the samples' labels; NULL without a cgroup2 mount */
+	struct am_cgroup_paths *cgroups;
 	/* dwarf/auto: the copied stacks' buffer (one of the two) and their table */
 	struct ring_buffer *rb;
 	struct perf_buffer *spb;
@@ -264,6 +268,26 @@ static uint32_t effective_max_stack(uint32_t want)
 	return n;
 }
 
+/* Whether the subtree filter can ask the kernel for the task's ancestors
+ * (bpf_get_current_ancestor_cgroup_id: 5.7+, and perf_event programs got it later still); the
+ * program otherwise reads them through CO-RE. */
+static bool ancestor_helper(const struct am_profiler_opts *o)
+{
+	const char *env = getenv("ANTIMETAL_PROFILER_CGROUP_WALK");
+	bool have;
+
+	if (o->cgroup_walk || (env && *env && strcmp(env, "0"))) {
+		am_debug("profiler: cgroup subtrees matched by walking kernfs parents (forced)");
+		return false;
+	}
+	have = libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT,
+				       BPF_FUNC_get_current_ancestor_cgroup_id, NULL) > 0;
+	am_debug("profiler: cgroup subtrees matched %s",
+		 have ? "with bpf_get_current_ancestor_cgroup_id"
+		      : "by walking kernfs parents (no ancestor helper for perf_event programs)");
+	return have;
+}
+
 /* Turn an output map this run does not use into the cheapest valid map of a type every
  * kernel has (a kernel without ring buffers cannot create one). */
 static int minimal_map(struct bpf_map *m)
@@ -461,8 +485,8 @@ static int load(struct am_profiler *p)
 	if (!s)
 		return -errno;
 	s->rodata->filter_pids = o->npids > 0;
-	s->rodata->filter_cgroup = o->filter_cgroup;
-	s->rodata->cgroup_id = o->cgroup_id;
+	s->rodata->filter_cgroups = o->ncgroups > 0;
+	s->rodata->use_ancestor_helper = o->ncgroups && ancestor_helper(o);
 	s->rodata->kernel_stacks = o->kernel_stacks;
 	s->rodata->user_stacks = o->user_stacks;
 	s->rodata->include_idle = o->include_idle;
@@ -484,6 +508,15 @@ static int load(struct am_profiler *p)
 		if (err) {
 			am_err("cannot add pid %u to the profiler's filter: %s", o->pids[i],
 			       strerror(-err));
+			return err;
+		}
+	}
+	for (i = 0; i < o->ncgroups; i++) {
+		err = bpf_map__update_elem(s->maps.cgroups, &o->cgroup_ids[i],
+					   sizeof(o->cgroup_ids[i]), &one, sizeof(one), BPF_ANY);
+		if (err) {
+			am_err("cannot add cgroup %llu to the profiler's filter: %s",
+			       (unsigned long long)o->cgroup_ids[i], strerror(-err));
 			return err;
 		}
 	}
@@ -521,6 +554,20 @@ static void open_sideband(struct am_profiler *p)
 	am_sideband_stats(p->sb, &st);
 	am_debug("profiler: mmap side band on %d CPUs, %u pages each, build-ids %s", st.ncpus,
 		 st.pages, st.build_ids ? "asked for" : "not available (kernel < 5.12)");
+}
+
+/* The resolver of the samples' cgroup ids to paths; without a cgroup2 mount (cgroup v1 only)
+ * the samples carry no cgroup labels, which is no error. */
+static void open_cgroup_paths(struct am_profiler *p)
+{
+	char mnt[256];
+
+	if (am_cgroup2_mount(NULL, mnt, sizeof(mnt))) {
+		am_debug("profiler: no cgroup2 mount: samples carry no cgroup labels");
+		return;
+	}
+	if (am_cgroup_paths_open(NULL, &p->cgroups))
+		p->cgroups = NULL; /* logged: labels are left out */
 }
 
 /* One fd for callers' event loops: the perf buffer's epoll fd and the side band's. */
@@ -569,9 +616,19 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 		free(p);
 		return -EINVAL;
 	}
+	if (opts->ncgroups) {
+		p->cgroup_ids = calloc(opts->ncgroups, sizeof(*p->cgroup_ids));
+		if (!p->cgroup_ids) {
+			free(p);
+			return -ENOMEM;
+		}
+		memcpy(p->cgroup_ids, opts->cgroup_ids, opts->ncgroups * sizeof(*p->cgroup_ids));
+		p->opts.cgroup_ids = p->cgroup_ids;
+	}
 	if (opts->npids) {
 		p->pids = calloc(opts->npids, sizeof(*p->pids));
 		if (!p->pids) {
+			free(p->cgroup_ids);
 			free(p);
 			return -ENOMEM;
 		}
@@ -586,6 +643,7 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	err = load(p);
 	if (err)
 		goto fail;
+	open_cgroup_paths(p);
 	err = am_attach_mode_resolve(opts->attach, bpf_program__fd(p->skel->progs.profile_sample),
 				     &p->attach);
 	if (err)
@@ -806,6 +864,7 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 	    .lines = !p->opts.no_lines,
 	    .max_stack = p->opts.max_stack,
 	    .usym = p->usym,
+	    .cgroups = p->cgroups,
 	    .sb = p->sb,
 	    .sb_captures = &p->sb_captures,
 	    .sb_files = &p->sb_files,
@@ -846,6 +905,8 @@ void am_profiler_close(struct am_profiler *p)
 	if (p->usym != p->opts.usym)
 		am_usym_free(p->usym);
 	free(p->att);
+	am_cgroup_paths_free(p->cgroups);
 	free(p->pids);
+	free(p->cgroup_ids);
 	free(p);
 }

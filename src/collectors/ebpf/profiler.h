@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "core/perf_attach.h"
-#include "profiler_types.h" /* PROFILER_MAX_PIDS: the most pids opts.pids may name */
+#include "profiler_types.h" /* PROFILER_MAX_PIDS, PROFILER_MAX_CGROUPS: filter sizes */
 #include "records/profile.h"
 #include "symbolize/usym.h"
 
@@ -55,8 +55,6 @@ struct am_profiler_opts {
 	enum am_attach_mode attach;
 	const uint32_t *pids; /* processes to profile (tgids); none: every process */
 	size_t npids;
-	bool filter_cgroup;
-	uint64_t cgroup_id; /* cgroup v2 id (the directory's inode number) */
 	bool kernel_stacks; /* collect kernel stacks */
 	bool user_stacks;   /* collect user stacks */
 	bool include_idle;  /* keep samples of the idle task (pid 0) */
@@ -77,6 +75,14 @@ struct am_profiler_opts {
 	uint32_t count_entries; /* distinct (pid, comm, stacks) counted, 0: 4 x stack_entries */
 	bool no_sideband;	/* no mmap side band: mappings from /proc only (as does the
 				   environment variable ANTIMETAL_PROFILER_NO_SIDEBAND=1) */
+
+	/* cgroup v2 ids (the directories' inode numbers) to profile, each with every cgroup
+	 * below it; none: every cgroup. */
+	const uint64_t *cgroup_ids;
+	size_t ncgroups;
+	/* Find ancestors through CO-RE even where the kernel's helper exists (as does
+	 * ANTIMETAL_PROFILER_CGROUP_WALK=1): the fallback, for tests. */
+	bool cgroup_walk;
 };
 
 /* The deepest stack the BPF program can keep (its buffer); kernel.perf_event_max_stack
