@@ -312,8 +312,9 @@ static long max_stack_sysctl(void)
 	return v;
 }
 
-/* The kernel refuses the change (EBUSY) while any perf event records call chains (perf
- * record -g elsewhere on the host): retried for a few seconds. */
+/* The kernel refuses the change (EBUSY) while call-chain buffers are in use: a perf event
+ * recording call chains, or a loaded BPF program calling bpf_get_stack (another profiler on the
+ * host): retried for a few seconds. */
 static int set_max_stack_sysctl(long v)
 {
 	char s[32];
@@ -359,7 +360,8 @@ Test(unwind, max_stack_cuts_unwound_stacks_with_a_truncated_frame)
 	if (was < 0 || set_max_stack_sysctl(1000)) {
 		am_test_reap(pid);
 		cr_skip_test("skipped the deep part: cannot raise kernel.perf_event_max_stack "
-			     "(busy: call-chain perf events elsewhere on the host)");
+			     "(busy: call-chain perf events or BPF programs using bpf_get_stack "
+			     "elsewhere on the host)");
 	}
 	rc = profile(pid, &out, &err,
 		     (const char *[]){"-F", "499", "-d", "1", "--call-graph", "dwarf,32768",
