@@ -308,8 +308,10 @@ static size_t pow2_at_least(size_t n)
 	return v;
 }
 
-/* Records a buffer holds per CPU before the reader must have caught up. */
-#define COPIES_PER_CPU 64
+/* Records a buffer holds per CPU before the reader must have caught up, and the ring buffer's
+ * largest size (it is mapped into the reader: part of its memory on a host with many CPUs). */
+#define COPIES_PER_CPU 32
+#define RING_MAX       (8u << 20)
 /* A buffer wakes its reader when this fraction of it is full (the reader also drains it on its
  * once-a-second tick, see am_profiler_handle_notices). */
 #define WAKEUP_FRACTION 4
@@ -354,6 +356,9 @@ static int configure_copies(struct am_profiler *p)
 		return err;
 	if (p->ringbuf) {
 		size_t ring = pow2_at_least((size_t)ncpus * COPIES_PER_CPU * record_bytes(p));
+
+		if (ring > RING_MAX)
+			ring = RING_MAX;
 
 		s->rodata->wakeup_bytes = ring / WAKEUP_FRACTION;
 		return bpf_map__set_max_entries(s->maps.samples_rb, (__u32)ring);
