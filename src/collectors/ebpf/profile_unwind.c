@@ -108,7 +108,8 @@ static bool entry_eq(const struct am_punw_entry *a, const struct am_punw_entry *
 	       a->key.kernel_err == b->key.kernel_err &&
 	       a->key.kernel_stack == b->key.kernel_stack && a->key.user_err == b->key.user_err &&
 	       a->cgroup_id == b->cgroup_id && a->utruncated == b->utruncated &&
-	       a->npcs == b->npcs && !memcmp(a->pcs, b->pcs, a->npcs * sizeof(*a->pcs));
+	       a->npcs == b->npcs &&
+	       (!a->npcs || !memcmp(a->pcs, b->pcs, a->npcs * sizeof(*a->pcs)));
 }
 
 /* X's slot: the one holding its entry, or the free one where it goes. */
