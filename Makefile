@@ -47,7 +47,8 @@ INTEG_BINS:= $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/integration/%)
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOAD_CXX_SRCS := $(wildcard tests/workloads/*.cpp)
 WORKLOADS := $(WORKLOAD_SRCS:tests/workloads/%.c=$(BUILD)/tests/workloads/%) \
-	$(WORKLOAD_CXX_SRCS:tests/workloads/%.cpp=$(BUILD)/tests/workloads/%)
+	$(WORKLOAD_CXX_SRCS:tests/workloads/%.cpp=$(BUILD)/tests/workloads/%) \
+	$(BUILD)/tests/workloads/nofp_chain_dwarf
 
 .PHONY: all build-ebpf generate-ebpf-bindings generate-ebpf-types tests test run bench \
 	hardware-tests deps clean fuzz test-kernels btfgen build-ebpf-builder image test-image \
@@ -152,7 +153,9 @@ $(BUILD)/tests/workloads/inline_hot: tests/workloads/inline_hot.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) $< -o $@
 
-# Without frame pointers, as most distribution packages are: only CFI unwinds it.
+# Without frame pointers, as most distribution packages are: only CFI unwinds it. The _dwarf
+# build has its functions' CFI in .debug_frame only (no unwind tables), as some embedded and
+# kernel-style builds do.
 $(BUILD)/tests/workloads/nofp_chain: tests/workloads/nofp_chain.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer $(WARN) $< -o $@
@@ -160,6 +163,11 @@ $(BUILD)/tests/workloads/nofp_chain: tests/workloads/nofp_chain.c
 $(BUILD)/tests/workloads/deep_nofp: tests/workloads/deep_nofp.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer $(WARN) $< -o $@
+
+$(BUILD)/tests/workloads/nofp_chain_dwarf: tests/workloads/nofp_chain.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		$(WARN) $< -o $@
 
 $(BUILD)/tests/workloads/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
@@ -203,7 +211,14 @@ run:
 	$(MAKE) all
 	$(AGENT) run
 
-bench: $(AGENT) $(WORKLOADS)
+# Benchmark programs (bench/*.c) link the library and the tests' ptrace stack sampler.
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BENCH_BINS): $(BUILD)/bench/%: bench/%.c $(LIB) $(BUILD)/obj/tests/common/ptrace_stack.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TEST_DEFS) $(CFLAGS) $(AM_CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) $< \
+		$(BUILD)/obj/tests/common/ptrace_stack.o $(LIB) $(LDLIBS) -o $@
+
+bench: $(AGENT) $(WORKLOADS) $(BENCH_BINS)
 	bench/run.sh
 
 hardware-tests: $(BUILD)/hardware-tests $(AGENT) $(WORKLOADS)

@@ -10,9 +10,11 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "symbolize/usym.h"
 
@@ -25,6 +27,11 @@
 
 struct am_unwinder {
 	struct am_usym *u;
+	Elf *vdso;	     /* this process's vDSO image, read in place */
+	Dwarf_CFI *vdso_cfi; /* its .eh_frame; NULL when it has none */
+	int64_t vdso_vaddr;  /* ELF virtual address minus offset in the image */
+	bool vdso_tried;
+	struct am_unwind_stats stats;
 };
 
 /* One frame's registers and which of them are known (CFI may leave caller-saved ones
@@ -59,7 +66,18 @@ struct am_unwinder *am_unwinder_new(struct am_usym *u)
 
 void am_unwinder_free(struct am_unwinder *w)
 {
+	if (!w)
+		return;
+	if (w->vdso_cfi)
+		dwarf_cfi_end(w->vdso_cfi);
+	if (w->vdso)
+		elf_end(w->vdso);
 	free(w);
+}
+
+void am_unwinder_stats(const struct am_unwinder *w, struct am_unwind_stats *out)
+{
+	*out = w->stats;
 }
 
 void am_unwinder_forget(struct am_unwinder *w, uint32_t pid)
@@ -263,8 +281,8 @@ static int eval(const struct uctx *c, const Dwarf_Op *ops, size_t nops, uint64_t
 			s[n - 1] = op->atom == DW_OP_neg ? -s[n - 1] : ~s[n - 1];
 			break;
 		default:
-			/* Binary operators; branches and anything else are not used by CFI
-			 * compilers emit, and refused. */
+			/* Binary operators. Branches and the rest do not occur in the CFI
+			 * compilers emit: refused. */
 			if (n < 2 || !binary_op(op->atom, s[n - 2], s[n - 1], &v))
 				return AM_UNWIND_FAILED;
 			s[n - 2] = v;
@@ -295,8 +313,67 @@ static Dwarf_Frame *find_frame(Dwfl_Module *mod, uint64_t maddr)
 	return NULL;
 }
 
-/* Register REG of the caller, by FRAME's rule for it. Undefined leaves it unknown. */
-static int caller_reg(const struct uctx *c, Dwarf_Frame *frame, int reg, struct uframe *caller)
+/* The size of the ELF image at BASE (in memory: its section headers come last). */
+static size_t image_size(const unsigned char *base)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	size_t size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_offset + ph[i].p_filesz > size)
+			size = ph[i].p_offset + ph[i].p_filesz;
+	return size;
+}
+
+/* The vDSO's CFI. The kernel maps one image into every 64-bit process, this one included, so
+ * it is read here from this process's own copy: the sampled one may be gone, and its memory
+ * is not ours to read. */
+static Dwarf_CFI *vdso_cfi(struct am_unwinder *w)
+{
+	const unsigned char *base = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+	GElf_Phdr ph;
+	size_t i, n;
+
+	if (w->vdso_tried)
+		return w->vdso_cfi;
+	w->vdso_tried = true;
+	if (!base || memcmp(base, ELFMAG, SELFMAG) || base[EI_CLASS] != ELFCLASS64)
+		return NULL;
+	elf_version(EV_CURRENT);
+	w->vdso = elf_memory((char *)base, image_size(base));
+	if (!w->vdso || elf_getphdrnum(w->vdso, &n))
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(w->vdso, (int)i, &ph) && ph.p_type == PT_LOAD) {
+			w->vdso_vaddr = (int64_t)(ph.p_vaddr - ph.p_offset);
+			w->vdso_cfi = dwarf_getcfi_elf(w->vdso);
+			break;
+		}
+	return w->vdso_cfi;
+}
+
+/* The CFI row for PC, which LOC (am_usym_locate) placed: the mapped file's, or the vDSO's. */
+static Dwarf_Frame *frame_at(struct am_unwinder *w, const struct am_usym_loc *loc, uint64_t pc)
+{
+	Dwarf_Frame *frame = NULL;
+	Dwarf_CFI *cfi;
+
+	if (loc->mod)
+		return find_frame(loc->mod, loc->mod_addr);
+	if (strcmp(loc->map->path, "[vdso]") || !(cfi = vdso_cfi(w)))
+		return NULL;
+	if (dwarf_cfi_addrframe(cfi, pc - loc->map->start + loc->map->pgoff + w->vdso_vaddr,
+				&frame))
+		return NULL;
+	return frame;
+}
+
+/* Register REG of the caller, by FRAME's rule for it. Undefined leaves it unknown, and so does
+ * a rule that cannot be evaluated for a register other than the return address (RA): the walk
+ * fails later only if a caller needs it, as libdwfl's unwinder does. */
+static int caller_reg(const struct uctx *c, Dwarf_Frame *frame, int reg, int ra,
+		      struct uframe *caller)
 {
 	Dwarf_Op mem[3], *ops = NULL;
 	size_t nops = 0;
@@ -313,10 +390,18 @@ static int caller_reg(const struct uctx *c, Dwarf_Frame *frame, int reg, struct 
 		return UNW_OK;
 	}
 	err = eval(c, ops, nops, &v, &value);
+	/* GCC's x86_64 epilogues pop saved registers without CFI saying so: in an interrupted
+	 * frame, a save slot below sp was popped already, back into the register. */
+	if (err == UNW_OK && !value && c->f->exact_pc && v < c->f->r[AM_UNWIND_REG_SP])
+		return UNW_OK;
 	if (err == UNW_OK && !value)
 		err = read_stack(c, v, &v);
-	if (err != UNW_OK)
-		return err;
+	if (err != UNW_OK) {
+		if (reg == ra)
+			return err;
+		caller->known &= ~(1u << reg);
+		return UNW_OK;
+	}
 	caller->r[reg] = v;
 	caller->known |= 1u << reg;
 	return UNW_OK;
@@ -344,7 +429,7 @@ static int step_cfi(struct uctx *c, Dwarf_Frame *frame, struct uframe *f)
 	caller.r[AM_UNWIND_REG_SP] = c->cfa;
 	caller.known |= 1u << AM_UNWIND_REG_SP;
 	for (reg = 0; reg < AM_UNWIND_NREGS; reg++) {
-		err = caller_reg(c, frame, reg, &caller);
+		err = caller_reg(c, frame, reg, ra, &caller);
 		if (err != UNW_OK)
 			return err;
 	}
@@ -363,6 +448,31 @@ static int step_cfi(struct uctx *c, Dwarf_Frame *frame, struct uframe *f)
 	return UNW_OK;
 }
 
+#define REG_FP 6 /* rbp */
+
+/* Step from F, whose pc lies in an executable mapping without CFI for it, by its frame
+ * pointer: rbp points at the saved rbp with the return address above it. Taken only when
+ * that is plausible (rbp 8-aligned, at or above sp, inside the copy; the return address in a
+ * captured mapping), else NO_CFI stands. Only rbp, sp and the pc are known afterwards. */
+static int step_fp(struct am_unwinder *w, uint32_t pid, uint64_t gen, const struct uctx *c,
+		   struct uframe *f)
+{
+	uint64_t fp = f->r[REG_FP], ra, saved;
+	struct am_usym_loc loc;
+
+	if (!(f->known & (1u << REG_FP)) || fp < f->r[AM_UNWIND_REG_SP] || fp % 8 ||
+	    read_stack(c, fp, &saved) != UNW_OK || read_stack(c, fp + 8, &ra) != UNW_OK || !ra ||
+	    ra >= USER_ADDR_END || am_usym_locate(w->u, pid, gen, ra - 1, &loc))
+		return AM_UNWIND_NO_CFI;
+	f->r[AM_UNWIND_REG_IP] = ra;
+	f->r[AM_UNWIND_REG_SP] = fp + 16;
+	f->r[REG_FP] = saved;
+	f->known = 1u << AM_UNWIND_REG_IP | 1u << AM_UNWIND_REG_SP | 1u << REG_FP;
+	f->exact_pc = false;
+	w->stats.fp_frames++;
+	return UNW_OK;
+}
+
 /* Replace F by its caller's frame, or say why not. */
 static int step(struct am_unwinder *w, uint32_t pid, uint64_t gen, struct uctx *c, struct uframe *f)
 {
@@ -375,50 +485,62 @@ static int step(struct am_unwinder *w, uint32_t pid, uint64_t gen, struct uctx *
 	 * function's (or another CFI row's) first: look up the call itself. */
 	if (!f->exact_pc)
 		pc--;
-	if (am_usym_locate(w->u, pid, gen, pc, &loc) || !loc.mod)
-		return AM_UNWIND_NO_CFI;
-	frame = find_frame(loc.mod, loc.mod_addr);
-	if (!frame)
+	if (am_usym_locate(w->u, pid, gen, pc, &loc))
 		return AM_UNWIND_NO_CFI;
 	c->f = f;
+	frame = frame_at(w, &loc, pc);
+	if (!frame)
+		return step_fp(w, pid, gen, c, f);
 	c->have_cfa = false;
 	err = step_cfi(c, frame, f);
 	free(frame);
 	return err;
 }
 
-int am_unwind(struct am_unwinder *w, uint32_t pid, uint64_t gen, const struct am_unwind_regs *regs,
-	      const void *stack, size_t len, uint64_t *pcs, unsigned max, enum am_unwind_stop *stop)
+/* The walk from REGS, into PCS (room for MAX >= 1). */
+static unsigned walk(struct am_unwinder *w, uint32_t pid, uint64_t gen,
+		     const struct am_unwind_regs *regs, struct uctx *c, uint64_t *pcs, unsigned max,
+		     enum am_unwind_stop *stop)
 {
-	struct uctx c = {.stack = stack, .len = stack ? len : 0};
 	struct uframe f;
 	unsigned n = 0;
 	int err;
 
-	*stop = AM_UNWIND_FAILED;
-	if (!regs || !regs->r[AM_UNWIND_REG_IP] || regs->r[AM_UNWIND_REG_IP] >= USER_ADDR_END)
-		return 0;
-	if (!max) {
-		*stop = AM_UNWIND_MAX;
-		return 0;
-	}
 	memcpy(f.r, regs->r, sizeof(f.r));
 	f.known = (1u << AM_UNWIND_NREGS) - 1;
 	f.exact_pc = true;
-	c.sp0 = f.r[AM_UNWIND_REG_SP];
+	c->sp0 = f.r[AM_UNWIND_REG_SP];
 	pcs[n++] = f.r[AM_UNWIND_REG_IP];
 	/* At most MAX steps: each adds a frame or ends the walk. */
 	for (;;) {
-		err = step(w, pid, gen, &c, &f);
+		err = step(w, pid, gen, c, &f);
 		if (err != UNW_OK) {
 			*stop = (enum am_unwind_stop)err;
-			break;
+			return n;
 		}
 		if (n == max) {
 			*stop = AM_UNWIND_MAX;
-			break;
+			return n;
 		}
-		pcs[n++] = f.r[AM_UNWIND_REG_IP];
+		/* A signal frame's caller was interrupted at this very instruction: written one
+		 * past it, so that looking it up as a return address (at pc - 1) finds it. */
+		pcs[n++] = f.r[AM_UNWIND_REG_IP] + f.exact_pc;
 	}
+}
+
+int am_unwind(struct am_unwinder *w, uint32_t pid, uint64_t gen, const struct am_unwind_regs *regs,
+	      const void *stack, size_t len, uint64_t *pcs, unsigned max, enum am_unwind_stop *stop)
+{
+	struct uctx c = {.stack = stack, .len = stack ? len : 0};
+	unsigned n = 0;
+
+	*stop = AM_UNWIND_FAILED;
+	if (!max)
+		*stop = AM_UNWIND_MAX;
+	else if (regs && regs->r[AM_UNWIND_REG_IP] && regs->r[AM_UNWIND_REG_IP] < USER_ADDR_END)
+		n = walk(w, pid, gen, regs, &c, pcs, max, stop);
+	w->stats.walks++;
+	w->stats.frames += n;
+	w->stats.stops[*stop]++;
 	return (int)n;
 }

@@ -13,7 +13,7 @@
 struct am_usym;
 
 /* x86_64 registers in DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip. */
-#define AM_UNWIND_NREGS 17
+#define AM_UNWIND_NREGS	 17
 #define AM_UNWIND_REG_SP 7
 #define AM_UNWIND_REG_IP 16
 
@@ -40,10 +40,25 @@ void am_unwinder_free(struct am_unwinder *w);
 /* Unwind generation GEN of PID (as am_usym_snapshot / am_usym_capture_maps captured it) from
  * REGS and STACK, the LEN bytes that were at REGS->r[AM_UNWIND_REG_SP] and above. Writes up to
  * MAX addresses to PCS, innermost first (the first is the sampled ip; the others are return
- * addresses, symbolized as such), sets *STOP and returns the count (0 with *STOP set when not
- * even the first frame could be found). */
+ * addresses, symbolized as such: the pc a signal interrupted, which is not one, is written
+ * plus 1 so that it is too), sets *STOP and returns the count (0 with *STOP set when not even
+ * the first frame could be found). PID is the process (thread group) id, as usym captures
+ * it. Bounded work: at most MAX steps, each a CFI lookup and at most 17 short expressions. */
 int am_unwind(struct am_unwinder *w, uint32_t pid, uint64_t gen, const struct am_unwind_regs *regs,
-	      const void *stack, size_t len, uint64_t *pcs, unsigned max, enum am_unwind_stop *stop);
+	      const void *stack, size_t len, uint64_t *pcs, unsigned max,
+	      enum am_unwind_stop *stop);
+/* What an unwinder's walks found, summed since it was made. */
+struct am_unwind_stats {
+	uint64_t walks, frames;
+	/* Callers found by frame pointer, where CFI had nothing for a pc in an executable
+	 * mapping (JIT code keeps frame pointers; hand-written assembly may lack CFI). Less
+	 * certain than CFI: at a function's first instructions the frame pointer is still the
+	 * caller's, and one frame is skipped. */
+	uint64_t fp_frames;
+	uint64_t stops[AM_UNWIND_NSTOPS];
+};
+void am_unwinder_stats(const struct am_unwinder *w, struct am_unwind_stats *out);
+
 /* Drop what is kept for PID (it exited or exec'd). */
 void am_unwinder_forget(struct am_unwinder *w, uint32_t pid);
 

@@ -64,6 +64,8 @@ struct am_usym {
 	size_t nfiles;
 	struct uproc *procs;
 	size_t nprocs;
+	size_t last_locate; /* index of the capture am_usym_locate found last: an unwinder asks
+			       for one process's frames in a row */
 };
 
 struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
@@ -893,10 +895,15 @@ static bool locate_in(const struct uproc *p, uint64_t addr, struct am_usym_loc *
 int am_usym_locate(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr,
 		   struct am_usym_loc *out)
 {
-	const struct uproc *p = find_proc(u, pid, gen, false);
+	const struct uproc *p = NULL;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (u->last_locate < u->nprocs && u->procs[u->last_locate].pid == pid &&
+	    u->procs[u->last_locate].gen == gen)
+		p = &u->procs[u->last_locate];
+	else if ((p = find_proc(u, pid, gen, false)))
+		u->last_locate = (size_t)(p - u->procs);
 	if (p && locate_in(p, addr, out))
 		return 0;
 	for (i = u->nprocs; i > 0; i--)

@@ -5,10 +5,13 @@
  * but a kernel that forbids it (Yama scope 3, seccomp) makes these tests skip with the reason. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +168,17 @@ Test(unwind, chain_through_libc_qsort_reaches_the_entry_32k)
 			       "cmp",	     "main",	"_start"};
 
 	chain_test("qsort", 32768, names, 7);
+}
+
+/* A signal handler's stack: through the kernel's signal frame (libc's __restore_rt, whose CFI
+ * reads the interrupted registers from the saved context) to the interrupted function, whose
+ * pc is exact, not a return address. */
+Test(unwind, signal_handler_unwinds_through_the_signal_frame)
+{
+	const char *names[] = {"chain_leaf", "chain_c",	  "chain_b", "chain_a",
+			       "on_alarm",   "main_spin", "main",    "_start"};
+
+	chain_test("signal", 8192, names, 8);
 }
 
 /* Every shorter copy gives a prefix of the whole walk, stopped as truncated, and longer copies
@@ -414,6 +428,451 @@ Test(unwind, caller_below_the_callee_fails)
 	regs.r[6] = (uintptr_t)&stack[9];
 	cr_assert_geq(am_unwind(w, self, 0, &regs, &stack[8], 8 * 56, pcs, 2, &stop), 2);
 	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
+
+/* Fork and exec ARGV with stdin from IN and stdout to /dev/null, seized by ptrace. */
+static pid_t start_filter(char *const argv[], const char *in)
+{
+	pid_t pid = fork();
+	int err;
+
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		int fd = open(in, O_RDONLY), null = open("/dev/null", O_WRONLY);
+
+		if (fd < 0 || null < 0 || dup2(fd, 0) < 0 || dup2(null, 1) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	err = am_test_ptrace_seize(pid);
+	if (err) {
+		am_test_reap(pid);
+		cr_skip_test("skipped: ptrace of a child refused here: %s", strerror(-err));
+	}
+	return pid;
+}
+
+/* Random bytes (incompressible: the compressor works on all of them) in DIR/in. */
+static void random_file(const char *path, size_t size)
+{
+	FILE *f = fopen(path, "w");
+	uint8_t buf[65536];
+	uint64_t x = 88172645463325252ull;
+
+	cr_assert_not_null(f);
+	for (size_t done = 0; done < size; done += sizeof(buf)) {
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[i] = (uint8_t)x;
+		}
+		cr_assert_eq(fwrite(buf, 1, sizeof(buf), f), sizeof(buf));
+	}
+	fclose(f);
+}
+
+/* Stop PID at random points, unwind each stop's copy at 8 and 32 KiB, report the shares and
+ * assert that at least MIN_PCT of the stops reach the entry with 8 KiB. */
+static void sample_program(const char *name, pid_t pid, unsigned min_pct)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	unsigned stops = 0, end8 = 0, end32 = 0, entry8 = 0, frames8 = 0;
+	unsigned why8[AM_UNWIND_NSTOPS] = {0};
+
+	am_test_sleep_ms(100); /* past the loader: the program and its libraries mapped */
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)pid, 1), 0);
+	srand(12345);
+	for (int i = 0; i < 60; i++) {
+		struct am_test_stack s;
+		struct walk wk8, wk32;
+
+		am_test_sleep_ms(5 + rand() % 30);
+		if (am_test_ptrace_stop(pid))
+			break; /* finished */
+		cr_assert_eq(am_test_stack_capture(pid, 32768, &s), 0);
+		unwind_and_name(u, w, (uint32_t)pid, 1, &s, s.len < 8192 ? s.len : 8192, &wk8);
+		unwind_and_name(u, w, (uint32_t)pid, 1, &s, s.len, &wk32);
+		stops++;
+		why8[wk8.stop]++;
+		frames8 += (unsigned)wk8.n;
+		end8 += wk8.stop == AM_UNWIND_END;
+		end32 += wk32.stop == AM_UNWIND_END;
+		entry8 += find_frame(&wk8, 0, "__libc_start_call_main") >= 0;
+		cr_assert_geq(wk32.n, wk8.n);
+		if ((wk8.stop != AM_UNWIND_END || i % 20 == 0) && getenv("AM_TEST_VERBOSE"))
+			print_walk(&wk8);
+		am_test_stack_free(&s);
+		if (am_test_ptrace_cont(pid))
+			break;
+	}
+	fprintf(stderr,
+		"%s: %u stops; 8 KiB: %u reach the end (%u name __libc_start_call_main), "
+		"%.1f frames a stack, stops: end %u, truncated %u, no CFI %u, limit %u, failed "
+		"%u; 32 KiB: %u reach the end\n",
+		name, stops, end8, entry8, stops ? (double)frames8 / stops : 0.0,
+		why8[AM_UNWIND_END], why8[AM_UNWIND_TRUNCATED], why8[AM_UNWIND_NO_CFI],
+		why8[AM_UNWIND_MAX], why8[AM_UNWIND_FAILED], end32);
+	cr_assert_geq(stops, 30, "%s finished too early", name);
+	cr_assert_geq(end8 * 100, stops * min_pct, "only %u of %u stops reached the entry", end8,
+		      stops);
+	cr_assert_geq(end32, end8);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
+
+/* Debian's own xz, built without frame pointers, stopped at random points while it compresses:
+ * most stops unwind to the process entry with 8 KiB of stack (perf --call-graph dwarf reaches
+ * it in 81% of the same program's samples), and 32 KiB never does worse. */
+Test(unwind, debian_xz_stopped_at_random_points_reaches_the_entry, .timeout = 120)
+{
+	char *dir = am_test_mkdtemp("unwind-xz"), in[4200];
+	char *argv[] = {"/usr/bin/xz", "-6", "-T1", "-c", NULL};
+	pid_t pid;
+
+	if (access(argv[0], X_OK))
+		cr_skip_test("skipped: %s is not installed", argv[0]);
+	snprintf(in, sizeof(in), "%s/in", dir);
+	random_file(in, 48u << 20);
+	pid = start_filter(argv, in);
+	sample_program("xz", pid, 80);
+	am_test_reap(pid);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+/* Debian's python3 (no frame pointers either) running recursive Python code: the
+ * interpreter's C frames unwind to the entry. */
+Test(unwind, debian_python3_stopped_at_random_points_reaches_the_entry, .timeout = 120)
+{
+	char *argv[] = {"/usr/bin/python3", "-c",
+			"def f(n):\n"
+			"    return f(n - 1) if n else sum(i * i for i in range(20000))\n"
+			"while True:\n"
+			"    f(40)\n",
+			NULL};
+	pid_t pid;
+
+	if (access(argv[0], X_OK))
+		cr_skip_test("skipped: %s is not installed", argv[0]);
+	pid = start_filter(argv, "/dev/null");
+	sample_program("python3", pid, 80);
+	am_test_reap(pid);
+}
+
+/* This process's vDSO function NAME, or 0. */
+static uintptr_t vdso_function(const char *name)
+{
+	uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR), found = 0;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	const Elf64_Shdr *sh;
+
+	if (!base)
+		return 0;
+	sh = (const Elf64_Shdr *)(base + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum && !found; i++) {
+		const Elf64_Sym *sym = (const Elf64_Sym *)(base + sh[i].sh_offset);
+		const char *str = (const char *)(base + sh[sh[i].sh_link].sh_offset);
+
+		if (sh[i].sh_type != SHT_DYNSYM)
+			continue;
+		for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++)
+			if (!strcmp(str + sym[k].st_name, name) && sym[k].st_value)
+				found = base + sym[k].st_value;
+	}
+	return found;
+}
+
+/* A sample in the vDSO (clock_gettime, called very often): its CFI comes from the image the
+ * kernel maps into every process, and the walk goes on to its caller. */
+Test(unwind, vdso_frame_unwinds_to_its_caller)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uintptr_t fn = vdso_function("__vdso_clock_gettime");
+	uint32_t self = (uint32_t)getpid();
+	struct am_unwind_regs regs = {0};
+	enum am_unwind_stop stop;
+	uint64_t pcs[8], stack[4] = {0};
+	int n;
+
+	if (!fn)
+		cr_skip_test("skipped: no vDSO with __vdso_clock_gettime here");
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	/* At its first instruction, called from unwind_test_callee, which was called from the
+	 * entry (a zero return address). */
+	regs.r[AM_UNWIND_REG_IP] = fn;
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+	stack[0] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
+
+/* JIT code has no CFI but keeps frame pointers: from a pc in anonymous executable memory, a
+ * plausible rbp chain leads to the caller, counted as a frame-pointer frame; an implausible
+ * one (rbp below sp, or a return address in no mapping) leaves the walk at NO_CFI. */
+Test(unwind, frame_pointer_step_through_jit_code_is_counted)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uint32_t self = (uint32_t)getpid();
+	struct am_unwind_regs regs = {0};
+	struct am_unwind_stats st;
+	enum am_unwind_stop stop;
+	uint64_t pcs[8], stack[8] = {0};
+	uint8_t *code;
+	int n;
+
+	code = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(code, MAP_FAILED);
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	/* JIT frame: saved rbp and return address at stack[2..3]; the compiled caller
+	 * (unwind_test_callee's first instruction + 1) returns to 0: the entry. */
+	regs.r[AM_UNWIND_REG_IP] = (uintptr_t)code + 0x40;
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+	regs.r[6] = (uintptr_t)&stack[2];
+	stack[2] = 0;
+	stack[3] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
+	am_unwinder_stats(w, &st);
+	cr_assert_eq(st.fp_frames, 1);
+	cr_assert_eq(st.walks, 1);
+	cr_assert_eq(st.frames, 2);
+	cr_assert_eq(st.stops[AM_UNWIND_END], 1);
+	/* A return address in no mapping: not a frame. */
+	stack[3] = 0x1000;
+	cr_assert_eq(am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop), 1);
+	cr_assert_eq(stop, AM_UNWIND_NO_CFI);
+	/* rbp below sp: not this frame's. */
+	stack[3] = (uintptr_t)unwind_test_callee + 1;
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)&stack[4];
+	cr_assert_eq(am_unwind(w, self, 0, &regs, &stack[4], 4 * 8, pcs, 8, &stop), 1);
+	cr_assert_eq(stop, AM_UNWIND_NO_CFI);
+	am_unwinder_stats(w, &st);
+	cr_assert_eq(st.fp_frames, 1);
+	cr_assert_eq(st.stops[AM_UNWIND_NO_CFI], 2);
+	munmap(code, 4096);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
+
+/* Run BIN (a nofp_chain build) in direct mode until it spins, seized. */
+static pid_t start_bin(const char *bin, const char *dir)
+{
+	char *argv[] = {(char *)bin, "direct", NULL}, out[4200];
+	pid_t pid = am_test_spawn(argv, dir);
+	int err;
+
+	cr_assert_gt(pid, 0);
+	snprintf(out, sizeof(out), "%s/out.txt", dir);
+	cr_assert(am_test_wait_file_text(out, "ready", 10000, pid), "%s never got ready", bin);
+	err = am_test_ptrace_seize(pid);
+	if (err) {
+		am_test_reap(pid);
+		cr_skip_test("skipped: ptrace of a child refused here: %s", strerror(-err));
+	}
+	cr_assert_eq(am_test_ptrace_stop(pid), 0);
+	return pid;
+}
+
+/* Unwind the stopped PID with U and expect the whole chain. */
+static void expect_whole_chain(struct am_usym *u, pid_t pid, const struct am_test_stack *s)
+{
+	const char *names[] = {"chain_leaf", "chain_c", "chain_b", "chain_a", "main", "_start"};
+	struct am_unwinder *w = am_unwinder_new(u);
+	struct walk wk;
+
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)pid, 1), 0);
+	unwind_and_name(u, w, (uint32_t)pid, 1, s, s->len, &wk);
+	expect_chain(&wk, names, 6);
+	am_unwinder_free(w);
+}
+
+/* Functions whose CFI is in .debug_frame only (built without unwind tables): found there, in
+ * the file itself or, once stripped, in its separate debug file by build-id. */
+Test(unwind, debug_frame_in_the_file_or_a_separate_debug_file)
+{
+	const char *bin = AM_TEST_BUILD_DIR "/tests/workloads/nofp_chain_dwarf";
+	char *dir = am_test_mkdtemp("unwind-dbg"), cmd[16384], dbg[4200], stripped[4200];
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	struct am_usym_result r;
+	struct am_test_stack s;
+	struct walk wk;
+	pid_t pid;
+
+	if (system("command -v objcopy >/dev/null && command -v strip >/dev/null"))
+		cr_skip_test("skipped: binutils (objcopy, strip) not installed");
+	/* In the file itself. */
+	pid = start_bin(bin, dir);
+	cr_assert_eq(am_test_stack_capture(pid, 8192, &s), 0);
+	expect_whole_chain(u, pid, &s);
+	am_test_stack_free(&s);
+	am_test_reap(pid);
+
+	/* Stripped of it: no CFI for the leaf; with the debug file by build-id: whole again. */
+	snprintf(stripped, sizeof(stripped), "%s/bin", dir);
+	snprintf(dbg, sizeof(dbg), "%s/dbg", dir);
+	snprintf(cmd, sizeof(cmd), "strip --strip-debug -o %s %s", stripped, bin);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	pid = start_bin(stripped, dir);
+	cr_assert_eq(am_test_stack_capture(pid, 8192, &s), 0);
+	cr_assert_eq(am_usym_snapshot(u, (uint32_t)pid, 2), 0);
+	unwind_and_name(u, w, (uint32_t)pid, 2, &s, s.len, &wk);
+	cr_assert_eq(wk.stop, AM_UNWIND_NO_CFI, "stripped: %s", am_unwind_stop_name(wk.stop));
+	cr_assert_eq(find_frame(&wk, 0, "chain_c"), -1);
+	cr_assert_eq(am_usym_resolve(u, (uint32_t)pid, 2, s.regs.r[AM_UNWIND_REG_IP], false, &r),
+		     0);
+	cr_assert_eq(strlen(r.map->build_id), 40);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/.build-id/%.2s && objcopy --only-keep-debug %s "
+		 "%s/.build-id/%.2s/%s.debug",
+		 dbg, r.map->build_id, bin, dbg, r.map->build_id, r.map->build_id + 2);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	am_unwinder_free(w);
+	am_usym_free(u);
+	u = am_usym_new(NULL, NULL);
+	cr_assert_eq(am_usym_set_debuginfo_path(u, dbg), 0);
+	expect_whole_chain(u, pid, &s);
+	am_test_stack_free(&s);
+	am_test_reap(pid);
+	am_usym_free(u);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
+/* Random registers and stacks whose words are mostly pcs inside this process's code (the most
+ * dangerous garbage: every step finds CFI): every walk ends within its limit, with a reason,
+ * without reading outside the copy (the sanitizer build checks that). */
+Test(unwind, random_stacks_end_within_bounds)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uint32_t self = (uint32_t)getpid();
+	const uintptr_t code[] = {(uintptr_t)unwind_test_callee, (uintptr_t)memcpy,
+				  (uintptr_t)qsort, (uintptr_t)am_unwind};
+	unsigned stops[AM_UNWIND_NSTOPS] = {0};
+	uint64_t x = 0x9e3779b97f4a7c15ull, stack[256], pcs[64];
+	struct am_unwind_regs regs;
+
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	for (int i = 0; i < 5000; i++) {
+		enum am_unwind_stop stop;
+		size_t len;
+		int n;
+
+		for (size_t k = 0; k < 256 + AM_UNWIND_NREGS; k++) {
+			uint64_t v;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			switch (x % 4) {
+			case 0:
+				v = code[(x >> 8) % 4] + (x >> 16) % 512;
+				break;
+			case 1:
+				v = (uintptr_t)stack + (x >> 8) % sizeof(stack);
+				break;
+			case 2:
+				v = x;
+				break;
+			default:
+				v = (x >> 8) % 4096;
+				break;
+			}
+			if (k < 256)
+				stack[k] = v;
+			else
+				regs.r[k - 256] = v;
+		}
+		regs.r[AM_UNWIND_REG_IP] = code[x % 4] + (x >> 20) % 256;
+		regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+		len = (x >> 32) % sizeof(stack);
+		n = am_unwind(w, self, 0, &regs, stack, len, pcs, 64, &stop);
+		cr_assert(n >= 1 && n <= 64);
+		cr_assert_lt((unsigned)stop, AM_UNWIND_NSTOPS);
+		stops[stop]++;
+	}
+	fprintf(stderr,
+		"random stacks: end %u, truncated %u, no CFI %u, limit %u, failed %u (of 5000)\n",
+		stops[AM_UNWIND_END], stops[AM_UNWIND_TRUNCATED], stops[AM_UNWIND_NO_CFI],
+		stops[AM_UNWIND_MAX], stops[AM_UNWIND_FAILED]);
+	am_unwinder_free(w);
+	am_usym_free(u);
+}
+
+/* The address of section NAME of this test binary, loaded; 0 when it has none. */
+static uintptr_t own_section(const char *name)
+{
+	char strtab[4096];
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh, str;
+	uintptr_t found = 0, bias = 0;
+	int fd = open("/proc/self/exe", O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, &eh, sizeof(eh), 0), (ssize_t)sizeof(eh));
+	cr_assert_eq(pread(fd, &str, sizeof(str), (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(sh))),
+		     (ssize_t)sizeof(str));
+	memset(strtab, 0, sizeof(strtab));
+	cr_assert_gt(pread(fd, strtab, sizeof(strtab) - 1, (off_t)str.sh_offset), 0);
+	for (unsigned i = 0; i < eh.e_shnum && !found; i++) {
+		cr_assert_eq(pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + i * sizeof(sh))),
+			     (ssize_t)sizeof(sh));
+		if (sh.sh_name < sizeof(strtab) && !strcmp(strtab + sh.sh_name, name))
+			found = sh.sh_addr;
+	}
+	close(fd);
+	/* PIE: the load bias is where the first program header says the ELF header is. */
+	if (eh.e_type == ET_DYN)
+		bias = (uintptr_t)getauxval(AT_PHDR) - eh.e_phoff;
+	return found ? bias + found : 0;
+}
+
+/* A sample in a PLT entry: the CFA is given by the linker's expression (rsp + 8, plus 8 once the
+ * entry has pushed its relocation index, at offset 11 and after), evaluated here. */
+Test(unwind, plt_entry_unwinds_with_the_linker_cfa_expression)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	struct am_unwinder *w = am_unwinder_new(u);
+	uintptr_t plt = own_section(".plt");
+	uint32_t self = (uint32_t)getpid();
+	struct am_unwind_regs regs = {0};
+	enum am_unwind_stop stop;
+	uint64_t pcs[8], stack[4] = {0};
+	int n;
+
+	if (!plt)
+		cr_skip_test("skipped: this build has no .plt");
+	cr_assert_eq(am_usym_snapshot(u, self, 0), 0);
+	regs.r[AM_UNWIND_REG_SP] = (uintptr_t)stack;
+	/* The second entry's first instruction: the return address on top. */
+	regs.r[AM_UNWIND_REG_IP] = plt + 16;
+	stack[0] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
+	/* After its push: the index on top, the return address below it. */
+	regs.r[AM_UNWIND_REG_IP] = plt + 16 + 11;
+	stack[0] = 3;
+	stack[1] = (uintptr_t)unwind_test_callee + 1;
+	n = am_unwind(w, self, 0, &regs, stack, sizeof(stack), pcs, 8, &stop);
+	cr_assert_eq(n, 2, "%d frames, stop %s", n, am_unwind_stop_name(stop));
+	cr_assert_eq(pcs[1], (uintptr_t)unwind_test_callee + 1);
+	cr_assert_eq(stop, AM_UNWIND_END);
 	am_unwinder_free(w);
 	am_usym_free(u);
 }

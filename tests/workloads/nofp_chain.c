@@ -1,9 +1,12 @@
 /* A known call chain built without frame pointers (-O2 -fomit-frame-pointer, see the Makefile),
  * so only the binaries' CFI can unwind it: main -> chain_a -> chain_b -> chain_c -> chain_leaf,
- * directly ("direct", the default) or through the system libc's qsort, whose comparator enters
- * the chain ("qsort"). The leaf spins until killed, after writing "ready\n" to stdout once. */
+ * directly ("direct", the default), through the system libc's qsort, whose comparator enters
+ * the chain ("qsort"), or from a SIGALRM handler that interrupts main_spin ("signal"). The leaf
+ * spins until killed, after writing "ready\n" to stdout once. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static volatile unsigned long sink;
@@ -55,9 +58,30 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void on_alarm(int sig)
+{
+	sink += chain_a((unsigned long)sig);
+}
+
+/* Spins until SIGALRM interrupts it (the handler never returns). */
+__attribute__((noinline)) void main_spin(void)
+{
+	while (!done)
+		sink++;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long v[4] = {4, 3, 2, 1};
+
+	if (argc > 1 && !strcmp(argv[1], "signal")) {
+		struct itimerval t = {.it_value = {.tv_usec = 20000}};
+
+		signal(SIGALRM, on_alarm);
+		setitimer(ITIMER_REAL, &t, NULL);
+		main_spin();
+		return 0;
+	}
 
 	if (argc > 1 && !strcmp(argv[1], "qsort")) {
 		qsort(v, 4, sizeof(v[0]), cmp);
