@@ -160,6 +160,10 @@ $(BUILD)/tests/workloads/nofp_chain: tests/workloads/nofp_chain.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer $(WARN) $< -o $@
 
+$(BUILD)/tests/workloads/deep_nofp: tests/workloads/deep_nofp.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -fomit-frame-pointer $(WARN) $< -o $@
+
 $(BUILD)/tests/workloads/nofp_chain_dwarf: tests/workloads/nofp_chain.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -fomit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \

@@ -64,6 +64,13 @@ for bin in build/tests/integration/test_* build/asan/tests/integration/test_*; d
 	[ -x "$bin" ] && run_binary "$bin" 1
 done
 
+# The profiler's CLI tests once more with frame-pointer stacks (the default is auto).
+for bin in build/tests/integration/test_profiler build/tests/integration/test_profiler_symbols; do
+	[ -x "$bin" ] || continue
+	echo "=== $bin with ANTIMETAL_CALL_GRAPH=fp"
+	ANTIMETAL_CALL_GRAPH=fp run_binary "$bin" 1
+done
+
 # The hardware tests are their own binary (the spec's "built separately"). As they are, they
 # pass on a machine with a PMU and report "skipped: no PMU" on a VM; forced onto cpu-clock, their
 # assertions (sample rate, hot_a share) run everywhere.

@@ -43,9 +43,50 @@ struct profiler_stack {
 	unsigned long long ips[PROFILER_MAX_STACK_DEPTH];
 };
 
+/* How user stacks are taken (profile --call-graph). */
+enum profiler_call_graph {
+	PROFILER_CG_FP = 0, /* frame pointers walked in the kernel, counted in the kernel */
+	PROFILER_CG_DWARF, /* registers + top of the user stack copied out, unwound by user space */
+	PROFILER_CG_AUTO,  /* both: the copy and the frame-pointer walk, user space picks */
+};
+
+/* Largest stack copy (profile --call-graph dwarf,SIZE); SIZE is a multiple of 8. */
+#define PROFILER_COPY_MAX 32768
+/* User registers in DWARF numbering (x86_64: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip). */
+#define PROFILER_NREGS 17
+
+/* profiler_sample.flags */
+#define PROFILER_SF_REGS_USER  0x1  /* registers from the interrupted user context */
+#define PROFILER_SF_REGS_TASK  0x2  /* sampled in the kernel: the task's saved user registers */
+#define PROFILER_SF_NO_REGS    0x4  /* sampled in the kernel, user registers unavailable (< 5.15) */
+#define PROFILER_SF_COPY_FAIL  0x8  /* not one byte of the stack could be read */
+#define PROFILER_SF_COPY_SHORT 0x10 /* fewer bytes than asked: the stack's readable end */
+
+/* One sample with a copied user stack (dwarf and auto modes), sent to user space as it is
+ * taken: this header, then STACK_LEN bytes (only those copied). Kernel stacks stay in the
+ * kernel (in the stacks map, as the frame-pointer path keeps them). Fields are added at the
+ * end of the header only (user space checks HDR_SIZE). */
+struct profiler_sample {
+	unsigned int hdr_size; /* sizeof(struct profiler_sample) as the program was built */
+	unsigned int flags;    /* PROFILER_SF_* */
+	unsigned int pid;      /* tgid */
+	unsigned int tid;
+	char comm[AM_TASK_COMM_LEN];
+	unsigned long long mm;
+	unsigned long long cgroup_id; /* bpf_get_current_cgroup_id (0 where not available) */
+	int kernel_err;		      /* as profiler_key's */
+	int user_err;		      /* the frame-pointer walk (auto only; -1: not taken) */
+	unsigned long long kernel_stack;
+	unsigned long long user_stack; /* auto: the frame-pointer walk in the stacks map */
+	unsigned long long regs[PROFILER_NREGS];
+	unsigned int stack_len; /* bytes of STACK, a multiple of 8 */
+	int ns_pid;		/* as profiler_key's */
+	/* followed by STACK_LEN bytes: the user stack from regs[7] (rsp) up */
+};
+
 /* Indexes of the per-CPU statistics array: every sample the program sees lands in exactly one
- * of the "outcome" slots (IDLE, FILTERED, COUNTED, COUNTS_FULL), and stack-walk results are
- * counted separately, so nothing is dropped without a trace. */
+ * of the "outcome" slots (IDLE, FILTERED, COUNTED, COUNTS_FULL, SENT, SEND_FAILED), and stack-walk
+ * results are counted separately, so nothing is dropped without a trace. */
 enum profiler_stat {
 	PROFILER_STAT_SEEN = 0,	      /* program invocations */
 	PROFILER_STAT_IDLE,	      /* dropped: idle task (pid 0) and idle not asked for */
@@ -61,6 +102,9 @@ enum profiler_stat {
 	PROFILER_STAT_USTACK_OTHER,   /* user stack lost: another error */
 	PROFILER_STAT_NEWPID_LOST,    /* new-process notification could not be sent */
 	PROFILER_STAT_SEEN_FULL,      /* not announced: the map of announced processes was full */
+	PROFILER_STAT_SENT,	      /* sent to user space with a copied stack (dwarf, auto) */
+	PROFILER_STAT_SEND_FAILED,    /* lost: the ring or perf buffer had no room */
+	PROFILER_STAT_COPY_BYTES,     /* stack bytes copied (for the cost) */
 	PROFILER_STAT_MAX,
 };
 

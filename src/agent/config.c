@@ -27,12 +27,13 @@ enum kind {
 	K_DURATION,
 	K_SIZE,
 	K_LOGLEVEL,
-	K_URL,	    /* http:// or https:// with a host; "" = unset */
-	K_KVLIST,   /* "k=v,k2=v2" with percent-encoded values (OTEL_EXPORTER_OTLP_HEADERS) */
-	K_CHOICE,   /* one of choice_lists[MIN] */
-	K_AUTOBOOL, /* int: auto (-1), false, true */
-	K_FILE,	    /* a readable file; "" = none */
-	K_REGEX,    /* a POSIX extended regex, stored as text */
+	K_URL,	     /* http:// or https:// with a host; "" = unset */
+	K_KVLIST,    /* "k=v,k2=v2" with percent-encoded values (OTEL_EXPORTER_OTLP_HEADERS) */
+	K_CHOICE,    /* one of choice_lists[MIN] */
+	K_AUTOBOOL,  /* int: auto (-1), false, true */
+	K_FILE,	     /* a readable file; "" = none */
+	K_REGEX,     /* a POSIX extended regex, stored as text */
+	K_CALLGRAPH, /* fp, dwarf[,SIZE], auto[,SIZE] */
 };
 
 /* One settable key: where it lives in struct am_config and what it accepts. */
@@ -84,7 +85,8 @@ static const struct key keys[] = {
     {"profiler.output_dir", K_PATH, F(profiler_dir), 0, 0},
     {"profiler.retention", K_UINT, F(profiler_retention), 1, 100000},
     {"profiler.demangle", K_BOOL, F(profiler_demangle), 0, 0},
-    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK},
+    {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK_UNWIND},
+    {"profiler.call_graph", K_CALLGRAPH, F(profiler_call_graph), 0, 0},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
     {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
     {"remote_write.url", K_URL, F(rw_url), 0, 0},
@@ -183,7 +185,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_demangle = true;
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
-	c->export_shutdown_timeout_ms = 5000;
+	strcpy(c->profiler_call_graph, "auto");
 	c->rw_timeout_ms = 10000;
 	c->rw_queue_bytes = 16ull << 20;
 	c->rw_metadata = true;
@@ -445,6 +447,21 @@ static int set_value(struct am_config *c, const struct key *k, const char *name,
 		}
 		*(bool *)field = b;
 		return 0;
+	case K_CALLGRAPH: {
+		enum am_call_graph mode;
+		uint32_t size;
+
+		if (strlen(v) >= k->size || am_call_graph_parse(v, &mode, &size)) {
+			am_yaml_errf(
+			    err, errlen,
+			    "%s: '%s' is not fp, dwarf[,SIZE] or auto[,SIZE] (SIZE: bytes, "
+			    "a multiple of 8 up to %u)",
+			    k->path, v, AM_PROFILER_COPY_MAX);
+			return -EINVAL;
+		}
+		strcpy(field, v);
+		return 0;
+	}
 	case K_LOGLEVEL:
 		if (parse_level(v, (enum am_log_level *)field)) {
 			am_yaml_errf(err, errlen,

@@ -97,10 +97,11 @@ struct am_config {
 	unsigned profiler_frequency_hz;
 	uint64_t profiler_window_ms;
 	char profiler_dir[AM_CONFIG_PATH_MAX];
-	unsigned profiler_retention; /* pprof files kept in profiler_dir */
-	bool profiler_demangle;	     /* C++/Rust names demangled (the mangled kept in pprof) */
-	unsigned profiler_max_stack; /* frames per stack (profile --max-stack) */
-	bool profiler_lines;	     /* file:line and inlined functions in pprof (DWARF read) */
+	unsigned profiler_retention;  /* pprof files kept in profiler_dir */
+	bool profiler_demangle;	      /* C++/Rust names demangled (the mangled kept in pprof) */
+	unsigned profiler_max_stack;  /* frames per stack (profile --max-stack) */
+	bool profiler_lines;	      /* file:line and inlined functions in pprof (DWARF read) */
+	char profiler_call_graph[24]; /* fp, dwarf[,SIZE], auto[,SIZE] (profile --call-graph) */
 
 	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
 	uint64_t export_shutdown_timeout_ms;

@@ -58,6 +58,9 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 	o.no_demangle = !x->demangle;
 	o.max_stack = x->max_stack;
 	o.no_lines = !x->lines;
+	/* checked when the configuration was loaded */
+	if (am_call_graph_parse(x->call_graph, &o.call_graph, &o.copy_size))
+		o.call_graph = AM_CALL_GRAPH_AUTO;
 	return am_profiler_open(&o, out);
 }
 
@@ -219,6 +222,7 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	x->demangle = cfg->profiler_demangle;
 	x->max_stack = cfg->profiler_max_stack;
 	x->lines = cfg->profiler_lines;
+	snprintf(x->call_graph, sizeof(x->call_graph), "%s", cfg->profiler_call_graph);
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
 	if (err) {
@@ -241,8 +245,10 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return err;
 	}
 	x->timer = am_loop_add_timer(loop, x->window_ms, x->window_ms, on_window, x);
+	/* Copied stacks wake the loop only when their buffer fills up: drained every second. */
+	x->drain = am_loop_add_timer(loop, 1000, 1000, on_notices, x);
 	watch_notices(x);
-	if (!x->timer || !x->notify) {
+	if (!x->timer || !x->notify || !x->drain) {
 		am_profile_source_stop(x, 0);
 		x->start_error = -ENOMEM;
 		return -ENOMEM;
@@ -259,7 +265,7 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
 	       x->demangle == cfg->profiler_demangle && x->max_stack == cfg->profiler_max_stack &&
 	       x->lines == cfg->profiler_lines && !strcmp(x->dir, cfg->profiler_dir) &&
-	       !strcmp(x->procfs, cfg->procfs);
+	       !strcmp(x->call_graph, cfg->profiler_call_graph) && !strcmp(x->procfs, cfg->procfs);
 }
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)
@@ -294,7 +300,8 @@ void am_profile_source_stop(struct am_profile_source *x, int flush)
 		x->write_errors++;
 	am_loop_remove(x->loop, x->timer);
 	am_loop_remove(x->loop, x->notify);
-	x->timer = x->notify = NULL;
+	am_loop_remove(x->loop, x->drain);
+	x->timer = x->notify = x->drain = NULL;
 	am_profiler_close(x->prof);
 	x->prof = NULL;
 	am_usym_free(x->usym);

@@ -17,6 +17,7 @@ struct am_profile_source {
 	struct am_loop *loop;
 	struct am_loop_source *timer;
 	struct am_loop_source *notify; /* the running profiler's new-process notices */
+	struct am_loop_source *drain;  /* once a second: the copied stacks' buffer */
 	unsigned frequency_hz;
 	const char *btf_path; /* external BTF, NULL: native */
 	uint64_t window_ms;
@@ -24,6 +25,7 @@ struct am_profile_source {
 	bool demangle;
 	unsigned max_stack;
 	bool lines;
+	char call_graph[24]; /* profiler.call_graph */
 	char dir[AM_CONFIG_PATH_MAX];
 	char procfs[AM_CONFIG_PATH_MAX]; /* where the symbolizer reads /proc/PID (paths.procfs) */
 	uint64_t profiles_written, write_errors, samples, lost;

@@ -72,6 +72,9 @@ enum {
 	O_MAXSTACK,
 	O_NOLINES,
 	O_BTF,
+	O_CALLGRAPH,
+	O_COPYBUF,
+	O_NOTASKREGS,
 	O_FOLDED_PREFIX,
 };
 
@@ -130,9 +133,32 @@ static const struct am_opt options[] = {
      .help = "profile this cgroup v2 and every cgroup below it only\n"
 	     "(absolute, or relative to the cgroup2 mount; repeatable,\n"
 	     "up to " AM_STR(PROFILER_MAX_CGROUPS) ")"},
-    {.name = "call-graph",
+    {.name = "callchain",
      .key = 'g',
-     .help = "record call stacks (perf's -g: always on, accepted as in perf)"},
+     .help = "record call stacks (perf's -g: always on, accepted as in perf;\n"
+	     "--call-graph says how)"},
+    {.name = "call-graph",
+     .key = O_CALLGRAPH,
+     .type = AM_OPT_STRING,
+     .arg = "MODE",
+     .help = "fp | dwarf[,SIZE] | auto[,SIZE]: user stacks from frame\n"
+	     "pointers (in the kernel), from SIZE bytes of stack copied\n"
+	     "and unwound with the binaries' CFI (perf's dwarf; SIZE a\n"
+	     "multiple of 8 up to " AM_STR(AM_PROFILER_COPY_MAX) ", default " AM_STR(
+		 AM_PROFILER_COPY_DEFAULT) "), or both, keeping\n"
+					   "the deeper (auto)",
+     .flags = AM_OPT_SHOW_DEFAULT,
+     .sdflt = "auto"},
+    {.name = "copy-buffer",
+     .key = O_COPYBUF,
+     .type = AM_OPT_STRING,
+     .arg = "auto|ringbuf|perfbuf",
+     .help = "buffer of the copied stacks (tests)",
+     .flags = AM_OPT_HIDDEN},
+    {.name = "no-task-regs",
+     .key = O_NOTASKREGS,
+     .help = "act as a kernel without bpf_task_pt_regs (tests)",
+     .flags = AM_OPT_HIDDEN},
     {.name = "kernel-only", .key = O_KONLY, .help = "collect kernel stacks only"},
     {.name = "user-only", .key = O_UONLY, .help = "collect user stacks only"},
     {.name = "include-idle", .key = O_IDLE, .help = "keep samples of the idle task (pid 0)"},
@@ -155,10 +181,12 @@ static const struct am_opt options[] = {
      .arg = "N",
      .help = "frames kept per kernel and per user stack, as perf's; a\n"
 	     "deeper stack ends in a [truncated] frame (at most\n"
-	     "kernel.perf_event_max_stack)",
+	     "kernel.perf_event_max_stack; above " AM_STR(
+		 AM_PROFILER_MAX_STACK) " only for user\n"
+					"stacks unwound with dwarf or auto)",
      .flags = AM_OPT_SHOW_RANGE | AM_OPT_SHOW_DEFAULT,
      .min = 1,
-     .max = AM_PROFILER_MAX_STACK,
+     .max = AM_PROFILER_MAX_STACK_UNWIND,
      .dflt = AM_PROFILER_MAX_STACK},
     {.name = "no-lines",
      .key = O_NOLINES,
@@ -372,6 +400,28 @@ static int set_option(void *ctx, const struct am_opt *opt, const struct am_opt_v
 		return add_cgroup(a, v->str);
 	case 'g':
 		break; /* stacks are always collected */
+	case O_CALLGRAPH:
+		if (am_call_graph_parse(v->str, &a->o.call_graph, &a->o.copy_size))
+			return am_cli_usage_error(
+			    &cmd,
+			    "--call-graph: '%s' is not fp, dwarf[,SIZE] or auto[,SIZE] (SIZE: "
+			    "bytes, a multiple of 8 up to %u)",
+			    v->str, AM_PROFILER_COPY_MAX);
+		break;
+	case O_COPYBUF:
+		if (!strcmp(v->str, "ringbuf"))
+			a->o.buffer = AM_PROFILER_BUF_RINGBUF;
+		else if (!strcmp(v->str, "perfbuf"))
+			a->o.buffer = AM_PROFILER_BUF_PERFBUF;
+		else if (strcmp(v->str, "auto"))
+			return am_cli_usage_error(&cmd,
+						  "--copy-buffer: '%s' is not auto, ringbuf "
+						  "or perfbuf",
+						  v->str);
+		break;
+	case O_NOTASKREGS:
+		a->o.no_task_regs = true;
+		break;
 	case O_KONLY:
 		a->kernel_only = true;
 		break;
@@ -434,6 +484,11 @@ static int check_args(struct args *a)
 		    &cmd, "-F and -c exclude each other: sample by frequency or by period");
 	if (a->have_period)
 		a->o.freq = 0;
+	if (a->o.max_stack > AM_PROFILER_MAX_STACK && a->o.call_graph == AM_CALL_GRAPH_FP)
+		return am_cli_usage_error(&cmd,
+					  "--max-stack %u: frame-pointer stacks (--call-graph fp) "
+					  "keep at most %d frames (the BPF program's buffer)",
+					  a->o.max_stack, AM_PROFILER_MAX_STACK);
 	max = max_sample_rate();
 	if (a->o.freq && max && a->o.freq > max)
 		return am_cli_usage_error(&cmd,
@@ -449,10 +504,20 @@ static int check_args(struct args *a)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	const char *env;
 	int first, rc;
 
 	a->o.freq = DEFAULT_FREQ;
 	a->o.attach = AM_ATTACH_AUTO;
+	a->o.call_graph = AM_CALL_GRAPH_AUTO;
+	a->o.copy_size = AM_PROFILER_COPY_DEFAULT;
+	/* The default when --call-graph is not given (the test suites run in each mode). */
+	env = getenv("ANTIMETAL_CALL_GRAPH");
+	if (env && *env && am_call_graph_parse(env, &a->o.call_graph, &a->o.copy_size))
+		return am_cli_usage_error(&cmd,
+					  "ANTIMETAL_CALL_GRAPH: '%s' is not fp, "
+					  "dwarf[,SIZE] or auto[,SIZE]",
+					  env);
 	a->o.event = DEFAULT_EVENT;
 	rc = am_cli_parse(&cmd, argc, argv, set_option, a, &first);
 	return rc ? rc : check_args(a);
@@ -528,11 +593,28 @@ static void report_losses(const struct am_profile *prof)
 		 (unsigned long long)s->kstack_empty, (unsigned long long)s->ustack_kthread,
 		 (unsigned long long)am_profile_lost_total(prof));
 	if (s->truncated)
-		am_warn("%llu samples have a stack deeper than %u frames, cut: their outermost "
-			"callers show as [truncated] (--max-stack raises the limit)",
-			(unsigned long long)s->truncated, prof->max_stack);
-	for (i = 0; i < AM_PROFILE_LOST_SIDEBAND_DROPPED; i++) {
-		if (!prof->lost[i])
+		am_warn("%llu samples have a stack cut: deeper than %u kernel or %u user frames "
+			"(--max-stack raises the limit)%s; their outermost callers show as "
+			"[truncated]",
+			(unsigned long long)s->truncated, prof->max_stack,
+			prof->call_graph.user_max_stack,
+			prof->call_graph.copy_size ? " or than the stack bytes copied "
+						     "(--call-graph dwarf,SIZE)"
+						   : "");
+	if (prof->call_graph.copy_size)
+		am_info("call graph %s: %llu samples with %u bytes of stack copied (%.1f MiB in "
+			"all), %llu user stacks unwound, %llu of them to the entry, %llu from "
+			"frame pointers",
+			prof->call_graph.mode, (unsigned long long)prof->call_graph.sent,
+			prof->call_graph.copy_size,
+			(double)prof->call_graph.copied_bytes / (1024.0 * 1024.0),
+			(unsigned long long)prof->call_graph.unwound,
+			(unsigned long long)prof->call_graph.reached_entry,
+			(unsigned long long)prof->call_graph.fp_fallback);
+	for (i = 0; i < AM_PROFILE_LOST_MAX; i++) {
+		/* the side band's parts were warned by the collector with what they cost */
+		if (!prof->lost[i] ||
+		    (i >= AM_PROFILE_LOST_SIDEBAND_DROPPED && i <= AM_PROFILE_LOST_SIDEBAND_BOUND))
 			continue;
 		am_warn("%s: %llu%s", am_profile_lost_name((enum am_profile_lost_part)i),
 			(unsigned long long)prof->lost[i],

@@ -27,6 +27,7 @@ enum {
 	O_SYSFS,
 	O_NO_EXEC,
 	O_NO_PROF,
+	O_CALLGRAPH,
 	O_SET,
 	O_BTF,
 	O_WEB_CONFIG,
@@ -95,6 +96,12 @@ static const struct am_opt options[] = {
      .help = "read /sys from DIR (paths.sysfs)"},
     {.name = "no-execsnoop", .key = O_NO_EXEC, .help = "(execsnoop.enabled=false)"},
     {.name = "no-profiler", .key = O_NO_PROF, .help = "(profiler.enabled=false)"},
+    {.name = "call-graph",
+     .key = O_CALLGRAPH,
+     .type = AM_OPT_STRING,
+     .arg = "MODE",
+     .help = "fp, dwarf[,SIZE] or auto[,SIZE]: how the profiler takes user\n"
+	     "stacks, as profile's option (profiler.call_graph)"},
     {.name = "set",
      .key = O_SET,
      .type = AM_OPT_STRING,
@@ -134,6 +141,7 @@ static const struct {
     {O_SYSFS, "paths.sysfs", NULL},
     {O_NO_EXEC, "execsnoop.enabled", "false"},
     {O_NO_PROF, "profiler.enabled", "false"},
+    {O_CALLGRAPH, "profiler.call_graph", NULL},
 };
 
 struct args {

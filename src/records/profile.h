@@ -106,7 +106,8 @@ struct am_profile_sideband {
  * the profile and is not, in the unit of its kind (am_profile_lost_kind):
  * - SAMPLES: samples not in the profile at all (exporters add them as a "[lost: ...]" entry);
  * - STACKS: samples in the profile whose kernel or user stack is missing (they carry a
- *   "[missing kernel stack]" / "[missing user stack]" frame);
+ *   "[missing kernel stack]" / "[missing user stack]" frame) or, unwound from a copy, cut
+ *   short (they end in a "[truncated]" frame);
  * - MAPPINGS: new-process notices or side-band mapping records lost: some frames of the
  *   processes they describe may stay "[unknown]". */
 enum am_profile_lost_part {
@@ -122,6 +123,17 @@ enum am_profile_lost_part {
 	AM_PROFILE_LOST_SIDEBAND_DROPPED,   /* side-band records the kernel dropped: buffer full */
 	AM_PROFILE_LOST_SIDEBAND_MALFORMED, /* side-band records too short or garbled */
 	AM_PROFILE_LOST_SIDEBAND_BOUND,	    /* side-band records over the tracker's memory bound */
+	/* --call-graph dwarf and auto (copied user stacks unwound in user space): */
+	AM_PROFILE_LOST_COPY_UNSENT,	  /* samples: the ring or perf buffer had no room */
+	AM_PROFILE_LOST_COPY_DROPPED,	  /* samples: the perf buffer dropped records */
+	AM_PROFILE_LOST_COPY_MALFORMED,	  /* samples: a record too short or garbled */
+	AM_PROFILE_LOST_UNWOUND_FULL,	  /* samples: the table of unwound stacks was full */
+	AM_PROFILE_LOST_DEFER_FULL,	  /* samples: too many waiting for their mappings */
+	AM_PROFILE_LOST_USER_REGS,	  /* user stacks: no user registers (kernel < 5.15) */
+	AM_PROFILE_LOST_COPY_FAILED,	  /* user stacks: the stack could not be read */
+	AM_PROFILE_LOST_UNWIND_TRUNCATED, /* user stacks cut: deeper than the bytes copied */
+	AM_PROFILE_LOST_UNWIND_NO_CFI,	  /* user stacks cut: an address without CFI */
+	AM_PROFILE_LOST_UNWIND_FAILED,	  /* user stacks cut: unwinding stopped early */
 	AM_PROFILE_LOST_MAX,
 };
 
@@ -129,6 +141,19 @@ enum am_profile_lost_kind {
 	AM_PROFILE_LOST_SAMPLES,
 	AM_PROFILE_LOST_STACKS,
 	AM_PROFILE_LOST_MAPPINGS,
+};
+
+/* How user stacks were taken (--call-graph) and what the copies cost. */
+struct am_profile_call_graph {
+	char mode[8];		 /* "fp", "dwarf", "auto" */
+	unsigned copy_size;	 /* stack bytes copied per sample (dwarf/auto), 0 with fp */
+	unsigned user_max_stack; /* frames kept per user stack */
+	uint64_t sent;		 /* samples sent with a copied stack */
+	uint64_t copied_bytes;	 /* stack bytes the kernel copied */
+	uint64_t unwound;	 /* user stacks taken from the unwinder */
+	uint64_t reached_entry;	 /* of those, unwound to the outermost frame */
+	uint64_t fp_fallback;	 /* auto: user stacks taken from the frame-pointer walk */
+	uint64_t unwind_ns;	 /* user space's time unwinding and counting */
 };
 
 struct am_profile {
@@ -145,6 +170,7 @@ struct am_profile {
 	struct am_profile_samples samples;
 	uint64_t lost[AM_PROFILE_LOST_MAX]; /* by part; see am_profile_lost_total */
 	struct am_profile_sideband sideband;
+	struct am_profile_call_graph call_graph;
 	struct am_profile_stack *stacks;
 	size_t nstacks;
 	struct am_profile_mapping *mappings;

@@ -102,6 +102,7 @@ Test(config, every_key)
 				   "  retention: 7\n"
 				   "  demangle: false\n"
 				   "  max_stack: 32\n"
+				   "  call_graph: dwarf,16384\n"
 				   "  lines: false\n";
 	struct am_config c;
 	char err[512];
@@ -133,6 +134,7 @@ Test(config, every_key)
 	cr_assert_eq(c.profiler_retention, 7u);
 	cr_assert_eq(c.profiler_demangle, false);
 	cr_assert_eq(c.profiler_max_stack, 32u);
+	cr_assert_str_eq(c.profiler_call_graph, "dwarf,16384");
 	cr_assert_eq(c.profiler_lines, false);
 }
 
@@ -201,8 +203,11 @@ Test(config, bad_values)
 		     "bytes (suffixes K, M, G)");
 	expect_error("profiler:\n  frequency: 0\n",
 		     "t.yaml:2:14: profiler.frequency: '0' is not an integer from 1 to 10000");
-	expect_error("profiler:\n  max_stack: 128\n",
-		     "t.yaml:2:14: profiler.max_stack: '128' is not an integer from 1 to 127");
+	expect_error("profiler:\n  max_stack: 65536\n",
+		     "t.yaml:2:14: profiler.max_stack: '65536' is not an integer from 1 to 65535");
+	expect_error("profiler:\n  call_graph: dwarf,12\n",
+		     "t.yaml:2:15: profiler.call_graph: 'dwarf,12' is not fp, dwarf[,SIZE] or "
+		     "auto[,SIZE] (SIZE: bytes, a multiple of 8 up to 32768)");
 	expect_error("profiler:\n  output_dir: \"\"\n",
 		     "t.yaml:2:15: profiler.output_dir: a path is required");
 }

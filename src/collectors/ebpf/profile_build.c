@@ -231,11 +231,20 @@ static int stack_owner(const struct builder *b, const struct profiler_key *key,
 	return 0;
 }
 
-static int build_stack(struct builder *b, const struct profiler_key *key, uint64_t count,
-		       struct am_profile_stack *st)
+/* One entry of the counts map, or of the table of unwound stacks (E set). */
+struct counted {
+	struct profiler_key key;
+	uint64_t count;
+	const struct am_punw_entry *e;
+};
+
+static int build_stack(struct builder *b, const struct counted *c, struct am_profile_stack *st)
 {
-	__u64 kips[PROFILER_MAX_STACK_DEPTH], uips[PROFILER_MAX_STACK_DEPTH];
+	__u64 kips[PROFILER_MAX_STACK_DEPTH], fpips[PROFILER_MAX_STACK_DEPTH];
+	const struct profiler_key *key = &c->key;
 	int sfd = b->src->stacks_fd, nk, nu, i, err = 0;
+	uint64_t count = c->count;
+	const uint64_t *uips = (const uint64_t *)fpips;
 	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -248,11 +257,16 @@ static int build_stack(struct builder *b, const struct profiler_key *key, uint64
 			  key->kernel_err != -EFAULT;
 	st->ustack_lost = b->src->user_stacks && key->user_err && key->user_err != -1;
 	nk = read_stack(sfd, key->kernel_err, key->kernel_stack, kips);
-	nu = read_stack(sfd, key->user_err, key->user_stack, uips);
+	if (c->e) { /* unwound in user space: its own depth and cut */
+		uips = c->e->pcs;
+		nu = key->user_err ? 0 : (int)c->e->npcs;
+	} else {
+		nu = read_stack(sfd, key->user_err, key->user_stack, fpips);
+	}
 	/* A stack as deep as the program keeps was most likely cut (one exactly that deep
 	 * cannot be told apart): its outermost callers are missing. */
 	st->ktruncated = nk && (unsigned)nk >= b->src->max_stack;
-	st->utruncated = nu && (unsigned)nu >= b->src->max_stack;
+	st->utruncated = c->e ? c->e->utruncated : nu && (unsigned)nu >= b->src->max_stack;
 	st->frames = calloc((size_t)(nk + nu + 4), sizeof(*st->frames));
 	if (!st->frames || stack_owner(b, key, st))
 		return -ENOMEM;
@@ -272,20 +286,28 @@ static int build_stack(struct builder *b, const struct profiler_key *key, uint64
 	return err;
 }
 
-/* One entry of the counts map. */
-struct counted {
-	struct profiler_key key;
-	uint64_t count;
-};
-
-static int read_counts(int cfd, struct counted **out, size_t *n)
+/* The counts map's entries, then the unwound ones. */
+static int read_counts(int cfd, const struct am_punw *unwound, struct counted **out, size_t *n)
 {
+	const struct am_punw_entry *e = NULL;
 	struct profiler_key key, next, *prev = NULL;
 	struct counted *v = NULL, *nv;
-	size_t cap = 0;
+	size_t cap = 0, ne = 0, i;
 	__u64 count;
 
 	*n = 0;
+	if (unwound)
+		e = am_punw_entries(unwound, &ne);
+	cap = ne + 256;
+	v = malloc(cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < ne; i++) {
+		v[i].key = e[i].key;
+		v[i].count = e[i].count;
+		v[i].e = &e[i];
+	}
+	*n = ne;
 	while (!bpf_map_get_next_key(cfd, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -301,6 +323,7 @@ static int read_counts(int cfd, struct counted **out, size_t *n)
 			v = nv;
 		}
 		v[*n].key = key;
+		v[*n].e = NULL;
 		v[(*n)++].count = count;
 	}
 	*out = v;
@@ -399,7 +422,8 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 	b.tab.cap = 1 << 12;
 	b.tab.keys = calloc(b.tab.cap, sizeof(*b.tab.keys));
 	b.tab.vals = calloc(b.tab.cap, sizeof(*b.tab.vals));
-	err = b.tab.keys && b.tab.vals ? read_counts(src->counts_fd, &c, &n) : -ENOMEM;
+	err =
+	    b.tab.keys && b.tab.vals ? read_counts(src->counts_fd, src->unwound, &c, &n) : -ENOMEM;
 	if (!err)
 		err = final_captures(src, c, n);
 	if (!err && n) {
@@ -407,7 +431,7 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 		err = out->stacks ? 0 : -ENOMEM;
 	}
 	for (k = 0; k < n && !err; k++) {
-		err = build_stack(&b, &c[k].key, c[k].count, &out->stacks[out->nstacks]);
+		err = build_stack(&b, &c[k], &out->stacks[out->nstacks]);
 		if (out->stacks[out->nstacks].ktruncated || out->stacks[out->nstacks].utruncated)
 			out->samples.truncated += c[k].count;
 		out->nstacks++;

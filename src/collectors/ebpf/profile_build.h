@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "collectors/ebpf/profile_unwind.h"
 #include "collectors/ebpf/sideband.h"
 #include "core/cgroup_path.h"
 #include "records/profile.h"
@@ -24,6 +25,7 @@ struct am_profile_build_src {
 	struct am_sideband *sb;		    /* NULL: mappings from /proc only */
 	unsigned *sb_captures;		    /* generations captured from the side band */
 	struct am_usym_rec_stats *sb_files; /* their files */
+	const struct am_punw *unwound;	    /* samples counted after unwinding, or NULL */
 };
 
 /* Fill OUT's stacks, mappings and total from SRC (the rest of OUT is left as it is). Returns 0

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "collectors/ebpf/profile_build.h"
+#include "collectors/ebpf/profile_unwind.h"
 #include "collectors/ebpf/sideband.h"
 #include "core/bpf_load.h"
 #include "core/cgroup_path.h"
@@ -46,7 +47,53 @@ struct am_profiler {
 	bool detached;
 	/* cgroup ids to paths for the samples' labels; NULL without a cgroup2 mount */
 	struct am_cgroup_paths *cgroups;
+	/* dwarf/auto: the copied stacks' buffer (one of the two) and their table */
+	struct ring_buffer *rb;
+	struct perf_buffer *spb;
+	struct am_punw *unw;
+	bool copies;	   /* samples of user tasks are copied out (dwarf/auto with user stacks) */
+	bool ringbuf;	   /* copies come through the ring buffer */
+	bool task_regs;	   /* bpf_task_pt_regs is used */
+	uint32_t user_max; /* frames kept per unwound user stack */
 };
+
+int am_call_graph_parse(const char *s, enum am_call_graph *mode, uint32_t *size)
+{
+	static const char *const names[] = {"fp", "dwarf", "auto"};
+	const char *comma = strchr(s, ',');
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+	unsigned long long v;
+	char *end;
+	int i;
+
+	*size = AM_PROFILER_COPY_DEFAULT;
+	for (i = 0; i < 3; i++)
+		if (strlen(names[i]) == len && !strncmp(s, names[i], len))
+			break;
+	if (i == 3 || (comma && i == AM_CALL_GRAPH_FP))
+		return -EINVAL;
+	*mode = (enum am_call_graph)i;
+	if (!comma)
+		return 0;
+	errno = 0;
+	v = strtoull(comma + 1, &end, 10);
+	if (errno || end == comma + 1 || *end || comma[1] == '-' || !v ||
+	    v > AM_PROFILER_COPY_MAX || v % 8)
+		return -EINVAL;
+	*size = (uint32_t)v;
+	return 0;
+}
+
+const char *am_call_graph_name(enum am_call_graph mode)
+{
+	return mode == AM_CALL_GRAPH_DWARF ? "dwarf" : mode == AM_CALL_GRAPH_AUTO ? "auto" : "fp";
+}
+
+_Static_assert((int)AM_CALL_GRAPH_DWARF == PROFILER_CG_DWARF &&
+		   (int)AM_CALL_GRAPH_AUTO == PROFILER_CG_AUTO &&
+		   (int)AM_CALL_GRAPH_FP == PROFILER_CG_FP,
+	       "one numbering for the program and the library");
+_Static_assert(AM_PROFILER_COPY_MAX == PROFILER_COPY_MAX, "the program's copy buffer");
 
 static void on_newpid(struct am_profiler *p, const struct profiler_newproc *ev, uint64_t time)
 {
@@ -203,6 +250,9 @@ static int open_events(struct am_profiler *p, const struct am_perf_event_desc *e
 
 _Static_assert(AM_PROFILER_MAX_STACK == PROFILER_MAX_STACK_DEPTH, "the program's stack buffer");
 
+/* Bytes of records kept waiting for the mappings of their process (the end of the profile). */
+#define DEFER_BYTES (4u << 20)
+
 /* The frames a stack keeps: WANT (0: as many as possible), within the program's buffer and
  * kernel.perf_event_max_stack, below which the kernel's walk stops anyway (a stack cut there
  * must still be seen as cut). */
@@ -238,6 +288,195 @@ static bool ancestor_helper(const struct am_profiler_opts *o)
 	return have;
 }
 
+/* Turn an output map this run does not use into the cheapest valid map of a type every
+ * kernel has (a kernel without ring buffers cannot create one). */
+static int minimal_map(struct bpf_map *m)
+{
+	int err = bpf_map__set_type(m, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+
+	err = err ? err : bpf_map__set_key_size(m, sizeof(__u32));
+	err = err ? err : bpf_map__set_value_size(m, sizeof(__u32));
+	return err ? err : bpf_map__set_max_entries(m, 1);
+}
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t v = 1;
+
+	while (v < n)
+		v <<= 1;
+	return v;
+}
+
+/* Records a buffer holds per CPU before the reader must have caught up, and the ring buffer's
+ * largest size (it is mapped into the reader: part of its memory on a host with many CPUs). */
+#define COPIES_PER_CPU 32
+#define RING_MAX       (8u << 20)
+/* A buffer wakes its reader when this fraction of it is full (the reader also drains it on its
+ * once-a-second tick, see am_profiler_handle_notices). */
+#define WAKEUP_FRACTION 4
+
+static size_t record_bytes(const struct am_profiler *p)
+{
+	return sizeof(struct profiler_sample) + p->opts.copy_size;
+}
+
+/* The rodata and maps of the copied stacks: on only for dwarf/auto with user stacks, through
+ * a ring buffer where the kernel has one. The kernel-mode samples' user registers come from
+ * bpf_task_pt_regs where the kernel has it (5.15+). */
+static int configure_copies(struct am_profiler *p)
+{
+	struct profiler_bpf *s = p->skel;
+	const struct am_profiler_opts *o = &p->opts;
+	int ncpus = libbpf_num_possible_cpus(), err;
+
+	p->copies = o->user_stacks && o->call_graph != AM_CALL_GRAPH_FP;
+	s->rodata->call_graph = p->copies ? (__u32)o->call_graph : PROFILER_CG_FP;
+	s->rodata->copy_size = o->copy_size;
+	s->rodata->have_cgroup_id =
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_current_cgroup_id,
+				    NULL) > 0;
+	if (!p->copies) {
+		err = minimal_map(s->maps.samples_rb);
+		return err ? err : bpf_map__set_max_entries(s->maps.samples_pb, 1);
+	}
+	s->rodata->use_probe_read_user =
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_probe_read_user, NULL) != 0;
+	p->task_regs = !o->no_task_regs && libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT,
+								   BPF_FUNC_task_pt_regs, NULL) > 0;
+	s->rodata->have_task_pt_regs = p->task_regs;
+	p->ringbuf = o->buffer == AM_PROFILER_BUF_RINGBUF ||
+		     (o->buffer == AM_PROFILER_BUF_AUTO &&
+		      libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0);
+	s->rodata->use_ringbuf = p->ringbuf;
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	err = bpf_map__set_max_entries(s->maps.sample_scratch, (__u32)ncpus);
+	if (err)
+		return err;
+	if (p->ringbuf) {
+		size_t ring = pow2_at_least((size_t)ncpus * COPIES_PER_CPU * record_bytes(p));
+
+		if (ring > RING_MAX)
+			ring = RING_MAX;
+
+		s->rodata->wakeup_bytes = ring / WAKEUP_FRACTION;
+		return bpf_map__set_max_entries(s->maps.samples_rb, (__u32)ring);
+	}
+	return minimal_map(s->maps.samples_rb);
+}
+
+static int on_copy_rb(void *ctx, void *data, size_t size)
+{
+	struct am_profiler *p = ctx;
+
+	am_punw_add(p->unw, data, size);
+	return 0;
+}
+
+/* A record of the copies' perf buffer: PERF_RECORD_SAMPLE is {header; u32 size; char
+ * raw[size]} (sample_type RAW), PERF_RECORD_LOST {header; u64 id, lost}. */
+static enum bpf_perf_event_ret on_copy_pb(void *ctx, int cpu, struct perf_event_header *h)
+{
+	const uint8_t *rec = (const uint8_t *)h;
+	struct am_profiler *p = ctx;
+	uint64_t lost[2];
+	uint32_t size;
+
+	(void)cpu;
+	if (h->type == PERF_RECORD_LOST && h->size >= sizeof(*h) + sizeof(lost)) {
+		memcpy(lost, rec + sizeof(*h), sizeof(lost));
+		am_punw_dropped(p->unw, lost[1]);
+	} else if (h->type == PERF_RECORD_SAMPLE && h->size >= sizeof(*h) + sizeof(size)) {
+		memcpy(&size, rec + sizeof(*h), sizeof(size));
+		if (sizeof(*h) + sizeof(size) + (size_t)size <= h->size)
+			am_punw_add(p->unw, rec + sizeof(*h) + sizeof(size), size);
+		else
+			am_punw_add(p->unw, rec, 0); /* counted as malformed */
+	}
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+/* The copies' perf buffer, waking the reader at a quarter full rather than at every record. */
+static struct perf_buffer *copies_perf_buffer(struct am_profiler *p)
+{
+	size_t pages = pow2_at_least(COPIES_PER_CPU * record_bytes(p) / (size_t)getpagesize());
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+	attr.sample_type = PERF_SAMPLE_RAW;
+	attr.sample_period = 1;
+	attr.watermark = 1;
+	attr.wakeup_watermark = (__u32)(pages * (size_t)getpagesize() / WAKEUP_FRACTION);
+	return perf_buffer__new_raw(bpf_map__fd(p->skel->maps.samples_pb), pages, &attr, on_copy_pb,
+				    p, NULL);
+}
+
+/* The reader of the copied stacks and their table. */
+static int open_copies(struct am_profiler *p)
+{
+	struct am_punw_opts uo = {
+	    .mode = (enum profiler_call_graph)p->opts.call_graph,
+	    .max_frames = p->user_max,
+	    .max_entries = p->opts.count_entries
+			       ? p->opts.count_entries
+			       : 4 * (size_t)(p->opts.stack_entries ? p->opts.stack_entries
+								    : AM_PROFILER_DEFAULT_STACKS),
+	    .defer_bytes = DEFER_BYTES,
+	    .stacks_fd = bpf_map__fd(p->skel->maps.stacks),
+	    .usym = p->usym,
+	    .sb = p->sb,
+	    .sb_captures = &p->sb_captures,
+	    .sb_files = &p->sb_files,
+	};
+	int err;
+
+	if (!p->copies)
+		return 0;
+	err = am_punw_new(&uo, &p->unw);
+	if (err)
+		return err;
+	if (p->ringbuf)
+		p->rb =
+		    ring_buffer__new(bpf_map__fd(p->skel->maps.samples_rb), on_copy_rb, p, NULL);
+	else
+		p->spb = copies_perf_buffer(p);
+	if (!p->rb && !p->spb) {
+		err = -errno;
+		am_err("cannot open the profiler's %s for copied stacks: %s",
+		       p->ringbuf ? "ring buffer" : "perf buffer", strerror(-err));
+		return err;
+	}
+	am_debug("profiler: call graph %s, %u stack bytes per sample through a %s, user registers "
+		 "of kernel-mode samples %s",
+		 am_call_graph_name(p->opts.call_graph), p->opts.copy_size,
+		 p->ringbuf ? "ring buffer" : "perf buffer",
+		 p->task_regs ? "from bpf_task_pt_regs"
+			      : "unavailable (no bpf_task_pt_regs: kernel before 5.15)");
+	return 0;
+}
+
+/* Frames an unwound user stack keeps: WANT up to AM_PROFILER_MAX_STACK_UNWIND and
+ * kernel.perf_event_max_stack (the user-space unwinder has no buffer of 127). */
+static uint32_t user_max_stack(const struct am_profiler_opts *o)
+{
+	uint32_t n = o->max_stack ? o->max_stack : AM_PROFILER_MAX_STACK;
+	unsigned long long k = 0;
+	char line[64];
+
+	if (o->call_graph == AM_CALL_GRAPH_FP)
+		return effective_max_stack(o->max_stack);
+	if (n > AM_PROFILER_MAX_STACK_UNWIND)
+		n = AM_PROFILER_MAX_STACK_UNWIND;
+	if (!am_file_first_line("/proc/sys/kernel/perf_event_max_stack", line, sizeof(line)) &&
+	    sscanf(line, "%llu", &k) == 1 && k && k < n)
+		n = (uint32_t)k;
+	return n;
+}
+
 static int load(struct am_profiler *p)
 {
 	const struct am_profiler_opts *o = &p->opts;
@@ -253,13 +492,13 @@ static int load(struct am_profiler *p)
 	s->rodata->filter_pids = o->npids > 0;
 	s->rodata->filter_cgroups = o->ncgroups > 0;
 	s->rodata->use_ancestor_helper = o->ncgroups && ancestor_helper(o);
-	s->rodata->have_cgroup_id =
-	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_get_current_cgroup_id,
-				    NULL) > 0;
 	s->rodata->kernel_stacks = o->kernel_stacks;
 	s->rodata->user_stacks = o->user_stacks;
 	s->rodata->include_idle = o->include_idle;
 	s->rodata->max_stack = o->max_stack;
+	err = configure_copies(p);
+	if (err)
+		return err;
 	nstacks = o->stack_entries ? o->stack_entries : AM_PROFILER_DEFAULT_STACKS;
 	bpf_map__set_max_entries(s->maps.stacks, nstacks);
 	bpf_map__set_max_entries(s->maps.counts, o->count_entries ? o->count_entries : 4 * nstacks);
@@ -343,7 +582,9 @@ static int notify_epoll(struct am_profiler *p)
 
 	p->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (p->ep < 0 || epoll_ctl(p->ep, EPOLL_CTL_ADD, perf_buffer__epoll_fd(p->pb), &ev) < 0 ||
-	    (p->sb && epoll_ctl(p->ep, EPOLL_CTL_ADD, am_sideband_fd(p->sb), &ev) < 0)) {
+	    (p->sb && epoll_ctl(p->ep, EPOLL_CTL_ADD, am_sideband_fd(p->sb), &ev) < 0) ||
+	    (p->rb && epoll_ctl(p->ep, EPOLL_CTL_ADD, ring_buffer__epoll_fd(p->rb), &ev) < 0) ||
+	    (p->spb && epoll_ctl(p->ep, EPOLL_CTL_ADD, perf_buffer__epoll_fd(p->spb), &ev) < 0)) {
 		int err = -errno;
 
 		am_err("profiler: epoll: %s", strerror(-err));
@@ -371,6 +612,15 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	p->ep = -1;
 	p->opts = *opts;
 	p->opts.max_stack = effective_max_stack(opts->max_stack);
+	p->user_max = user_max_stack(opts);
+	if (!p->opts.copy_size)
+		p->opts.copy_size = AM_PROFILER_COPY_DEFAULT;
+	if (p->opts.copy_size > AM_PROFILER_COPY_MAX || p->opts.copy_size % 8) {
+		am_err("profiler: a stack copy of %u bytes: it must be a multiple of 8 up to %u",
+		       p->opts.copy_size, AM_PROFILER_COPY_MAX);
+		free(p);
+		return -EINVAL;
+	}
 	if (opts->ncgroups) {
 		p->cgroup_ids = calloc(opts->ncgroups, sizeof(*p->cgroup_ids));
 		if (!p->cgroup_ids) {
@@ -411,6 +661,9 @@ int am_profiler_open(const struct am_profiler_opts *opts, struct am_profiler **o
 	}
 	/* Before the sampling starts, so every exec sampled has its records. */
 	open_sideband(p);
+	err = open_copies(p);
+	if (err)
+		goto fail;
 	err = notify_epoll(p);
 	if (err)
 		goto fail;
@@ -456,10 +709,10 @@ fail:
 
 uint64_t am_profiler_samples(struct am_profiler *p)
 {
-	uint64_t sum;
+	uint64_t sum[PROFILER_STAT_MAX];
 
-	am_percpu_sums(bpf_map__fd(p->skel->maps.stats), PROFILER_STAT_COUNTED, 1, &sum);
-	return sum;
+	am_percpu_sums(bpf_map__fd(p->skel->maps.stats), 0, PROFILER_STAT_MAX, sum);
+	return sum[PROFILER_STAT_COUNTED] + sum[PROFILER_STAT_SENT];
 }
 
 int am_profiler_notify_fd(const struct am_profiler *p)
@@ -469,10 +722,15 @@ int am_profiler_notify_fd(const struct am_profiler *p)
 
 int am_profiler_handle_notices(struct am_profiler *p)
 {
-	int n = perf_buffer__consume(p->pb);
+	int n = perf_buffer__consume(p->pb), m = 0;
 
 	am_sideband_read(p->sb);
-	return n < 0 ? n : 0;
+	/* After the notices and the side band: the copies' processes are captured by then. */
+	if (p->rb)
+		m = ring_buffer__consume(p->rb);
+	else if (p->spb)
+		m = perf_buffer__consume(p->spb);
+	return n < 0 ? n : m < 0 ? m : 0;
 }
 
 static void detach(struct am_profiler *p)
@@ -543,6 +801,7 @@ static void read_stats(struct am_profiler *p, struct am_profile *out)
 	    [AM_PROFILE_LOST_USTACK_OTHER] = PROFILER_STAT_USTACK_OTHER,
 	    [AM_PROFILE_LOST_NOTICE_UNSENT] = PROFILER_STAT_NEWPID_LOST,
 	    [AM_PROFILE_LOST_ANNOUNCED_FULL] = PROFILER_STAT_SEEN_FULL,
+	    [AM_PROFILE_LOST_COPY_UNSENT] = PROFILER_STAT_SEND_FAILED,
 	};
 	struct am_profile_samples *s = &out->samples;
 	uint64_t st[PROFILER_STAT_MAX];
@@ -560,6 +819,43 @@ static void read_stats(struct am_profiler *p, struct am_profile *out)
 		if (lost[i]) /* 0 (SEEN) marks the parts not counted on the kernel side */
 			out->lost[i] = st[lost[i]];
 	out->lost[AM_PROFILE_LOST_NOTICE_DROPPED] = p->newpid_lost;
+	out->call_graph.sent = st[PROFILER_STAT_SENT];
+	out->call_graph.copied_bytes = st[PROFILER_STAT_COPY_BYTES];
+}
+
+/* The unwound samples into OUT: counted ones, losses, the unwinder's results with -v. */
+static void unwind_report(struct am_profiler *p, struct am_profile *out)
+{
+	const struct am_punw_stats *u;
+	int i;
+
+	snprintf(out->call_graph.mode, sizeof(out->call_graph.mode), "%s",
+		 am_call_graph_name(p->copies ? p->opts.call_graph : AM_CALL_GRAPH_FP));
+	out->call_graph.copy_size = p->copies ? p->opts.copy_size : 0;
+	out->call_graph.user_max_stack = p->user_max;
+	if (!p->unw)
+		return;
+	u = am_punw_stats(p->unw);
+	out->samples.counted += u->counted;
+	out->call_graph.unwound = u->dwarf;
+	out->call_graph.fp_fallback = u->fp;
+	out->call_graph.reached_entry = u->stop[AM_UNWIND_END];
+	out->call_graph.unwind_ns = u->ns;
+	for (i = 0; i < AM_PROFILE_LOST_MAX; i++)
+		out->lost[i] += u->lost[i];
+	am_debug(
+	    "call graph %s: %llu records (%llu stack bytes, %.1f us each to unwind and count), "
+	    "%llu deferred for their mappings; user stacks: %llu unwound (%llu reached the "
+	    "entry, %llu cut at the copy's end, %llu at an address without CFI, %llu stopped "
+	    "early, %llu at --max-stack), %llu from the frame-pointer walk",
+	    am_call_graph_name(p->opts.call_graph), (unsigned long long)u->records,
+	    (unsigned long long)u->bytes, u->records ? (double)u->ns / 1e3 / (double)u->records : 0,
+	    (unsigned long long)u->deferred, (unsigned long long)u->dwarf,
+	    (unsigned long long)u->stop[AM_UNWIND_END],
+	    (unsigned long long)u->stop[AM_UNWIND_TRUNCATED],
+	    (unsigned long long)u->stop[AM_UNWIND_NO_CFI],
+	    (unsigned long long)u->stop[AM_UNWIND_FAILED],
+	    (unsigned long long)u->stop[AM_UNWIND_MAX], (unsigned long long)u->fp);
 }
 
 int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
@@ -577,6 +873,7 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 	    .sb = p->sb,
 	    .sb_captures = &p->sb_captures,
 	    .sb_files = &p->sb_files,
+	    .unwound = p->unw,
 	};
 	int err;
 
@@ -584,7 +881,10 @@ int am_profiler_collect(struct am_profiler *p, struct am_profile *out)
 	memcpy(out, &p->meta, sizeof(*out));
 	out->duration_ns = am_clock_ns(CLOCK_MONOTONIC) - p->start_mono_ns;
 	am_profiler_handle_notices(p);
+	if (p->unw)
+		am_punw_finish(p->unw);
 	read_stats(p, out);
+	unwind_report(p, out);
 	err = am_profile_build(&src, out);
 	sideband_report(p, out);
 	if (err)
@@ -598,6 +898,9 @@ void am_profiler_close(struct am_profiler *p)
 		return;
 	detach(p);
 	perf_buffer__free(p->pb);
+	ring_buffer__free(p->rb);
+	perf_buffer__free(p->spb);
+	am_punw_free(p->unw);
 	am_sideband_close(p->sb);
 	if (p->ep >= 0)
 		close(p->ep);

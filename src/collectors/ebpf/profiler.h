@@ -17,6 +17,36 @@
 /* Distinct stacks kept in the kernel when the options do not say. */
 #define AM_PROFILER_DEFAULT_STACKS 16384
 
+/* How user stacks are taken (perf's --call-graph). */
+enum am_call_graph {
+	AM_CALL_GRAPH_FP = 0, /* frame pointers, walked and counted in the kernel */
+	AM_CALL_GRAPH_DWARF,  /* registers + the top of the stack copied, unwound with CFI */
+	AM_CALL_GRAPH_AUTO,   /* both: the unwound stack, or the frame-pointer walk where the
+				 unwinder stopped short of the entry and the walk went deeper */
+};
+
+/* Bytes of user stack copied per sample with dwarf/auto: perf's default, and the limits. */
+#define AM_PROFILER_COPY_DEFAULT 8192
+#define AM_PROFILER_COPY_MAX	 32768
+/* Deepest user stack the user-space unwinder keeps (--max-stack with dwarf/auto); the
+ * sysctl kernel.perf_event_max_stack limits it further. */
+#define AM_PROFILER_MAX_STACK_UNWIND 65535
+
+/* Which buffer carries the copied stacks: the ring buffer where the kernel has one (5.8+),
+ * else the perf buffer; tests force either. */
+enum am_profiler_buffer {
+	AM_PROFILER_BUF_AUTO = 0,
+	AM_PROFILER_BUF_RINGBUF,
+	AM_PROFILER_BUF_PERFBUF,
+};
+
+/* "fp", "dwarf", "dwarf,SIZE", "auto" or "auto,SIZE" (SIZE in bytes, a multiple of 8 from 8
+ * to AM_PROFILER_COPY_MAX) into *MODE and *SIZE (the default when not given). Returns 0 or
+ * -EINVAL. */
+int am_call_graph_parse(const char *s, enum am_call_graph *mode, uint32_t *size);
+/* "fp", "dwarf", "auto". */
+const char *am_call_graph_name(enum am_call_graph mode);
+
 struct am_profiler_opts {
 	const char *event; /* perf event name, "cpu-clock" when NULL */
 	uint64_t freq;	   /* samples per second per CPU; 0 when PERIOD is used */
@@ -25,13 +55,19 @@ struct am_profiler_opts {
 	enum am_attach_mode attach;
 	const uint32_t *pids; /* processes to profile (tgids); none: every process */
 	size_t npids;
-	bool kernel_stacks;	/* collect kernel stacks */
-	bool user_stacks;	/* collect user stacks */
-	bool include_idle;	/* keep samples of the idle task (pid 0) */
-	bool no_demangle;	/* keep C++/Rust user symbols mangled (perf --no-demangle) */
-	bool no_lines;		/* no file:line or inlined functions from DWARF */
-	uint32_t max_stack;	/* frames kept per kernel and per user stack (perf --max-stack),
-				   up to AM_PROFILER_MAX_STACK; 0: all of them */
+	bool kernel_stacks; /* collect kernel stacks */
+	bool user_stacks;   /* collect user stacks */
+	bool include_idle;  /* keep samples of the idle task (pid 0) */
+	bool no_demangle;   /* keep C++/Rust user symbols mangled (perf --no-demangle) */
+	bool no_lines;	    /* no file:line or inlined functions from DWARF */
+	uint32_t max_stack; /* frames kept per kernel and per user stack (perf --max-stack),
+			       up to AM_PROFILER_MAX_STACK for kernel stacks and frame-pointer
+			       user stacks, AM_PROFILER_MAX_STACK_UNWIND for unwound ones;
+			       0: AM_PROFILER_MAX_STACK */
+	enum am_call_graph call_graph; /* how user stacks are taken (library default: fp) */
+	uint32_t copy_size;	       /* dwarf/auto: stack bytes copied, 0: the default */
+	enum am_profiler_buffer buffer;
+	bool no_task_regs;	/* tests: act as a kernel without bpf_task_pt_regs (before 5.15) */
 	const char *btf_path;	/* external BTF, NULL for the kernel's own */
 	struct am_usym *usym;	/* a symbolizer to reuse across profiles (its file cache stays
 				   warm; processes are captured afresh), NULL: a private one */
