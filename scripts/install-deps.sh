@@ -22,6 +22,11 @@ npm_deps() {
 	if [ -d "$dir/node_modules/@opentelemetry/otlp-transformer" ]; then
 		return 0
 	fi
+	# Node 20 is on the machines this project targets; Debian's nodejs and npm otherwise.
+	if ! command -v npm >/dev/null; then
+		echo "install-deps: installing nodejs npm"
+		apt-get install -y -qq --no-install-recommends nodejs npm
+	fi
 	echo "install-deps: npm ci in $dir"
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 }
