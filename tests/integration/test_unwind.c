@@ -327,9 +327,16 @@ Test(unwind, exited_process_unwinds_from_recorded_mappings)
 	am_usym_free(live);
 }
 
-__attribute__((noinline)) int unwind_test_callee(int x)
+__attribute__((noinline)) int unwind_test_leaf(int x)
 {
 	return x * 5 + 2;
+}
+
+/* Not a leaf: GCC leaves the frame-pointer prologue out of leaf functions even with
+ * -fno-omit-frame-pointer, and caller_below_the_callee_fails needs it. */
+__attribute__((noinline)) int unwind_test_callee(int x)
+{
+	return unwind_test_leaf(x) + 1;
 }
 
 /* A pc in anonymous executable memory (a JIT's code) has no CFI: the walk stops there, with
