@@ -17,6 +17,7 @@ static int header_lines(const char *spec, char ***out, size_t *n, char *err, siz
 {
 	struct am_otel_kvs kvs = {0};
 	char why[256], **lines;
+	size_t want;
 	int rc;
 
 	*out = NULL;
@@ -26,12 +27,14 @@ static int header_lines(const char *spec, char ***out, size_t *n, char *err, siz
 		snprintf(err, errlen, "otlp.headers: %s", why);
 		return rc;
 	}
-	lines = calloc(kvs.n ? kvs.n : 1, sizeof(*lines));
-	for (; lines && *n < kvs.n; (*n)++)
+	want = kvs.n;
+	lines = calloc(want ? want : 1, sizeof(*lines));
+	for (; lines && *n < want; (*n)++)
 		if (asprintf(&lines[*n], "%s: %s", kvs.items[*n].key, kvs.items[*n].value) < 0)
 			break;
+	/* It zeroes KVS: the count to check against is WANT. */
 	am_otel_kvs_free(&kvs);
-	if (!lines || *n < kvs.n) {
+	if (!lines || *n < want) {
 		free_lines(lines, *n);
 		*n = 0;
 		snprintf(err, errlen, "otlp.headers: out of memory");
