@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "collectors/system/collector.h"
 #include "core/cgroup_path.h"
 #include "http_get.h"
 #include "spawn.h"
@@ -40,15 +41,19 @@
 #define WEIGHT	  50
 #define ABSENT	  (-1.0)
 
-static char root[256]; /* the cgroup2 mount */
-static char cg[512];   /* the test's cgroup directory, "" when not made */
-static char name[64];  /* its path below ROOT, as the agent labels it */
+static char root[256];	/* the cgroup2 mount */
+static char cg[512];	/* the test's cgroup directory, "" when not made */
+static char name[64];	/* its path below ROOT, as the agent labels it */
+static char child[640]; /* a cgroup made under it, "" when none */
 static pid_t kids[3] = {-1, -1, -1};
 static char *tmp; /* the daemon's configuration and output */
 
 static void teardown(void)
 {
 	am_test_reap_all(kids, 3);
+	if (child[0] && rmdir(child))
+		cr_log_warn("rmdir %s: %s", child, strerror(errno));
+	child[0] = '\0';
 	/* The tasks are gone: the empty cgroup can be removed. */
 	if (cg[0] && rmdir(cg))
 		cr_log_warn("rmdir %s: %s", cg, strerror(errno));
@@ -310,8 +315,10 @@ static void check_usage(const char *t, const struct snap *a, const struct snap *
 	cr_assert(mem >= (double)(HOG_MIB << 20) && mem <= (double)LIMIT, "memory %.0f", mem);
 	BETWEEN("memory.stat anon", metric(t, "antimetal_cgroup_memory_stat_bytes", "type", "anon"),
 		a->anon < b->anon ? a->anon : b->anon, a->anon > b->anon ? a->anon : b->anon);
+	/* memory.stat lags memory.current by the per-CPU batches not yet folded in (5.10: 37
+	 * pages short of the hog's 16 MiB). */
 	cr_assert_geq(metric(t, "antimetal_cgroup_memory_stat_bytes", "type", "anon"),
-		      (double)(HOG_MIB << 20));
+		      (double)((HOG_MIB - 1) << 20));
 	BETWEEN("usage_usec", metric(t, "antimetal_cgroup_cpu_usage_seconds_total", NULL, NULL),
 		(double)a->usage / 1e6, (double)b->usage / 1e6);
 	BETWEEN("user_usec", metric(t, "antimetal_cgroup_cpu_user_seconds_total", NULL, NULL),
@@ -601,4 +608,98 @@ Test(cgroup_v2, oom_kill_event_counter_and_memory_events_exact, .fini = teardown
 	check_after_kill(t.data);
 	am_strbuf_free(&t);
 	am_strbuf_free(&log);
+}
+
+/* METRIC of cgroup PATH in S, or ABSENT. */
+static double value_in(const struct am_metric_set *s, const char *metric, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(am_metric_name(&s->items[i]), metric) && s->items[i].nlabels &&
+		    !strcmp(s->items[i].labels[0].name, "cgroup") &&
+		    !strcmp(s->items[i].labels[0].value, path))
+			return s->items[i].value;
+	return ABSENT;
+}
+
+/* What one cycle of STATE gives for cgroup PATH. */
+struct seen {
+	double usage, current, limit, pids_limit, weight, garbled;
+};
+
+static struct seen cycle(void *state, const char *path)
+{
+	struct am_metric_set s = {0};
+	struct seen v;
+	size_t i;
+
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	v.usage = value_in(&s, "antimetal_cgroup_cpu_usage_seconds_total", path);
+	v.current = value_in(&s, "antimetal_cgroup_memory_current_bytes", path);
+	v.limit = value_in(&s, "antimetal_cgroup_memory_limit_bytes", path);
+	v.pids_limit = value_in(&s, "antimetal_cgroup_pids_limit", path);
+	v.weight = value_in(&s, "antimetal_cgroup_cpu_weight", path);
+	v.garbled = ABSENT;
+	for (i = 0; i < s.n; i++)
+		if (!strcmp(am_metric_name(&s.items[i]), "antimetal_cgroup_files_garbled_total"))
+			v.garbled = s.items[i].value;
+	am_metric_set_free(&s);
+	return v;
+}
+
+static void set_in(const char *dir, const char *file, const char *s)
+{
+	char path[768];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	write_str(path, s);
+}
+
+/* A v2 parent decides which controllers its children have, and may change its mind while the
+ * collector keeps the child's files open: controllers enabled after a cycle show up in the
+ * next, with the limits written since; disabled ones vanish (their kept files dead), and one
+ * enabled again starts from its defaults (no limit: no series). No file reads as garbled. */
+Test(cgroup_v2, controllers_enabled_and_disabled_between_cycles_are_seen, .fini = teardown,
+     .timeout = 60)
+{
+	char path[160];
+	void *state = NULL;
+	struct seen v;
+
+	make_v2_cgroup("am-cgv2ctl");
+	snprintf(path, sizeof(path), "%s/inner.scope", name);
+	snprintf(child, sizeof(child), "%s/inner.scope", cg);
+	cr_assert_eq(mkdir(child, 0755), 0, "mkdir %s: %s", child, strerror(errno));
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	v = cycle(state, path);
+	cr_assert_neq(v.usage, ABSENT, "cpu.stat is a core file: every cgroup has it");
+	cr_assert(v.current == ABSENT && v.limit == ABSENT && v.pids_limit == ABSENT &&
+		      v.weight == ABSENT,
+		  "controllers the parent has not enabled: %g %g %g %g", v.current, v.limit,
+		  v.pids_limit, v.weight);
+
+	set("cgroup.subtree_control", "+memory +pids +cpu");
+	set_in(child, "memory.max", "8388608");
+	set_in(child, "pids.max", "4");
+	set_in(child, "cpu.weight", "200");
+	v = cycle(state, path);
+	cr_assert(v.current >= 0 && v.limit == 8388608.0 && v.pids_limit == 4.0 &&
+		      v.weight == 200.0,
+		  "enabled after a cycle: %g %g %g %g", v.current, v.limit, v.pids_limit, v.weight);
+	set_in(child, "memory.max", "4194304");
+	cr_assert_eq(cycle(state, path).limit, 4194304.0, "a kept file must be read anew");
+
+	set("cgroup.subtree_control", "-memory -pids -cpu");
+	v = cycle(state, path);
+	cr_assert_neq(v.usage, ABSENT);
+	cr_assert(v.current == ABSENT && v.limit == ABSENT && v.pids_limit == ABSENT &&
+		      v.weight == ABSENT,
+		  "disabled: %g %g %g %g", v.current, v.limit, v.pids_limit, v.weight);
+
+	set("cgroup.subtree_control", "+memory");
+	v = cycle(state, path);
+	cr_assert(v.current >= 0 && v.limit == ABSENT, "enabled again: %g %g", v.current, v.limit);
+	cr_assert_eq(v.garbled, 0.0);
+	am_collector_cgroup.destroy(state);
 }
