@@ -141,7 +141,8 @@ make_cgroup
 
 # BPF tests of this project share the kernel: hold their lock while the agent's programs live.
 exec 9>/tmp/am-bpf.lock
-flock 9
+flock -w 600 9 || fail "the BPF tests' lock /tmp/am-bpf.lock stayed taken for 10 minutes"
+step "BPF tests' lock taken"
 touch "$tmp/start-marker"
 if [ "$mode" = podman ]; then
 	"${PODMAN_RUN[@]}" -d --name "$name" "${pargs[@]}" >/dev/null || fail "podman run failed"
