@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # PODMAN_HOW is for the caller
 # Sourced by run-in-image.sh and test-image.sh: find a way for `podman run` to start IMAGE here.
 #   podman_pick IMAGE   sets PODMAN_RUN (an array: podman run --runtime R --ulimit ...) and
 #                       PODMAN_HOW (a line saying which runtime and limits), or returns 1 with

@@ -44,9 +44,8 @@ for obj in "$tmp/host/ebpf/build/"*.bpf.o; do
 	cmp -s "$tmp/h.o" "$tmp/i.o" || fail "$b: code, maps or relocations differ between image and host"
 	cmp -s <(bpftool btf dump file "$obj") <(bpftool btf dump file "$img") ||
 		fail "$b: BTF types differ between image and host"
-	for s in .BTF.ext; do
-		[ "$(section_size "$obj" $s)" = "$(section_size "$img" $s)" ] || fail "$b: $s sizes differ"
-	done
+	[ "$(section_size "$obj" .BTF.ext)" = "$(section_size "$img" .BTF.ext)" ] ||
+		fail "$b: .BTF.ext sizes differ"
 	[ -f "${img%.bpf.o}.skel.h" ] || fail "${b%.bpf.o}.skel.h was not generated in the image"
 	n=$((n + 1))
 done

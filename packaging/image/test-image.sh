@@ -51,6 +51,8 @@ cleanup() {
 	if [ -n "$tmp" ]; then rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
+# set -e ends the script on a failing command the checks did not expect: say where.
+trap 'echo "test-image: FAIL: line $LINENO: \"$BASH_COMMAND\" exited with status $?" >&2' ERR
 mode=none
 
 [ "$(id -u)" = 0 ] || { echo "test-image: skipped: needs root (BPF from a container)"; exit 0; }
@@ -198,9 +200,11 @@ done
 btime=$(awk '/^btime/ { print $2 }' /proc/stat)
 [ "$(series_value 'node_boot_time_seconds ')" = "$btime" ] || fail "boot time is not the node's ($btime)"
 procs=$(series_value 'antimetal_processes ')
-hostprocs=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
+hostpids=(/proc/[0-9]*)
+hostprocs=${#hostpids[@]}
 [ "${procs%.*}" -gt $((hostprocs / 2)) ] || fail "the agent saw $procs processes; the host has $hostprocs"
-for dev in $(ls /sys/class/net); do
+for dev in /sys/class/net/*; do
+	dev=${dev##*/}
 	case $dev in veth*) continue ;; esac # come and go with containers
 	grep -qF "node_network_receive_bytes_total{device=\"$dev\"}" <<<"$metrics" ||
 		fail "the host's network device $dev is not in /metrics (the pod's network seen instead?)"
