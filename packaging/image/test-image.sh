@@ -32,6 +32,7 @@ pid=
 root=
 sleeper=
 cgdirs=()
+v2=
 
 step() { awk -v t0="$t0" -v now="$(date +%s.%N)" -v s="$1" 'BEGIN { printf "test-image: %-64s %6.2f s\n", s, now - t0 }'; }
 agent_output() {
@@ -81,6 +82,14 @@ make_cgroup() {
 		fail "no cgroup hierarchy with memory and cpu controllers under /sys/fs/cgroup"
 	fi
 	for d in "${cgdirs[@]}"; do echo "$sleeper" >"$d/cgroup.procs"; done
+	# The unified hierarchy (beside v1 on a hybrid host) names the cgroup of exec events
+	# (their cgroup id): the test's exec runs in this one.
+	v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$v2" ] || fail "no cgroup2 mount: exec events carry v2 cgroup ids"
+	if [ ! -d "$v2/$cg" ]; then
+		mkdir "$v2/$cg"
+		cgdirs+=("$v2/$cg")
+	fi
 }
 
 # The manifest's mounts in a chroot of the image: run the agent with ARGS... there. It execs
@@ -175,8 +184,9 @@ idle=$(curl -s "http://127.0.0.1:$port/readyz" | awk '/not running/ { sub(/^coll
 step "/readyz 200, /healthz 200${idle:+ (not running here: $idle)}"
 snap
 
-# An exec on the host, after ready: in the JSON lines (stdout) with its host pid and the node.
-sh -c "echo \$\$ >'$tmp/exec.pid'; exec /bin/true $marker"
+# An exec on the host, after ready, in the test's cgroup: in the JSON lines (stdout) with its
+# host pid, the node's name and the cgroup's path (resolved from its id inside the container).
+sh -c "echo \$\$ >'$v2/$cg/cgroup.procs'; echo \$\$ >'$tmp/exec.pid'; exec /bin/true $marker"
 epid=$(cat "$tmp/exec.pid")
 line=
 for _ in $(seq 1 50); do
@@ -187,7 +197,8 @@ done
 [ -n "$line" ] || fail "no exec event for /bin/true $marker in the agent's JSON lines"
 grep -qF "\"pid\":$epid," <<<"$line" || fail "the exec event lacks host pid $epid: $line"
 grep -qF "\"host\":\"$node\"" <<<"$line" || fail "the exec event does not name node '$node': $line"
-step "host exec seen: pid $epid, host $node"
+grep -qF "\"cgroup\":\"/$cg\"" <<<"$line" || fail "the exec event does not name cgroup /$cg: $line"
+step "host exec seen: pid $epid, host $node, cgroup /$cg"
 snap
 
 metrics=$(curl -sf "http://127.0.0.1:$port/metrics") || fail "/metrics did not answer"
