@@ -9,9 +9,10 @@
 # published on a free local port. Checks: /healthz and /readyz answer 200; /metrics carries the
 # node's series (CPU, boot time, processes, network devices), the limits of a cgroup this test
 # makes on the host and of the agent's own container; an exec run on the host after /readyz
-# comes out in the JSON lines with its host pid and the node's name; the profiler is attached
-# and `podman stop` (SIGTERM) ends the agent with status 0, writes the last profile window and
-# leaves none of its BPF programs, links or maps (ids read from its fdinfo, gone after).
+# comes out in the JSON lines with its host pid, the node's name and its cgroup; the profiler is
+# attached and `podman stop` (SIGTERM) ends the agent with status 0, writes the last profile
+# window and leaves none of its BPF programs, links or maps (ids read from its fdinfo, gone
+# after). docs/image.md lists the checks.
 #
 # Only where no runtime starts a container here is the image's file system run chrooted in a
 # private mount namespace instead (the manifest's mounts, its capabilities as the bounding set,
