@@ -96,7 +96,10 @@ static int check_config(const struct am_sender *s, char *err, size_t errlen)
 	for (i = 0; !rc && i < s->cfg.nheaders; i++) {
 		if (header_ok(s->cfg.headers[i]))
 			continue;
-		snprintf(err, errlen, "%s: header '%s': not a 'Name: value' line", s->cfg.name,
+		/* The name only: the value may be a credential. */
+		snprintf(err, errlen, "%s: header %zu ('%.*s'): not a 'Name: value' line",
+			 s->cfg.name, i + 1,
+			 s->cfg.headers[i] ? (int)strcspn(s->cfg.headers[i], ":\r\n") : 0,
 			 s->cfg.headers[i] ? s->cfg.headers[i] : "");
 		rc = -EINVAL;
 	}
