@@ -195,7 +195,13 @@ static int kv_item(const char *item, size_t len, struct am_otel_kv *kv, char *wh
 	size_t vlen;
 
 	if (!eq) {
-		snprintf(why, whylen, "'%.*s' is not key=value", (int)len, item);
+		/* "Authorization: Bearer T" is a likely mistake: the quote stops before a secret.
+		 */
+		size_t shown = strcspn(item, ": \t");
+
+		shown = shown < len ? shown : len;
+		snprintf(why, whylen, "'%.*s%s' is not key=value", (int)shown, item,
+			 shown < len ? "..." : "");
 		return -EINVAL;
 	}
 	kv->key = take(item, (size_t)(eq - item), false, why, whylen);
@@ -209,10 +215,14 @@ static int kv_item(const char *item, size_t len, struct am_otel_kv *kv, char *wh
 	if (!kv->value)
 		return -EINVAL;
 	vlen = strlen(kv->value);
-	/* CR or LF would split a header; %00 would cut the value short where C reads it. */
-	if (has_control(kv->value, vlen) || has_control(kv->key, strlen(kv->key)) ||
-	    decoded_nul(eq + 1, len - (size_t)(eq + 1 - item))) {
-		snprintf(why, whylen, "'%.*s' decodes to a control character", (int)len, item);
+	/* CR or LF would split a header; %00 would cut the value short where C reads it. The
+	 * value may be a credential (a header's): the message names the key only. */
+	if (has_control(kv->key, strlen(kv->key))) {
+		snprintf(why, whylen, "a key has a control character");
+		return -EINVAL;
+	}
+	if (has_control(kv->value, vlen) || decoded_nul(eq + 1, len - (size_t)(eq + 1 - item))) {
+		snprintf(why, whylen, "the value of '%s' decodes to a control character", kv->key);
 		return -EINVAL;
 	}
 	return 0;

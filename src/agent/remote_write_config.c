@@ -255,7 +255,9 @@ static int auth(struct am_rw_settings *s, const struct am_config *c, char *err, 
 		type++;
 	for (tlen = strlen(type); tlen && isspace((unsigned char)type[tlen - 1]); tlen--)
 		;
-	if (authz && (!tlen || strcspn(type, " \t") < tlen))
+	if (!tlen) /* Prometheus's default for an empty type */
+		type = "Bearer", tlen = 6;
+	if (authz && strcspn(type, " \t") < tlen)
 		return fail(err, errlen,
 			    "remote_write.authorization.type: one word, such as Bearer");
 	if (authz && tlen == 5 && !strncasecmp(type, "basic", 5))

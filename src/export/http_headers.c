@@ -55,7 +55,11 @@ int am_http_header_check(const char *name, const char *value, const char *const 
 	const unsigned char *p;
 
 	if (!token(name)) {
-		snprintf(why, whylen, "'%s' is not a valid header name", name);
+		/* "Authorization: Bearer T=" parsed as a name: the quote stops before a secret. */
+		size_t shown = strcspn(name, ":");
+
+		snprintf(why, whylen, "'%.*s%s' is not a valid header name", (int)shown, name,
+			 name[shown] ? "..." : "");
 		return -EINVAL;
 	}
 	if (am_http_header_reserved(name, reserved)) {

@@ -270,12 +270,13 @@ static void blank_controls(char *s)
 			*s = ' ';
 }
 
-/* Mask each occurrence in TEXT of the N bytes of SECRET (short ones would mask words). */
+/* Mask each occurrence in TEXT of the N bytes of SECRET. Values under 8 bytes are left: they
+ * would mask words (a version, a tenant) and a credential is longer. */
 static void mask(char *text, const char *secret, size_t n)
 {
 	char *p = text;
 
-	if (n < 4)
+	if (n < 8)
 		return;
 	while ((p = memmem(p, strlen(p), secret, n)) != NULL) {
 		memset(p, '*', n);
