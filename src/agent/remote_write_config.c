@@ -225,14 +225,12 @@ static int fail(char *err, size_t errlen, const char *msg)
 	return -EINVAL;
 }
 
-/* At most one way to authenticate, as Prometheus's http client configuration says. */
-static int auth(struct am_rw_settings *s, const struct am_config *c, char *err, size_t errlen)
+/* At most one way to authenticate, as Prometheus's http client configuration says; the
+ * authorization type trimmed into TYPE. 0 or -EINVAL with Prometheus's reason in ERR. */
+static int check_auth(const struct am_config *c, bool basic, bool authz, bool bearer, char *type,
+		      size_t typelen, char *err, size_t errlen)
 {
-	bool basic =
-		 c->rw_basic_username[0] || c->rw_basic_password[0] || c->rw_basic_password_file[0],
-	     authz = c->rw_auth_credentials[0] || c->rw_auth_credentials_file[0],
-	     bearer = c->rw_bearer_token_file[0];
-	const char *type = c->rw_auth_type;
+	const char *t = c->rw_auth_type;
 	size_t tlen;
 
 	if (c->rw_basic_password[0] && c->rw_basic_password_file[0])
@@ -251,29 +249,41 @@ static int auth(struct am_rw_settings *s, const struct am_config *c, char *err, 
 		return fail(err, errlen,
 			    "remote_write: at most one of basic_auth, authorization and "
 			    "bearer_token_file must be configured");
-	while (isspace((unsigned char)*type))
-		type++;
-	for (tlen = strlen(type); tlen && isspace((unsigned char)type[tlen - 1]); tlen--)
+	while (isspace((unsigned char)*t))
+		t++;
+	for (tlen = strlen(t); tlen && isspace((unsigned char)t[tlen - 1]); tlen--)
 		;
 	if (!tlen) /* Prometheus's default for an empty type */
-		type = "Bearer", tlen = 6;
-	if (authz && strcspn(type, " \t") < tlen)
+		t = "Bearer", tlen = 6;
+	if (authz && strcspn(t, " \t") < tlen)
 		return fail(err, errlen,
 			    "remote_write.authorization.type: one word, such as Bearer");
-	if (authz && tlen == 5 && !strncasecmp(type, "basic", 5))
+	if (authz && tlen == 5 && !strncasecmp(t, "basic", 5))
 		return fail(err, errlen,
 			    "remote_write.authorization.type: Basic is not allowed: use "
 			    "remote_write.basic_auth");
+	snprintf(type, typelen, "%.*s", (int)tlen, t);
+	return 0;
+}
+
+/* The Authorization line C's credentials ask for, if any. */
+static int auth(struct am_rw_settings *s, const struct am_config *c, char *err, size_t errlen)
+{
+	bool basic =
+		 c->rw_basic_username[0] || c->rw_basic_password[0] || c->rw_basic_password_file[0],
+	     authz = c->rw_auth_credentials[0] || c->rw_auth_credentials_file[0],
+	     bearer = c->rw_bearer_token_file[0];
+	char type[sizeof(c->rw_auth_type)];
+	int rc = check_auth(c, basic, authz, bearer, type, sizeof(type), err, errlen);
+
+	if (rc)
+		return rc;
 	if (basic)
 		return basic_auth(s, c, err, errlen);
-	if (authz) {
-		char t[sizeof(c->rw_auth_type)];
-
-		snprintf(t, sizeof(t), "%.*s", (int)tlen, type);
-		return authorization(s, t, c->rw_auth_credentials,
+	if (authz)
+		return authorization(s, type, c->rw_auth_credentials,
 				     "remote_write.authorization.credentials_file",
 				     c->rw_auth_credentials_file, err, errlen);
-	}
 	if (bearer)
 		return authorization(s, "Bearer", "", "remote_write.bearer_token_file",
 				     c->rw_bearer_token_file, err, errlen);
