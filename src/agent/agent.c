@@ -717,7 +717,8 @@ static void reload(struct agent *a)
 	}
 	am_log_init(next.log_level);
 	/* Before the collectors restart: what they collected since the last push goes first. */
-	rw_restart = am_rw_config_changed(&a->cfg, &next);
+	rw_restart = am_rw_config_changed(&a->cfg, &next) ||
+		     am_rw_source_headers_changed(&a->rw, &next, a->host);
 	if (rw_restart)
 		am_rw_source_close(&a->rw, &a->loop, &a->push,
 				   (uint32_t)a->cfg.export_shutdown_timeout_ms);

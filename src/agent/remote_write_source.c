@@ -213,6 +213,25 @@ bool am_rw_config_changed(const struct am_config *x, const struct am_config *y)
 	       strcmp(x->hostname, y->hostname) || x->interval_ms != y->interval_ms;
 }
 
+bool am_rw_source_headers_changed(const struct am_rw_source *s, const struct am_config *cfg,
+				  const char *host)
+{
+	struct am_rw_settings next;
+	char err[768];
+	bool changed;
+	size_t i;
+
+	if (!s->sender)
+		return cfg->rw_url[0] != '\0';
+	/* A file that cannot be read now: the restart says why. */
+	changed = am_rw_settings_build(cfg, host, &next, err, sizeof(err)) ||
+		  next.headers.n != s->set.headers.n;
+	for (i = 0; !changed && i < next.headers.n; i++)
+		changed = strcmp(next.headers.lines[i], s->set.headers.lines[i]) != 0;
+	am_rw_settings_free(&next);
+	return changed;
+}
+
 void am_rw_source_close(struct am_rw_source *s, struct am_loop *loop, struct am_push *push,
 			uint32_t deadline_ms)
 {

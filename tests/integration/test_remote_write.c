@@ -686,9 +686,42 @@ static void wait_refused(int aport, const char *name)
 			     am_test_log_of(dir, name, &b));
 		am_test_sleep_ms(200); /* polled: the loop ends on the agent's counter */
 	}
-	cr_assert_null(strstr(m.body.data, "antimetal_export_sent_payloads_total{exporter="
-					   "\"remote_write\"} 1"),
-		       "a push got through without the right credentials");
+	am_http_response_free(&m);
+	am_strbuf_free(&b);
+}
+
+/* The agent on APORT has sent nothing to the receiver. */
+static void sent_nothing(int aport)
+{
+	struct am_http_response m;
+
+	cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m));
+	cr_assert_not_null(strstr(m.body.data, "antimetal_export_sent_payloads_total{exporter="
+					       "\"remote_write\"} 0\n"),
+			   "a push got through without the right credentials");
+	am_http_response_free(&m);
+}
+
+/* Until the agent on APORT (its sender new since a reload) has sent a push and had none
+ * refused. */
+static void wait_accepted(int aport, const char *name)
+{
+	long long deadline = am_test_now_ms() + 20000;
+	struct am_http_response m;
+	struct am_strbuf b = {0};
+
+	for (;;) {
+		cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m));
+		if (!strstr(m.body.data, "antimetal_export_sent_payloads_total{exporter="
+					 "\"remote_write\"} 0\n") &&
+		    strstr(m.body.data, "antimetal_export_dropped_payloads_total{exporter="
+					"\"remote_write\",reason=\"permanent\"} 0\n"))
+			break;
+		am_http_response_free(&m);
+		cr_assert_lt(am_test_now_ms(), deadline, "no accepted push: %s",
+			     am_test_log_of(dir, name, &b));
+		am_test_sleep_ms(200); /* polled: the loop ends on the agent's counter */
+	}
 	am_http_response_free(&m);
 	am_strbuf_free(&b);
 }
@@ -704,14 +737,14 @@ static void stop_agent(void)
 
 /* Prometheus's own basic authentication (--web.config.file, bcrypt) in front of its
  * remote-write receiver: the agent's basic_auth (password from a file) is let in and its series
- * stored; a wrong password is refused, counted as a permanent drop, and no password reaches the
- * agent's log. */
+ * stored; a password rotated in its file is read again at a SIGHUP; a wrong password is
+ * refused, counted as a permanent drop, and no password reaches the agent's log. */
 Test(remote_write, prometheus_with_basic_auth_takes_the_agents_credentials, .init = setup,
      .fini = teardown, .timeout = 120)
 {
 	int port = am_http_free_port(), aport;
 	char listen[64], tsdb[600], cfg[512], cfg_flag[600], web[512], web_flag[600], hash[128];
-	char pwfile[512], url[128], auth[1024], hdr[256];
+	char pwfile[512], url[128], auth[1024], hdr[256], alog[512];
 	char *argv[] = {PROMETHEUS,
 			"--web.enable-remote-write-receiver",
 			tsdb,
@@ -749,7 +782,7 @@ Test(remote_write, prometheus_with_basic_auth_takes_the_agents_credentials, .ini
 
 	snprintf(auth, sizeof(auth), "  basic_auth:\n    username: agent\n    password_file: %s\n",
 		 pwfile);
-	start_auth_agent(url, auth, "agent");
+	aport = start_auth_agent(url, auth, "agent");
 	deadline = am_test_now_ms() + 20000;
 	while (!query_value(port, "node_memory_MemTotal_bytes{instance=\"" HOST "\"}", &v)) {
 		cr_assert_lt(am_test_now_ms(), deadline, "nothing stored; agent log:\n%s",
@@ -757,18 +790,34 @@ Test(remote_write, prometheus_with_basic_auth_takes_the_agents_credentials, .ini
 		am_test_sleep_ms(200); /* polled: the loop ends on the receiver's answer */
 	}
 	cr_assert_eq(v, meminfo_bytes("MemTotal:"), "MemTotal %.17g", v);
+
+	/* The password rotated on both sides, the file in place: refused until a SIGHUP reads
+	 * the file again (Prometheus reads its web configuration at each request). */
+	bcrypt("rw-Pass-2", hash, sizeof(hash));
+	am_strbuf_reset(&text);
+	am_strbuf_printf(&text, "basic_auth_users:\n  agent: '%s'\n", hash);
+	cr_assert_eq(am_test_write_file(web, text.data, text.len), 0);
+	wait_status(port, "/-/ready", hdr, 401, "prometheus");
+	wait_refused(aport, "agent");
+	cr_assert_eq(am_test_write_file(pwfile, "rw-Pass-2\n", 10), 0);
+	cr_assert_eq(kill(pids[AGENT_P], SIGHUP), 0);
+	snprintf(alog, sizeof(alog), "%s/agent.log", dir);
+	cr_assert(am_test_wait_file_text(alog, "configuration reloaded", 15000, pids[AGENT_P]),
+		  "no reload: %s", am_test_log_of(dir, "agent", &logb));
+	wait_accepted(aport, "agent");
 	stop_agent();
 
 	/* The same user with another password: refused, counted, and never logged. */
 	aport = start_auth_agent(
 	    url, "  basic_auth:\n    username: agent\n    password: Wr0ng-pass\n", "agent-wrong");
 	wait_refused(aport, "agent-wrong");
+	sent_nothing(aport);
 	stop_agent();
 	am_test_log_of(dir, "agent-wrong", &logb);
 	cr_assert_not_null(strstr(logb.data, "401"), "the refusal is not logged: %s", logb.data);
 	cr_assert_null(strstr(logb.data, "Wr0ng-pass"), "the password is logged: %s", logb.data);
 	am_test_log_of(dir, "agent", &logb);
-	cr_assert_null(strstr(logb.data, "rw-Pass-1"), "the password is logged: %s", logb.data);
+	cr_assert_null(strstr(logb.data, "rw-Pass-"), "the password is logged: %s", logb.data);
 	am_strbuf_free(&text);
 	am_strbuf_free(&logb);
 }
@@ -835,6 +884,7 @@ Test(remote_write, vmauth_checks_the_agents_bearer_token, .init = setup, .fini =
 	aport =
 	    start_auth_agent(url, "  authorization:\n    credentials: tok-wrong\n", "agent-wrong");
 	wait_refused(aport, "agent-wrong");
+	sent_nothing(aport);
 	stop_agent();
 	am_test_log_of(dir, "agent-wrong", &logb);
 	cr_assert_null(strstr(logb.data, "tok-wrong"), "the token is logged: %s", logb.data);
