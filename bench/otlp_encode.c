@@ -36,7 +36,7 @@ int main(void)
 			bench_text_round(&view, &text[k / 2], &textgz[k / 2], &tlen, &tgz);
 			continue;
 		}
-		if (am_otlp_metrics_encode(in, nin, &res, "bench", &buf, &olen, &npoints))
+		if (am_otlp_metrics_encode(in, nin, &res, "bench", false, &buf, &olen, &npoints))
 			return 1;
 		enc[k / 2] = bench_cpu_us() - t;
 		t = bench_cpu_us();

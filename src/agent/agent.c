@@ -683,6 +683,22 @@ static void stop_continuous(struct agent *a)
 	am_profile_source_stop(&a->prof, 1);
 }
 
+/* The one way out for what feeds the push exporters, then the exporters: after a run (FLUSH)
+ * the last records and collections are queued and everything queued is delivered within
+ * export.shutdown_timeout; after a failed start nothing waits. */
+static void stop_exports(struct agent *a, bool flush)
+{
+	stop_continuous(a);
+	stop_otlp_logs(a);
+	if (flush) {
+		/* The latest collection goes out with the rest of the queue. */
+		am_otlp_metrics_source_export(&a->otlp_metrics);
+		am_rw_source_push(&a->rw);
+	}
+	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
+	am_push_stop(&a->push, flush ? (uint32_t)a->cfg.export_shutdown_timeout_ms : 0);
+}
+
 /* ---- reload and signals ---- */
 
 static void reload(struct agent *a)
@@ -701,7 +717,8 @@ static void reload(struct agent *a)
 	}
 	am_log_init(next.log_level);
 	/* Before the collectors restart: what they collected since the last push goes first. */
-	rw_restart = am_rw_config_changed(&a->cfg, &next);
+	rw_restart = am_rw_config_changed(&a->cfg, &next) ||
+		     am_rw_source_headers_changed(&a->rw, &next, a->host);
 	if (rw_restart)
 		am_rw_source_close(&a->rw, &a->loop, &a->push,
 				   (uint32_t)a->cfg.export_shutdown_timeout_ms);
@@ -812,6 +829,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 {
 	struct agent *a = calloc(1, sizeof(*a));
 	int status = 1, err;
+	bool ran = false;
 
 	if (!a) {
 		am_err("out of memory");
@@ -854,22 +872,12 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	am_info("running as host '%s'", a->host);
 	err = am_loop_run(&a->loop);
 	status = err ? 1 : 0;
-	stop_continuous(a);
-	stop_otlp_logs(a);
-	/* The latest collection goes out with the rest of the queue. */
-	am_otlp_metrics_source_export(&a->otlp_metrics);
-	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
-	/* What the collectors handed over last is queued: delivered within the deadline. */
-	am_rw_source_push(&a->rw);
-	am_push_stop(&a->push, (uint32_t)a->cfg.export_shutdown_timeout_ms);
-	/* Writes are unbuffered: the last stats line is all there is left to flush. */
-	if (a->jsonl_on)
-		agent_stats_line(a);
+	ran = true;
 out:
-	stop_continuous(a);
-	stop_otlp_logs(a);
-	am_otlp_metrics_source_stop(&a->otlp_metrics, &a->loop, NULL, 0);
-	am_push_stop(&a->push, 0);
+	stop_exports(a, ran);
+	/* Writes are unbuffered: the last stats line is all there is left to flush. */
+	if (ran && a->jsonl_on)
+		agent_stats_line(a);
 	am_rw_source_stop(&a->rw, &a->loop);
 	am_exec_source_free(&a->exec);
 	am_oom_source_free(&a->oom);

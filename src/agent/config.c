@@ -28,8 +28,9 @@ enum kind {
 	K_SIZE,
 	K_LOGLEVEL,
 	K_URL,	     /* http:// or https:// with a host; "" = unset */
-	K_KVLIST,    /* "k=v,k2=v2" with percent-encoded values (OTEL_EXPORTER_OTLP_HEADERS) */
-	K_CHOICE,    /* one of choice_lists[MIN] */
+	K_KVLIST,    /* "k=v,k2=v2" with percent-encoded values (OTEL_RESOURCE_ATTRIBUTES) */
+	K_HEADERS,   /* K_KVLIST of HTTP headers (OTEL_EXPORTER_OTLP_HEADERS), each checked */
+	K_CHOICE,    /* one of choice_lists[MIN]; MAX 1: "" too (unset) */
 	K_AUTOBOOL,  /* int: auto (-1), false, true */
 	K_FILE,	     /* a readable file; "" = none */
 	K_REGEX,     /* a POSIX extended regex, stored as text */
@@ -97,13 +98,32 @@ static const struct key keys[] = {
     {"remote_write.external_labels", K_STR, F(rw_external_labels), 0, 0},
     {"remote_write.metadata", K_BOOL, F(rw_metadata), 0, 0},
     {"remote_write.bearer_token_file", K_FILE, F(rw_bearer_token_file), 0, 0},
+    {"remote_write.basic_auth.username", K_STR, F(rw_basic_username), 0, 0},
+    {"remote_write.basic_auth.password", K_STR, F(rw_basic_password), 0, 0},
+    {"remote_write.basic_auth.password_file", K_FILE, F(rw_basic_password_file), 0, 0},
+    {"remote_write.authorization.type", K_STR, F(rw_auth_type), 0, 0},
+    {"remote_write.authorization.credentials", K_STR, F(rw_auth_credentials), 0, 0},
+    {"remote_write.authorization.credentials_file", K_FILE, F(rw_auth_credentials_file), 0, 0},
     {"remote_write.tls.ca_file", K_FILE, F(rw_ca_file), 0, 0},
     {"remote_write.tls.cert_file", K_FILE, F(rw_cert_file), 0, 0},
     {"remote_write.tls.key_file", K_FILE, F(rw_key_file), 0, 0},
     {"otlp.endpoint", K_URL, F(otlp.endpoint), 0, 0},
-    {"otlp.metrics_endpoint", K_URL, F(otlp.metrics_endpoint), 0, 0},
-    {"otlp.logs_endpoint", K_URL, F(otlp.logs_endpoint), 0, 0},
-    {"otlp.headers", K_KVLIST, F(otlp.headers), 0, 0},
+    {"otlp.metrics_endpoint", K_URL, F(otlp.metrics_signal.endpoint), 0, 0},
+    {"otlp.metrics_headers", K_HEADERS, F(otlp.metrics_signal.headers), 0, 0},
+    {"otlp.metrics_compression", K_CHOICE, F(otlp.metrics_signal.compression), CHOICES_COMPRESSION,
+     1},
+    {"otlp.metrics_timeout", K_DURATION, F(otlp.metrics_signal.timeout_ms), 1, 600000},
+    {"otlp.metrics_certificate", K_FILE, F(otlp.metrics_signal.certificate), 0, 0},
+    {"otlp.metrics_client_certificate", K_FILE, F(otlp.metrics_signal.client_certificate), 0, 0},
+    {"otlp.metrics_client_key", K_FILE, F(otlp.metrics_signal.client_key), 0, 0},
+    {"otlp.logs_endpoint", K_URL, F(otlp.logs_signal.endpoint), 0, 0},
+    {"otlp.logs_headers", K_HEADERS, F(otlp.logs_signal.headers), 0, 0},
+    {"otlp.logs_compression", K_CHOICE, F(otlp.logs_signal.compression), CHOICES_COMPRESSION, 1},
+    {"otlp.logs_timeout", K_DURATION, F(otlp.logs_signal.timeout_ms), 1, 600000},
+    {"otlp.logs_certificate", K_FILE, F(otlp.logs_signal.certificate), 0, 0},
+    {"otlp.logs_client_certificate", K_FILE, F(otlp.logs_signal.client_certificate), 0, 0},
+    {"otlp.logs_client_key", K_FILE, F(otlp.logs_signal.client_key), 0, 0},
+    {"otlp.headers", K_HEADERS, F(otlp.headers), 0, 0},
     {"otlp.compression", K_CHOICE, F(otlp.compression), CHOICES_COMPRESSION, 0},
     {"otlp.protocol", K_CHOICE, F(otlp.protocol), CHOICES_PROTOCOL, 0},
     {"otlp.timeout", K_DURATION, F(otlp.timeout_ms), 1, 10 * 60 * 1000},
@@ -189,6 +209,7 @@ void am_config_defaults(struct am_config *c)
 	c->rw_timeout_ms = 10000;
 	c->rw_queue_bytes = 16ull << 20;
 	c->rw_metadata = true;
+	strcpy(c->rw_auth_type, "Bearer");
 	strcpy(c->otlp.compression, "gzip");
 	strcpy(c->otlp.protocol, "http/protobuf");
 	c->otlp.timeout_ms = 10000;
@@ -356,13 +377,14 @@ static int set_otel_value(struct am_config *c, const struct key *k, const char *
 
 		for (i = 0; choices[i] && strcmp(choices[i], v); i++)
 			;
-		if (!choices[i]) {
+		if (!choices[i] && !(k->max && !*v)) {
 			am_otel_choice_error(choices, v, why, sizeof(why));
 			am_yaml_errf(err, errlen, "%s: %s", name, why);
 			return -EINVAL;
 		}
 	} else if (*v && ((k->kind == K_URL && am_otel_url_check(v, why, sizeof(why))) ||
 			  (k->kind == K_KVLIST && am_otel_kv_check(v, why, sizeof(why))) ||
+			  (k->kind == K_HEADERS && am_otel_headers_check(v, why, sizeof(why))) ||
 			  (k->kind == K_FILE && am_otel_file_check(v, why, sizeof(why))))) {
 		am_yaml_errf(err, errlen, "%s: %s", name, why);
 		return -EINVAL;
@@ -408,6 +430,7 @@ static int set_value(struct am_config *c, const struct key *k, const char *name,
 	switch (k->kind) {
 	case K_URL:
 	case K_KVLIST:
+	case K_HEADERS:
 	case K_CHOICE:
 	case K_AUTOBOOL:
 	case K_FILE:
@@ -647,10 +670,14 @@ static int at(struct walk *w, yaml_mark_t m, const char *fmt, ...)
 
 static bool is_section(const char *path)
 {
-	size_t i;
+	size_t i, n;
 
 	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		if (!strcmp(sections[i], path))
+			return true;
+	/* A mapping above keys (remote_write.basic_auth.username...) needs no entry above. */
+	for (i = 0, n = strlen(path); i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strncmp(keys[i].path, path, n) && keys[i].path[n] == '.')
 			return true;
 	/* collectors.<name> is a section when NAME is a collector; an unknown name is reported
 	 * by set_collector at the first key below it, or here when the section is empty. */
@@ -698,7 +725,7 @@ static const char *kind_name(enum kind k)
 /* Kinds whose empty value means "unset". */
 static bool takes_empty(enum kind k)
 {
-	return k == K_STR || k == K_URL || k == K_KVLIST || k == K_FILE;
+	return k == K_STR || k == K_URL || k == K_KVLIST || k == K_HEADERS || k == K_FILE;
 }
 
 static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_node_t *val)

@@ -19,10 +19,20 @@
 /* OTLP/HTTP export of metrics and logs: the otlp.* keys, also set by the standard OTEL_*
  * variables (agent/otel_env.h says how they map and which wins). */
 #define AM_OTLP_URL_MAX 1024
+/* One signal's own settings (otlp.metrics_*, otlp.logs_*; OTEL_EXPORTER_OTLP_METRICS_* and
+ * _LOGS_*): each beats the general one of the same name; "" or 0 = the general one's. */
+struct am_otlp_signal_config {
+	char endpoint[AM_OTLP_URL_MAX]; /* used as is: no /v1/... appended */
+	char headers[2048];
+	char compression[8];
+	uint64_t timeout_ms;
+	char certificate[AM_CONFIG_PATH_MAX];
+	char client_certificate[AM_CONFIG_PATH_MAX];
+	char client_key[AM_CONFIG_PATH_MAX];
+};
 struct am_otlp_config {
-	char endpoint[AM_OTLP_URL_MAX];		/* base URL: /v1/metrics, /v1/logs appended */
-	char metrics_endpoint[AM_OTLP_URL_MAX]; /* used as is; "" = from endpoint */
-	char logs_endpoint[AM_OTLP_URL_MAX];
+	char endpoint[AM_OTLP_URL_MAX]; /* base URL: /v1/metrics, /v1/logs appended */
+	struct am_otlp_signal_config metrics_signal, logs_signal;
 	char headers[2048];  /* "k=v,k2=v2", values percent-encoded; checked when set */
 	char compression[8]; /* "gzip" or "none" */
 	char protocol[16];   /* "http/protobuf": the only one this agent speaks */
@@ -114,6 +124,11 @@ struct am_config {
 	char rw_external_labels[1024]; /* "name=value,..." over instance and job */
 	bool rw_metadata;	       /* type, help and unit of each family, once a minute */
 	char rw_bearer_token_file[AM_CONFIG_PATH_MAX];
+	/* remote_write.basic_auth.* and .authorization.*, as Prometheus's (one of them at most) */
+	char rw_basic_username[256], rw_basic_password[256];
+	char rw_basic_password_file[AM_CONFIG_PATH_MAX];
+	char rw_auth_type[64], rw_auth_credentials[2048];
+	char rw_auth_credentials_file[AM_CONFIG_PATH_MAX];
 	char rw_ca_file[AM_CONFIG_PATH_MAX];
 	char rw_cert_file[AM_CONFIG_PATH_MAX];
 	char rw_key_file[AM_CONFIG_PATH_MAX];

@@ -15,13 +15,26 @@
  * duration, or an exporter name (otlp, none) into a boolean. */
 enum conv { C_ASIS, C_MS, C_EXPORTER, C_DISABLED };
 
+/* A signal's own variables, as the specification lists them, onto its otlp.<signal>_* keys. */
+#define SIGNAL_VARS(S, s)                                                                          \
+	{"OTEL_EXPORTER_OTLP_" S "_ENDPOINT", "otlp." s "_endpoint", C_ASIS},                      \
+	    {"OTEL_EXPORTER_OTLP_" S "_HEADERS", "otlp." s "_headers", C_ASIS},                    \
+	    {"OTEL_EXPORTER_OTLP_" S "_COMPRESSION", "otlp." s "_compression", C_ASIS},            \
+	    {"OTEL_EXPORTER_OTLP_" S "_TIMEOUT", "otlp." s "_timeout", C_MS},                      \
+	    {"OTEL_EXPORTER_OTLP_" S "_CERTIFICATE", "otlp." s "_certificate", C_ASIS},            \
+	    {"OTEL_EXPORTER_OTLP_" S "_CLIENT_CERTIFICATE", "otlp." s "_client_certificate",       \
+	     C_ASIS},                                                                              \
+	{                                                                                          \
+		"OTEL_EXPORTER_OTLP_" S "_CLIENT_KEY", "otlp." s "_client_key", C_ASIS             \
+	}
+
 static const struct {
 	const char *var, *key;
 	enum conv conv;
 } vars[] = {
     {"OTEL_EXPORTER_OTLP_ENDPOINT", "otlp.endpoint", C_ASIS},
-    {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "otlp.metrics_endpoint", C_ASIS},
-    {"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "otlp.logs_endpoint", C_ASIS},
+    SIGNAL_VARS("METRICS", "metrics"),
+    SIGNAL_VARS("LOGS", "logs"),
     {"OTEL_EXPORTER_OTLP_HEADERS", "otlp.headers", C_ASIS},
     {"OTEL_EXPORTER_OTLP_COMPRESSION", "otlp.compression", C_ASIS},
     {"OTEL_EXPORTER_OTLP_TIMEOUT", "otlp.timeout", C_MS},
@@ -182,7 +195,13 @@ static int kv_item(const char *item, size_t len, struct am_otel_kv *kv, char *wh
 	size_t vlen;
 
 	if (!eq) {
-		snprintf(why, whylen, "'%.*s' is not key=value", (int)len, item);
+		/* "Authorization: Bearer T" is a likely mistake: the quote stops before a secret.
+		 */
+		size_t shown = strcspn(item, ": \t");
+
+		shown = shown < len ? shown : len;
+		snprintf(why, whylen, "'%.*s%s' is not key=value", (int)shown, item,
+			 shown < len ? "..." : "");
 		return -EINVAL;
 	}
 	kv->key = take(item, (size_t)(eq - item), false, why, whylen);
@@ -196,10 +215,14 @@ static int kv_item(const char *item, size_t len, struct am_otel_kv *kv, char *wh
 	if (!kv->value)
 		return -EINVAL;
 	vlen = strlen(kv->value);
-	/* CR or LF would split a header; %00 would cut the value short where C reads it. */
-	if (has_control(kv->value, vlen) || has_control(kv->key, strlen(kv->key)) ||
-	    decoded_nul(eq + 1, len - (size_t)(eq + 1 - item))) {
-		snprintf(why, whylen, "'%.*s' decodes to a control character", (int)len, item);
+	/* CR or LF would split a header; %00 would cut the value short where C reads it. The
+	 * value may be a credential (a header's): the message names the key only. */
+	if (has_control(kv->key, strlen(kv->key))) {
+		snprintf(why, whylen, "a key has a control character");
+		return -EINVAL;
+	}
+	if (has_control(kv->value, vlen) || decoded_nul(eq + 1, len - (size_t)(eq + 1 - item))) {
+		snprintf(why, whylen, "the value of '%s' decodes to a control character", kv->key);
 		return -EINVAL;
 	}
 	return 0;
@@ -254,6 +277,32 @@ int am_otel_kv_check(const char *s, char *why, size_t whylen)
 	int rc = am_otel_kv_parse(s, &kvs, why, whylen);
 
 	am_otel_kvs_free(&kvs);
+	return rc;
+}
+
+int am_otel_headers_build(const char *spec, const char *const *reserved, struct am_http_headers *h,
+			  char *why, size_t whylen)
+{
+	struct am_otel_kvs kvs;
+	size_t i;
+	int rc = am_otel_kv_parse(spec, &kvs, why, whylen);
+
+	for (i = 0; !rc && i < kvs.n; i++)
+		rc = am_http_headers_add(h, kvs.items[i].key, kvs.items[i].value, reserved, why,
+					 whylen);
+	/* The values may be credentials: not left behind in freed memory. */
+	for (i = 0; i < kvs.n; i++)
+		explicit_bzero(kvs.items[i].value, strlen(kvs.items[i].value));
+	am_otel_kvs_free(&kvs);
+	return rc;
+}
+
+int am_otel_headers_check(const char *spec, char *why, size_t whylen)
+{
+	struct am_http_headers h = {0};
+	int rc = am_otel_headers_build(spec, NULL, &h, why, whylen);
+
+	am_http_headers_free(&h);
 	return rc;
 }
 
@@ -323,9 +372,15 @@ void am_otel_choice_error(const char *const *choices, const char *v, char *why, 
 
 /* ---- the URLs ---- */
 
+static const struct am_otlp_signal_config *own(const struct am_otlp_config *o,
+					       enum am_otlp_signal s)
+{
+	return s == AM_OTLP_METRICS ? &o->metrics_signal : &o->logs_signal;
+}
+
 static const char *signal_endpoint(const struct am_otlp_config *o, enum am_otlp_signal s)
 {
-	return s == AM_OTLP_METRICS ? o->metrics_endpoint : o->logs_endpoint;
+	return own(o, s)->endpoint;
 }
 
 bool am_otlp_signal_enabled(const struct am_otlp_config *o, enum am_otlp_signal s)
@@ -355,4 +410,24 @@ int am_otlp_signal_url(const struct am_otlp_config *o, enum am_otlp_signal s, ch
 			       s == AM_OTLP_METRICS ? "metrics" : "logs");
 	}
 	return len < 0 || (size_t)len >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/* The signal's own setting OWN when it has one, else the general G. */
+static const char *pick(const char *own, const char *g)
+{
+	return own[0] ? own : g;
+}
+
+int am_otlp_signal_settings(const struct am_otlp_config *o, enum am_otlp_signal s,
+			    struct am_otlp_signal_settings *out)
+{
+	const struct am_otlp_signal_config *sig = own(o, s);
+
+	out->headers = pick(sig->headers, o->headers);
+	out->gzip = !strcmp(pick(sig->compression, o->compression), "gzip");
+	out->timeout_ms = sig->timeout_ms ? sig->timeout_ms : o->timeout_ms;
+	out->certificate = pick(sig->certificate, o->certificate);
+	out->client_certificate = pick(sig->client_certificate, o->client_certificate);
+	out->client_key = pick(sig->client_key, o->client_key);
+	return am_otlp_signal_url(o, s, out->url, sizeof(out->url));
 }

@@ -26,7 +26,7 @@ int am_otlp_logs_source_apply(struct am_otlp_logs_source *x, struct am_loop *loo
 			      struct am_push *push, char *err, size_t errlen)
 {
 	bool on = am_otlp_signal_enabled(&cfg->otlp, AM_OTLP_LOGS);
-	char url[AM_OTLP_URL_MAX + 16];
+	struct am_otlp_signal_settings set;
 	int rc;
 
 	if (x->sender && on && !memcmp(&x->cfg, &cfg->otlp, sizeof(x->cfg)) &&
@@ -55,14 +55,14 @@ int am_otlp_logs_source_apply(struct am_otlp_logs_source *x, struct am_loop *loo
 		rc = am_push_add(push, x->sender);
 	if (rc)
 		goto fail;
-	x->gzip = !strcmp(cfg->otlp.compression, "gzip");
+	am_otlp_signal_settings(&cfg->otlp, AM_OTLP_LOGS, &set); /* the sender took it */
+	x->gzip = set.gzip;
 	x->delay_ns = cfg->otlp.logs_delay_ms * 1000000ull;
 	x->max_records = cfg->otlp.logs_batch_size ? cfg->otlp.logs_batch_size : 512;
 	/* A batch bigger than the queue could never be queued: a quarter of it at most, so the
 	 * queue holds a few batches while the receiver is away. */
 	x->max_bytes = cfg->otlp.queue_bytes / 4;
-	am_otlp_signal_url(&cfg->otlp, AM_OTLP_LOGS, url, sizeof(url));
-	am_info("otlp logs: to %s, batches of up to %llu records or %llu ms%s", url,
+	am_info("otlp logs: to %s, batches of up to %llu records or %llu ms%s", set.url,
 		(unsigned long long)x->max_records, (unsigned long long)cfg->otlp.logs_delay_ms,
 		x->gzip ? ", gzip" : "");
 	return 0;

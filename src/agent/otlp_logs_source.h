@@ -3,9 +3,10 @@
  * lost between a source and the queue), and the batch goes to the sender when it reaches
  * otlp.logs_batch_size records or a quarter of otlp.queue_bytes, or otlp.logs_delay after its
  * first record
- * (OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, OTEL_BLRP_SCHEDULE_DELAY), gzip'd when otlp.compression
- * says so. The sender (export/sender.h) queues, retries and counts from there; a record the
- * batch could not take (out of memory) is counted here. */
+ * (OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, OTEL_BLRP_SCHEDULE_DELAY), gzip'd by the encoder when
+ * otlp.logs_compression (else otlp.compression) says so. The sender (export/sender.h) queues,
+ * retries and counts from there; a record the batch could not take (out of memory) is counted here.
+ */
 #ifndef ANTIMETAL_AGENT_OTLP_LOGS_SOURCE_H
 #define ANTIMETAL_AGENT_OTLP_LOGS_SOURCE_H
 

@@ -11,7 +11,6 @@
 #include "agent/otlp_sender.h"
 #include "export/otlp_metrics.h"
 #include "util/clock.h"
-#include "util/gzip.h"
 #include "util/log.h"
 
 /* The host's boot in CLOCK_REALTIME: when the kernel's counters started. */
@@ -25,7 +24,6 @@ void am_otlp_metrics_source_export(struct am_otlp_metrics_source *s)
 	const struct am_runner *r = s->runner;
 	struct am_otlp_metrics_input *in;
 	struct am_metric_set own = {0};
-	struct am_strbuf gz = {0};
 	uint64_t boot = boot_ns(), npoints;
 	size_t i, n = 0, len;
 	void *buf;
@@ -50,19 +48,13 @@ void am_otlp_metrics_source_export(struct am_otlp_metrics_source *s)
 		in[n++] = (struct am_otlp_metrics_input){&own, s->start_ns};
 	}
 	rc = own.oom ? -ENOMEM
-		     : am_otlp_metrics_encode(in, n, &s->res, s->version, &buf, &len, &npoints);
+		     : am_otlp_metrics_encode(in, n, &s->res, s->version, s->gzip, &buf, &len,
+					      &npoints);
 	free(in);
 	am_metric_set_free(&own);
-	if (!rc && s->gzip) {
-		rc = am_gzip(buf, len, &gz);
-		free(buf);
-		buf = gz.data;
-		len = gz.len;
-	}
 	if (rc) {
 		s->encode_errors++;
 		am_warn("otlp metrics: cannot encode this export: %s", strerror(-rc));
-		am_strbuf_free(&gz);
 		return;
 	}
 	am_sender_submit(s->sender, buf, len, npoints);
@@ -79,7 +71,8 @@ static void on_timer(void *ctx, uint32_t events, uint64_t expirations)
 static int start_sender(struct am_otlp_metrics_source *s, struct am_push *push,
 			const struct am_otlp_config *o)
 {
-	char url[AM_OTLP_URL_MAX + 16], err[512];
+	struct am_otlp_signal_settings set;
+	char err[512];
 	int rc;
 
 	rc = am_otlp_sender_new(o, AM_OTLP_METRICS, "otlp_metrics", am_otlp_metrics_parse_response,
@@ -89,13 +82,15 @@ static int start_sender(struct am_otlp_metrics_source *s, struct am_push *push,
 		s->sender = NULL;
 		return rc;
 	}
-	am_otlp_signal_url(o, AM_OTLP_METRICS, url, sizeof(url));
+	am_otlp_signal_settings(o, AM_OTLP_METRICS, &set); /* the sender took it */
+	s->gzip = set.gzip;
 	rc = am_push_add(push, s->sender);
 	if (rc)
 		s->sender = NULL;
 	else
-		am_info("otlp metrics: every %llu ms to %s",
-			(unsigned long long)o->metrics_interval_ms, url);
+		am_info("otlp metrics: every %llu ms to %s%s",
+			(unsigned long long)o->metrics_interval_ms, set.url,
+			s->gzip ? ", gzip" : "");
 	return rc;
 }
 
@@ -132,7 +127,6 @@ int am_otlp_metrics_source_apply(struct am_otlp_metrics_source *s, struct am_loo
 	snprintf(s->hostname, sizeof(s->hostname), "%s", cfg->hostname);
 	if (!on)
 		return 0;
-	s->gzip = !strcmp(cfg->otlp.compression, "gzip");
 	rc = am_otel_resource_build(cfg, version, &s->res, err, sizeof(err));
 	if (rc) {
 		am_err("otlp metrics: resource: %s", err);

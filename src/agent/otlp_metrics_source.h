@@ -1,6 +1,7 @@
 /* OTLP metrics push: every otlp.metrics_interval (OTEL_METRIC_EXPORT_INTERVAL) the latest
  * collection of every system collector and the agent's own metrics are encoded as one
- * ExportMetricsServiceRequest, gzip'd when asked, and queued on a sender of the push list;
+ * ExportMetricsServiceRequest, gzip'd by the encoder when otlp.metrics_compression (else
+ * otlp.compression) says so, and queued on a sender of the push list;
  * the loop never waits on the receiver. */
 #ifndef ANTIMETAL_AGENT_OTLP_METRICS_SOURCE_H
 #define ANTIMETAL_AGENT_OTLP_METRICS_SOURCE_H

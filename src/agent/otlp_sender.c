@@ -2,46 +2,21 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static void free_lines(char **lines, size_t n)
-{
-	while (n)
-		free(lines[--n]);
-	free(lines);
-}
+#include "export/http_headers.h"
 
-/* "Name: value" lines for libcurl from otlp.headers ("k=v,k2=v2", checked when it was set). */
-static int header_lines(const char *spec, char ***out, size_t *n, char *err, size_t errlen)
+/* The key a SIGNAL's setting came from, for messages: its own when set, else the general. */
+static const char *key_of(const struct am_otlp_config *o, enum am_otlp_signal signal,
+			  const char *what, char *buf, size_t len)
 {
-	struct am_otel_kvs kvs = {0};
-	char why[256], **lines;
-	size_t want;
-	int rc;
+	const struct am_otlp_signal_config *own =
+	    signal == AM_OTLP_METRICS ? &o->metrics_signal : &o->logs_signal;
 
-	*out = NULL;
-	*n = 0;
-	rc = am_otel_kv_parse(spec, &kvs, why, sizeof(why));
-	if (rc) {
-		snprintf(err, errlen, "otlp.headers: %s", why);
-		return rc;
-	}
-	want = kvs.n;
-	lines = calloc(want ? want : 1, sizeof(*lines));
-	for (; lines && *n < want; (*n)++)
-		if (asprintf(&lines[*n], "%s: %s", kvs.items[*n].key, kvs.items[*n].value) < 0)
-			break;
-	/* It zeroes KVS: the count to check against is WANT. */
-	am_otel_kvs_free(&kvs);
-	if (!lines || *n < want) {
-		free_lines(lines, *n);
-		*n = 0;
-		snprintf(err, errlen, "otlp.headers: out of memory");
-		return -ENOMEM;
-	}
-	*out = lines;
-	return 0;
+	if (!strcmp(what, "headers") && !own->headers[0])
+		return "otlp.headers";
+	snprintf(buf, len, "otlp.%s_%s", signal == AM_OTLP_METRICS ? "metrics" : "logs", what);
+	return buf;
 }
 
 int am_otlp_sender_new(const struct am_otlp_config *o, enum am_otlp_signal signal, const char *name,
@@ -49,34 +24,41 @@ int am_otlp_sender_new(const struct am_otlp_config *o, enum am_otlp_signal signa
 		       struct am_sender **out, char *err, size_t errlen)
 {
 	struct am_sender_config sc = {0};
-	char url[AM_OTLP_URL_MAX + 16], **lines;
-	size_t n;
+	struct am_otlp_signal_settings set;
+	struct am_http_headers h = {0};
+	char why[256], key[48];
 	int rc;
 
-	if (am_otlp_signal_url(o, signal, url, sizeof(url))) {
+	if (am_otlp_signal_settings(o, signal, &set)) {
 		snprintf(err, errlen, "%s: the URL is too long",
-			 signal == AM_OTLP_LOGS ? "otlp.logs_endpoint" : "otlp.metrics_endpoint");
+			 key_of(o, signal, "endpoint", key, sizeof(key)));
 		return -ENAMETOOLONG;
 	}
-	rc = header_lines(o->headers, &lines, &n, err, errlen);
-	if (rc)
+	/* Checked when the key was set; built here by the same code. */
+	rc = am_otel_headers_build(set.headers, NULL, &h, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", key_of(o, signal, "headers", key, sizeof(key)),
+			 why);
+		am_http_headers_free(&h);
 		return rc;
+	}
 	sc.name = name;
-	sc.url = url;
+	sc.url = set.url;
 	sc.content_type = "application/x-protobuf";
-	sc.content_encoding = strcmp(o->compression, "gzip") ? NULL : "gzip";
-	sc.headers = (const char *const *)lines;
-	sc.nheaders = n;
-	sc.timeout_ms = (uint32_t)o->timeout_ms;
+	/* The encoders gzip the body when set.gzip (export/otlp_body.h); this only labels it. */
+	sc.content_encoding = set.gzip ? "gzip" : NULL;
+	sc.headers = (const char *const *)h.lines;
+	sc.nheaders = h.n;
+	sc.timeout_ms = (uint32_t)set.timeout_ms;
 	sc.queue_max_bytes = (size_t)o->queue_bytes;
 	sc.initial_backoff_ms = (uint32_t)o->retry_initial_backoff_ms;
 	sc.max_backoff_ms = (uint32_t)o->retry_max_backoff_ms;
 	sc.max_elapsed_ms = (uint32_t)o->retry_max_elapsed_ms;
-	sc.ca_file = o->certificate[0] ? o->certificate : NULL;
-	sc.client_cert = o->client_certificate[0] ? o->client_certificate : NULL;
-	sc.client_key = o->client_key[0] ? o->client_key : NULL;
+	sc.ca_file = set.certificate[0] ? set.certificate : NULL;
+	sc.client_cert = set.client_certificate[0] ? set.client_certificate : NULL;
+	sc.client_key = set.client_key[0] ? set.client_key : NULL;
 	sc.parse_response = parse;
 	rc = am_sender_new(&sc, out, err, errlen);
-	free_lines(lines, n);
+	am_http_headers_free(&h);
 	return rc;
 }

@@ -11,7 +11,7 @@
 #include "util/file.h"
 #include "util/json.h"
 
-#define TOKEN_MAX (64u * 1024)
+#define SECRET_MAX (64u * 1024)
 
 /* Calls FN on each "name=value" of V, parsed as OTEL_EXPORTER_OTLP_HEADERS is (otel_env.h:
  * trimmed, values percent-decoded); stops at FN's first error. */
@@ -34,49 +34,22 @@ struct check_ctx {
 	size_t n;
 };
 
-static bool header_token(const char *s)
+/* The protocol's own header is not the user's to change. */
+static const char *const rw_reserved[] = {"X-Prometheus-Remote-Write-Version", NULL};
+
+/* SPEC's headers onto H (which holds no Authorization yet). Authorization is the auth keys'
+ * (Prometheus refuses it among the headers too: one way to set it, so two cannot disagree). */
+static int rw_header(struct am_http_headers *h, const char *spec, char *err, size_t errlen)
 {
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-			return false;
-	return true;
-}
+	int rc = am_otel_headers_build(spec, rw_reserved, h, err, errlen);
 
-/* The protocol's own headers are not the user's to change. */
-static bool reserved_header(const char *name)
-{
-	static const char *const names[] = {"Content-Type", "Content-Encoding", "Content-Length",
-					    "X-Prometheus-Remote-Write-Version"};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcasecmp(name, names[i]))
-			return true;
-	return false;
-}
-
-static int check_header(void *ctx, const char *name, const char *value)
-{
-	struct check_ctx *c = ctx;
-
-	if (!header_token(name)) {
-		snprintf(c->err, c->errlen, "'%s' is not a valid header name", name);
-		return -EINVAL;
+	if (!rc && am_http_headers_has(h, "Authorization")) {
+		snprintf(err, errlen,
+			 "Authorization is set by remote_write.basic_auth, "
+			 "remote_write.authorization or remote_write.bearer_token_file");
+		rc = -EINVAL;
 	}
-	if (reserved_header(name)) {
-		snprintf(c->err, c->errlen, "%s is set by the protocol, not a header to configure",
-			 name);
-		return -EINVAL;
-	}
-	if (strpbrk(value, "\r\n")) {
-		snprintf(c->err, c->errlen, "the value of %s has a line break", name);
-		return -EINVAL;
-	}
-	if (++c->n > AM_RW_MAX_HEADERS) {
-		snprintf(c->err, c->errlen, "more than %d headers", AM_RW_MAX_HEADERS);
-		return -EINVAL;
-	}
-	return 0;
+	return rc;
 }
 
 static int check_label(void *ctx, const char *name, const char *value)
@@ -102,9 +75,11 @@ static int check_label(void *ctx, const char *name, const char *value)
 
 int am_rw_check_headers(const char *v, char *err, size_t errlen)
 {
-	struct check_ctx c = {err, errlen, 0};
+	struct am_http_headers h = {0};
+	int rc = rw_header(&h, v, err, errlen);
 
-	return each_pair(v, check_header, &c, err, errlen);
+	am_http_headers_free(&h);
+	return rc;
 }
 
 int am_rw_check_labels(const char *v, char *err, size_t errlen)
@@ -115,25 +90,6 @@ int am_rw_check_labels(const char *v, char *err, size_t errlen)
 }
 
 /* ---- building the settings ---- */
-
-static int add_header(struct am_rw_settings *s, const char *fmt, const char *a, const char *b)
-{
-	char *line;
-
-	if (asprintf(&line, fmt, a, b) < 0)
-		return -ENOMEM;
-	s->headers[s->nheaders++] = line;
-	return 0;
-}
-
-static int header_fn(void *ctx, const char *name, const char *value)
-{
-	struct am_rw_settings *s = ctx;
-
-	if (s->nheaders >= AM_RW_MAX_HEADERS + 1)
-		return -E2BIG; /* am_rw_check_headers refused it when it was set */
-	return add_header(s, "%s: %s", name, value);
-}
 
 /* Set label NAME to VALUE, replacing an earlier one; an empty VALUE removes it. */
 static int label_fn(void *ctx, const char *name, const char *value)
@@ -163,33 +119,175 @@ static int label_fn(void *ctx, const char *name, const char *value)
 	return 0;
 }
 
-/* The token without its trailing newline, as an "Authorization: Bearer" header. */
-static int bearer(struct am_rw_settings *s, const char *path, char *err, size_t errlen)
+/* PATH's content without surrounding blanks (Prometheus trims its credential files the same
+ * way) into B, NUL-terminated. A line break inside is refused: it cannot travel in a header. */
+static int read_secret(const char *key, const char *path, struct am_strbuf *b, char *err,
+		       size_t errlen)
 {
-	struct am_strbuf b = {0};
-	size_t len;
-	int rc = am_file_read(path, TOKEN_MAX, &b);
+	size_t from = 0, len;
+	int rc = am_file_read(path, SECRET_MAX, b);
 
 	if (rc) {
-		snprintf(err, errlen, "remote_write.bearer_token_file: %s: %s", path,
-			 am_file_strerror(-rc));
+		snprintf(err, errlen, "%s: %s: %s", key, path, am_file_strerror(-rc));
 		return rc;
 	}
-	len = b.len;
-	while (len && isspace((unsigned char)b.data[len - 1]))
+	len = b->len;
+	while (len && isspace((unsigned char)b->data[len - 1]))
 		len--;
-	if (!len || memchr(b.data, '\n', len) || memchr(b.data, '\r', len) ||
-	    memchr(b.data, '\0', len)) {
-		snprintf(err, errlen, "remote_write.bearer_token_file: %s: %s", path,
-			 len ? "the token spans lines" : "empty");
-		am_strbuf_free(&b);
+	while (from < len && isspace((unsigned char)b->data[from]))
+		from++;
+	if (from == len || memchr(b->data + from, '\n', len - from) ||
+	    memchr(b->data + from, '\r', len - from) || memchr(b->data + from, '\0', len - from)) {
+		snprintf(err, errlen, "%s: %s: %s", key, path,
+			 from == len ? "empty" : "the secret spans lines");
 		return -EINVAL;
 	}
-	b.data[len] = '\0';
-	rc = add_header(s, "Authorization: %s%s", "Bearer ", b.data);
-	memset(b.data, 0, b.len);
-	am_strbuf_free(&b);
+	memmove(b->data, b->data + from, len - from);
+	explicit_bzero(b->data + (len - from), b->len - (len - from));
+	b->len = len - from;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static void secret_free(struct am_strbuf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->len);
+	am_strbuf_free(b);
+}
+
+/* One Authorization line, VALUE checked like any header's. */
+static int add_authorization(struct am_rw_settings *s, const char *key, const char *value,
+			     char *err, size_t errlen)
+{
+	char why[256];
+	int rc = am_http_headers_add(&s->headers, "Authorization", value, NULL, why, sizeof(why));
+
+	if (rc)
+		snprintf(err, errlen, "%s: %s", key, why);
 	return rc;
+}
+
+/* basic_auth: "Basic " and base64 of user:password (RFC 7617). */
+static int basic_auth(struct am_rw_settings *s, const struct am_config *c, char *err, size_t errlen)
+{
+	struct am_strbuf pass = {0}, pair = {0}, line = {0};
+	int rc = 0;
+
+	if (strchr(c->rw_basic_username, ':')) {
+		snprintf(err, errlen,
+			 "remote_write.basic_auth.username: a colon would end the user name "
+			 "(RFC 7617)");
+		return -EINVAL;
+	}
+	if (c->rw_basic_password_file[0])
+		rc = read_secret("remote_write.basic_auth.password_file", c->rw_basic_password_file,
+				 &pass, err, errlen);
+	if (!rc) {
+		am_strbuf_printf(&pair, "%s:%s", c->rw_basic_username,
+				 pass.data ? pass.data : c->rw_basic_password);
+		am_strbuf_puts(&line, "Basic ");
+		am_base64(&line, pair.data, pair.len);
+		rc = pair.oom || line.oom
+			 ? -ENOMEM
+			 : add_authorization(s, "remote_write.basic_auth", line.data, err, errlen);
+	}
+	secret_free(&pass);
+	secret_free(&pair);
+	secret_free(&line);
+	return rc;
+}
+
+/* authorization (and bearer_token_file, its older spelling): "TYPE CREDENTIALS". */
+static int authorization(struct am_rw_settings *s, const char *type, const char *inline_cred,
+			 const char *file_key, const char *file, char *err, size_t errlen)
+{
+	struct am_strbuf cred = {0}, line = {0};
+	int rc = 0;
+
+	if (file[0])
+		rc = read_secret(file_key, file, &cred, err, errlen);
+	if (!rc) {
+		am_strbuf_printf(&line, "%s %s", type, cred.data ? cred.data : inline_cred);
+		rc = line.oom
+			 ? -ENOMEM
+			 : add_authorization(s, file[0] ? file_key : "remote_write.authorization",
+					     line.data, err, errlen);
+	}
+	secret_free(&cred);
+	secret_free(&line);
+	return rc;
+}
+
+static int fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return -EINVAL;
+}
+
+/* At most one way to authenticate, as Prometheus's http client configuration says; the
+ * authorization type trimmed into TYPE. 0 or -EINVAL with Prometheus's reason in ERR. */
+static int check_auth(const struct am_config *c, bool basic, bool authz, bool bearer, char *type,
+		      size_t typelen, char *err, size_t errlen)
+{
+	const char *t = c->rw_auth_type;
+	size_t tlen;
+
+	if (c->rw_basic_password[0] && c->rw_basic_password_file[0])
+		return fail(err, errlen,
+			    "remote_write.basic_auth: at most one of password and password_file "
+			    "must be configured");
+	if (c->rw_auth_credentials[0] && c->rw_auth_credentials_file[0])
+		return fail(err, errlen,
+			    "remote_write.authorization: at most one of credentials and "
+			    "credentials_file must be configured");
+	if (authz && bearer)
+		return fail(err, errlen,
+			    "remote_write.authorization: not compatible with "
+			    "remote_write.bearer_token_file");
+	if (basic && (authz || bearer))
+		return fail(err, errlen,
+			    "remote_write: at most one of basic_auth, authorization and "
+			    "bearer_token_file must be configured");
+	while (isspace((unsigned char)*t))
+		t++;
+	for (tlen = strlen(t); tlen && isspace((unsigned char)t[tlen - 1]); tlen--)
+		;
+	if (!tlen) /* Prometheus's default for an empty type */
+		t = "Bearer", tlen = 6;
+	if (authz && strcspn(t, " \t") < tlen)
+		return fail(err, errlen,
+			    "remote_write.authorization.type: one word, such as Bearer");
+	if (authz && tlen == 5 && !strncasecmp(t, "basic", 5))
+		return fail(err, errlen,
+			    "remote_write.authorization.type: Basic is not allowed: use "
+			    "remote_write.basic_auth");
+	snprintf(type, typelen, "%.*s", (int)tlen, t);
+	return 0;
+}
+
+/* The Authorization line C's credentials ask for, if any. */
+static int auth(struct am_rw_settings *s, const struct am_config *c, char *err, size_t errlen)
+{
+	bool basic =
+		 c->rw_basic_username[0] || c->rw_basic_password[0] || c->rw_basic_password_file[0],
+	     authz = c->rw_auth_credentials[0] || c->rw_auth_credentials_file[0],
+	     bearer = c->rw_bearer_token_file[0];
+	char type[sizeof(c->rw_auth_type)];
+	int rc = check_auth(c, basic, authz, bearer, type, sizeof(type), err, errlen);
+
+	if (rc)
+		return rc;
+	if (basic)
+		return basic_auth(s, c, err, errlen);
+	if (authz)
+		return authorization(s, type, c->rw_auth_credentials,
+				     "remote_write.authorization.credentials_file",
+				     c->rw_auth_credentials_file, err, errlen);
+	if (bearer)
+		return authorization(s, "Bearer", "", "remote_write.bearer_token_file",
+				     c->rw_bearer_token_file, err, errlen);
+	return 0;
 }
 
 static int readable(const char *key, const char *path, char *err, size_t errlen)
@@ -208,29 +306,23 @@ static int readable(const char *key, const char *path, char *err, size_t errlen)
 int am_rw_settings_build(const struct am_config *c, const char *host, struct am_rw_settings *s,
 			 char *err, size_t errlen)
 {
+	char why[400];
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if (add_header(s, "%s%s", AM_RW_VERSION_HEADER, ""))
+	/* The protocol's header first, as a line of its own (it is reserved to the user). */
+	s->headers.lines = calloc(1, sizeof(char *));
+	if (!s->headers.lines || !(s->headers.lines[0] = strdup(AM_RW_VERSION_HEADER)))
 		goto oom;
-	rc = each_pair(c->rw_headers, header_fn, s, err, errlen);
+	s->headers.n = 1;
+	rc = rw_header(&s->headers, c->rw_headers, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "remote_write.headers: %s", why);
+		return rc;
+	}
+	rc = auth(s, c, err, errlen);
 	if (rc)
 		return rc;
-	if (c->rw_bearer_token_file[0]) {
-		size_t i;
-
-		for (i = 0; i < s->nheaders; i++)
-			if (!strncasecmp(s->headers[i], "Authorization:", 14)) {
-				snprintf(
-				    err, errlen,
-				    "remote_write.bearer_token_file: remote_write.headers has an "
-				    "Authorization already");
-				return -EINVAL;
-			}
-		rc = bearer(s, c->rw_bearer_token_file, err, errlen);
-		if (rc)
-			return rc;
-	}
 	/* Who sent the series, as a scrape's target labels would say. */
 	if (label_fn(s, "job", "antimetal-agent") || label_fn(s, "instance", host))
 		goto oom;
@@ -258,10 +350,7 @@ void am_rw_settings_free(struct am_rw_settings *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nheaders; i++) {
-		memset(s->headers[i], 0, strlen(s->headers[i]));
-		free(s->headers[i]);
-	}
+	am_http_headers_free(&s->headers);
 	for (i = 0; i < s->nexternal; i++) {
 		free((char *)s->external[i].name);
 		free((char *)s->external[i].value);

@@ -76,8 +76,8 @@ int am_rw_source_start(struct am_rw_source *s, const struct am_config *cfg, cons
 	sc.url = cfg->rw_url;
 	sc.content_type = AM_RW_CONTENT_TYPE;
 	sc.content_encoding = AM_RW_CONTENT_ENCODING;
-	sc.headers = (const char *const *)s->set.headers;
-	sc.nheaders = s->set.nheaders;
+	sc.headers = (const char *const *)s->set.headers.lines;
+	sc.nheaders = s->set.headers.n;
 	sc.timeout_ms = (uint32_t)cfg->rw_timeout_ms;
 	sc.queue_max_bytes = cfg->rw_queue_bytes;
 	sc.ca_file = cfg->rw_ca_file[0] ? cfg->rw_ca_file : NULL;
@@ -201,10 +201,35 @@ bool am_rw_config_changed(const struct am_config *x, const struct am_config *y)
 	       strcmp(x->rw_external_labels, y->rw_external_labels) ||
 	       x->rw_metadata != y->rw_metadata ||
 	       strcmp(x->rw_bearer_token_file, y->rw_bearer_token_file) ||
+	       strcmp(x->rw_basic_username, y->rw_basic_username) ||
+	       strcmp(x->rw_basic_password, y->rw_basic_password) ||
+	       strcmp(x->rw_basic_password_file, y->rw_basic_password_file) ||
+	       strcmp(x->rw_auth_type, y->rw_auth_type) ||
+	       strcmp(x->rw_auth_credentials, y->rw_auth_credentials) ||
+	       strcmp(x->rw_auth_credentials_file, y->rw_auth_credentials_file) ||
 	       strcmp(x->rw_ca_file, y->rw_ca_file) || strcmp(x->rw_cert_file, y->rw_cert_file) ||
 	       strcmp(x->rw_key_file, y->rw_key_file) ||
 	       x->http_antimetal_names != y->http_antimetal_names ||
 	       strcmp(x->hostname, y->hostname) || x->interval_ms != y->interval_ms;
+}
+
+bool am_rw_source_headers_changed(const struct am_rw_source *s, const struct am_config *cfg,
+				  const char *host)
+{
+	struct am_rw_settings next;
+	char err[768];
+	bool changed;
+	size_t i;
+
+	if (!s->sender)
+		return cfg->rw_url[0] != '\0';
+	/* A file that cannot be read now: the restart says why. */
+	changed = am_rw_settings_build(cfg, host, &next, err, sizeof(err)) ||
+		  next.headers.n != s->set.headers.n;
+	for (i = 0; !changed && i < next.headers.n; i++)
+		changed = strcmp(next.headers.lines[i], s->set.headers.lines[i]) != 0;
+	am_rw_settings_free(&next);
+	return changed;
 }
 
 void am_rw_source_close(struct am_rw_source *s, struct am_loop *loop, struct am_push *push,

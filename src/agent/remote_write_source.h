@@ -52,6 +52,11 @@ void am_rw_source_metrics(const struct am_rw_source *s, struct am_metric_set *ou
 /* Whether X and Y differ in what a running source took from its configuration (a SIGHUP
  * reload that changes it replaces the source). */
 bool am_rw_config_changed(const struct am_config *x, const struct am_config *y);
+/* Whether S, running or meant to run under CFG (HOST the default instance label), would now
+ * send other headers: a credential file rotated in place, or a source a reload could not start
+ * (so a SIGHUP reads the files again, as Prometheus reads them at each request). */
+bool am_rw_source_headers_changed(const struct am_rw_source *s, const struct am_config *cfg,
+				  const char *host);
 /* Push what is new, deliver what is queued within DEADLINE_MS, take the sender out of PUSH
  * (freed), then as am_rw_source_stop. Safe on a source never started. */
 void am_rw_source_close(struct am_rw_source *s, struct am_loop *loop, struct am_push *push,

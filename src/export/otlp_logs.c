@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "export/exec_render.h"
+#include "export/otlp_body.h"
 #include "otlp_logs.pb-c.h"
 #include "otlp_logs_service.pb-c.h"
-#include "util/gzip.h"
 #include "util/json.h"
 
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
@@ -432,9 +432,7 @@ int am_otlp_logs_encode(const struct am_otlp_logs *b,
 	Opentelemetry__Proto__Common__V1__InstrumentationScope scope =
 	    OPENTELEMETRY__PROTO__COMMON__V1__INSTRUMENTATION_SCOPE__INIT;
 	size_t scope_len, res_len = 0, sl_len, rl_len, total;
-	struct am_strbuf z = {0};
 	uint8_t *buf, *p;
-	int err;
 
 	scope.name = AM_OTLP_LOGS_SCOPE;
 	scope_len =
@@ -457,20 +455,7 @@ int am_otlp_logs_encode(const struct am_otlp_logs *b,
 	p += opentelemetry__proto__common__v1__instrumentation_scope__pack(&scope, p);
 	if (b->records.len)
 		memcpy(p, b->records.data, b->records.len);
-	if (!gzip) {
-		*out = buf;
-		*len = total;
-		return 0;
-	}
-	err = am_gzip(buf, total, &z);
-	free(buf);
-	if (err || z.oom) {
-		am_strbuf_free(&z);
-		return err ? err : -ENOMEM;
-	}
-	*out = z.data;
-	*len = z.len;
-	return 0;
+	return am_otlp_body_finish(buf, total, gzip, out, len);
 }
 
 void am_otlp_logs_parse_response(const void *body, size_t len, uint64_t *rejected, char *msg,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/otlp_body.h"
 #include "export/otlp_resource.h"
 #include "otlp_metrics_service.pb-c.h"
 
@@ -294,8 +295,8 @@ static void build(struct arena *a)
 }
 
 int am_otlp_metrics_encode(const struct am_otlp_metrics_input *in, size_t nin,
-			   const struct am_resource *res, const char *version, void **out,
-			   size_t *len, uint64_t *npoints)
+			   const struct am_resource *res, const char *version, bool gzip,
+			   void **out, size_t *len, uint64_t *npoints)
 {
 	Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest req;
 	Opentelemetry__Proto__Metrics__V1__ResourceMetrics rm, *rmp = &rm;
@@ -303,6 +304,7 @@ int am_otlp_metrics_encode(const struct am_otlp_metrics_input *in, size_t nin,
 	Opentelemetry__Proto__Common__V1__InstrumentationScope scope;
 	struct am_otlp_resource r;
 	struct arena a = {0};
+	void *packed;
 	size_t size;
 	int rc;
 
@@ -335,15 +337,18 @@ int am_otlp_metrics_encode(const struct am_otlp_metrics_input *in, size_t nin,
 	size =
 	    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__get_packed_size(
 		&req);
-	*out = malloc(size ? size : 1);
-	if (*out) {
-		*len =
+	packed = malloc(size ? size : 1);
+	if (packed) {
+		size =
 		    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__pack(
-			&req, *out);
+			&req, packed);
 		*npoints = a.nrefs;
 	}
 	arena_free(&a);
-	return *out ? 0 : -ENOMEM;
+	rc = packed ? am_otlp_body_finish(packed, size, gzip, out, len) : -ENOMEM;
+	if (rc)
+		*npoints = 0;
+	return rc;
 }
 
 void am_otlp_metrics_parse_response(const void *body, size_t len, uint64_t *rejected, char *msg,

@@ -5,6 +5,7 @@
 #ifndef ANTIMETAL_EXPORT_OTLP_METRICS_H
 #define ANTIMETAL_EXPORT_OTLP_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,11 +29,12 @@ void am_otlp_metric_name(const struct am_metric_desc *d, char *out, size_t len);
 /* D's OTLP unit ("" when none). */
 const char *am_otlp_metric_unit(const struct am_metric_desc *d);
 
-/* Encode the NIN inputs into *OUT (malloc'd, *LEN bytes), with resource RES and the scope
- * antimetal-agent VERSION; *NPOINTS is the data points it holds. Returns 0 or -ENOMEM. */
+/* Encode the NIN inputs into *OUT (malloc'd, *LEN bytes, gzip'd when GZIP: export/otlp_body.h),
+ * with resource RES and the scope antimetal-agent VERSION; *NPOINTS is the data points it holds.
+ * Returns 0 or -ENOMEM. */
 int am_otlp_metrics_encode(const struct am_otlp_metrics_input *in, size_t nin,
-			   const struct am_resource *res, const char *version, void **out,
-			   size_t *len, uint64_t *npoints);
+			   const struct am_resource *res, const char *version, bool gzip,
+			   void **out, size_t *len, uint64_t *npoints);
 
 /* Read an ExportMetricsServiceResponse BODY (the sender's parse_response): the partial
  * success's rejected_data_points into *REJECTED and its error_message into MSG. A body that

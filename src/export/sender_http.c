@@ -96,7 +96,10 @@ static int check_config(const struct am_sender *s, char *err, size_t errlen)
 	for (i = 0; !rc && i < s->cfg.nheaders; i++) {
 		if (header_ok(s->cfg.headers[i]))
 			continue;
-		snprintf(err, errlen, "%s: header '%s': not a 'Name: value' line", s->cfg.name,
+		/* The name only: the value may be a credential. */
+		snprintf(err, errlen, "%s: header %zu ('%.*s'): not a 'Name: value' line",
+			 s->cfg.name, i + 1,
+			 s->cfg.headers[i] ? (int)strcspn(s->cfg.headers[i], ":\r\n") : 0,
 			 s->cfg.headers[i] ? s->cfg.headers[i] : "");
 		rc = -EINVAL;
 	}
@@ -267,6 +270,41 @@ static void blank_controls(char *s)
 			*s = ' ';
 }
 
+/* Mask each occurrence in TEXT of the N bytes of SECRET. Values under 8 bytes are left: they
+ * would mask words (a version, a tenant) and a credential is longer. */
+static void mask(char *text, const char *secret, size_t n)
+{
+	char *p = text;
+
+	if (n < 8)
+		return;
+	while ((p = memmem(p, strlen(p), secret, n)) != NULL) {
+		memset(p, '*', n);
+		p += n;
+	}
+}
+
+/* A receiver's text may echo what it was sent (vmauth quotes a token it does not know): the
+ * value of every configured header, and its part after a scheme ("Bearer x"), is masked before
+ * the text is logged, as any of them may be a credential. */
+static void mask_secrets(const struct am_sender *s, char *text)
+{
+	const char *v, *sp;
+	size_t i;
+
+	for (i = 0; i < s->cfg.nheaders; i++) {
+		v = strchr(s->cfg.headers[i], ':');
+		if (!v)
+			continue;
+		for (v++; *v == ' '; v++)
+			;
+		mask(text, v, strlen(v));
+		sp = strchr(v, ' ');
+		if (sp)
+			mask(text, sp + 1, strlen(sp + 1));
+	}
+}
+
 static bool retryable_status(long status)
 {
 	return status == 429 || status == 502 || status == 503 || status == 504;
@@ -284,10 +322,12 @@ static void classify_status(struct am_sender *s, long status, struct am_attempt 
 			s->cfg.parse_response(s->http.body, s->http.body_len, &a->rejected,
 					      a->detail, sizeof(a->detail));
 			blank_controls(a->detail);
+			mask_secrets(s, a->detail);
 		}
 		return;
 	}
 	quote_body(&s->http, quote, sizeof(quote));
+	mask_secrets(s, quote);
 	snprintf(a->detail, sizeof(a->detail), "HTTP %ld from %s%s%s%s", status, s->cfg.url,
 		 quote[0] ? ": \"" : "", quote, quote[0] ? "\"" : "");
 	if (!retryable_status(status)) {

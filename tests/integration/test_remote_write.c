@@ -5,6 +5,7 @@
  * every pushed value can be compared exactly; each collection must be stored once, stamped with
  * its collection time. Bad remote_write settings exit 2 naming the key. */
 #include <criterion/criterion.h>
+#include <crypt.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "http_get.h"
 #include "prom_remote.pb-c.h"
 #include "testutil.h"
+#include "util/json.h"
 
 #define AGENT	   AM_TEST_BUILD_DIR "/antimetal-agent"
 #define COMPARE	   AM_TEST_SRC_DIR "/tests/integration/remote_write_compare.py"
@@ -26,11 +28,14 @@
 #define PYTHON	   "/usr/bin/python3"
 #define PROMETHEUS "/usr/bin/prometheus"
 #define VICTORIA   "/usr/bin/victoria-metrics"
+#define VMAUTH	   "/usr/bin/vmauth"
 #define HOST	   "rwtest"
 
 enum { AGENT_P, RECV_P, RECV2_P, NPROCS };
 static pid_t pids[NPROCS] = {-1, -1, -1};
 static char *dir;
+/* "Authorization: ...\r\n" for the receiver's query API when it checks credentials; NULL: none */
+static const char *query_auth;
 
 static void setup(void)
 {
@@ -52,7 +57,7 @@ static void query(int port, const char *q, struct am_http_response *r)
 
 	am_strbuf_puts(&path, "/api/v1/query?query=");
 	am_http_urlencode(&path, q);
-	cr_assert_eq(am_http_get("127.0.0.1", port, path.data, 10000, r), 0);
+	cr_assert_eq(am_http_get_with("127.0.0.1", port, path.data, query_auth, 10000, r), 0);
 	cr_assert_eq(r->status, 200, "query %s: status %d: %s", q, r->status,
 		     r->body.data ? r->body.data : "");
 	am_strbuf_free(&path);
@@ -571,7 +576,322 @@ Test(remote_write, bad_settings_exit_2_naming_the_key, .init = setup, .fini = te
 	refused("remote_write:\n  url: https://127.0.0.1:1/w\n  tls:\n"
 		"    cert_file: /etc/hostname\n",
 		"remote_write.tls.key_file");
+	refused("remote_write:\n  headers: \"Authorization=Bearer%20x\"\n", "remote_write.headers");
+	refused("remote_write:\n  url: http://127.0.0.1:1/w\n  basic_auth:\n    username: u\n"
+		"  authorization:\n    credentials: x\n",
+		"remote_write: at most one of basic_auth, authorization and bearer_token_file");
+	refused("remote_write:\n  url: http://127.0.0.1:1/w\n  basic_auth:\n"
+		"    password_file: /nonexistent/pw\n",
+		"remote_write.basic_auth.password_file");
+	refused("remote_write:\n  basic_auth:\n    nope: 1\n", "remote_write.basic_auth.nope");
 	refused("remote_write:\n  interval: 10ms\n", "remote_write.interval");
 	refused("remote_write:\n  queue_bytes: 1K\n", "remote_write.queue_bytes");
 	refused("remote_write:\n  nope: 1\n", "remote_write.nope");
+}
+
+/* ---- receivers that check credentials ---- */
+
+/* A bcrypt hash of PASS for Prometheus's web configuration (cost 5: a fast test). */
+static void bcrypt(const char *pass, char *out, size_t len)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data cd = {0};
+
+	cr_assert_not_null(crypt_gensalt_rn("$2b$", 5, NULL, 0, salt, sizeof(salt)));
+	cr_assert_not_null(crypt_r(pass, salt, &cd));
+	cr_assert_lt(strlen(cd.output), len);
+	memcpy(out, cd.output, strlen(cd.output) + 1);
+}
+
+/* "Authorization: Basic ...\r\n" for USER:PASS, as the test's own client sends it. */
+static void basic_header(const char *user, const char *pass, char *out, size_t len)
+{
+	struct am_strbuf pair = {0}, b64 = {0};
+
+	am_strbuf_printf(&pair, "%s:%s", user, pass);
+	am_base64(&b64, pair.data, pair.len);
+	snprintf(out, len, "Authorization: Basic %s\r\n", b64.data);
+	am_strbuf_free(&pair);
+	am_strbuf_free(&b64);
+}
+
+/* The HTTP status of GET PATH on PORT with HEADERS (NULL: none); -1 when nothing answers. */
+static int status_of(int port, const char *path, const char *headers)
+{
+	struct am_http_response r;
+	int st;
+
+	if (am_http_get_with("127.0.0.1", port, path, headers, 2000, &r))
+		return -1;
+	st = r.status;
+	am_http_response_free(&r);
+	return st;
+}
+
+static void wait_status(int port, const char *path, const char *headers, int want, const char *name)
+{
+	long long deadline = am_test_now_ms() + 30000;
+	struct am_strbuf b = {0};
+
+	while (status_of(port, path, headers) != want) {
+		cr_assert_lt(am_test_now_ms(), deadline, "%s never answered %d: %s", name, want,
+			     am_test_log_of(dir, name, &b));
+		am_test_sleep_ms(200); /* polled: the receiver is starting */
+	}
+	am_strbuf_free(&b);
+}
+
+/* An agent pushing every second to URL with AUTH (YAML lines under remote_write:). */
+static int start_auth_agent(const char *url, const char *auth, const char *name)
+{
+	static char cfg[512], listen[64];
+	char *argv[] = {AGENT,	    "run",  "--config",	      cfg,
+			"--listen", listen, "--no-execsnoop", "--no-profiler",
+			NULL};
+	struct am_strbuf text = {0};
+	int aport = am_http_free_port();
+
+	cr_assert_gt(aport, 0);
+	snprintf(cfg, sizeof(cfg), "%s/%s.yaml", dir, name);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", aport);
+	am_strbuf_printf(&text,
+			 "hostname: " HOST "\n"
+			 "oom:\n  enabled: false\n"
+			 "collectors:\n  interval: 1h\n"
+			 "remote_write:\n  url: %s\n  interval: 1s\n%s",
+			 url, auth);
+	cr_assert_eq(am_test_write_file(cfg, text.data, text.len), 0);
+	am_strbuf_free(&text);
+	pids[AGENT_P] = am_test_spawn_log(argv, dir, name);
+	return aport;
+}
+
+/* Until the agent on APORT counts a push the receiver refused for good (4xx). */
+static void wait_refused(int aport, const char *name)
+{
+	long long deadline = am_test_now_ms() + 20000;
+	struct am_http_response m;
+	struct am_strbuf b = {0};
+
+	for (;;) {
+		cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m), "%s down: %s", name,
+			  am_test_log_of(dir, name, &b));
+		if (strstr(m.body.data, "antimetal_export_dropped_payloads_total{exporter="
+					"\"remote_write\",reason=\"permanent\"} ") &&
+		    !strstr(m.body.data, "antimetal_export_dropped_payloads_total{exporter="
+					 "\"remote_write\",reason=\"permanent\"} 0\n"))
+			break;
+		am_http_response_free(&m);
+		cr_assert_lt(am_test_now_ms(), deadline, "no refused push: %s",
+			     am_test_log_of(dir, name, &b));
+		am_test_sleep_ms(200); /* polled: the loop ends on the agent's counter */
+	}
+	am_http_response_free(&m);
+	am_strbuf_free(&b);
+}
+
+/* The agent on APORT has sent nothing to the receiver. */
+static void sent_nothing(int aport)
+{
+	struct am_http_response m;
+
+	cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m));
+	cr_assert_not_null(strstr(m.body.data, "antimetal_export_sent_payloads_total{exporter="
+					       "\"remote_write\"} 0\n"),
+			   "a push got through without the right credentials");
+	am_http_response_free(&m);
+}
+
+/* Until the agent on APORT (its sender new since a reload) has sent a push and had none
+ * refused. */
+static void wait_accepted(int aport, const char *name)
+{
+	long long deadline = am_test_now_ms() + 20000;
+	struct am_http_response m;
+	struct am_strbuf b = {0};
+
+	for (;;) {
+		cr_assert(am_http_wait_ok(aport, "/metrics", 5000, &m));
+		if (!strstr(m.body.data, "antimetal_export_sent_payloads_total{exporter="
+					 "\"remote_write\"} 0\n") &&
+		    strstr(m.body.data, "antimetal_export_dropped_payloads_total{exporter="
+					"\"remote_write\",reason=\"permanent\"} 0\n"))
+			break;
+		am_http_response_free(&m);
+		cr_assert_lt(am_test_now_ms(), deadline, "no accepted push: %s",
+			     am_test_log_of(dir, name, &b));
+		am_test_sleep_ms(200); /* polled: the loop ends on the agent's counter */
+	}
+	am_http_response_free(&m);
+	am_strbuf_free(&b);
+}
+
+static void stop_agent(void)
+{
+	int st;
+
+	kill(pids[AGENT_P], SIGTERM);
+	cr_assert_eq(am_test_wait_exit(pids[AGENT_P], 15000, &st), 0, "no exit after SIGTERM");
+	pids[AGENT_P] = -1;
+}
+
+/* Prometheus's own basic authentication (--web.config.file, bcrypt) in front of its
+ * remote-write receiver: the agent's basic_auth (password from a file) is let in and its series
+ * stored; a password rotated in its file is read again at a SIGHUP; a wrong password is
+ * refused, counted as a permanent drop, and no password reaches the agent's log. */
+Test(remote_write, prometheus_with_basic_auth_takes_the_agents_credentials, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+	int port = am_http_free_port(), aport;
+	char listen[64], tsdb[600], cfg[512], cfg_flag[600], web[512], web_flag[600], hash[128];
+	char pwfile[512], url[128], auth[1024], hdr[256], alog[512];
+	char *argv[] = {PROMETHEUS,
+			"--web.enable-remote-write-receiver",
+			tsdb,
+			listen,
+			cfg_flag,
+			web_flag,
+			"--log.level=warn",
+			NULL};
+	static const char yml[] = "global:\n  scrape_interval: 1m\n";
+	struct am_strbuf text = {0}, logb = {0};
+	double v = -1;
+	long long deadline;
+
+	if (access(PROMETHEUS, X_OK))
+		cr_skip_test("skipped: needs Debian's prometheus (%s)", PROMETHEUS);
+	cr_assert_gt(port, 0);
+	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", port);
+	snprintf(tsdb, sizeof(tsdb), "--storage.tsdb.path=%s/tsdb", dir);
+	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", dir);
+	snprintf(cfg_flag, sizeof(cfg_flag), "--config.file=%s", cfg);
+	snprintf(web, sizeof(web), "%s/web.yml", dir);
+	snprintf(web_flag, sizeof(web_flag), "--web.config.file=%s", web);
+	snprintf(pwfile, sizeof(pwfile), "%s/password", dir);
+	cr_assert_eq(am_test_write_file(cfg, yml, sizeof(yml) - 1), 0);
+	bcrypt("rw-Pass-1", hash, sizeof(hash));
+	am_strbuf_printf(&text, "basic_auth_users:\n  agent: '%s'\n", hash);
+	cr_assert_eq(am_test_write_file(web, text.data, text.len), 0);
+	cr_assert_eq(am_test_write_file(pwfile, "rw-Pass-1\n", 10), 0);
+	pids[RECV_P] = am_test_spawn_log(argv, dir, "prometheus");
+	basic_header("agent", "rw-Pass-1", hdr, sizeof(hdr));
+	wait_status(port, "/-/ready", hdr, 200, "prometheus");
+	cr_assert_eq(status_of(port, "/-/ready", NULL), 401, "the receiver checks nothing");
+	query_auth = hdr;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/write", port);
+
+	snprintf(auth, sizeof(auth), "  basic_auth:\n    username: agent\n    password_file: %s\n",
+		 pwfile);
+	aport = start_auth_agent(url, auth, "agent");
+	deadline = am_test_now_ms() + 20000;
+	while (!query_value(port, "node_memory_MemTotal_bytes{instance=\"" HOST "\"}", &v)) {
+		cr_assert_lt(am_test_now_ms(), deadline, "nothing stored; agent log:\n%s",
+			     am_test_log_of(dir, "agent", &logb));
+		am_test_sleep_ms(200); /* polled: the loop ends on the receiver's answer */
+	}
+	cr_assert_eq(v, meminfo_bytes("MemTotal:"), "MemTotal %.17g", v);
+
+	/* The password rotated on both sides, the file in place: refused until a SIGHUP reads
+	 * the file again (Prometheus reads its web configuration at each request). */
+	bcrypt("rw-Pass-2", hash, sizeof(hash));
+	am_strbuf_reset(&text);
+	am_strbuf_printf(&text, "basic_auth_users:\n  agent: '%s'\n", hash);
+	cr_assert_eq(am_test_write_file(web, text.data, text.len), 0);
+	wait_status(port, "/-/ready", hdr, 401, "prometheus");
+	wait_refused(aport, "agent");
+	cr_assert_eq(am_test_write_file(pwfile, "rw-Pass-2\n", 10), 0);
+	cr_assert_eq(kill(pids[AGENT_P], SIGHUP), 0);
+	snprintf(alog, sizeof(alog), "%s/agent.log", dir);
+	cr_assert(am_test_wait_file_text(alog, "configuration reloaded", 15000, pids[AGENT_P]),
+		  "no reload: %s", am_test_log_of(dir, "agent", &logb));
+	wait_accepted(aport, "agent");
+	stop_agent();
+
+	/* The same user with another password: refused, counted, and never logged. */
+	aport = start_auth_agent(
+	    url, "  basic_auth:\n    username: agent\n    password: Wr0ng-pass\n", "agent-wrong");
+	wait_refused(aport, "agent-wrong");
+	sent_nothing(aport);
+	stop_agent();
+	am_test_log_of(dir, "agent-wrong", &logb);
+	cr_assert_not_null(strstr(logb.data, "401"), "the refusal is not logged: %s", logb.data);
+	cr_assert_null(strstr(logb.data, "Wr0ng-pass"), "the password is logged: %s", logb.data);
+	am_test_log_of(dir, "agent", &logb);
+	cr_assert_null(strstr(logb.data, "rw-Pass-"), "the password is logged: %s", logb.data);
+	am_strbuf_free(&text);
+	am_strbuf_free(&logb);
+}
+
+/* VictoriaMetrics behind vmauth, which routes a request by its bearer token: the agent's
+ * authorization.credentials_file token gets the series stored; an unknown token is refused
+ * (400, its answer quoting the token) and counted as a permanent drop, and the token is masked
+ * in the receiver's answer the agent logs. */
+Test(remote_write, vmauth_checks_the_agents_bearer_token, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	int vport = am_http_free_port(), port = am_http_free_port(), aport;
+	char vlisten[64], data[600], alisten[64], acfg[512], acfg_flag[600], tok[512];
+	char url[128], auth[1024];
+	char *vargv[] = {VICTORIA,
+			 vlisten,
+			 data,
+			 "-search.latencyOffset=0s",
+			 "-search.disableCache",
+			 "-loggerLevel=ERROR",
+			 NULL};
+	char *aargv[] = {VMAUTH, alisten, acfg_flag, "-loggerLevel=ERROR", NULL};
+	struct am_strbuf text = {0}, logb = {0};
+	long long deadline;
+	double v = -1;
+	int st;
+
+	if (access(VICTORIA, X_OK) || access(VMAUTH, X_OK))
+		cr_skip_test("skipped: needs Debian's victoria-metrics (%s, %s)", VICTORIA, VMAUTH);
+	cr_assert(vport > 0 && port > 0 && vport != port);
+	snprintf(vlisten, sizeof(vlisten), "-httpListenAddr=127.0.0.1:%d", vport);
+	snprintf(data, sizeof(data), "-storageDataPath=%s/vm", dir);
+	snprintf(alisten, sizeof(alisten), "-httpListenAddr=127.0.0.1:%d", port);
+	snprintf(acfg, sizeof(acfg), "%s/vmauth.yml", dir);
+	snprintf(acfg_flag, sizeof(acfg_flag), "-auth.config=%s", acfg);
+	snprintf(tok, sizeof(tok), "%s/token", dir);
+	am_strbuf_printf(&text,
+			 "users:\n- bearer_token: \"tok-4f2a9\"\n"
+			 "  url_prefix: \"http://127.0.0.1:%d\"\n",
+			 vport);
+	cr_assert_eq(am_test_write_file(acfg, text.data, text.len), 0);
+	cr_assert_eq(am_test_write_file(tok, "tok-4f2a9\n", 10), 0);
+	pids[RECV_P] = am_test_spawn_log(vargv, dir, "victoria-metrics");
+	am_test_wait_server(vport, "/health", 20000, dir, "victoria-metrics");
+	pids[RECV2_P] = am_test_spawn_log(aargv, dir, "vmauth");
+	wait_status(port, "/api/v1/query?query=1", "Authorization: Bearer tok-4f2a9\r\n", 200,
+		    "vmauth");
+	/* vmauth 1.79 answers an unknown token with 400 and quotes it back. */
+	st = status_of(port, "/api/v1/query?query=1", "Authorization: Bearer nope\r\n");
+	cr_assert(st == 400 || st == 401, "vmauth checks nothing: %d", st);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/v1/write", port);
+
+	snprintf(auth, sizeof(auth), "  authorization:\n    credentials_file: %s\n", tok);
+	start_auth_agent(url, auth, "agent");
+	deadline = am_test_now_ms() + 20000;
+	while (!query_value(vport, "node_memory_MemTotal_bytes{instance=\"" HOST "\"}", &v)) {
+		cr_assert_lt(am_test_now_ms(), deadline, "nothing stored; agent log:\n%s",
+			     am_test_log_of(dir, "agent", &logb));
+		am_test_sleep_ms(200); /* polled: the loop ends on the receiver's answer */
+	}
+	cr_assert_eq(v, meminfo_bytes("MemTotal:"), "MemTotal %.17g", v);
+	stop_agent();
+
+	aport =
+	    start_auth_agent(url, "  authorization:\n    credentials: tok-wrong\n", "agent-wrong");
+	wait_refused(aport, "agent-wrong");
+	sent_nothing(aport);
+	stop_agent();
+	am_test_log_of(dir, "agent-wrong", &logb);
+	cr_assert_null(strstr(logb.data, "tok-wrong"), "the token is logged: %s", logb.data);
+	cr_assert_not_null(strstr(logb.data, "HTTP 400"), "the refusal is not logged: %s",
+			   logb.data);
+	cr_assert_not_null(strstr(logb.data, "auth token \"****************\""),
+			   "vmauth's answer is not quoted, masked: %s", logb.data);
+	am_strbuf_free(&text);
+	am_strbuf_free(&logb);
 }

@@ -481,6 +481,31 @@ Test(sender, status_400_drops_counts_and_logs_rate_limited)
 	am_sender_free(s);
 }
 
+/* A receiver quoting a credential back (vmauth does, for a token it does not know): the
+ * configured header values are masked before the answer is logged; short values are left. */
+Test(sender, credentials_a_receiver_echoes_are_masked_in_the_log)
+{
+	const char *hdrs[] = {"Authorization: Bearer s3cret-tok", "X-Tenant: t-1"};
+	char url[128];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	struct am_sender *s;
+	struct seen seen;
+
+	c.headers = hdrs;
+	c.nheaders = 2;
+	receiver_start();
+	am_test_receiver_mode(rcv.cport, "mode=400&count=1&message=no%20token%20%22Bearer%20"
+					 "s3cret-tok%22%2C%20s3cret-tok%2C%20tenant%20t-1");
+	s = start(&c);
+	submit(s, "m1", 1, 100);
+	wait_settled(s, 1, 20000);
+	check_accounting(s, 1, &seen);
+	cr_assert(log_has("HTTP 400 from", NULL));
+	cr_assert_not(log_has("s3cret", NULL), "a credential reached the log");
+	cr_assert(log_has("no token \"*****************\", **********, tenant t-1", NULL));
+	am_sender_free(s);
+}
+
 Test(sender, hanging_receiver_times_out_and_the_retry_delivers)
 {
 	char url[128];

@@ -130,6 +130,73 @@ Test(otel_env, signal_endpoint_is_used_as_is_and_beats_the_general_one)
 	url(&c, AM_OTLP_LOGS, "http://file:4318/v1/logs");
 }
 
+/* The specification's per-signal variables: each beats its general one for that signal only,
+ * the other signal keeps the general one. */
+Test(otel_env, signal_variables_beat_the_general_ones_for_their_signal)
+{
+	char *dir = am_test_mkdtemp("otelsig"), ca[512], cert[512], key[512], v1[600], v2[600],
+	     v3[600];
+	char *envp[] = {"OTEL_EXPORTER_OTLP_ENDPOINT=http://c:4318",
+			"OTEL_EXPORTER_OTLP_HEADERS=x-general=1",
+			"OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+			"OTEL_EXPORTER_OTLP_TIMEOUT=2000",
+			"OTEL_EXPORTER_OTLP_LOGS_HEADERS=x-logs=2,Authorization=Bearer%20l",
+			"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION=none",
+			"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT=750",
+			"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT=30000",
+			v1,
+			v2,
+			v3,
+			NULL};
+	struct am_otlp_signal_settings m, l;
+	struct am_config c;
+	char err[512];
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	cr_assert_eq(am_test_write_file(ca, "x", 1), 0);
+	cr_assert_eq(am_test_write_file(cert, "x", 1), 0);
+	cr_assert_eq(am_test_write_file(key, "x", 1), 0);
+	snprintf(v1, sizeof(v1), "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE=%s", ca);
+	snprintf(v2, sizeof(v2), "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE=%s", cert);
+	snprintf(v3, sizeof(v3), "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY=%s", key);
+	cr_assert_eq(env(&c, envp, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(am_otlp_signal_settings(&c.otlp, AM_OTLP_METRICS, &m), 0);
+	cr_assert_eq(am_otlp_signal_settings(&c.otlp, AM_OTLP_LOGS, &l), 0);
+	cr_assert_str_eq(m.headers, "x-general=1");
+	cr_assert_str_eq(l.headers, "x-logs=2,Authorization=Bearer%20l");
+	cr_assert(m.gzip);
+	cr_assert_not(l.gzip);
+	cr_assert_eq(m.timeout_ms, 30000u);
+	cr_assert_eq(l.timeout_ms, 750u);
+	cr_assert_str_eq(m.certificate, ca);
+	cr_assert_str_eq(m.client_certificate, cert);
+	cr_assert_str_eq(m.client_key, key);
+	cr_assert_str_eq(l.certificate, "");
+	cr_assert_str_eq(l.client_key, "");
+	cr_assert_str_eq(m.url, "http://c:4318/v1/metrics");
+	cr_assert_str_eq(l.url, "http://c:4318/v1/logs");
+	/* As the general keys: the file's general key does not beat a signal's variable, the
+	 * file's signal key beats the signal's variable. */
+	cr_assert_eq(am_config_set(&c, "otlp.compression", "none", err, sizeof(err)), 0);
+	cr_assert_eq(am_config_set(&c, "otlp.metrics_headers", "x-file=3", err, sizeof(err)), 0);
+	cr_assert_eq(am_config_set(&c, "otlp.logs_timeout", "5s", err, sizeof(err)), 0);
+	cr_assert_eq(am_otlp_signal_settings(&c.otlp, AM_OTLP_METRICS, &m), 0);
+	cr_assert_eq(am_otlp_signal_settings(&c.otlp, AM_OTLP_LOGS, &l), 0);
+	cr_assert_not(m.gzip);
+	cr_assert_str_eq(m.headers, "x-file=3");
+	cr_assert_eq(l.timeout_ms, 5000u);
+	/* An empty signal compression is "unset" again: the general one applies. */
+	cr_assert_eq(am_config_set(&c, "otlp.logs_compression", "", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(am_config_set(&c, "otlp.compression", "gzip", err, sizeof(err)), 0);
+	cr_assert_eq(am_otlp_signal_settings(&c.otlp, AM_OTLP_LOGS, &l), 0);
+	cr_assert(l.gzip);
+	am_test_rmtree(dir);
+	free(dir);
+}
+
 Test(otel_env, empty_variables_count_as_unset)
 {
 	char *envp[] = {"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_METRICS_EXPORTER=", NULL};
@@ -170,6 +237,8 @@ Test(otel_env, malformed_values_name_the_variable)
 			 "contains a blank or control character");
 	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=a=1,broken",
 			 "OTEL_EXPORTER_OTLP_HEADERS: 'broken' is not key=value");
+	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=Authorization: Bearer s3cret",
+			 "OTEL_EXPORTER_OTLP_HEADERS: 'Authorization...' is not key=value");
 	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS==v",
 			 "OTEL_EXPORTER_OTLP_HEADERS: '=v' has an empty key");
 	expect_env_error(
@@ -178,10 +247,26 @@ Test(otel_env, malformed_values_name_the_variable)
 	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=a=x%4",
 			 "OTEL_EXPORTER_OTLP_HEADERS: bad percent-encoding at '%4' (expected %XX)");
 	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=a=x%0D%0Ay: z",
-			 "OTEL_EXPORTER_OTLP_HEADERS: 'a=x%0D%0Ay: z' decodes to a control "
+			 "OTEL_EXPORTER_OTLP_HEADERS: the value of 'a' decodes to a control "
 			 "character");
 	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=a=%00",
-			 "OTEL_EXPORTER_OTLP_HEADERS: 'a=%00' decodes to a control character");
+			 "OTEL_EXPORTER_OTLP_HEADERS: the value of 'a' decodes to a control "
+			 "character");
+	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=Content-Type=text/plain",
+			 "OTEL_EXPORTER_OTLP_HEADERS: Content-Type is set by the protocol, not a "
+			 "header to configure");
+	expect_env_error("OTEL_EXPORTER_OTLP_METRICS_HEADERS=a b=1",
+			 "OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'a b' is not a valid header name");
+	expect_env_error("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION=zstd",
+			 "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'zstd' is not one of gzip, none");
+	expect_env_error("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT=1s",
+			 "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '1s' is not a number of "
+			 "milliseconds");
+	expect_env_error("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE=/nonexistent/ca.pem",
+			 "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: cannot read '/nonexistent/ca.pem': "
+			 "No such file or directory");
+	expect_env_error("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY=/",
+			 "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY: cannot read '/': Is a directory");
 	expect_env_error("OTEL_RESOURCE_ATTRIBUTES=team",
 			 "OTEL_RESOURCE_ATTRIBUTES: 'team' is not key=value");
 	expect_env_error("OTEL_EXPORTER_OTLP_CERTIFICATE=/nonexistent/ca.pem",

@@ -14,6 +14,7 @@
 #include "export/otlp_metrics.h"
 #include "otlp_metrics_service.pb-c.h"
 #include "records/resource.h"
+#include "gunzip.h"
 #include "otlp_decode.h"
 #include "testutil.h"
 
@@ -87,7 +88,7 @@ Test(otlp_metrics, fixture_set_decodes_to_the_conventions)
 	am_metric_add(&s, &load1, 0.5, NULL);
 	am_metric_add(&s, &plain, 7, NULL);
 	am_metric_add(&s, &rx, 1, "device", "", NULL); /* empty label: no attribute */
-	cr_assert_eq(am_otlp_metrics_encode(&in, 1, &r, "9.9.9", &buf, &len, &npoints), 0);
+	cr_assert_eq(am_otlp_metrics_encode(&in, 1, &r, "9.9.9", false, &buf, &len, &npoints), 0);
 	cr_assert_eq(npoints, 6u);
 	am_test_otlp_decode(DECODER, NULL, buf, len, &out);
 	cr_assert_str_eq(
@@ -126,6 +127,22 @@ Test(otlp_metrics, fixture_set_decodes_to_the_conventions)
 	    "{\"network.io.direction\":\"receive\"},\"resource\":{\"host.name\":\"h1\","
 	    "\"service.name\":\"antimetal-agent\"},\"scope\":\"antimetal-agent\","
 	    "\"scope_version\":\"9.9.9\"}\n");
+	/* gzip'd by the encoder (as the logs encoder does): the same bytes once inflated. */
+	{
+		struct am_strbuf inflated = {0};
+		uint64_t npz;
+		size_t zlen;
+		void *z;
+
+		cr_assert_eq(am_otlp_metrics_encode(&in, 1, &r, "9.9.9", true, &z, &zlen, &npz), 0);
+		cr_assert_eq(npz, npoints);
+		cr_assert_eq(((unsigned char *)z)[0], 0x1f, "not a gzip member");
+		am_test_gunzip(z, zlen, &inflated);
+		cr_assert_eq(inflated.len, len);
+		cr_assert_eq(memcmp(inflated.data, buf, len), 0);
+		free(z);
+		am_strbuf_free(&inflated);
+	}
 	free(buf);
 	am_strbuf_free(&out);
 	am_metric_set_free(&s);
@@ -166,7 +183,7 @@ Test(otlp_metrics, empty_request_and_partial_success_response)
 	size_t len;
 	void *buf;
 
-	cr_assert_eq(am_otlp_metrics_encode(&in, 1, &r, "1", &buf, &len, &npoints), 0);
+	cr_assert_eq(am_otlp_metrics_encode(&in, 1, &r, "1", false, &buf, &len, &npoints), 0);
 	cr_assert_eq(npoints, 0u);
 	free(buf);
 	ps.rejected_data_points = 3;
@@ -359,7 +376,7 @@ Test(otlp_metrics, every_point_of_a_real_collection, .timeout = 120)
 	}
 	cr_assert_gt(nin, 5u, "collectors ran: %zu", nin);
 	resource(&res);
-	cr_assert_eq(am_otlp_metrics_encode(in, nin, &res, "1.0", &buf, &len, &npoints), 0);
+	cr_assert_eq(am_otlp_metrics_encode(in, nin, &res, "1.0", false, &buf, &len, &npoints), 0);
 	cr_assert_eq(npoints, total);
 	am_test_otlp_decode(DECODER, "--points", buf, len, &out);
 	lines = sorted_lines(out.data, &nlines);
