@@ -164,8 +164,8 @@ static void on_notices(void *ctx, uint32_t events, uint64_t expirations)
 		am_profiler_handle_notices(x->prof);
 }
 
-/* Every second: the copied stacks, then the file pages their unwinding mapped in (a few per
- * file sampled; given back so they do not pile up over a long window). */
+/* Every second: the copied stacks, then the CFI pages their unwinding mapped in (given back
+ * so they do not pile up over a long window). */
 static void on_drain(void *ctx, uint32_t events, uint64_t expirations)
 {
 	struct am_profile_source *x = ctx;
@@ -195,13 +195,12 @@ static void trim(struct am_profile_source *x)
 	malloc_trim(0);
 	am_usym_cache_stats(x->usym, &st);
 	am_debug(
-	    "profiler: symbol cache %zu of %zu bytes, %u files (%u loaded), %llu evictions, "
-	    "%llu reloads (%llu failed), %llu released after reading lines, %llu captures and %llu "
-	    "files dropped, %llu MiB of pages "
-	    "given back so far",
+	    "profiler: symbol cache %zu of %zu bytes, %u files (%u loaded); so far %llu "
+	    "evictions, %llu reloads (%llu failed), %llu "
+	    "lines skipped, %llu captures and %llu files dropped, %llu MiB of pages given back",
 	    st.bytes, st.budget, st.files, st.loaded, (unsigned long long)st.evictions,
 	    (unsigned long long)st.reloads, (unsigned long long)st.reload_failures,
-	    (unsigned long long)st.lines_released, (unsigned long long)st.procs_dropped,
+	    (unsigned long long)st.lines_skipped, (unsigned long long)st.procs_dropped,
 	    (unsigned long long)st.files_dropped, (unsigned long long)(st.pages_dropped >> 20));
 }
 
@@ -248,6 +247,7 @@ static void free_usym(struct am_profile_source *x)
 	x->cache_before.reload_failures += st.reload_failures;
 	x->cache_before.procs_dropped += st.procs_dropped;
 	x->cache_before.files_dropped += st.files_dropped;
+	x->cache_before.lines_skipped += st.lines_skipped;
 	am_usym_free(x->usym);
 	x->usym = NULL;
 }
@@ -357,6 +357,12 @@ static void cache_metrics(const struct am_profile_source *x, struct am_metric_se
 				   "was deleted or replaced): their frames are [unknown].",
 			   .type = AM_METRIC_COUNTER),
 	    (double)(x->cache_before.reload_failures + st.reload_failures), NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_symbol_cache_lines_skipped_total",
+				     .help = "Frames written without file:line because the symbol "
+					     "cache's budget was spent on other DWARF line tables.",
+				     .type = AM_METRIC_COUNTER),
+		      (double)(x->cache_before.lines_skipped + st.lines_skipped), NULL);
 	am_metric_add(set,
 		      AM_METRIC_DESC(.name = "antimetal_profiler_captures_dropped_total",
 				     .help =

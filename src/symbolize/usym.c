@@ -166,9 +166,28 @@ unsigned am_usym_files_opened(const struct am_usym *u)
  * kept: they are given back after use (am_usym_trim). */
 static void charge_base(struct am_usym *u, struct ufile *f, Elf *elf, size_t nph)
 {
-	size_t shnum = 0;
+	size_t shnum = 0, shstrndx;
+	Elf_Scn *scn = NULL;
 
 	elf_getshdrnum(elf, &shnum);
+	f->debug_frame = false;
+	f->cfi_off = f->cfi_end = 0;
+	while (!elf_getshdrstrndx(elf, &shstrndx) && (scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (!strcmp(name, ".debug_frame"))
+			f->debug_frame = true;
+		if (sh.sh_type == SHT_NOBITS ||
+		    (strcmp(name, ".eh_frame") && strcmp(name, ".eh_frame_hdr")))
+			continue;
+		if (!f->cfi_end || sh.sh_offset < f->cfi_off)
+			f->cfi_off = sh.sh_offset;
+		if (sh.sh_offset + sh.sh_size > f->cfi_end)
+			f->cfi_end = sh.sh_offset + sh.sh_size;
+	}
 	am_ucache_add_image(f, elf);
 	am_ucache_charge(u, f,
 			 sizeof(*f) + 2048 + shnum * (sizeof(GElf_Shdr) + 32) +
@@ -285,8 +304,11 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	if (f) {
 		/* Released to stay in the budget: reopened now, while the process that maps it
 		 * still lives. A failure leaves it released (its next use tries again). */
-		if (fd < 0 || !am_ucache_reload_fd(u, f, m->path, path[i - 1], fd))
+		if (fd < 0 || !am_ucache_reload_fd(u, f, m->path, path[i - 1], fd)) {
 			u->cs.reload_failures++;
+			am_debug("pid %u: %s could not be opened again (%s)", pid, m->path,
+				 fd < 0 ? "gone" : "replaced");
+		}
 		return f;
 	}
 	if (fd < 0)
@@ -712,22 +734,15 @@ static int cmp_fsym(const void *a, const void *b)
 static void build_syms(struct ufile *f)
 {
 	int n = dwfl_module_getsymtab(f->mod), i;
-	struct fsym *fit;
-	size_t k = 0;
+	size_t k = 0, cap = 0;
 
 	f->syms_built = true;
-	if (n <= 0)
-		return;
-	f->syms = calloc((size_t)n, sizeof(*f->syms));
-	if (!f->syms)
-		return;
 	for (i = 1; i < n; i++) {
+		Elf *image = NULL;
 		const char *name;
 		GElf_Addr addr;
 		GElf_Sym sym;
 		int type;
-
-		Elf *image = NULL;
 
 		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, NULL, &image, NULL);
 		am_ucache_add_image(f, image); /* the file's, its debug file's or MiniDebugInfo's */
@@ -735,6 +750,17 @@ static void build_syms(struct ufile *f)
 		if (!name || !*name || !addr || sym.st_shndx == SHN_UNDEF ||
 		    (type != STT_FUNC && type != STT_GNU_IFUNC))
 			continue;
+		/* Grown as found, not sized by all symbols: most of a big table are not
+		 * functions (node: a third), and it is kept. */
+		if (k == cap) {
+			struct fsym *more;
+
+			cap = cap ? cap + cap / 2 : 256;
+			more = realloc(f->syms, cap * sizeof(*more));
+			if (!more)
+				break;
+			f->syms = more;
+		}
 		f->syms[k].addr = addr;
 		f->syms[k].size = sym.st_size;
 		f->syms[k].name = name;
@@ -744,9 +770,12 @@ static void build_syms(struct ufile *f)
 	f->nsyms = k;
 	if (k > 1)
 		qsort(f->syms, k, sizeof(*f->syms), cmp_fsym);
-	fit = realloc(f->syms, (k ? k : 1) * sizeof(*f->syms)); /* n were allocated */
-	if (fit)
-		f->syms = fit;
+	if (k && k < cap) {
+		struct fsym *fit = realloc(f->syms, k * sizeof(*fit));
+
+		if (fit)
+			f->syms = fit;
+	}
 	/* Every symbol and name was read: those pages go back now, the few names looked up
 	 * later come in again one page each. */
 	am_ucache_drop_pages(f);
@@ -899,8 +928,8 @@ static bool locate_in(struct am_usym *u, struct uproc *p, uint64_t addr, struct 
 		return false;
 	out->map = &p->maps[k];
 	f = p->files[k];
-	if (f)
-		am_ucache_ensure(u, p, (size_t)k);
+	if (f && am_ucache_ensure(u, p, (size_t)k))
+		f->cfi_used = true;
 	if (f && f->mod && !module_addr(f, out->map, addr, &maddr)) {
 		out->file = f;
 		out->mod = f->mod;
@@ -966,7 +995,7 @@ static void charge_dwarf(struct ufile *f)
 	if (f->lines_charged)
 		return;
 	f->lines_charged = true;
-	am_ucache_charge(f->u, f, am_ucache_dwarf_bytes(f));
+	am_ucache_charge_soft(f->u, f, am_ucache_dwarf_bytes(f));
 }
 
 struct Dwarf_CFI_s *am_usym_dwarf_cfi(struct am_usym *u, const struct am_usym_loc *loc,
@@ -975,11 +1004,15 @@ struct Dwarf_CFI_s *am_usym_dwarf_cfi(struct am_usym *u, const struct am_usym_lo
 	struct ufile *f = loc->file;
 	Dwarf_CFI *cfi;
 
-	if (!f || !f->mod)
+	/* dwfl_module_dwarf_cfi loads the whole DWARF (a separate debug file's: found by
+	 * build-id, by debuglink, or from debuginfod), where .debug_frame is rare: only files
+	 * whose own image has one, or whose DWARF is loaded anyway, are asked. */
+	if (!f || !f->mod || (!f->debug_frame && !f->lines_charged))
+		return NULL;
+	if (!f->lines_charged && am_ucache_full(u))
 		return NULL;
 	cfi = dwfl_module_dwarf_cfi(f->mod, bias);
 	charge_dwarf(f);
-	(void)u;
 	return cfi;
 }
 
@@ -996,18 +1029,28 @@ size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, s
 
 	if (!f || !f->mod || !max)
 		return 0;
-	l = dwfl_module_getsrc(f->mod, r->src_addr);
+	/* Within the budget only: libdw reads the whole DWARF, then a unit's whole line table,
+	 * and the budget is spent on neither while full (the frame keeps its symbol). */
+	if (!f->lines_charged && am_ucache_half_full(f->u)) {
+		f->u->cs.lines_skipped++;
+		return 0;
+	}
+	cu = dwfl_module_addrdie(f->mod, r->src_addr, &bias);
 	charge_dwarf(f);
+	if (!cu)
+		return 0;
+	if (!am_ucache_cu_charged(f, cu) && am_ucache_full(f->u)) {
+		f->u->cs.lines_skipped++;
+		return 0;
+	}
+	l = dwfl_module_getsrc(f->mod, r->src_addr);
+	am_ucache_charge_cu(f->u, f, cu);
 	if (l) {
 		int ln = 0;
 
 		file = dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL);
 		line = ln > 0 ? (unsigned)ln : 0;
 	}
-	cu = dwfl_module_addrdie(f->mod, r->src_addr, &bias);
-	if (!cu)
-		return 0;
-	am_ucache_charge_cu(f->u, f, cu);
 	/* Innermost scope first: every inlined instance holding the address, up to the
 	 * function (dwarf_getscopes stops at its DW_TAG_subprogram's parents). */
 	ns = dwarf_getscopes(cu, r->src_addr - bias, &scopes);

@@ -131,8 +131,9 @@ struct Dwarf_CFI_s;
  * and releases at the next am_usym_trim. */
 struct Dwarf_CFI_s *am_usym_dwarf_cfi(struct am_usym *u, const struct am_usym_loc *loc,
 				      uint64_t *bias);
-/* Give back the file pages the modules used since the last call mapped in (CFI lookups read
- * a few pages of each file; util/pagedrop.h). Returns the bytes. */
+/* Give back the pages of .eh_frame and .eh_frame_hdr that CFI lookups mapped in since the last
+ * call, in the files located since (util/pagedrop.h; cheap: those sections only). Returns the
+ * bytes. */
 size_t am_usym_drop_pages(struct am_usym *u);
 
 /* The source lines of the address R was resolved for, from the file's DWARF (its own or a
@@ -163,12 +164,12 @@ struct am_usym_cache_stats {
 	uint64_t evictions; /* modules released to stay within the budget */
 	uint64_t reloads;   /* released modules opened again */
 	uint64_t
-	    reload_failures;	 /* ... that could not be (file gone or replaced): unknown frames */
-	uint64_t files_dropped;	 /* files no kept capture maps any more, dropped by am_usym_trim */
-	uint64_t procs_dropped;	 /* captures unused for a whole epoch, dropped by am_usym_trim */
-	uint64_t pages_dropped;	 /* bytes of mapped ELF pages given back by am_usym_trim */
-	uint64_t lines_released; /* modules released by am_usym_trim because their DWARF line
-				    tables were read (reopened when used again) */
+	    reload_failures;	/* ... that could not be (file gone or replaced): unknown frames */
+	uint64_t files_dropped; /* files no kept capture maps any more, dropped by am_usym_trim */
+	uint64_t procs_dropped; /* captures unused for a whole epoch, dropped by am_usym_trim */
+	uint64_t pages_dropped; /* bytes of mapped ELF pages given back by am_usym_trim */
+	uint64_t lines_skipped; /* am_usym_lines calls answered without lines: the budget was
+				   spent (the frame keeps its symbol, not its file:line) */
 };
 /* Bound the modules kept to BYTES (0: none, the default). Strings and modules a result or a
  * location points into stay valid until the next call that may load a file (snapshot, capture,

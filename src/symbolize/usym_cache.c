@@ -57,11 +57,8 @@ static void enforce(struct am_usym *u, const struct ufile *keep)
 
 void am_ucache_charge(struct am_usym *u, struct ufile *f, size_t bytes)
 {
-	f->cost += bytes;
-	u->cs.bytes += bytes;
+	am_ucache_charge_soft(u, f, bytes);
 	enforce(u, f);
-	if (u->cs.bytes > u->cs.peak_bytes)
-		u->cs.peak_bytes = u->cs.bytes;
 }
 
 bool am_ucache_reload_fd(struct am_usym *u, struct ufile *f, const char *name, const char *path,
@@ -117,6 +114,8 @@ bool am_ucache_ensure(struct am_usym *u, const struct uproc *p, size_t k)
 			return true;
 	}
 	u->cs.reload_failures++;
+	am_debug("pid %u: %s could not be opened again (gone or replaced): its frames stay unknown",
+		 p->pid, m->path);
 	return false;
 }
 
@@ -126,22 +125,56 @@ bool am_ucache_ensure(struct am_usym *u, const struct uproc *p, size_t k)
 /* A unit's own structures: the CU, its abbreviations, its file table. */
 #define CU_BYTES 2048
 
-void am_ucache_charge_cu(struct am_usym *u, struct ufile *f, Dwarf_Die *cu)
+/* Where unit OFF is, or goes, in F's sorted list. */
+static size_t cu_slot(const struct ufile *f, uint64_t off)
 {
-	uint64_t off = dwarf_dieoffset(cu);
-	size_t lo = 0, hi = f->ncus, nlines = 0;
-	Dwarf_Lines *lines;
+	size_t lo = 0, hi = f->ncus;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (f->cus[mid] == off)
-			return;
 		if (f->cus[mid] < off)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+bool am_ucache_cu_charged(const struct ufile *f, Dwarf_Die *cu)
+{
+	uint64_t off = dwarf_dieoffset(cu);
+	size_t k = cu_slot(f, off);
+
+	return k < f->ncus && f->cus[k] == off;
+}
+
+bool am_ucache_full(const struct am_usym *u)
+{
+	return u->budget && u->cs.bytes >= u->budget;
+}
+
+bool am_ucache_half_full(const struct am_usym *u)
+{
+	return u->budget && u->cs.bytes >= u->budget / 2;
+}
+
+void am_ucache_charge_soft(struct am_usym *u, struct ufile *f, size_t bytes)
+{
+	f->cost += bytes;
+	u->cs.bytes += bytes;
+	if (u->cs.bytes > u->cs.peak_bytes)
+		u->cs.peak_bytes = u->cs.bytes;
+}
+
+void am_ucache_charge_cu(struct am_usym *u, struct ufile *f, Dwarf_Die *cu)
+{
+	uint64_t off = dwarf_dieoffset(cu);
+	size_t lo = cu_slot(f, off), nlines = 0;
+	Dwarf_Lines *lines;
+
+	if (lo < f->ncus && f->cus[lo] == off)
+		return;
 	if (f->ncus == f->capcus) {
 		size_t cap = f->capcus ? f->capcus * 2 : 16;
 		uint64_t *n = realloc(f->cus, cap * sizeof(*n));
@@ -157,7 +190,7 @@ void am_ucache_charge_cu(struct am_usym *u, struct ufile *f, Dwarf_Die *cu)
 	/* Parsed already by the lookup: this only counts its rows. */
 	if (dwarf_getsrclines(cu, &lines, &nlines))
 		nlines = 0;
-	am_ucache_charge(u, f, CU_BYTES + nlines * LINE_ROW_BYTES + sizeof(*f->cus));
+	am_ucache_charge_soft(u, f, CU_BYTES + nlines * LINE_ROW_BYTES + sizeof(*f->cus));
 }
 
 void am_ucache_add_image(struct ufile *f, Elf *image)
@@ -219,6 +252,40 @@ size_t am_ucache_dwarf_bytes(struct ufile *f)
 	return bytes;
 }
 
+size_t am_usym_drop_pages(struct am_usym *u)
+{
+	size_t i, bytes = 0;
+
+	for (i = 0; i < u->nfiles; i++) {
+		struct ufile *f = u->files[i];
+		size_t len = 0;
+		const char *raw;
+
+		if (!f->mod || !f->cfi_used || f->cfi_end <= f->cfi_off)
+			continue;
+		f->cfi_used = false;
+		raw = elf_rawfile(f->images[0], &len);
+		if (raw && f->cfi_end <= len)
+			bytes +=
+			    am_drop_clean_file_pages(raw + f->cfi_off, f->cfi_end - f->cfi_off);
+	}
+	u->cs.pages_dropped += bytes;
+	return bytes;
+}
+
+/* Every mapped page of every loaded module goes back. */
+static void drop_all_pages(struct am_usym *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->nfiles; i++) {
+		if (!u->files[i]->mod)
+			continue;
+		u->files[i]->cfi_used = false;
+		u->cs.pages_dropped += am_ucache_drop_pages(u->files[i]);
+	}
+}
+
 void am_usym_set_budget(struct am_usym *u, size_t bytes)
 {
 	u->budget = bytes;
@@ -266,34 +333,11 @@ void am_usym_trim(struct am_usym *u)
 	u->last_locate = 0;
 	drop_unmapped(u);
 	u->epoch++;
-	for (i = 0; i < u->nfiles; i++) {
-		struct ufile *f = u->files[i];
-
-		/* libdw expands a line table whole on the heap when one address of its CU is
-		 * looked up, and keeps it as long as the module: 30 MiB for 200 addresses of
-		 * libpython, 20 MiB for libc's debug file. The module goes (reopened when used
-		 * again) rather than piling them up across epochs. */
-		if (f->lines_charged) {
-			evict(u, f);
-			u->cs.lines_released++;
-		}
-	}
+	/* Line tables read past the budget during the epoch (am_ucache_charge_soft) go now,
+	 * with their modules: those holding DWARF first. */
 	enforce(u, NULL);
-	/* What the epoch's CFI lookups mapped in goes back. */
-	u->dropped_at = 0;
-	am_usym_drop_pages(u);
-}
-
-size_t am_usym_drop_pages(struct am_usym *u)
-{
-	size_t i, bytes = 0;
-
-	for (i = 0; i < u->nfiles; i++)
-		if (u->files[i]->mod && u->files[i]->used > u->dropped_at)
-			bytes += am_ucache_drop_pages(u->files[i]);
-	u->dropped_at = u->clock;
-	u->cs.pages_dropped += bytes;
-	return bytes;
+	/* What the epoch's CFI and symbol lookups mapped in goes back. */
+	drop_all_pages(u);
 }
 
 void am_usym_cache_stats(const struct am_usym *u, struct am_usym_cache_stats *out)

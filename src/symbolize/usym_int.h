@@ -35,11 +35,14 @@ struct ufile {
 	size_t nloads;
 	char build_id[41];
 	/* The cache's accounting (see struct am_usym_cache_stats). */
-	size_t cost;   /* bytes charged while the module is loaded */
-	uint64_t used; /* the cache's clock at its last use */
-	bool evicted;  /* module released: reopened on the next use */
-	bool lines_charged;
-	bool referenced; /* am_usym_trim's mark */
+	size_t cost;		   /* bytes charged while the module is loaded */
+	uint64_t used;		   /* the cache's clock at its last use */
+	bool evicted;		   /* module released: reopened on the next use */
+	bool lines_charged;	   /* its DWARF was read (lines, .debug_frame) and charged */
+	bool debug_frame;	   /* its image has a .debug_frame section */
+	bool cfi_used;		   /* located for the unwinder since the last am_usym_drop_pages */
+	uint64_t cfi_off, cfi_end; /* where .eh_frame and .eh_frame_hdr lie in the file */
+	bool referenced;	   /* am_usym_trim's mark */
 	/* The ELF images libdw read symbols and DWARF from (the file, its debug file, its
 	 * MiniDebugInfo), whose mapped pages are given back after use (util/pagedrop.h). */
 	Elf *images[3];
@@ -74,12 +77,11 @@ struct am_usym {
 	size_t nfiles;
 	struct uproc *procs;
 	size_t nprocs;
-	size_t last_locate;  /* index of the capture am_usym_locate found last: an unwinder asks
-				for one process's frames in a row */
-	size_t budget;	     /* bytes of loaded modules kept; 0: no bound */
-	uint64_t clock;	     /* ticks at every use of a file: least recently used goes first */
-	uint64_t epoch;	     /* am_usym_trim calls so far */
-	uint64_t dropped_at; /* the clock at the last am_usym_drop_pages */
+	size_t last_locate; /* index of the capture am_usym_locate found last: an unwinder asks
+			       for one process's frames in a row */
+	size_t budget;	    /* bytes of loaded modules kept; 0: no bound */
+	uint64_t clock;	    /* ticks at every use of a file: least recently used goes first */
+	uint64_t epoch;	    /* am_usym_trim calls so far */
 	struct am_usym_cache_stats cs;
 };
 
@@ -99,6 +101,16 @@ int am_ufile_load(struct am_usym *u, struct ufile *f, const char *name, const ch
 void am_ucache_touch(struct am_usym *u, struct ufile *f);
 /* Charge BYTES more to F's module, then release others (never F) down to the budget. */
 void am_ucache_charge(struct am_usym *u, struct ufile *f, size_t bytes);
+/* The same without releasing any: DWARF read for source lines, which is only read while the
+ * charge is under the budget (am_ucache_full) and so passes it by one unit's tables at most. */
+void am_ucache_charge_soft(struct am_usym *u, struct ufile *f, size_t bytes);
+/* Whether the charge has reached the budget. */
+bool am_ucache_full(const struct am_usym *u);
+/* Whether it has reached half of it: a file's whole DWARF (a debug file's compressed sections
+ * are decompressed whole: 11 MiB for libc's) is read only below that. */
+bool am_ucache_half_full(const struct am_usym *u);
+/* Whether unit CU's line table was charged to F. */
+bool am_ucache_cu_charged(const struct ufile *f, Dwarf_Die *cu);
 /* Whether mapping K of capture P has its file's module loaded, reopening a released one. */
 bool am_ucache_ensure(struct am_usym *u, const struct uproc *p, size_t k);
 /* Reopen released F from FD (consumed), opened at PATH; false when it is not the same file
