@@ -57,8 +57,11 @@ static void enforce(struct am_usym *u, const struct ufile *keep)
 
 void am_ucache_charge(struct am_usym *u, struct ufile *f, size_t bytes)
 {
-	am_ucache_charge_soft(u, f, bytes);
+	f->cost += bytes;
+	u->cs.bytes += bytes;
 	enforce(u, f);
+	if (u->cs.bytes > u->cs.peak_bytes)
+		u->cs.peak_bytes = u->cs.bytes;
 }
 
 bool am_ucache_reload_fd(struct am_usym *u, struct ufile *f, const char *name, const char *path,
