@@ -170,7 +170,6 @@ static void charge_base(struct am_usym *u, struct ufile *f, Elf *elf, size_t nph
 	Elf_Scn *scn = NULL;
 
 	elf_getshdrnum(elf, &shnum);
-	f->debug_frame = false;
 	f->cfi_off = f->cfi_end = 0;
 	while (!elf_getshdrstrndx(elf, &shstrndx) && (scn = elf_nextscn(elf, scn)) != NULL) {
 		const char *name;
@@ -178,8 +177,6 @@ static void charge_base(struct am_usym *u, struct ufile *f, Elf *elf, size_t nph
 
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
 			continue;
-		if (!strcmp(name, ".debug_frame"))
-			f->debug_frame = true;
 		if (sh.sh_type == SHT_NOBITS ||
 		    (strcmp(name, ".eh_frame") && strcmp(name, ".eh_frame_hdr")))
 			continue;
@@ -1005,14 +1002,15 @@ struct Dwarf_CFI_s *am_usym_dwarf_cfi(struct am_usym *u, const struct am_usym_lo
 	Dwarf_CFI *cfi;
 
 	/* dwfl_module_dwarf_cfi loads the whole DWARF (a separate debug file's: found by
-	 * build-id, by debuglink, or from debuginfod), where .debug_frame is rare: only files
-	 * whose own image has one, or whose DWARF is loaded anyway, are asked. */
-	if (!f || !f->mod || (!f->debug_frame && !f->lines_charged))
-		return NULL;
-	if (!f->lines_charged && am_ucache_full(u))
+	 * build-id, by debuglink, or from debuginfod), where .debug_frame is rare (libc's debug
+	 * file has none, and loading it decompresses 11 MiB): a file found without one is not
+	 * asked again, and none is loaded for it past half the budget. */
+	if (!f || !f->mod || f->no_dwarf_cfi || (!f->lines_charged && am_ucache_half_full(u)))
 		return NULL;
 	cfi = dwfl_module_dwarf_cfi(f->mod, bias);
 	charge_dwarf(f);
+	if (!cfi)
+		f->no_dwarf_cfi = true;
 	return cfi;
 }
 

@@ -39,7 +39,7 @@ struct ufile {
 	uint64_t used;		   /* the cache's clock at its last use */
 	bool evicted;		   /* module released: reopened on the next use */
 	bool lines_charged;	   /* its DWARF was read (lines, .debug_frame) and charged */
-	bool debug_frame;	   /* its image has a .debug_frame section */
+	bool no_dwarf_cfi;	   /* its DWARF has no .debug_frame (kept across releases) */
 	bool cfi_used;		   /* located for the unwinder since the last am_usym_drop_pages */
 	uint64_t cfi_off, cfi_end; /* where .eh_frame and .eh_frame_hdr lie in the file */
 	bool referenced;	   /* am_usym_trim's mark */
