@@ -185,8 +185,8 @@ static void watch_notices(struct am_profile_source *x)
 
 /* After a window: captures of processes not seen in it (exited, or idle: captured again
  * when sampled) and the files only they mapped go, modules beyond the budget are released,
- * and the heap libdw and the profile left free goes back to the system (glibc keeps it
- * otherwise: measured 10-20 MiB of RSS on a busy host). */
+ * and the heap libdw and the profile left free goes back to the system (glibc keeps freed
+ * memory below its top otherwise; its effect alone was not measured apart from the rest). */
 static void trim(struct am_profile_source *x)
 {
 	struct am_usym_cache_stats st;
