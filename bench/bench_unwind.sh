@@ -36,7 +36,7 @@ PIN="taskset -c $(($(nproc) - 1))"
 tmp=$(mktemp -d)
 stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo "")
 [ -n "$stats_was" ] && echo 1 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null
-trap '[ -n "$stats_was" ] && echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled; rm -rf "$tmp"' EXIT
+trap 'busy_stop 2>/dev/null; [ -n "$stats_was" ] && echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled; rm -rf "$tmp"' EXIT
 head -c "${MB}M" /dev/urandom >"$tmp/data"
 
 # Runs the workload once; prints "cpu_s wall_s".
@@ -180,21 +180,67 @@ END {
 	}
 }' "$tmp/rows"
 
-# The daemon: profiler at 99 Hz with fp and with auto, 5 s windows, the workload running
-# through two windows; its peak RSS (VmHWM). It profiles the whole host, so what else runs on
-# the machine (its processes' symbols) is in the figure too.
+# The daemon: profiler at 99 Hz, 5 s windows, with each call graph, on a busy host (the xz
+# workload three times, and bench/common/busy_host.sh: a few dozen distinct programs and their
+# libraries running at once). It profiles the whole host, so what else runs on the machine (its
+# processes' symbols) is in the figures too. Per call graph, ROUNDS runs: the peak RSS (VmHWM),
+# the median RSS over the run (one sample a second), the agent's CPU in % of one CPU, and what
+# the symbol cache did (profiler.symbol_cache_bytes; its debug line at the last window).
+# shellcheck source=bench/common/busy_host.sh
+. bench/common/busy_host.sh
+DAEMON_SECS=${BENCH_UNWIND_DAEMON_SECS:-30}
 echo
-for mode in fp auto; do
-	rm -rf "$tmp/prof"
-	mkdir -p "$tmp/prof"
-	"$AGENT" run --no-http --collectors cpu --set profiler.frequency=99 --set profiler.window=5s \
-		--set "profiler.output_dir=$tmp/prof" --set "profiler.call_graph=$mode" >/dev/null 2>"$tmp/d.err" &
-	dpid=$!
-	sleep 1
-	for _ in 1 2 3; do run_workload >/dev/null; done
-	sleep 5
-	hwm=$(awk '/VmHWM/ {print $2}' /proc/$dpid/status 2>/dev/null)
-	kill -TERM "$dpid" 2>/dev/null
-	wait "$dpid" 2>/dev/null
-	echo "Daemon (run, profiler 99 Hz, call graph $mode, 5 s windows, $(ls "$tmp/prof" | wc -l) profiles written): peak RSS $(awk -v k="${hwm:-0}" 'BEGIN {printf "%.1f", k / 1024}') MiB"
+echo "Daemon (run, profiler 99 Hz, 5 s windows, ${DAEMON_SECS} s on a busy host, $ROUNDS rounds; medians [min, max]):"
+echo
+echo "| call graph | peak RSS MiB | median RSS MiB | agent CPU % of one CPU | evictions per window | reloads per window | lines skipped per window |"
+echo "|---|---|---|---|---|---|---|"
+hz=$(getconf CLK_TCK)
+busy_start "$tmp/busy"
+for r in $(seq "$ROUNDS"); do
+	for mode in fp dwarf auto; do
+		rm -rf "$tmp/prof" "$tmp/rss"
+		mkdir -p "$tmp/prof"
+		"$AGENT" run --config /dev/null --no-http --no-execsnoop --collectors cpu --log-level debug \
+			--set profiler.frequency=99 --set profiler.window=5s \
+			--set "profiler.output_dir=$tmp/prof" --set "profiler.call_graph=$mode" >/dev/null 2>"$tmp/d.err" &
+		dpid=$!
+		sleep 2
+		c0=$(awk '{print $14 + $15}' "/proc/$dpid/stat")
+		( for _ in 1 2 3; do run_workload >/dev/null; done ) &
+		wpid=$!
+		for _ in $(seq "$DAEMON_SECS"); do
+			sleep 1
+			awk '/VmRSS/ {print $2}' "/proc/$dpid/status" >>"$tmp/rss"
+		done
+		wait "$wpid"
+		c1=$(awk '{print $14 + $15}' "/proc/$dpid/stat")
+		hwm=$(awk '/VmHWM/ {print $2}' "/proc/$dpid/status")
+		kill -TERM "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+		cache=$(grep 'profiler: symbol cache' "$tmp/d.err" | tail -n1)
+		windows=$(grep -c 'profiler: symbol cache' "$tmp/d.err")
+		ev=$(sed -n 's/.* \([0-9]*\) evictions.*/\1/p' <<<"$cache")
+		rl=$(sed -n 's/.* \([0-9]*\) reloads.*/\1/p' <<<"$cache")
+		ls=$(sed -n 's/.* \([0-9]*\) lines skipped.*/\1/p' <<<"$cache")
+		echo "$mode $hwm $(sort -n "$tmp/rss" | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}') $(awk -v c=$((c1 - c0)) -v hz="$hz" -v d="$DAEMON_SECS" 'BEGIN {printf "%.2f", c / hz / d * 100}') ${windows:-0} ${ev:-0} ${rl:-0} ${ls:-0}" >>"$tmp/daemon"
+	done
 done
+busy_stop
+awk '
+function median(v, n,   i, j, t) {
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function col(k, c, scale,   i, v, lo, hi, m) {
+	for (i = 1; i <= n[k]; i++) { v[i] = x[k, i, c] * scale; if (i == 1 || v[i] < lo) lo = v[i]; if (i == 1 || v[i] > hi) hi = v[i] }
+	m = median(v, n[k])
+	return sprintf("%.1f [%.1f, %.1f]", m, lo, hi)
+}
+{ k = $1; n[k]++; w = $5 > 0 ? $5 : 1
+  x[k, n[k], 1] = $2; x[k, n[k], 2] = $3; x[k, n[k], 3] = $4
+  x[k, n[k], 4] = $6 / w; x[k, n[k], 5] = $7 / w; x[k, n[k], 6] = $8 / w }
+END {
+	split("fp dwarf auto", order, " ")
+	for (o = 1; o <= 3; o++) { k = order[o]; if (!n[k]) continue
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", k, col(k, 1, 1 / 1024), col(k, 2, 1 / 1024), col(k, 3, 1), col(k, 4, 1), col(k, 5, 1), col(k, 6, 1) }
+}' "$tmp/daemon"

@@ -89,6 +89,7 @@ static const struct key keys[] = {
     {"profiler.max_stack", K_UINT, F(profiler_max_stack), 1, AM_PROFILER_MAX_STACK_UNWIND},
     {"profiler.call_graph", K_CALLGRAPH, F(profiler_call_graph), 0, 0},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
+    {"profiler.symbol_cache_bytes", K_SIZE, F(profiler_symbol_cache_bytes), 1 << 20, 1ull << 40},
     {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
     {"remote_write.url", K_URL, F(rw_url), 0, 0},
     {"remote_write.interval", K_DURATION, F(rw_interval_ms), 1000, DAY_MS},
@@ -206,6 +207,7 @@ void am_config_defaults(struct am_config *c)
 	c->profiler_max_stack = AM_PROFILER_MAX_STACK;
 	c->profiler_lines = true;
 	strcpy(c->profiler_call_graph, "auto");
+	c->profiler_symbol_cache_bytes = AM_PROFILER_SYMBOL_CACHE_DEFAULT;
 	c->rw_timeout_ms = 10000;
 	c->rw_queue_bytes = 16ull << 20;
 	c->rw_metadata = true;

@@ -62,6 +62,10 @@ struct am_collector_config {
 	uint64_t interval_ms; /* 0 unset */
 };
 
+/* profiler.symbol_cache_bytes' default: with it the daemon stayed under 64 MiB of RSS with
+ * unwinding on, on a busy host (docs/profiler.md, bench/bench_unwind.sh). */
+#define AM_PROFILER_SYMBOL_CACHE_DEFAULT (16ull << 20)
+
 struct am_config {
 	char hostname[256]; /* "" = the kernel's host name */
 	enum am_log_level log_level;
@@ -112,6 +116,7 @@ struct am_config {
 	unsigned profiler_max_stack;  /* frames per stack (profile --max-stack) */
 	bool profiler_lines;	      /* file:line and inlined functions in pprof (DWARF read) */
 	char profiler_call_graph[24]; /* fp, dwarf[,SIZE], auto[,SIZE] (profile --call-graph) */
+	uint64_t profiler_symbol_cache_bytes; /* symbol/CFI modules kept across windows */
 
 	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
 	uint64_t export_shutdown_timeout_ms;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,6 @@
 
 #define PREFIX "cpu-"
 #define SUFFIX ".pb.gz"
-/* Windows one symbolizer serves before a fresh one (10 minutes at the default window). */
-#define USYM_WINDOWS 10
 
 static double mono_s(void)
 {
@@ -165,6 +164,17 @@ static void on_notices(void *ctx, uint32_t events, uint64_t expirations)
 		am_profiler_handle_notices(x->prof);
 }
 
+/* Every second: the copied stacks, then the CFI pages their unwinding mapped in (given back
+ * so they do not pile up over a long window). */
+static void on_drain(void *ctx, uint32_t events, uint64_t expirations)
+{
+	struct am_profile_source *x = ctx;
+
+	on_notices(ctx, events, expirations);
+	if (x->usym)
+		am_usym_drop_pages(x->usym);
+}
+
 /* Watch the running profiler's notification fd instead of the previous one's. */
 static void watch_notices(struct am_profile_source *x)
 {
@@ -173,11 +183,31 @@ static void watch_notices(struct am_profile_source *x)
 	    x->prof ? am_loop_add(x->loop, am_profiler_notify_fd(x->prof), on_notices, x) : NULL;
 }
 
+/* After a window: captures of processes not seen in it (exited, or idle: captured again
+ * when sampled) and the files only they mapped go, modules beyond the budget are released,
+ * and the heap libdw and the profile left free goes back to the system (glibc keeps freed
+ * memory below its top otherwise; its effect alone was not measured apart from the rest). */
+static void trim(struct am_profile_source *x)
+{
+	struct am_usym_cache_stats st;
+
+	am_usym_trim(x->usym);
+	malloc_trim(0);
+	am_usym_cache_stats(x->usym, &st);
+	am_debug(
+	    "profiler: symbol cache %zu of %zu bytes, %u files (%u loaded); so far %llu "
+	    "evictions, %llu reloads (%llu failed), %llu "
+	    "lines skipped, %llu captures and %llu files dropped, %llu MiB of pages given back",
+	    st.bytes, st.budget, st.files, st.loaded, (unsigned long long)st.evictions,
+	    (unsigned long long)st.reloads, (unsigned long long)st.reload_failures,
+	    (unsigned long long)st.lines_skipped, (unsigned long long)st.procs_dropped,
+	    (unsigned long long)st.files_dropped, (unsigned long long)(st.pages_dropped >> 20));
+}
+
 static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 {
 	struct am_profile_source *x = ctx;
 	struct am_profiler *done = x->prof;
-	struct am_usym *old = NULL, *fresh;
 	double t0 = mono_s();
 	int err;
 
@@ -185,12 +215,6 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 	(void)expirations;
 	if (!done)
 		return;
-	/* The finished profiler keeps using the old symbolizer until it is closed below. */
-	if (++x->usym_windows >= USYM_WINDOWS && (fresh = am_usym_new(x->procfs, NULL)) != NULL) {
-		old = x->usym;
-		x->usym = fresh;
-		x->usym_windows = 0;
-	}
 	/* The next window's profiler is attached before this one is read (which detaches it),
 	 * so no time goes unsampled; the overlap is the few microseconds in between. */
 	err = open_profiler(x, &x->prof);
@@ -206,8 +230,26 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 	if (write_window(x, done))
 		x->write_errors++;
 	am_profiler_close(done);
-	am_usym_free(old);
+	trim(x);
 	x->last_write_s = mono_s() - t0;
+}
+
+/* Free the symbolizer, keeping its counters for the metrics. */
+static void free_usym(struct am_profile_source *x)
+{
+	struct am_usym_cache_stats st;
+
+	if (!x->usym)
+		return;
+	am_usym_cache_stats(x->usym, &st);
+	x->cache_before.evictions += st.evictions;
+	x->cache_before.reloads += st.reloads;
+	x->cache_before.reload_failures += st.reload_failures;
+	x->cache_before.procs_dropped += st.procs_dropped;
+	x->cache_before.files_dropped += st.files_dropped;
+	x->cache_before.lines_skipped += st.lines_skipped;
+	am_usym_free(x->usym);
+	x->usym = NULL;
 }
 
 int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
@@ -222,6 +264,13 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	x->demangle = cfg->profiler_demangle;
 	x->max_stack = cfg->profiler_max_stack;
 	x->lines = cfg->profiler_lines;
+	x->symbol_cache_bytes = cfg->profiler_symbol_cache_bytes;
+	/* libdw's line tables are allocated a unit at a time, up to megabytes each. glibc raises
+	 * its mmap threshold to the largest block freed (up to 32 MiB), after which such blocks
+	 * come from the heap, where the next window's smaller ones fragment them and malloc_trim
+	 * cannot give all of it back. A fixed threshold keeps them mapped, given back when freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	snprintf(x->call_graph, sizeof(x->call_graph), "%s", cfg->profiler_call_graph);
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
@@ -232,21 +281,21 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return err;
 	}
 	snprintf(x->procfs, sizeof(x->procfs), "%s", cfg->procfs);
-	am_usym_free(x->usym); /* left by a profiler that stopped on a failed restart */
+	free_usym(x); /* left by a profiler that stopped on a failed restart */
 	x->usym = am_usym_new(x->procfs, NULL);
-	x->usym_windows = 0;
+	if (x->usym)
+		am_usym_set_budget(x->usym, (size_t)x->symbol_cache_bytes);
 	err = x->usym ? open_profiler(x, &x->prof) : -ENOMEM;
 	if (err) {
 		x->prof = NULL;
 		x->start_error = err;
-		am_usym_free(x->usym);
-		x->usym = NULL;
+		free_usym(x);
 		am_warn("profiler: cannot start (%s); the daemon runs without it", strerror(-err));
 		return err;
 	}
 	x->timer = am_loop_add_timer(loop, x->window_ms, x->window_ms, on_window, x);
 	/* Copied stacks wake the loop only when their buffer fills up: drained every second. */
-	x->drain = am_loop_add_timer(loop, 1000, 1000, on_notices, x);
+	x->drain = am_loop_add_timer(loop, 1000, 1000, on_drain, x);
 	watch_notices(x);
 	if (!x->timer || !x->notify || !x->drain) {
 		am_profile_source_stop(x, 0);
@@ -264,8 +313,63 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 	return x->frequency_hz == cfg->profiler_frequency_hz &&
 	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
 	       x->demangle == cfg->profiler_demangle && x->max_stack == cfg->profiler_max_stack &&
-	       x->lines == cfg->profiler_lines && !strcmp(x->dir, cfg->profiler_dir) &&
+	       x->lines == cfg->profiler_lines &&
+	       x->symbol_cache_bytes == cfg->profiler_symbol_cache_bytes &&
+	       !strcmp(x->dir, cfg->profiler_dir) &&
 	       !strcmp(x->call_graph, cfg->profiler_call_graph) && !strcmp(x->procfs, cfg->procfs);
+}
+
+static void cache_metrics(const struct am_profile_source *x, struct am_metric_set *set)
+{
+	struct am_usym_cache_stats st = {0};
+
+	if (x->usym)
+		am_usym_cache_stats(x->usym, &st);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_symbol_cache_bytes",
+				     .help =
+					 "Bytes charged to the symbol and CFI modules the "
+					 "profiler keeps (profiler.symbol_cache_bytes bounds it).",
+				     .type = AM_METRIC_GAUGE, .unit = "By"),
+		      (double)st.bytes, NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_symbol_cache_files",
+				     .help = "ELF files the profiler's symbolizer knows, their "
+					     "modules loaded or released.",
+				     .type = AM_METRIC_GAUGE),
+		      (double)st.files, NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_symbol_cache_evictions_total",
+				     .help =
+					 "Symbol and CFI modules released to stay within "
+					 "profiler.symbol_cache_bytes (reopened when used again).",
+				     .type = AM_METRIC_COUNTER),
+		      (double)(x->cache_before.evictions + st.evictions), NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_symbol_cache_reloads_total",
+				     .help = "Released modules opened again for a later sample.",
+				     .type = AM_METRIC_COUNTER),
+		      (double)(x->cache_before.reloads + st.reloads), NULL);
+	am_metric_add(
+	    set,
+	    AM_METRIC_DESC(.name = "antimetal_profiler_symbol_cache_reload_failures_total",
+			   .help = "Released modules that could not be opened again (the file "
+				   "was deleted or replaced): their frames are [unknown].",
+			   .type = AM_METRIC_COUNTER),
+	    (double)(x->cache_before.reload_failures + st.reload_failures), NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_symbol_cache_lines_skipped_total",
+				     .help = "Frames written without file:line because the symbol "
+					     "cache's budget was spent on other DWARF line tables.",
+				     .type = AM_METRIC_COUNTER),
+		      (double)(x->cache_before.lines_skipped + st.lines_skipped), NULL);
+	am_metric_add(set,
+		      AM_METRIC_DESC(.name = "antimetal_profiler_captures_dropped_total",
+				     .help =
+					 "Process mappings captured by the profiler and dropped "
+					 "after a window in which the process was not sampled.",
+				     .type = AM_METRIC_COUNTER),
+		      (double)(x->cache_before.procs_dropped + st.procs_dropped), NULL);
 }
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)
@@ -291,6 +395,7 @@ void am_profile_source_metrics(const struct am_profile_source *x, struct am_metr
 					     "read, symbolize and write the last).",
 				     .type = AM_METRIC_GAUGE),
 		      x->last_write_s, NULL);
+	cache_metrics(x, set);
 	am_source_health(set, "profiler", x->prof, x->lost);
 }
 
@@ -304,6 +409,5 @@ void am_profile_source_stop(struct am_profile_source *x, int flush)
 	x->timer = x->notify = x->drain = NULL;
 	am_profiler_close(x->prof);
 	x->prof = NULL;
-	am_usym_free(x->usym);
-	x->usym = NULL;
+	free_usym(x);
 }

@@ -11,6 +11,7 @@
 #include "util/loop.h"
 #include "records/metric.h"
 #include "collectors/ebpf/profiler.h"
+#include "symbolize/usym.h"
 
 struct am_profile_source {
 	struct am_profiler *prof; /* NULL when not running */
@@ -31,10 +32,11 @@ struct am_profile_source {
 	uint64_t profiles_written, write_errors, samples, lost;
 	double last_write_s; /* wall time the last window switch took */
 	int start_error;
-	/* One symbolizer across windows keeps its ELF file cache warm; renewed every
-	 * USYM_WINDOWS windows so captures of exited processes do not pile up. */
+	/* One symbolizer across windows keeps its ELF file cache warm, within
+	 * profiler.symbol_cache_bytes; trimmed after every window (am_usym_trim). */
 	struct am_usym *usym;
-	unsigned usym_windows;
+	uint64_t symbol_cache_bytes;
+	struct am_usym_cache_stats cache_before; /* counters of symbolizers freed on restarts */
 };
 
 /* Start profiling with CFG's profiler settings and arm the window timer in LOOP.

@@ -298,17 +298,18 @@ static int eval(const struct uctx *c, const Dwarf_Op *ops, size_t nops, uint64_t
 
 /* The CFI row for module address MADDR: .eh_frame first (what the loader's unwinder uses
  * too), then .debug_frame (of the file or its separate debug file), as libdwfl does. */
-static Dwarf_Frame *find_frame(Dwfl_Module *mod, uint64_t maddr)
+static Dwarf_Frame *find_frame(struct am_unwinder *w, const struct am_usym_loc *loc)
 {
 	Dwarf_Frame *frame = NULL;
 	Dwarf_Addr bias;
 	Dwarf_CFI *cfi;
 
-	cfi = dwfl_module_eh_cfi(mod, &bias);
-	if (cfi && !dwarf_cfi_addrframe(cfi, maddr - bias, &frame))
+	cfi = dwfl_module_eh_cfi(loc->mod, &bias);
+	if (cfi && !dwarf_cfi_addrframe(cfi, loc->mod_addr - bias, &frame))
 		return frame;
-	cfi = dwfl_module_dwarf_cfi(mod, &bias);
-	if (cfi && !dwarf_cfi_addrframe(cfi, maddr - bias, &frame))
+	/* Through usym: reading .debug_frame loads the file's DWARF, which its cache charges. */
+	cfi = am_usym_dwarf_cfi(w->u, loc, &bias);
+	if (cfi && !dwarf_cfi_addrframe(cfi, loc->mod_addr - bias, &frame))
 		return frame;
 	return NULL;
 }
@@ -360,7 +361,7 @@ static Dwarf_Frame *frame_at(struct am_unwinder *w, const struct am_usym_loc *lo
 	Dwarf_CFI *cfi;
 
 	if (loc->mod)
-		return find_frame(loc->mod, loc->mod_addr);
+		return find_frame(w, loc);
 	if (strcmp(loc->map->path, "[vdso]") || !(cfi = vdso_cfi(w)))
 		return NULL;
 	if (dwarf_cfi_addrframe(cfi, pc - loc->map->start + loc->map->pgoff + w->vdso_vaddr,

@@ -2,7 +2,8 @@
  * BPF program copies the sampled thread's user registers and the top bytes of its user stack;
  * this walks that copy with the binaries' CFI (.eh_frame, .debug_frame) through libdw, using
  * the process's mappings as the symbolizer (usym.h) captured them, so a process that exited
- * since is still unwound. CFI is read once per ELF file and kept. Never called on the sampling
+ * since is still unwound. CFI is read once per ELF file and kept with it (within the symbolizer's
+ * budget: am_usym_set_budget). Never called on the sampling
  * path: only the profile's reader calls it. */
 #ifndef ANTIMETAL_SYMBOLIZE_UNWIND_H
 #define ANTIMETAL_SYMBOLIZE_UNWIND_H

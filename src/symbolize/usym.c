@@ -14,59 +14,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "symbolize/usym_int.h"
 #include "util/file.h"
 #include "util/log.h"
-
-/* A function symbol, in the module's address space. */
-struct fsym {
-	GElf_Addr addr, size;
-	const char *name; /* into libdw's string table, valid while the Dwfl lives */
-	bool global;
-};
-
-/* One ELF file, opened once for every process that maps it. */
-struct ufile {
-	struct fsym *syms; /* sorted by address; built on first lookup (libdw's own lookup is a
-			      linear scan per address) */
-	size_t nsyms;
-	bool syms_built;
-	uint64_t dev, ino;
-	Dwfl *dwfl;
-	Dwfl_Module *mod;
-	GElf_Addr bias;
-	GElf_Phdr *loads; /* PT_LOAD headers: file offset -> ELF virtual address */
-	size_t nloads;
-	char build_id[41];
-};
-
-struct jitsym {
-	uint64_t start, end;
-	char *name;
-};
-
-struct uproc {
-	uint32_t pid;
-	uint64_t gen;
-	struct am_usym_map *maps; /* sorted by start */
-	struct ufile **files;	  /* parallel to maps; NULL for anonymous/special mappings */
-	char (*bids)[41];	  /* parallel to maps when captured from records: the record's
-				     build-id, which MAPS point at (the file may not be there) */
-	size_t nmaps;
-	struct jitsym *jit; /* sorted by start */
-	size_t njit;
-};
-
-struct am_usym {
-	char procfs[256], tmpdir[256];
-	char *debuginfo_path; /* libdw's form: "dir:dir...", NULL for its default */
-	Dwfl_Callbacks cb;    /* every file's Dwfl points here */
-	struct ufile **files;
-	size_t nfiles;
-	struct uproc *procs;
-	size_t nprocs;
-	size_t last_locate; /* index of the capture am_usym_locate found last: an unwinder asks
-			       for one process's frames in a row */
-};
 
 struct am_usym *am_usym_new(const char *procfs, const char *tmpdir)
 {
@@ -129,16 +79,33 @@ void am_usym_debuginfod_defaults(const char *cache_dir, int timeout_s)
 	setenv("DEBUGINFOD_RETRY_LIMIT", "0", 0);
 }
 
-static void ufile_free(struct ufile *f)
+void am_ufile_release(struct ufile *f)
 {
 	free(f->syms);
+	f->syms = NULL;
+	f->nsyms = 0;
+	f->syms_built = false;
 	if (f->dwfl)
 		dwfl_end(f->dwfl);
+	f->dwfl = NULL;
+	f->mod = NULL;
 	free(f->loads);
+	f->loads = NULL;
+	f->nloads = 0;
+	f->lines_charged = false;
+	memset(f->images, 0, sizeof(f->images));
+	free(f->cus);
+	f->cus = NULL;
+	f->ncus = f->capcus = 0;
+}
+
+void am_ufile_free(struct ufile *f)
+{
+	am_ufile_release(f);
 	free(f);
 }
 
-static void uproc_free(struct uproc *p)
+void am_uproc_free(struct uproc *p)
 {
 	size_t i;
 
@@ -159,9 +126,9 @@ void am_usym_free(struct am_usym *u)
 	if (!u)
 		return;
 	for (i = 0; i < u->nprocs; i++)
-		uproc_free(&u->procs[i]);
+		am_uproc_free(&u->procs[i]);
 	for (i = 0; i < u->nfiles; i++)
-		ufile_free(u->files[i]);
+		am_ufile_free(u->files[i]);
 	free(u->procs);
 	free(u->files);
 	free(u->debuginfo_path);
@@ -194,10 +161,40 @@ unsigned am_usym_files_opened(const struct am_usym *u)
 	return (unsigned)u->nfiles;
 }
 
+/* What keeping F's module costs on the heap: F, libdw's Dwfl and module (about 2 KiB), libelf's
+ * section and program header tables, the PT_LOAD headers kept. The file's mapped pages are not
+ * kept: they are given back after use (am_usym_trim). */
+static void charge_base(struct am_usym *u, struct ufile *f, Elf *elf, size_t nph)
+{
+	size_t shnum = 0, shstrndx;
+	Elf_Scn *scn = NULL;
+
+	elf_getshdrnum(elf, &shnum);
+	f->cfi_off = f->cfi_end = 0;
+	while (!elf_getshdrstrndx(elf, &shstrndx) && (scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *name;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (sh.sh_type == SHT_NOBITS ||
+		    (strcmp(name, ".eh_frame") && strcmp(name, ".eh_frame_hdr")))
+			continue;
+		if (!f->cfi_end || sh.sh_offset < f->cfi_off)
+			f->cfi_off = sh.sh_offset;
+		if (sh.sh_offset + sh.sh_size > f->cfi_end)
+			f->cfi_end = sh.sh_offset + sh.sh_size;
+	}
+	am_ucache_add_image(f, elf);
+	am_ucache_charge(u, f,
+			 sizeof(*f) + 2048 + shnum * (sizeof(GElf_Shdr) + 32) +
+			     nph * sizeof(GElf_Phdr) * 2);
+}
+
 /* Report the ELF at OPEN_PATH (already opened as FD) into a private Dwfl at base 0, so module
  * addresses are the file's own virtual addresses whatever the process's load address. */
-static int ufile_load(const struct am_usym *u, struct ufile *f, const char *name,
-		      const char *open_path, int fd)
+int am_ufile_load(struct am_usym *u, struct ufile *f, const char *name, const char *open_path,
+		  int fd)
 {
 	const unsigned char *bits;
 	GElf_Addr vaddr;
@@ -231,8 +228,10 @@ static int ufile_load(const struct am_usym *u, struct ufile *f, const char *name
 			f->loads[f->nloads++] = ph;
 	}
 	n = dwfl_module_build_id(f->mod, &bits, &vaddr);
+	f->build_id[0] = '\0';
 	for (i = 0; n > 0 && i < (size_t)n && i < 20; i++)
 		snprintf(f->build_id + 2 * i, 3, "%02x", bits[i]);
+	charge_base(u, f, elf, nph);
 	return 0;
 }
 
@@ -256,6 +255,8 @@ static struct ufile *add_file(struct am_usym *u, uint32_t pid, const char *name,
 
 	f = calloc(1, sizeof(*f));
 	nf = realloc(u->files, (u->nfiles + 1) * sizeof(*nf));
+	if (f)
+		f->u = u;
 	if (!f || !nf) {
 		free(f);
 		if (nf)
@@ -266,16 +267,15 @@ static struct ufile *add_file(struct am_usym *u, uint32_t pid, const char *name,
 	u->files = nf;
 	f->dev = dev;
 	f->ino = ino;
-	err = ufile_load(u, f, name, open_path, fd);
+	/* In the table before it is charged: the charge may release others, never it. */
+	u->files[u->nfiles++] = f;
+	am_ucache_touch(u, f);
+	err = am_ufile_load(u, f, name, open_path, fd);
 	if (err) {
 		am_debug("pid %u: cannot read symbols of %s: %s", pid, name, strerror(-err));
-		if (f->dwfl)
-			dwfl_end(f->dwfl);
-		f->dwfl = NULL;
-		f->mod = NULL;
+		am_ufile_release(f); /* charged nothing: the charge comes last */
 	}
 	/* Unreadable files are cached too, so they are not retried for every process. */
-	u->files[u->nfiles++] = f;
 	return f;
 }
 
@@ -290,7 +290,7 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	size_t i;
 	int fd = -1;
 
-	if (f)
+	if (f && !f->evicted)
 		return f;
 	snprintf(path[0], sizeof(path[0]), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, u->procfs, pid,
 		 m->start, m->end);
@@ -298,6 +298,16 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	snprintf(path[2], sizeof(path[2]), "%s", m->path);
 	for (i = 0; i < 3 && fd < 0; i++)
 		fd = am_file_open_regular(path[i]);
+	if (f) {
+		/* Released to stay in the budget: reopened now, while the process that maps it
+		 * still lives. A failure leaves it released (its next use tries again). */
+		if (fd < 0 || !am_ucache_reload_fd(u, f, m->path, path[i - 1], fd)) {
+			u->cs.reload_failures++;
+			am_debug("pid %u: %s could not be opened again (%s)", pid, m->path,
+				 fd < 0 ? "gone" : "replaced");
+		}
+		return f;
+	}
 	if (fd < 0)
 		return NULL;
 	return add_file(u, pid, m->path, path[i - 1], fd, dev, ino);
@@ -383,6 +393,7 @@ static struct uproc *add_proc(struct am_usym *u, uint32_t pid, uint64_t gen)
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->gen = gen;
+	p->epoch = u->epoch;
 	return p;
 }
 
@@ -395,8 +406,11 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 	size_t cap = 0;
 	FILE *f;
 
-	if (find_proc(u, pid, gen, false))
+	p = find_proc(u, pid, gen, false);
+	if (p) {
+		p->epoch = u->epoch;
 		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/%u/maps", u->procfs, pid);
 	f = am_file_fopen_regular(path);
 	if (!f)
@@ -443,14 +457,14 @@ int am_usym_snapshot(struct am_usym *u, uint32_t pid, uint64_t gen)
 		if (ino && pathbuf[0] == '/')
 			file = get_file(u, pid, m, makedev(maj, min), ino);
 		m->build_id = file ? file->build_id : "";
-		m->readable = file && file->mod;
+		m->readable = file && (file->mod || file->evicted);
 		p->files[p->nmaps++] = file;
 	}
 	fclose(f);
 	if (!p->nmaps) {
 		/* A zombie, or a process past exit_mm: its maps read empty. Not a capture: the
 		 * caller may know its mappings from elsewhere. */
-		uproc_free(p);
+		am_uproc_free(p);
 		u->nprocs--;
 		return -ESRCH;
 	}
@@ -481,7 +495,8 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 	*why = REC_OK;
 	/* Same build-id, same contents: a copy opened for another process will do. */
 	for (i = 0; *m->build_id && i < u->nfiles; i++)
-		if (u->files[i]->mod && !strcmp(u->files[i]->build_id, m->build_id))
+		if ((u->files[i]->mod || u->files[i]->evicted) &&
+		    !strcmp(u->files[i]->build_id, m->build_id))
 			return u->files[i];
 	*why = REC_MISSING;
 	fd = am_file_open_regular(m->path);
@@ -492,7 +507,10 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 		return NULL;
 	}
 	f = cached_file(u, st.st_dev, st.st_ino);
-	if (f)
+	if (f && f->evicted) {
+		if (!am_ucache_reload_fd(u, f, m->path, m->path, fd))
+			u->cs.reload_failures++;
+	} else if (f)
 		close(fd);
 	else
 		f = add_file(u, pid, m->path, m->path, fd, st.st_dev, st.st_ino);
@@ -635,7 +653,7 @@ static int add_rec_map(struct am_usym *u, struct uproc *p, const struct am_usym_
 		count_outcome(st, why);
 	}
 	snprintf(p->bids[p->nmaps], sizeof(p->bids[p->nmaps]), "%s", r->build_id);
-	m->readable = file && file->mod;
+	m->readable = file && (file->mod || file->evicted);
 	p->files[p->nmaps++] = file;
 	return 0;
 }
@@ -652,6 +670,7 @@ int am_usym_capture_maps(struct am_usym *u, uint32_t pid, uint64_t gen,
 		return 0;
 	if (fresh && !(p = add_proc(u, pid, gen)))
 		return -ENOMEM;
+	p->epoch = u->epoch;
 	before = p->nmaps;
 	err = grow_maps(p, n);
 	/* What /proc showed of this generation stays: records fill only the gaps. */
@@ -665,7 +684,7 @@ int am_usym_capture_maps(struct am_usym *u, uint32_t pid, uint64_t gen,
 			free((char *)p->maps[--p->nmaps].path);
 		repoint(p);
 		if (fresh && !p->nmaps) {
-			uproc_free(p);
+			am_uproc_free(p);
 			u->nprocs--;
 		}
 		return err;
@@ -682,7 +701,7 @@ static void forget(struct am_usym *u, bool by_gen, uint64_t key)
 
 	for (i = 0; i < u->nprocs; i++) {
 		if ((by_gen ? u->procs[i].gen : u->procs[i].pid) == key)
-			uproc_free(&u->procs[i]);
+			am_uproc_free(&u->procs[i]);
 		else
 			u->procs[k++] = u->procs[i];
 	}
@@ -712,25 +731,33 @@ static int cmp_fsym(const void *a, const void *b)
 static void build_syms(struct ufile *f)
 {
 	int n = dwfl_module_getsymtab(f->mod), i;
-	size_t k = 0;
+	size_t k = 0, cap = 0;
 
 	f->syms_built = true;
-	if (n <= 0)
-		return;
-	f->syms = calloc((size_t)n, sizeof(*f->syms));
-	if (!f->syms)
-		return;
 	for (i = 1; i < n; i++) {
+		Elf *image = NULL;
 		const char *name;
 		GElf_Addr addr;
 		GElf_Sym sym;
 		int type;
 
-		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, NULL, NULL, NULL);
+		name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, NULL, &image, NULL);
+		am_ucache_add_image(f, image); /* the file's, its debug file's or MiniDebugInfo's */
 		type = GELF_ST_TYPE(sym.st_info);
 		if (!name || !*name || !addr || sym.st_shndx == SHN_UNDEF ||
 		    (type != STT_FUNC && type != STT_GNU_IFUNC))
 			continue;
+		/* Grown as found, not sized by all symbols: most of a big table are not
+		 * functions (node: a third), and it is kept. */
+		if (k == cap) {
+			struct fsym *more;
+
+			cap = cap ? cap + cap / 2 : 256;
+			more = realloc(f->syms, cap * sizeof(*more));
+			if (!more)
+				break;
+			f->syms = more;
+		}
 		f->syms[k].addr = addr;
 		f->syms[k].size = sym.st_size;
 		f->syms[k].name = name;
@@ -740,6 +767,16 @@ static void build_syms(struct ufile *f)
 	f->nsyms = k;
 	if (k > 1)
 		qsort(f->syms, k, sizeof(*f->syms), cmp_fsym);
+	if (k && k < cap) {
+		struct fsym *fit = realloc(f->syms, k * sizeof(*fit));
+
+		if (fit)
+			f->syms = fit;
+	}
+	/* Every symbol and name was read: those pages go back now, the few names looked up
+	 * later come in again one page each. */
+	am_ucache_drop_pages(f);
+	am_ucache_charge(f->u, f, k * sizeof(*f->syms));
 }
 
 /* The function containing ADDR (module address space), or NULL. */
@@ -824,15 +861,17 @@ static ssize_t find_map(const struct uproc *p, uint64_t addr)
 }
 
 /* Resolve LOOK in one capture; false when no mapping of it holds LOOK. */
-static bool resolve_in(struct uproc *p, uint64_t look, struct am_usym_result *out)
+static bool resolve_in(struct am_usym *u, struct uproc *p, uint64_t look,
+		       struct am_usym_result *out)
 {
 	ssize_t k = find_map(p, look);
 	size_t lo, hi;
 
 	memset(out, 0, sizeof(*out));
+	p->epoch = u->epoch;
 	if (k >= 0) {
 		out->map = &p->maps[k];
-		if (p->files[k] && p->files[k]->mod)
+		if (am_ucache_ensure(u, p, (size_t)k))
 			resolve_file(p->files[k], out->map, look, out);
 	}
 	if (!out->func && (!out->map || !p->files[out->map - p->maps])) {
@@ -862,30 +901,34 @@ int am_usym_resolve(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (p && resolve_in(p, look, out))
+	if (p && resolve_in(u, p, look, out))
 		return 0;
 	/* A capture taken just after exec can predate the libraries the loader maps next: look
 	 * in the pid's other captures, newest first (the end-of-profile one among them). */
 	for (i = u->nprocs; i > 0; i--)
 		if (u->procs[i - 1].pid == pid && &u->procs[i - 1] != p &&
-		    resolve_in(&u->procs[i - 1], look, out))
+		    resolve_in(u, &u->procs[i - 1], look, out))
 			return 0;
 	memset(out, 0, sizeof(*out));
 	return p || am_usym_has(u, pid) ? 0 : -ENOENT;
 }
 
 /* Locate ADDR in one capture; false when no mapping of it holds ADDR. */
-static bool locate_in(const struct uproc *p, uint64_t addr, struct am_usym_loc *out)
+static bool locate_in(struct am_usym *u, struct uproc *p, uint64_t addr, struct am_usym_loc *out)
 {
 	ssize_t k = find_map(p, addr);
-	const struct ufile *f;
+	struct ufile *f;
 	GElf_Addr maddr;
 
+	p->epoch = u->epoch;
 	if (k < 0)
 		return false;
 	out->map = &p->maps[k];
 	f = p->files[k];
+	if (f && am_ucache_ensure(u, p, (size_t)k))
+		f->cfi_used = true;
 	if (f && f->mod && !module_addr(f, out->map, addr, &maddr)) {
+		out->file = f;
 		out->mod = f->mod;
 		out->mod_addr = maddr;
 	}
@@ -895,7 +938,7 @@ static bool locate_in(const struct uproc *p, uint64_t addr, struct am_usym_loc *
 int am_usym_locate(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr,
 		   struct am_usym_loc *out)
 {
-	const struct uproc *p = NULL;
+	struct uproc *p = NULL;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -904,11 +947,11 @@ int am_usym_locate(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr,
 		p = &u->procs[u->last_locate];
 	else if ((p = find_proc(u, pid, gen, false)))
 		u->last_locate = (size_t)(p - u->procs);
-	if (p && locate_in(p, addr, out))
+	if (p && locate_in(u, p, addr, out))
 		return 0;
 	for (i = u->nprocs; i > 0; i--)
 		if (u->procs[i - 1].pid == pid && &u->procs[i - 1] != p &&
-		    locate_in(&u->procs[i - 1], addr, out))
+		    locate_in(u, &u->procs[i - 1], addr, out))
 			return 0;
 	return -ENOENT;
 }
@@ -943,9 +986,37 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *die, const char **file, unsigned
 		*file = dwarf_filesrc(files, w, NULL, NULL);
 }
 
+/* F's DWARF was read (for lines or .debug_frame): charge it once. */
+static void charge_dwarf(struct ufile *f)
+{
+	if (f->lines_charged)
+		return;
+	f->lines_charged = true;
+	am_ucache_charge_soft(f->u, f, am_ucache_dwarf_bytes(f));
+}
+
+struct Dwarf_CFI_s *am_usym_dwarf_cfi(struct am_usym *u, const struct am_usym_loc *loc,
+				      uint64_t *bias)
+{
+	struct ufile *f = loc->file;
+	Dwarf_CFI *cfi;
+
+	/* dwfl_module_dwarf_cfi loads the whole DWARF (a separate debug file's: found by
+	 * build-id, by debuglink, or from debuginfod), where .debug_frame is rare (libc's debug
+	 * file has none, and loading it decompresses 11 MiB): a file found without one is not
+	 * asked again, and none is loaded for it past half the budget. */
+	if (!f || !f->mod || f->no_dwarf_cfi || (!f->lines_charged && am_ucache_half_full(u)))
+		return NULL;
+	cfi = dwfl_module_dwarf_cfi(f->mod, bias);
+	charge_dwarf(f);
+	if (!cfi)
+		f->no_dwarf_cfi = true;
+	return cfi;
+}
+
 size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, size_t max)
 {
-	const struct ufile *f = r->src_file;
+	struct ufile *f = (struct ufile *)r->src_file;
 	Dwarf_Die *scopes = NULL, *cu;
 	const char *file = NULL;
 	Dwarf_Addr bias = 0;
@@ -956,16 +1027,28 @@ size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, s
 
 	if (!f || !f->mod || !max)
 		return 0;
+	/* Within the budget only: libdw reads the whole DWARF, then a unit's whole line table,
+	 * and the budget is spent on neither while full (the frame keeps its symbol). */
+	if (!f->lines_charged && am_ucache_half_full(f->u)) {
+		f->u->cs.lines_skipped++;
+		return 0;
+	}
+	cu = dwfl_module_addrdie(f->mod, r->src_addr, &bias);
+	charge_dwarf(f);
+	if (!cu)
+		return 0;
+	if (!am_ucache_cu_charged(f, cu) && am_ucache_full(f->u)) {
+		f->u->cs.lines_skipped++;
+		return 0;
+	}
 	l = dwfl_module_getsrc(f->mod, r->src_addr);
+	am_ucache_charge_cu(f->u, f, cu);
 	if (l) {
 		int ln = 0;
 
 		file = dwfl_lineinfo(l, NULL, &ln, NULL, NULL, NULL);
 		line = ln > 0 ? (unsigned)ln : 0;
 	}
-	cu = dwfl_module_addrdie(f->mod, r->src_addr, &bias);
-	if (!cu)
-		return 0;
 	/* Innermost scope first: every inlined instance holding the address, up to the
 	 * function (dwarf_getscopes stops at its DW_TAG_subprogram's parents). */
 	ns = dwarf_getscopes(cu, r->src_addr - bias, &scopes);

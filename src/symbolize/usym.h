@@ -118,19 +118,68 @@ struct am_usym_loc {
 	const struct am_usym_map *map;
 	struct Dwfl_Module *mod; /* NULL when the file could not be read (or anonymous memory) */
 	uint64_t mod_addr;	 /* the address in MOD's address space; valid with MOD */
+	void *file;		 /* for am_usym_dwarf_cfi */
 };
 /* Locate ADDR in generation GEN of PID, looked up as am_usym_resolve does (other captures of the
  * pid when that one lacks it). Returns 0, or -ENOENT when no captured mapping holds ADDR. */
 int am_usym_locate(struct am_usym *u, uint32_t pid, uint64_t gen, uint64_t addr,
 		   struct am_usym_loc *out);
 
+struct Dwarf_CFI_s;
+/* The .debug_frame CFI of LOC's module (dwfl_module_dwarf_cfi), with its bias; NULL when it
+ * has none. It loads the file's DWARF (the separate debug file's too), which the cache charges
+ * and releases at the next am_usym_trim. */
+struct Dwarf_CFI_s *am_usym_dwarf_cfi(struct am_usym *u, const struct am_usym_loc *loc,
+				      uint64_t *bias);
+/* Give back the pages of .eh_frame and .eh_frame_hdr that CFI lookups mapped in since the last
+ * call, in the files located since (util/pagedrop.h; cheap: those sections only). Returns the
+ * bytes. */
+size_t am_usym_drop_pages(struct am_usym *u);
+
 /* The source lines of the address R was resolved for, from the file's DWARF (its own or a
  * separate debug file's): the innermost inlined function first, each next one the function it
  * was inlined into at the FILE:LINE given, the last the symbol's own function (FUNC NULL): the
  * order of pprof's Location.line. Up to MAX entries; returns the count, 0 without line info.
- * Strings live as long as U. */
+ * Strings live as long as the file's module (see am_usym_set_budget). */
 size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, size_t max);
 /* Number of distinct ELF files opened so far (the cache's size). */
 unsigned am_usym_files_opened(const struct am_usym *u);
+
+/* The file cache's bound. Each file's libdw module is charged what keeping it costs on the
+ * heap: its headers, our sorted table of its function symbols, and its compressed DWARF
+ * sections, which libdw decompresses whole, once its source lines were read. The files
+ * themselves are mapped (libelf): the pages read while building the symbol table are given
+ * back at once, those the unwinder's CFI lookups and line lookups read during an epoch at
+ * am_usym_trim (util/pagedrop.h), so what stays mapped is bounded by one epoch's lookups. When
+ * the total passes the budget, the least recently used modules are released (the file's
+ * identity stays) and reopened on their next use through a process mapping them
+ * (/proc/PID/map_files, its root, the plain path), kept only if still the same inode and
+ * build-id. */
+struct am_usym_cache_stats {
+	size_t bytes;	    /* charged now, by the loaded modules */
+	size_t budget;	    /* 0: no bound */
+	size_t peak_bytes;  /* the most charged at once */
+	unsigned files;	    /* files known (loaded or released) */
+	unsigned loaded;    /* of them, with their module loaded */
+	uint64_t evictions; /* modules released to stay within the budget */
+	uint64_t reloads;   /* released modules opened again */
+	uint64_t
+	    reload_failures;	/* ... that could not be (file gone or replaced): unknown frames */
+	uint64_t files_dropped; /* files no kept capture maps any more, dropped by am_usym_trim */
+	uint64_t procs_dropped; /* captures unused for a whole epoch, dropped by am_usym_trim */
+	uint64_t pages_dropped; /* bytes of mapped ELF pages given back by am_usym_trim */
+	uint64_t lines_skipped; /* am_usym_lines calls answered without lines: the budget was
+				   spent (the frame keeps its symbol, not its file:line) */
+};
+/* Bound the modules kept to BYTES (0: none, the default). Strings and modules a result or a
+ * location points into stay valid until the next call that may load a file (snapshot, capture,
+ * resolve, locate, lines) or am_usym_trim. */
+void am_usym_set_budget(struct am_usym *u, size_t bytes);
+/* End of an epoch (the daemon's profile window): drop the captures not used since the last
+ * trim (processes that exited or were not sampled: a live one is captured again from /proc
+ * when it is sampled), then the files no remaining capture maps, and release modules down to
+ * the budget. */
+void am_usym_trim(struct am_usym *u);
+void am_usym_cache_stats(const struct am_usym *u, struct am_usym_cache_stats *out);
 
 #endif
