@@ -415,6 +415,49 @@ Test(cgroup_files, limit_files_are_named)
 	cr_assert(am_cgroup_limit_file("cpu.cfs_period_us"));
 	cr_assert(am_cgroup_limit_file("cpu.weight.nice"));
 	cr_assert(am_cgroup_limit_file("cgroup.subtree_control"));
+	cr_assert(am_cgroup_limit_file("memory.failcnt"));
 	cr_assert(!am_cgroup_limit_file("memory.events"));
 	cr_assert(!am_cgroup_limit_file("cgroup.procs"));
+}
+
+/* v1: memory.failcnt counts hits of the cgroup's own limit, so without a limit it is held with
+ * the limits (read again after a write); with one it is read every time. Swap comes from
+ * memory.stat's total_swap where it is there, without the memsw file. */
+Test(cgroup_files, v1_failcnt_is_held_only_without_a_limit)
+{
+	struct am_cgroup_layout l = {.mode = AM_CGROUP_V1, .nv1 = 1};
+	struct am_cgroup_sample s;
+	struct am_cgroup_kept k;
+	char *root = am_test_mkdtemp("cgfailcnt"), dir[512];
+
+	snprintf(l.v1[0].controllers, sizeof(l.v1[0].controllers), "memory");
+	snprintf(l.v1[0].mount, sizeof(l.v1[0].mount), "/mem");
+	snprintf(dir, sizeof(dir), "%s/mem/x.scope", root);
+	put(dir, "memory.usage_in_bytes", "4096\n");
+	put(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+	put(dir, "memory.failcnt", "3\n");
+	put(dir, "memory.stat", "rss 4096\ntotal_swap 8192\n");
+	put(dir, "memory.memsw.usage_in_bytes", "1\n"); /* garbage: must not be used */
+	am_cgroup_kept_init(&k);
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 3);
+	cr_assert_eq(s.swap_usage, 8192);
+	cr_assert(s.have & AM_CG_MEM_SWAP);
+	put(dir, "memory.failcnt", "5\n");
+	k.limits_unchanged = true;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 3, "no limit: held");
+	cr_assert(s.have & AM_CG_MEM_FAILCNT);
+	put(dir, "memory.limit_in_bytes", "1048576\n");
+	k.limits_unchanged = false;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 5);
+	put(dir, "memory.failcnt", "6\n");
+	k.limits_unchanged = true;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 6, "a limit: read every time");
+	cr_assert_eq(s.mem_limit, 1048576);
+	am_cgroup_kept_close(&k, NULL);
+	am_test_rmtree(root);
+	free(root);
 }

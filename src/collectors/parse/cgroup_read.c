@@ -27,6 +27,7 @@ struct reader {
 	struct am_cgroup_keep *keep;
 	int found, gone;
 	bool reuse_limits; /* the kept limits stand: their files are not read */
+	bool no_keep;	   /* the file read now is read only after writes: not kept */
 	bool limits_garbled;
 	/* The mount each controller's files are read from this time, NULL: nowhere. */
 	const char *mnt[AM_CGC_N];
@@ -114,6 +115,7 @@ bool am_cgroup_limit_file(const char *name)
 	    "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares",	"memory.limit_in_bytes",
 	    "pids.max",		"cpu.max",	     "cpu.weight",	"cpu.weight.nice",
 	    "memory.max",	"memory.high",	     "memory.swap.max", "cgroup.subtree_control",
+	    "memory.failcnt", /* a reset: held with the limits, see struct am_cgroup_limits */
 	};
 	size_t i;
 
@@ -149,7 +151,8 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 			r->kept->where[c] = 0; /* the cgroup left it: look again next time */
 		return 0;
 	}
-	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0 && !limit_file(f);
+	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0 && !limit_file(f) &&
+	       !r->no_keep;
 	err = am_kept_read(fd, dir, name, keep, r->buf);
 	if (err == -ENOENT && r->kept && r->kept->where[c] == 1)
 		r->kept->absent |= 1u << f;
@@ -293,14 +296,25 @@ static void read_memory_v1(struct reader *r)
 	const char *why = NULL;
 	uint64_t memsw = 0;
 
-	value(r, AM_CGC_MEMORY, AM_CGF_MEM_FAILCNT, "memory.failcnt", &o->mem_failcnt,
-	      AM_CG_MEM_FAILCNT);
+	if (r->reuse_limits && r->kept->lim.failcnt_held) {
+		o->mem_failcnt = r->kept->lim.failcnt;
+		o->have |= AM_CG_MEM_FAILCNT;
+	} else {
+		r->no_keep = (o->have & AM_CG_MEM_LIMIT) && o->mem_limit == AM_CGROUP_UNLIMITED;
+		value(r, AM_CGC_MEMORY, AM_CGF_MEM_FAILCNT, "memory.failcnt", &o->mem_failcnt,
+		      AM_CG_MEM_FAILCNT);
+		r->no_keep = false;
+	}
 	PARSED(r, AM_CGC_MEMORY, AM_CGF_OOM_CONTROL, "memory.oom_control",
 	       am_parse_cgroup_oom_control(r->buf->data, &o->events, &why));
-	/* v1 counts memory+swap together: swap is the difference. */
-	if ((o->have & AM_CG_MEM_USAGE) &&
-	    get(r, AM_CGC_MEMORY, AM_CGF_MEMSW_USAGE, "memory.memsw.usage_in_bytes") &&
-	    !am_parse_cgroup_value(r->buf->data, &memsw, &why) && memsw >= o->mem_usage) {
+	/* v1 counts memory+swap together: swap is the difference, which memory.stat gives as
+	 * total_swap with swap accounting (sparing a file); else the memsw file when there. */
+	if (o->memstat.have & AM_CG_MS_SWAP) {
+		o->swap_usage = o->memstat.swap;
+		o->have |= AM_CG_MEM_SWAP;
+	} else if ((o->have & AM_CG_MEM_USAGE) &&
+		   get(r, AM_CGC_MEMORY, AM_CGF_MEMSW_USAGE, "memory.memsw.usage_in_bytes") &&
+		   !am_parse_cgroup_value(r->buf->data, &memsw, &why) && memsw >= o->mem_usage) {
 		o->swap_usage = memsw - o->mem_usage;
 		o->have |= AM_CG_MEM_SWAP;
 	}
@@ -436,6 +450,9 @@ static void limits_take(const struct am_cgroup_sample *o, struct am_cgroup_limit
 	l->mem_high = o->mem_high;
 	l->swap_limit = o->swap_limit;
 	l->pids_limit = o->pids_limit;
+	l->failcnt_held = (o->have & AM_CG_MEM_LIMIT) && o->mem_limit == AM_CGROUP_UNLIMITED &&
+			  (o->have & AM_CG_MEM_FAILCNT);
+	l->failcnt = o->mem_failcnt;
 }
 
 /* The held limits L into the sample, as if their files had been read. */

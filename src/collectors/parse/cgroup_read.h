@@ -94,6 +94,10 @@ struct am_cgroup_limits {
 	unsigned cpu_have; /* their AM_CG_CPU_* bits of the sample's cpu.have */
 	uint64_t quota_usec, period_usec, weight, shares;
 	uint64_t mem_limit, mem_high, swap_limit, pids_limit;
+	/* v1 memory.failcnt counts hits of the cgroup's own limit: without one only a write (a
+	 * reset) changes it, so it is held with the limits. */
+	bool failcnt_held;
+	uint64_t failcnt;
 };
 
 /* Whether a write to the cgroup file NAME may change what struct am_cgroup_limits holds (the
