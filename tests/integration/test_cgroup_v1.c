@@ -19,15 +19,16 @@
 #include "collectors/system/collector.h"
 #include "testutil.h"
 
-#define HOT   AM_TEST_BUILD_DIR "/tests/workloads/hot"
-#define HOG   AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
-#define MEMCG "/sys/fs/cgroup/memory"
-#define CPUCG "/sys/fs/cgroup/cpu"
-#define PIDCG "/sys/fs/cgroup/pids"
-#define LIMIT (64ull << 20)
+#define HOT    AM_TEST_BUILD_DIR "/tests/workloads/hot"
+#define HOG    AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
+#define MEMCG  "/sys/fs/cgroup/memory"
+#define CPUCG  "/sys/fs/cgroup/cpu"
+#define PIDCG  "/sys/fs/cgroup/pids"
+#define ACCTCG "/sys/fs/cgroup/cpuacct"
+#define LIMIT  (64ull << 20)
 
 static char name[64]; /* "/am-cgtest-PID.scope": a unit, selected by default */
-static char memdir[256], cpudir[256], piddir[256]; /* "" when not made */
+static char memdir[256], cpudir[256], piddir[256], acctdir[256]; /* "" when not made */
 static pid_t kids[2] = {-1, -1};
 
 static void teardown(void)
@@ -46,7 +47,9 @@ static void teardown(void)
 		cr_log_warn("rmdir %s: %s", cpudir, strerror(errno));
 	if (piddir[0] && rmdir(piddir))
 		cr_log_warn("rmdir %s: %s", piddir, strerror(errno));
-	memdir[0] = cpudir[0] = piddir[0] = '\0';
+	if (acctdir[0] && rmdir(acctdir))
+		cr_log_warn("rmdir %s: %s", acctdir, strerror(errno));
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
 }
 
 static void write_str(const char *dir, const char *file, const char *s)
@@ -146,7 +149,7 @@ Test(cgroup_v1, limits_usage_and_throttling_exact, .fini = teardown, .timeout = 
 	struct stat st;
 	void *state = NULL;
 
-	memdir[0] = cpudir[0] = piddir[0] = '\0';
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
 	cr_assert_eq(access(HOG, X_OK) | access(HOT, X_OK), 0,
 		     "build the workloads first (make tests)");
 	if (geteuid() != 0)
@@ -217,7 +220,7 @@ static void memcg_test_start(const char *tag)
 {
 	struct stat st;
 
-	memdir[0] = cpudir[0] = piddir[0] = '\0';
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
 	if (geteuid() != 0)
 		cr_skip_test("skipped: needs root to create cgroups");
 	if (stat(MEMCG "/memory.limit_in_bytes", &st))
@@ -357,4 +360,43 @@ Test(cgroup_v1, every_limit_written_between_cycles_shows_in_the_next, .fini = te
 		limits_are(state, 33554432, 4, 0.05, 2048, 7, "pids.max alone written");
 		am_collector_cgroup.destroy(state);
 	}
+}
+
+/* v1 user and system time come from cpuacct.stat (one file, in USER_HZ ticks, scaled by the
+ * kernel to add up to the usage): with a spinner in a cpuacct cgroup, the collector's user time
+ * lies between the file's just before and just after, and the usage between cpuacct.usage's. */
+Test(cgroup_v1, user_and_system_time_from_cpuacct_stat, .fini = teardown, .timeout = 60)
+{
+	char *hot[] = {HOT, "0", NULL};
+	struct am_metric_set s = {0};
+	uint64_t u0, u1, n0, n1;
+	long hz = sysconf(_SC_CLK_TCK);
+	struct stat st;
+	void *state = NULL;
+
+	memcg_test_start("am-cgacct");
+	cr_assert_eq(access(HOT, X_OK), 0, "build the workloads first (make tests)");
+	if (stat(ACCTCG "/cpuacct.stat", &st) || stat(CPUCG "/cpu.shares", &st))
+		cr_skip_test("skipped: no cgroup v1 cpu and cpuacct hierarchies at " CPUCG
+			     " and " ACCTCG);
+	/* In both, as systemd and the runtimes make them: cpuacct is read with cpu. */
+	make(cpudir, sizeof(cpudir), CPUCG);
+	make(acctdir, sizeof(acctdir), ACCTCG);
+	kids[0] = start_in(acctdir, hot);
+	wait_for(kids[0], acctdir, "cpuacct.stat", "user", 5);
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	u0 = file_key(acctdir, "cpuacct.stat", "user");
+	n0 = file_key(acctdir, "cpuacct.usage", NULL);
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	u1 = file_key(acctdir, "cpuacct.stat", "user");
+	n1 = file_key(acctdir, "cpuacct.usage", NULL);
+	am_collector_cgroup.destroy(state);
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_user_seconds_total"), (double)u0 / hz);
+	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_user_seconds_total"), (double)u1 / hz);
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_system_seconds_total"), 0);
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
+		      (double)(n0 / 1000) / 1e6);
+	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
+		      (double)(n1 / 1000) / 1e6);
+	am_metric_set_free(&s);
 }

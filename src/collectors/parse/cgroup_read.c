@@ -263,14 +263,17 @@ static void read_cpu(struct reader *r, long user_hz)
 	if (where(r, AM_CGC_CPUACCT) != 1)
 		return;
 	cpuacct_ns(r, AM_CGF_ACCT_USAGE, "cpuacct.usage", &cpu->usage_usec, AM_CG_CPU_USAGE);
+	/* User and system time from one file: cpuacct.stat scales them (cputime_adjust) to add
+	 * up to the usage, as v2's cpu.stat does, in USER_HZ ticks; usage_user and usage_sys
+	 * (4.7+), unscaled tick samples in two files, only where it is missing. */
+	PARSED(r, AM_CGC_CPUACCT, AM_CGF_ACCT_STAT, "cpuacct.stat",
+	       am_parse_cgroup_cpuacct_stat(r->buf->data, user_hz, cpu, &why));
+	if (cpu->have & AM_CG_CPU_USER_SYSTEM)
+		return;
 	cpuacct_ns(r, AM_CGF_ACCT_USER, "cpuacct.usage_user", &cpu->user_usec,
 		   AM_CG_CPU_USER_SYSTEM);
 	cpuacct_ns(r, AM_CGF_ACCT_SYS, "cpuacct.usage_sys", &cpu->system_usec,
 		   AM_CG_CPU_USER_SYSTEM);
-	/* Kernels before 4.7 have no usage_user/usage_sys: the tick-based stat instead. */
-	if (!(cpu->have & AM_CG_CPU_USER_SYSTEM))
-		PARSED(r, AM_CGC_CPUACCT, AM_CGF_ACCT_STAT, "cpuacct.stat",
-		       am_parse_cgroup_cpuacct_stat(r->buf->data, user_hz, cpu, &why));
 }
 
 static void read_memory_v2(struct reader *r)
