@@ -420,6 +420,17 @@ static void kept_drop_before(struct cgroup_state *st, struct kept_list *l, size_
 	}
 }
 
+/* Whether a directory of D has no watch: its removal and making again would go unseen. */
+static bool unwatched(const struct cg_dir *d)
+{
+	size_t h;
+
+	for (h = 0; h < MAX_WALKED; h++)
+		if (d->wd[h] == WD_UNWATCHED)
+			return true;
+	return false;
+}
+
 /* Whether the limits E holds are still those of the cgroup at D: its directories are the same
  * ones (not removed and made again), all watched, and no limit file in them was written. */
 static bool limits_unchanged(const struct paths *p, const struct kept_entry *e,
@@ -427,12 +438,11 @@ static bool limits_unchanged(const struct paths *p, const struct kept_entry *e,
 {
 	size_t h;
 
-	if (p->limits_stale || memcmp(e->wd, d->wd, sizeof(e->wd)))
+	if (p->limits_stale || memcmp(e->wd, d->wd, sizeof(e->wd)) || unwatched(d))
 		return false;
 	for (h = 0; h < MAX_WALKED; h++)
-		if (d->wd[h] == WD_UNWATCHED ||
-		    (d->wd[h] >= 0 &&
-		     bsearch(&d->wd[h], p->modified, p->nmodified, sizeof(int), cmp_int)))
+		if (d->wd[h] >= 0 &&
+		    bsearch(&d->wd[h], p->modified, p->nmodified, sizeof(int), cmp_int))
 			return false;
 	return true;
 }
@@ -454,7 +464,7 @@ static struct am_cgroup_kept *kept_for(struct cgroup_state *st, const struct cg_
 			/* Directories made anew under the path: what was learnt of them is void
 			 * (kept descriptors would also fail, but a cgroup without any would not).
 			 */
-			if (memcmp(e->wd, d->wd, sizeof(e->wd)))
+			if (memcmp(e->wd, d->wd, sizeof(e->wd)) || (unwatched(d) && !e->k.n))
 				am_cgroup_kept_close(&e->k, &st->keep);
 			e->k.limits_unchanged = limits_unchanged(&st->paths, e, d);
 			memcpy(e->wd, d->wd, sizeof(e->wd));
