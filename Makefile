@@ -82,8 +82,10 @@ image: build-ebpf-builder
 	$(MAKE) all
 	packaging/image/build-rootfs.sh runtime $(IMAGE) $(AGENT)
 
-# Not part of `make test`: builds images (minutes) and runs the agent from one.
+# Not part of `make test`: builds images (minutes), checks the builder image builds the host's
+# BPF objects, and runs the agent from the image as the DaemonSet runs it.
 test-image: image
+	packaging/image/test-builder.sh $(BUILDER_IMAGE)
 	packaging/image/test-image.sh $(IMAGE)
 
 generate-ebpf-bindings:

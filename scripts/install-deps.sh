@@ -8,7 +8,7 @@ PKGS=(
 	binutils elfutils kmod procps xz-utils debuginfod libdebuginfod1
 	prometheus prometheus-node-exporter victoria-metrics golang-go linux-perf python3 curl openssl
 	qemu-system-x86 busybox-static cpio debian-archive-keyring
-	python3-yaml util-linux mmdebstrap podman uidmap
+	python3-yaml util-linux mmdebstrap podman uidmap runc
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -23,6 +23,18 @@ sources() {
 	grep -h '^deb ' /etc/apt/sources.list 2>/dev/null || true
 }
 
+# The Debian packages owning the shared libraries AGENT loads (libc6 and the like included:
+# minbase has them anyway). A library no package owns is an error: the image would lack it.
+runtime_packages() {
+	local lib owner list=ca-certificates
+	for lib in $(ldd "$1" | awk '$3 ~ /^\// { print $3 }'); do
+		owner=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null) ||
+			{ echo "$0: no Debian package owns $lib (linked by $1)" >&2; return 1; }
+		list+=",${owner%%:*}"
+	done
+	tr , '\n' <<<"$list" | sort -u | paste -sd, -
+}
+
 case $kind in
 builder)
 	# The spec's eBPF builder: what `make -C ebpf` needs, nothing else.
@@ -32,8 +44,9 @@ builder)
 	;;
 runtime)
 	[ -x "$agent" ] || { echo "$0: agent binary '$agent' not found (make all)" >&2; exit 1; }
-	# The libraries the binary links (ldd of build/antimetal-agent): libiberty is static.
-	pkgs=libbpf1,libelf1,zlib1g,libdw1,libprotobuf-c1,libmicrohttpd12,libyaml-0-2,ca-certificates
+	# The packages of the libraries the binary links, asked of ldd and dpkg so the list cannot
+	# fall behind the Makefile's (libiberty is static); ca-certificates for TLS receivers.
+	pkgs=$(runtime_packages "$agent")
 	changes=(--change 'ENTRYPOINT ["/usr/bin/antimetal-agent"]' --change 'CMD ["run"]'
 		--change 'EXPOSE 9840')
 	hooks=(--customize-hook="copy-in $agent /usr/bin"

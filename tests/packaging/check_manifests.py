@@ -71,6 +71,12 @@ def check_pod(name, ds, caps):
         problem(f"{name}: CAP_SYS_ADMIN in the default set (only sys-admin-patch.yaml adds it)")
     if sc.get("capabilities", {}).get("drop") != ["ALL"]:
         problem(f"{name}: capabilities must drop ALL first")
+    # The runtimes' default seccomp profiles let bpf(2) and perf_event_open(2) through only with
+    # CAP_SYS_ADMIN: left to the node (RuntimeDefault under kubelet's --seccomp-default), every
+    # BPF load would fail with EPERM.
+    if sc.get("seccompProfile", {}).get("type") not in ("Unconfined", "Localhost"):
+        problem(f"{name}: seccompProfile must be Unconfined (or a Localhost profile allowing bpf "
+                "and perf_event_open): RuntimeDefault refuses them without CAP_SYS_ADMIN")
     for k in ("requests", "limits"):
         if not c.get("resources", {}).get(k):
             problem(f"{name}: no resources.{k}")
@@ -99,8 +105,25 @@ def check_pod(name, ds, caps):
     return c, mounts, volumes, ports
 
 
+def expand_env(c):
+    """The container's args with $(VAR) expanded as the kubelet does, and the env it knows:
+    a fieldRef stands for a sample value. A $(VAR) the env lacks stays literal (kubelet's rule)."""
+    env = {}
+    for e in c.get("env", []):
+        ref = e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+        env[e["name"]] = e.get("value", f"<{ref}>" if ref else "")
+    return [re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m[1], m[0]), a)
+            for a in c["args"]], env
+
+
 def check_agent_config(c, mounts, volumes, ports, cm):
-    args = list(c["args"])
+    args, env = expand_env(c)
+    for a in args:
+        if "$(" in a:
+            problem(f"arg '{a}' names a variable the container's env does not set")
+    if "--hostname" not in args or args[args.index("--hostname") + 1] != "<spec.nodeName>":
+        problem("--hostname must be the node's name (env from fieldRef spec.nodeName): "
+                "the pod's own host name would name every event after the pod")
     if args[0] != "run":
         problem(f"container runs '{args[0]}', not 'run'")
     text = cm["data"]["config.yaml"]

@@ -206,6 +206,12 @@ Test(cgroup, v2_pod_container_every_metric_exact)
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pressure_stalled_seconds_total", "cgroup", c,
 			   "resource", "memory"),
 		     0.000005);
+	/* The root's io.stat, iocost's cost.vrate=100.00 among its keys, is not garbled. */
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_io_read_bytes_total", "cgroup", "/", "device", "8:0"),
+	    1048576);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_io_writes_total", "cgroup", "/", "device", "253:0"), 2);
 	/* /, kubepods.slice, the burstable level, the pod, the container, empty.slice,
 	 * garbled.slice. */
 	cr_assert_eq(VALUE(&s, "antimetal_cgroups_exported"), 7);

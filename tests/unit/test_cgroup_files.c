@@ -268,6 +268,33 @@ Test(cgroup_files, single_file_parsers_refuse_garbage)
 	cr_assert_not_null(why);
 }
 
+/* Keys the agent does not keep may carry anything but a number: iocost's cost.vrate on the root
+ * (with a decimal point), iolatency's debug depth=max. Such a line is not garbled; the counters
+ * beside them are kept. A key that is kept must still be a number. */
+Test(cgroup_files, io_stat_keys_not_kept_may_hold_any_value)
+{
+	struct am_cgroup_io io;
+	const char *why = NULL;
+
+	cr_assert_eq(am_parse_cgroup_io_stat("8:0 rbytes=1048576 wbytes=4194304 rios=256 wios=64 "
+					     "dbytes=0 dios=0 cost.vrate=100.00 cost.usage=1234\n"
+					     "8:16 rbytes=0 wbytes=0 rios=0 wios=3 dbytes=0 dios=0 "
+					     "missed=0 total=12 depth=max\n",
+					     &io, &why),
+		     0, "%s", why);
+	cr_assert_eq(io.n, 2);
+	cr_assert_eq(io.dev[0].rbytes, 1048576);
+	cr_assert_eq(io.dev[0].wbytes, 4194304);
+	cr_assert_eq(io.dev[0].rios, 256);
+	cr_assert_eq(io.dev[0].wios, 64);
+	cr_assert_eq(io.dev[1].minor, 16);
+	cr_assert_eq(io.dev[1].wios, 3);
+	cr_assert_eq(am_parse_cgroup_io_stat("8:0 rbytes=1.5 wbytes=0\n", &io, &why), -EINVAL);
+	cr_assert_eq(am_parse_cgroup_io_stat("8:0 rbytes=1 cost.vrate=\n", &io, &why), -EINVAL);
+	cr_assert_eq(am_parse_cgroup_io_stat("8:0 rbytes=1 depth=max  wbytes=2\n", &io, &why),
+		     -EINVAL);
+}
+
 Test(cgroup_files, io_devices_past_the_cap_are_counted)
 {
 	struct am_strbuf b = {0};

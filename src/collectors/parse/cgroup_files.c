@@ -273,7 +273,8 @@ static int parse_devno(const char **p, unsigned *maj, unsigned *min)
 	return 0;
 }
 
-/* Where KEY's value goes in a device entry, or -1 for keys not kept (dbytes, dios, cost.*). */
+/* Where KEY's value goes in a device entry, or -1 for keys not kept (dbytes, dios, cost.*,
+ * depth, ...). */
 static long io_key_offset(const char *key, size_t len)
 {
 	if (key_is(key, len, "rbytes"))
@@ -307,10 +308,19 @@ static int io_stat_line(const char *p, struct am_cgroup_io *out)
 			return -EINVAL;
 		off = io_key_offset(p, (size_t)(eq - p));
 		p = eq + 1;
+		if (off < 0) {
+			/* Keys not kept need not be counters: iocost gives the root cgroup
+			 * cost.vrate=100.00, iolatency's debug stats depth=max. */
+			size_t n = strcspn(p, " \n");
+
+			if (!n)
+				return -EINVAL;
+			p += n;
+			continue;
+		}
 		if (am_parse_u64(&p, &v))
 			return -EINVAL;
-		if (off >= 0)
-			*(uint64_t *)((char *)d + off) = v;
+		*(uint64_t *)((char *)d + off) = v;
 	}
 	return am_at_eol(p) ? 0 : -EINVAL;
 }
