@@ -16,7 +16,8 @@ struct sort_ctx {
 static int by_name_then_index(const void *a, const void *b)
 {
 	const struct sort_ctx *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	/* The samples of one metric share its descriptor's name: no need to compare the text. */
+	int c = x->name == y->name ? 0 : strcmp(x->name, y->name);
 
 	if (c)
 		return c;
@@ -74,8 +75,14 @@ static size_t plain_run(const char *s, int utf8)
 
 void am_prom_text_label_value(struct am_strbuf *out, const char *s)
 {
-	int utf8 = am_utf8_valid(s, strlen(s));
-	size_t run;
+	size_t run = plain_run(s, 0);
+	int utf8;
+
+	if (!s[run]) { /* plain ASCII, most values: one pass, one append */
+		am_strbuf_append(out, s, run);
+		return;
+	}
+	utf8 = am_utf8_valid(s, strlen(s));
 
 	while (*s) {
 		/* Most values need no escaping: one append per run, not per byte. */

@@ -47,6 +47,11 @@ void am_strbuf_puts(struct am_strbuf *b, const char *s)
 
 void am_strbuf_putc(struct am_strbuf *b, char c)
 {
+	if (b->len + 2 <= b->cap && !b->oom) { /* the common case: room for it and the NUL */
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
 	am_strbuf_append(b, &c, 1);
 }
 

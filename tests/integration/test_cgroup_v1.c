@@ -19,14 +19,16 @@
 #include "collectors/system/collector.h"
 #include "testutil.h"
 
-#define HOT   AM_TEST_BUILD_DIR "/tests/workloads/hot"
-#define HOG   AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
-#define MEMCG "/sys/fs/cgroup/memory"
-#define CPUCG "/sys/fs/cgroup/cpu"
-#define LIMIT (64ull << 20)
+#define HOT    AM_TEST_BUILD_DIR "/tests/workloads/hot"
+#define HOG    AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
+#define MEMCG  "/sys/fs/cgroup/memory"
+#define CPUCG  "/sys/fs/cgroup/cpu"
+#define PIDCG  "/sys/fs/cgroup/pids"
+#define ACCTCG "/sys/fs/cgroup/cpuacct"
+#define LIMIT  (64ull << 20)
 
-static char name[64];		      /* "/am-cgtest-PID.scope": a unit, selected by default */
-static char memdir[256], cpudir[256]; /* "" when not made */
+static char name[64]; /* "/am-cgtest-PID.scope": a unit, selected by default */
+static char memdir[256], cpudir[256], piddir[256], acctdir[256]; /* "" when not made */
 static pid_t kids[2] = {-1, -1};
 
 static void teardown(void)
@@ -43,6 +45,11 @@ static void teardown(void)
 		cr_log_warn("rmdir %s: %s", memdir, strerror(errno));
 	if (cpudir[0] && rmdir(cpudir))
 		cr_log_warn("rmdir %s: %s", cpudir, strerror(errno));
+	if (piddir[0] && rmdir(piddir))
+		cr_log_warn("rmdir %s: %s", piddir, strerror(errno));
+	if (acctdir[0] && rmdir(acctdir))
+		cr_log_warn("rmdir %s: %s", acctdir, strerror(errno));
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
 }
 
 static void write_str(const char *dir, const char *file, const char *s)
@@ -142,7 +149,7 @@ Test(cgroup_v1, limits_usage_and_throttling_exact, .fini = teardown, .timeout = 
 	struct stat st;
 	void *state = NULL;
 
-	memdir[0] = cpudir[0] = '\0';
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
 	cr_assert_eq(access(HOG, X_OK) | access(HOT, X_OK), 0,
 		     "build the workloads first (make tests)");
 	if (geteuid() != 0)
@@ -213,7 +220,7 @@ static void memcg_test_start(const char *tag)
 {
 	struct stat st;
 
-	memdir[0] = cpudir[0] = '\0';
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
 	if (geteuid() != 0)
 		cr_skip_test("skipped: needs root to create cgroups");
 	if (stat(MEMCG "/memory.limit_in_bytes", &st))
@@ -281,4 +288,115 @@ Test(cgroup_v1, cgroups_made_and_removed_between_cycles_are_seen, .fini = teardo
 	cr_assert(!has_cgroup(state, childpath), "removed");
 	cr_assert(has_cgroup(state, name));
 	am_collector_cgroup.destroy(state);
+}
+
+/* The limits of the test cgroup in one collection of STATE: memory limit, quota in cores,
+ * period, shares, pids limit. */
+static void limits_now(void *state, double out[5])
+{
+	static const char *const names[] = {
+	    "antimetal_cgroup_memory_limit_bytes", "antimetal_cgroup_cpu_quota_cores",
+	    "antimetal_cgroup_cpu_period_seconds", "antimetal_cgroup_cpu_shares",
+	    "antimetal_cgroup_pids_limit"};
+	struct am_metric_set s = {0};
+	int i;
+
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	for (i = 0; i < 5; i++)
+		out[i] = value(&s, names[i]);
+	am_metric_set_free(&s);
+}
+
+static void limits_are(void *state, double mem, double cores, double period, double shares,
+		       double pids, const char *when)
+{
+	double v[5];
+
+	limits_now(state, v);
+	cr_assert_eq(v[0], mem, "%s: memory limit %g", when, v[0]);
+	cr_assert_eq(v[1], cores, "%s: quota %g cores", when, v[1]);
+	cr_assert_eq(v[2], period, "%s: period %g s", when, v[2]);
+	cr_assert_eq(v[3], shares, "%s: shares %g", when, v[3]);
+	cr_assert_eq(v[4], pids, "%s: pids limit %g", when, v[4]);
+}
+
+/* Limit files are read again only after inotify reports a write in the cgroup's directory
+ * (vfs_write's IN_MODIFY, which cgroupfs gives like any file system): every v1 limit written
+ * between two cycles shows in the next, one written alone too, for a cgroup whose files are
+ * kept open and for one past the descriptor budget (keep_open 0). */
+Test(cgroup_v1, every_limit_written_between_cycles_shows_in_the_next, .fini = teardown,
+     .timeout = 60)
+{
+	struct am_collect_roots none = {.cgroup_keep_open = 0};
+	struct stat st;
+	int round;
+
+	memcg_test_start("am-cglimits");
+	if (stat(CPUCG "/cpu.cfs_quota_us", &st) || stat(PIDCG "/cgroup.procs", &st))
+		cr_skip_test("skipped: no cgroup v1 cpu and pids hierarchies at " CPUCG
+			     " and " PIDCG);
+	make(memdir, sizeof(memdir), MEMCG);
+	make(cpudir, sizeof(cpudir), CPUCG);
+	make(piddir, sizeof(piddir), PIDCG);
+	for (round = 0; round < 2; round++) {
+		void *state = NULL;
+
+		write_str(memdir, "memory.limit_in_bytes", "67108864");
+		write_str(cpudir, "cpu.cfs_period_us", "100000");
+		write_str(cpudir, "cpu.cfs_quota_us", "50000");
+		write_str(cpudir, "cpu.shares", "512");
+		write_str(piddir, "pids.max", "100");
+		cr_assert_eq(am_collector_cgroup.init(&state, round ? &none : NULL), 0);
+		limits_are(state, 67108864, 0.5, 0.1, 512, 100, "first cycle");
+		limits_are(state, 67108864, 0.5, 0.1, 512, 100, "a cycle without writes");
+		write_str(memdir, "memory.limit_in_bytes", "33554432");
+		write_str(cpudir, "cpu.cfs_quota_us", "200000");
+		write_str(cpudir, "cpu.shares", "2048");
+		write_str(piddir, "pids.max", "1000");
+		limits_are(state, 33554432, 2, 0.1, 2048, 1000, "all written");
+		write_str(cpudir, "cpu.cfs_period_us", "50000");
+		limits_are(state, 33554432, 4, 0.05, 2048, 1000, "the period alone written");
+		write_str(piddir, "pids.max", "7");
+		limits_are(state, 33554432, 4, 0.05, 2048, 7, "pids.max alone written");
+		am_collector_cgroup.destroy(state);
+	}
+}
+
+/* v1 user and system time come from cpuacct.stat (one file, in USER_HZ ticks, scaled by the
+ * kernel to add up to the usage): with a spinner in a cpuacct cgroup, the collector's user time
+ * lies between the file's just before and just after, and the usage between cpuacct.usage's. */
+Test(cgroup_v1, user_and_system_time_from_cpuacct_stat, .fini = teardown, .timeout = 60)
+{
+	char *hot[] = {HOT, "0", NULL};
+	struct am_metric_set s = {0};
+	uint64_t u0, u1, n0, n1;
+	long hz = sysconf(_SC_CLK_TCK);
+	struct stat st;
+	void *state = NULL;
+
+	memcg_test_start("am-cgacct");
+	cr_assert_eq(access(HOT, X_OK), 0, "build the workloads first (make tests)");
+	if (stat(ACCTCG "/cpuacct.stat", &st) || stat(CPUCG "/cpu.shares", &st))
+		cr_skip_test("skipped: no cgroup v1 cpu and cpuacct hierarchies at " CPUCG
+			     " and " ACCTCG);
+	/* In both, as systemd and the runtimes make them: cpuacct is read with cpu. */
+	make(cpudir, sizeof(cpudir), CPUCG);
+	make(acctdir, sizeof(acctdir), ACCTCG);
+	kids[0] = start_in(acctdir, hot);
+	wait_for(kids[0], acctdir, "cpuacct.stat", "user", 5);
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	u0 = file_key(acctdir, "cpuacct.stat", "user");
+	n0 = file_key(acctdir, "cpuacct.usage", NULL);
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	u1 = file_key(acctdir, "cpuacct.stat", "user");
+	n1 = file_key(acctdir, "cpuacct.usage", NULL);
+	am_collector_cgroup.destroy(state);
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_user_seconds_total"), (double)u0 / hz);
+	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_user_seconds_total"), (double)u1 / hz);
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_system_seconds_total"), 0);
+	cr_assert_geq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
+		      (double)(n0 / 1000) / 1e6);
+	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
+		      (double)(n1 / 1000) / 1e6);
+	am_metric_set_free(&s);
 }

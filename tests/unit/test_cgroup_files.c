@@ -3,6 +3,9 @@
  * container, pod, QoS and unit paths. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "collector_testlib.h"
 #include "collectors/parse/cgroup_read.h"
@@ -370,4 +373,118 @@ Test(cgroup_files, classifier)
 	classify("/", AM_CGROUP_OTHER, NULL, NULL, NULL, NULL, NULL);
 	classify("/process_api/7f7a", AM_CGROUP_OTHER, NULL, NULL, NULL, NULL, NULL);
 	classify("/kubepods/burstable/podnot-a-uid", AM_CGROUP_OTHER, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* DIR/NAME holding TEXT. */
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_eq(am_test_write_file(path, text, strlen(text)), 0, "%s", path);
+}
+
+/* The reader's side of reading limits only after a write: while the caller vouches that no limit
+ * file was written (limits_unchanged), the limits held from the last read stand and the files
+ * are not read; otherwise they are read again. A garbled limit file is never held. */
+Test(cgroup_files, held_limits_stand_until_the_caller_says_a_file_was_written)
+{
+	struct am_cgroup_layout l = {.mode = AM_CGROUP_V2, .v2_mount = "/cg"};
+	struct am_cgroup_sample s;
+	struct am_cgroup_kept k;
+	char *root = am_test_mkdtemp("cglimits"), dir[512];
+
+	snprintf(dir, sizeof(dir), "%s/cg", root);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/cg/x.scope", root);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	put(dir, "memory.current", "4096\n");
+	put(dir, "memory.max", "1048576\n");
+	put(dir, "cpu.max", "50000 100000\n");
+	put(dir, "pids.max", "64\n");
+	am_cgroup_kept_init(&k);
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert(k.lim_held);
+	cr_assert_eq(s.mem_limit, 1048576);
+	put(dir, "memory.max", "2097152\n");
+	put(dir, "cpu.max", "max 100000\n");
+	put(dir, "pids.max", "max\n");
+	put(dir, "memory.current", "8192\n");
+	k.limits_unchanged = true;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_usage, 8192, "usage is read every time");
+	cr_assert_eq(s.mem_limit, 1048576, "the held limit stands: the file is not read");
+	cr_assert_eq(s.cpu.quota_usec, 50000);
+	cr_assert_eq(s.pids_limit, 64);
+	cr_assert(s.have & AM_CG_MEM_LIMIT && s.have & AM_CG_PIDS_LIMIT &&
+		  s.cpu.have & AM_CG_CPU_QUOTA);
+	k.limits_unchanged = false;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_limit, 2097152);
+	cr_assert_eq(s.cpu.quota_usec, AM_CGROUP_UNLIMITED);
+	cr_assert_eq(s.pids_limit, AM_CGROUP_UNLIMITED);
+	put(dir, "memory.max", "lots\n");
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.garbled, 1);
+	cr_assert(!k.lim_held, "a garbled limit is read again next time");
+	k.limits_unchanged = true;
+	put(dir, "memory.max", "4194304\n");
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_limit, 4194304);
+	am_cgroup_kept_close(&k, NULL);
+	am_test_rmtree(root);
+	free(root);
+}
+
+Test(cgroup_files, limit_files_are_named)
+{
+	cr_assert(am_cgroup_limit_file("memory.limit_in_bytes"));
+	cr_assert(am_cgroup_limit_file("cpu.cfs_period_us"));
+	cr_assert(am_cgroup_limit_file("cpu.weight.nice"));
+	cr_assert(am_cgroup_limit_file("cgroup.subtree_control"));
+	cr_assert(am_cgroup_limit_file("memory.failcnt"));
+	cr_assert(!am_cgroup_limit_file("memory.events"));
+	cr_assert(!am_cgroup_limit_file("cgroup.procs"));
+}
+
+/* v1: memory.failcnt counts hits of the cgroup's own limit, so without a limit it is held with
+ * the limits (read again after a write); with one it is read every time. Swap comes from
+ * memory.stat's total_swap where it is there, without the memsw file. */
+Test(cgroup_files, v1_failcnt_is_held_only_without_a_limit)
+{
+	struct am_cgroup_layout l = {.mode = AM_CGROUP_V1, .nv1 = 1};
+	struct am_cgroup_sample s;
+	struct am_cgroup_kept k;
+	char *root = am_test_mkdtemp("cgfailcnt"), dir[512];
+
+	snprintf(l.v1[0].controllers, sizeof(l.v1[0].controllers), "memory");
+	snprintf(l.v1[0].mount, sizeof(l.v1[0].mount), "/mem");
+	snprintf(dir, sizeof(dir), "%s/mem/x.scope", root);
+	put(dir, "memory.usage_in_bytes", "4096\n");
+	put(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+	put(dir, "memory.failcnt", "3\n");
+	put(dir, "memory.stat", "rss 4096\ntotal_swap 8192\n");
+	put(dir, "memory.memsw.usage_in_bytes", "1\n"); /* garbage: must not be used */
+	am_cgroup_kept_init(&k);
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 3);
+	cr_assert_eq(s.swap_usage, 8192);
+	cr_assert(s.have & AM_CG_MEM_SWAP);
+	put(dir, "memory.failcnt", "5\n");
+	k.limits_unchanged = true;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 3, "no limit: held");
+	cr_assert(s.have & AM_CG_MEM_FAILCNT);
+	put(dir, "memory.limit_in_bytes", "1048576\n");
+	k.limits_unchanged = false;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 5);
+	put(dir, "memory.failcnt", "6\n");
+	k.limits_unchanged = true;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_failcnt, 6, "a limit: read every time");
+	cr_assert_eq(s.mem_limit, 1048576);
+	am_cgroup_kept_close(&k, NULL);
+	am_test_rmtree(root);
+	free(root);
 }

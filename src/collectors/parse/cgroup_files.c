@@ -192,6 +192,7 @@ static void memstat_kv(const char *key, size_t klen, uint64_t v, void *ctx)
 	TAKE("dirty", file_dirty, AM_CG_MS_FILE_DIRTY); /* v1 */
 	TAKE("file_writeback", file_writeback, AM_CG_MS_FILE_WRITEBACK);
 	TAKE("writeback", file_writeback, AM_CG_MS_FILE_WRITEBACK); /* v1 */
+	TAKE("total_swap", swap, AM_CG_MS_SWAP);		    /* v1, the subtree's */
 }
 
 int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out, const char **why)

@@ -26,6 +26,9 @@ struct reader {
 	struct am_cgroup_kept *kept; /* NULL: nothing kept */
 	struct am_cgroup_keep *keep;
 	int found, gone;
+	bool reuse_limits; /* the kept limits stand: their files are not read */
+	bool no_keep;	   /* the file read now is read only after writes: not kept */
+	bool limits_garbled;
 	/* The mount each controller's files are read from this time, NULL: nowhere. */
 	const char *mnt[AM_CGC_N];
 	/* The cgroup's directory in each hierarchy opened so far: its files are opened
@@ -86,10 +89,46 @@ static int where(struct reader *r, enum am_cgroup_ctl c)
 	return w;
 }
 
+/* Whether F is one of the files struct am_cgroup_limits holds: read only after a write, so not
+ * worth a kept descriptor (and its seq_file page). */
+static bool limit_file(enum am_cgroup_file f)
+{
+	switch (f) {
+	case AM_CGF_CPU_MAX:
+	case AM_CGF_CPU_WEIGHT:
+	case AM_CGF_CFS_QUOTA:
+	case AM_CGF_CFS_PERIOD:
+	case AM_CGF_CPU_SHARES:
+	case AM_CGF_MEM_LIMIT:
+	case AM_CGF_MEM_HIGH:
+	case AM_CGF_SWAP_MAX:
+	case AM_CGF_PIDS_MAX:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool am_cgroup_limit_file(const char *name)
+{
+	static const char *const names[] = {
+	    "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares",	"memory.limit_in_bytes",
+	    "pids.max",		"cpu.max",	     "cpu.weight",	"cpu.weight.nice",
+	    "memory.max",	"memory.high",	     "memory.swap.max", "cgroup.subtree_control",
+	    "memory.failcnt", /* a reset: held with the limits, see struct am_cgroup_limits */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
 /* File F (NAME) of controller C into the reader's buffer: 1 when there, 0 when absent. A kept
- * descriptor is re-read; a file opened now is kept while the budget allows. cgroupfs files are
- * seq_files, read whole by am_kept_pread; non-blocking, so a FIFO planted in a fixture or host
- * tree reads as empty (garbled) instead of stopping the loop. */
+ * descriptor is re-read; a file opened now is kept while the budget allows (limit files never).
+ * cgroupfs files are seq_files, read whole by am_kept_pread; non-blocking, so a FIFO planted in a
+ * fixture or host tree reads as empty (garbled) instead of stopping the loop. */
 static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, const char *name)
 {
 	int scratch = -1, *fd = r->kept ? &r->kept->fd[f] : &scratch;
@@ -112,7 +151,8 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 			r->kept->where[c] = 0; /* the cgroup left it: look again next time */
 		return 0;
 	}
-	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0;
+	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0 && !limit_file(f) &&
+	       !r->no_keep;
 	err = am_kept_read(fd, dir, name, keep, r->buf);
 	if (err == -ENOENT && r->kept && r->kept->where[c] == 1)
 		r->kept->absent |= 1u << f;
@@ -125,6 +165,8 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 
 static void garbled(struct reader *r, const char *file, const char *why)
 {
+	if (am_cgroup_limit_file(file))
+		r->limits_garbled = true; /* not held: read again next time */
 	if (!r->out->garbled++)
 		snprintf(r->out->first_garbled, sizeof(r->out->first_garbled), "%s: %s", file,
 			 why ? why : "garbled");
@@ -179,17 +221,35 @@ static void read_cpu_v2(struct reader *r)
 	struct am_cgroup_cpu *cpu = &r->out->cpu;
 	const char *why = NULL;
 
+	if (r->reuse_limits)
+		return;
 	PARSED(r, AM_CGC_CPU, AM_CGF_CPU_MAX, "cpu.max",
 	       am_parse_cgroup_cpu_max(r->buf->data, cpu, &why));
 	value_into(r, AM_CGC_CPU, AM_CGF_CPU_WEIGHT, "cpu.weight", &cpu->weight, &cpu->have,
 		   AM_CG_CPU_WEIGHT);
 }
 
-static void read_cpu(struct reader *r, long user_hz)
+static void read_cpu_v1_limits(struct reader *r)
 {
 	struct am_cgroup_cpu *cpu = &r->out->cpu;
 	const char *why = NULL;
 	char quota[64];
+
+	if (r->reuse_limits)
+		return;
+	if (get(r, AM_CGC_CPU, AM_CGF_CFS_QUOTA, "cpu.cfs_quota_us")) {
+		snprintf(quota, sizeof(quota), "%s", r->buf->data);
+		PARSED(r, AM_CGC_CPU, AM_CGF_CFS_PERIOD, "cpu.cfs_period_us",
+		       am_parse_cgroup_cfs(quota, r->buf->data, cpu, &why));
+	}
+	value_into(r, AM_CGC_CPU, AM_CGF_CPU_SHARES, "cpu.shares", &cpu->shares, &cpu->have,
+		   AM_CG_CPU_SHARES);
+}
+
+static void read_cpu(struct reader *r, long user_hz)
+{
+	struct am_cgroup_cpu *cpu = &r->out->cpu;
+	const char *why = NULL;
 
 	if (!where(r, AM_CGC_CPU))
 		return;
@@ -199,24 +259,21 @@ static void read_cpu(struct reader *r, long user_hz)
 		read_cpu_v2(r);
 		return;
 	}
-	if (get(r, AM_CGC_CPU, AM_CGF_CFS_QUOTA, "cpu.cfs_quota_us")) {
-		snprintf(quota, sizeof(quota), "%s", r->buf->data);
-		PARSED(r, AM_CGC_CPU, AM_CGF_CFS_PERIOD, "cpu.cfs_period_us",
-		       am_parse_cgroup_cfs(quota, r->buf->data, cpu, &why));
-	}
-	value_into(r, AM_CGC_CPU, AM_CGF_CPU_SHARES, "cpu.shares", &cpu->shares, &cpu->have,
-		   AM_CG_CPU_SHARES);
+	read_cpu_v1_limits(r);
 	if (where(r, AM_CGC_CPUACCT) != 1)
 		return;
 	cpuacct_ns(r, AM_CGF_ACCT_USAGE, "cpuacct.usage", &cpu->usage_usec, AM_CG_CPU_USAGE);
+	/* User and system time from one file: cpuacct.stat scales them (cputime_adjust) to add
+	 * up to the usage, as v2's cpu.stat does, in USER_HZ ticks; usage_user and usage_sys
+	 * (4.7+), unscaled tick samples in two files, only where it is missing. */
+	PARSED(r, AM_CGC_CPUACCT, AM_CGF_ACCT_STAT, "cpuacct.stat",
+	       am_parse_cgroup_cpuacct_stat(r->buf->data, user_hz, cpu, &why));
+	if (cpu->have & AM_CG_CPU_USER_SYSTEM)
+		return;
 	cpuacct_ns(r, AM_CGF_ACCT_USER, "cpuacct.usage_user", &cpu->user_usec,
 		   AM_CG_CPU_USER_SYSTEM);
 	cpuacct_ns(r, AM_CGF_ACCT_SYS, "cpuacct.usage_sys", &cpu->system_usec,
 		   AM_CG_CPU_USER_SYSTEM);
-	/* Kernels before 4.7 have no usage_user/usage_sys: the tick-based stat instead. */
-	if (!(cpu->have & AM_CG_CPU_USER_SYSTEM))
-		PARSED(r, AM_CGC_CPUACCT, AM_CGF_ACCT_STAT, "cpuacct.stat",
-		       am_parse_cgroup_cpuacct_stat(r->buf->data, user_hz, cpu, &why));
 }
 
 static void read_memory_v2(struct reader *r)
@@ -224,11 +281,14 @@ static void read_memory_v2(struct reader *r)
 	struct am_cgroup_sample *o = r->out;
 	const char *why = NULL;
 
-	value(r, AM_CGC_MEMORY, AM_CGF_MEM_HIGH, "memory.high", &o->mem_high, AM_CG_MEM_HIGH);
+	if (!r->reuse_limits) {
+		value(r, AM_CGC_MEMORY, AM_CGF_MEM_HIGH, "memory.high", &o->mem_high,
+		      AM_CG_MEM_HIGH);
+		value(r, AM_CGC_MEMORY, AM_CGF_SWAP_MAX, "memory.swap.max", &o->swap_limit,
+		      AM_CG_MEM_SWAP_LIMIT);
+	}
 	value(r, AM_CGC_MEMORY, AM_CGF_SWAP_CURRENT, "memory.swap.current", &o->swap_usage,
 	      AM_CG_MEM_SWAP);
-	value(r, AM_CGC_MEMORY, AM_CGF_SWAP_MAX, "memory.swap.max", &o->swap_limit,
-	      AM_CG_MEM_SWAP_LIMIT);
 	PARSED(r, AM_CGC_MEMORY, AM_CGF_MEM_EVENTS, "memory.events",
 	       am_parse_cgroup_memory_events(r->buf->data, &o->events, &why));
 }
@@ -239,14 +299,25 @@ static void read_memory_v1(struct reader *r)
 	const char *why = NULL;
 	uint64_t memsw = 0;
 
-	value(r, AM_CGC_MEMORY, AM_CGF_MEM_FAILCNT, "memory.failcnt", &o->mem_failcnt,
-	      AM_CG_MEM_FAILCNT);
+	if (r->reuse_limits && r->kept->lim.failcnt_held) {
+		o->mem_failcnt = r->kept->lim.failcnt;
+		o->have |= AM_CG_MEM_FAILCNT;
+	} else {
+		r->no_keep = (o->have & AM_CG_MEM_LIMIT) && o->mem_limit == AM_CGROUP_UNLIMITED;
+		value(r, AM_CGC_MEMORY, AM_CGF_MEM_FAILCNT, "memory.failcnt", &o->mem_failcnt,
+		      AM_CG_MEM_FAILCNT);
+		r->no_keep = false;
+	}
 	PARSED(r, AM_CGC_MEMORY, AM_CGF_OOM_CONTROL, "memory.oom_control",
 	       am_parse_cgroup_oom_control(r->buf->data, &o->events, &why));
-	/* v1 counts memory+swap together: swap is the difference. */
-	if ((o->have & AM_CG_MEM_USAGE) &&
-	    get(r, AM_CGC_MEMORY, AM_CGF_MEMSW_USAGE, "memory.memsw.usage_in_bytes") &&
-	    !am_parse_cgroup_value(r->buf->data, &memsw, &why) && memsw >= o->mem_usage) {
+	/* v1 counts memory+swap together: swap is the difference, which memory.stat gives as
+	 * total_swap with swap accounting (sparing a file); else the memsw file when there. */
+	if (o->memstat.have & AM_CG_MS_SWAP) {
+		o->swap_usage = o->memstat.swap;
+		o->have |= AM_CG_MEM_SWAP;
+	} else if ((o->have & AM_CG_MEM_USAGE) &&
+		   get(r, AM_CGC_MEMORY, AM_CGF_MEMSW_USAGE, "memory.memsw.usage_in_bytes") &&
+		   !am_parse_cgroup_value(r->buf->data, &memsw, &why) && memsw >= o->mem_usage) {
 		o->swap_usage = memsw - o->mem_usage;
 		o->have |= AM_CG_MEM_SWAP;
 	}
@@ -262,8 +333,10 @@ static void read_memory(struct reader *r)
 		return;
 	value(r, AM_CGC_MEMORY, AM_CGF_MEM_USAGE,
 	      w == 2 ? "memory.current" : "memory.usage_in_bytes", &o->mem_usage, AM_CG_MEM_USAGE);
-	value(r, AM_CGC_MEMORY, AM_CGF_MEM_LIMIT, w == 2 ? "memory.max" : "memory.limit_in_bytes",
-	      &o->mem_limit, AM_CG_MEM_LIMIT);
+	if (!r->reuse_limits)
+		value(r, AM_CGC_MEMORY, AM_CGF_MEM_LIMIT,
+		      w == 2 ? "memory.max" : "memory.limit_in_bytes", &o->mem_limit,
+		      AM_CG_MEM_LIMIT);
 	value(r, AM_CGC_MEMORY, AM_CGF_MEM_PEAK,
 	      w == 2 ? "memory.peak" : "memory.max_usage_in_bytes", &o->mem_peak, AM_CG_MEM_PEAK);
 	PARSED(r, AM_CGC_MEMORY, AM_CGF_MEM_STAT, "memory.stat",
@@ -298,8 +371,9 @@ static void read_pids_io(struct reader *r)
 
 	if (where(r, AM_CGC_PIDS)) {
 		value(r, AM_CGC_PIDS, AM_CGF_PIDS_CURRENT, "pids.current", &o->pids, AM_CG_PIDS);
-		value(r, AM_CGC_PIDS, AM_CGF_PIDS_MAX, "pids.max", &o->pids_limit,
-		      AM_CG_PIDS_LIMIT);
+		if (!r->reuse_limits)
+			value(r, AM_CGC_PIDS, AM_CGF_PIDS_MAX, "pids.max", &o->pids_limit,
+			      AM_CG_PIDS_LIMIT);
 	}
 	w = where(r, AM_CGC_BLKIO);
 	if (w == 2) {
@@ -363,15 +437,59 @@ void am_cgroup_kept_close(struct am_cgroup_kept *k, struct am_cgroup_keep *keep)
 	am_cgroup_kept_init(k);
 }
 
+#define LIMIT_BITS     (AM_CG_MEM_LIMIT | AM_CG_MEM_HIGH | AM_CG_MEM_SWAP_LIMIT | AM_CG_PIDS_LIMIT)
+#define LIMIT_CPU_BITS (AM_CG_CPU_QUOTA | AM_CG_CPU_WEIGHT | AM_CG_CPU_SHARES)
+
+/* The limits just read from the files into L. */
+static void limits_take(const struct am_cgroup_sample *o, struct am_cgroup_limits *l)
+{
+	l->have = o->have & LIMIT_BITS;
+	l->cpu_have = o->cpu.have & LIMIT_CPU_BITS;
+	l->quota_usec = o->cpu.quota_usec;
+	l->period_usec = o->cpu.period_usec;
+	l->weight = o->cpu.weight;
+	l->shares = o->cpu.shares;
+	l->mem_limit = o->mem_limit;
+	l->mem_high = o->mem_high;
+	l->swap_limit = o->swap_limit;
+	l->pids_limit = o->pids_limit;
+	l->failcnt_held = (o->have & AM_CG_MEM_LIMIT) && o->mem_limit == AM_CGROUP_UNLIMITED &&
+			  (o->have & AM_CG_MEM_FAILCNT);
+	l->failcnt = o->mem_failcnt;
+}
+
+/* The held limits L into the sample, as if their files had been read. */
+static void limits_put(const struct am_cgroup_limits *l, struct am_cgroup_sample *o)
+{
+	o->have |= l->have;
+	o->cpu.have |= l->cpu_have;
+	o->cpu.quota_usec = l->quota_usec;
+	o->cpu.period_usec = l->period_usec;
+	o->cpu.weight = l->weight;
+	o->cpu.shares = l->shares;
+	o->mem_limit = l->mem_limit;
+	o->mem_high = l->mem_high;
+	o->swap_limit = l->swap_limit;
+	o->pids_limit = l->pids_limit;
+}
+
 static int read_once(struct reader *r, long user_hz)
 {
 	size_t i;
 
 	memset(r->out, 0, sizeof(*r->out));
+	r->reuse_limits = r->kept && r->kept->lim_held && r->kept->limits_unchanged;
+	r->limits_garbled = false;
 	read_cpu(r, user_hz);
 	read_memory(r);
 	read_pids_io(r);
 	read_psi(r);
+	if (r->reuse_limits) {
+		limits_put(&r->kept->lim, r->out);
+	} else if (r->kept) {
+		limits_take(r->out, &r->kept->lim);
+		r->kept->lim_held = !r->limits_garbled && !r->gone;
+	}
 	for (i = 0; i < r->ndirs; i++)
 		if (r->dirs[i].fd >= 0)
 			close(r->dirs[i].fd);

@@ -86,6 +86,25 @@ enum am_cgroup_ctl {
 	AM_CGC_N
 };
 
+/* The values of the files that change only when someone writes them: v1 cpu.cfs_quota_us,
+ * cpu.cfs_period_us, cpu.shares, memory.limit_in_bytes, pids.max; v2 cpu.max, cpu.weight,
+ * memory.max, memory.high, memory.swap.max, pids.max. */
+struct am_cgroup_limits {
+	unsigned have;	   /* their AM_CG_MEM_* / AM_CG_PIDS_LIMIT bits of the sample's have */
+	unsigned cpu_have; /* their AM_CG_CPU_* bits of the sample's cpu.have */
+	uint64_t quota_usec, period_usec, weight, shares;
+	uint64_t mem_limit, mem_high, swap_limit, pids_limit;
+	/* v1 memory.failcnt counts hits of the cgroup's own limit: without one only a write (a
+	 * reset) changes it, so it is held with the limits. */
+	bool failcnt_held;
+	uint64_t failcnt;
+};
+
+/* Whether a write to the cgroup file NAME may change what struct am_cgroup_limits holds (the
+ * limit files, cpu.weight.nice); cgroup.subtree_control, which adds and removes a v2 cgroup's
+ * children's files, counts too. */
+bool am_cgroup_limit_file(const char *name);
+
 /* One cgroup's descriptors kept between cycles (collectors/parse/kept_file.h): each file is
  * re-read with one pread instead of an open, a read and a close. Where a controller's files were
  * found is remembered with them; a kept file that is gone (the cgroup removed, perhaps made
@@ -98,6 +117,11 @@ struct am_cgroup_kept {
 	 * accounting, pids.* not on the root), unlike a v2 one, whose parent may enable more. */
 	uint32_t absent;
 	unsigned n; /* descriptors kept */
+	/* The limits as last read (held: every limit file read parsed). The caller sets
+	 * limits_unchanged when it knows no limit file was written since (inotify's IN_MODIFY on
+	 * the cgroup's directories, see system/cgroup.c): the files are then not read. */
+	struct am_cgroup_limits lim;
+	bool lim_held, limits_unchanged;
 };
 
 /* The budget of descriptors all cgroups may keep, shared by the calls of one cycle. */

@@ -249,11 +249,12 @@ enum am_cgroup_memstat_have {
 	AM_CG_MS_SOCK = 1 << 9,
 	AM_CG_MS_FILE_DIRTY = 1 << 10,
 	AM_CG_MS_FILE_WRITEBACK = 1 << 11,
+	AM_CG_MS_SWAP = 1 << 12, /* v1 total_swap (with swap accounting) */
 };
 struct am_cgroup_memstat {
 	unsigned have;
 	uint64_t anon, file, kernel, shmem, pgmajfault, pgfault, file_mapped, slab;
-	uint64_t kernel_stack, sock, file_dirty, file_writeback;
+	uint64_t kernel_stack, sock, file_dirty, file_writeback, swap;
 };
 int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out, const char **why);
 

@@ -27,21 +27,44 @@
 #define MAX_DEPTH 16
 /* Paths remembered per walk: beyond this a runaway hierarchy is counted, not followed. */
 #define MAX_PATHS 200000
+/* Hierarchies walked: the v1 ones of cpu, cpuacct, memory, pids, blkio and the unified one. */
+#define MAX_WALKED 6
+/* Directories whose limit files were written, remembered per cycle; past this every cgroup's
+ * limits are read again. */
+#define MAX_MODIFIED 4096
+
+/* wd[] values besides inotify watch descriptors. */
+#define WD_ABSENT    -1 /* the cgroup is not in that hierarchy */
+#define WD_UNWATCHED -2 /* it is, but no watch tells when it changes */
+
+struct cg_dir {
+	char *rel;
+	int wd[MAX_WALKED]; /* its directory's watch in each hierarchy walked */
+};
 
 struct paths {
-	char **v;
+	struct cg_dir *v;
 	size_t n, cap;
 	size_t overflow; /* directories past MAX_PATHS */
 	/* inotify descriptor watching every directory walked for cgroups made, removed or renamed
-	 * under it: while it reports nothing, the last walk still holds. -1: walk every cycle. */
+	 * under it, and for writes to the files in it: while it reports no change to the tree,
+	 * the last walk still holds; while it reports no write to a cgroup's limit files, their
+	 * last values do. -1: walk and read every cycle. */
 	int watch;
 	bool valid; /* the paths are the last complete walk, every directory watched */
+	/* This cycle's: watch descriptors whose limit files were written (sorted), and whether
+	 * every cgroup's limits are to be read (the queue overflowed, too many writes, a v2
+	 * cgroup.subtree_control written). */
+	int modified[MAX_MODIFIED];
+	size_t nmodified;
+	bool limits_stale;
 };
 
-/* A cgroup's kept descriptors, carried from one cycle to the next. */
+/* A cgroup's kept descriptors and limits, carried from one cycle to the next. */
 struct kept_entry {
 	char *path;
 	struct am_cgroup_kept k;
+	int wd[MAX_WALKED]; /* its directories' watches when K was filled */
 };
 
 struct kept_list {
@@ -60,7 +83,7 @@ struct cgroup_state {
 	struct am_cgroup_sample sample;
 	struct paths paths;
 	bool all, found, warned, warned_garbled;
-	unsigned max;
+	unsigned max, budget; /* budget: descriptors the cgroups may keep, all told */
 	long user_hz;
 	uint64_t dropped_total, garbled_total;
 };
@@ -87,7 +110,8 @@ static int cgroup_init(void **state, const struct am_collect_roots *roots)
 	st->paths.watch = -1;
 	st->all = roots && roots->cgroup_all;
 	st->max = roots && roots->cgroup_max ? roots->cgroup_max : AM_CGROUP_DEFAULT_MAX;
-	st->keep.left = keep_budget(roots ? roots->cgroup_keep_open : AM_CGROUP_DEFAULT_KEEP_OPEN);
+	st->budget = keep_budget(roots ? roots->cgroup_keep_open : AM_CGROUP_DEFAULT_KEEP_OPEN);
+	st->keep.left = st->budget;
 	st->user_hz = sysconf(_SC_CLK_TCK);
 	if (st->user_hz <= 0)
 		st->user_hz = 100;
@@ -175,14 +199,16 @@ static void paths_clear(struct paths *p)
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		free(p->v[i]);
+		free(p->v[i].rel);
 	p->n = 0;
 	p->overflow = 0;
 }
 
-static int paths_add(struct paths *p, const char *rel)
+/* REL, found in the hierarchy walked H-th, whose directory has watch WD. */
+static int paths_add(struct paths *p, const char *rel, size_t h, int wd)
 {
-	char **nv;
+	struct cg_dir *nv;
+	size_t i;
 
 	if (p->n >= MAX_PATHS) {
 		p->overflow++;
@@ -195,47 +221,97 @@ static int paths_add(struct paths *p, const char *rel)
 		p->v = nv;
 		p->cap = p->cap ? p->cap * 2 : 256;
 	}
-	if (!(p->v[p->n] = strdup(rel)))
+	if (!(p->v[p->n].rel = strdup(rel)))
 		return -ENOMEM;
-	p->n++;
+	for (i = 0; i < MAX_WALKED; i++)
+		p->v[p->n].wd[i] = WD_ABSENT;
+	p->v[p->n++].wd[h] = wd;
 	return 0;
 }
 
 /* Watch directory DIR for subdirectories made, removed or renamed (before it is listed, so that
- * nothing made during the walk is missed); a watch refused (the inotify limit) means walking
- * every cycle. */
-static void watch(struct paths *p, const char *dir)
+ * nothing made during the walk is missed) and for writes to its files (vfs_write notifies the
+ * directory of a file written, on cgroupfs as anywhere). Returns the watch descriptor, or
+ * WD_UNWATCHED; a watch refused (the inotify limit) means walking every cycle. */
+static int watch(struct paths *p, const char *dir)
 {
-	if (p->watch >= 0 && inotify_add_watch(p->watch, dir,
-					       IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-						   IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0)
+	int wd;
+
+	if (p->watch < 0)
+		return WD_UNWATCHED;
+	wd = inotify_add_watch(p->watch, dir,
+			       IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+				   IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY | IN_ONLYDIR);
+	if (wd < 0) {
 		p->valid = false;
+		return WD_UNWATCHED;
+	}
+	return wd;
 }
 
-/* Whether the watched hierarchies changed since the last walk (or cannot tell). */
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A write to file NAME in the directory of watch WD: remembered when it may change limits. */
+static void modified(struct paths *p, int wd, const char *name)
+{
+	if (!am_cgroup_limit_file(name))
+		return; /* cgroup.procs, memory.events' notifications: nothing held changes */
+	if (!strcmp(name, "cgroup.subtree_control") || p->nmodified == MAX_MODIFIED)
+		p->limits_stale = true; /* v2: the children's files come and go */
+	else
+		p->modified[p->nmodified++] = wd;
+}
+
+/* The events read from the watch: whether the tree changed since the last walk (or cannot
+ * tell); the writes to limit files into P's modified set. */
 static bool changed(struct paths *p)
 {
 	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool any = false;
-	ssize_t n;
+	ssize_t n, off;
 
+	p->nmodified = 0;
+	p->limits_stale = p->watch < 0 || !p->valid;
 	if (p->watch < 0 || !p->valid)
 		return true;
-	while ((n = read(p->watch, ev, sizeof(ev))) > 0)
-		any = true; /* drained: a change means one walk, whatever its size */
-	return any || (n < 0 && errno != EAGAIN);
+	while ((n = read(p->watch, ev, sizeof(ev))) > 0) {
+		for (off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *e = (const void *)(ev + off);
+
+			if (e->mask & IN_Q_OVERFLOW)
+				p->limits_stale = true; /* events lost: trust nothing */
+			if ((e->mask & IN_MODIFY) && e->len)
+				modified(p, e->wd, e->name);
+			else
+				any = true; /* a change to the tree: one walk, whatever its size */
+			off += (ssize_t)sizeof(*e) + e->len;
+		}
+	}
+	qsort(p->modified, p->nmodified, sizeof(int), cmp_int);
+	if (n < 0 && errno != EAGAIN)
+		p->limits_stale = any = true;
+	return any;
 }
 
-/* Every directory under DIR (a hierarchy's mount) into P, as paths relative to the mount. */
-static int walk(struct paths *p, char *dir, size_t dirlen, char *rel, size_t rellen, int depth)
+/* Every directory under DIR (a hierarchy's mount, the H-th walked) into P, as paths relative to
+ * the mount. */
+static int walk(struct paths *p, size_t h, char *dir, size_t dirlen, char *rel, size_t rellen,
+		int depth)
 {
 	struct dirent *de;
-	int err = paths_add(p, rellen ? rel : "/");
+	int err;
 	DIR *d;
 
-	if (err || depth >= MAX_DEPTH)
+	if (depth >= MAX_DEPTH)
+		return paths_add(p, rellen ? rel : "/", h, WD_UNWATCHED);
+	err = paths_add(p, rellen ? rel : "/", h, watch(p, dir));
+	if (err)
 		return err;
-	watch(p, dir);
 	if (!(d = opendir(dir)))
 		return err;
 	while (!err && (de = readdir(d))) {
@@ -254,11 +330,10 @@ static int walk(struct paths *p, char *dir, size_t dirlen, char *rel, size_t rel
 			continue;
 		/* cgroupfs counts subdirectories in a directory's link count: a leaf (most
 		 * cgroups) is recorded without opening it, one syscall instead of four. */
-		if (sb.st_nlink == 2) {
-			watch(p, dir); /* a leaf that gains a child changes the tree too */
-			err = paths_add(p, rel);
-		} else
-			err = walk(p, dir, dirlen + 1 + n, rel, rellen + 1 + n, depth + 1);
+		if (sb.st_nlink == 2) /* a leaf that gains a child changes the tree too */
+			err = paths_add(p, rel, h, watch(p, dir));
+		else
+			err = walk(p, h, dir, dirlen + 1 + n, rel, rellen + 1 + n, depth + 1);
 	}
 	closedir(d);
 	dir[dirlen] = '\0';
@@ -268,7 +343,7 @@ static int walk(struct paths *p, char *dir, size_t dirlen, char *rel, size_t rel
 
 static int cmp_path(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct cg_dir *)a)->rel, ((const struct cg_dir *)b)->rel);
 }
 
 /* Whether the reader takes any file from the v1 hierarchy at MNT: the others (cpuset, devices,
@@ -290,14 +365,14 @@ static int gather(struct cgroup_state *st)
 {
 	const struct am_cgroup_layout *l = &st->layout;
 	char dir[4096], rel[4096] = "";
-	size_t i, j, k;
+	size_t i, j, k, h = 0;
 	int err = 0;
 
 	if (!changed(&st->paths))
 		return 0;
 	paths_clear(&st->paths);
 	st->paths.valid = true; /* until a watch is refused */
-	for (i = 0; !err && i <= l->nv1; i++) {
+	for (i = 0; !err && i <= l->nv1 && h < MAX_WALKED; i++) {
 		const char *mnt = i < l->nv1 ? l->v1[i].mount : l->v2_mount;
 
 		if (!*mnt || (i < l->nv1 && !read_from(l, mnt)))
@@ -307,15 +382,20 @@ static int gather(struct cgroup_state *st)
 		if (j < i) /* the same hierarchy mounted twice */
 			continue;
 		snprintf(dir, sizeof(dir), "%s", mnt);
-		err = walk(&st->paths, dir, strlen(dir), rel, 0, 0);
+		err = walk(&st->paths, h++, dir, strlen(dir), rel, 0, 0);
 	}
-	qsort(st->paths.v, st->paths.n, sizeof(char *), cmp_path);
+	qsort(st->paths.v, st->paths.n, sizeof(st->paths.v[0]), cmp_path);
 	for (i = 0, k = 0; i < st->paths.n; i++) {
-		if (k && !strcmp(st->paths.v[k - 1], st->paths.v[i])) {
-			free(st->paths.v[i]);
+		struct cg_dir *prev = k ? &st->paths.v[k - 1] : NULL, *d = &st->paths.v[i];
+
+		if (prev && !strcmp(prev->rel, d->rel)) {
+			for (j = 0; j < MAX_WALKED; j++) /* one hierarchy each */
+				if (d->wd[j] != WD_ABSENT)
+					prev->wd[j] = d->wd[j];
+			free(d->rel);
 			continue;
 		}
-		st->paths.v[k++] = st->paths.v[i];
+		st->paths.v[k++] = *d;
 	}
 	st->paths.n = k;
 	if (err)
@@ -340,28 +420,65 @@ static void kept_drop_before(struct cgroup_state *st, struct kept_list *l, size_
 	}
 }
 
-/* This cycle's entry for PATH, carried over from last cycle's list when it is there (OLD and
- * *I walk it in step with the sorted paths). NULL when nothing is to be kept, or no memory. */
-static struct am_cgroup_kept *kept_for(struct cgroup_state *st, const char *path,
+/* Whether a directory of D has no watch: its removal and making again would go unseen. */
+static bool unwatched(const struct cg_dir *d)
+{
+	size_t h;
+
+	for (h = 0; h < MAX_WALKED; h++)
+		if (d->wd[h] == WD_UNWATCHED)
+			return true;
+	return false;
+}
+
+/* Whether the limits E holds are still those of the cgroup at D: its directories are the same
+ * ones (not removed and made again), all watched, and no limit file in them was written. */
+static bool limits_unchanged(const struct paths *p, const struct kept_entry *e,
+			     const struct cg_dir *d)
+{
+	size_t h;
+
+	if (p->limits_stale || memcmp(e->wd, d->wd, sizeof(e->wd)) || unwatched(d))
+		return false;
+	for (h = 0; h < MAX_WALKED; h++)
+		if (d->wd[h] >= 0 &&
+		    bsearch(&d->wd[h], p->modified, p->nmodified, sizeof(int), cmp_int))
+			return false;
+	return true;
+}
+
+/* This cycle's entry for D, carried over from last cycle's list when it is there (OLD and *I
+ * walk it in step with the sorted paths). Every cgroup has one, whether or not the budget lets
+ * it keep descriptors: it holds the limits. NULL on a fixture tree, or without memory. */
+static struct am_cgroup_kept *kept_for(struct cgroup_state *st, const struct cg_dir *d,
 				       struct kept_list *old, size_t *i)
 {
 	struct kept_list *cur = &st->kept[!st->cur_kept];
 	struct kept_entry *e;
 
-	kept_drop_before(st, old, i, path);
-	if (*i < old->n && !strcmp(old->v[*i].path, path)) {
+	kept_drop_before(st, old, i, d->rel);
+	if (*i < old->n && !strcmp(old->v[*i].path, d->rel)) {
 		if (cur->n < cur->cap || !kept_grow(cur)) {
-			cur->v[cur->n] = old->v[(*i)++];
-			return &cur->v[cur->n++].k;
+			e = &cur->v[cur->n++];
+			*e = old->v[(*i)++];
+			/* Directories made anew under the path: what was learnt of them is void
+			 * (kept descriptors would also fail, but a cgroup without any would not).
+			 */
+			if (memcmp(e->wd, d->wd, sizeof(e->wd)) || (unwatched(d) && !e->k.n))
+				am_cgroup_kept_close(&e->k, &st->keep);
+			e->k.limits_unchanged = limits_unchanged(&st->paths, e, d);
+			memcpy(e->wd, d->wd, sizeof(e->wd));
+			return &e->k;
 		}
 		kept_drop_before(st, old, i, NULL); /* cannot carry it: let go of all */
 	}
-	if (!st->keep.pseudo || !st->keep.left || (cur->n == cur->cap && kept_grow(cur)))
+	if (!st->keep.pseudo || (cur->n == cur->cap && kept_grow(cur)))
 		return NULL;
 	e = &cur->v[cur->n];
-	if (!(e->path = strdup(path)))
+	if (!(e->path = strdup(d->rel)))
 		return NULL;
 	am_cgroup_kept_init(&e->k);
+	memcpy(e->wd, d->wd, sizeof(e->wd));
 	cur->n++;
 	return &e->k;
 }
@@ -406,6 +523,14 @@ static void emit_totals(struct cgroup_state *st, size_t exported, struct am_metr
 				     .help = "cgroup files that did not parse, summed over cycles.",
 				     .unit = "{file}", .type = AM_METRIC_COUNTER),
 		      (double)st->garbled_total, NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_cgroup_files_kept",
+				     .help =
+					 "cgroup files kept open between cycles "
+					 "(collectors.cgroup.keep_open), each holding about 4 KiB "
+					 "of kernel memory.",
+				     .unit = "{file}", .type = AM_METRIC_GAUGE),
+		      (double)(st->budget - st->keep.left), NULL);
 }
 
 static int cgroup_collect(void *state, struct am_metric_set *out)
@@ -429,15 +554,17 @@ static int cgroup_collect(void *state, struct am_metric_set *out)
 	old = &st->kept[st->cur_kept];
 	st->kept[!st->cur_kept].n = 0;
 	for (i = 0; i < st->paths.n; i++) {
-		am_cgroup_classify(st->paths.v[i], &c);
-		if (!selected(st, st->paths.v[i], &c))
+		const struct cg_dir *d = &st->paths.v[i];
+
+		am_cgroup_classify(d->rel, &c);
+		if (!selected(st, d->rel, &c))
 			continue;
 		if (exported >= st->max) {
 			st->dropped_total++;
 			continue;
 		}
 		exported++;
-		one(st, st->paths.v[i], &c, kept_for(st, st->paths.v[i], old, &oi), out);
+		one(st, d->rel, &c, kept_for(st, d, old, &oi), out);
 	}
 	kept_drop_before(st, old, &oi, NULL);
 	old->n = 0;
