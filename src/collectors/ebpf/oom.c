@@ -13,6 +13,7 @@
 #include "collectors/ebpf/oom_cgroup.h"
 #include "collectors/parse/parsers.h"
 #include "core/bpf_load.h"
+#include "core/capabilities.h"
 #include "core/tracefs.h"
 #include "oom.skel.h"
 #include "oom_types.h"
@@ -272,7 +273,7 @@ static int open_kmsg(struct am_oom *o, const struct am_oom_opts *opts)
 	if (o->kmsg_fd < 0) {
 		err = -errno;
 		am_err("oom: cannot open %s: %s%s", path, strerror(-err),
-		       err == -EPERM || err == -EACCES ? " (needs CAP_SYSLOG)" : "");
+		       am_kmsg_refusal_hint_self(err));
 		return err;
 	}
 	/* Kills from before the agent started are history, not events. */
