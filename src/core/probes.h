@@ -75,4 +75,15 @@ const char *am_probe_status_name(enum am_probe_status s);
  * the reason. */
 void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out);
 
+/* Whether BPF ring buffers can be created here, by creating a one-page one: 1 yes; 0 the
+ * kernel does not know the map type (EINVAL: before 5.8); -EPERM or -EACCES when the kernel
+ * was not asked or said no to this process (a seccomp filter, a missing CAP_BPF or
+ * CAP_SYS_ADMIN, an LSM); another -errno otherwise. libbpf_probe_bpf_map_type answers 0 for a
+ * refusal as for an old kernel, which made a refused bpf() read "before 5.8". */
+int am_probe_ringbuf(void);
+
+/* "refused (EPERM: seccomp or missing capability)" for ERR -EPERM (EACCES likewise): what
+ * every message about a refused bpf() says; NULL for any other ERR. */
+const char *am_probe_refused(int err);
+
 #endif

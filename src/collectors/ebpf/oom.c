@@ -14,6 +14,7 @@
 #include "collectors/parse/parsers.h"
 #include "core/bpf_load.h"
 #include "core/capabilities.h"
+#include "core/probes.h"
 #include "core/tracefs.h"
 #include "oom.skel.h"
 #include "oom_types.h"
@@ -156,11 +157,17 @@ static int on_bpf_record(void *ctx, void *data, size_t size)
 
 static int open_bpf(struct am_oom *o, const struct am_oom_opts *opts)
 {
-	int err;
+	int err = am_probe_ringbuf();
 
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0) {
+	if (err == 0) {
 		am_info("oom: no BPF ring buffer on this kernel (before 5.8)");
 		return -EOPNOTSUPP;
+	}
+	if (err < 0) {
+		am_warn("oom: creating a BPF ring buffer %s%s",
+			am_probe_refused(err) ? "was " : "failed: ",
+			am_probe_refused(err) ? am_probe_refused(err) : strerror(-err));
+		return err;
 	}
 	err = am_tracefs_ensure(NULL);
 	if (err)

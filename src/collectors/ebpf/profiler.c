@@ -17,6 +17,7 @@
 #include "core/cgroup_path.h"
 #include "core/percpu.h"
 #include "core/perf_ring.h"
+#include "core/probes.h"
 #include "profiler.skel.h"
 #include "profiler_types.h"
 #include "symbolize/usym.h"
@@ -345,9 +346,17 @@ static int configure_copies(struct am_profiler *p)
 	p->task_regs = !o->no_task_regs && libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT,
 								   BPF_FUNC_task_pt_regs, NULL) > 0;
 	s->rodata->have_task_pt_regs = p->task_regs;
-	p->ringbuf = o->buffer == AM_PROFILER_BUF_RINGBUF ||
-		     (o->buffer == AM_PROFILER_BUF_AUTO &&
-		      libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0);
+	p->ringbuf = o->buffer == AM_PROFILER_BUF_RINGBUF;
+	if (o->buffer == AM_PROFILER_BUF_AUTO) {
+		err = am_probe_ringbuf();
+		if (err < 0) { /* the load would be refused too: say so, not "no ring buffer" */
+			am_err("profiler: creating a BPF ring buffer %s%s",
+			       am_probe_refused(err) ? "was " : "failed: ",
+			       am_probe_refused(err) ? am_probe_refused(err) : strerror(-err));
+			return err;
+		}
+		p->ringbuf = err;
+	}
 	s->rodata->use_ringbuf = p->ringbuf;
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
