@@ -173,6 +173,22 @@ static void watch_notices(struct am_profile_source *x)
 	    x->prof ? am_loop_add(x->loop, am_profiler_notify_fd(x->prof), on_notices, x) : NULL;
 }
 
+/* A symbolizer that sees the node's processes and files as an agent outside a container
+ * does: /proc/PID under paths.procfs, files by name under paths.rootfs. NULL when out of
+ * memory. */
+static struct am_usym *new_usym(const struct am_profile_source *x)
+{
+	struct am_usym *u = am_usym_new(x->procfs, NULL);
+	int err = u ? am_usym_set_rootfs(u, x->rootfs) : -ENOMEM;
+
+	if (err && u) {
+		am_warn("profiler: paths.rootfs %s: %s", x->rootfs, strerror(-err));
+		am_usym_free(u);
+		u = NULL;
+	}
+	return u;
+}
+
 static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 {
 	struct am_profile_source *x = ctx;
@@ -186,7 +202,7 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 	if (!done)
 		return;
 	/* The finished profiler keeps using the old symbolizer until it is closed below. */
-	if (++x->usym_windows >= USYM_WINDOWS && (fresh = am_usym_new(x->procfs, NULL)) != NULL) {
+	if (++x->usym_windows >= USYM_WINDOWS && (fresh = new_usym(x)) != NULL) {
 		old = x->usym;
 		x->usym = fresh;
 		x->usym_windows = 0;
@@ -232,8 +248,9 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return err;
 	}
 	snprintf(x->procfs, sizeof(x->procfs), "%s", cfg->procfs);
+	snprintf(x->rootfs, sizeof(x->rootfs), "%s", cfg->rootfs);
 	am_usym_free(x->usym); /* left by a profiler that stopped on a failed restart */
-	x->usym = am_usym_new(x->procfs, NULL);
+	x->usym = new_usym(x);
 	x->usym_windows = 0;
 	err = x->usym ? open_profiler(x, &x->prof) : -ENOMEM;
 	if (err) {

@@ -58,6 +58,7 @@ struct uproc {
 
 struct am_usym {
 	char procfs[256], tmpdir[256];
+	char rootfs[256];     /* prefix of files' plain paths: "" for this process's root */
 	char *debuginfo_path; /* libdw's form: "dir:dir...", NULL for its default */
 	Dwfl_Callbacks cb;    /* every file's Dwfl points here */
 	struct ufile **files;
@@ -99,6 +100,28 @@ int am_usym_set_debuginfo_path(struct am_usym *u, const char *path)
 	free(u->debuginfo_path);
 	u->debuginfo_path = dup;
 	return 0;
+}
+
+int am_usym_set_rootfs(struct am_usym *u, const char *rootfs)
+{
+	const char *env = getenv("ANTIMETAL_DEBUGINFO_PATH");
+	char debug[300];
+	size_t n;
+
+	if (!rootfs || !strcmp(rootfs, "/"))
+		rootfs = "";
+	n = strlen(rootfs);
+	while (n > 1 && rootfs[n - 1] == '/')
+		n--;
+	if (n + sizeof("/tmp") > sizeof(u->tmpdir))
+		return -ENAMETOOLONG;
+	snprintf(u->rootfs, sizeof(u->rootfs), "%.*s", (int)n, rootfs);
+	snprintf(u->tmpdir, sizeof(u->tmpdir), "%.*s/tmp", (int)n, rootfs);
+	if (!n || (env && *env))
+		return 0;
+	/* libdw's default ":.debug:/usr/lib/debug", its absolute directory the node's */
+	snprintf(debug, sizeof(debug), ":.debug:%.*s/usr/lib/debug", (int)n, rootfs);
+	return am_usym_set_debuginfo_path(u, debug);
 }
 
 void am_usym_debuginfod_defaults(const char *cache_dir, int timeout_s)
@@ -295,7 +318,7 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	snprintf(path[0], sizeof(path[0]), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, u->procfs, pid,
 		 m->start, m->end);
 	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, pid, m->path);
-	snprintf(path[2], sizeof(path[2]), "%s", m->path);
+	snprintf(path[2], sizeof(path[2]), "%s%s", u->rootfs, m->path);
 	for (i = 0; i < 3 && fd < 0; i++)
 		fd = am_file_open_regular(path[i]);
 	if (fd < 0)
@@ -473,6 +496,7 @@ enum rec_outcome { REC_OK, REC_MISSING, REC_MISMATCH };
 static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_usym_rec_map *m,
 			      enum rec_outcome *why)
 {
+	char path[4352];
 	struct ufile *f;
 	struct stat st;
 	size_t i;
@@ -484,7 +508,10 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 		if (u->files[i]->mod && !strcmp(u->files[i]->build_id, m->build_id))
 			return u->files[i];
 	*why = REC_MISSING;
-	fd = am_file_open_regular(m->path);
+	/* The process is gone: its file by name, in the node's tree. */
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", u->rootfs, m->path) >= sizeof(path))
+		return NULL;
+	fd = am_file_open_regular(path);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st)) {
@@ -495,7 +522,7 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 	if (f)
 		close(fd);
 	else
-		f = add_file(u, pid, m->path, m->path, fd, st.st_dev, st.st_ino);
+		f = add_file(u, pid, m->path, path, fd, st.st_dev, st.st_ino);
 	if (!f || !f->mod)
 		return NULL;
 	if (!rec_matches(f, m)) {
