@@ -179,6 +179,7 @@ static void probe_prog(enum bpf_prog_type type, const char *what, struct am_prob
 
 static void probe_map(enum bpf_map_type type, const char *what, struct am_probe_result *r)
 {
+	char why[160];
 	int ret;
 
 	errno = 0; /* a failed creation inside the probe leaves its errno */
@@ -187,7 +188,8 @@ static void probe_map(enum bpf_map_type type, const char *what, struct am_probe_
 	if (ret == 1)
 		set(r, AM_PROBE_YES, "%s created", what);
 	else if (ret == 0 && am_probe_refused(-errno))
-		set(r, AM_PROBE_UNKNOWN, "creating a %s was %s", what, am_probe_refused(-errno));
+		set(r, AM_PROBE_UNKNOWN, "creating a %s was %s", what,
+		    am_probe_refusal(-errno, why, sizeof(why)));
 	else if (ret == 0)
 		set(r, AM_PROBE_NO, "%s unknown to this kernel", what);
 	else
@@ -218,9 +220,25 @@ const char *am_probe_refused(int err)
 	return NULL;
 }
 
+const char *am_probe_refusal(int err, char *buf, size_t len)
+{
+	const char *what = am_probe_refused(err), *missing;
+
+	if (!what)
+		return NULL;
+	missing = am_caps_missing_for_tracing();
+	if (missing)
+		snprintf(buf, len, "%s; missing %s", what, missing);
+	else
+		snprintf(buf, len, "%s; the capabilities are held: a seccomp filter or an LSM",
+			 what);
+	return buf;
+}
+
 static void probe_ringbuf(struct am_probe_result *r)
 {
 	int ret = am_probe_ringbuf();
+	char why[160];
 
 	if (ret == 1)
 		set(r, AM_PROBE_YES, "BPF_MAP_TYPE_RINGBUF (5.8+) created");
@@ -228,7 +246,7 @@ static void probe_ringbuf(struct am_probe_result *r)
 		set(r, AM_PROBE_NO, "BPF_MAP_TYPE_RINGBUF unknown to this kernel (before 5.8)");
 	else if (am_probe_refused(ret))
 		set(r, AM_PROBE_UNKNOWN, "creating a BPF_MAP_TYPE_RINGBUF was %s",
-		    am_probe_refused(ret));
+		    am_probe_refusal(ret, why, sizeof(why)));
 	else
 		set(r, AM_PROBE_UNKNOWN, "BPF_MAP_TYPE_RINGBUF probe failed: %s", errname(ret));
 }

@@ -5,6 +5,7 @@
 #define ANTIMETAL_CORE_PROBES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct btf;
 
@@ -85,5 +86,10 @@ int am_probe_ringbuf(void);
 /* "refused (EPERM: seccomp or missing capability)" for ERR -EPERM (EACCES likewise): what
  * every message about a refused bpf() says; NULL for any other ERR. */
 const char *am_probe_refused(int err);
+
+/* The whole sentence for a refused bpf() in BUF (LEN bytes): am_probe_refused's words, then
+ * what this process lacks ("; missing CAP_BPF (or CAP_SYS_ADMIN)") or, every capability held,
+ * that a seccomp filter or an LSM refused it. Returns BUF, or NULL when ERR is no refusal. */
+const char *am_probe_refusal(int err, char *buf, size_t len);
 
 #endif

@@ -228,6 +228,7 @@ static int validate(const struct am_execsnoop_opts *o)
  * would be refused the same way, and "no ring buffer" would not be the reason. */
 static int want_ringbuf(enum am_execsnoop_buffer b)
 {
+	char why[160];
 	int ret;
 
 	if (b == AM_EXECSNOOP_BUF_RINGBUF)
@@ -237,9 +238,10 @@ static int want_ringbuf(enum am_execsnoop_buffer b)
 	ret = am_probe_ringbuf();
 	if (ret >= 0)
 		return ret;
-	am_err("execsnoop: creating a BPF ring buffer %s%s",
-	       am_probe_refused(ret) ? "was " : "failed: ",
-	       am_probe_refused(ret) ? am_probe_refused(ret) : strerror(-ret));
+	if (am_probe_refusal(ret, why, sizeof(why)))
+		am_err("execsnoop: creating a BPF ring buffer was %s", why);
+	else
+		am_err("execsnoop: creating a BPF ring buffer failed: %s", strerror(-ret));
 	return ret;
 }
 

@@ -158,15 +158,17 @@ static int on_bpf_record(void *ctx, void *data, size_t size)
 static int open_bpf(struct am_oom *o, const struct am_oom_opts *opts)
 {
 	int err = am_probe_ringbuf();
+	char why[160];
 
 	if (err == 0) {
 		am_info("oom: no BPF ring buffer on this kernel (before 5.8)");
 		return -EOPNOTSUPP;
 	}
 	if (err < 0) {
-		am_warn("oom: creating a BPF ring buffer %s%s",
-			am_probe_refused(err) ? "was " : "failed: ",
-			am_probe_refused(err) ? am_probe_refused(err) : strerror(-err));
+		if (am_probe_refusal(err, why, sizeof(why)))
+			am_warn("oom: creating a BPF ring buffer was %s", why);
+		else
+			am_warn("oom: creating a BPF ring buffer failed: %s", strerror(-err));
 		return err;
 	}
 	err = am_tracefs_ensure(NULL);

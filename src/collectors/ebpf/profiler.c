@@ -330,6 +330,7 @@ static int configure_copies(struct am_profiler *p)
 	struct profiler_bpf *s = p->skel;
 	const struct am_profiler_opts *o = &p->opts;
 	int ncpus = libbpf_num_possible_cpus(), err;
+	char why[160];
 
 	p->copies = o->user_stacks && o->call_graph != AM_CALL_GRAPH_FP;
 	s->rodata->call_graph = p->copies ? (__u32)o->call_graph : PROFILER_CG_FP;
@@ -350,9 +351,11 @@ static int configure_copies(struct am_profiler *p)
 	if (o->buffer == AM_PROFILER_BUF_AUTO) {
 		err = am_probe_ringbuf();
 		if (err < 0) { /* the load would be refused too: say so, not "no ring buffer" */
-			am_err("profiler: creating a BPF ring buffer %s%s",
-			       am_probe_refused(err) ? "was " : "failed: ",
-			       am_probe_refused(err) ? am_probe_refused(err) : strerror(-err));
+			if (am_probe_refusal(err, why, sizeof(why)))
+				am_err("profiler: creating a BPF ring buffer was %s", why);
+			else
+				am_err("profiler: creating a BPF ring buffer failed: %s",
+				       strerror(-err));
 			return err;
 		}
 		p->ringbuf = err;
