@@ -86,7 +86,7 @@ image: build-ebpf-builder
 # BPF objects, and runs the agent from the image as the DaemonSet runs it.
 test-image: image
 	packaging/image/test-builder.sh $(BUILDER_IMAGE)
-	packaging/image/test-image.sh $(IMAGE)
+	AGENT=$(AGENT) packaging/image/test-image.sh $(IMAGE)
 
 generate-ebpf-bindings:
 	$(MAKE) -C ebpf generate-ebpf-bindings

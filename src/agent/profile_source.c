@@ -204,6 +204,24 @@ static void trim(struct am_profile_source *x)
 	    (unsigned long long)st.files_dropped, (unsigned long long)(st.pages_dropped >> 20));
 }
 
+/* A symbolizer that sees the node's processes and files as an agent outside a container
+ * does (/proc/PID under paths.procfs, files by name under paths.rootfs), within the cache
+ * budget. NULL when out of memory. */
+static struct am_usym *new_usym(const struct am_profile_source *x)
+{
+	struct am_usym *u = am_usym_new(x->procfs, NULL);
+	int err = u ? am_usym_set_rootfs(u, x->rootfs) : -ENOMEM;
+
+	if (err && u) {
+		am_warn("profiler: paths.rootfs %s: %s", x->rootfs, strerror(-err));
+		am_usym_free(u);
+		u = NULL;
+	}
+	if (u)
+		am_usym_set_budget(u, (size_t)x->symbol_cache_bytes);
+	return u;
+}
+
 static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 {
 	struct am_profile_source *x = ctx;
@@ -281,10 +299,9 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return err;
 	}
 	snprintf(x->procfs, sizeof(x->procfs), "%s", cfg->procfs);
+	snprintf(x->rootfs, sizeof(x->rootfs), "%s", cfg->rootfs);
 	free_usym(x); /* left by a profiler that stopped on a failed restart */
-	x->usym = am_usym_new(x->procfs, NULL);
-	if (x->usym)
-		am_usym_set_budget(x->usym, (size_t)x->symbol_cache_bytes);
+	x->usym = new_usym(x);
 	err = x->usym ? open_profiler(x, &x->prof) : -ENOMEM;
 	if (err) {
 		x->prof = NULL;

@@ -29,6 +29,7 @@ struct am_profile_source {
 	char call_graph[24]; /* profiler.call_graph */
 	char dir[AM_CONFIG_PATH_MAX];
 	char procfs[AM_CONFIG_PATH_MAX]; /* where the symbolizer reads /proc/PID (paths.procfs) */
+	char rootfs[AM_CONFIG_PATH_MAX]; /* the node's files by name (paths.rootfs) */
 	uint64_t profiles_written, write_errors, samples, lost;
 	double last_write_s; /* wall time the last window switch took */
 	int start_error;

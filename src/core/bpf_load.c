@@ -7,6 +7,7 @@
 
 #include "core/capabilities.h"
 #include "core/memlock.h"
+#include "core/probes.h"
 #include "util/file.h"
 #include "util/log.h"
 
@@ -56,6 +57,10 @@ void am_bpf_report_load_error(const char *what, int err)
 	missing = err == -EPERM || err == -EACCES ? am_caps_missing_for_tracing() : NULL;
 	if (missing)
 		am_err("loading %s was not permitted: missing %s", what, missing);
+	else if (am_probe_refused(err))
+		am_err("loading %s was %s: the capabilities are held, so a seccomp filter or an "
+		       "LSM refused bpf()",
+		       what, am_probe_refused(err));
 	else
 		am_err("loading %s failed: %s (libbpf's and the verifier's messages are logged at "
 		       "debug level)",

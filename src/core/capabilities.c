@@ -43,3 +43,26 @@ const char *am_caps_missing_for_tracing(void)
 		return "CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)";
 	return c.bpf ? "CAP_PERFMON (or CAP_SYS_ADMIN)" : "CAP_BPF (or CAP_SYS_ADMIN)";
 }
+
+const char *am_kmsg_refusal_hint(int err, int syslog_held)
+{
+	if (err != -EPERM && err != -EACCES)
+		return "";
+	if (syslog_held == 0)
+		return " (needs CAP_SYSLOG)";
+	if (syslog_held < 0)
+		return " (needs CAP_SYSLOG, and a device cgroup that allows reading char device "
+		       "1:11)";
+	/* The capability is there, so the refusal is the device cgroup's: container runtimes
+	 * allow /dev/kmsg only to privileged containers. */
+	return " (CAP_SYSLOG is held: the device cgroup refuses /dev/kmsg, as container runtimes "
+	       "do for containers that are not privileged; a privileged container or a device "
+	       "rule allowing read of char 1:11 would open it)";
+}
+
+const char *am_kmsg_refusal_hint_self(int err)
+{
+	if (err != -EPERM && err != -EACCES)
+		return "";
+	return am_kmsg_refusal_hint(err, am_cap_effective(CAP_SYSLOG));
+}

@@ -30,4 +30,14 @@ const char *am_caps_missing_for_tracing(void);
 /* Whether capability number CAP is in the effective set. Returns 1, 0, or -errno. */
 int am_cap_effective(unsigned int cap);
 
+/* What to say after "cannot open /dev/kmsg: <strerror>" when the open failed with ERR, given
+ * SYSLOG_HELD (am_cap_effective(CAP_SYSLOG): 1, 0 or -errno): "" unless ERR is -EPERM or
+ * -EACCES; " (needs CAP_SYSLOG)" when the capability is missing; when it is held, the device
+ * cgroup (a container's, not privileged) is what refused, and the text says what would allow
+ * it. */
+const char *am_kmsg_refusal_hint(int err, int syslog_held);
+
+/* am_kmsg_refusal_hint for this process (asks capget). */
+const char *am_kmsg_refusal_hint_self(int err);
+
 #endif

@@ -60,6 +60,8 @@ static void plan_execsnoop(struct am_check_report *r)
 		plan(r, false, "unknown: %s", r->probes[AM_P_PROG_TRACEPOINT].detail);
 	else if (!yes(r, AM_P_PROG_TRACEPOINT))
 		plan(r, false, "unavailable: tracepoint programs do not load");
+	else if (unknown(r, AM_P_MAP_RINGBUF))
+		plan(r, false, "unknown: %s", r->probes[AM_P_MAP_RINGBUF].detail);
 	else if (yes(r, AM_P_MAP_RINGBUF) && yes(r, AM_P_HELPER_RINGBUF_RESERVE))
 		plan(r, true, "ring buffer%s", tracefs);
 	else if (yes(r, AM_P_MAP_PERF_EVENT_ARRAY) && yes(r, AM_P_HELPER_PERF_EVENT_OUTPUT))

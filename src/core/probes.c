@@ -179,14 +179,76 @@ static void probe_prog(enum bpf_prog_type type, const char *what, struct am_prob
 
 static void probe_map(enum bpf_map_type type, const char *what, struct am_probe_result *r)
 {
-	int ret = libbpf_probe_bpf_map_type(type, NULL);
+	char why[160];
+	int ret;
+
+	errno = 0; /* a failed creation inside the probe leaves its errno */
+	ret = libbpf_probe_bpf_map_type(type, NULL);
 
 	if (ret == 1)
 		set(r, AM_PROBE_YES, "%s created", what);
+	else if (ret == 0 && am_probe_refused(-errno))
+		set(r, AM_PROBE_UNKNOWN, "creating a %s was %s", what,
+		    am_probe_refusal(-errno, why, sizeof(why)));
 	else if (ret == 0)
 		set(r, AM_PROBE_NO, "%s unknown to this kernel", what);
 	else
 		set(r, AM_PROBE_UNKNOWN, "%s probe failed: %s", what, errname(ret));
+}
+
+int am_probe_ringbuf(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "am_probe_rb", 0, 0,
+				(__u32)(page > 0 ? page : 4096), NULL);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	/* An unknown map type is EINVAL; the size is a power-of-two number of pages, valid
+	 * wherever ring buffers exist. */
+	return errno == EINVAL ? 0 : -errno;
+}
+
+const char *am_probe_refused(int err)
+{
+	if (err == -EPERM)
+		return "refused (EPERM: seccomp or missing capability)";
+	if (err == -EACCES)
+		return "refused (EACCES: seccomp or missing capability)";
+	return NULL;
+}
+
+const char *am_probe_refusal(int err, char *buf, size_t len)
+{
+	const char *what = am_probe_refused(err), *missing;
+
+	if (!what)
+		return NULL;
+	missing = am_caps_missing_for_tracing();
+	if (missing)
+		snprintf(buf, len, "%s; missing %s", what, missing);
+	else
+		snprintf(buf, len, "%s; the capabilities are held: a seccomp filter or an LSM",
+			 what);
+	return buf;
+}
+
+static void probe_ringbuf(struct am_probe_result *r)
+{
+	int ret = am_probe_ringbuf();
+	char why[160];
+
+	if (ret == 1)
+		set(r, AM_PROBE_YES, "BPF_MAP_TYPE_RINGBUF (5.8+) created");
+	else if (ret == 0)
+		set(r, AM_PROBE_NO, "BPF_MAP_TYPE_RINGBUF unknown to this kernel (before 5.8)");
+	else if (am_probe_refused(ret))
+		set(r, AM_PROBE_UNKNOWN, "creating a BPF_MAP_TYPE_RINGBUF was %s",
+		    am_probe_refusal(ret, why, sizeof(why)));
+	else
+		set(r, AM_PROBE_UNKNOWN, "BPF_MAP_TYPE_RINGBUF probe failed: %s", errname(ret));
 }
 
 static void probe_helper(enum bpf_prog_type type, const char *in, enum bpf_func_id fn,
@@ -523,8 +585,9 @@ void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 	if (fd == -EPERM || fd == -EACCES) {
 		for (i = 0; i < sizeof(bpf_probes) / sizeof(bpf_probes[0]); i++)
 			set(&out[bpf_probes[i]], AM_PROBE_UNKNOWN,
-			    "bpf() refused (%s): needs root, or CAP_BPF and CAP_PERFMON",
-			    errname(fd));
+			    "bpf() %s: needs root, or CAP_BPF and CAP_PERFMON, and a seccomp "
+			    "profile that allows bpf()",
+			    am_probe_refused(fd));
 		return;
 	}
 	if (fd >= 0)
@@ -540,7 +603,7 @@ void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out)
 		   &out[AM_P_PROG_KPROBE]);
 	probe_prog(BPF_PROG_TYPE_TRACING, "BPF_PROG_TYPE_TRACING (fentry/fexit)",
 		   &out[AM_P_PROG_TRACING]);
-	probe_map(BPF_MAP_TYPE_RINGBUF, "BPF_MAP_TYPE_RINGBUF (5.8+)", &out[AM_P_MAP_RINGBUF]);
+	probe_ringbuf(&out[AM_P_MAP_RINGBUF]);
 	probe_map(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
 		  &out[AM_P_MAP_PERF_EVENT_ARRAY]);
 	probe_map(BPF_MAP_TYPE_PERCPU_ARRAY, "BPF_MAP_TYPE_PERCPU_ARRAY",

@@ -5,6 +5,7 @@
 #define ANTIMETAL_CORE_PROBES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct btf;
 
@@ -74,5 +75,21 @@ const char *am_probe_status_name(enum am_probe_status s);
  * check_report.c) into OUT[AM_P__COUNT]. Never fails: what cannot be probed is UNKNOWN with
  * the reason. */
 void am_probes_run(const struct am_probe_ctx *ctx, struct am_probe_result *out);
+
+/* Whether BPF ring buffers can be created here, by creating a one-page one: 1 yes; 0 the
+ * kernel does not know the map type (EINVAL: before 5.8); -EPERM or -EACCES when the kernel
+ * was not asked or said no to this process (a seccomp filter, a missing CAP_BPF or
+ * CAP_SYS_ADMIN, an LSM); another -errno otherwise. libbpf_probe_bpf_map_type answers 0 for a
+ * refusal as for an old kernel, which made a refused bpf() read "before 5.8". */
+int am_probe_ringbuf(void);
+
+/* "refused (EPERM: seccomp or missing capability)" for ERR -EPERM (EACCES likewise): what
+ * every message about a refused bpf() says; NULL for any other ERR. */
+const char *am_probe_refused(int err);
+
+/* The whole sentence for a refused bpf() in BUF (LEN bytes): am_probe_refused's words, then
+ * what this process lacks ("; missing CAP_BPF (or CAP_SYS_ADMIN)") or, every capability held,
+ * that a seccomp filter or an LSM refused it. Returns BUF, or NULL when ERR is no refusal. */
+const char *am_probe_refusal(int err, char *buf, size_t len);
 
 #endif

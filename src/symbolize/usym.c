@@ -51,6 +51,28 @@ int am_usym_set_debuginfo_path(struct am_usym *u, const char *path)
 	return 0;
 }
 
+int am_usym_set_rootfs(struct am_usym *u, const char *rootfs)
+{
+	const char *env = getenv("ANTIMETAL_DEBUGINFO_PATH");
+	char debug[300];
+	size_t n;
+
+	if (!rootfs || !strcmp(rootfs, "/"))
+		rootfs = "";
+	n = strlen(rootfs);
+	while (n > 1 && rootfs[n - 1] == '/')
+		n--;
+	if (n + sizeof("/tmp") > sizeof(u->tmpdir))
+		return -ENAMETOOLONG;
+	snprintf(u->rootfs, sizeof(u->rootfs), "%.*s", (int)n, rootfs);
+	snprintf(u->tmpdir, sizeof(u->tmpdir), "%.*s/tmp", (int)n, rootfs);
+	if (!n || (env && *env))
+		return 0;
+	/* libdw's default ":.debug:/usr/lib/debug", its absolute directory the node's */
+	snprintf(debug, sizeof(debug), ":.debug:%.*s/usr/lib/debug", (int)n, rootfs);
+	return am_usym_set_debuginfo_path(u, debug);
+}
+
 void am_usym_debuginfod_defaults(const char *cache_dir, int timeout_s)
 {
 	char t[16];
@@ -295,7 +317,7 @@ static struct ufile *get_file(struct am_usym *u, uint32_t pid, const struct am_u
 	snprintf(path[0], sizeof(path[0]), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, u->procfs, pid,
 		 m->start, m->end);
 	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, pid, m->path);
-	snprintf(path[2], sizeof(path[2]), "%s", m->path);
+	snprintf(path[2], sizeof(path[2]), "%s%s", u->rootfs, m->path);
 	for (i = 0; i < 3 && fd < 0; i++)
 		fd = am_file_open_regular(path[i]);
 	if (f) {
@@ -487,6 +509,7 @@ enum rec_outcome { REC_OK, REC_MISSING, REC_MISMATCH };
 static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_usym_rec_map *m,
 			      enum rec_outcome *why)
 {
+	char path[4352];
 	struct ufile *f;
 	struct stat st;
 	size_t i;
@@ -499,7 +522,10 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 		    !strcmp(u->files[i]->build_id, m->build_id))
 			return u->files[i];
 	*why = REC_MISSING;
-	fd = am_file_open_regular(m->path);
+	/* The process is gone: its file by name, in the node's tree. */
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", u->rootfs, m->path) >= sizeof(path))
+		return NULL;
+	fd = am_file_open_regular(path);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st)) {
@@ -508,12 +534,12 @@ static struct ufile *rec_file(struct am_usym *u, uint32_t pid, const struct am_u
 	}
 	f = cached_file(u, st.st_dev, st.st_ino);
 	if (f && f->evicted) {
-		if (!am_ucache_reload_fd(u, f, m->path, m->path, fd))
+		if (!am_ucache_reload_fd(u, f, m->path, path, fd))
 			u->cs.reload_failures++;
 	} else if (f)
 		close(fd);
 	else
-		f = add_file(u, pid, m->path, m->path, fd, st.st_dev, st.st_ino);
+		f = add_file(u, pid, m->path, path, fd, st.st_dev, st.st_ino);
 	if (!f || !f->mod)
 		return NULL;
 	if (!rec_matches(f, m)) {

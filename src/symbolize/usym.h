@@ -45,6 +45,14 @@ struct am_usym *am_usym_new(const char *procfs, const char *tmpdir);
  * ":.debug:/usr/lib/debug"). am_usym_new takes $ANTIMETAL_DEBUGINFO_PATH. Applies to files
  * opened afterwards. Returns 0 or -ENOMEM. */
 int am_usym_set_debuginfo_path(struct am_usym *u, const char *path);
+/* Read the node's files under ROOTFS (paths.rootfs: "/host" in a container with the node's /
+ * there; NULL, "" or "/": this process's own root): the plain-path fallback for mappings whose
+ * /proc/PID/map_files and /proc/PID/root are gone or unreadable (processes that exited), JIT
+ * maps in ROOTFS/tmp, and separate debug files in ROOTFS/usr/lib/debug (unless
+ * $ANTIMETAL_DEBUGINFO_PATH says otherwise). Without it an agent in a container opens its
+ * image's files of the same names instead of the node's, or none. Call before any capture.
+ * Returns 0, -ENAMETOOLONG or -ENOMEM. */
+int am_usym_set_rootfs(struct am_usym *u, const char *rootfs);
 /* When $DEBUGINFOD_URLS is set (libdw then asks those servers for debug files it cannot find
  * locally), default $DEBUGINFOD_CACHE_PATH to CACHE_DIR (NULL: libdebuginfod's own
  * ~/.cache/debuginfod_client), $DEBUGINFOD_TIMEOUT to TIMEOUT_S and $DEBUGINFOD_RETRY_LIMIT to 0,

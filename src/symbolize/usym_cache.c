@@ -105,11 +105,11 @@ bool am_ucache_ensure(struct am_usym *u, const struct uproc *p, size_t k)
 	if (!f->evicted)
 		return f->mod != NULL;
 	/* As when it was first opened: the exact object while the process lives, else the path
-	 * in its root or ours, if it is still the same file. */
+	 * in its root or the node's (paths.rootfs), if it is still the same file. */
 	snprintf(path[0], sizeof(path[0]), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, u->procfs,
 		 p->pid, m->start, m->end);
 	snprintf(path[1], sizeof(path[1]), "%s/%u/root%s", u->procfs, p->pid, m->path);
-	snprintf(path[2], sizeof(path[2]), "%s", m->path);
+	snprintf(path[2], sizeof(path[2]), "%s%s", u->rootfs, m->path);
 	for (i = 0; i < 3; i++) {
 		if (m->path[0] != '/' || (fd = am_file_open_regular(path[i])) < 0)
 			continue;

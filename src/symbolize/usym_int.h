@@ -71,6 +71,7 @@ struct uproc {
 
 struct am_usym {
 	char procfs[256], tmpdir[256];
+	char rootfs[256];     /* prefix of files' plain paths: "" for this process's root */
 	char *debuginfo_path; /* libdw's form: "dir:dir...", NULL for its default */
 	Dwfl_Callbacks cb;    /* every file's Dwfl points here */
 	struct ufile **files;

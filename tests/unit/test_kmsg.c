@@ -4,6 +4,7 @@
 #include "collector_testlib.h"
 #include "collectors/system/kmsg.h"
 #include "collectors/parse/parsers.h"
+#include "core/capabilities.h"
 
 Test(kmsg, record_fields)
 {
@@ -110,4 +111,27 @@ Test(kmsg, missing_device_fails_init)
 	struct am_collect_roots roots = {.devfs = FIXTURES "/nonexistent"};
 
 	cr_assert_eq(am_collector_kmsg.init(&st, &roots), -ENOENT);
+}
+
+/* A refused open of /dev/kmsg names its true cause: the capability when it is missing, the
+ * device cgroup when the capability is held (a container that is not privileged). */
+Test(kmsg, refusal_names_the_capability_or_the_device_cgroup)
+{
+	const int errs[] = {-EPERM, -EACCES};
+	size_t i;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		const char *held = am_kmsg_refusal_hint(errs[i], 1);
+
+		cr_assert_str_eq(am_kmsg_refusal_hint(errs[i], 0), " (needs CAP_SYSLOG)");
+		cr_assert(strstr(held, "CAP_SYSLOG is held"), "%s", held);
+		cr_assert(strstr(held, "device cgroup refuses /dev/kmsg"), "%s", held);
+		cr_assert(strstr(held, "privileged container"), "%s", held);
+		cr_assert_null(strstr(held, "needs CAP_SYSLOG"), "%s", held);
+		cr_assert(strstr(am_kmsg_refusal_hint(errs[i], -EPERM), "device cgroup"));
+	}
+	/* Other errors carry no hint: the device is missing, not refused. */
+	cr_assert_str_eq(am_kmsg_refusal_hint(-ENOENT, 0), "");
+	cr_assert_str_eq(am_kmsg_refusal_hint(-ENOENT, 1), "");
+	cr_assert_str_eq(am_kmsg_refusal_hint_self(-ENXIO), "");
 }

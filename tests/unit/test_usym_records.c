@@ -163,3 +163,44 @@ Test(usym_records, a_zombie_is_not_captured_from_its_empty_maps)
 	waitpid(child, NULL, 0);
 	am_usym_free(u);
 }
+
+/* In a container the node's files are under paths.rootfs: a gone process's file is opened by
+ * its name there, never by the same name in the agent's own root (its image). */
+Test(usym_records, a_gone_process_file_is_read_under_the_rootfs)
+{
+	struct am_usym_rec_stats st = {0};
+	struct am_usym_rec_map m;
+	const struct am_usym_map *map;
+	char path[4096], bid[41], copy[4200];
+	char *root = am_test_mkdtemp("usym-rootfs");
+	struct am_strbuf exe = {0};
+	struct am_usym *u;
+
+	cr_assert_not_null(root);
+	own_text(&m, path, sizeof(path), bid);
+	cr_assert_eq(am_test_read_file(path, &exe), 0);
+	snprintf(copy, sizeof(copy), "%s/opt/am-rootfs-test/records", root);
+	cr_assert_eq(am_test_write_file(copy, exe.data, exe.len), 0);
+	m.path = "/opt/am-rootfs-test/records"; /* only under ROOT */
+
+	u = am_usym_new(NULL, NULL);
+	cr_assert_eq(am_usym_capture_maps(u, FAKE_PID, 1, &m, 1, &st), 1);
+	cr_assert_eq(st.missing, 1, "the file was found outside the root");
+	cr_assert_null(func_at(u, 1, (uintptr_t)records_test_target + 1, &map));
+	am_usym_free(u);
+
+	memset(&st, 0, sizeof(st));
+	u = am_usym_new(NULL, NULL);
+	snprintf(copy, sizeof(copy), "%s/", root); /* a trailing slash is the same root */
+	cr_assert_eq(am_usym_set_rootfs(u, copy), 0);
+	cr_assert_eq(am_usym_capture_maps(u, FAKE_PID, 1, &m, 1, &st), 1);
+	cr_assert_eq(st.files, 1, "missing %u, mismatched %u", st.missing, st.mismatched);
+	cr_assert_str_eq(func_at(u, 1, (uintptr_t)records_test_target + 1, &map),
+			 "records_test_target");
+	cr_assert_str_eq(map->path, "/opt/am-rootfs-test/records");
+	cr_assert_str_eq(map->build_id, bid);
+	am_usym_free(u);
+	am_test_rmtree(root);
+	free(root);
+	am_strbuf_free(&exe);
+}

@@ -11,6 +11,7 @@
 #include "core/bpf_load.h"
 #include "core/cgroup_path.h"
 #include "core/percpu.h"
+#include "core/probes.h"
 #include "core/tracefs.h"
 #include "execsnoop.skel.h"
 #include "execsnoop_types.h"
@@ -223,13 +224,25 @@ static int validate(const struct am_execsnoop_opts *o)
 	return 0;
 }
 
-static bool want_ringbuf(enum am_execsnoop_buffer b)
+/* 1: ring buffer, 0: perf buffer, or -errno (logged) when the probe was refused: the load
+ * would be refused the same way, and "no ring buffer" would not be the reason. */
+static int want_ringbuf(enum am_execsnoop_buffer b)
 {
+	char why[160];
+	int ret;
+
 	if (b == AM_EXECSNOOP_BUF_RINGBUF)
-		return true;
+		return 1;
 	if (b == AM_EXECSNOOP_BUF_PERFBUF)
-		return false;
-	return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+		return 0;
+	ret = am_probe_ringbuf();
+	if (ret >= 0)
+		return ret;
+	if (am_probe_refusal(ret, why, sizeof(why)))
+		am_err("execsnoop: creating a BPF ring buffer was %s", why);
+	else
+		am_err("execsnoop: creating a BPF ring buffer failed: %s", strerror(-ret));
+	return ret;
 }
 
 /* Turn the unused output map into the cheapest valid map of a type this kernel has. */
@@ -302,7 +315,10 @@ int am_execsnoop_open(const struct am_execsnoop_opts *o, struct am_execsnoop **o
 		return -ENOMEM;
 	s->cb = o->cb;
 	s->ctx = o->ctx;
-	s->ringbuf = want_ringbuf(o->buffer);
+	err = want_ringbuf(o->buffer);
+	if (err < 0)
+		goto fail;
+	s->ringbuf = err;
 	s->skel = AM_SKEL_OPEN(execsnoop_bpf, "execsnoop", o->btf_path, &s->open_state);
 	if (!s->skel) {
 		err = -errno;

@@ -13,6 +13,8 @@
 #include "collectors/ebpf/oom_cgroup.h"
 #include "collectors/parse/parsers.h"
 #include "core/bpf_load.h"
+#include "core/capabilities.h"
+#include "core/probes.h"
 #include "core/tracefs.h"
 #include "oom.skel.h"
 #include "oom_types.h"
@@ -155,11 +157,19 @@ static int on_bpf_record(void *ctx, void *data, size_t size)
 
 static int open_bpf(struct am_oom *o, const struct am_oom_opts *opts)
 {
-	int err;
+	int err = am_probe_ringbuf();
+	char why[160];
 
-	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0) {
+	if (err == 0) {
 		am_info("oom: no BPF ring buffer on this kernel (before 5.8)");
 		return -EOPNOTSUPP;
+	}
+	if (err < 0) {
+		if (am_probe_refusal(err, why, sizeof(why)))
+			am_warn("oom: creating a BPF ring buffer was %s", why);
+		else
+			am_warn("oom: creating a BPF ring buffer failed: %s", strerror(-err));
+		return err;
 	}
 	err = am_tracefs_ensure(NULL);
 	if (err)
@@ -272,7 +282,7 @@ static int open_kmsg(struct am_oom *o, const struct am_oom_opts *opts)
 	if (o->kmsg_fd < 0) {
 		err = -errno;
 		am_err("oom: cannot open %s: %s%s", path, strerror(-err),
-		       err == -EPERM || err == -EACCES ? " (needs CAP_SYSLOG)" : "");
+		       am_kmsg_refusal_hint_self(err));
 		return err;
 	}
 	/* Kills from before the agent started are history, not events. */

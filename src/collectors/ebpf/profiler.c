@@ -17,6 +17,7 @@
 #include "core/cgroup_path.h"
 #include "core/percpu.h"
 #include "core/perf_ring.h"
+#include "core/probes.h"
 #include "profiler.skel.h"
 #include "profiler_types.h"
 #include "symbolize/usym.h"
@@ -329,6 +330,7 @@ static int configure_copies(struct am_profiler *p)
 	struct profiler_bpf *s = p->skel;
 	const struct am_profiler_opts *o = &p->opts;
 	int ncpus = libbpf_num_possible_cpus(), err;
+	char why[160];
 
 	p->copies = o->user_stacks && o->call_graph != AM_CALL_GRAPH_FP;
 	s->rodata->call_graph = p->copies ? (__u32)o->call_graph : PROFILER_CG_FP;
@@ -345,9 +347,19 @@ static int configure_copies(struct am_profiler *p)
 	p->task_regs = !o->no_task_regs && libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT,
 								   BPF_FUNC_task_pt_regs, NULL) > 0;
 	s->rodata->have_task_pt_regs = p->task_regs;
-	p->ringbuf = o->buffer == AM_PROFILER_BUF_RINGBUF ||
-		     (o->buffer == AM_PROFILER_BUF_AUTO &&
-		      libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0);
+	p->ringbuf = o->buffer == AM_PROFILER_BUF_RINGBUF;
+	if (o->buffer == AM_PROFILER_BUF_AUTO) {
+		err = am_probe_ringbuf();
+		if (err < 0) { /* the load would be refused too: say so, not "no ring buffer" */
+			if (am_probe_refusal(err, why, sizeof(why)))
+				am_err("profiler: creating a BPF ring buffer was %s", why);
+			else
+				am_err("profiler: creating a BPF ring buffer failed: %s",
+				       strerror(-err));
+			return err;
+		}
+		p->ringbuf = err;
+	}
 	s->rodata->use_ringbuf = p->ringbuf;
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;

@@ -15,6 +15,7 @@
 #include "collectors/system/collector.h"
 #include "collectors/parse/parse_util.h"
 #include "collectors/parse/procfs_read.h"
+#include "core/capabilities.h"
 #include "util/file.h"
 #include "util/log.h"
 
@@ -52,7 +53,7 @@ static int kmsg_init(void **state, const struct am_collect_roots *roots)
 	if (!st->buf || st->fd < 0) {
 		err = st->buf ? -errno : -ENOMEM;
 		am_warn("kmsg: cannot open %s: %s%s", path, strerror(-err),
-			err == -EPERM || err == -EACCES ? " (needs CAP_SYSLOG)" : "");
+			am_kmsg_refusal_hint_self(err));
 		free(st->buf);
 		free(st);
 		return err;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "collectors/parse/parsers.h"
+#include "core/capabilities.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -105,7 +106,7 @@ int am_kmsg_follow_open(const struct am_kmsg_follow_opts *o, struct am_kmsg_foll
 	if (f->fd < 0) {
 		err = -errno;
 		am_warn("kmsg: cannot open %s: %s%s", path, strerror(-err),
-			err == -EPERM || err == -EACCES ? " (needs CAP_SYSLOG)" : "");
+			am_kmsg_refusal_hint_self(err));
 		free(f);
 		return err;
 	}

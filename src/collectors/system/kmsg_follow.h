@@ -38,7 +38,7 @@ struct am_kmsg_follow_stats {
 struct am_kmsg_follow;
 
 /* Open DEVFS/kmsg at O's position. Returns 0 and *OUT, or -errno (logged, naming the path;
- * reading /dev/kmsg needs CAP_SYSLOG). */
+ * reading /dev/kmsg needs CAP_SYSLOG and a device cgroup that allows it). */
 int am_kmsg_follow_open(const struct am_kmsg_follow_opts *o, struct am_kmsg_follow **out);
 /* The descriptor that becomes readable when records are waiting (for epoll). */
 int am_kmsg_follow_fd(const struct am_kmsg_follow *f);
