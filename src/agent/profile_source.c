@@ -58,6 +58,8 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 	o.no_demangle = !x->demangle;
 	o.max_stack = x->max_stack;
 	o.no_lines = !x->lines;
+	o.cgroup_ids = x->cgroups.ids;
+	o.ncgroups = x->cgroups.n;
 	/* checked when the configuration was loaded */
 	if (am_call_graph_parse(x->call_graph, &o.call_graph, &o.copy_size))
 		o.call_graph = AM_CALL_GRAPH_AUTO;
@@ -223,6 +225,7 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	x->max_stack = cfg->profiler_max_stack;
 	x->lines = cfg->profiler_lines;
 	snprintf(x->call_graph, sizeof(x->call_graph), "%s", cfg->profiler_call_graph);
+	x->cgroups = cfg->profiler_cgroups;
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
 	if (err) {
@@ -254,8 +257,9 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return -ENOMEM;
 	}
 	x->start_error = 0;
-	am_info("profiler: %u Hz, one pprof every %llu ms into %s (newest %u kept)",
-		x->frequency_hz, (unsigned long long)x->window_ms, x->dir, x->retention);
+	am_info("profiler: %u Hz, one pprof every %llu ms into %s (newest %u kept)%s",
+		x->frequency_hz, (unsigned long long)x->window_ms, x->dir, x->retention,
+		x->cgroups.n ? "; only the cgroups of profiler.cgroups" : "");
 	return 0;
 }
 
@@ -265,7 +269,10 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 	       x->window_ms == cfg->profiler_window_ms && x->retention == cfg->profiler_retention &&
 	       x->demangle == cfg->profiler_demangle && x->max_stack == cfg->profiler_max_stack &&
 	       x->lines == cfg->profiler_lines && !strcmp(x->dir, cfg->profiler_dir) &&
-	       !strcmp(x->call_graph, cfg->profiler_call_graph) && !strcmp(x->procfs, cfg->procfs);
+	       !strcmp(x->call_graph, cfg->profiler_call_graph) &&
+	       !strcmp(x->procfs, cfg->procfs) && x->cgroups.n == cfg->profiler_cgroups.n &&
+	       !memcmp(x->cgroups.ids, cfg->profiler_cgroups.ids,
+		       x->cgroups.n * sizeof(x->cgroups.ids[0]));
 }
 
 void am_profile_source_metrics(const struct am_profile_source *x, struct am_metric_set *set)
