@@ -158,7 +158,15 @@ static bool perf_dwarf(pid_t pid, const char *secs, const char *hot, struct shar
 	rc = system(cmd);
 	snprintf(cmd, sizeof(cmd), "%s/perf.txt", tmpdir);
 	if (rc || am_test_read_file(cmd, &script) || !script.data) {
-		snprintf(why, whylen, "perf record/script failed (%d)", rc);
+		struct am_strbuf err = {0};
+
+		snprintf(cmd, sizeof(cmd), "%s/perf.err", tmpdir);
+		am_test_read_file(cmd, &err);
+		snprintf(why, whylen, "perf record/script failed (%s %d): %.300s",
+			 WIFSIGNALED(rc) ? "signal" : "exit",
+			 WIFSIGNALED(rc) ? WTERMSIG(rc) : WEXITSTATUS(rc),
+			 err.data ? err.data : "");
+		am_strbuf_free(&err);
 		am_strbuf_free(&script);
 		return false;
 	}
@@ -263,7 +271,8 @@ Test(unwind, debian_xz_reaches_the_entry_as_often_as_perf)
 	if (access("/usr/bin/xz", X_OK))
 		cr_skip_test("skipped: /usr/bin/xz is not installed (apt-get install xz-utils)");
 	snprintf(data, sizeof(data), "%s/random", tmpdir);
-	snprintf(cmd, sizeof(cmd), "head -c 200M /dev/urandom >%s", data);
+	/* in bytes: the test-kernels guests' head (busybox) takes no suffix */
+	snprintf(cmd, sizeof(cmd), "head -c %d /dev/urandom >%s", 200 << 20, data);
 	cr_assert_eq(system(cmd), 0);
 	pid = start(argv);
 	compare_with_perf(pid, "xz", "lzma_", 60);

@@ -25,15 +25,31 @@ if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
 fi
 cp "$busybox" "$staging/bin/busybox"
 
-# Copy FILE to the same path in the staging tree, plus every library it needs.
+# The separate debug file of ELF file FILE (/usr/lib/debug/.build-id/, as libc6-dbg installs
+# libc's), when the host has one: the guest then names the local functions the host names, such
+# as libc's __libc_start_call_main, which the unwinding tests look for (and perf too).
+add_debug() {
+	local id dbg
+	id=$(readelf -n "$1" 2>/dev/null | awk '/Build ID:/ { print $3; exit }')
+	[ -n "$id" ] || return 0
+	dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+	[ -r "$dbg" ] && [ ! -e "$staging$dbg" ] || return 0
+	mkdir -p "$staging$(dirname "$dbg")"
+	cp -L "$dbg" "$staging$dbg"
+}
+
+# Copy FILE to the same path in the staging tree, plus every library it needs, with their
+# debug files.
 add_elf() {
 	local f=$1 lib
 	mkdir -p "$staging$(dirname "$f")"
 	cp -L "$f" "$staging$f"
+	add_debug "$f"
 	for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{ print $3 } /^\t\//{ print $1 }'); do
 		[ -e "$staging$lib" ] && continue
 		mkdir -p "$staging$(dirname "$lib")"
 		cp -L "$lib" "$staging$lib"
+		add_debug "$lib"
 	done
 }
 
@@ -57,6 +73,24 @@ add_elf /bin/bash
 for tool in /usr/bin/setpriv /usr/bin/prlimit /bin/tar /usr/bin/xz /usr/bin/strip; do
 	if [ -x "$tool" ]; then add_elf "$tool"; fi
 done
+# perf (linux-perf), which test_profiler_unwind compares the DWARF unwinder with. Where
+# /usr/bin/perf is Debian's wrapper script (it runs perf_<version> matching `uname -r`, which a
+# guest's kernel need not match), the newest real perf_<version> goes in as /usr/bin/perf.
+case " $TEST_NAMES " in
+*" test_profiler_unwind "*)
+	perf=$(command -v perf || true)
+	if [ -n "$perf" ] && [ "$(head -c 4 "$perf" | tail -c 3)" != ELF ]; then
+		perf=$(ls /usr/bin/perf_[0-9]* 2>/dev/null | sort -V | tail -n 1)
+	fi
+	if [ -n "$perf" ]; then
+		add_elf "$perf"
+		# perf script pipes addresses to addr2line (binutils) for inlined frames, and
+		# dies of SIGPIPE without it.
+		if [ -x /usr/bin/addr2line ]; then add_elf /usr/bin/addr2line; fi
+		[ "$perf" = /usr/bin/perf ] || ln -sf "$(basename "$perf")" "$staging/usr/bin/perf"
+	fi
+	;;
+esac
 # Objects and scripts the tests reach by their source-tree paths (ANTIMETAL_BPF_PATH, btfgen).
 mkdir -p "$staging$root/ebpf/build" "$staging$root/ebpf/scripts"
 cp "$root"/ebpf/build/*.bpf.o "$staging$root/ebpf/build/"
