@@ -418,8 +418,10 @@ static int set_cgroups(struct am_cgroup_filter *f, const char *name, const char 
 	char *copy = strdup(v), *save = NULL, *path;
 	int rc = 0;
 
-	if (!copy)
+	if (!copy) {
+		am_yaml_errf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
+	}
 	f->n = 0;
 	for (path = strtok_r(copy, ",", &save); path && !rc; path = strtok_r(NULL, ",", &save))
 		rc = add_cgroup(f, name, path, err, errlen);

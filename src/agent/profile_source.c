@@ -215,6 +215,7 @@ static void on_window(void *ctx, uint32_t events, uint64_t expirations)
 int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 			    const struct am_config *cfg)
 {
+	char scope[64] = "";
 	int err;
 
 	x->loop = loop;
@@ -257,9 +258,11 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return -ENOMEM;
 	}
 	x->start_error = 0;
+	if (x->cgroups.n)
+		snprintf(scope, sizeof(scope), "; only %u cgroup subtree%s (profiler.cgroups)",
+			 x->cgroups.n, x->cgroups.n > 1 ? "s" : "");
 	am_info("profiler: %u Hz, one pprof every %llu ms into %s (newest %u kept)%s",
-		x->frequency_hz, (unsigned long long)x->window_ms, x->dir, x->retention,
-		x->cgroups.n ? "; only the cgroups of profiler.cgroups" : "");
+		x->frequency_hz, (unsigned long long)x->window_ms, x->dir, x->retention, scope);
 	return 0;
 }
 
