@@ -25,31 +25,15 @@ if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
 fi
 cp "$busybox" "$staging/bin/busybox"
 
-# The separate debug file of ELF file FILE (/usr/lib/debug/.build-id/, as libc6-dbg installs
-# libc's), when the host has one: the guest then names the local functions the host names, such
-# as libc's __libc_start_call_main, which the unwinding tests look for (and perf too).
-add_debug() {
-	local id dbg
-	id=$(readelf -n "$1" 2>/dev/null | awk '/Build ID:/ { print $3; exit }')
-	[ -n "$id" ] || return 0
-	dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
-	[ -r "$dbg" ] && [ ! -e "$staging$dbg" ] || return 0
-	mkdir -p "$staging$(dirname "$dbg")"
-	cp -L "$dbg" "$staging$dbg"
-}
-
-# Copy FILE to the same path in the staging tree, plus every library it needs, with their
-# debug files.
+# Copy FILE to the same path in the staging tree, plus every library it needs.
 add_elf() {
 	local f=$1 lib
 	mkdir -p "$staging$(dirname "$f")"
 	cp -L "$f" "$staging$f"
-	add_debug "$f"
 	for lib in $(ldd "$f" 2>/dev/null | awk '/=> \//{ print $3 } /^\t\//{ print $1 }'); do
 		[ -e "$staging$lib" ] && continue
 		mkdir -p "$staging$(dirname "$lib")"
 		cp -L "$lib" "$staging$lib"
-		add_debug "$lib"
 	done
 }
 
