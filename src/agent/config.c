@@ -35,6 +35,7 @@ enum kind {
 	K_FILE,	     /* a readable file; "" = none */
 	K_REGEX,     /* a POSIX extended regex, stored as text */
 	K_CALLGRAPH, /* fp, dwarf[,SIZE], auto[,SIZE] */
+	K_CGROUPS,   /* a list of cgroup v2 paths (struct am_cgroup_filter) */
 };
 
 /* One settable key: where it lives in struct am_config and what it accepts. */
@@ -90,6 +91,7 @@ static const struct key keys[] = {
     {"profiler.call_graph", K_CALLGRAPH, F(profiler_call_graph), 0, 0},
     {"profiler.lines", K_BOOL, F(profiler_lines), 0, 0},
     {"profiler.symbol_cache_bytes", K_SIZE, F(profiler_symbol_cache_bytes), 1 << 20, 1ull << 40},
+    {"profiler.cgroups", K_CGROUPS, F(profiler_cgroups), 0, 0},
     {"export.shutdown_timeout", K_DURATION, F(export_shutdown_timeout_ms), 0, 600000},
     {"remote_write.url", K_URL, F(rw_url), 0, 0},
     {"remote_write.interval", K_DURATION, F(rw_interval_ms), 1000, DAY_MS},
@@ -413,6 +415,44 @@ static int check_regex(const struct key *k, const char *v, char *err, size_t err
 	return -EINVAL;
 }
 
+_Static_assert(AM_CONFIG_MAX_CGROUPS == PROFILER_MAX_CGROUPS, "one limit for the filter");
+
+/* One more subtree for the profiler's filter, checked as profile --cgroup checks it. */
+static int add_cgroup(struct am_cgroup_filter *f, const char *name, const char *v, char *err,
+		      size_t errlen)
+{
+	char why[AM_CONFIG_PATH_MAX + 128];
+
+	if (f->n == AM_CONFIG_MAX_CGROUPS) {
+		am_yaml_errf(err, errlen, "%s: at most %d cgroups", name, AM_CONFIG_MAX_CGROUPS);
+		return -EINVAL;
+	}
+	if (am_profiler_cgroup_resolve(v, &f->ids[f->n], why, sizeof(why))) {
+		am_yaml_errf(err, errlen, "%s: %s", name, why);
+		return -EINVAL;
+	}
+	f->n++;
+	return 0;
+}
+
+/* A flag's list: comma-separated paths replacing those set before ("" for every cgroup). */
+static int set_cgroups(struct am_cgroup_filter *f, const char *name, const char *v, char *err,
+		       size_t errlen)
+{
+	char *copy = strdup(v), *save = NULL, *path;
+	int rc = 0;
+
+	if (!copy) {
+		am_yaml_errf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	f->n = 0;
+	for (path = strtok_r(copy, ",", &save); path && !rc; path = strtok_r(NULL, ",", &save))
+		rc = add_cgroup(f, name, path, err, errlen);
+	free(copy);
+	return rc;
+}
+
 /* Store text VALUE into the field K describes; the reason goes to ERR on failure. */
 static int set_value(struct am_config *c, const struct key *k, const char *name, const char *v,
 		     char *err, size_t errlen)
@@ -487,6 +527,8 @@ static int set_value(struct am_config *c, const struct key *k, const char *name,
 		strcpy(field, v);
 		return 0;
 	}
+	case K_CGROUPS:
+		return set_cgroups((struct am_cgroup_filter *)field, name, v, err, errlen);
 	case K_LOGLEVEL:
 		if (parse_level(v, (enum am_log_level *)field)) {
 			am_yaml_errf(err, errlen,
@@ -730,6 +772,38 @@ static bool takes_empty(enum kind k)
 	return k == K_STR || k == K_URL || k == K_KVLIST || k == K_HEADERS || k == K_FILE;
 }
 
+/* profiler.cgroups: a list (empty or null for every cgroup), each path located on error. */
+static int walk_cgroups(struct walk *w, const char *path, yaml_node_t *val)
+{
+	struct am_cgroup_filter *f = &w->c->profiler_cgroups;
+	yaml_node_item_t *i;
+	char msg[AM_CONFIG_PATH_MAX + 256];
+
+	f->n = 0;
+	if (is_null_scalar(val))
+		return 0;
+	if (val->type != YAML_SEQUENCE_NODE)
+		return at(
+		    w, val->start_mark,
+		    "%s: expected a list of cgroup paths ([PATH, ...] or one '- PATH' a line)",
+		    path);
+	for (i = val->data.sequence.items.start; i < val->data.sequence.items.top; i++) {
+		yaml_node_t *n = yaml_document_get_node(w->doc, *i);
+		const char *v;
+
+		if (!n)
+			continue;
+		if (n->type != YAML_SCALAR_NODE || is_null_scalar(n))
+			return at(w, n->start_mark, "%s: expected a cgroup path", path);
+		v = (const char *)n->data.scalar.value;
+		if (strlen(v) != n->data.scalar.length)
+			return at(w, n->start_mark, "%s: the value contains a NUL character", path);
+		if (add_cgroup(f, path, v, msg, sizeof(msg)))
+			return at(w, n->start_mark, "%s", msg);
+	}
+	return 0;
+}
+
 static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_node_t *val)
 {
 	char msg[512];
@@ -746,6 +820,8 @@ static int walk_value(struct walk *w, const char *path, yaml_node_t *key, yaml_n
 	}
 	if (!find_key(path) && !is_collector_key(path))
 		return at(w, key->start_mark, "unknown key '%s'", path);
+	if (find_key(path) && find_key(path)->kind == K_CGROUPS)
+		return walk_cgroups(w, path, val);
 	if (val->type != YAML_SCALAR_NODE)
 		return at(w, val->start_mark, "%s: expected a single value, not a %s", path,
 			  val->type == YAML_MAPPING_NODE ? "mapping" : "list");

@@ -15,6 +15,7 @@
 #define AM_CONFIG_DEFAULT_PORT	 9840
 #define AM_CONFIG_MAX_COLLECTORS 32
 #define AM_CONFIG_PATH_MAX	 1024
+#define AM_CONFIG_MAX_CGROUPS	 64 /* the profiler's filter (PROFILER_MAX_CGROUPS) */
 
 /* OTLP/HTTP export of metrics and logs: the otlp.* keys, also set by the standard OTEL_*
  * variables (agent/otel_env.h says how they map and which wins). */
@@ -65,6 +66,11 @@ struct am_collector_config {
 /* profiler.symbol_cache_bytes' default: with it the daemon stayed under 64 MiB of RSS with
  * unwinding on, on a busy host (docs/profiler.md, bench/bench_unwind.sh). */
 #define AM_PROFILER_SYMBOL_CACHE_DEFAULT (16ull << 20)
+/* cgroup v2 subtrees by id, resolved from their paths when the configuration is loaded. */
+struct am_cgroup_filter {
+	uint64_t ids[AM_CONFIG_MAX_CGROUPS];
+	unsigned n; /* 0: every cgroup */
+};
 
 struct am_config {
 	char hostname[256]; /* "" = the kernel's host name */
@@ -116,7 +122,8 @@ struct am_config {
 	unsigned profiler_max_stack;  /* frames per stack (profile --max-stack) */
 	bool profiler_lines;	      /* file:line and inlined functions in pprof (DWARF read) */
 	char profiler_call_graph[24]; /* fp, dwarf[,SIZE], auto[,SIZE] (profile --call-graph) */
-	uint64_t profiler_symbol_cache_bytes; /* symbol/CFI modules kept across windows */
+	uint64_t profiler_symbol_cache_bytes;	  /* symbol/CFI modules kept across windows */
+	struct am_cgroup_filter profiler_cgroups; /* profile --cgroup, each a whole subtree */
 
 	/* SIGTERM/SIGINT: how long the push exporters may take to deliver what they hold. */
 	uint64_t export_shutdown_timeout_ms;
@@ -154,7 +161,8 @@ int am_config_load_string(struct am_config *c, const char *text, size_t len, con
 			  char *err, size_t errlen);
 
 /* Set one dotted KEY ("http.port", "collectors.cpu.interval") from its text form, as a flag
- * override does. Returns 0 or -EINVAL with the reason in ERR. */
+ * override does; a list (profiler.cgroups) is given comma-separated and replaces the one set
+ * before. Returns 0 or -EINVAL with the reason in ERR. */
 int am_config_set(struct am_config *c, const char *key, const char *value, char *err,
 		  size_t errlen);
 /* As am_config_set, with NAME (an environment variable) instead of KEY in messages. */

@@ -57,6 +57,8 @@ static int open_profiler(const struct am_profile_source *x, struct am_profiler *
 	o.no_demangle = !x->demangle;
 	o.max_stack = x->max_stack;
 	o.no_lines = !x->lines;
+	o.cgroup_ids = x->cgroups.ids;
+	o.ncgroups = x->cgroups.n;
 	/* checked when the configuration was loaded */
 	if (am_call_graph_parse(x->call_graph, &o.call_graph, &o.copy_size))
 		o.call_graph = AM_CALL_GRAPH_AUTO;
@@ -273,6 +275,7 @@ static void free_usym(struct am_profile_source *x)
 int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 			    const struct am_config *cfg)
 {
+	char scope[64] = "";
 	int err;
 
 	x->loop = loop;
@@ -290,6 +293,7 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	snprintf(x->call_graph, sizeof(x->call_graph), "%s", cfg->profiler_call_graph);
+	x->cgroups = cfg->profiler_cgroups;
 	snprintf(x->dir, sizeof(x->dir), "%s", cfg->profiler_dir);
 	err = mkdirs(x->dir);
 	if (err) {
@@ -320,8 +324,11 @@ int am_profile_source_start(struct am_profile_source *x, struct am_loop *loop,
 		return -ENOMEM;
 	}
 	x->start_error = 0;
-	am_info("profiler: %u Hz, one pprof every %llu ms into %s (newest %u kept)",
-		x->frequency_hz, (unsigned long long)x->window_ms, x->dir, x->retention);
+	if (x->cgroups.n)
+		snprintf(scope, sizeof(scope), "; only %u cgroup subtree%s (profiler.cgroups)",
+			 x->cgroups.n, x->cgroups.n > 1 ? "s" : "");
+	am_info("profiler: %u Hz, one pprof every %llu ms into %s (newest %u kept)%s",
+		x->frequency_hz, (unsigned long long)x->window_ms, x->dir, x->retention, scope);
 	return 0;
 }
 
@@ -333,7 +340,10 @@ int am_profile_source_same(const struct am_profile_source *x, const struct am_co
 	       x->lines == cfg->profiler_lines &&
 	       x->symbol_cache_bytes == cfg->profiler_symbol_cache_bytes &&
 	       !strcmp(x->dir, cfg->profiler_dir) &&
-	       !strcmp(x->call_graph, cfg->profiler_call_graph) && !strcmp(x->procfs, cfg->procfs);
+	       !strcmp(x->call_graph, cfg->profiler_call_graph) &&
+	       !strcmp(x->procfs, cfg->procfs) && x->cgroups.n == cfg->profiler_cgroups.n &&
+	       !memcmp(x->cgroups.ids, cfg->profiler_cgroups.ids,
+		       x->cgroups.n * sizeof(x->cgroups.ids[0]));
 }
 
 static void cache_metrics(const struct am_profile_source *x, struct am_metric_set *set)

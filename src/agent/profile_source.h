@@ -26,7 +26,8 @@ struct am_profile_source {
 	bool demangle;
 	unsigned max_stack;
 	bool lines;
-	char call_graph[24]; /* profiler.call_graph */
+	char call_graph[24];		 /* profiler.call_graph */
+	struct am_cgroup_filter cgroups; /* profiler.cgroups */
 	char dir[AM_CONFIG_PATH_MAX];
 	char procfs[AM_CONFIG_PATH_MAX]; /* where the symbolizer reads /proc/PID (paths.procfs) */
 	char rootfs[AM_CONFIG_PATH_MAX]; /* the node's files by name (paths.rootfs) */

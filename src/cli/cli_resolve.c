@@ -1,7 +1,6 @@
 #include "cli/cli_resolve.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,14 +30,5 @@ int am_cli_btf(const struct am_cmd *cmd, const char *arg, char *out, size_t outl
 
 int am_cli_cgroup(const char *arg, char *dir, size_t dirlen, uint64_t *id)
 {
-	char mnt[PATH_MAX];
-	int err = am_cgroup_id_of(arg, id);
-
-	if (!err)
-		return (size_t)snprintf(dir, dirlen, "%s", arg) >= dirlen ? -ENAMETOOLONG : 0;
-	if (!*arg || am_cgroup2_mount(NULL, mnt, sizeof(mnt)))
-		return err;
-	if ((size_t)snprintf(dir, dirlen, "%s/%s", mnt, arg + (arg[0] == '/')) >= dirlen)
-		return -ENAMETOOLONG;
-	return am_cgroup_id_of(dir, id) ? err : 0;
+	return am_cgroup2_resolve(arg, dir, dirlen, id);
 }

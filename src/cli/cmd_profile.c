@@ -16,7 +16,6 @@
 #include "cli/cli_resolve.h"
 #include "cli/commands.h"
 #include "collectors/ebpf/profiler.h"
-#include "core/cgroup_path.h"
 #include "core/perf_attach.h"
 #include "export/flamegraph_svg.h"
 #include "export/folded.h"
@@ -280,40 +279,15 @@ static int add_pid(struct args *a, uint64_t pid)
 	return 0;
 }
 
-/* Nesting levels below the cgroup2 mount of DIR (0 for the mount itself), or -1 when DIR is
- * not under it. */
-static int cgroup_level(const char *dir)
-{
-	char mnt[PATH_MAX];
-	size_t n;
-	int level = 0;
-
-	if (am_cgroup2_mount(NULL, mnt, sizeof(mnt)))
-		return -1;
-	n = strcmp(mnt, "/") ? strlen(mnt) : 0;
-	if (strncmp(dir, mnt, n) || (dir[n] && dir[n] != '/'))
-		return -1;
-	for (dir += n; *dir; dir++)
-		if (*dir == '/' && dir[1] && dir[1] != '/')
-			level++;
-	return level;
-}
-
 static int add_cgroup(struct args *a, const char *arg)
 {
-	char dir[PATH_MAX];
-	size_t n = a->o.ncgroups;
+	char why[PATH_MAX + 128];
 
-	if (n == PROFILER_MAX_CGROUPS)
+	if (a->o.ncgroups == PROFILER_MAX_CGROUPS)
 		return am_cli_usage_error(&cmd, "--cgroup: at most %d cgroups",
 					  PROFILER_MAX_CGROUPS);
-	if (am_cli_cgroup(arg, dir, sizeof(dir), &a->cgroup_ids[n]))
-		return am_cli_usage_error(&cmd, "--cgroup: '%s' is not a cgroup v2 directory", arg);
-	if (cgroup_level(dir) >= PROFILER_MAX_CGROUP_DEPTH)
-		return am_cli_usage_error(&cmd,
-					  "--cgroup: '%s' is nested deeper than %d levels, "
-					  "which the filter searches",
-					  arg, PROFILER_MAX_CGROUP_DEPTH - 1);
+	if (am_profiler_cgroup_resolve(arg, &a->cgroup_ids[a->o.ncgroups], why, sizeof(why)))
+		return am_cli_usage_error(&cmd, "--cgroup: %s", why);
 	a->o.ncgroups++;
 	return 0;
 }

@@ -108,6 +108,37 @@ int am_cgroup_id_of(const char *dir, uint64_t *id)
 	return 0;
 }
 
+int am_cgroup2_resolve(const char *arg, char *dir, size_t dirlen, uint64_t *id)
+{
+	char mnt[PATH_MAX];
+	int err = am_cgroup_id_of(arg, id);
+
+	if (!err)
+		return (size_t)snprintf(dir, dirlen, "%s", arg) >= dirlen ? -ENAMETOOLONG : 0;
+	if (!*arg || am_cgroup2_mount(NULL, mnt, sizeof(mnt)))
+		return err;
+	if ((size_t)snprintf(dir, dirlen, "%s/%s", mnt, arg + (arg[0] == '/')) >= dirlen)
+		return -ENAMETOOLONG;
+	return am_cgroup_id_of(dir, id) ? err : 0;
+}
+
+int am_cgroup2_level(const char *dir)
+{
+	char mnt[PATH_MAX];
+	size_t n;
+	int level = 0;
+
+	if (am_cgroup2_mount(NULL, mnt, sizeof(mnt)))
+		return -1;
+	n = strcmp(mnt, "/") ? strlen(mnt) : 0;
+	if (strncmp(dir, mnt, n) || (dir[n] && dir[n] != '/'))
+		return -1;
+	for (dir += n; *dir; dir++)
+		if (*dir == '/' && dir[1] && dir[1] != '/')
+			level++;
+	return level;
+}
+
 static struct entry *slot(struct am_cgroup_paths *c, uint64_t id)
 {
 	size_t mask = c->cap - 1, i = (size_t)(id * 0x9e3779b97f4a7c15ull) & mask;

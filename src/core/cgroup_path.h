@@ -17,6 +17,15 @@ int am_cgroup2_mount(const char *mountinfo, char *out, size_t outlen);
  * a cgroup2 file system). */
 int am_cgroup_id_of(const char *dir, uint64_t *id);
 
+/* The cgroup v2 directory ARG names, absolute or relative to the cgroup2 mount (perf's -G and
+ * systemd's unit paths), into DIR and its id into ID. Returns 0, or -errno: -EINVAL when ARG
+ * is not a cgroup v2 directory either way. */
+int am_cgroup2_resolve(const char *arg, char *dir, size_t dirlen, uint64_t *id);
+
+/* Nesting levels of directory DIR below the cgroup2 mount (0 for the mount itself), or -1
+ * when DIR is not under it. */
+int am_cgroup2_level(const char *dir);
+
 /* A resolver for the cgroup2 mount in MOUNTINFO (NULL: /proc/self/mountinfo).
  * Returns 0 or -errno (logged). */
 int am_cgroup_paths_open(const char *mountinfo, struct am_cgroup_paths **out);

@@ -57,6 +57,24 @@ add_elf /bin/bash
 for tool in /usr/bin/setpriv /usr/bin/prlimit /bin/tar /usr/bin/xz /usr/bin/strip; do
 	if [ -x "$tool" ]; then add_elf "$tool"; fi
 done
+# perf (linux-perf), which test_profiler_unwind compares the DWARF unwinder with. Where
+# /usr/bin/perf is Debian's wrapper script (it runs perf_<version> matching `uname -r`, which a
+# guest's kernel need not match), the newest real perf_<version> goes in as /usr/bin/perf.
+case " $TEST_NAMES " in
+*" test_profiler_unwind "*)
+	perf=$(command -v perf || true)
+	if [ -n "$perf" ] && [ "$(head -c 4 "$perf" | tail -c 3)" != ELF ]; then
+		perf=$(ls /usr/bin/perf_[0-9]* 2>/dev/null | sort -V | tail -n 1)
+	fi
+	if [ -n "$perf" ]; then
+		add_elf "$perf"
+		# perf script pipes addresses to addr2line (binutils) for inlined frames, and
+		# dies of SIGPIPE without it.
+		if [ -x /usr/bin/addr2line ]; then add_elf /usr/bin/addr2line; fi
+		[ "$perf" = /usr/bin/perf ] || ln -sf "$(basename "$perf")" "$staging/usr/bin/perf"
+	fi
+	;;
+esac
 # Objects and scripts the tests reach by their source-tree paths (ANTIMETAL_BPF_PATH, btfgen).
 mkdir -p "$staging$root/ebpf/build" "$staging$root/ebpf/scripts"
 cp "$root"/ebpf/build/*.bpf.o "$staging$root/ebpf/build/"

@@ -19,7 +19,7 @@ QEMU_ACCEL=${QEMU_ACCEL:-auto}
 ncpu=$(nproc)
 QEMU_SMP=${QEMU_SMP:-$((ncpu > 4 ? 4 : ncpu))}
 # The integration tests of everything that loads BPF, run whole in the guest.
-export TEST_NAMES=${TEST_NAMES:-test_core_reloc test_external_btf test_check test_execsnoop test_profiler test_profiler_shortlived test_oom test_ns_labels test_cgroup_v2}
+export TEST_NAMES=${TEST_NAMES:-test_core_reloc test_external_btf test_check test_execsnoop test_profiler test_profiler_shortlived test_oom test_ns_labels test_cgroup_v2 test_profiler_unwind}
 # The profiler smoke test profiles this workload and wants this function in the stacks.
 export PROFILE_WORKLOAD=${PROFILE_WORKLOAD:-hot} PROFILE_WANT=${PROFILE_WANT:-hot_a}
 

@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "collectors/system/collector.h"
+#include "core/cgroup_path.h"
 #include "testutil.h"
 
 static int load(struct am_config *c, const char *text, char *err, size_t errlen)
@@ -488,4 +489,105 @@ Test(config, filesystem_exclusions_and_timeout)
 	cr_assert_eq(load(&c, "collectors:\n  filesystem:\n    timeout: 2m\n", err, sizeof(err)),
 		     -EINVAL);
 	cr_assert(strstr(err, "collectors.filesystem.timeout"), "%s", err);
+}
+
+/* profiler.cgroups: the cgroup2 mount's root, named absolute and relative to the mount. */
+static void cgroup_root(char *mnt, size_t len, uint64_t *id)
+{
+	if (am_cgroup2_mount(NULL, mnt, len))
+		cr_skip_test("skipped: no cgroup2 mount to name cgroups in");
+	cr_assert_eq(am_cgroup_id_of(mnt, id), 0, "%s", mnt);
+}
+
+Test(config, profiler_cgroups_is_a_list_of_cgroup_paths)
+{
+	char mnt[4096], text[8400], err[1024];
+	struct am_config c;
+	uint64_t root;
+
+	cgroup_root(mnt, sizeof(mnt), &root);
+	cr_assert_eq(load(&c, "", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.profiler_cgroups.n, 0u, "default: every cgroup");
+	/* a block list: the mount itself, and "/" relative to it */
+	snprintf(text, sizeof(text), "profiler:\n  cgroups:\n    - %s\n    - /\n", mnt);
+	cr_assert_eq(load(&c, text, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.profiler_cgroups.n, 2u);
+	cr_assert_eq(c.profiler_cgroups.ids[0], root);
+	cr_assert_eq(c.profiler_cgroups.ids[1], root);
+	/* a flow list; empty and null lists mean every cgroup */
+	cr_assert_eq(load(&c, "profiler:\n  cgroups: [\"/\"]\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.profiler_cgroups.n, 1u);
+	cr_assert_eq(load(&c, "profiler:\n  cgroups: []\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.profiler_cgroups.n, 0u);
+	cr_assert_eq(load(&c, "profiler:\n  cgroups:\n", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.profiler_cgroups.n, 0u);
+}
+
+Test(config, profiler_cgroups_refuses_what_profile_cgroup_refuses)
+{
+	char mnt[4096], text[8400], msg[8400];
+	struct am_config c;
+	uint64_t root;
+	size_t n;
+	int i;
+
+	cgroup_root(mnt, sizeof(mnt), &root);
+	expect_error("profiler:\n  cgroups: [/, /no/such/cgroup]\n",
+		     "t.yaml:2:16: profiler.cgroups: '/no/such/cgroup' is not a cgroup v2 "
+		     "directory");
+	/* /tmp is a directory, but no cgroup, under either reading */
+	expect_error("profiler:\n  cgroups:\n    - /tmp\n",
+		     "t.yaml:3:7: profiler.cgroups: '/tmp' is not a cgroup v2 directory");
+	expect_error("profiler:\n  cgroups: /\n",
+		     "t.yaml:2:12: profiler.cgroups: expected a list of cgroup paths ([PATH, ...] "
+		     "or one '- PATH' a line)");
+	expect_error("profiler:\n  cgroups:\n    a: /\n",
+		     "t.yaml:3:5: profiler.cgroups: expected a list of cgroup paths ([PATH, ...] "
+		     "or one '- PATH' a line)");
+	expect_error("profiler:\n  cgroups: [[/]]\n",
+		     "t.yaml:2:13: profiler.cgroups: expected a cgroup path");
+	expect_error("profiler:\n  cgroups: [/, ~]\n",
+		     "t.yaml:2:16: profiler.cgroups: expected a cgroup path");
+	/* as many as the BPF filter holds, and not one more (named where it stands) */
+	n = (size_t)snprintf(text, sizeof(text), "profiler:\n  cgroups: [");
+	for (i = 0; i < AM_CONFIG_MAX_CGROUPS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "/, ");
+	snprintf(text + n, sizeof(text) - n, "/]\n");
+	snprintf(msg, sizeof(msg), "t.yaml:2:%zu: profiler.cgroups: at most %d cgroups", n - 9,
+		 AM_CONFIG_MAX_CGROUPS);
+	expect_error(text, msg);
+	text[n - 2] = ']';
+	text[n - 1] = '\n';
+	text[n] = '\0';
+	cr_assert_eq(load(&c, text, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(c.profiler_cgroups.n, (unsigned)AM_CONFIG_MAX_CGROUPS);
+}
+
+Test(config, profiler_cgroups_from_a_flag_is_comma_separated_and_replaces)
+{
+	const char *overrides[] = {"profiler.cgroups=/,/"};
+	const char *bad[] = {"profiler.cgroups=/,/nope"};
+	struct am_agent_options o = {.overrides = overrides, .noverrides = 1};
+	char mnt[4096], path[512], err[1024];
+	char *dir = am_test_mkdtemp("config");
+	const char *text = "profiler:\n  cgroups: [/, /, /]\n";
+	struct am_config c;
+	uint64_t root;
+
+	cgroup_root(mnt, sizeof(mnt), &root);
+	snprintf(path, sizeof(path), "%s/config.yaml", dir);
+	cr_assert_eq(am_test_write_file(path, text, strlen(text)), 0);
+	o.config_path = path;
+	cr_assert_eq(am_agent_load_config(&o, &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.profiler_cgroups.n, 2u, "the flag's list replaces the file's");
+	cr_assert_eq(c.profiler_cgroups.ids[1], root);
+	o.overrides = bad;
+	cr_assert_eq(am_agent_load_config(&o, &c, err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err,
+			 "command line: profiler.cgroups: '/nope' is not a cgroup v2 directory");
+	am_config_defaults(&c);
+	cr_assert_eq(am_config_set(&c, "profiler.cgroups", "", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.profiler_cgroups.n, 0u);
+	am_test_rmtree(dir);
+	free(dir);
 }

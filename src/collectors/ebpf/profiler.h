@@ -85,6 +85,12 @@ struct am_profiler_opts {
 	bool cgroup_walk;
 };
 
+/* Resolve ARG as a cgroup subtree the profiler filters on (profile --cgroup, the daemon's
+ * profiler.cgroups): a cgroup v2 directory, absolute or relative to the cgroup2 mount, less
+ * than PROFILER_MAX_CGROUP_DEPTH levels below it. Returns 0 with its id in ID, or -EINVAL with
+ * the reason, naming ARG, in WHY. */
+int am_profiler_cgroup_resolve(const char *arg, uint64_t *id, char *why, size_t whylen);
+
 /* The deepest stack the BPF program can keep (its buffer); kernel.perf_event_max_stack
  * limits it further. */
 #define AM_PROFILER_MAX_STACK 127
