@@ -86,6 +86,21 @@ static int open_out(const char *path, int fd)
 	return path ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : dup(fd);
 }
 
+/* In the child: write our pid to CGROUP/cgroup.procs. Returns 0 or -1 with errno set. */
+static int join_cgroup(const char *cgroup)
+{
+	char path[4096];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 /* In the child: set up and exec; on failure write errno to REPORT and exit. */
 static void child(char *const argv[], const struct am_test_spawn_opts *o, int report)
 {
@@ -96,6 +111,8 @@ static void child(char *const argv[], const struct am_test_spawn_opts *o, int re
 	int err;
 
 	if (fo < 0 || fe < 0 || dn < 0)
+		goto fail;
+	if (o->cgroup && join_cgroup(o->cgroup))
 		goto fail;
 	if (uid && (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 		goto fail;

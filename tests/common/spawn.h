@@ -13,9 +13,11 @@
 int am_test_run(char *const argv[], struct am_strbuf *out, struct am_strbuf *err);
 
 struct am_test_spawn_opts {
-	const char *out; /* stdout file (created); NULL: the test's own */
-	const char *err; /* stderr file; may equal OUT; NULL: the test's own */
-	uid_t uid;	 /* run as this user (groups dropped) when not 0 */
+	const char *out;    /* stdout file (created); NULL: the test's own */
+	const char *err;    /* stderr file; may equal OUT; NULL: the test's own */
+	uid_t uid;	    /* run as this user (groups dropped) when not 0 */
+	const char *cgroup; /* join this cgroup directory before the exec, so that every page and
+			       cycle of the program is charged there; NULL: the test's */
 };
 
 /* Start ARGV in the background as O says; returns once the child has exec'd ARGV (so its

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include "collectors/parse/parsers.h"
 #include "collectors/system/collector.h"
 #include "testutil.h"
+#include "spawn.h"
 
 #define HOT    AM_TEST_BUILD_DIR "/tests/workloads/hot"
 #define HOG    AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
@@ -84,22 +84,10 @@ static uint64_t file_key(const char *dir, const char *file, const char *key)
 /* Fork ARGV into cgroup DIR before it execs, so that every page and cycle is charged there. */
 static pid_t start_in(const char *dir, char *const argv[])
 {
-	char path[512];
-	pid_t pid;
+	struct am_test_spawn_opts o = {.cgroup = dir};
+	pid_t pid = am_test_spawn_opts(argv, &o);
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(path, O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd < 0 || write(fd, "0", 1) != 1)
-			_exit(126);
-		close(fd);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
+	cr_assert_gt(pid, 0, "cannot start %s in %s", argv[0], dir);
 	return pid;
 }
 

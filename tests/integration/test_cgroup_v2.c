@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -204,22 +203,10 @@ static bool cg_has(const char *file)
  * there. */
 static pid_t start_in(char *const argv[])
 {
-	char path[640];
-	pid_t pid;
+	struct am_test_spawn_opts o = {.cgroup = cg};
+	pid_t pid = am_test_spawn_opts(argv, &o);
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(path, O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fd < 0 || write(fd, "0", 1) != 1)
-			_exit(126);
-		close(fd);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	cr_assert_gt(pid, 0);
+	cr_assert_gt(pid, 0, "cannot start %s in %s", argv[0], cg);
 	return pid;
 }
 
