@@ -44,8 +44,8 @@ static int maptab_get(struct maptab *t, const void *key, int *val_slot_out)
 struct builder {
 	const struct am_profile_build_src *src;
 	struct am_profile *prof;
-	struct am_kallsyms ksyms;
-	bool ksyms_loaded, ksyms_failed;
+	struct am_kallsyms_set ksyms;
+	bool ksyms_loaded;
 	int kernel_mapping;
 	struct maptab tab;
 	size_t mapcap;
@@ -108,23 +108,24 @@ static int set_frame(struct am_profile_frame *f, uint64_t addr, const char *func
 	return f->func && f->module ? 0 : -ENOMEM;
 }
 
+/* The address a kernel frame is named by: a return address's call is the byte before it. */
+static uint64_t ksym_addr(uint64_t addr, bool leaf)
+{
+	return leaf ? addr : addr - 1;
+}
+
 static int kernel_frame(struct builder *b, struct am_profile_frame *f, uint64_t addr, bool leaf)
 {
 	const struct am_ksym *sym = NULL;
 	char module[80] = "[kernel.kallsyms]";
 
-	if (!b->ksyms_loaded && !b->ksyms_failed) {
-		b->ksyms_failed = am_kallsyms_load(NULL, &b->ksyms) != 0;
-		b->ksyms_loaded = !b->ksyms_failed;
-	}
 	if (b->ksyms_loaded)
-		sym = am_kallsyms_lookup(&b->ksyms, leaf ? addr : addr - 1, NULL);
+		sym = am_kallsyms_set_lookup(&b->ksyms, ksym_addr(addr, leaf), NULL);
 	if (sym && *sym->module)
 		snprintf(module, sizeof(module), "[%s]", sym->module);
 	if (b->kernel_mapping < 0)
-		b->kernel_mapping =
-		    add_mapping(b, b->ksyms_loaded && b->ksyms.n ? b->ksyms.syms[0].addr : 0,
-				UINT64_MAX, 0, "[kernel.kallsyms]", "");
+		b->kernel_mapping = add_mapping(b, b->ksyms_loaded ? b->ksyms.first : 0, UINT64_MAX,
+						0, "[kernel.kallsyms]", "");
 	return set_frame(f, addr, sym ? sym->name : "[unknown]", module, b->kernel_mapping, true);
 }
 
@@ -330,6 +331,37 @@ static int read_counts(int cfd, const struct am_punw *unwound, struct counted **
 	return 0;
 }
 
+/* Names for the kernel frames of the counted stacks, read in one pass over /proc/kallsyms
+ * that keeps only what those frames need (the whole table is ~10 MiB of text, read again at
+ * every daemon window). A failure leaves the frames "[unknown]". */
+static int kernel_names(struct builder *b, const struct counted *c, size_t n)
+{
+	__u64 kips[PROFILER_MAX_STACK_DEPTH];
+	uint64_t *addrs = NULL, *na;
+	size_t cap = 0, len = 0, k;
+	int i, nk;
+
+	for (k = 0; k < n; k++) {
+		nk =
+		    read_stack(b->src->stacks_fd, c[k].key.kernel_err, c[k].key.kernel_stack, kips);
+		if (len + (size_t)nk > cap) {
+			cap = (len + (size_t)nk) * 2;
+			na = realloc(addrs, cap * sizeof(*addrs));
+			if (!na) {
+				free(addrs);
+				return -ENOMEM;
+			}
+			addrs = na;
+		}
+		for (i = 0; i < nk; i++)
+			addrs[len++] = ksym_addr(kips[i], i == 0);
+	}
+	if (len)
+		b->ksyms_loaded = am_kallsyms_resolve(NULL, addrs, len, &b->ksyms) == 0;
+	free(addrs);
+	return 0;
+}
+
 /* Capture (or complete) generation MM of PID from the side band's records. */
 static void sideband_capture(const struct am_profile_build_src *src, uint32_t pid, uint64_t mm)
 {
@@ -426,6 +458,8 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 	    b.tab.keys && b.tab.vals ? read_counts(src->counts_fd, src->unwound, &c, &n) : -ENOMEM;
 	if (!err)
 		err = final_captures(src, c, n);
+	if (!err)
+		err = kernel_names(&b, c, n);
 	if (!err && n) {
 		out->stacks = calloc(n, sizeof(*out->stacks));
 		err = out->stacks ? 0 : -ENOMEM;
@@ -443,6 +477,6 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 	free(b.tab.keys);
 	free(b.tab.vals);
 	if (b.ksyms_loaded)
-		am_kallsyms_free(&b.ksyms);
+		am_kallsyms_set_free(&b.ksyms);
 	return err;
 }
