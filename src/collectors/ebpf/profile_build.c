@@ -41,6 +41,16 @@ static int maptab_get(struct maptab *t, const void *key, int *val_slot_out)
 	}
 }
 
+/* A user frame whose lines are read after every stack is built, file by file. */
+struct line_job {
+	const void *file; /* the result's src_file */
+	uint64_t file_addr;
+	uint32_t pid;
+	uint64_t mm, addr;
+	bool leaf;
+	struct am_profile_frame *frame;
+};
+
 struct builder {
 	const struct am_profile_build_src *src;
 	struct am_profile *prof;
@@ -49,6 +59,8 @@ struct builder {
 	int kernel_mapping;
 	struct maptab tab;
 	size_t mapcap;
+	struct line_job *jobs;
+	size_t njobs, capjobs;
 };
 
 static int add_mapping(struct builder *b, uint64_t start, uint64_t limit, uint64_t off,
@@ -167,6 +179,64 @@ static int frame_lines(const struct builder *b, struct am_profile_frame *f,
 	return err;
 }
 
+static int add_line_job(struct builder *b, const struct profiler_key *key,
+			struct am_profile_frame *f, uint64_t addr, bool leaf,
+			const struct am_usym_result *r)
+{
+	struct line_job *j;
+
+	if (b->njobs == b->capjobs) {
+		size_t cap = b->capjobs ? b->capjobs * 2 : 256;
+
+		j = realloc(b->jobs, cap * sizeof(*j));
+		if (!j)
+			return -ENOMEM;
+		b->jobs = j;
+		b->capjobs = cap;
+	}
+	j = &b->jobs[b->njobs++];
+	j->file = r->src_file;
+	j->file_addr = r->src_addr;
+	j->pid = key->pid;
+	j->mm = key->mm;
+	j->addr = addr;
+	j->leaf = leaf;
+	j->frame = f;
+	return 0;
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	const struct line_job *x = a, *y = b;
+
+	if (x->file != y->file)
+		return (uintptr_t)x->file < (uintptr_t)y->file ? -1 : 1;
+	return x->file_addr < y->file_addr ? -1 : x->file_addr > y->file_addr;
+}
+
+/* The frames' source lines, file by file: each file's DWARF is read once, and released after
+ * its frames when the symbolizer's budget is spent (am_usym_lines_done), so at most one file's
+ * DWARF is held past the budget at any moment, not every file's until the window's end. */
+static int all_lines(struct builder *b)
+{
+	struct am_usym_result r;
+	size_t i;
+	int err = 0;
+
+	qsort(b->jobs, b->njobs, sizeof(*b->jobs), cmp_job);
+	for (i = 0; i < b->njobs && !err; i++) {
+		const struct line_job *j = &b->jobs[i];
+
+		/* Resolved again: the file may have been released and reopened since. */
+		am_usym_resolve(b->src->usym, j->pid, j->mm, j->addr, !j->leaf, &r);
+		if (r.func)
+			err = frame_lines(b, j->frame, &r);
+		if (i + 1 == b->njobs || b->jobs[i + 1].file != j->file)
+			am_usym_lines_done(b->src->usym, j->file);
+	}
+	return err;
+}
+
 static int user_frame(struct builder *b, const struct profiler_key *key, struct am_profile_frame *f,
 		      uint64_t addr, bool leaf)
 {
@@ -191,8 +261,8 @@ static int user_frame(struct builder *b, const struct profiler_key *key, struct 
 		f->system_name = f->func;
 		f->func = demangled;
 	}
-	if (!err && r.func && b->src->lines)
-		err = frame_lines(b, f, &r);
+	if (!err && r.func && b->src->lines && r.src_file)
+		err = add_line_job(b, key, f, addr, leaf, &r);
 	return err;
 }
 
@@ -471,11 +541,14 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 		out->nstacks++;
 		out->total += c[k].count;
 	}
+	if (!err)
+		err = all_lines(&b);
 	if (err)
 		am_err("reading the profile failed: %s", strerror(-err));
 	free(c);
 	free(b.tab.keys);
 	free(b.tab.vals);
+	free(b.jobs);
 	if (b.ksyms_loaded)
 		am_kallsyms_set_free(&b.ksyms);
 	return err;
