@@ -248,17 +248,55 @@ static size_t dwarf_heap(Elf *elf, bool *has_info)
 	return bytes;
 }
 
-/* The same before libdw reads it: the file's own DWARF, else the separate debug file that
- * libdw's lookup would find (by build-id, by .gnu_debuglink), opened only to read its
- * section headers. */
+/* Open the separate debug file libdw's lookup would most likely find for F: by build-id under
+ * each absolute directory of the debuginfo path, then by .gnu_debuglink LINK next to the file,
+ * in its .debug/, and under each absolute directory. Not libdw's own callback: that keeps
+ * what it opens in the module. A file only debuginfod has is not found (charged nothing). */
+static int open_debug_file(const struct ufile *f, const char *mainfile, const char *link)
+{
+	const char *path = f->u->debuginfo_path ? f->u->debuginfo_path : "/usr/lib/debug";
+	const char *slash = mainfile ? strrchr(mainfile, '/') : NULL;
+	int dirlen = slash ? (int)(slash - mainfile) : 0, fd = -1, pass;
+	char buf[4096];
+
+	if (link && slash) {
+		snprintf(buf, sizeof(buf), "%.*s/%s", dirlen, mainfile, link);
+		if (strcmp(buf, mainfile) && (fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0)
+			return fd;
+		snprintf(buf, sizeof(buf), "%.*s/.debug/%s", dirlen, mainfile, link);
+		if ((fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0)
+			return fd;
+	}
+	for (pass = 0; pass < 2 && fd < 0; pass++) {
+		const char *d = path;
+
+		while (*d && fd < 0) {
+			size_t len = strcspn(d, ":");
+
+			if (*d == '/' && pass == 0 && f->build_id[0])
+				snprintf(buf, sizeof(buf), "%.*s/.build-id/%.2s/%s.debug", (int)len,
+					 d, f->build_id, f->build_id + 2);
+			else if (*d == '/' && pass == 1 && link && slash)
+				snprintf(buf, sizeof(buf), "%.*s%.*s/%s", (int)len, d, dirlen,
+					 mainfile, link);
+			else
+				buf[0] = '\0';
+			if (buf[0])
+				fd = open(buf, O_RDONLY | O_CLOEXEC);
+			d += len + (d[len] == ':');
+		}
+	}
+	return fd;
+}
+
+/* The same before libdw reads it: the file's own DWARF, else its separate debug file's,
+ * opened only to read its section headers. */
 static size_t dwarf_heap_before(struct ufile *f)
 {
-	const char *modname, *mainfile = NULL, *link;
-	char *path = NULL;
+	const char *mainfile = NULL, *link;
 	size_t bytes;
-	Dwarf_Addr bias, start;
+	Dwarf_Addr bias;
 	GElf_Word crc = 0;
-	void **userdata;
 	Elf *elf = dwfl_module_getelf(f->mod, &bias), *dbg;
 	bool info;
 	int fd;
@@ -266,10 +304,9 @@ static size_t dwarf_heap_before(struct ufile *f)
 	bytes = dwarf_heap(elf, &info);
 	if (info || !elf)
 		return bytes;
-	modname = dwfl_module_info(f->mod, &userdata, &start, NULL, NULL, NULL, &mainfile, NULL);
+	dwfl_module_info(f->mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
 	link = dwelf_elf_gnu_debuglink(elf, &crc);
-	fd = f->u->cb.find_debuginfo(f->mod, userdata, modname, start, mainfile, link, crc, &path);
-	free(path);
+	fd = open_debug_file(f, mainfile, link);
 	if (fd < 0)
 		return 0;
 	dbg = elf_begin(fd, ELF_C_READ_MMAP, NULL);
