@@ -223,6 +223,8 @@ static int all_lines(struct builder *b)
 	size_t i;
 	int err = 0;
 
+	if (!b->njobs)
+		return 0; /* qsort's array may not be NULL, even empty */
 	qsort(b->jobs, b->njobs, sizeof(*b->jobs), cmp_job);
 	for (i = 0; i < b->njobs && !err; i++) {
 		const struct line_job *j = &b->jobs[i];
