@@ -8,7 +8,7 @@
 #   bench/bench_daemon_rss.sh SCENARIO AGENT_A AGENT_B
 # BENCH_LOCK=FILE holds that flock around each run (the machine's shared BPF lock).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 SCENARIO=${1:-quiet}
 A=${2:-build/antimetal-agent}
 B=${3:-build/antimetal-agent}
