@@ -1027,11 +1027,12 @@ struct Dwarf_CFI_s *am_usym_dwarf_cfi(struct am_usym *u, const struct am_usym_lo
 	struct ufile *f = loc->file;
 	Dwarf_CFI *cfi;
 
+	(void)u; /* the file knows its symbolizer */
 	/* dwfl_module_dwarf_cfi loads the whole DWARF (a separate debug file's: found by
 	 * build-id, by debuglink, or from debuginfod), where .debug_frame is rare (libc's debug
 	 * file has none, and loading it decompresses 11 MiB): a file found without one is not
-	 * asked again, and none is loaded for it past half the budget. */
-	if (!f || !f->mod || f->no_dwarf_cfi || (!f->lines_charged && am_ucache_half_full(u)))
+	 * asked again, and none is loaded past what is left of the budget. */
+	if (!f || !f->mod || f->no_dwarf_cfi || !am_ucache_dwarf_fits(f))
 		return NULL;
 	cfi = dwfl_module_dwarf_cfi(f->mod, bias);
 	charge_dwarf(f);
@@ -1055,7 +1056,7 @@ size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, s
 		return 0;
 	/* Within the budget only: libdw reads the whole DWARF, then a unit's whole line table,
 	 * and the budget is spent on neither while full (the frame keeps its symbol). */
-	if (!f->lines_charged && am_ucache_half_full(f->u)) {
+	if (!am_ucache_dwarf_fits(f)) {
 		f->u->cs.lines_skipped++;
 		return 0;
 	}
@@ -1096,4 +1097,10 @@ size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, s
 	out[n].file = file;
 	out[n].line = line;
 	return n + 1;
+}
+
+void am_usym_lines_done(struct am_usym *u, const void *src_file)
+{
+	if (src_file)
+		am_ucache_lines_done(u, (struct ufile *)src_file);
 }

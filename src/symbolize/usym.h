@@ -150,6 +150,10 @@ size_t am_usym_drop_pages(struct am_usym *u);
  * order of pprof's Location.line. Up to MAX entries; returns the count, 0 without line info.
  * Strings live as long as the file's module (see am_usym_set_budget). */
 size_t am_usym_lines(const struct am_usym_result *r, struct am_usym_line *out, size_t max);
+/* Every frame of SRC_FILE (a result's) had its lines read: with the budget spent, its module is
+ * released now, its DWARF and line tables with it, so reading the lines file by file holds
+ * one file's DWARF past the budget at most, not every file's until am_usym_trim. */
+void am_usym_lines_done(struct am_usym *u, const void *src_file);
 /* Number of distinct ELF files opened so far (the cache's size). */
 unsigned am_usym_files_opened(const struct am_usym *u);
 

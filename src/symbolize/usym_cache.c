@@ -4,6 +4,7 @@
  * it on its next use. am_usym_trim ends an epoch (the daemon's profile window): captures not
  * used during it and the files only they mapped are dropped. */
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -157,11 +158,6 @@ bool am_ucache_full(const struct am_usym *u)
 	return u->budget && u->cs.bytes >= u->budget;
 }
 
-bool am_ucache_half_full(const struct am_usym *u)
-{
-	return u->budget && u->cs.bytes >= u->budget / 2;
-}
-
 void am_ucache_charge_soft(struct am_usym *u, struct ufile *f, size_t bytes)
 {
 	f->cost += bytes;
@@ -224,17 +220,15 @@ size_t am_ucache_drop_pages(struct ufile *f)
 	return bytes;
 }
 
-size_t am_ucache_dwarf_bytes(struct ufile *f)
+/* What libdw puts on the heap reading ELF's DWARF: it decompresses a compressed section whole,
+ * into memory; the others stay in the mapped file, whose pages are given back after each
+ * epoch. *HAS_INFO tells whether ELF holds DWARF at all. */
+static size_t dwarf_heap(Elf *elf, bool *has_info)
 {
 	size_t bytes = 0, shstrndx;
-	Dwarf_Addr bias;
 	Elf_Scn *scn = NULL;
-	Dwarf *dw;
-	Elf *elf;
 
-	dw = dwfl_module_getdwarf(f->mod, &bias);
-	elf = dw ? dwarf_getelf(dw) : NULL;
-	am_ucache_add_image(f, elf);
+	*has_info = false;
 	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
 		return 0;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
@@ -247,12 +241,120 @@ size_t am_ucache_dwarf_bytes(struct ufile *f)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name || (strncmp(name, ".debug_", 7) && strncmp(name, ".zdebug_", 8)))
 			continue;
-		/* libdw decompresses a compressed section whole, into memory; the others stay
-		 * in the mapped file, whose pages are given back after each epoch. */
+		*has_info |= !strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info");
 		if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch))
 			bytes += ch.ch_size;
 	}
 	return bytes;
+}
+
+/* Open the separate debug file libdw's lookup would most likely find for F: by build-id under
+ * each absolute directory of the debuginfo path, then by .gnu_debuglink LINK next to the file,
+ * in its .debug/, and under each absolute directory. Not libdw's own callback: that keeps
+ * what it opens in the module. A file only debuginfod has is not found (charged nothing). */
+static int open_debug_file(const struct ufile *f, const char *mainfile, const char *link)
+{
+	const char *path = f->u->debuginfo_path ? f->u->debuginfo_path : "/usr/lib/debug";
+	const char *slash = mainfile ? strrchr(mainfile, '/') : NULL;
+	int dirlen = slash ? (int)(slash - mainfile) : 0, fd = -1, pass;
+	char buf[4096];
+
+	if (link && slash) {
+		snprintf(buf, sizeof(buf), "%.*s/%s", dirlen, mainfile, link);
+		if (strcmp(buf, mainfile) && (fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0)
+			return fd;
+		snprintf(buf, sizeof(buf), "%.*s/.debug/%s", dirlen, mainfile, link);
+		if ((fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0)
+			return fd;
+	}
+	for (pass = 0; pass < 2 && fd < 0; pass++) {
+		const char *d = path;
+
+		while (*d && fd < 0) {
+			size_t len = strcspn(d, ":");
+
+			if (*d == '/' && pass == 0 && f->build_id[0])
+				snprintf(buf, sizeof(buf), "%.*s/.build-id/%.2s/%s.debug", (int)len,
+					 d, f->build_id, f->build_id + 2);
+			else if (*d == '/' && pass == 1 && link && slash)
+				snprintf(buf, sizeof(buf), "%.*s%.*s/%s", (int)len, d, dirlen,
+					 mainfile, link);
+			else
+				buf[0] = '\0';
+			if (buf[0])
+				fd = open(buf, O_RDONLY | O_CLOEXEC);
+			d += len + (d[len] == ':');
+		}
+	}
+	return fd;
+}
+
+/* The same before libdw reads it: the file's own DWARF, else its separate debug file's,
+ * opened only to read its section headers. */
+static size_t dwarf_heap_before(struct ufile *f)
+{
+	const char *mainfile = NULL, *link;
+	size_t bytes;
+	Dwarf_Addr bias;
+	GElf_Word crc = 0;
+	Elf *elf = dwfl_module_getelf(f->mod, &bias), *dbg;
+	bool info;
+	int fd;
+
+	bytes = dwarf_heap(elf, &info);
+	if (info || !elf)
+		return bytes;
+	dwfl_module_info(f->mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+	link = dwelf_elf_gnu_debuglink(elf, &crc);
+	fd = open_debug_file(f, mainfile, link);
+	if (fd < 0)
+		return 0;
+	dbg = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bytes = dwarf_heap(dbg, &info);
+	elf_end(dbg);
+	close(fd);
+	return bytes;
+}
+
+/* Found before libdw reads the DWARF: it decompresses the sections in place, and their headers
+ * lose SHF_COMPRESSED (measured after, libc's debug file's 11 MiB counted as nothing). */
+static size_t dwarf_need(struct ufile *f)
+{
+	if (!f->dwarf_need_known) {
+		f->dwarf_need = dwarf_heap_before(f);
+		f->dwarf_need_known = true;
+	}
+	return f->dwarf_need;
+}
+
+size_t am_ucache_dwarf_bytes(struct ufile *f)
+{
+	Dwarf_Addr bias;
+	Dwarf *dw;
+
+	dw = dwfl_module_getdwarf(f->mod, &bias);
+	am_ucache_add_image(f, dw ? dwarf_getelf(dw) : NULL);
+	return dwarf_need(f);
+}
+
+bool am_ucache_dwarf_fits(struct ufile *f)
+{
+	struct am_usym *u = f->u;
+
+	if (f->lines_charged)
+		return true;
+	dwarf_need(f);
+	if (!u->budget)
+		return true;
+	return u->cs.bytes < u->budget && f->dwarf_need <= u->budget - u->cs.bytes;
+}
+
+void am_ucache_lines_done(struct am_usym *u, struct ufile *f)
+{
+	if (!f->lines_charged || !f->cost || !am_ucache_full(u))
+		return;
+	evict(u, f);
+	u->cs.evictions++;
 }
 
 size_t am_usym_drop_pages(struct am_usym *u)

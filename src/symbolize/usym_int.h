@@ -40,6 +40,8 @@ struct ufile {
 	bool evicted;		   /* module released: reopened on the next use */
 	bool lines_charged;	   /* its DWARF was read (lines, .debug_frame) and charged */
 	bool no_dwarf_cfi;	   /* its DWARF has no .debug_frame (kept across releases) */
+	bool dwarf_need_known;	   /* DWARF_NEED found (kept across releases) */
+	size_t dwarf_need;	   /* what reading its DWARF puts on the heap */
 	bool cfi_used;		   /* located for the unwinder since the last am_usym_drop_pages */
 	uint64_t cfi_off, cfi_end; /* where .eh_frame and .eh_frame_hdr lie in the file */
 	bool referenced;	   /* am_usym_trim's mark */
@@ -107,9 +109,13 @@ void am_ucache_charge(struct am_usym *u, struct ufile *f, size_t bytes);
 void am_ucache_charge_soft(struct am_usym *u, struct ufile *f, size_t bytes);
 /* Whether the charge has reached the budget. */
 bool am_ucache_full(const struct am_usym *u);
-/* Whether it has reached half of it: a file's whole DWARF (a debug file's compressed sections
- * are decompressed whole: 11 MiB for libc's) is read only below that. */
-bool am_ucache_half_full(const struct am_usym *u);
+/* Whether F's DWARF is read already or fits in what is left of the budget: a debug file's
+ * compressed sections are decompressed whole (11 MiB for libc's), and none is read past that
+ * (its size is found once from the section headers, before libdw reads anything). */
+bool am_ucache_dwarf_fits(struct ufile *f);
+/* The lines of F's frames are all read: with the budget spent, F's module (its DWARF, its line
+ * tables) is released now, not at am_usym_trim. */
+void am_ucache_lines_done(struct am_usym *u, struct ufile *f);
 /* Whether unit CU's line table was charged to F. */
 bool am_ucache_cu_charged(const struct ufile *f, Dwarf_Die *cu);
 /* Whether mapping K of capture P has its file's module loaded, reopening a released one. */

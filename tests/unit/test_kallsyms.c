@@ -103,3 +103,100 @@ Test(kallsyms, the_running_kernel)
 	cr_assert_eq(s->addr, k.syms[i].addr);
 	am_kallsyms_free(&k);
 }
+
+/* The streamed resolution gives what the table gives: names, modules, offsets, and nothing
+ * below the first symbol. */
+static void assert_same(const struct am_kallsyms *k, const struct am_kallsyms_set *s, uint64_t addr)
+{
+	uint64_t off_t = 0, off_s = 0;
+	const struct am_ksym *a = am_kallsyms_lookup(k, addr, &off_t);
+	const struct am_ksym *b = am_kallsyms_set_lookup(s, addr, &off_s);
+
+	if (!a) {
+		cr_assert_null(b, "%#llx: the table has no symbol, the set has %s",
+			       (unsigned long long)addr, b->name);
+		return;
+	}
+	cr_assert_not_null(b, "%#llx: the set has no symbol, the table has %s",
+			   (unsigned long long)addr, a->name);
+	cr_assert_str_eq(b->name, a->name, "%#llx", (unsigned long long)addr);
+	cr_assert_str_eq(b->module, a->module, "%#llx", (unsigned long long)addr);
+	cr_assert_eq(b->addr, a->addr, "%#llx", (unsigned long long)addr);
+	cr_assert_eq(off_s, off_t, "%#llx", (unsigned long long)addr);
+}
+
+Test(kallsyms, streamed_names_match_the_table_on_a_fixture)
+{
+	/* Aliases at one address (the later line wins in both), a module, data symbols, an
+	 * address below every symbol and repeated addresses. */
+	const char *path = write_fixture("ffffffff81002000 T do_syscall_64\n"
+					 "ffffffff81000000 T _stext\n"
+					 "ffffffff81001000 t vfs_read\n"
+					 "ffffffff81001000 T alias_of_vfs_read\n"
+					 "ffffffff81003000 d some_data\n"
+					 "ffffffffc0001000 t nf_hook_slow\t[nf_tables]\n"
+					 "ffffffff81004000 W weak_fn\n");
+	uint64_t addrs[] = {0xffffffff81001010, 0xffffffff81002000, 0xffffffff81003004,
+			    0xffffffff80ffffff, 0xffffffffc0001234, 0xffffffff81001010,
+			    0xffffffff81004001, 0xffffffff81000000, 0xffffffffffffffff};
+	struct am_kallsyms k;
+	struct am_kallsyms_set s;
+	size_t i;
+
+	cr_assert_eq(am_kallsyms_load(path, &k), 0);
+	cr_assert_eq(am_kallsyms_resolve(path, addrs, sizeof(addrs) / sizeof(addrs[0]), &s), 0);
+	cr_assert_eq(s.n, sizeof(addrs) / sizeof(addrs[0]) - 1, "repeats kept once");
+	cr_assert_eq(s.first, 0xffffffff81000000);
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		assert_same(&k, &s, addrs[i]);
+	cr_assert_str_eq(am_kallsyms_set_lookup(&s, 0xffffffff81001010, NULL)->name,
+			 "alias_of_vfs_read");
+	cr_assert_str_eq(am_kallsyms_set_lookup(&s, 0xffffffffc0001234, NULL)->module, "nf_tables");
+	cr_assert_null(am_kallsyms_set_lookup(&s, 0x1234, NULL), "not among those resolved");
+	am_kallsyms_set_free(&s);
+	am_kallsyms_free(&k);
+}
+
+Test(kallsyms, streamed_errors_match_the_table)
+{
+	struct am_kallsyms_set s;
+	uint64_t a = 0xffffffff81000000;
+
+	cr_assert_eq(am_kallsyms_resolve("/nonexistent/kallsyms", &a, 1, &s), -ENOENT);
+	cr_assert_eq(am_kallsyms_resolve(write_fixture("0000000000000000 T _stext\n"
+						       "0000000000000000 t vfs_read\n"),
+					 &a, 1, &s),
+		     -EPERM);
+}
+
+Test(kallsyms, streamed_names_match_the_table_on_the_running_kernel)
+{
+	enum { N = 4000 };
+	struct am_kallsyms k;
+	struct am_kallsyms_set s;
+	uint64_t *addrs = malloc(N * sizeof(*addrs));
+	size_t i;
+
+	cr_assert_not_null(addrs);
+	if (am_kallsyms_load(NULL, &k))
+		cr_skip_test("skipped: /proc/kallsyms addresses hidden (needs root)");
+	cr_assert_gt(k.n, 1000);
+	srand(12);
+	/* Inside symbols of the core kernel and of modules, on their first byte, and a few past
+	 * the last symbol and below the first. */
+	for (i = 0; i < N - 2; i++) {
+		size_t j = (size_t)rand() % k.n;
+		uint64_t span = j + 1 < k.n ? k.syms[j + 1].addr - k.syms[j].addr : 4096;
+
+		addrs[i] = k.syms[j].addr + (i % 4 == 0 || !span ? 0 : (uint64_t)rand() % span);
+	}
+	addrs[N - 2] = k.syms[0].addr - 1;
+	addrs[N - 1] = k.syms[k.n - 1].addr + 100;
+	cr_assert_eq(am_kallsyms_resolve(NULL, addrs, N, &s), 0);
+	cr_assert_eq(s.first, k.syms[0].addr);
+	for (i = 0; i < N; i++)
+		assert_same(&k, &s, addrs[i]);
+	am_kallsyms_set_free(&s);
+	am_kallsyms_free(&k);
+	free(addrs);
+}

@@ -4,6 +4,7 @@
  * and source lines they gave before, every release and reload is counted, and am_usym_trim
  * drops the captures of a process that exited and the files only it mapped. */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -240,5 +241,82 @@ Test(usym_cache, trim_drops_the_captures_of_an_exited_process_and_its_files)
 	cr_assert_eq(
 	    am_usym_resolve(u, (uint32_t)child, 7, (uintptr_t)usym_cache_test_target, false, &r),
 	    -ENOENT);
+	am_usym_free(u);
+}
+
+/* libc's lines come from its separate debug file, whose compressed DWARF libdw decompresses
+ * whole (11 MiB on Debian 12). */
+Test(usym_cache, a_debug_file_larger_than_what_is_left_of_the_budget_is_never_read)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	uint32_t pid = (uint32_t)getpid();
+	/* libc's own, not a sanitizer's interceptor of the same name. */
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	uint64_t addr = libc ? (uintptr_t)dlsym(libc, "strtol") + 4 : 0;
+	char before[2048], after[2048];
+	struct am_usym_cache_stats st, st2;
+	struct am_usym_result r;
+
+	cr_assert_not_null(u);
+	cr_assert_eq(am_usym_snapshot(u, pid, 0), 0);
+	cr_assert_eq(am_usym_resolve(u, pid, 0, addr, false, &r), 0);
+	cr_assert(r.func && r.map && strstr(r.map->path, "libc"), "libc's strtol not resolved");
+	am_usym_cache_stats(u, &st);
+	lines_of(&r, before, sizeof(before));
+	if (!before[0])
+		cr_skip_test("skipped: no line info for libc (needs libc6-dbg)");
+	am_usym_cache_stats(u, &st2);
+	/* Its decompressed sections are charged (found before libdw decompresses them). */
+	cr_assert_gt(st2.bytes - st.bytes, 4u << 20, "libc's DWARF charged %zu bytes",
+		     st2.bytes - st.bytes);
+	/* Room for what is loaded and 1 MiB more: not for libc's DWARF. */
+	am_usym_set_budget(u, st.bytes + (1u << 20));
+	cr_assert_eq(am_usym_snapshot(u, pid, 0), 0);
+	cr_assert_eq(am_usym_resolve(u, pid, 0, addr, false, &r), 0);
+	lines_of(&r, after, sizeof(after));
+	cr_assert_str_eq(after, "", "libc's DWARF was read past the budget: %s", after);
+	am_usym_cache_stats(u, &st);
+	cr_assert_gt(st.lines_skipped, 0);
+	cr_assert_leq(st.bytes, st.budget);
+	/* No bound: read, the same lines. */
+	am_usym_set_budget(u, 0);
+	cr_assert_eq(am_usym_resolve(u, pid, 0, addr, false, &r), 0);
+	lines_of(&r, after, sizeof(after));
+	cr_assert_str_eq(after, before);
+	am_usym_free(u);
+	dlclose(libc);
+}
+
+Test(usym_cache, a_files_lines_done_with_the_budget_spent_release_its_module)
+{
+	struct am_usym *u = am_usym_new(NULL, NULL);
+	uint32_t pid = (uint32_t)getpid();
+	uint64_t addr = (uintptr_t)usym_cache_test_target + 4;
+	struct am_usym_cache_stats st, st2;
+	struct am_usym_result r;
+	char text[2048];
+
+	cr_assert_not_null(u);
+	cr_assert_eq(am_usym_snapshot(u, pid, 0), 0);
+	cr_assert_eq(am_usym_resolve(u, pid, 0, addr, false, &r), 0);
+	lines_of(&r, text, sizeof(text));
+	cr_assert(strstr(text, "test_usym_cache.c:"), "no line info: '%s'", text);
+	/* No bound: kept. */
+	am_usym_cache_stats(u, &st);
+	am_usym_lines_done(u, r.src_file);
+	am_usym_cache_stats(u, &st2);
+	cr_assert_eq(st2.loaded, st.loaded);
+	/* The budget spent exactly: released now, and reopened with its lines on the next use. */
+	am_usym_set_budget(u, st.bytes);
+	am_usym_lines_done(u, r.src_file);
+	am_usym_cache_stats(u, &st2);
+	cr_assert_eq(st2.loaded, st.loaded - 1);
+	cr_assert_eq(st2.evictions, st.evictions + 1);
+	cr_assert_lt(st2.bytes, st.bytes);
+	am_usym_set_budget(u, 0);
+	cr_assert_eq(am_usym_resolve(u, pid, 0, addr, false, &r), 0);
+	cr_assert_str_eq(r.func, "usym_cache_test_target");
+	lines_of(&r, text, sizeof(text));
+	cr_assert(strstr(text, "test_usym_cache.c:"), "no line info after reopening: '%s'", text);
 	am_usym_free(u);
 }

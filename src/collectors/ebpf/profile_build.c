@@ -41,14 +41,26 @@ static int maptab_get(struct maptab *t, const void *key, int *val_slot_out)
 	}
 }
 
+/* A user frame whose lines are read after every stack is built, file by file. */
+struct line_job {
+	const void *file; /* the result's src_file */
+	uint64_t file_addr;
+	uint32_t pid;
+	uint64_t mm, addr;
+	bool leaf;
+	struct am_profile_frame *frame;
+};
+
 struct builder {
 	const struct am_profile_build_src *src;
 	struct am_profile *prof;
-	struct am_kallsyms ksyms;
-	bool ksyms_loaded, ksyms_failed;
+	struct am_kallsyms_set ksyms;
+	bool ksyms_loaded;
 	int kernel_mapping;
 	struct maptab tab;
 	size_t mapcap;
+	struct line_job *jobs;
+	size_t njobs, capjobs;
 };
 
 static int add_mapping(struct builder *b, uint64_t start, uint64_t limit, uint64_t off,
@@ -108,23 +120,24 @@ static int set_frame(struct am_profile_frame *f, uint64_t addr, const char *func
 	return f->func && f->module ? 0 : -ENOMEM;
 }
 
+/* The address a kernel frame is named by: a return address's call is the byte before it. */
+static uint64_t ksym_addr(uint64_t addr, bool leaf)
+{
+	return leaf ? addr : addr - 1;
+}
+
 static int kernel_frame(struct builder *b, struct am_profile_frame *f, uint64_t addr, bool leaf)
 {
 	const struct am_ksym *sym = NULL;
 	char module[80] = "[kernel.kallsyms]";
 
-	if (!b->ksyms_loaded && !b->ksyms_failed) {
-		b->ksyms_failed = am_kallsyms_load(NULL, &b->ksyms) != 0;
-		b->ksyms_loaded = !b->ksyms_failed;
-	}
 	if (b->ksyms_loaded)
-		sym = am_kallsyms_lookup(&b->ksyms, leaf ? addr : addr - 1, NULL);
+		sym = am_kallsyms_set_lookup(&b->ksyms, ksym_addr(addr, leaf), NULL);
 	if (sym && *sym->module)
 		snprintf(module, sizeof(module), "[%s]", sym->module);
 	if (b->kernel_mapping < 0)
-		b->kernel_mapping =
-		    add_mapping(b, b->ksyms_loaded && b->ksyms.n ? b->ksyms.syms[0].addr : 0,
-				UINT64_MAX, 0, "[kernel.kallsyms]", "");
+		b->kernel_mapping = add_mapping(b, b->ksyms_loaded ? b->ksyms.first : 0, UINT64_MAX,
+						0, "[kernel.kallsyms]", "");
 	return set_frame(f, addr, sym ? sym->name : "[unknown]", module, b->kernel_mapping, true);
 }
 
@@ -166,6 +179,66 @@ static int frame_lines(const struct builder *b, struct am_profile_frame *f,
 	return err;
 }
 
+static int add_line_job(struct builder *b, const struct profiler_key *key,
+			struct am_profile_frame *f, uint64_t addr, bool leaf,
+			const struct am_usym_result *r)
+{
+	struct line_job *j;
+
+	if (b->njobs == b->capjobs) {
+		size_t cap = b->capjobs ? b->capjobs * 2 : 256;
+
+		j = realloc(b->jobs, cap * sizeof(*j));
+		if (!j)
+			return -ENOMEM;
+		b->jobs = j;
+		b->capjobs = cap;
+	}
+	j = &b->jobs[b->njobs++];
+	j->file = r->src_file;
+	j->file_addr = r->src_addr;
+	j->pid = key->pid;
+	j->mm = key->mm;
+	j->addr = addr;
+	j->leaf = leaf;
+	j->frame = f;
+	return 0;
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	const struct line_job *x = a, *y = b;
+
+	if (x->file != y->file)
+		return (uintptr_t)x->file < (uintptr_t)y->file ? -1 : 1;
+	return x->file_addr < y->file_addr ? -1 : x->file_addr > y->file_addr;
+}
+
+/* The frames' source lines, file by file: each file's DWARF is read once, and released after
+ * its frames when the symbolizer's budget is spent (am_usym_lines_done), so at most one file's
+ * DWARF is held past the budget at any moment, not every file's until the window's end. */
+static int all_lines(struct builder *b)
+{
+	struct am_usym_result r;
+	size_t i;
+	int err = 0;
+
+	if (!b->njobs)
+		return 0; /* qsort's array may not be NULL, even empty */
+	qsort(b->jobs, b->njobs, sizeof(*b->jobs), cmp_job);
+	for (i = 0; i < b->njobs && !err; i++) {
+		const struct line_job *j = &b->jobs[i];
+
+		/* Resolved again: the file may have been released and reopened since. */
+		am_usym_resolve(b->src->usym, j->pid, j->mm, j->addr, !j->leaf, &r);
+		if (r.func)
+			err = frame_lines(b, j->frame, &r);
+		if (i + 1 == b->njobs || b->jobs[i + 1].file != j->file)
+			am_usym_lines_done(b->src->usym, j->file);
+	}
+	return err;
+}
+
 static int user_frame(struct builder *b, const struct profiler_key *key, struct am_profile_frame *f,
 		      uint64_t addr, bool leaf)
 {
@@ -190,8 +263,8 @@ static int user_frame(struct builder *b, const struct profiler_key *key, struct 
 		f->system_name = f->func;
 		f->func = demangled;
 	}
-	if (!err && r.func && b->src->lines)
-		err = frame_lines(b, f, &r);
+	if (!err && r.func && b->src->lines && r.src_file)
+		err = add_line_job(b, key, f, addr, leaf, &r);
 	return err;
 }
 
@@ -330,6 +403,37 @@ static int read_counts(int cfd, const struct am_punw *unwound, struct counted **
 	return 0;
 }
 
+/* Names for the kernel frames of the counted stacks, read in one pass over /proc/kallsyms
+ * that keeps only what those frames need (the whole table is ~10 MiB of text, read again at
+ * every daemon window). A failure leaves the frames "[unknown]". */
+static int kernel_names(struct builder *b, const struct counted *c, size_t n)
+{
+	__u64 kips[PROFILER_MAX_STACK_DEPTH];
+	uint64_t *addrs = NULL, *na;
+	size_t cap = 0, len = 0, k;
+	int i, nk;
+
+	for (k = 0; k < n; k++) {
+		nk =
+		    read_stack(b->src->stacks_fd, c[k].key.kernel_err, c[k].key.kernel_stack, kips);
+		if (len + (size_t)nk > cap) {
+			cap = (len + (size_t)nk) * 2;
+			na = realloc(addrs, cap * sizeof(*addrs));
+			if (!na) {
+				free(addrs);
+				return -ENOMEM;
+			}
+			addrs = na;
+		}
+		for (i = 0; i < nk; i++)
+			addrs[len++] = ksym_addr(kips[i], i == 0);
+	}
+	if (len)
+		b->ksyms_loaded = am_kallsyms_resolve(NULL, addrs, len, &b->ksyms) == 0;
+	free(addrs);
+	return 0;
+}
+
 /* Capture (or complete) generation MM of PID from the side band's records. */
 static void sideband_capture(const struct am_profile_build_src *src, uint32_t pid, uint64_t mm)
 {
@@ -426,6 +530,8 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 	    b.tab.keys && b.tab.vals ? read_counts(src->counts_fd, src->unwound, &c, &n) : -ENOMEM;
 	if (!err)
 		err = final_captures(src, c, n);
+	if (!err)
+		err = kernel_names(&b, c, n);
 	if (!err && n) {
 		out->stacks = calloc(n, sizeof(*out->stacks));
 		err = out->stacks ? 0 : -ENOMEM;
@@ -437,12 +543,15 @@ int am_profile_build(const struct am_profile_build_src *src, struct am_profile *
 		out->nstacks++;
 		out->total += c[k].count;
 	}
+	if (!err)
+		err = all_lines(&b);
 	if (err)
 		am_err("reading the profile failed: %s", strerror(-err));
 	free(c);
 	free(b.tab.keys);
 	free(b.tab.vals);
+	free(b.jobs);
 	if (b.ksyms_loaded)
-		am_kallsyms_free(&b.ksyms);
+		am_kallsyms_set_free(&b.ksyms);
 	return err;
 }
