@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "collector_testlib.h"
 #include "collectors/parse/cgroup_read.h"
@@ -431,6 +433,47 @@ Test(cgroup_files, held_limits_stand_until_the_caller_says_a_file_was_written)
 	put(dir, "memory.max", "4194304\n");
 	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
 	cr_assert_eq(s.mem_limit, 4194304);
+	am_cgroup_kept_close(&k, NULL);
+	am_test_rmtree(root);
+	free(root);
+}
+
+/* A cycle that cannot open the cgroup's directory (descriptors short: EMFILE) reads no limit;
+ * that must not be held as "no limit", or it would stand until someone writes a limit file. */
+Test(cgroup_files, limits_not_read_for_want_of_descriptors_are_not_held)
+{
+	struct am_cgroup_layout l = {.mode = AM_CGROUP_V2, .v2_mount = "/cg"};
+	struct am_cgroup_sample s;
+	struct am_cgroup_kept k;
+	struct rlimit saved, low;
+	char *root = am_test_mkdtemp("cgemfile"), dir[512];
+	int next;
+
+	snprintf(dir, sizeof(dir), "%s/cg", root);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/cg/x.scope", root);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	put(dir, "memory.current", "4096\n");
+	put(dir, "memory.max", "1048576\n");
+	am_cgroup_kept_init(&k);
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_limit, 1048576);
+	/* The lowest free descriptor becomes the limit: the next open fails with EMFILE. */
+	next = dup(0);
+	cr_assert_geq(next, 0);
+	close(next);
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = (rlim_t)next;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	cr_assert(!(s.have & AM_CG_MEM_LIMIT), "no limit could be read");
+	cr_assert(!k.lim_held, "limits not read are not held");
+	/* No write since: the limits are read again, not taken from the failed cycle. */
+	k.limits_unchanged = true;
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.mem_limit, 1048576);
 	am_cgroup_kept_close(&k, NULL);
 	am_test_rmtree(root);
 	free(root);

@@ -29,18 +29,19 @@ struct reader {
 	bool reuse_limits; /* the kept limits stand: their files are not read */
 	bool no_keep;	   /* the file read now is read only after writes: not kept */
 	bool limits_garbled;
+	bool limits_incomplete; /* a limit file could not be read (not absent): not held */
 	/* The mount each controller's files are read from this time, NULL: nowhere. */
 	const char *mnt[AM_CGC_N];
 	/* The cgroup's directory in each hierarchy opened so far: its files are opened
 	 * relative to it, which spares the kernel the walk down the whole path per file. */
 	struct {
 		const char *mnt;
-		int fd; /* -1: the cgroup is not in that hierarchy */
+		int fd; /* -errno: not opened (-ENOENT: the cgroup is not in that hierarchy) */
 	} dirs[MAX_DIRS];
 	size_t ndirs;
 };
 
-/* The cgroup's directory in the hierarchy mounted at MNT, opened once: its fd, or -1. */
+/* The cgroup's directory in the hierarchy mounted at MNT, opened once: its fd, or -errno. */
 static int in_hierarchy(struct reader *r, const char *mnt)
 {
 	char dir[4096];
@@ -52,16 +53,18 @@ static int in_hierarchy(struct reader *r, const char *mnt)
 			return r->dirs[i].fd;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s", r->rootfs, mnt,
 			     strcmp(r->path, "/") ? r->path : "") >= sizeof(dir))
-		return -1;
+		return -ENAMETOOLONG;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0)
 		r->found = 1;
+	else
+		fd = -errno;
 	if (r->ndirs < MAX_DIRS) {
 		r->dirs[r->ndirs].mnt = mnt;
 		r->dirs[r->ndirs++].fd = fd;
 	} else if (fd >= 0) {
 		close(fd); /* cannot happen with the controllers read; never leak */
-		fd = -1;
+		fd = -EMFILE;
 	}
 	return fd;
 }
@@ -146,6 +149,11 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 		return !err;
 	}
 	dir = in_hierarchy(r, r->mnt[c]);
+	/* A limit that could not be read (descriptors or memory short) is not "no limit": held,
+	 * it would stand until someone writes the file. */
+	if (limit_file(f) &&
+	    ((dir < 0 && dir != -ENOENT) || (r->kept && r->kept->where[c] == 1 && dir == -ENOENT)))
+		r->limits_incomplete = true;
 	if (dir < 0) {
 		if (r->kept)
 			r->kept->where[c] = 0; /* the cgroup left it: look again next time */
@@ -154,6 +162,8 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0 && !limit_file(f) &&
 	       !r->no_keep;
 	err = am_kept_read(fd, dir, name, keep, r->buf);
+	if (err && err != -ENOENT && limit_file(f))
+		r->limits_incomplete = true;
 	if (err == -ENOENT && r->kept && r->kept->where[c] == 1)
 		r->kept->absent |= 1u << f;
 	if (*fd >= 0) {
@@ -480,6 +490,7 @@ static int read_once(struct reader *r, long user_hz)
 	memset(r->out, 0, sizeof(*r->out));
 	r->reuse_limits = r->kept && r->kept->lim_held && r->kept->limits_unchanged;
 	r->limits_garbled = false;
+	r->limits_incomplete = false;
 	read_cpu(r, user_hz);
 	read_memory(r);
 	read_pids_io(r);
@@ -488,7 +499,8 @@ static int read_once(struct reader *r, long user_hz)
 		limits_put(&r->kept->lim, r->out);
 	} else if (r->kept) {
 		limits_take(r->out, &r->kept->lim);
-		r->kept->lim_held = !r->limits_garbled && !r->gone;
+		r->kept->lim_held =
+		    r->found && !r->limits_garbled && !r->limits_incomplete && !r->gone;
 	}
 	for (i = 0; i < r->ndirs; i++)
 		if (r->dirs[i].fd >= 0)
