@@ -270,11 +270,13 @@ static void blank_controls(char *s)
 			*s = ' ';
 }
 
-/* Mask each occurrence in TEXT of the N bytes of SECRET. Values under 8 bytes are left: they
- * would mask words (a version, a tenant) and a credential is longer. */
+/* Mask each occurrence in TEXT of the N bytes of SECRET, and a start of it that ends TEXT (the
+ * quote was cut there). Values under 8 bytes are left: they would mask words (a version, a
+ * tenant) and a credential is longer. */
 static void mask(char *text, const char *secret, size_t n)
 {
 	char *p = text;
+	size_t len, j;
 
 	if (n < 8)
 		return;
@@ -282,6 +284,12 @@ static void mask(char *text, const char *secret, size_t n)
 		memset(p, '*', n);
 		p += n;
 	}
+	len = strlen(text);
+	for (j = n - 1 < len ? n - 1 : len; j >= 4; j--)
+		if (!memcmp(text + len - j, secret, j)) {
+			memset(text + len - j, '*', j);
+			break;
+		}
 }
 
 /* A receiver's text may echo what it was sent (vmauth quotes a token it does not know): the

@@ -71,9 +71,11 @@ bool am_ucache_reload_fd(struct am_usym *u, struct ufile *f, const char *name, c
 	char build_id[sizeof(f->build_id)];
 	struct stat st;
 
-	/* The inode, not the device: stat's and /proc/PID/maps' device numbers differ on btrfs
-	 * and overlayfs. The build-id, when it has one, confirms the contents. */
-	if (fstat(fd, &st) || (uint64_t)st.st_ino != f->ino) {
+	/* A file with a build-id is the same contents wherever it is found (the same library in
+	 * another image layer, or shared with a gone process's record by build-id): the build-id
+	 * compared after loading decides. Without one, the inode must match (not the device:
+	 * stat's and /proc/PID/maps' device numbers differ on btrfs and overlayfs). */
+	if (fstat(fd, &st) || (!f->build_id[0] && (uint64_t)st.st_ino != f->ino)) {
 		close(fd);
 		return false;
 	}
@@ -261,10 +263,10 @@ static int open_debug_file(const struct ufile *f, const char *mainfile, const ch
 
 	if (link && slash) {
 		snprintf(buf, sizeof(buf), "%.*s/%s", dirlen, mainfile, link);
-		if (strcmp(buf, mainfile) && (fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0)
+		if (strcmp(buf, mainfile) && (fd = am_file_open_regular(buf)) >= 0)
 			return fd;
 		snprintf(buf, sizeof(buf), "%.*s/.debug/%s", dirlen, mainfile, link);
-		if ((fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0)
+		if ((fd = am_file_open_regular(buf)) >= 0)
 			return fd;
 	}
 	for (pass = 0; pass < 2 && fd < 0; pass++) {
@@ -282,7 +284,7 @@ static int open_debug_file(const struct ufile *f, const char *mainfile, const ch
 			else
 				buf[0] = '\0';
 			if (buf[0])
-				fd = open(buf, O_RDONLY | O_CLOEXEC);
+				fd = am_file_open_regular(buf);
 			d += len + (d[len] == ':');
 		}
 	}

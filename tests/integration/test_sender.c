@@ -506,6 +506,33 @@ Test(sender, credentials_a_receiver_echoes_are_masked_in_the_log)
 	am_sender_free(s);
 }
 
+/* The quoted answer is cut at AM_SENDER_QUOTE_MAX bytes: a credential cut there is masked as
+ * far as it goes. */
+Test(sender, a_credential_cut_by_the_quote_is_masked)
+{
+	const char *hdrs[] = {"Authorization: Bearer s3cret-tok"};
+	char url[128], mode[512], want[64];
+	struct am_sender_config c = base_config(url, sizeof(url), "http");
+	struct am_sender *s;
+	struct seen seen;
+	int pad = 256 - 6; /* AM_SENDER_QUOTE_MAX (export/sender_internal.h) */
+
+	c.headers = hdrs;
+	c.nheaders = 1;
+	receiver_start();
+	snprintf(mode, sizeof(mode), "mode=400&count=1&message=%0*ds3cret-tok", pad, 0);
+	am_test_receiver_mode(rcv.cport, mode);
+	s = start(&c);
+	submit(s, "m1", 1, 100);
+	wait_settled(s, 1, 20000);
+	check_accounting(s, 1, &seen);
+	cr_assert(log_has("HTTP 400 from", NULL));
+	cr_assert_not(log_has("s3cr", NULL), "a credential's start reached the log");
+	snprintf(want, sizeof(want), "0000******\"");
+	cr_assert(log_has(want, NULL));
+	am_sender_free(s);
+}
+
 Test(sender, hanging_receiver_times_out_and_the_retry_delivers)
 {
 	char url[128];

@@ -238,11 +238,13 @@ static int want_ringbuf(enum am_execsnoop_buffer b)
 	ret = am_probe_ringbuf();
 	if (ret >= 0)
 		return ret;
-	if (am_probe_refusal(ret, why, sizeof(why)))
+	if (am_probe_refusal(ret, why, sizeof(why))) {
 		am_err("execsnoop: creating a BPF ring buffer was %s", why);
-	else
-		am_err("execsnoop: creating a BPF ring buffer failed: %s", strerror(-ret));
-	return ret;
+		return ret; /* the load would be refused too */
+	}
+	am_warn("execsnoop: creating a BPF ring buffer failed (%s); using the perf buffer",
+		strerror(-ret));
+	return 0;
 }
 
 /* Turn the unused output map into the cheapest valid map of a type this kernel has. */

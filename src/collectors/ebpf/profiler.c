@@ -350,15 +350,16 @@ static int configure_copies(struct am_profiler *p)
 	p->ringbuf = o->buffer == AM_PROFILER_BUF_RINGBUF;
 	if (o->buffer == AM_PROFILER_BUF_AUTO) {
 		err = am_probe_ringbuf();
-		if (err < 0) { /* the load would be refused too: say so, not "no ring buffer" */
-			if (am_probe_refusal(err, why, sizeof(why)))
-				am_err("profiler: creating a BPF ring buffer was %s", why);
-			else
-				am_err("profiler: creating a BPF ring buffer failed: %s",
-				       strerror(-err));
+		if (err < 0 && am_probe_refusal(err, why, sizeof(why))) {
+			/* the load would be refused too: say so, not "no ring buffer" */
+			am_err("profiler: creating a BPF ring buffer was %s", why);
 			return err;
 		}
-		p->ringbuf = err;
+		if (err < 0)
+			am_warn("profiler: creating a BPF ring buffer failed (%s); using the perf "
+				"buffer",
+				strerror(-err));
+		p->ringbuf = err > 0;
 	}
 	s->rodata->use_ringbuf = p->ringbuf;
 	if (ncpus <= 0)
