@@ -121,3 +121,22 @@ int am_test_read_file(const char *path, struct am_strbuf *b)
 	fclose(f);
 	return 0;
 }
+
+size_t am_test_line_with(const char *text, const char *needle, const char **line)
+{
+	const char *l = strstr(text, needle), *eol;
+
+	cr_assert_not_null(l, "no line with %s", needle);
+	while (l > text && l[-1] != '\n')
+		l--;
+	eol = strchr(l, '\n');
+	cr_assert_not_null(eol, "the line with %s is not whole", needle);
+	*line = l;
+	return (size_t)(eol - l);
+}
+
+void am_test_line_has(const char *line, size_t len, const char *want)
+{
+	cr_assert_not_null(memmem(line, len, want, strlen(want)), "no %s in: %.*s", want, (int)len,
+			   line);
+}

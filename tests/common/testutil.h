@@ -25,6 +25,12 @@ const char *am_test_bpf_unavailable(void);
 			cr_skip_test("skipped: %s", am__why);                                      \
 	} while (0)
 
+/* The line of TEXT that holds NEEDLE (asserted to be there): its start in *LINE, its length
+ * without the newline returned. */
+size_t am_test_line_with(const char *text, const char *needle, const char **line);
+/* Assert that the LEN bytes at LINE hold WANT. */
+void am_test_line_has(const char *line, size_t len, const char *want);
+
 /* CLOCK_MONOTONIC in seconds, for test deadlines. */
 double am_test_now_s(void);
 /* CLOCK_MONOTONIC in milliseconds. */

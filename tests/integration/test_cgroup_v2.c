@@ -509,7 +509,8 @@ static void check_event(pid_t victim, struct am_strbuf *log)
 {
 	char path[512], needle[256];
 	struct am_strbuf lines = {0};
-	const char *line, *eol;
+	const char *line;
+	size_t len;
 
 	snprintf(path, sizeof(path), "%s/agent.jsonl", tmp);
 	snprintf(needle, sizeof(needle), "\"pid\":%d,", victim);
@@ -517,21 +518,14 @@ static void check_event(pid_t victim, struct am_strbuf *log)
 		  "no OOM event for pid %d; agent log:\n%s", victim,
 		  am_test_log_of(tmp, "agent", log));
 	cr_assert_eq(am_test_read_file(path, &lines), 0);
-	line = strstr(lines.data, needle);
-	while (line > lines.data && line[-1] != '\n')
-		line--;
-	eol = strchr(line, '\n');
-	cr_assert_not_null(eol);
-	cr_log_info("%.*s", (int)(eol - line), line);
-	snprintf(needle, sizeof(needle), "\"source\":\"oom\",\"event\":{");
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)));
+	len = am_test_line_with(lines.data, needle, &line);
+	cr_log_info("%.*s", (int)len, line);
+	am_test_line_has(line, len, "\"source\":\"oom\",\"event\":{");
 	snprintf(needle, sizeof(needle), "\"cgroup\":\"%s\"", name);
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)), "%.*s",
-			   (int)(eol - line), line);
+	am_test_line_has(line, len, needle);
 	snprintf(needle, sizeof(needle), "\"memory_limit_bytes\":%llu", OOM_LIMIT);
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)), "%.*s",
-			   (int)(eol - line), line);
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), "\"comm\":\"mem_hog\"", 16));
+	am_test_line_has(line, len, needle);
+	am_test_line_has(line, len, "\"comm\":\"mem_hog\"");
 	am_strbuf_free(&lines);
 }
 

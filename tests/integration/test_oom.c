@@ -250,7 +250,8 @@ static void kill_is_reported(const char *source, const char *origin)
 {
 	struct am_strbuf err = {0}, lines = {0};
 	char ready[64], needle[512];
-	const char *rel, *line, *eol;
+	const char *rel, *line;
+	size_t len;
 	int port = am_http_free_port();
 	pid_t victim;
 
@@ -266,29 +267,18 @@ static void kill_is_reported(const char *source, const char *origin)
 		  "no OOM event for pid %d; stderr:\n%s", victim,
 		  (read_dir_file("err.txt", &err), err.data));
 	read_dir_file("agent.jsonl", &lines);
-	line = strstr(lines.data, needle);
-	while (line > lines.data && line[-1] != '\n')
-		line--;
-	eol = strchr(line, '\n');
-	cr_assert_not_null(eol);
-	cr_log_info("%.*s", (int)(eol - line), line);
-	snprintf(needle, sizeof(needle), "\"source\":\"oom\",\"event\":{");
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)));
+	len = am_test_line_with(lines.data, needle, &line);
+	cr_log_info("%.*s", (int)len, line);
+	am_test_line_has(line, len, "\"source\":\"oom\",\"event\":{");
 	snprintf(needle, sizeof(needle), "\"origin\":\"%s\"", origin);
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)), "%.*s",
-			   (int)(eol - line), line);
-	snprintf(needle, sizeof(needle), "\"comm\":\"mem_hog\"");
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)), "%.*s",
-			   (int)(eol - line), line);
+	am_test_line_has(line, len, needle);
+	am_test_line_has(line, len, "\"comm\":\"mem_hog\"");
 	snprintf(needle, sizeof(needle), "\"cgroup\":\"%s\"", rel);
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)), "%.*s",
-			   (int)(eol - line), line);
+	am_test_line_has(line, len, needle);
 	snprintf(needle, sizeof(needle), "\"memory_limit_bytes\":%u", LIMIT);
-	cr_assert_not_null(memmem(line, (size_t)(eol - line), needle, strlen(needle)), "%.*s",
-			   (int)(eol - line), line);
+	am_test_line_has(line, len, needle);
 	if (strcmp(origin, "tracepoint") || mark_victim_has_rss())
-		cr_assert_not_null(memmem(line, (size_t)(eol - line), "\"anon_rss_bytes\":", 17),
-				   "no memory figures: %.*s", (int)(eol - line), line);
+		am_test_line_has(line, len, "\"anon_rss_bytes\":");
 	cr_assert_eq(kills_of(port, rel), 1);
 	am_strbuf_free(&err);
 	am_strbuf_free(&lines);
