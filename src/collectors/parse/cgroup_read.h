@@ -105,12 +105,24 @@ struct am_cgroup_limits {
  * children's files, counts too. */
 bool am_cgroup_limit_file(const char *name);
 
+/* Hierarchies a cgroup's files are read from: cpu, cpuacct, memory, pids, blkio, unified. */
+#define AM_CGROUP_MAX_DIRS 8
+
 /* One cgroup's descriptors kept between cycles (collectors/parse/kept_file.h): each file is
  * re-read with one pread instead of an open, a read and a close. Where a controller's files were
  * found is remembered with them; a kept file that is gone (the cgroup removed, perhaps made
  * again) drops them all and the cgroup is read afresh. */
 struct am_cgroup_kept {
-	int fd[AM_CGF_N];	     /* -1: not kept */
+	int fd[AM_CGF_N]; /* -1: not kept */
+	/* The cgroup's directories, kept while some of its files are past the budget: those are
+	 * opened relative to them every cycle, sparing the kernel the walk down the path. A
+	 * directory holds no seq_file page: its descriptor costs a struct file (0.25 KiB) where a
+	 * file's costs 4 KiB. */
+	struct {
+		const char *mnt; /* the hierarchy's mount, as in the layout */
+		int fd;
+	} dir[AM_CGROUP_MAX_DIRS];
+	unsigned ndirs;
 	signed char where[AM_CGC_N]; /* 0: not known; 1: v1 hierarchy; 2: unified */
 	/* Files found absent in a v1 hierarchy, by 1 << am_cgroup_file: a v1 cgroup has the
 	 * files of its hierarchy's controllers for life (memory.memsw.* only with swap
@@ -126,7 +138,9 @@ struct am_cgroup_kept {
 
 /* The budget of descriptors all cgroups may keep, shared by the calls of one cycle. */
 struct am_cgroup_keep {
-	unsigned left;	   /* descriptors that may still be kept */
+	unsigned left;	   /* file descriptors that may still be kept */
+	unsigned room;	   /* descriptors, of files or directories, that may still be kept */
+	unsigned dirs;	   /* directory descriptors kept */
 	bool pseudo;	   /* the hierarchies are cgroupfs (not a fixture tree): worth keeping */
 	uint64_t reopened; /* kept descriptors found gone and opened again, summed */
 };
