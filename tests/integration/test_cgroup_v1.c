@@ -29,10 +29,11 @@
 #define CPUCG  "/sys/fs/cgroup/cpu"
 #define PIDCG  "/sys/fs/cgroup/pids"
 #define ACCTCG "/sys/fs/cgroup/cpuacct"
+#define UNICG  "/sys/fs/cgroup/unified"
 #define LIMIT  (64ull << 20)
 
 static char name[64]; /* "/am-cgtest-PID.scope": a unit, selected by default */
-static char memdir[256], cpudir[256], piddir[256], acctdir[256]; /* "" when not made */
+static char memdir[256], cpudir[256], piddir[256], acctdir[256], unidir[256]; /* "": not made */
 static pid_t kids[2] = {-1, -1};
 static int nchildren; /* MEMDIR/inner-N.scope made, N from 1 */
 
@@ -62,7 +63,9 @@ static void teardown(void)
 		cr_log_warn("rmdir %s: %s", piddir, strerror(errno));
 	if (acctdir[0] && rmdir(acctdir))
 		cr_log_warn("rmdir %s: %s", acctdir, strerror(errno));
-	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
+	if (unidir[0] && rmdir(unidir))
+		cr_log_warn("rmdir %s: %s", unidir, strerror(errno));
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = unidir[0] = '\0';
 }
 
 static void write_str(const char *dir, const char *file, const char *s)
@@ -221,7 +224,7 @@ static void memcg_test_start(const char *tag)
 {
 	struct stat st;
 
-	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = unidir[0] = '\0';
 	if (geteuid() != 0)
 		cr_skip_test("skipped: needs root to create cgroups");
 	if (stat(MEMCG "/memory.limit_in_bytes", &st))
@@ -525,5 +528,48 @@ Test(cgroup_v1, user_and_system_time_from_cpuacct_stat, .fini = teardown, .timeo
 		      (double)(n0 / 1000) / 1e6);
 	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
 		      (double)(n1 / 1000) / 1e6);
+	am_metric_set_free(&s);
+}
+
+/* A unit that is in the unified hierarchy too (systemd makes every unit there on a hybrid host)
+ * takes its usage, user and system time from that hierarchy's cpu.stat, in µs, one file for
+ * cpuacct's two: with a spinner in both, stopped so that the counters stand, the collector's
+ * figures are the unified file's exactly (cpuacct.stat's user time is in 10 ms ticks). */
+Test(cgroup_v1, cpu_time_from_the_unified_hierarchy_on_a_hybrid_host, .fini = teardown,
+     .timeout = 60)
+{
+	char *hot[] = {HOT, "0", NULL};
+	struct am_metric_set s = {0};
+	struct stat st;
+	void *state = NULL;
+	char pid[16];
+
+	memcg_test_start("am-cguni");
+	cr_assert_eq(access(HOT, X_OK), 0, "build the workloads first (make tests)");
+	if (stat(ACCTCG "/cpuacct.stat", &st) || stat(CPUCG "/cpu.shares", &st) ||
+	    stat(UNICG "/cgroup.procs", &st) || stat(UNICG "/cpu.stat", &st))
+		cr_skip_test("skipped: no hybrid layout (cgroup v1 cpu and cpuacct beside a "
+			     "unified hierarchy at " UNICG ")");
+	make(cpudir, sizeof(cpudir), CPUCG);
+	make(acctdir, sizeof(acctdir), ACCTCG);
+	make(unidir, sizeof(unidir), UNICG);
+	kids[0] = start_in(acctdir, hot);
+	snprintf(pid, sizeof(pid), "%d", kids[0]);
+	write_str(unidir, "cgroup.procs", pid);
+	write_str(cpudir, "cgroup.procs", pid);
+	wait_for(kids[0], unidir, "cpu.stat", "user_usec", 50000);
+	cr_assert_eq(kill(kids[0], SIGSTOP), 0);
+	am_test_sleep_ms(100);
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	am_collector_cgroup.destroy(state);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
+		     (double)file_key(unidir, "cpu.stat", "usage_usec") / 1e6);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_user_seconds_total"),
+		     (double)file_key(unidir, "cpu.stat", "user_usec") / 1e6);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_system_seconds_total"),
+		     (double)file_key(unidir, "cpu.stat", "system_usec") / 1e6);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_periods_total"),
+		     (double)file_key(cpudir, "cpu.stat", "nr_periods"), "v1 cpu.stat still read");
 	am_metric_set_free(&s);
 }

@@ -11,7 +11,7 @@
 #include "collectors/parse/kept_file.h"
 #include "collectors/parse/procfs_read.h"
 
-_Static_assert(AM_CGF_N <= 32, "struct am_cgroup_kept's absent mask holds every file");
+_Static_assert(AM_CGF_N <= 64, "struct am_cgroup_kept's absent mask holds every file");
 
 /* The v1 controller of each am_cgroup_ctl; PSI is on the unified hierarchy only. */
 static const char *const ctl_v1[AM_CGC_N] = {"cpu", "cpuacct", "memory", "pids", "blkio", NULL};
@@ -212,7 +212,7 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 	bool want, keep;
 	int d, dir, err;
 
-	if (!r->mnt[c] || (r->kept && (r->kept->absent & (1u << f))))
+	if (!r->mnt[c] || (r->kept && (r->kept->absent & (1ull << f))))
 		return 0;
 	if (*fd >= 0) {
 		err = am_kept_pread(*fd, false, r->buf);
@@ -245,7 +245,7 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 	if (err && err != -ENOENT && limit_file(f))
 		r->limits_incomplete = true;
 	if (err == -ENOENT && r->kept && r->kept->where[c] == 1)
-		r->kept->absent |= 1u << f;
+		r->kept->absent |= 1ull << f;
 	if (*fd >= 0) {
 		r->keep->left--;
 		r->keep->room--;
@@ -339,6 +339,26 @@ static void read_cpu_v1_limits(struct reader *r)
 		   AM_CG_CPU_SHARES);
 }
 
+/* On a hybrid host the unified hierarchy's cpu.stat (a core file, 4.15+) gives a cgroup found
+ * there its usage, user and system time in µs from one file, where v1 takes two: cpuacct.usage
+ * and cpuacct.stat (user and system in USER_HZ ticks). A path holds the same tasks in every
+ * hierarchy systemd runs (PSI is read from the unified one for the same reason); a cgroup made
+ * by a runtime's cgroupfs driver is in the v1 hierarchies only and keeps cpuacct. */
+static bool usage_from_unified(struct reader *r)
+{
+	const unsigned both = AM_CG_CPU_USAGE | AM_CG_CPU_USER_SYSTEM;
+	struct am_cgroup_cpu *cpu = &r->out->cpu;
+	const char *why = NULL;
+
+	if (where(r, AM_CGC_UNIFIED) != 2 || !get(r, AM_CGC_UNIFIED, AM_CGF_CPU_CORE, "cpu.stat"))
+		return false;
+	if (am_parse_cgroup_cpu_stat(r->buf->data, cpu, &why)) {
+		garbled(r, "cpu.stat", why);
+		return false;
+	}
+	return (cpu->have & both) == both;
+}
+
 static void read_cpu(struct reader *r, long user_hz)
 {
 	struct am_cgroup_cpu *cpu = &r->out->cpu;
@@ -353,7 +373,7 @@ static void read_cpu(struct reader *r, long user_hz)
 		return;
 	}
 	read_cpu_v1_limits(r);
-	if (where(r, AM_CGC_CPUACCT) != 1)
+	if (usage_from_unified(r) || where(r, AM_CGC_CPUACCT) != 1)
 		return;
 	cpuacct_ns(r, AM_CGF_ACCT_USAGE, "cpuacct.usage", &cpu->usage_usec, AM_CG_CPU_USAGE);
 	/* User and system time from one file: cpuacct.stat scales them (cputime_adjust) to add
@@ -498,8 +518,8 @@ static void read_psi(struct reader *r)
 	const char *why = NULL;
 	size_t i;
 
-	for (i = 0; where(r, AM_CGC_PSI) && i < sizeof(files) / sizeof(files[0]); i++) {
-		if (!get(r, AM_CGC_PSI, files[i].f, files[i].file))
+	for (i = 0; where(r, AM_CGC_UNIFIED) && i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!get(r, AM_CGC_UNIFIED, files[i].f, files[i].file))
 			continue;
 		if (am_parse_psi(r->buf->data, (struct am_psi *)((char *)r->out + files[i].off),
 				 &why))

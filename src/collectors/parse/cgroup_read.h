@@ -72,6 +72,7 @@ enum am_cgroup_file {
 	AM_CGF_PSI_CPU,
 	AM_CGF_PSI_MEMORY,
 	AM_CGF_PSI_IO,
+	AM_CGF_CPU_CORE, /* the unified hierarchy's cpu.stat on a hybrid host */
 	AM_CGF_N
 };
 
@@ -82,7 +83,7 @@ enum am_cgroup_ctl {
 	AM_CGC_MEMORY,
 	AM_CGC_PIDS,
 	AM_CGC_BLKIO,
-	AM_CGC_PSI,
+	AM_CGC_UNIFIED, /* the unified hierarchy's core files: PSI, cpu.stat on a hybrid host */
 	AM_CGC_N
 };
 
@@ -127,7 +128,7 @@ struct am_cgroup_kept {
 	/* Files found absent in a v1 hierarchy, by 1 << am_cgroup_file: a v1 cgroup has the
 	 * files of its hierarchy's controllers for life (memory.memsw.* only with swap
 	 * accounting, pids.* not on the root), unlike a v2 one, whose parent may enable more. */
-	uint32_t absent;
+	uint64_t absent;
 	unsigned n; /* descriptors kept */
 	/* The limits as last read (held: every limit file read parsed). The caller sets
 	 * limits_unchanged when it knows no limit file was written since (inotify's IN_MODIFY on
