@@ -13,7 +13,7 @@
 
 _Static_assert(AM_CGF_N <= 64, "struct am_cgroup_kept's absent mask holds every file");
 
-/* The v1 controller of each am_cgroup_ctl; PSI is on the unified hierarchy only. */
+/* The v1 controller of each am_cgroup_ctl; the unified hierarchy's core files have none. */
 static const char *const ctl_v1[AM_CGC_N] = {"cpu", "cpuacct", "memory", "pids", "blkio", NULL};
 
 struct reader {
@@ -44,7 +44,7 @@ struct reader {
 };
 
 /* The cgroup's directory in the hierarchy mounted at MNT, opened once: its index in R's dirs
- * (its fd there: -errno where it could not be opened), or -ENAMETOOLONG. */
+ * (its fd there: -errno where it could not be opened), or -errno (a path too long). */
 static int dir_index(struct reader *r, const char *mnt)
 {
 	char dir[4096];
