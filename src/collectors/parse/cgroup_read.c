@@ -343,14 +343,17 @@ static void read_cpu_v1_limits(struct reader *r)
  * there its usage, user and system time in µs from one file, where v1 takes two: cpuacct.usage
  * and cpuacct.stat (user and system in USER_HZ ticks). A path holds the same tasks in every
  * hierarchy systemd runs (PSI is read from the unified one for the same reason); a cgroup made
- * by a runtime's cgroupfs driver is in the v1 hierarchies only and keeps cpuacct. */
+ * by a runtime's cgroupfs driver is in the v1 hierarchies only and keeps cpuacct. Not the root:
+ * the unified root's cpu.stat is the system's CPU times (as /proc/stat counts them, idle-less),
+ * not the scheduler's run time that cpuacct sums. */
 static bool usage_from_unified(struct reader *r)
 {
 	const unsigned both = AM_CG_CPU_USAGE | AM_CG_CPU_USER_SYSTEM;
 	struct am_cgroup_cpu *cpu = &r->out->cpu;
 	const char *why = NULL;
 
-	if (where(r, AM_CGC_UNIFIED) != 2 || !get(r, AM_CGC_UNIFIED, AM_CGF_CPU_CORE, "cpu.stat"))
+	if (!strcmp(r->path, "/") || where(r, AM_CGC_UNIFIED) != 2 ||
+	    !get(r, AM_CGC_UNIFIED, AM_CGF_CPU_CORE, "cpu.stat"))
 		return false;
 	if (am_parse_cgroup_cpu_stat(r->buf->data, cpu, &why)) {
 		garbled(r, "cpu.stat", why);
