@@ -140,8 +140,8 @@ Test(cgroup, v1_default_selection_and_all)
 	cr_assert_null(
 	    find_metric(&s, "antimetal_cgroup_memory_current_bytes", "cgroup", "/garbled", NULL));
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_files_garbled_total"), 4);
-	cr_assert_null(find_metric(&s, "antimetal_cgroup_pids_events_total", "cgroup", "/garbled",
-				   NULL));
+	cr_assert_null(
+	    find_metric(&s, "antimetal_cgroup_pids_events_total", "cgroup", "/garbled", NULL));
 	am_metric_set_free(&s);
 }
 
@@ -208,13 +208,14 @@ Test(cgroup, v2_pod_container_every_metric_exact)
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_low_bytes", "cgroup", c), 16777216);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_min_bytes", "cgroup", c), 8388608);
 	/* The pod: memory.low "max" gives no series, memory.min 0 does. */
-	cr_assert_null(find_metric(&s, "antimetal_cgroup_memory_low_bytes", "cgroup", V2_POD, NULL));
+	cr_assert_null(
+	    find_metric(&s, "antimetal_cgroup_memory_low_bytes", "cgroup", V2_POD, NULL));
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_min_bytes", "cgroup", V2_POD), 0);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event", "max"),
 		     5);
-	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event",
-			   "max.imposed"),
-		     7);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event", "max.imposed"),
+	    7);
 	cr_assert_eq(
 	    VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", V2_POD, "event", "max"), 0);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids", "cgroup", c), 12);
@@ -247,8 +248,8 @@ Test(cgroup, v2_pod_container_every_metric_exact)
 	    find_metric(&s, "antimetal_cgroup_cpu_quota_cores", "cgroup", "/garbled.slice", NULL));
 	cr_assert_null(
 	    find_metric(&s, "antimetal_cgroup_memory_min_bytes", "cgroup", "/garbled.slice", NULL));
-	cr_assert_null(
-	    find_metric(&s, "antimetal_cgroup_pids_events_total", "cgroup", "/garbled.slice", NULL));
+	cr_assert_null(find_metric(&s, "antimetal_cgroup_pids_events_total", "cgroup",
+				   "/garbled.slice", NULL));
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_files_garbled_total"), 5);
 	am_metric_set_free(&s);
 }

@@ -117,9 +117,12 @@ static bool limit_file(enum am_cgroup_file f)
 bool am_cgroup_limit_file(const char *name)
 {
 	static const char *const names[] = {
-	    "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares",	"memory.limit_in_bytes",
-	    "pids.max",		"cpu.max",	     "cpu.weight",	"cpu.weight.nice",
-	    "memory.max",	"memory.high",	     "memory.low",	"memory.min",
+	    "cpu.cfs_quota_us", "cpu.cfs_period_us",
+	    "cpu.shares",	"memory.limit_in_bytes",
+	    "pids.max",		"cpu.max",
+	    "cpu.weight",	"cpu.weight.nice",
+	    "memory.max",	"memory.high",
+	    "memory.low",	"memory.min",
 	    "memory.swap.max",	"cgroup.subtree_control",
 	    "memory.failcnt", /* a reset: held with the limits, see struct am_cgroup_limits */
 	};
@@ -456,7 +459,7 @@ void am_cgroup_kept_close(struct am_cgroup_kept *k, struct am_cgroup_keep *keep)
 }
 
 #define LIMIT_BITS                                                                                 \
-	(AM_CG_MEM_LIMIT | AM_CG_MEM_HIGH | AM_CG_MEM_LOW | AM_CG_MEM_MIN | AM_CG_MEM_SWAP_LIMIT |  \
+	(AM_CG_MEM_LIMIT | AM_CG_MEM_HIGH | AM_CG_MEM_LOW | AM_CG_MEM_MIN | AM_CG_MEM_SWAP_LIMIT | \
 	 AM_CG_PIDS_LIMIT)
 #define LIMIT_CPU_BITS (AM_CG_CPU_QUOTA | AM_CG_CPU_WEIGHT | AM_CG_CPU_SHARES)
 

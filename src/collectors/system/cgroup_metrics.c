@@ -206,9 +206,10 @@ static void emit_events(const struct am_cgroup_memevents *e, const struct am_cgr
 
 static const struct am_metric_desc *pids_events_desc(void)
 {
-	return DESC("antimetal_cgroup_pids_events_total",
-		    "Forks refused by pids.max (pids.events: max, and max.imposed on v2 from 6.12).",
-		    "{event}", AM_METRIC_COUNTER, "event");
+	return DESC(
+	    "antimetal_cgroup_pids_events_total",
+	    "Forks refused by pids.max (pids.events: max, and max.imposed on v2 from 6.12).",
+	    "{event}", AM_METRIC_COUNTER, "event");
 }
 
 static void emit_pids_io(const struct am_cgroup_sample *s, const struct am_cgroup_labels *l,
