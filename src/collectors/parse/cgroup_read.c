@@ -117,14 +117,11 @@ static bool limit_file(enum am_cgroup_file f)
 bool am_cgroup_limit_file(const char *name)
 {
 	static const char *const names[] = {
-	    "cpu.cfs_quota_us", "cpu.cfs_period_us",
-	    "cpu.shares",	"memory.limit_in_bytes",
-	    "pids.max",		"cpu.max",
-	    "cpu.weight",	"cpu.weight.nice",
-	    "memory.max",	"memory.high",
-	    "memory.low",	"memory.min",
-	    "memory.swap.max",	"cgroup.subtree_control",
+	    "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares",	"memory.limit_in_bytes",
+	    "pids.max",		"cpu.max",	     "cpu.weight",	"cpu.weight.nice",
+	    "memory.max",	"memory.high",	     "memory.swap.max", "cgroup.subtree_control",
 	    "memory.failcnt", /* a reset: held with the limits, see struct am_cgroup_limits */
+	    "memory.low",	"memory.min",
 	};
 	size_t i;
 
