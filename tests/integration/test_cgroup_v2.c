@@ -794,12 +794,14 @@ Test(cgroup_v2, pids_limit_refusals_equal_pids_events, .fini = teardown, .timeou
 }
 
 /* memory.oom.group 1: the OOM killer kills every task of the cgroup, the spinner beside the
- * hog too. memory.events counts one group kill (5.13+) and two tasks killed; the exported
- * counters equal the file. */
+ * hog too. memory.events counts one group kill (5.13+) and at least two kills: the group's
+ * scan kills the victim again, counted a second time, when it has not yet let go of its memory
+ * (oom_kill_memcg_member, 6.1). The exported counters equal the file. */
 Test(cgroup_v2, oom_group_kill_counted_exactly, .fini = teardown, .timeout = 60)
 {
 	char *hog[] = {HOG, "1024", NULL}, *hot[] = {HOT, "0", NULL}, v[32];
 	void *state = NULL;
+	uint64_t kills;
 	int status, i;
 
 	cr_assert_eq(access(HOG, X_OK) | access(HOT, X_OK), 0, "build the workloads (make tests)");
@@ -823,8 +825,13 @@ Test(cgroup_v2, oom_group_kill_counted_exactly, .fini = teardown, .timeout = 60)
 			  i ? "hot" : "mem_hog", status);
 		kids[i] = -1;
 	}
-	cr_assert_eq(stat_of("memory.events", "oom_kill"), 2);
-	cr_assert_eq(event_now(state, "antimetal_cgroup_memory_events_total", "oom_kill"), 2.0);
+	kills = stat_of("memory.events", "oom_kill");
+	cr_log_info("memory.events oom_kill %llu after the group kill", (unsigned long long)kills);
+	cr_assert(kills == 2 || kills == 3, "oom_kill %llu: two tasks, the victim perhaps twice",
+		  (unsigned long long)kills);
+	cr_assert_eq(event_now(state, "antimetal_cgroup_memory_events_total", "oom_kill"),
+		     (double)kills);
+	cr_assert_eq(stat_of("memory.events", "oom_kill"), kills, "it stands still");
 	if (kernel_at_least(5, 13)) {
 		cr_assert_eq(stat_of("memory.events", "oom_group_kill"), 1);
 		cr_assert_eq(
