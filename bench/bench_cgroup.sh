@@ -6,8 +6,10 @@
 # default selection exports them; they are removed at the end. Needs root.
 set -u
 cd "$(dirname "$0")/.."
-# AGENT: the binary measured (another build's, to compare side by side with the same script).
+# AGENT: the binary measured; PEER: another build measured side by side in the same rounds
+# (the order of the two rotates from round to round), e.g. main's before a change.
 AGENT=${AGENT:-build/antimetal-agent}
+PEER=${PEER:-}
 CYCLES=${CYCLES:-60}
 ROUNDS=${ROUNDS:-5}
 # collectors.cgroup.keep_open: descriptors of cgroup files kept open between cycles (the agent's
@@ -20,6 +22,9 @@ if [ -n "$KEEP_OPEN" ]; then
 	ulimit -n $((KEEP_OPEN * 2 + 1024)) 2>/dev/null || true
 fi
 [ -x "$AGENT" ] || { echo "bench_cgroup: build the agent first (make)" >&2; exit 1; }
+[ -z "$PEER" ] || [ -x "$PEER" ] || { echo "bench_cgroup: PEER=$PEER is no executable" >&2; exit 1; }
+BINS=("$AGENT")
+[ -n "$PEER" ] && BINS+=("$PEER")
 if [ "$(id -u)" != 0 ]; then
 	echo "bench_cgroup: skipped: needs root to create cgroups"
 	exit 0
@@ -51,8 +56,10 @@ OTHERS=$("$AGENT" collect --help | sed -n 's/^collectors: //p' | tr -d ',' | tr 
 	grep -vx cgroup | tr '\n' ' ')
 # The first cycle (--interval's, before the clock starts) is start-up: it walks every hierarchy,
 # sets the inotify watches and opens every file; what repeats every interval is measured.
-cycle_us() { # collectors...
-	"$AGENT" collect "$@" "${KEEP_ARG[@]}" --interval 1 --repeat "$CYCLES" --bench-stats 2>&1 \
+cycle_us() { # agent collectors...
+	local bin=$1
+	shift
+	"$bin" collect "$@" "${KEEP_ARG[@]}" --interval 1 --repeat "$CYCLES" --bench-stats 2>&1 \
 		>/dev/null |
 		sed -n 's/^collect-stats:.*cpu_us_per_cycle=\([0-9.]*\).*/\1/p'
 }
@@ -60,40 +67,69 @@ samples() {
 	"$AGENT" collect cgroup --repeat 1 --bench-stats 2>&1 >/dev/null |
 		sed -n 's/^collect-stats:.*samples=\([0-9]*\).*/\1/p'
 }
-# Files the collector keeps open after a cycle (its antimetal_cgroup_files_kept gauge; empty where
-# the build has none) and their kernel memory at about 4.3 KiB each (the seq_file page and the
-# open file's structures).
-kept() {
-	local k
-	k=$("$AGENT" collect cgroup "${KEEP_ARG[@]}" --format prom 2>/dev/null |
-		sed -n 's/^antimetal_cgroup_files_kept //p')
-	[ -n "$k" ] && awk -v k="$k" 'BEGIN { printf "%d (%.1f MiB)", k, k * 4.3 / 1024 }'
+# Files and directories an agent's collector keeps open after a cycle (its
+# antimetal_cgroup_{files,dirs}_kept gauges; empty where the build has none) and their kernel
+# memory: about 4.3 KiB a file (the seq_file page and the open file's structures), 0.25 KiB a
+# directory.
+kept() { # agent
+	local out f d
+	out=$("$1" collect cgroup "${KEEP_ARG[@]}" --format prom 2>/dev/null)
+	f=$(sed -n 's/^antimetal_cgroup_files_kept //p' <<<"$out")
+	d=$(sed -n 's/^antimetal_cgroup_dirs_kept //p' <<<"$out")
+	[ -n "$f" ] && awk -v f="$f" -v d="${d:-0}" \
+		'BEGIN { printf "%d + %d dirs (%.1f MiB)", f, d, (f * 4.3 + d * 0.25) / 1024 }'
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-measure() { # prints "without with cgroup_alone"
-	local r wo=() wi=() al=()
+spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
+# Every agent's "without with cgroup_alone" medians, then their spreads, one line per agent in
+# BINS order; each round runs the agents in turn, the first one rotating.
+measure() {
+	local r i k bin order
+	declare -A wo wi al
 	for r in $(seq "$ROUNDS"); do
-		wo+=("$(cycle_us $OTHERS)")
-		wi+=("$(cycle_us $OTHERS cgroup)")
-		al+=("$(cycle_us cgroup)")
+		order=$(seq 0 $((${#BINS[@]} - 1)))
+		[ $((r % 2)) = 0 ] && order=$(seq $((${#BINS[@]} - 1)) -1 0)
+		for i in $order; do
+			bin=${BINS[$i]}
+			wo[$i]+="$(cycle_us "$bin" $OTHERS) "
+			wi[$i]+="$(cycle_us "$bin" $OTHERS cgroup) "
+			al[$i]+="$(cycle_us "$bin" cgroup) "
+		done
 	done
-	echo "$(median "${wo[@]}") $(median "${wi[@]}") $(median "${al[@]}")"
+	for i in "${!BINS[@]}"; do
+		# shellcheck disable=SC2086 # the lists are words
+		echo "$(median ${wo[$i]}) $(median ${wi[$i]}) $(median ${al[$i]}) $(spread ${wi[$i]}) $(spread ${al[$i]})"
+	done
 }
 
-read -r wo0 wi0 al0 <<<"$(measure)"
-exp0=$("$AGENT" collect cgroup --format prom 2>/dev/null | sed -n 's/^antimetal_cgroups_exported //p')
-echo "| cgroups created | exported | samples | files kept (kernel memory) | cycle without cgroup (µs) | cycle with cgroup (µs) | cgroup collector alone (µs) | µs per created cgroup (with - with at 0) / N | target < 50 | met |"
+declare -a base
+row() { # n
+	local n=$1 i line wo wi al swi sal per ok exp
+	mapfile -t lines < <(measure)
+	for i in "${!BINS[@]}"; do
+		read -r wo wi al swi sal <<<"${lines[$i]}"
+		[ "$n" = 0 ] && base[$i]=$wi
+		exp=$("${BINS[$i]}" collect cgroup --format prom 2>/dev/null |
+			sed -n 's/^antimetal_cgroups_exported //p')
+		if [ "$n" = 0 ]; then
+			per="" ok=""
+		else
+			per=$(awk -v a="$wi" -v b="${base[$i]}" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
+			ok=$(awk -v p="$per" 'BEGIN { print p < 50 ? "yes" : "no" }')
+		fi
+		echo "| $n | ${BINS[$i]} | $exp | $(samples) | $(kept "${BINS[$i]}") | $wo | $wi ($swi) | $al ($sal) | $per | $ok |"
+	done
+}
+
+echo "| cgroups created | agent | exported | samples | kept (kernel memory) | cycle without cgroup (µs) | cycle with cgroup (µs, spread) | cgroup collector alone (µs, spread) | µs per created cgroup (with - with at 0) / N, target < 50 | met |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-echo "| 0 (host's own) | $exp0 | $(samples) | $(kept) | $wo0 | $wi0 | $al0 | | | |"
+row 0
 for n in 10 100 1000; do
 	grow_to "$n"
-	read -r wo wi al <<<"$(measure)"
-	exp=$("$AGENT" collect cgroup --format prom 2>/dev/null | sed -n 's/^antimetal_cgroups_exported //p')
-	per=$(awk -v a="$wi" -v b="$wi0" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
-	ok=$(awk -v p="$per" 'BEGIN { print p < 50 ? "yes" : "no" }')
-	echo "| $n | $exp | $(samples) | $(kept) | $wo | $wi | $al | $per | < 50 | $ok |"
+	row "$n"
 done
 echo
 echo "host: $(nproc) CPUs, $(uname -r); hierarchies: ${HIER[*]}; median of $ROUNDS rounds of" \
 	"$CYCLES cycles, CPU from getrusage; collectors.cgroup.keep_open ${KEEP_OPEN:-default}," \
-	"descriptor limit $(ulimit -n); the first cycle of each run (start-up) not counted."
+	"descriptor limit $(ulimit -n); the first cycle of each run (start-up) not counted;" \
+	"agents: ${BINS[*]} (order rotated each round)."

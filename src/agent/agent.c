@@ -812,15 +812,15 @@ static int setup_signals(struct agent *a)
 /* systemd and most shells start services with a soft limit of 1,024 descriptors and a far
  * higher hard limit, meant to be raised by programs that need more: /metrics serves up to
  * 2,048 connections so that idle ones cannot lock the scraper out, and the cgroup collector
- * keeps up to collectors.cgroup.keep_open files open, at most half the limit. */
-#define WANT_FDS (2 * AM_CGROUP_DEFAULT_KEEP_OPEN + 8192)
-static void raise_fd_limit(void)
+ * keeps up to collectors.cgroup.keep_open files open, within three quarters of the limit. */
+static void raise_fd_limit(unsigned cgroup_keep_open)
 {
+	rlim_t want = 2 * (rlim_t)cgroup_keep_open + 8192;
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= WANT_FDS || rl.rlim_cur == rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want || rl.rlim_cur == rl.rlim_max)
 		return;
-	rl.rlim_cur = rl.rlim_max < WANT_FDS ? rl.rlim_max : WANT_FDS;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		am_debug("cannot raise the descriptor limit: %s", strerror(errno));
 }
@@ -841,7 +841,7 @@ int am_agent_run(const struct am_agent_options *o, const struct am_config *cfg)
 	a->jsonl.fd = -1;
 	a->start_ns = am_clock_ns(CLOCK_REALTIME);
 	am_log_init(a->cfg.log_level);
-	raise_fd_limit();
+	raise_fd_limit(a->cfg.cgroup_keep_open);
 	/* Before any thread: it sets the environment libdebuginfod reads. */
 	am_usym_debuginfod_defaults(AM_USYM_DEBUGINFOD_CACHE, AM_USYM_DEBUGINFOD_TIMEOUT_S);
 	/* libcurl's global set-up is not to race with threads (the senders'). */

@@ -195,20 +195,26 @@ static int kv_item(const char *item, size_t len, struct am_otel_kv *kv, char *wh
 	size_t vlen;
 
 	if (!eq) {
-		/* "Authorization: Bearer T" is a likely mistake: the quote stops before a secret.
-		 */
+		/* "Authorization: Bearer T" is a likely mistake: the quote stops before a secret,
+		 * and a long word (a token pasted alone) is not quoted at all. */
 		size_t shown = strcspn(item, ": \t");
 
 		shown = shown < len ? shown : len;
-		snprintf(why, whylen, "'%.*s%s' is not key=value", (int)shown, item,
-			 shown < len ? "..." : "");
+		if (shown > 24)
+			snprintf(why, whylen,
+				 "an item of %zu bytes is not key=value (not shown: it may be a "
+				 "credential)",
+				 len);
+		else
+			snprintf(why, whylen, "'%.*s%s' is not key=value", (int)shown, item,
+				 shown < len ? "..." : "");
 		return -EINVAL;
 	}
 	kv->key = take(item, (size_t)(eq - item), false, why, whylen);
 	if (!kv->key)
 		return -EINVAL;
 	if (!*kv->key) {
-		snprintf(why, whylen, "'%.*s' has an empty key", (int)len, item);
+		snprintf(why, whylen, "an item has an empty key (its value not shown)");
 		return -EINVAL;
 	}
 	kv->value = take(eq + 1, len - (size_t)(eq + 1 - item), true, why, whylen);

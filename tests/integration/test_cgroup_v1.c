@@ -5,6 +5,7 @@
  * pids cgroup with pids.max 4 and a program forking past it: the refusals exported equal the
  * kernel's pids.events and what the program saw. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "collectors/parse/cgroup_read.h"
 #include "collectors/parse/parsers.h"
+#include "collectors/parse/procfs_read.h"
 #include "collectors/system/collector.h"
 #include "testutil.h"
 #include "spawn.h"
@@ -28,15 +32,25 @@
 #define CPUCG  "/sys/fs/cgroup/cpu"
 #define PIDCG  "/sys/fs/cgroup/pids"
 #define ACCTCG "/sys/fs/cgroup/cpuacct"
+#define UNICG  "/sys/fs/cgroup/unified"
 #define LIMIT  (64ull << 20)
 
 static char name[64]; /* "/am-cgtest-PID.scope": a unit, selected by default */
-static char memdir[256], cpudir[256], piddir[256], acctdir[256]; /* "" when not made */
+static char memdir[256], cpudir[256], piddir[256], acctdir[256], unidir[256]; /* "": not made */
 static pid_t kids[2] = {-1, -1};
+static int nchildren; /* MEMDIR/inner-N.scope made, N from 1 */
 
 static void teardown(void)
 {
+	char child[320];
 	int i;
+
+	for (i = 1; i <= nchildren; i++) {
+		snprintf(child, sizeof(child), "%s/inner-%d.scope", memdir, i);
+		if (rmdir(child))
+			cr_log_warn("rmdir %s: %s", child, strerror(errno));
+	}
+	nchildren = 0;
 
 	for (i = 0; i < 2; i++)
 		if (kids[i] > 0) {
@@ -52,7 +66,9 @@ static void teardown(void)
 		cr_log_warn("rmdir %s: %s", piddir, strerror(errno));
 	if (acctdir[0] && rmdir(acctdir))
 		cr_log_warn("rmdir %s: %s", acctdir, strerror(errno));
-	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
+	if (unidir[0] && rmdir(unidir))
+		cr_log_warn("rmdir %s: %s", unidir, strerror(errno));
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = unidir[0] = '\0';
 }
 
 static void write_str(const char *dir, const char *file, const char *s)
@@ -211,7 +227,7 @@ static void memcg_test_start(const char *tag)
 {
 	struct stat st;
 
-	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = unidir[0] = '\0';
 	if (geteuid() != 0)
 		cr_skip_test("skipped: needs root to create cgroups");
 	if (stat(MEMCG "/memory.limit_in_bytes", &st))
@@ -238,6 +254,130 @@ Test(cgroup_v1, kept_files_see_new_limits_and_a_remade_cgroup, .fini = teardown,
 	write_str(memdir, "memory.limit_in_bytes", "16777216");
 	cr_assert_eq(limit_now(state), 16777216.0, "the remade cgroup must be read afresh");
 	am_collector_cgroup.destroy(state);
+}
+
+/* This host's cgroup layout, as the collector finds it. */
+static void host_layout(struct am_cgroup_layout *l)
+{
+	struct am_strbuf b = {0};
+	const char *why = "";
+
+	cr_assert_eq(am_procfs_read("/proc", "self/mountinfo", &b), 0);
+	cr_assert_eq(am_parse_cgroup_layout(b.data, l, &why), 0, "%s", why);
+	am_strbuf_free(&b);
+}
+
+/* A cgroup whose files are past the descriptor budget keeps its directories and opens its
+ * files relative to them. Removed and made again under its path where no watch tells (the
+ * reader alone, as behind a refused inotify watch), its kept directories are found dead and it
+ * is read afresh: the new cgroup's limit, not its files reported absent. */
+Test(cgroup_v1, kept_directories_past_the_budget_see_a_remade_cgroup, .fini = teardown,
+     .timeout = 60)
+{
+	struct am_cgroup_keep keep = {.left = 0, .room = 64, .pseudo = true};
+	struct am_cgroup_sample *out = calloc(1, sizeof(*out));
+	struct am_strbuf b = {0};
+	struct am_cgroup_layout l;
+	struct am_cgroup_kept k;
+
+	memcg_test_start("am-cgdirs");
+	cr_assert_not_null(out);
+	make(memdir, sizeof(memdir), MEMCG);
+	write_str(memdir, "memory.limit_in_bytes", "67108864");
+	host_layout(&l);
+	am_cgroup_kept_init(&k);
+	cr_assert_eq(am_cgroup_read_kept(&l, "", name, 100, &b, &k, &keep, out), 0);
+	cr_assert_eq(out->mem_limit, 67108864);
+	cr_assert_eq(k.n, 0, "no file descriptor was left to keep");
+	cr_assert_geq(k.ndirs, 1, "the directories are kept instead");
+	cr_assert_eq(keep.dirs, k.ndirs);
+	cr_assert_eq(keep.room, 64 - k.ndirs);
+	cr_assert_eq(rmdir(memdir), 0, "rmdir %s: %s", memdir, strerror(errno));
+	cr_assert_eq(mkdir(memdir, 0755), 0, "mkdir %s: %s", memdir, strerror(errno));
+	write_str(memdir, "memory.limit_in_bytes", "33554432");
+	cr_assert_eq(am_cgroup_read_kept(&l, "", name, 100, &b, &k, &keep, out), 0);
+	cr_assert(out->have & AM_CG_MEM_LIMIT, "the remade cgroup's files were taken as absent");
+	cr_assert_eq(out->mem_limit, 33554432, "the remade cgroup must be read afresh");
+	cr_assert(out->have & AM_CG_MEM_USAGE);
+	keep.left = 64;
+	cr_assert_eq(am_cgroup_read_kept(&l, "", name, 100, &b, &k, &keep, out), 0);
+	cr_assert_gt(k.n, 0, "with room again its files are kept");
+	cr_assert_eq(k.ndirs, 0, "and its directories let go");
+	cr_assert_eq(keep.dirs, 0);
+	am_cgroup_kept_close(&k, &keep);
+	cr_assert_eq(keep.room, 64, "every descriptor given back");
+	cr_assert_eq(keep.left, 64);
+	am_strbuf_free(&b);
+	free(out);
+}
+
+/* The value of METRIC without labels in S (the collector's own gauges). */
+static double gauge(const struct am_metric_set *s, const char *metric)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(am_metric_name(&s->items[i]), metric) && !s->items[i].nlabels)
+			return s->items[i].value;
+	cr_assert_fail("%s not collected", metric);
+	return -1;
+}
+
+/* Descriptors this process has open. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Under a descriptor limit of 40 the collector keeps at most 20 descriptors (half a limit this
+ * low): files up to keep_open (14), then the directories of the cgroups past them; every cgroup
+ * is still read, and what it kept is closed when the collector ends. */
+Test(cgroup_v1, the_descriptor_budget_holds_under_a_low_limit, .fini = teardown, .timeout = 60)
+{
+	const struct am_collect_roots roots = {.cgroup_keep_open = 14};
+	struct rlimit saved, low = {.rlim_cur = 40};
+	struct am_metric_set s = {0};
+	char child[320];
+	void *state = NULL;
+	size_t i;
+	int j, seen = 0, fds;
+
+	memcg_test_start("am-cgbudget");
+	make(memdir, sizeof(memdir), MEMCG);
+	for (nchildren = 0; nchildren < 8;) {
+		snprintf(child, sizeof(child), "%s/inner-%d.scope", memdir, nchildren + 1);
+		cr_assert_eq(mkdir(child, 0755), 0, "mkdir %s: %s", child, strerror(errno));
+		nchildren++;
+	}
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low.rlim_max = saved.rlim_max;
+	fds = open_fds();
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	cr_assert_eq(am_collector_cgroup.init(&state, &roots), 0);
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	cr_assert_leq(
+	    gauge(&s, "antimetal_cgroup_files_kept") + gauge(&s, "antimetal_cgroup_dirs_kept"), 20);
+	cr_assert_gt(gauge(&s, "antimetal_cgroup_dirs_kept"), 0, "the cgroups past the files");
+	for (i = 0; i < s.n; i++) {
+		if (strcmp(am_metric_name(&s.items[i]), "antimetal_cgroup_memory_current_bytes"))
+			continue;
+		for (j = 0; j < s.items[i].nlabels; j++)
+			if (!strcmp(s.items[i].labels[j].name, "cgroup") &&
+			    !strncmp(s.items[i].labels[j].value, name, strlen(name)))
+				seen++;
+	}
+	cr_assert_eq(seen, 1 + nchildren, "every cgroup read, kept or not");
+	am_metric_set_free(&s);
+	am_collector_cgroup.destroy(state);
+	cr_assert_eq(open_fds(), fds, "every descriptor the collector kept is closed");
 }
 
 /* Whether the last collection of STATE has a series for cgroup PATH. */
@@ -314,11 +454,13 @@ static void limits_are(void *state, double mem, double cores, double period, dou
 /* Limit files are read again only after inotify reports a write in the cgroup's directory
  * (vfs_write's IN_MODIFY, which cgroupfs gives like any file system): every v1 limit written
  * between two cycles shows in the next, one written alone too, for a cgroup whose files are
- * kept open and for one past the descriptor budget (keep_open 0). */
+ * kept open, for one past the descriptor budget whose directories are kept (keep_open 1) and
+ * for one keeping nothing (keep_open 0). */
 Test(cgroup_v1, every_limit_written_between_cycles_shows_in_the_next, .fini = teardown,
      .timeout = 60)
 {
-	struct am_collect_roots none = {.cgroup_keep_open = 0};
+	const struct am_collect_roots one = {.cgroup_keep_open = 1}, none = {.cgroup_keep_open = 0};
+	const struct am_collect_roots *roots[] = {NULL, &one, &none};
 	struct stat st;
 	int round;
 
@@ -329,7 +471,7 @@ Test(cgroup_v1, every_limit_written_between_cycles_shows_in_the_next, .fini = te
 	make(memdir, sizeof(memdir), MEMCG);
 	make(cpudir, sizeof(cpudir), CPUCG);
 	make(piddir, sizeof(piddir), PIDCG);
-	for (round = 0; round < 2; round++) {
+	for (round = 0; round < 3; round++) {
 		void *state = NULL;
 
 		write_str(memdir, "memory.limit_in_bytes", "67108864");
@@ -337,7 +479,7 @@ Test(cgroup_v1, every_limit_written_between_cycles_shows_in_the_next, .fini = te
 		write_str(cpudir, "cpu.cfs_quota_us", "50000");
 		write_str(cpudir, "cpu.shares", "512");
 		write_str(piddir, "pids.max", "100");
-		cr_assert_eq(am_collector_cgroup.init(&state, round ? &none : NULL), 0);
+		cr_assert_eq(am_collector_cgroup.init(&state, roots[round]), 0);
 		limits_are(state, 67108864, 0.5, 0.1, 512, 100, "first cycle");
 		limits_are(state, 67108864, 0.5, 0.1, 512, 100, "a cycle without writes");
 		write_str(memdir, "memory.limit_in_bytes", "33554432");
@@ -460,4 +602,47 @@ Test(cgroup_v1, pids_limit_refusals_equal_pids_events, .fini = teardown, .timeou
 	cr_assert_eq(pids_refusals_now(state), 7.0);
 	cr_assert_eq(pids_refusals_now(state), (double)file_key(piddir, "pids.events", "max"));
 	am_collector_cgroup.destroy(state);
+}
+
+/* A unit that is in the unified hierarchy too (systemd makes every unit there on a hybrid host)
+ * takes its usage, user and system time from that hierarchy's cpu.stat, in µs, one file for
+ * cpuacct's two: with a spinner in both, stopped so that the counters stand, the collector's
+ * figures are the unified file's exactly (cpuacct.stat's user time is in 10 ms ticks). */
+Test(cgroup_v1, cpu_time_from_the_unified_hierarchy_on_a_hybrid_host, .fini = teardown,
+     .timeout = 60)
+{
+	char *hot[] = {HOT, "0", NULL};
+	struct am_metric_set s = {0};
+	struct stat st;
+	void *state = NULL;
+	char pid[16];
+
+	memcg_test_start("am-cguni");
+	cr_assert_eq(access(HOT, X_OK), 0, "build the workloads first (make tests)");
+	if (stat(ACCTCG "/cpuacct.stat", &st) || stat(CPUCG "/cpu.shares", &st) ||
+	    stat(UNICG "/cgroup.procs", &st) || stat(UNICG "/cpu.stat", &st))
+		cr_skip_test("skipped: no hybrid layout (cgroup v1 cpu and cpuacct beside a "
+			     "unified hierarchy at " UNICG ")");
+	make(cpudir, sizeof(cpudir), CPUCG);
+	make(acctdir, sizeof(acctdir), ACCTCG);
+	make(unidir, sizeof(unidir), UNICG);
+	kids[0] = start_in(acctdir, hot);
+	snprintf(pid, sizeof(pid), "%d", kids[0]);
+	write_str(unidir, "cgroup.procs", pid);
+	write_str(cpudir, "cgroup.procs", pid);
+	wait_for(kids[0], unidir, "cpu.stat", "user_usec", 50000);
+	cr_assert_eq(kill(kids[0], SIGSTOP), 0);
+	am_test_sleep_ms(100);
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	am_collector_cgroup.destroy(state);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
+		     (double)file_key(unidir, "cpu.stat", "usage_usec") / 1e6);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_user_seconds_total"),
+		     (double)file_key(unidir, "cpu.stat", "user_usec") / 1e6);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_system_seconds_total"),
+		     (double)file_key(unidir, "cpu.stat", "system_usec") / 1e6);
+	cr_assert_eq(value(&s, "antimetal_cgroup_cpu_periods_total"),
+		     (double)file_key(cpudir, "cpu.stat", "nr_periods"), "v1 cpu.stat still read");
+	am_metric_set_free(&s);
 }

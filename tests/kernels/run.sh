@@ -190,7 +190,15 @@ boot_kernel() { # NAME VMLINUZ -> 0 pass, 1 fail
 	fi
 	# The guest's BTF, byte for byte, or nothing: a partial file must not pass for another
 	# kernel's BTF in test_external_btf.
-	if ! grep -q '^AMTEST INFO btf_export .* bytes on ttyS1' "$results"; then
+	local sent got
+	sent=$(sed -n 's/^AMTEST INFO btf_export \([0-9]*\) bytes on ttyS1$/\1/p' "$results")
+	got=$(stat -c %s "$dir/vmlinux.btf" 2>/dev/null || echo 0)
+	if [ -z "$sent" ]; then
+		rm -f "$dir/vmlinux.btf"
+	elif [ "$got" -ne "$sent" ]; then
+		# The UART had not drained when the guest powered off (TCG under load): the
+		# transport's fault, not the kernel's BTF; none is kept, said so.
+		log "$name: BTF export cut short ($got of $sent bytes): no BTF of this kernel kept"
 		rm -f "$dir/vmlinux.btf"
 	elif ! bpftool btf dump file "$dir/vmlinux.btf" >/dev/null 2>&1; then
 		log "$name: exported BTF $dir/vmlinux.btf does not parse"

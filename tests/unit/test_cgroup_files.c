@@ -253,8 +253,12 @@ Test(cgroup_files, hybrid_reads_v1_controllers_and_v2_pressure)
 	read_sample("cgroup-hybrid", "/system.slice/nginx.service", &s);
 	cr_assert_eq(s.garbled, 1); /* memory.pressure */
 	cr_assert_not_null(strstr(s.first_garbled, "memory.pressure"));
-	cr_assert_eq(s.cpu.usage_usec, 2000000); /* cpuacct, its own v1 hierarchy */
-	cr_assert_eq(s.cpu.user_usec, 1500000);
+	/* The unit is in the unified hierarchy: its core cpu.stat in µs, not cpuacct's files
+	 * (usage 2000000000 ns, user 1500000000 ns there). */
+	cr_assert_eq(s.cpu.usage_usec, 2000123);
+	cr_assert_eq(s.cpu.user_usec, 1500100);
+	cr_assert_eq(s.cpu.system_usec, 500023);
+	cr_assert_eq(s.cpu.nr_periods, 10, "throttling still from v1 cpu.stat");
 	cr_assert_eq(s.cpu.shares, 1024);
 	cr_assert_eq(s.cpu.quota_usec, AM_CGROUP_UNLIMITED);
 	cr_assert_eq(s.mem_usage, 52428800);

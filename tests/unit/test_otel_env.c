@@ -239,8 +239,13 @@ Test(otel_env, malformed_values_name_the_variable)
 			 "OTEL_EXPORTER_OTLP_HEADERS: 'broken' is not key=value");
 	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=Authorization: Bearer s3cret",
 			 "OTEL_EXPORTER_OTLP_HEADERS: 'Authorization...' is not key=value");
-	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS==v",
-			 "OTEL_EXPORTER_OTLP_HEADERS: '=v' has an empty key");
+	expect_env_error(
+	    "OTEL_EXPORTER_OTLP_HEADERS==v",
+	    "OTEL_EXPORTER_OTLP_HEADERS: an item has an empty key (its value not shown)");
+	/* A credential pasted alone is not quoted, not even in part. */
+	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=a=1,ghp_0123456789abcdefABCDEF0123",
+			 "OTEL_EXPORTER_OTLP_HEADERS: an item of 30 bytes is not key=value (not "
+			 "shown: it may be a credential)");
 	expect_env_error(
 	    "OTEL_EXPORTER_OTLP_HEADERS=a=x%zz",
 	    "OTEL_EXPORTER_OTLP_HEADERS: bad percent-encoding at '%zz' (expected %XX)");

@@ -11,11 +11,9 @@
 #include "collectors/parse/kept_file.h"
 #include "collectors/parse/procfs_read.h"
 
-_Static_assert(AM_CGF_N <= 32, "struct am_cgroup_kept's absent mask holds every file");
+_Static_assert(AM_CGF_N <= 64, "struct am_cgroup_kept's absent mask holds every file");
 
-#define MAX_DIRS 8 /* cpu, cpuacct, memory, pids, blkio, unified: fewer when shared */
-
-/* The v1 controller of each am_cgroup_ctl; PSI is on the unified hierarchy only. */
+/* The v1 controller of each am_cgroup_ctl; the unified hierarchy's core files have none. */
 static const char *const ctl_v1[AM_CGC_N] = {"cpu", "cpuacct", "memory", "pids", "blkio", NULL};
 
 struct reader {
@@ -30,19 +28,24 @@ struct reader {
 	bool no_keep;	   /* the file read now is read only after writes: not kept */
 	bool limits_garbled;
 	bool limits_incomplete; /* a limit file could not be read (not absent): not held */
+	bool unkept;		/* a file the budget had no descriptor left for */
 	/* The mount each controller's files are read from this time, NULL: nowhere. */
 	const char *mnt[AM_CGC_N];
-	/* The cgroup's directory in each hierarchy opened so far: its files are opened
-	 * relative to it, which spares the kernel the walk down the whole path per file. */
+	/* The cgroup's directory in each hierarchy opened so far (or kept from an earlier cycle):
+	 * its files are opened relative to it, which spares the kernel the walk down the whole
+	 * path per file. */
 	struct {
 		const char *mnt;
-		int fd; /* -errno: not opened (-ENOENT: the cgroup is not in that hierarchy) */
-	} dirs[MAX_DIRS];
+		int fd;		  /* -errno: not opened (-ENOENT: not in that hierarchy) */
+		bool kept;	  /* K's: not closed after the read */
+		signed char live; /* a kept one still a cgroup: 0 not asked, 1 yes, -1 removed */
+	} dirs[AM_CGROUP_MAX_DIRS];
 	size_t ndirs;
 };
 
-/* The cgroup's directory in the hierarchy mounted at MNT, opened once: its fd, or -errno. */
-static int in_hierarchy(struct reader *r, const char *mnt)
+/* The cgroup's directory in the hierarchy mounted at MNT, opened once: its index in R's dirs
+ * (its fd there: -errno where it could not be opened), or -errno (a path too long). */
+static int dir_index(struct reader *r, const char *mnt)
 {
 	char dir[4096];
 	size_t i;
@@ -50,7 +53,9 @@ static int in_hierarchy(struct reader *r, const char *mnt)
 
 	for (i = 0; i < r->ndirs; i++)
 		if (r->dirs[i].mnt == mnt)
-			return r->dirs[i].fd;
+			return (int)i;
+	if (r->ndirs == AM_CGROUP_MAX_DIRS)
+		return -EMFILE; /* cannot happen with the controllers read */
 	if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s", r->rootfs, mnt,
 			     strcmp(r->path, "/") ? r->path : "") >= sizeof(dir))
 		return -ENAMETOOLONG;
@@ -59,14 +64,83 @@ static int in_hierarchy(struct reader *r, const char *mnt)
 		r->found = 1;
 	else
 		fd = -errno;
-	if (r->ndirs < MAX_DIRS) {
-		r->dirs[r->ndirs].mnt = mnt;
-		r->dirs[r->ndirs++].fd = fd;
-	} else if (fd >= 0) {
-		close(fd); /* cannot happen with the controllers read; never leak */
-		fd = -EMFILE;
+	r->dirs[r->ndirs].mnt = mnt;
+	r->dirs[r->ndirs].fd = fd;
+	r->dirs[r->ndirs].kept = false;
+	r->dirs[r->ndirs].live = 0;
+	return (int)r->ndirs++;
+}
+
+/* The cgroup's directory in the hierarchy mounted at MNT: its fd, or -errno. */
+static int in_hierarchy(struct reader *r, const char *mnt)
+{
+	int i = dir_index(r, mnt);
+
+	return i < 0 ? i : r->dirs[i].fd;
+}
+
+/* Whether the kept directory I still is a cgroup: a removed one (perhaps made again under its
+ * path, unseen where the watch was refused) has lost its files, cgroup.procs with them. */
+static bool dir_live(struct reader *r, size_t i)
+{
+	if (!r->dirs[i].live)
+		r->dirs[i].live =
+		    faccessat(r->dirs[i].fd, "cgroup.procs", F_OK, 0) && errno == ENOENT ? -1 : 1;
+	return r->dirs[i].live > 0;
+}
+
+/* The directories K kept, where this read starts. */
+static void dirs_from_kept(struct reader *r)
+{
+	unsigned i;
+
+	r->ndirs = 0;
+	for (i = 0; r->kept && i < r->kept->ndirs; i++) {
+		r->dirs[i].mnt = r->kept->dir[i].mnt;
+		r->dirs[i].fd = r->kept->dir[i].fd;
+		r->dirs[i].kept = true;
+		r->dirs[i].live = 0;
+		r->ndirs++;
 	}
-	return fd;
+}
+
+/* Close the directories K keeps, giving them back to KEEP (may be NULL). */
+static void dirs_release(struct am_cgroup_kept *k, struct am_cgroup_keep *keep)
+{
+	unsigned i;
+
+	for (i = 0; i < k->ndirs; i++)
+		close(k->dir[i].fd);
+	if (keep) {
+		keep->room += k->ndirs;
+		keep->dirs -= k->ndirs;
+	}
+	k->ndirs = 0;
+}
+
+/* After a read: the directories it opened are kept while the cgroup has files past the budget
+ * (and the budget of directories allows), else closed; kept ones are let go once every file
+ * fits, or when the cgroup is read afresh. */
+static void dirs_settle(struct reader *r)
+{
+	bool want = r->kept && r->keep && r->unkept && !r->gone;
+	size_t i;
+
+	if (r->kept && !want)
+		dirs_release(r->kept, r->keep);
+	for (i = 0; i < r->ndirs; i++) {
+		if (r->dirs[i].kept || r->dirs[i].fd < 0)
+			continue;
+		if (want && r->keep->room > 0) {
+			r->kept->dir[r->kept->ndirs].mnt = r->dirs[i].mnt;
+			r->kept->dir[r->kept->ndirs++].fd = r->dirs[i].fd;
+			r->keep->room--;
+			r->keep->dirs++;
+		} else {
+			close(r->dirs[i].fd);
+		}
+	}
+	r->ndirs = 0;
 }
 
 /* Where controller C's files are for R's cgroup: 1 its v1 hierarchy, 2 the unified one (when
@@ -138,10 +212,10 @@ bool am_cgroup_limit_file(const char *name)
 static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, const char *name)
 {
 	int scratch = -1, *fd = r->kept ? &r->kept->fd[f] : &scratch;
-	bool keep;
-	int dir, err;
+	bool want, keep;
+	int d, dir, err;
 
-	if (!r->mnt[c] || (r->kept && (r->kept->absent & (1u << f))))
+	if (!r->mnt[c] || (r->kept && (r->kept->absent & (1ull << f))))
 		return 0;
 	if (*fd >= 0) {
 		err = am_kept_pread(*fd, false, r->buf);
@@ -151,7 +225,8 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 			r->gone = 1; /* the whole cgroup is read again, afresh */
 		return !err;
 	}
-	dir = in_hierarchy(r, r->mnt[c]);
+	d = dir_index(r, r->mnt[c]);
+	dir = d < 0 ? d : r->dirs[d].fd;
 	/* A limit that could not be read (descriptors or memory short) is not "no limit": held,
 	 * it would stand until someone writes the file. */
 	if (limit_file(f) &&
@@ -162,17 +237,25 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 			r->kept->where[c] = 0; /* the cgroup left it: look again next time */
 		return 0;
 	}
-	keep = r->kept && r->keep && r->keep->pseudo && r->keep->left > 0 && !limit_file(f) &&
-	       !r->no_keep;
+	want = r->kept && r->keep && r->keep->pseudo && !limit_file(f) && !r->no_keep;
+	keep = want && r->keep->left > 0 && r->keep->room > 0;
+	r->unkept |= want && !keep;
 	err = am_kept_read(fd, dir, name, keep, r->buf);
+	if (err == -ENOENT && r->dirs[d].kept && !dir_live(r, (size_t)d)) {
+		r->gone = 1; /* a kept directory of a removed cgroup: read afresh */
+		return 0;
+	}
 	if (err && err != -ENOENT && limit_file(f))
 		r->limits_incomplete = true;
 	if (err == -ENOENT && r->kept && r->kept->where[c] == 1)
-		r->kept->absent |= 1u << f;
+		r->kept->absent |= 1ull << f;
 	if (*fd >= 0) {
 		r->keep->left--;
+		r->keep->room--;
 		r->kept->n++;
 	}
+	if (!err)
+		r->found = 1;
 	return !err;
 }
 
@@ -259,6 +342,26 @@ static void read_cpu_v1_limits(struct reader *r)
 		   AM_CG_CPU_SHARES);
 }
 
+/* On a hybrid host the unified hierarchy's cpu.stat (a core file, 4.15+) gives a cgroup found
+ * there its usage, user and system time in µs from one file, where v1 takes two: cpuacct.usage
+ * and cpuacct.stat (user and system in USER_HZ ticks). A path holds the same tasks in every
+ * hierarchy systemd runs (PSI is read from the unified one for the same reason); a cgroup made
+ * by a runtime's cgroupfs driver is in the v1 hierarchies only and keeps cpuacct. */
+static bool usage_from_unified(struct reader *r)
+{
+	const unsigned both = AM_CG_CPU_USAGE | AM_CG_CPU_USER_SYSTEM;
+	struct am_cgroup_cpu *cpu = &r->out->cpu;
+	const char *why = NULL;
+
+	if (where(r, AM_CGC_UNIFIED) != 2 || !get(r, AM_CGC_UNIFIED, AM_CGF_CPU_CORE, "cpu.stat"))
+		return false;
+	if (am_parse_cgroup_cpu_stat(r->buf->data, cpu, &why)) {
+		garbled(r, "cpu.stat", why);
+		return false;
+	}
+	return (cpu->have & both) == both;
+}
+
 static void read_cpu(struct reader *r, long user_hz)
 {
 	struct am_cgroup_cpu *cpu = &r->out->cpu;
@@ -273,7 +376,7 @@ static void read_cpu(struct reader *r, long user_hz)
 		return;
 	}
 	read_cpu_v1_limits(r);
-	if (where(r, AM_CGC_CPUACCT) != 1)
+	if (usage_from_unified(r) || where(r, AM_CGC_CPUACCT) != 1)
 		return;
 	cpuacct_ns(r, AM_CGF_ACCT_USAGE, "cpuacct.usage", &cpu->usage_usec, AM_CG_CPU_USAGE);
 	/* User and system time from one file: cpuacct.stat scales them (cputime_adjust) to add
@@ -423,8 +526,8 @@ static void read_psi(struct reader *r)
 	const char *why = NULL;
 	size_t i;
 
-	for (i = 0; where(r, AM_CGC_PSI) && i < sizeof(files) / sizeof(files[0]); i++) {
-		if (!get(r, AM_CGC_PSI, files[i].f, files[i].file))
+	for (i = 0; where(r, AM_CGC_UNIFIED) && i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!get(r, AM_CGC_UNIFIED, files[i].f, files[i].file))
 			continue;
 		if (am_parse_psi(r->buf->data, (struct am_psi *)((char *)r->out + files[i].off),
 				 &why))
@@ -450,8 +553,11 @@ void am_cgroup_kept_close(struct am_cgroup_kept *k, struct am_cgroup_keep *keep)
 	for (i = 0; i < AM_CGF_N; i++)
 		if (k->fd[i] >= 0)
 			close(k->fd[i]);
-	if (keep)
+	if (keep) {
 		keep->left += k->n;
+		keep->room += k->n;
+	}
+	dirs_release(k, keep);
 	am_cgroup_kept_init(k);
 }
 
@@ -499,9 +605,9 @@ static void limits_put(const struct am_cgroup_limits *l, struct am_cgroup_sample
 
 static int read_once(struct reader *r, long user_hz)
 {
-	size_t i;
-
 	memset(r->out, 0, sizeof(*r->out));
+	dirs_from_kept(r);
+	r->unkept = false;
 	r->reuse_limits = r->kept && r->kept->lim_held && r->kept->limits_unchanged;
 	r->limits_garbled = false;
 	r->limits_incomplete = false;
@@ -516,10 +622,7 @@ static int read_once(struct reader *r, long user_hz)
 		r->kept->lim_held =
 		    r->found && !r->limits_garbled && !r->limits_incomplete && !r->gone;
 	}
-	for (i = 0; i < r->ndirs; i++)
-		if (r->dirs[i].fd >= 0)
-			close(r->dirs[i].fd);
-	r->ndirs = 0;
+	dirs_settle(r);
 	return r->found ? 0 : -ENOENT;
 }
 

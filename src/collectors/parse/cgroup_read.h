@@ -76,6 +76,7 @@ enum am_cgroup_file {
 	AM_CGF_PSI_CPU,
 	AM_CGF_PSI_MEMORY,
 	AM_CGF_PSI_IO,
+	AM_CGF_CPU_CORE, /* the unified hierarchy's cpu.stat on a hybrid host */
 	AM_CGF_MEM_LOW,
 	AM_CGF_MEM_MIN,
 	AM_CGF_PIDS_EVENTS,
@@ -89,7 +90,7 @@ enum am_cgroup_ctl {
 	AM_CGC_MEMORY,
 	AM_CGC_PIDS,
 	AM_CGC_BLKIO,
-	AM_CGC_PSI,
+	AM_CGC_UNIFIED, /* the unified hierarchy's core files: PSI, cpu.stat on a hybrid host */
 	AM_CGC_N
 };
 
@@ -112,17 +113,29 @@ struct am_cgroup_limits {
  * children's files, counts too. */
 bool am_cgroup_limit_file(const char *name);
 
+/* Hierarchies a cgroup's files are read from: cpu, cpuacct, memory, pids, blkio, unified. */
+#define AM_CGROUP_MAX_DIRS 8
+
 /* One cgroup's descriptors kept between cycles (collectors/parse/kept_file.h): each file is
  * re-read with one pread instead of an open, a read and a close. Where a controller's files were
  * found is remembered with them; a kept file that is gone (the cgroup removed, perhaps made
  * again) drops them all and the cgroup is read afresh. */
 struct am_cgroup_kept {
-	int fd[AM_CGF_N];	     /* -1: not kept */
+	int fd[AM_CGF_N]; /* -1: not kept */
+	/* The cgroup's directories, kept while some of its files are past the budget: those are
+	 * opened relative to them every cycle, sparing the kernel the walk down the path. A
+	 * directory holds no seq_file page: its descriptor costs a struct file (0.25 KiB) where a
+	 * file's costs 4 KiB. */
+	struct {
+		const char *mnt; /* the hierarchy's mount, as in the layout */
+		int fd;
+	} dir[AM_CGROUP_MAX_DIRS];
+	unsigned ndirs;
 	signed char where[AM_CGC_N]; /* 0: not known; 1: v1 hierarchy; 2: unified */
 	/* Files found absent in a v1 hierarchy, by 1 << am_cgroup_file: a v1 cgroup has the
 	 * files of its hierarchy's controllers for life (memory.memsw.* only with swap
 	 * accounting, pids.* not on the root), unlike a v2 one, whose parent may enable more. */
-	uint32_t absent;
+	uint64_t absent;
 	unsigned n; /* descriptors kept */
 	/* The limits as last read (held: every limit file read parsed). The caller sets
 	 * limits_unchanged when it knows no limit file was written since (inotify's IN_MODIFY on
@@ -133,7 +146,9 @@ struct am_cgroup_kept {
 
 /* The budget of descriptors all cgroups may keep, shared by the calls of one cycle. */
 struct am_cgroup_keep {
-	unsigned left;	   /* descriptors that may still be kept */
+	unsigned left;	   /* file descriptors that may still be kept */
+	unsigned room;	   /* descriptors, of files or directories, that may still be kept */
+	unsigned dirs;	   /* directory descriptors kept */
 	bool pseudo;	   /* the hierarchies are cgroupfs (not a fixture tree): worth keeping */
 	uint64_t reopened; /* kept descriptors found gone and opened again, summed */
 };

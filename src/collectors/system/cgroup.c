@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,21 +84,31 @@ struct cgroup_state {
 	struct am_cgroup_sample sample;
 	struct paths paths;
 	bool all, found, warned, warned_garbled;
-	unsigned max, budget; /* budget: descriptors the cgroups may keep, all told */
+	unsigned max, budget; /* budget: file descriptors the cgroups may keep, all told */
 	long user_hz;
 	uint64_t dropped_total, garbled_total;
 };
 
-/* Descriptors the collector may keep: the configured number, but at most half the descriptor
- * limit, the rest being the agent's (perf, BPF, HTTP, the processes collector). */
-static unsigned keep_budget(unsigned want)
+/* Descriptors the collector may keep: the configured number of files, within the descriptor
+ * limit less what the rest of the agent may hold (the HTTP server's connections, the processes
+ * collector's files, perf events, BPF objects, ELF files): half a limit of up to 8192, else a
+ * quarter of it but at least 4096. That room is shared with directories, kept for the cgroups
+ * whose files are past the budget (0 files: nothing kept). */
+static void keep_budget(unsigned want, unsigned *files, unsigned *room)
 {
+	uint64_t fds = UINT32_MAX, reserve;
 	struct rlimit rl;
 
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    want > rl.rlim_cur / 2)
-		want = (unsigned)(rl.rlim_cur / 2);
-	return want;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
+		reserve = rl.rlim_cur / 4 > 4096 ? rl.rlim_cur / 4 : 4096;
+		if (rl.rlim_cur <= 8192)
+			reserve = rl.rlim_cur / 2;
+		fds = rl.rlim_cur - reserve;
+		if (fds > UINT32_MAX)
+			fds = UINT32_MAX;
+	}
+	*files = want < fds ? want : (unsigned)fds;
+	*room = want ? (unsigned)fds : 0;
 }
 
 static int cgroup_init(void **state, const struct am_collect_roots *roots)
@@ -110,7 +121,8 @@ static int cgroup_init(void **state, const struct am_collect_roots *roots)
 	st->paths.watch = -1;
 	st->all = roots && roots->cgroup_all;
 	st->max = roots && roots->cgroup_max ? roots->cgroup_max : AM_CGROUP_DEFAULT_MAX;
-	st->budget = keep_budget(roots ? roots->cgroup_keep_open : AM_CGROUP_DEFAULT_KEEP_OPEN);
+	keep_budget(roots ? roots->cgroup_keep_open : AM_CGROUP_DEFAULT_KEEP_OPEN, &st->budget,
+		    &st->keep.room);
 	st->keep.left = st->budget;
 	st->user_hz = sysconf(_SC_CLK_TCK);
 	if (st->user_hz <= 0)
@@ -531,6 +543,15 @@ static void emit_totals(struct cgroup_state *st, size_t exported, struct am_metr
 					 "of kernel memory.",
 				     .unit = "{file}", .type = AM_METRIC_GAUGE),
 		      (double)(st->budget - st->keep.left), NULL);
+	am_metric_add(out,
+		      AM_METRIC_DESC(.name = "antimetal_cgroup_dirs_kept",
+				     .help =
+					 "cgroup directories kept open between cycles for cgroups "
+					 "whose files are past collectors.cgroup.keep_open (their "
+					 "files are opened relative to them), about 0.25 KiB of "
+					 "kernel memory each.",
+				     .unit = "{directory}", .type = AM_METRIC_GAUGE),
+		      (double)st->keep.dirs, NULL);
 }
 
 static int cgroup_collect(void *state, struct am_metric_set *out)

@@ -44,7 +44,7 @@ struct am_collect_roots {
 #define AM_FS_DEFAULT_TIMEOUT_MS 1000
 
 #define AM_CGROUP_DEFAULT_MAX	    2000
-#define AM_CGROUP_DEFAULT_KEEP_OPEN 8192
+#define AM_CGROUP_DEFAULT_KEEP_OPEN 16384
 
 struct am_collector {
 	const char *name; /* "cpu", "memory", ... as used in config and `collect NAME` */
