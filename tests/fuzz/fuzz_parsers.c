@@ -93,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct am_cgroup_cpu c = {0};
 		struct am_cgroup_memstat ms;
 		struct am_cgroup_memevents me;
+		struct am_cgroup_pidsevents pe;
 		struct am_cgroup_io *io = calloc(1, sizeof(*io));
 		struct am_cgroup_class cl;
 		uint64_t v;
@@ -105,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		am_parse_cgroup_memory_stat(text, &ms, &why);
 		am_parse_cgroup_memory_events(text, &me, &why);
 		am_parse_cgroup_oom_control(text, &me, &why);
+		am_parse_cgroup_pids_events(text, &pe, &why);
 		if (io) {
 			am_parse_cgroup_io_stat(text, io, &why);
 			am_parse_cgroup_blkio(text, true, io, &why);

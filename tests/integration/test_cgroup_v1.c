@@ -1,7 +1,9 @@
 /* The cgroup collector on this machine's cgroup v1 hierarchies: a memory cgroup with a 64 MiB
  * limit holding a 16 MiB memory user, and a cpu cgroup with a quota of 0.1 CPU holding a
  * spinner. The collector's limit, quota and period equal the files; usage and throttling lie
- * between the file read just before and just after the collection (the cgroups are live). */
+ * between the file read just before and just after the collection (the cgroups are live). A
+ * pids cgroup with pids.max 4 and a program forking past it: the refusals exported equal the
+ * kernel's pids.events and what the program saw. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +27,7 @@
 
 #define HOT    AM_TEST_BUILD_DIR "/tests/workloads/hot"
 #define HOG    AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
+#define FORKS  AM_TEST_BUILD_DIR "/tests/workloads/fork_past"
 #define MEMCG  "/sys/fs/cgroup/memory"
 #define CPUCG  "/sys/fs/cgroup/cpu"
 #define PIDCG  "/sys/fs/cgroup/pids"
@@ -529,6 +532,76 @@ Test(cgroup_v1, user_and_system_time_from_cpuacct_stat, .fini = teardown, .timeo
 	cr_assert_leq(value(&s, "antimetal_cgroup_cpu_usage_seconds_total"),
 		      (double)(n1 / 1000) / 1e6);
 	am_metric_set_free(&s);
+}
+
+/* The value of METRIC{cgroup=NAME, event=EVENT} in S, or -1 when there is none. */
+static double event_value(const struct am_metric_set *s, const char *metric, const char *event)
+{
+	size_t i;
+	int j, hits;
+
+	for (i = 0; i < s->n; i++) {
+		if (strcmp(am_metric_name(&s->items[i]), metric))
+			continue;
+		for (hits = 0, j = 0; j < s->items[i].nlabels; j++)
+			hits += (!strcmp(s->items[i].labels[j].name, "cgroup") &&
+				 !strcmp(s->items[i].labels[j].value, name)) ||
+				(!strcmp(s->items[i].labels[j].name, "event") &&
+				 !strcmp(s->items[i].labels[j].value, event));
+		if (hits == 2)
+			return s->items[i].value;
+	}
+	return -1;
+}
+
+/* One collection of STATE: the test cgroup's pids.events "max" as exported, asserting it has
+ * no "max.imposed" (v2 only). */
+static double pids_refusals_now(void *state)
+{
+	struct am_metric_set s = {0};
+	double v;
+
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	v = event_value(&s, "antimetal_cgroup_pids_events_total", "max");
+	cr_assert_eq(event_value(&s, "antimetal_cgroup_pids_events_total", "max.imposed"), -1);
+	am_metric_set_free(&s);
+	return v;
+}
+
+/* pids.max 4 and a program trying 10 forks while holding its children: 3 succeed (with the
+ * program, 4 tasks), 7 are refused. The exported count equals the kernel's pids.events and the
+ * program's own count, read through the descriptor kept since the cycle before the forks. */
+Test(cgroup_v1, pids_limit_refusals_equal_pids_events, .fini = teardown, .timeout = 60)
+{
+	char *forks[] = {FORKS, "10", NULL}, path[320];
+	struct stat st;
+	void *state = NULL;
+	int status;
+
+	memdir[0] = cpudir[0] = piddir[0] = acctdir[0] = '\0';
+	cr_assert_eq(access(FORKS, X_OK), 0, "build the workloads first (make tests)");
+	if (geteuid() != 0)
+		cr_skip_test("skipped: needs root to create cgroups");
+	if (stat(PIDCG "/cgroup.procs", &st))
+		cr_skip_test("skipped: no cgroup v1 pids hierarchy at " PIDCG);
+	snprintf(name, sizeof(name), "/am-cgpids-%d.scope", getpid());
+	make(piddir, sizeof(piddir), PIDCG);
+	snprintf(path, sizeof(path), "%s/pids.events", piddir);
+	if (stat(path, &st))
+		cr_skip_test("skipped: no pids.events (kernel before 4.8)");
+	write_str(piddir, "pids.max", "4");
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	cr_assert_eq(pids_refusals_now(state), 0.0);
+	cr_assert_eq(file_key(piddir, "pids.events", "max"), 0);
+	kids[0] = start_in(piddir, forks);
+	cr_assert_eq(am_test_wait_exit(kids[0], 20000, &status), 0, "fork_past did not end");
+	kids[0] = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7,
+		  "fork_past: status 0x%x, expected 7 forks refused", status);
+	cr_assert_eq(file_key(piddir, "pids.events", "max"), 7);
+	cr_assert_eq(pids_refusals_now(state), 7.0);
+	cr_assert_eq(pids_refusals_now(state), (double)file_key(piddir, "pids.events", "max"));
+	am_collector_cgroup.destroy(state);
 }
 
 /* A unit that is in the unified hierarchy too (systemd makes every unit there on a hybrid host)

@@ -1,7 +1,8 @@
 /* The cgroup collector on a cgroup2 hierarchy with controllers: the qemu guests of
  * `make test-kernels` (this machine's v2 hierarchy has none, its controllers being on v1: the
  * tests skip, saying so). cpu, memory, pids and io are enabled at the hierarchy's root and a
- * unit is made under it with memory.max, memory.high, cpu.max, cpu.weight and pids.max.
+ * unit is made under it with memory.max, memory.high, memory.low, memory.min, cpu.max,
+ * cpu.weight and pids.max.
  * - A memory user and a throttled spinner in it, read by `antimetal-agent collect cgroup`: the
  *   limits equal what was written; usage, throttling and pressure lie between the file read just
  *   before and just after the collection (the cgroup is live); what stands still (pids, events)
@@ -11,7 +12,10 @@
  *   cgroup, antimetal_oom_kills_total counts it, and /metrics' memory.events, peak and pressure
  *   of the emptied cgroup (now still) equal the files.
  * - Controllers a parent enables and disables between cycles (files kept open) show up and
- *   vanish. */
+ *   vanish; memory.low and memory.min written between cycles show in the next.
+ * - A program forking past pids.max: pids.events' refusals exported exactly.
+ * - An OOM kill of a group (memory.oom.group 1): every task of the cgroup killed, and
+ *   memory.events' oom_group_kill (5.13+) and oom_kill exported exactly. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +38,11 @@
 #define AGENT	  AM_TEST_BUILD_DIR "/antimetal-agent"
 #define HOT	  AM_TEST_BUILD_DIR "/tests/workloads/hot"
 #define HOG	  AM_TEST_BUILD_DIR "/tests/workloads/mem_hog"
+#define FORKS	  AM_TEST_BUILD_DIR "/tests/workloads/fork_past"
 #define LIMIT	  (64ull << 20)
 #define HIGH	  (48ull << 20)
+#define LOW	  (8ull << 20)
+#define MIN	  (4ull << 20)
 #define HOG_MIB	  16
 #define OOM_LIMIT (32ull << 20)
 #define PIDS_MAX  16
@@ -278,7 +285,8 @@ static void snap(struct snap *s, bool peak, bool cpu_full)
 	}
 }
 
-/* Every memory.events counter of the test cgroup in T equals the file (they stand still). */
+/* Every memory.events counter of the test cgroup in T equals the file (they stand still);
+ * oom_group_kill (5.13+) is absent where the file lacks it. */
 static void check_events(const char *t)
 {
 	static const char *const events[] = {"low", "high", "max", "oom", "oom_kill"};
@@ -288,6 +296,16 @@ static void check_events(const char *t)
 		cr_assert_eq(metric(t, "antimetal_cgroup_memory_events_total", "event", events[i]),
 			     (double)stat_of("memory.events", events[i]), "memory.events %s",
 			     events[i]);
+	cr_assert_eq(has_line("memory.events", "oom_group_kill "), kernel_at_least(5, 13),
+		     "memory.events has oom_group_kill from 5.13");
+	if (has_line("memory.events", "oom_group_kill "))
+		cr_assert_eq(
+		    metric(t, "antimetal_cgroup_memory_events_total", "event", "oom_group_kill"),
+		    (double)stat_of("memory.events", "oom_group_kill"));
+	else
+		cr_assert_eq(
+		    metric(t, "antimetal_cgroup_memory_events_total", "event", "oom_group_kill"),
+		    ABSENT);
 }
 
 /* The limits are what was written, exactly. */
@@ -297,6 +315,10 @@ static void check_limits(const char *t)
 	cr_assert_eq(stat_of("memory.max", NULL), LIMIT);
 	cr_assert_eq(metric(t, "antimetal_cgroup_memory_high_bytes", NULL, NULL), (double)HIGH);
 	cr_assert_eq(stat_of("memory.high", NULL), HIGH);
+	cr_assert_eq(metric(t, "antimetal_cgroup_memory_low_bytes", NULL, NULL), (double)LOW);
+	cr_assert_eq(stat_of("memory.low", NULL), LOW);
+	cr_assert_eq(metric(t, "antimetal_cgroup_memory_min_bytes", NULL, NULL), (double)MIN);
+	cr_assert_eq(stat_of("memory.min", NULL), MIN);
 	cr_assert_eq(metric(t, "antimetal_cgroup_cpu_quota_cores", NULL, NULL), 0.1);
 	cr_assert_eq(metric(t, "antimetal_cgroup_cpu_period_seconds", NULL, NULL), 0.1);
 	cr_assert_eq(metric(t, "antimetal_cgroup_cpu_weight", NULL, NULL), (double)WEIGHT);
@@ -339,6 +361,10 @@ static void check_usage(const char *t, const struct snap *a, const struct snap *
 	/* The hog and the spinner, neither of which forks. */
 	cr_assert_eq(metric(t, "antimetal_cgroup_pids", NULL, NULL), 2.0);
 	cr_assert_eq(stat_of("pids.current", NULL), 2);
+	/* Nothing forked: no refusal, as pids.events says. */
+	cr_assert_eq(metric(t, "antimetal_cgroup_pids_events_total", "event", "max"),
+		     (double)stat_of("pids.events", "max"));
+	cr_assert_eq(stat_of("pids.events", "max"), 0);
 }
 
 /* memory.peak exists from 5.19: before, no series at all, not a 0. */
@@ -411,6 +437,10 @@ Test(cgroup_v2, limits_usage_throttling_and_pressure_exact, .fini = teardown, .t
 	set("memory.max", v);
 	snprintf(v, sizeof(v), "%llu", HIGH);
 	set("memory.high", v);
+	snprintf(v, sizeof(v), "%llu", LOW);
+	set("memory.low", v);
+	snprintf(v, sizeof(v), "%llu", MIN);
+	set("memory.min", v);
 	set("cpu.max", "10000 100000");
 	snprintf(v, sizeof(v), "%d", WEIGHT);
 	set("cpu.weight", v);
@@ -614,7 +644,7 @@ static double value_in(const struct am_metric_set *s, const char *metric, const 
 
 /* What one cycle of STATE gives for cgroup PATH. */
 struct seen {
-	double usage, current, limit, pids_limit, weight, garbled;
+	double usage, current, limit, pids_limit, weight, low, min, garbled;
 };
 
 static struct seen cycle(void *state, const char *path)
@@ -629,6 +659,8 @@ static struct seen cycle(void *state, const char *path)
 	v.limit = value_in(&s, "antimetal_cgroup_memory_limit_bytes", path);
 	v.pids_limit = value_in(&s, "antimetal_cgroup_pids_limit", path);
 	v.weight = value_in(&s, "antimetal_cgroup_cpu_weight", path);
+	v.low = value_in(&s, "antimetal_cgroup_memory_low_bytes", path);
+	v.min = value_in(&s, "antimetal_cgroup_memory_min_bytes", path);
 	v.garbled = ABSENT;
 	for (i = 0; i < s.n; i++)
 		if (!strcmp(am_metric_name(&s.items[i]), "antimetal_cgroup_files_garbled_total"))
@@ -678,6 +710,18 @@ Test(cgroup_v2, controllers_enabled_and_disabled_between_cycles_are_seen, .fini 
 		  "enabled after a cycle: %g %g %g %g", v.current, v.limit, v.pids_limit, v.weight);
 	set_in(child, "memory.max", "4194304");
 	cr_assert_eq(cycle(state, path).limit, 4194304.0, "a kept file must be read anew");
+	/* Defaults, then the protections written between two cycles show in the next (they are
+	 * read only after a write: inotify's IN_MODIFY) and stand in a cycle without writes. */
+	cr_assert(v.low == 0.0 && v.min == 0.0, "default protections: %g %g", v.low, v.min);
+	set_in(child, "memory.low", "2097152");
+	set_in(child, "memory.min", "1048576");
+	v = cycle(state, path);
+	cr_assert(v.low == 2097152.0 && v.min == 1048576.0, "written: %g %g", v.low, v.min);
+	v = cycle(state, path);
+	cr_assert(v.low == 2097152.0 && v.min == 1048576.0, "no write: %g %g", v.low, v.min);
+	set_in(child, "memory.low", "max");
+	v = cycle(state, path);
+	cr_assert(v.low == ABSENT && v.min == 1048576.0, "low max: %g %g", v.low, v.min);
 
 	set("cgroup.subtree_control", "-memory -pids -cpu");
 	v = cycle(state, path);
@@ -690,5 +734,113 @@ Test(cgroup_v2, controllers_enabled_and_disabled_between_cycles_are_seen, .fini 
 	v = cycle(state, path);
 	cr_assert(v.current >= 0 && v.limit == ABSENT, "enabled again: %g %g", v.current, v.limit);
 	cr_assert_eq(v.garbled, 0.0);
+	am_collector_cgroup.destroy(state);
+}
+
+/* The value of METRIC{cgroup=NAME, event=EVENT} in one cycle of STATE, or ABSENT. */
+static double event_now(void *state, const char *metric, const char *event)
+{
+	struct am_metric_set s = {0};
+	double v = ABSENT;
+	size_t i;
+	int j, hits;
+
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	for (i = 0; i < s.n && v == ABSENT; i++) {
+		if (strcmp(am_metric_name(&s.items[i]), metric))
+			continue;
+		for (hits = 0, j = 0; j < s.items[i].nlabels; j++)
+			hits += (!strcmp(s.items[i].labels[j].name, "cgroup") &&
+				 !strcmp(s.items[i].labels[j].value, name)) ||
+				(!strcmp(s.items[i].labels[j].name, "event") &&
+				 !strcmp(s.items[i].labels[j].value, event));
+		if (hits == 2)
+			v = s.items[i].value;
+	}
+	am_metric_set_free(&s);
+	return v;
+}
+
+/* pids.max 4 and a program trying 10 forks while holding its children: 3 succeed, 7 are
+ * refused. pids.events' max (before 6.12 the refused forks of the cgroup's tasks, from 6.12 the
+ * hits of its own limit: 7 either way) and, from 6.12, max.imposed (7) are exported exactly. */
+Test(cgroup_v2, pids_limit_refusals_equal_pids_events, .fini = teardown, .timeout = 60)
+{
+	char *forks[] = {FORKS, "10", NULL};
+	void *state = NULL;
+	int status;
+
+	cr_assert_eq(access(FORKS, X_OK), 0, "build the workloads (make tests)");
+	make_v2_cgroup("am-cgv2pids");
+	set("pids.max", "4");
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	cr_assert_eq(event_now(state, "antimetal_cgroup_pids_events_total", "max"), 0.0);
+	kids[0] = start_in(forks);
+	cr_assert_eq(am_test_wait_exit(kids[0], 20000, &status), 0, "fork_past did not end");
+	kids[0] = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7,
+		  "fork_past: status 0x%x, expected 7 forks refused", status);
+	cr_assert_eq(stat_of("pids.events", "max"), 7);
+	cr_assert_eq(event_now(state, "antimetal_cgroup_pids_events_total", "max"), 7.0);
+	if (has_line("pids.events", "max.imposed ")) {
+		cr_assert_eq(stat_of("pids.events", "max.imposed"), 7);
+		cr_assert_eq(event_now(state, "antimetal_cgroup_pids_events_total", "max.imposed"),
+			     7.0);
+	} else {
+		cr_assert_eq(event_now(state, "antimetal_cgroup_pids_events_total", "max.imposed"),
+			     ABSENT, "this kernel's pids.events has no max.imposed");
+	}
+	am_collector_cgroup.destroy(state);
+}
+
+/* memory.oom.group 1: the OOM killer kills every task of the cgroup, the spinner beside the
+ * hog too. memory.events counts one group kill (5.13+) and at least two kills: the group's
+ * scan kills the victim again, counted a second time, when it has not yet let go of its memory
+ * (oom_kill_memcg_member, 6.1). The exported counters equal the file. */
+Test(cgroup_v2, oom_group_kill_counted_exactly, .fini = teardown, .timeout = 60)
+{
+	char *hog[] = {HOG, "1024", NULL}, *hot[] = {HOT, "0", NULL}, v[32];
+	void *state = NULL;
+	uint64_t kills;
+	int status, i;
+
+	cr_assert_eq(access(HOG, X_OK) | access(HOT, X_OK), 0, "build the workloads (make tests)");
+	make_v2_cgroup("am-cgv2grp");
+	if (!cg_has("memory.oom.group"))
+		cr_skip_test("skipped: no memory.oom.group (kernel before 4.19)");
+	snprintf(v, sizeof(v), "%llu", OOM_LIMIT);
+	set("memory.max", v);
+	if (cg_has("memory.swap.max"))
+		set("memory.swap.max", "0");
+	set("memory.oom.group", "1");
+	set("cpu.max", "10000 100000"); /* the spinner beside the hog, throttled */
+	cr_assert_eq(am_collector_cgroup.init(&state, NULL), 0);
+	cr_assert_eq(event_now(state, "antimetal_cgroup_memory_events_total", "oom_kill"), 0.0);
+	kids[1] = start_in(hot);
+	kids[0] = start_in(hog);
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(waitpid(kids[i], &status, 0), kids[i]);
+		cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			  "%s was not OOM-killed with its group (status 0x%x)",
+			  i ? "hot" : "mem_hog", status);
+		kids[i] = -1;
+	}
+	kills = stat_of("memory.events", "oom_kill");
+	cr_log_info("memory.events oom_kill %llu after the group kill", (unsigned long long)kills);
+	cr_assert(kills == 2 || kills == 3, "oom_kill %llu: two tasks, the victim perhaps twice",
+		  (unsigned long long)kills);
+	cr_assert_eq(event_now(state, "antimetal_cgroup_memory_events_total", "oom_kill"),
+		     (double)kills);
+	cr_assert_eq(stat_of("memory.events", "oom_kill"), kills, "it stands still");
+	if (kernel_at_least(5, 13)) {
+		cr_assert_eq(stat_of("memory.events", "oom_group_kill"), 1);
+		cr_assert_eq(
+		    event_now(state, "antimetal_cgroup_memory_events_total", "oom_group_kill"),
+		    1.0);
+	} else {
+		cr_assert_eq(
+		    event_now(state, "antimetal_cgroup_memory_events_total", "oom_group_kill"),
+		    ABSENT);
+	}
 	am_collector_cgroup.destroy(state);
 }

@@ -91,6 +91,12 @@ Test(cgroup, v1_container_every_metric_exact)
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids", "cgroup", c), 7);
 	cr_assert_null(find_metric(&s, "antimetal_cgroup_pids_limit", "cgroup", c, NULL),
 		       "pids.max is max: no series");
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event", "max"),
+		     3);
+	cr_assert_null(find_metric(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event",
+				   "max.imposed", NULL));
+	cr_assert_null(find_metric(&s, "antimetal_cgroup_memory_low_bytes", "cgroup", c, NULL));
+	cr_assert_null(find_metric(&s, "antimetal_cgroup_memory_min_bytes", "cgroup", c, NULL));
 	cr_assert_eq(
 	    VALUE(&s, "antimetal_cgroup_io_read_bytes_total", "cgroup", c, "device", "8:0"), 4096);
 	cr_assert_eq(
@@ -128,11 +134,14 @@ Test(cgroup, v1_default_selection_and_all)
 	/* And /docker, /empty, /garbled (directories without files export nothing). */
 	cr_assert_eq(VALUE(&s, "antimetal_cgroups_exported"), 6);
 	/* garbled: usage "12 34", memory.stat "cache" with no number, oom_control without its
-	 * under_oom line: three files counted, the limit still exported. */
+	 * under_oom line, pids.events "max three": four files counted, the limit still
+	 * exported. */
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_limit_bytes", "cgroup", "/garbled"), 4096);
 	cr_assert_null(
 	    find_metric(&s, "antimetal_cgroup_memory_current_bytes", "cgroup", "/garbled", NULL));
-	cr_assert_eq(VALUE(&s, "antimetal_cgroup_files_garbled_total"), 3);
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_files_garbled_total"), 4);
+	cr_assert_null(
+	    find_metric(&s, "antimetal_cgroup_pids_events_total", "cgroup", "/garbled", NULL));
 	am_metric_set_free(&s);
 }
 
@@ -192,7 +201,23 @@ Test(cgroup, v2_pod_container_every_metric_exact)
 		     17);
 	cr_assert_eq(
 	    VALUE(&s, "antimetal_cgroup_memory_events_total", "cgroup", c, "event", "oom_kill"), 1);
-	cr_assert_eq(count_metric(&s, "antimetal_cgroup_memory_events_total"), 5);
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_events_total", "cgroup", c, "event",
+			   "oom_group_kill"),
+		     1);
+	cr_assert_eq(count_metric(&s, "antimetal_cgroup_memory_events_total"), 6);
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_low_bytes", "cgroup", c), 16777216);
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_min_bytes", "cgroup", c), 8388608);
+	/* The pod: memory.low "max" gives no series, memory.min 0 does. */
+	cr_assert_null(
+	    find_metric(&s, "antimetal_cgroup_memory_low_bytes", "cgroup", V2_POD, NULL));
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_min_bytes", "cgroup", V2_POD), 0);
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event", "max"),
+		     5);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event", "max.imposed"),
+	    7);
+	cr_assert_eq(
+	    VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", V2_POD, "event", "max"), 0);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids", "cgroup", c), 12);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids_limit", "cgroup", c), 4096);
 	cr_assert_eq(
@@ -215,12 +240,17 @@ Test(cgroup, v2_pod_container_every_metric_exact)
 	/* /, kubepods.slice, the burstable level, the pod, the container, empty.slice,
 	 * garbled.slice. */
 	cr_assert_eq(VALUE(&s, "antimetal_cgroups_exported"), 7);
-	/* garbled.slice: memory.current is fine, cpu.max, io.stat, memory.events are not. */
+	/* garbled.slice: memory.current is fine, cpu.max, io.stat, memory.events, memory.min and
+	 * pids.events are not. */
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_memory_current_bytes", "cgroup", "/garbled.slice"),
 		     4096);
 	cr_assert_null(
 	    find_metric(&s, "antimetal_cgroup_cpu_quota_cores", "cgroup", "/garbled.slice", NULL));
-	cr_assert_eq(VALUE(&s, "antimetal_cgroup_files_garbled_total"), 3);
+	cr_assert_null(
+	    find_metric(&s, "antimetal_cgroup_memory_min_bytes", "cgroup", "/garbled.slice", NULL));
+	cr_assert_null(find_metric(&s, "antimetal_cgroup_pids_events_total", "cgroup",
+				   "/garbled.slice", NULL));
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_files_garbled_total"), 5);
 	am_metric_set_free(&s);
 }
 
@@ -246,6 +276,8 @@ Test(cgroup, hybrid_v1_controllers_and_v2_pressure)
 		     40000000);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids", "cgroup", c), 3);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids_limit", "cgroup", c), 4915);
+	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pids_events_total", "cgroup", c, "event", "max"),
+		     2);
 	cr_assert_eq(VALUE(&s, "antimetal_cgroup_pressure_waiting_seconds_total", "cgroup", c,
 			   "resource", "cpu"),
 		     0.000042);

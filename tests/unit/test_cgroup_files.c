@@ -124,6 +124,9 @@ Test(cgroup_files, v1_docker_container_every_file)
 	cr_assert(s.events.have & AM_CG_ME_OOM_KILL_DISABLE);
 	cr_assert_eq(s.pids, 7);
 	cr_assert_eq(s.pids_limit, AM_CGROUP_UNLIMITED);
+	cr_assert_eq(s.pids_events.have, AM_CG_PE_MAX, "v1 pids.events has max alone");
+	cr_assert_eq(s.pids_events.max, 3);
+	cr_assert(!(s.have & (AM_CG_MEM_LOW | AM_CG_MEM_MIN)), "no memory.low/min on v1");
 	cr_assert_eq(s.io.n, 2);
 	cr_assert_eq(s.io.dev[0].major, 8);
 	cr_assert_eq(s.io.dev[0].rbytes, 4096);
@@ -152,7 +155,8 @@ Test(cgroup_files, v1_garbled_files_are_counted_and_named_missing_ones_absent)
 	struct am_cgroup_sample s;
 
 	read_sample("cgroup-v1", "/garbled", &s);
-	cr_assert_eq(s.garbled, 3); /* usage, stat, oom_control */
+	cr_assert_eq(s.garbled, 4); /* usage, stat, oom_control, pids.events */
+	cr_assert_eq(s.pids_events.have, 0);
 	cr_assert_not_null(strstr(s.first_garbled, "memory.usage_in_bytes"), "%s", s.first_garbled);
 	cr_assert(!(s.have & AM_CG_MEM_USAGE));
 	cr_assert_eq(s.mem_limit, 4096);
@@ -199,8 +203,16 @@ Test(cgroup_files, v2_kubernetes_container_every_file)
 	cr_assert_eq(s.events.max, 17);
 	cr_assert_eq(s.events.oom, 1);
 	cr_assert_eq(s.events.oom_kill, 1);
+	cr_assert_eq(s.events.oom_group_kill, 1);
+	cr_assert(s.events.have & AM_CG_ME_OOM_GROUP_KILL);
+	cr_assert_eq(s.mem_low, 16777216);
+	cr_assert_eq(s.mem_min, 8388608);
+	cr_assert(s.have & AM_CG_MEM_LOW && s.have & AM_CG_MEM_MIN);
 	cr_assert_eq(s.pids, 12);
 	cr_assert_eq(s.pids_limit, 4096);
+	cr_assert_eq(s.pids_events.have, AM_CG_PE_MAX | AM_CG_PE_MAX_IMPOSED);
+	cr_assert_eq(s.pids_events.max, 5);
+	cr_assert_eq(s.pids_events.max_imposed, 7);
 	cr_assert_eq(s.io.n, 2);
 	cr_assert_eq(s.io.dev[0].rbytes, 1048576);
 	cr_assert_eq(s.io.dev[0].wios, 32);
@@ -216,9 +228,20 @@ Test(cgroup_files, v2_garbled_files)
 	struct am_cgroup_sample s;
 
 	read_sample("cgroup-v2", "/garbled.slice", &s);
-	cr_assert_eq(s.garbled, 3); /* cpu.max, memory.events, io.stat */
+	/* cpu.max, memory.min, memory.events, pids.events (no max line), io.stat */
+	cr_assert_eq(s.garbled, 5);
 	cr_assert_not_null(strstr(s.first_garbled, "cpu.max"), "%s", s.first_garbled);
 	cr_assert_eq(s.mem_usage, 4096);
+	cr_assert(!(s.have & AM_CG_MEM_MIN));
+	cr_assert_eq(s.pids_events.have, 0);
+	/* The pod: memory.low "max" is there and unlimited, memory.min 0 is a value. */
+	read_sample("cgroup-v2", POD, &s);
+	cr_assert_eq(s.garbled, 0, "%s", s.first_garbled);
+	cr_assert(s.have & AM_CG_MEM_LOW && s.have & AM_CG_MEM_MIN);
+	cr_assert_eq(s.mem_low, AM_CGROUP_UNLIMITED);
+	cr_assert_eq(s.mem_min, 0);
+	cr_assert_eq(s.pids_events.max, 0);
+	cr_assert_eq(s.pids_events.have, AM_CG_PE_MAX);
 	cr_assert(!(s.cpu.have & AM_CG_CPU_QUOTA));
 	cr_assert(!(s.have & AM_CG_IO));
 }
@@ -246,6 +269,9 @@ Test(cgroup_files, hybrid_reads_v1_controllers_and_v2_pressure)
 	cr_assert_eq(s.memstat.file_writeback, 0);
 	cr_assert(!(s.events.have & AM_CG_ME_OOM_KILL), "kernel without oom_kill in oom_control");
 	cr_assert_eq(s.pids_limit, 4915);
+	/* "max2": the legacy file as some v1 kernels of 6.12+ wrote it, without the space */
+	cr_assert_eq(s.pids_events.have, AM_CG_PE_MAX);
+	cr_assert_eq(s.pids_events.max, 2);
 	cr_assert(!(s.have & AM_CG_IO), "blkio has no such cgroup");
 	cr_assert(s.have & AM_CG_PSI_CPU);
 	cr_assert_eq(s.psi_cpu.some_total_us, 42);
@@ -272,6 +298,30 @@ Test(cgroup_files, single_file_parsers_refuse_garbage)
 	cr_assert_eq(am_parse_cgroup_io_stat("x rbytes=1\n", &io, &why), -EINVAL);
 	cr_assert_eq(am_parse_cgroup_blkio("8:0 Read\n", true, &io, &why), -EINVAL);
 	cr_assert_not_null(why);
+}
+
+Test(cgroup_files, pids_events_every_form)
+{
+	struct am_cgroup_pidsevents e = {0};
+	const char *why = NULL;
+
+	cr_assert_eq(am_parse_cgroup_pids_events("max 4\n", &e, NULL), 0);
+	cr_assert_eq(e.have, AM_CG_PE_MAX);
+	cr_assert_eq(e.max, 4);
+	cr_assert_eq(am_parse_cgroup_pids_events("max 0\nmax.imposed 9\n", &e, NULL), 0);
+	cr_assert_eq(e.have, AM_CG_PE_MAX | AM_CG_PE_MAX_IMPOSED);
+	cr_assert_eq(e.max_imposed, 9);
+	cr_assert_eq(am_parse_cgroup_pids_events("max12\n", &e, NULL), 0);
+	cr_assert_eq(e.max, 12);
+	cr_assert_eq(e.have, AM_CG_PE_MAX);
+	/* Garbled: each leaves E as it was. */
+	cr_assert_eq(am_parse_cgroup_pids_events("", &e, &why), -EINVAL);
+	cr_assert_not_null(strstr(why, "'max'"), "%s", why);
+	cr_assert_eq(am_parse_cgroup_pids_events("max.imposed 1\n", &e, &why), -EINVAL);
+	cr_assert_eq(am_parse_cgroup_pids_events("max -1\n", &e, &why), -EINVAL);
+	cr_assert_eq(am_parse_cgroup_pids_events("max12x\n", &e, &why), -EINVAL);
+	cr_assert_eq(am_parse_cgroup_pids_events("max 1 2\n", &e, &why), -EINVAL);
+	cr_assert_eq(e.max, 12);
 }
 
 /* Keys the agent does not keep may carry anything but a number: iocost's cost.vrate on the root
@@ -408,6 +458,8 @@ Test(cgroup_files, held_limits_stand_until_the_caller_says_a_file_was_written)
 	put(dir, "memory.max", "1048576\n");
 	put(dir, "cpu.max", "50000 100000\n");
 	put(dir, "pids.max", "64\n");
+	put(dir, "memory.low", "262144\n");
+	put(dir, "memory.min", "131072\n");
 	am_cgroup_kept_init(&k);
 	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
 	cr_assert(k.lim_held);
@@ -415,6 +467,8 @@ Test(cgroup_files, held_limits_stand_until_the_caller_says_a_file_was_written)
 	put(dir, "memory.max", "2097152\n");
 	put(dir, "cpu.max", "max 100000\n");
 	put(dir, "pids.max", "max\n");
+	put(dir, "memory.low", "max\n");
+	put(dir, "memory.min", "0\n");
 	put(dir, "memory.current", "8192\n");
 	k.limits_unchanged = true;
 	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
@@ -422,13 +476,23 @@ Test(cgroup_files, held_limits_stand_until_the_caller_says_a_file_was_written)
 	cr_assert_eq(s.mem_limit, 1048576, "the held limit stands: the file is not read");
 	cr_assert_eq(s.cpu.quota_usec, 50000);
 	cr_assert_eq(s.pids_limit, 64);
+	cr_assert_eq(s.mem_low, 262144);
+	cr_assert_eq(s.mem_min, 131072);
 	cr_assert(s.have & AM_CG_MEM_LIMIT && s.have & AM_CG_PIDS_LIMIT &&
-		  s.cpu.have & AM_CG_CPU_QUOTA);
+		  s.cpu.have & AM_CG_CPU_QUOTA && s.have & AM_CG_MEM_LOW && s.have & AM_CG_MEM_MIN);
 	k.limits_unchanged = false;
 	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
 	cr_assert_eq(s.mem_limit, 2097152);
 	cr_assert_eq(s.cpu.quota_usec, AM_CGROUP_UNLIMITED);
 	cr_assert_eq(s.pids_limit, AM_CGROUP_UNLIMITED);
+	cr_assert_eq(s.mem_low, AM_CGROUP_UNLIMITED);
+	cr_assert_eq(s.mem_min, 0);
+	put(dir, "memory.min", "some\n");
+	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
+	cr_assert_eq(s.garbled, 1);
+	cr_assert(!(s.have & AM_CG_MEM_MIN));
+	cr_assert(!k.lim_held, "a garbled memory.min is read again next time");
+	put(dir, "memory.min", "0\n");
 	put(dir, "memory.max", "lots\n");
 	cr_assert_eq(am_cgroup_read_kept(&l, root, "/x.scope", 100, &scratch, &k, NULL, &s), 0);
 	cr_assert_eq(s.garbled, 1);
@@ -490,6 +554,9 @@ Test(cgroup_files, limit_files_are_named)
 	cr_assert(am_cgroup_limit_file("cpu.weight.nice"));
 	cr_assert(am_cgroup_limit_file("cgroup.subtree_control"));
 	cr_assert(am_cgroup_limit_file("memory.failcnt"));
+	cr_assert(am_cgroup_limit_file("memory.low"));
+	cr_assert(am_cgroup_limit_file("memory.min"));
+	cr_assert(!am_cgroup_limit_file("pids.events"));
 	cr_assert(!am_cgroup_limit_file("memory.events"));
 	cr_assert(!am_cgroup_limit_file("cgroup.procs"));
 }

@@ -216,6 +216,7 @@ static void memevents_kv(const char *key, size_t klen, uint64_t v, void *ctx)
 	TAKE("oom_kill", oom_kill, AM_CG_ME_OOM_KILL);
 	TAKE("under_oom", under_oom, AM_CG_ME_UNDER_OOM);
 	TAKE("oom_kill_disable", oom_kill_disable, AM_CG_ME_OOM_KILL_DISABLE);
+	TAKE("oom_group_kill", oom_group_kill, AM_CG_ME_OOM_GROUP_KILL);
 }
 
 int am_parse_cgroup_memory_events(const char *text, struct am_cgroup_memevents *out,
@@ -237,6 +238,34 @@ int am_parse_cgroup_oom_control(const char *text, struct am_cgroup_memevents *ou
 		return -EINVAL;
 	if (!(e.have & AM_CG_ME_UNDER_OOM))
 		return bad(why, "memory.oom_control: expected an 'under_oom' line");
+	*out = e;
+	return 0;
+}
+
+static void pidsevents_kv(const char *key, size_t klen, uint64_t v, void *ctx)
+{
+	struct am_cgroup_pidsevents *o = ctx;
+
+	TAKE("max", max, AM_CG_PE_MAX);
+	TAKE("max.imposed", max_imposed, AM_CG_PE_MAX_IMPOSED);
+}
+
+int am_parse_cgroup_pids_events(const char *text, struct am_cgroup_pidsevents *out,
+				const char **why)
+{
+	struct am_cgroup_pidsevents e = {0};
+	const char *p = text;
+
+	if (!strncmp(p, "max", 3) && p[3] >= '0' && p[3] <= '9') {
+		p += 3; /* "maxN": the legacy file without its space */
+		if (am_parse_u64(&p, &e.max) || !am_at_eol(p))
+			return bad(why, "pids.events: expected 'max N'");
+		e.have = AM_CG_PE_MAX;
+	} else if (each_kv(text, pidsevents_kv, &e, why)) {
+		return -EINVAL;
+	}
+	if (!(e.have & AM_CG_PE_MAX))
+		return bad(why, "pids.events: expected a 'max' line");
 	*out = e;
 	return 0;
 }

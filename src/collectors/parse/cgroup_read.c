@@ -178,6 +178,8 @@ static bool limit_file(enum am_cgroup_file f)
 	case AM_CGF_CPU_SHARES:
 	case AM_CGF_MEM_LIMIT:
 	case AM_CGF_MEM_HIGH:
+	case AM_CGF_MEM_LOW:
+	case AM_CGF_MEM_MIN:
 	case AM_CGF_SWAP_MAX:
 	case AM_CGF_PIDS_MAX:
 		return true;
@@ -193,6 +195,7 @@ bool am_cgroup_limit_file(const char *name)
 	    "pids.max",		"cpu.max",	     "cpu.weight",	"cpu.weight.nice",
 	    "memory.max",	"memory.high",	     "memory.swap.max", "cgroup.subtree_control",
 	    "memory.failcnt", /* a reset: held with the limits, see struct am_cgroup_limits */
+	    "memory.low",	"memory.min",
 	};
 	size_t i;
 
@@ -400,6 +403,8 @@ static void read_memory_v2(struct reader *r)
 	if (!r->reuse_limits) {
 		value(r, AM_CGC_MEMORY, AM_CGF_MEM_HIGH, "memory.high", &o->mem_high,
 		      AM_CG_MEM_HIGH);
+		value(r, AM_CGC_MEMORY, AM_CGF_MEM_LOW, "memory.low", &o->mem_low, AM_CG_MEM_LOW);
+		value(r, AM_CGC_MEMORY, AM_CGF_MEM_MIN, "memory.min", &o->mem_min, AM_CG_MEM_MIN);
 		value(r, AM_CGC_MEMORY, AM_CGF_SWAP_MAX, "memory.swap.max", &o->swap_limit,
 		      AM_CG_MEM_SWAP_LIMIT);
 	}
@@ -483,6 +488,7 @@ static void io_file(struct reader *r, enum am_cgroup_file f, const char *file, i
 static void read_pids_io(struct reader *r)
 {
 	struct am_cgroup_sample *o = r->out;
+	const char *why = NULL;
 	int w;
 
 	if (where(r, AM_CGC_PIDS)) {
@@ -490,6 +496,8 @@ static void read_pids_io(struct reader *r)
 		if (!r->reuse_limits)
 			value(r, AM_CGC_PIDS, AM_CGF_PIDS_MAX, "pids.max", &o->pids_limit,
 			      AM_CG_PIDS_LIMIT);
+		PARSED(r, AM_CGC_PIDS, AM_CGF_PIDS_EVENTS, "pids.events",
+		       am_parse_cgroup_pids_events(r->buf->data, &o->pids_events, &why));
 	}
 	w = where(r, AM_CGC_BLKIO);
 	if (w == 2) {
@@ -556,7 +564,9 @@ void am_cgroup_kept_close(struct am_cgroup_kept *k, struct am_cgroup_keep *keep)
 	am_cgroup_kept_init(k);
 }
 
-#define LIMIT_BITS     (AM_CG_MEM_LIMIT | AM_CG_MEM_HIGH | AM_CG_MEM_SWAP_LIMIT | AM_CG_PIDS_LIMIT)
+#define LIMIT_BITS                                                                                 \
+	(AM_CG_MEM_LIMIT | AM_CG_MEM_HIGH | AM_CG_MEM_LOW | AM_CG_MEM_MIN | AM_CG_MEM_SWAP_LIMIT | \
+	 AM_CG_PIDS_LIMIT)
 #define LIMIT_CPU_BITS (AM_CG_CPU_QUOTA | AM_CG_CPU_WEIGHT | AM_CG_CPU_SHARES)
 
 /* The limits just read from the files into L. */
@@ -570,6 +580,8 @@ static void limits_take(const struct am_cgroup_sample *o, struct am_cgroup_limit
 	l->shares = o->cpu.shares;
 	l->mem_limit = o->mem_limit;
 	l->mem_high = o->mem_high;
+	l->mem_low = o->mem_low;
+	l->mem_min = o->mem_min;
 	l->swap_limit = o->swap_limit;
 	l->pids_limit = o->pids_limit;
 	l->failcnt_held = (o->have & AM_CG_MEM_LIMIT) && o->mem_limit == AM_CGROUP_UNLIMITED &&
@@ -588,6 +600,8 @@ static void limits_put(const struct am_cgroup_limits *l, struct am_cgroup_sample
 	o->cpu.shares = l->shares;
 	o->mem_limit = l->mem_limit;
 	o->mem_high = l->mem_high;
+	o->mem_low = l->mem_low;
+	o->mem_min = l->mem_min;
 	o->swap_limit = l->swap_limit;
 	o->pids_limit = l->pids_limit;
 }

@@ -26,15 +26,19 @@ enum am_cgroup_mem_have {
 	AM_CG_PSI_CPU = 1 << 10,
 	AM_CG_PSI_MEMORY = 1 << 11,
 	AM_CG_PSI_IO = 1 << 12,
+	AM_CG_MEM_LOW = 1 << 13,
+	AM_CG_MEM_MIN = 1 << 14,
 };
 
 struct am_cgroup_sample {
 	unsigned have; /* enum am_cgroup_mem_have; cpu, memstat, events carry their own */
 	struct am_cgroup_cpu cpu;
 	uint64_t mem_usage, mem_limit, mem_high, mem_peak, mem_failcnt, swap_usage, swap_limit;
+	uint64_t mem_low, mem_min; /* v2 protections */
 	struct am_cgroup_memstat memstat;
 	struct am_cgroup_memevents events;
 	uint64_t pids, pids_limit;
+	struct am_cgroup_pidsevents pids_events;
 	struct am_cgroup_io io;
 	struct am_psi psi_cpu, psi_memory, psi_io;
 	unsigned garbled;	/* files that did not parse */
@@ -73,6 +77,9 @@ enum am_cgroup_file {
 	AM_CGF_PSI_MEMORY,
 	AM_CGF_PSI_IO,
 	AM_CGF_CPU_CORE, /* the unified hierarchy's cpu.stat on a hybrid host */
+	AM_CGF_MEM_LOW,
+	AM_CGF_MEM_MIN,
+	AM_CGF_PIDS_EVENTS,
 	AM_CGF_N
 };
 
@@ -89,12 +96,12 @@ enum am_cgroup_ctl {
 
 /* The values of the files that change only when someone writes them: v1 cpu.cfs_quota_us,
  * cpu.cfs_period_us, cpu.shares, memory.limit_in_bytes, pids.max; v2 cpu.max, cpu.weight,
- * memory.max, memory.high, memory.swap.max, pids.max. */
+ * memory.max, memory.high, memory.low, memory.min, memory.swap.max, pids.max. */
 struct am_cgroup_limits {
 	unsigned have;	   /* their AM_CG_MEM_* / AM_CG_PIDS_LIMIT bits of the sample's have */
 	unsigned cpu_have; /* their AM_CG_CPU_* bits of the sample's cpu.have */
 	uint64_t quota_usec, period_usec, weight, shares;
-	uint64_t mem_limit, mem_high, swap_limit, pids_limit;
+	uint64_t mem_limit, mem_high, mem_low, mem_min, swap_limit, pids_limit;
 	/* v1 memory.failcnt counts hits of the cgroup's own limit: without one only a write (a
 	 * reset) changes it, so it is held with the limits. */
 	bool failcnt_held;

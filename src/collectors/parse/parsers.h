@@ -200,7 +200,8 @@ int am_parse_proc_cgroup(const char *text, const char *controller, char *out, si
 #define AM_CGROUP_UNLIMITED UINT64_MAX
 
 /* One number, or "max": cpu.weight, cpu.shares, memory.current, memory.usage_in_bytes,
- * memory.max, memory.limit_in_bytes, memory.high, memory.peak, memory.max_usage_in_bytes,
+ * memory.max, memory.limit_in_bytes, memory.high, memory.low, memory.min, memory.peak,
+ * memory.max_usage_in_bytes,
  * memory.failcnt, memory.swap.current, memory.swap.max, pids.current, pids.max, cpuacct.usage,
  * cpuacct.usage_user, cpuacct.usage_sys. Returns 0 or -EINVAL. */
 int am_parse_cgroup_value(const char *text, uint64_t *v, const char **why);
@@ -258,8 +259,8 @@ struct am_cgroup_memstat {
 };
 int am_parse_cgroup_memory_stat(const char *text, struct am_cgroup_memstat *out, const char **why);
 
-/* v2 memory.events (low, high, max, oom, oom_kill) or v1 memory.oom_control (oom_kill_disable,
- * under_oom, oom_kill). */
+/* v2 memory.events (low, high, max, oom, oom_kill, oom_group_kill from 5.13) or v1
+ * memory.oom_control (oom_kill_disable, under_oom, oom_kill). */
 enum am_cgroup_memevents_have {
 	AM_CG_ME_LOW = 1 << 0,
 	AM_CG_ME_HIGH = 1 << 1,
@@ -268,14 +269,31 @@ enum am_cgroup_memevents_have {
 	AM_CG_ME_OOM_KILL = 1 << 4,
 	AM_CG_ME_UNDER_OOM = 1 << 5,
 	AM_CG_ME_OOM_KILL_DISABLE = 1 << 6,
+	AM_CG_ME_OOM_GROUP_KILL = 1 << 7,
 };
 struct am_cgroup_memevents {
 	unsigned have;
-	uint64_t low, high, max, oom, oom_kill, under_oom, oom_kill_disable;
+	uint64_t low, high, max, oom, oom_kill, under_oom, oom_kill_disable, oom_group_kill;
 };
 int am_parse_cgroup_memory_events(const char *text, struct am_cgroup_memevents *out,
 				  const char **why);
 int am_parse_cgroup_oom_control(const char *text, struct am_cgroup_memevents *out,
+				const char **why);
+
+/* pids.events: forks refused by pids.max. "max" counts, on v1 and on v2 before 6.12, the
+ * refused forks of this cgroup's tasks (whichever limit refused them); on v2 from 6.12, the hits
+ * of this cgroup's own limit by its subtree; "max.imposed" (v2, 6.12+) the refused forks of the
+ * subtree. Some v1 kernels of 6.12 and later wrote "maxN", without the space: taken too. A file
+ * without "max" is garbled. */
+enum am_cgroup_pidsevents_have {
+	AM_CG_PE_MAX = 1 << 0,
+	AM_CG_PE_MAX_IMPOSED = 1 << 1,
+};
+struct am_cgroup_pidsevents {
+	unsigned have;
+	uint64_t max, max_imposed;
+};
+int am_parse_cgroup_pids_events(const char *text, struct am_cgroup_pidsevents *out,
 				const char **why);
 
 /* Per-device I/O: v2 io.stat, or v1 blkio.throttle.io_service_bytes / io_serviced. */

@@ -120,6 +120,17 @@ static void emit_memory(const struct am_cgroup_sample *s, const struct am_cgroup
 		   AM_METRIC_GAUGE, NULL),
 	      s->have, AM_CG_MEM_HIGH, s->mem_high, l);
 	bytes(out,
+	      DESC("antimetal_cgroup_memory_low_bytes",
+		   "Memory of the cgroup protected from reclaim while others have reclaimable "
+		   "memory (memory.low).",
+		   "By", AM_METRIC_GAUGE, NULL),
+	      s->have, AM_CG_MEM_LOW, s->mem_low, l);
+	bytes(out,
+	      DESC("antimetal_cgroup_memory_min_bytes",
+		   "Memory of the cgroup never reclaimed (memory.min).", "By", AM_METRIC_GAUGE,
+		   NULL),
+	      s->have, AM_CG_MEM_MIN, s->mem_min, l);
+	bytes(out,
 	      DESC("antimetal_cgroup_memory_peak_bytes",
 		   "Most memory the cgroup was charged (memory.peak, max_usage_in_bytes).", "By",
 		   AM_METRIC_GAUGE, NULL),
@@ -171,6 +182,8 @@ static void emit_events(const struct am_cgroup_memevents *e, const struct am_cgr
 	    {"max", AM_CG_ME_MAX, offsetof(struct am_cgroup_memevents, max)},
 	    {"oom", AM_CG_ME_OOM, offsetof(struct am_cgroup_memevents, oom)},
 	    {"oom_kill", AM_CG_ME_OOM_KILL, offsetof(struct am_cgroup_memevents, oom_kill)},
+	    {"oom_group_kill", AM_CG_ME_OOM_GROUP_KILL,
+	     offsetof(struct am_cgroup_memevents, oom_group_kill)},
 	};
 	size_t i;
 
@@ -191,6 +204,14 @@ static void emit_events(const struct am_cgroup_memevents *e, const struct am_cgr
 		    (double)e->under_oom, l, NULL, NULL);
 }
 
+static const struct am_metric_desc *pids_events_desc(void)
+{
+	return DESC(
+	    "antimetal_cgroup_pids_events_total",
+	    "Forks refused by pids.max (pids.events: max, and max.imposed on v2 from 6.12).",
+	    "{event}", AM_METRIC_COUNTER, "event");
+}
+
 static void emit_pids_io(const struct am_cgroup_sample *s, const struct am_cgroup_labels *l,
 			 struct am_metric_set *out)
 {
@@ -207,6 +228,11 @@ static void emit_pids_io(const struct am_cgroup_sample *s, const struct am_cgrou
 		    DESC("antimetal_cgroup_pids_limit", "Task limit of the cgroup (pids.max).",
 			 "{task}", AM_METRIC_GAUGE, NULL),
 		    (double)s->pids_limit, l, NULL, NULL);
+	if (s->pids_events.have & AM_CG_PE_MAX)
+		add(out, pids_events_desc(), (double)s->pids_events.max, l, "event", "max");
+	if (s->pids_events.have & AM_CG_PE_MAX_IMPOSED)
+		add(out, pids_events_desc(), (double)s->pids_events.max_imposed, l, "event",
+		    "max.imposed");
 	if (!(s->have & AM_CG_IO))
 		return;
 	for (i = 0; i < s->io.n; i++) {
