@@ -63,8 +63,8 @@ cycle_us() { # agent collectors...
 		>/dev/null |
 		sed -n 's/^collect-stats:.*cpu_us_per_cycle=\([0-9.]*\).*/\1/p'
 }
-samples() {
-	"$AGENT" collect cgroup --repeat 1 --bench-stats 2>&1 >/dev/null |
+samples() { # agent
+	"$1" collect cgroup --repeat 1 --bench-stats 2>&1 >/dev/null |
 		sed -n 's/^collect-stats:.*samples=\([0-9]*\).*/\1/p'
 }
 # Files and directories an agent's collector keeps open after a cycle (its
@@ -117,7 +117,7 @@ row() { # n
 			per=$(awk -v a="$wi" -v b="${base[$i]}" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
 			ok=$(awk -v p="$per" 'BEGIN { print p < 50 ? "yes" : "no" }')
 		fi
-		echo "| $n | ${BINS[$i]} | $exp | $(samples) | $(kept "${BINS[$i]}") | $wo | $wi ($swi) | $al ($sal) | $per | $ok |"
+		echo "| $n | ${BINS[$i]} | $exp | $(samples "${BINS[$i]}") | $(kept "${BINS[$i]}") | $wo | $wi ($swi) | $al ($sal) | $per | $ok |"
 	done
 }
 
