@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -139,4 +140,17 @@ void am_test_line_has(const char *line, size_t len, const char *want)
 {
 	cr_assert_not_null(memmem(line, len, want, strlen(want)), "no %s in: %.*s", want, (int)len,
 			   line);
+}
+
+int am_test_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
 }

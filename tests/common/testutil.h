@@ -37,6 +37,8 @@ double am_test_now_s(void);
 long long am_test_now_ms(void);
 /* Sleep MS milliseconds. */
 void am_test_sleep_ms(int ms);
+/* Descriptors this process has open (the entries of /proc/self/fd, its own reading one), or -1. */
+int am_test_open_fds(void);
 
 /* Create a fresh temporary directory under /tmp; returns a malloc'd path. */
 char *am_test_mkdtemp(const char *tag);

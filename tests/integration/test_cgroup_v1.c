@@ -5,7 +5,6 @@
  * pids cgroup with pids.max 4 and a program forking past it: the refusals exported equal the
  * kernel's pids.events and what the program saw. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -323,19 +322,6 @@ static double gauge(const struct am_metric_set *s, const char *metric)
 	return -1;
 }
 
-/* Descriptors this process has open. */
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	cr_assert_not_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* Under a descriptor limit of 40 the collector keeps at most 20 descriptors (half a limit this
  * low): files up to keep_open (14), then the directories of the cgroups past them; every cgroup
  * is still read, and what it kept is closed when the collector ends. */
@@ -358,7 +344,8 @@ Test(cgroup_v1, the_descriptor_budget_holds_under_a_low_limit, .fini = teardown,
 	}
 	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
 	low.rlim_max = saved.rlim_max;
-	fds = open_fds();
+	fds = am_test_open_fds();
+	cr_assert_gt(fds, 0);
 	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
 	cr_assert_eq(am_collector_cgroup.init(&state, &roots), 0);
 	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
@@ -377,7 +364,7 @@ Test(cgroup_v1, the_descriptor_budget_holds_under_a_low_limit, .fini = teardown,
 	cr_assert_eq(seen, 1 + nchildren, "every cgroup read, kept or not");
 	am_metric_set_free(&s);
 	am_collector_cgroup.destroy(state);
-	cr_assert_eq(open_fds(), fds, "every descriptor the collector kept is closed");
+	cr_assert_eq(am_test_open_fds(), fds, "every descriptor the collector kept is closed");
 }
 
 /* Whether the last collection of STATE has a series for cgroup PATH. */

@@ -7,7 +7,6 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/perf_event.h>
@@ -498,18 +497,6 @@ Test(check, memlock_that_cannot_be_raised_is_named)
 	am_strbuf_free(&err);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	cr_assert_not_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* Programs named NAME loaded anywhere on the system. */
 static int loaded(const char *name)
 {
@@ -542,10 +529,10 @@ Test(check, probes_leave_no_fd_or_program_behind)
 	cr_assert_not_null(r);
 	/* the first run may open what stays open by design (libbpf's log, tracefs mount) */
 	cr_assert_eq(am_check_build(&o, r), 0);
-	before = count_fds();
+	before = am_test_open_fds();
 	for (i = 0; i < 3; i++)
 		cr_assert_eq(am_check_build(&o, r), 0);
-	cr_assert_eq(count_fds(), before, "probes leaked file descriptors");
+	cr_assert_eq(am_test_open_fds(), before, "probes leaked file descriptors");
 	cr_assert_eq(loaded("am_probe"), 0, "a probe program is still loaded");
 	cr_assert_eq(loaded("test_core_getppid"), 0, "the CO-RE proof program is still loaded");
 	cr_assert(r->can_run || access("/sys/kernel/btf/vmlinux", R_OK), "%s", r->verdict);
