@@ -13,8 +13,8 @@ PEER=${PEER:-}
 CYCLES=${CYCLES:-60}
 ROUNDS=${ROUNDS:-5}
 # collectors.cgroup.keep_open: descriptors of cgroup files kept open between cycles (the agent's
-# default when unset; 0 opens every file every cycle). The collector keeps at most half the
-# descriptor limit, so the limit is raised to fit.
+# default when unset; 0 opens every file every cycle). The collector keeps them within its share
+# of the descriptor limit (three quarters of it here), so the limit is raised to fit.
 KEEP_OPEN=${KEEP_OPEN:-}
 KEEP_ARG=()
 if [ -n "$KEEP_OPEN" ]; then
@@ -56,12 +56,12 @@ OTHERS=$("$AGENT" collect --help | sed -n 's/^collectors: //p' | tr -d ',' | tr 
 	grep -vx cgroup | tr '\n' ' ')
 # The first cycle (--interval's, before the clock starts) is start-up: it walks every hierarchy,
 # sets the inotify watches and opens every file; what repeats every interval is measured.
-cycle_us() { # agent collectors...
-	local bin=$1
+cycle_us() { # agent collectors... (nan where the run gave no figure: a build without them)
+	local bin=$1 v
 	shift
-	"$bin" collect "$@" "${KEEP_ARG[@]}" --interval 1 --repeat "$CYCLES" --bench-stats 2>&1 \
-		>/dev/null |
-		sed -n 's/^collect-stats:.*cpu_us_per_cycle=\([0-9.]*\).*/\1/p'
+	v=$("$bin" collect "$@" "${KEEP_ARG[@]}" --interval 1 --repeat "$CYCLES" --bench-stats 2>&1 \
+		>/dev/null | sed -n 's/^collect-stats:.*cpu_us_per_cycle=\([0-9.]*\).*/\1/p')
+	echo "${v:-nan}"
 }
 samples() { # agent
 	"$1" collect cgroup --repeat 1 --bench-stats 2>&1 >/dev/null |
@@ -84,7 +84,7 @@ spread() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } E
 # Every agent's "without with cgroup_alone" medians, then their spreads, one line per agent in
 # BINS order; each round runs the agents in turn, the first one rotating.
 measure() {
-	local r i k bin order
+	local r i bin order
 	declare -A wo wi al
 	for r in $(seq "$ROUNDS"); do
 		order=$(seq 0 $((${#BINS[@]} - 1)))
@@ -104,7 +104,7 @@ measure() {
 
 declare -a base
 row() { # n
-	local n=$1 i line wo wi al swi sal per ok exp
+	local n=$1 i wo wi al swi sal per ok exp
 	mapfile -t lines < <(measure)
 	for i in "${!BINS[@]}"; do
 		read -r wo wi al swi sal <<<"${lines[$i]}"

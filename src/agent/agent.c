@@ -812,7 +812,8 @@ static int setup_signals(struct agent *a)
 /* systemd and most shells start services with a soft limit of 1,024 descriptors and a far
  * higher hard limit, meant to be raised by programs that need more: /metrics serves up to
  * 2,048 connections so that idle ones cannot lock the scraper out, and the cgroup collector
- * keeps up to collectors.cgroup.keep_open files open, within three quarters of the limit. */
+ * keeps up to collectors.cgroup.keep_open files open (and as many directories), within three
+ * quarters of the limit. */
 static void raise_fd_limit(unsigned cgroup_keep_open)
 {
 	rlim_t want = 2 * (rlim_t)cgroup_keep_open + 8192;

@@ -195,12 +195,13 @@ static int kv_item(const char *item, size_t len, struct am_otel_kv *kv, char *wh
 	size_t vlen;
 
 	if (!eq) {
-		/* "Authorization: Bearer T" is a likely mistake: the quote stops before a secret,
-		 * and a long word (a token pasted alone) is not quoted at all. */
+		/* "Authorization: Bearer T" is a likely mistake: the quote stops before a secret
+		 * at the header name's colon; any other word longer than 12 bytes (a token pasted
+		 * alone) is not quoted at all. */
 		size_t shown = strcspn(item, ": \t");
 
 		shown = shown < len ? shown : len;
-		if (shown > 24)
+		if (shown > 12 && !(shown < len && item[shown] == ':'))
 			snprintf(why, whylen,
 				 "an item of %zu bytes is not key=value (not shown: it may be a "
 				 "credential)",

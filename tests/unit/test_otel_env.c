@@ -242,7 +242,10 @@ Test(otel_env, malformed_values_name_the_variable)
 	expect_env_error(
 	    "OTEL_EXPORTER_OTLP_HEADERS==v",
 	    "OTEL_EXPORTER_OTLP_HEADERS: an item has an empty key (its value not shown)");
-	/* A credential pasted alone is not quoted, not even in part. */
+	/* A credential pasted alone is not quoted, not even in part, nor one before a blank. */
+	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=sk0123456789abcdef xyz",
+			 "OTEL_EXPORTER_OTLP_HEADERS: an item of 22 bytes is not key=value (not "
+			 "shown: it may be a credential)");
 	expect_env_error("OTEL_EXPORTER_OTLP_HEADERS=a=1,ghp_0123456789abcdefABCDEF0123",
 			 "OTEL_EXPORTER_OTLP_HEADERS: an item of 30 bytes is not key=value (not "
 			 "shown: it may be a credential)");

@@ -239,8 +239,8 @@ static int get(struct reader *r, enum am_cgroup_ctl c, enum am_cgroup_file f, co
 	}
 	want = r->kept && r->keep && r->keep->pseudo && !limit_file(f) && !r->no_keep;
 	keep = want && r->keep->left > 0 && r->keep->room > 0;
-	r->unkept |= want && !keep;
 	err = am_kept_read(fd, dir, name, keep, r->buf);
+	r->unkept |= want && !keep && err != -ENOENT; /* an absent file needs no directory */
 	if (err == -ENOENT && r->dirs[d].kept && !dir_live(r, (size_t)d)) {
 		r->gone = 1; /* a kept directory of a removed cgroup: read afresh */
 		return 0;

@@ -90,25 +90,29 @@ struct cgroup_state {
 };
 
 /* Descriptors the collector may keep: the configured number of files, within the descriptor
- * limit less what the rest of the agent may hold (the HTTP server's connections, the processes
- * collector's files, perf events, BPF objects, ELF files): half a limit of up to 8192, else a
- * quarter of it but at least 4096. That room is shared with directories, kept for the cgroups
- * whose files are past the budget (0 files: nothing kept). */
+ * limit less what the rest of the agent may hold (the HTTP server's 2,048 connections, the
+ * processes collector's 1,024 files, per-CPU perf events, BPF objects, ELF files): half a limit
+ * of up to 8192, else a quarter of it but at least 4096 and four per CPU more. Directories, kept
+ * for the cgroups whose files are past the budget, share that room, at most as many again as
+ * the files (0 files: nothing kept). */
 static void keep_budget(unsigned want, unsigned *files, unsigned *room)
 {
 	uint64_t fds = UINT32_MAX, reserve;
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
 	struct rlimit rl;
 
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
-		reserve = rl.rlim_cur / 4 > 4096 ? rl.rlim_cur / 4 : 4096;
-		if (rl.rlim_cur <= 8192)
+		reserve = 4096 + 4 * (uint64_t)(cpus > 0 ? cpus : 1);
+		if (rl.rlim_cur / 4 > reserve)
+			reserve = rl.rlim_cur / 4;
+		if (rl.rlim_cur <= 8192 || reserve > rl.rlim_cur / 2)
 			reserve = rl.rlim_cur / 2;
 		fds = rl.rlim_cur - reserve;
 		if (fds > UINT32_MAX)
 			fds = UINT32_MAX;
 	}
 	*files = want < fds ? want : (unsigned)fds;
-	*room = want ? (unsigned)fds : 0;
+	*room = (uint64_t)*files + want < fds ? *files + want : (unsigned)fds;
 }
 
 static int cgroup_init(void **state, const struct am_collect_roots *roots)
@@ -474,9 +478,10 @@ static struct am_cgroup_kept *kept_for(struct cgroup_state *st, const struct cg_
 			e = &cur->v[cur->n++];
 			*e = old->v[(*i)++];
 			/* Directories made anew under the path: what was learnt of them is void
-			 * (kept descriptors would also fail, but a cgroup without any would not).
-			 */
-			if (memcmp(e->wd, d->wd, sizeof(e->wd)) || (unwatched(d) && !e->k.n))
+			 * (kept files and directories would also fail, but a cgroup without any
+			 * would not). */
+			if (memcmp(e->wd, d->wd, sizeof(e->wd)) ||
+			    (unwatched(d) && !e->k.n && !e->k.ndirs))
 				am_cgroup_kept_close(&e->k, &st->keep);
 			e->k.limits_unchanged = limits_unchanged(&st->paths, e, d);
 			memcpy(e->wd, d->wd, sizeof(e->wd));
