@@ -365,6 +365,18 @@ Test(cgroup_v1, the_descriptor_budget_holds_under_a_low_limit, .fini = teardown,
 	am_metric_set_free(&s);
 	am_collector_cgroup.destroy(state);
 	cr_assert_eq(am_test_open_fds(), fds, "every descriptor the collector kept is closed");
+	/* Under this process's own limit, keep_open 2: two files, and directories at most as
+	 * many, whatever room the limit leaves. */
+	state = NULL;
+	s = (struct am_metric_set){0};
+	cr_assert_eq(
+	    am_collector_cgroup.init(&state, &(struct am_collect_roots){.cgroup_keep_open = 2}), 0);
+	cr_assert_eq(am_collector_cgroup.collect(state, &s), 0);
+	cr_assert_eq(gauge(&s, "antimetal_cgroup_files_kept"), 2);
+	cr_assert_eq(gauge(&s, "antimetal_cgroup_dirs_kept"), 2);
+	am_metric_set_free(&s);
+	am_collector_cgroup.destroy(state);
+	cr_assert_eq(am_test_open_fds(), fds);
 }
 
 /* Whether the last collection of STATE has a series for cgroup PATH. */
