@@ -31,6 +31,34 @@ Test(prom_text, groups_by_name_with_one_help_and_type)
 	am_strbuf_free(&b);
 }
 
+/* A hundred names (past the first size of the table of names), added in reverse order, twice:
+ * sorted by name, each name's samples together in the order they were added. */
+Test(prom_text, many_names_sorted_and_grouped_in_set_order)
+{
+	static char names[100][8];
+	static struct am_metric_desc d[100];
+	struct am_metric_set s = {0};
+	struct am_strbuf b = {0}, want = {0};
+	int i, pass;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(names[i], sizeof(names[i]), "m%03d", i);
+		d[i] =
+		    (struct am_metric_desc){.name = names[i], .help = "h", .type = AM_METRIC_GAUGE};
+	}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 99; i >= 0; i--)
+			am_metric_add(&s, &d[i], pass * 100 + i, NULL);
+	am_prom_text_render(&s, &b);
+	for (i = 0; i < 100; i++)
+		am_strbuf_printf(&want, "# HELP m%03d h\n# TYPE m%03d gauge\nm%03d %d\nm%03d %d\n",
+				 i, i, i, i, i, 100 + i);
+	cr_assert_str_eq(b.data, want.data);
+	am_metric_set_free(&s);
+	am_strbuf_free(&b);
+	am_strbuf_free(&want);
+}
+
 Test(prom_text, escapes_label_values_and_help)
 {
 	struct am_metric_set s = {0};
