@@ -9,6 +9,7 @@
 
 #include "util/file.h"
 #include "util/log.h"
+#include "util/sorted.h"
 
 static int cmp_sym(const void *a, const void *b)
 {
@@ -139,22 +140,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The first of the sorted addresses at or above START, or S->n. */
-static size_t lower_bound(const struct am_kallsyms_set *s, uint64_t start)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->addrs[mid] < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Keep at I the symbol that starts at START if it starts after the one kept there (on a tie
  * the later line wins, as the stable sort and the last-at-or-below search of the table do). */
 static int keep(struct am_kallsyms_set *s, size_t *caps, size_t i, uint64_t start, const char *name,
@@ -200,7 +185,7 @@ static int stream(FILE *f, struct am_kallsyms_set *s, size_t *caps, size_t *ntex
 			s->first = start;
 		(*ntext)++;
 		*nonzero += start != 0;
-		i = lower_bound(s, start);
+		i = am_lower_bound_u64(s->addrs, s->n, start);
 		if (i < s->n)
 			err = keep(s, caps, i, start, name, module);
 	}
@@ -283,7 +268,7 @@ int am_kallsyms_resolve(const char *path, const uint64_t *addrs, size_t n,
 const struct am_ksym *am_kallsyms_set_lookup(const struct am_kallsyms_set *s, uint64_t addr,
 					     uint64_t *off)
 {
-	size_t i = lower_bound(s, addr);
+	size_t i = am_lower_bound_u64(s->addrs, s->n, addr);
 
 	if (i == s->n || s->addrs[i] != addr || !s->syms[i].name)
 		return NULL;

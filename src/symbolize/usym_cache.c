@@ -17,6 +17,7 @@
 #include "util/file.h"
 #include "util/log.h"
 #include "util/pagedrop.h"
+#include "util/sorted.h"
 
 void am_ucache_touch(struct am_usym *u, struct ufile *f)
 {
@@ -131,26 +132,10 @@ bool am_ucache_ensure(struct am_usym *u, const struct uproc *p, size_t k)
 /* A unit's own structures: the CU, its abbreviations, its file table. */
 #define CU_BYTES 2048
 
-/* Where unit OFF is, or goes, in F's sorted list. */
-static size_t cu_slot(const struct ufile *f, uint64_t off)
-{
-	size_t lo = 0, hi = f->ncus;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (f->cus[mid] < off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 bool am_ucache_cu_charged(const struct ufile *f, Dwarf_Die *cu)
 {
 	uint64_t off = dwarf_dieoffset(cu);
-	size_t k = cu_slot(f, off);
+	size_t k = am_lower_bound_u64(f->cus, f->ncus, off);
 
 	return k < f->ncus && f->cus[k] == off;
 }
@@ -171,7 +156,7 @@ void am_ucache_charge_soft(struct am_usym *u, struct ufile *f, size_t bytes)
 void am_ucache_charge_cu(struct am_usym *u, struct ufile *f, Dwarf_Die *cu)
 {
 	uint64_t off = dwarf_dieoffset(cu);
-	size_t lo = cu_slot(f, off), nlines = 0;
+	size_t lo = am_lower_bound_u64(f->cus, f->ncus, off), nlines = 0;
 	Dwarf_Lines *lines;
 
 	if (lo < f->ncus && f->cus[lo] == off)
