@@ -17,6 +17,7 @@
 
 #include "core/cgroup_path.h"
 #include "gunzip.h"
+#include "pprof_labels.h"
 #include "profile.pb-c.h"
 #include "spawn.h"
 #include "testutil.h"
@@ -107,16 +108,6 @@ static int count_profiles(void)
 	return n;
 }
 
-static int64_t label_num(const Profile *pb, const Sample *s, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_label; i++)
-		if (!strcmp(pb->string_table[s->label[i]->key], key))
-			return s->label[i]->num;
-	return -1;
-}
-
 /* Samples per pid over every window in DIR/profiles: of IN, of OUT and of any other pid. */
 struct counts {
 	int64_t in, out, others, files;
@@ -133,7 +124,8 @@ static void add_file(const char *file, struct counts *c)
 	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
 	cr_assert_not_null(pb, "%s: profile.proto decode failed", file);
 	for (i = 0; i < pb->n_sample; i++) {
-		int64_t pid = label_num(pb, pb->sample[i], "pid"), v = pb->sample[i]->value[0];
+		int64_t pid = am_test_pprof_label_num(pb, pb->sample[i], "pid"),
+			v = pb->sample[i]->value[0];
 
 		if (pid == inside)
 			c->in += v;

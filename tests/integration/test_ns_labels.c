@@ -20,6 +20,7 @@
 #include "collectors/ebpf/execsnoop.h"
 #include "core/cgroup_path.h"
 #include "gunzip.h"
+#include "pprof_labels.h"
 #include "profile.pb-c.h"
 #include "testutil.h"
 
@@ -276,16 +277,6 @@ static const char *label_str(const Profile *pb, const Sample *s, const char *key
 	return NULL;
 }
 
-static int64_t label_num(const Profile *pb, const Sample *s, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_label; i++)
-		if (!strcmp(pb->string_table[s->label[i]->key], key))
-			return s->label[i]->num;
-	return -1;
-}
-
 /* What the samples of one process said about it. */
 struct owner {
 	pid_t pid;
@@ -317,7 +308,7 @@ static void read_owners(const char *file, struct owner *owners, int n, int64_t *
 	*others = 0;
 	for (i = 0; i < pb->n_sample; i++) {
 		const Sample *s = pb->sample[i];
-		int64_t pid = label_num(pb, s, "pid");
+		int64_t pid = am_test_pprof_label_num(pb, s, "pid");
 
 		for (k = 0; k < n && owners[k].pid != pid; k++)
 			;
@@ -327,9 +318,10 @@ static void read_owners(const char *file, struct owner *owners, int n, int64_t *
 			continue;
 		}
 		owners[k].samples += s->value[0];
-		if (owners[k].ns_pid && owners[k].ns_pid != label_num(pb, s, "ns_pid"))
+		if (owners[k].ns_pid &&
+		    owners[k].ns_pid != am_test_pprof_label_num(pb, s, "ns_pid"))
 			owners[k].mixed = true;
-		owners[k].ns_pid = label_num(pb, s, "ns_pid");
+		owners[k].ns_pid = am_test_pprof_label_num(pb, s, "ns_pid");
 		note(&owners[k], owners[k].cgroup, sizeof(owners[k].cgroup),
 		     label_str(pb, s, "cgroup"));
 		note(&owners[k], owners[k].container, sizeof(owners[k].container),

@@ -6,6 +6,7 @@
 
 #include "export/pprof.h"
 #include "records/profile.h"
+#include "pprof_labels.h"
 #include "profile.pb-c.h"
 #include "gunzip.h"
 
@@ -267,16 +268,6 @@ static const char *label_str(const Profile *pb, const Perftools__Profiles__Sampl
 	return NULL;
 }
 
-static int64_t label_num(const Profile *pb, const Perftools__Profiles__Sample *s, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_label; i++)
-		if (!strcmp(pb->string_table[s->label[i]->key], key))
-			return s->label[i]->num;
-	return -1;
-}
-
 #define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define POD "d0b4a1c2-1111-2222-3333-444455556666"
 
@@ -303,9 +294,9 @@ Test(pprof, samples_carry_namespace_cgroup_container_and_pod_labels)
 	pb = perftools__profiles__profile__unpack(NULL, raw.len, (uint8_t *)raw.data);
 	cr_assert_not_null(pb);
 
-	cr_assert_eq(label_num(pb, pb->sample[0], "pid"), 42);
+	cr_assert_eq(am_test_pprof_label_num(pb, pb->sample[0], "pid"), 42);
 	cr_assert_str_eq(label_str(pb, pb->sample[0], "comm"), "hot");
-	cr_assert_eq(label_num(pb, pb->sample[0], "ns_pid"), 1);
+	cr_assert_eq(am_test_pprof_label_num(pb, pb->sample[0], "ns_pid"), 1);
 	cr_assert_str_eq(label_str(pb, pb->sample[0], "cgroup"), p.stacks[0].cgroup);
 	cr_assert_str_eq(label_str(pb, pb->sample[0], "container_id"), CID);
 	cr_assert_str_eq(label_str(pb, pb->sample[0], "pod_uid"), POD);
@@ -314,7 +305,8 @@ Test(pprof, samples_carry_namespace_cgroup_container_and_pod_labels)
 
 	cr_assert_null(label_str(pb, pb->sample[1], "ns_pid"));
 	cr_assert_null(label_str(pb, pb->sample[1], "cgroup"));
-	cr_assert_eq(label_num(pb, pb->sample[1], "cgroup_id"), 77, "path unknown: the id");
+	cr_assert_eq(am_test_pprof_label_num(pb, pb->sample[1], "cgroup_id"), 77,
+		     "path unknown: the id");
 	cr_assert_null(label_str(pb, pb->sample[1], "container_id"));
 	cr_assert_null(label_str(pb, pb->sample[1], "pod_uid"));
 	cr_assert_eq(pb->sample[1]->n_label, 3);
