@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector_testlib.h"
@@ -450,10 +449,7 @@ Test(cgroup_files, held_limits_stand_until_the_caller_says_a_file_was_written)
 	struct am_cgroup_kept k;
 	char *root = am_test_mkdtemp("cglimits"), dir[512];
 
-	snprintf(dir, sizeof(dir), "%s/cg", root);
-	cr_assert_eq(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/cg/x.scope", root);
-	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/cg/x.scope", root); /* put() makes it */
 	put(dir, "memory.current", "4096\n");
 	put(dir, "memory.max", "1048576\n");
 	put(dir, "cpu.max", "50000 100000\n");
@@ -517,10 +513,7 @@ Test(cgroup_files, limits_not_read_for_want_of_descriptors_are_not_held)
 	char *root = am_test_mkdtemp("cgemfile"), dir[512];
 	int next;
 
-	snprintf(dir, sizeof(dir), "%s/cg", root);
-	cr_assert_eq(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/cg/x.scope", root);
-	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/cg/x.scope", root); /* put() makes it */
 	put(dir, "memory.current", "4096\n");
 	put(dir, "memory.max", "1048576\n");
 	am_cgroup_kept_init(&k);
